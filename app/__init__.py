@@ -1,0 +1,41 @@
+"""The City Asset Registry web app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from registry.settings import Settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Defaults, then the environment (`DATABASE_URL`, `SECRET_KEY`, `REGISTRY_*`), then tests."""
+    app = Flask(__name__)
+    settings = Settings.from_env()
+    app.config.from_mapping(
+        DATABASE_URL=settings.database_url,
+        REGISTRY_SETTINGS=settings,
+        SECRET_KEY=os.environ.get("SECRET_KEY"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        if not (app.debug or app.testing or os.environ.get("REGISTRY_DEVELOPMENT")):
+            raise RuntimeError("SECRET_KEY must be set outside development")
+        # development only: sessions do not survive a restart, which is what we want there
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+    from app import database
+    from app.blueprints import health, map_view, parcels, tiles
+
+    database.init_app(app)
+    for blueprint in (map_view.bp, parcels.bp, tiles.bp, health.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from app.database import engine
+from registry.db import database_answers
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    if database_answers(engine()):
+        return jsonify(status="ok", database="ok")
+    return jsonify(status="unavailable", database="unreachable"), 503

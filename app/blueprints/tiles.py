@@ -1,0 +1,28 @@
+"""Parcel vector tiles. Tiles carry only public attributes, so they are cacheable by anyone."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, request
+
+from app.database import engine
+from geo.tiles import MVT_MEDIA_TYPE, TileOutOfRange, parcel_tile
+
+bp = Blueprint("tiles", __name__)
+
+
+@bp.get("/tiles/parcels/<int:z>/<int:x>/<int:y>.mvt")
+def parcel_tile_view(z: int, x: int, y: int) -> Response:
+    try:
+        with engine().connect() as connection:
+            data = parcel_tile(connection, z, x, y)
+    except TileOutOfRange as error:
+        abort(404, description=str(error))
+    etag = hashlib.blake2b(data, digest_size=12).hexdigest()
+    response = Response(data, mimetype=MVT_MEDIA_TYPE)
+    response.set_etag(etag)
+    # no-cache = revalidate every time: an edited parcel must show at once, and an unchanged
+    # tile costs a 304 with no body.
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)

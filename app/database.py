@@ -1,0 +1,40 @@
+"""The registry's engine and a request-scoped session, wired into Flask."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import create_registry_engine
+
+_EXTENSION = "registry"
+
+
+def init_app(app: Flask) -> None:
+    engine = create_registry_engine(app.config["DATABASE_URL"])
+    app.extensions[_EXTENSION] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def session_factory() -> sessionmaker[Session]:
+    return current_app.extensions[_EXTENSION]  # type: ignore[no-any-return]
+
+
+def engine() -> Engine:
+    bind = session_factory().kw["bind"]
+    assert isinstance(bind, Engine)
+    return bind
+
+
+def db_session() -> Session:
+    """The request's read session, opened on first use and closed when the request ends."""
+    if "db_session" not in g:
+        g.db_session = session_factory()()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

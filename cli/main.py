@@ -1,0 +1,100 @@
+"""`asset-registry`: the command line, a thin front end over the same services as the web app.
+
+Exit codes: 0 success, 1 the input or the database refused the work, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
+
+from registry import database_admin
+from registry.db import create_registry_engine
+from registry.settings import Settings
+
+
+def _database_url() -> str:
+    return Settings.from_env().database_url
+
+
+@click.group()
+def cli() -> None:
+    """City Asset Registry: a city's parcels, buildings and leases on PostGIS."""
+
+
+@cli.group()
+def db() -> None:
+    """Create and migrate the database (DATABASE_URL)."""
+
+
+@db.command("create")
+def db_create() -> None:
+    """Create the database and enable PostGIS in it, unless both exist."""
+    url = _database_url()
+    try:
+        created = database_admin.create_database(url)
+    except OperationalError as error:
+        raise click.ClickException(f"cannot reach the database server: {error.orig}") from error
+    click.echo("database created" if created else "database exists")
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schema to the newest revision (idempotent)."""
+    database_admin.upgrade(_database_url(), revision)
+    click.echo(f"schema at {revision}")
+
+
+@cli.group()
+def sample() -> None:
+    """The sample portfolio in sample_parcels/."""
+
+
+@sample.command("load")
+@click.option(
+    "--parcels",
+    "n_parcels",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Generate a synthetic city of N parcels instead of loading the shipped sample.",
+)
+def sample_load(n_parcels: int | None) -> None:
+    """Load the sample portfolio (safe to run again: unchanged records are left alone)."""
+    from registry.sample_portfolio import load_sample
+
+    engine = create_registry_engine(_database_url())
+    try:
+        result = load_sample(sessionmaker(engine), n_parcels)
+    finally:
+        engine.dispose()
+    for name, counts in (("parcels", result.parcels), ("buildings", result.buildings)):
+        click.echo(
+            f"{name}: {counts.inserted} inserted, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged"
+        )
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app with a production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from app import create_app
+
+    click.echo(f"City Asset Registry on http://{host}:{port}")
+    waitress_serve(create_app(), host=host, port=port, threads=threads, ident="asset-registry")
+
+
+def main() -> None:
+    sys.exit(cli())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Folium maps of the portfolio, wired to the app's own vector tiles and local JS/CSS.
+
+Folium's defaults load Leaflet, jQuery and Bootstrap from CDNs; a city intranet (and these
+machines) may have no internet, so every map built here links only the asset URLs it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+
+from registry.vocabulary import PARCEL_STATUSES, STATUS_COLOURS, STATUS_LABELS
+
+# Parcels below this zoom would be sub-pixel slivers: the layer starts where they can be read.
+PARCEL_LAYER_MIN_ZOOM = 10
+
+
+@dataclass(frozen=True)
+class MapAssets:
+    """URLs of the JS/CSS the map needs, as served by the app (never a CDN)."""
+
+    leaflet_js: str
+    leaflet_css: str
+    vectorgrid_js: str
+    registry_map_js: str
+    registry_map_css: str
+
+
+@dataclass(frozen=True)
+class ParcelMapSpec:
+    assets: MapAssets
+    tile_url: str  # with {z}/{x}/{y}
+    parcel_page_url: str  # with {parcel_id}
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ParcelTileLayer(JSCSSMixin, Layer):
+    """The parcel layer: vector tiles styled by status, with a popup and a legend."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = RegistryMap.parcelLayer(
+                {{ this._parent.get_name() }}, {{ this.options|tojson }}
+            );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict[str, Any], js: list[tuple[str, str]],
+                 css: list[tuple[str, str]]) -> None:
+        super().__init__(name="Parcels", overlay=True, control=True, show=True)
+        self._name = "ParcelTileLayer"
+        self.options = options
+        # instance lists: folium's class-level lists are shared by every map in the process
+        self.default_js = js
+        self.default_css = css
+
+
+def status_legend() -> list[dict[str, str]]:
+    return [
+        {"value": status, "label": STATUS_LABELS[status], "colour": STATUS_COLOURS[status]}
+        for status in PARCEL_STATUSES
+    ]
+
+
+def build_parcel_map(spec: ParcelMapSpec) -> folium.Map:
+    assets = spec.assets
+    parcel_map = folium.Map(location=None, tiles=None, control_scale=True, zoom_control=True)
+    parcel_map.default_js = [("leaflet", assets.leaflet_js)]
+    parcel_map.default_css = [("leaflet_css", assets.leaflet_css)]
+    if spec.basemap_url:
+        folium.TileLayer(
+            spec.basemap_url, attr=spec.basemap_attribution, name="Base map", max_zoom=19
+        ).add_to(parcel_map)
+    ParcelTileLayer(
+        {
+            "tileUrl": spec.tile_url,
+            "parcelPageUrl": spec.parcel_page_url,
+            "statuses": status_legend(),
+            "minZoom": PARCEL_LAYER_MIN_ZOOM,
+            **spec.extra,
+        },
+        js=[("vectorgrid", assets.vectorgrid_js), ("registry_map", assets.registry_map_js)],
+        css=[("registry_map_css", assets.registry_map_css)],
+    ).add_to(parcel_map)
+    parcel_map.fit_bounds([list(spec.bounds[0]), list(spec.bounds[1])])
+    return parcel_map
+
+
+def render_map_page(parcel_map: folium.Map, title: str, header_html: str = "") -> str:
+    """The whole HTML page: the map filling the window under a header of the app's own."""
+    root = parcel_map.get_root()
+    root.header.add_child(folium.Element(f"<title>{title}</title>"), name="page_title")
+    if header_html:
+        root.html.add_child(folium.Element(header_html), name="page_header", index=0)
+    return root.render()

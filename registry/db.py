@@ -1,0 +1,51 @@
+"""Engines, sessions and the unit of work.
+
+Every write goes through `unit_of_work(actor)`: one transaction that names its actor, so that the
+audit triggers in the database record who made each change whatever the write path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SYSTEM_ACTOR = "system"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgresql://` form libpq tools print, but always drive psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_registry_engine(url: str, **kwargs: object) -> Engine:
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    options.update(kwargs)
+    return create_engine(normalise_database_url(url), **options)  # type: ignore[arg-type]
+
+
+def set_actor(session: Session, actor: str) -> None:
+    """Name the actor of the current transaction for the audit triggers (SET LOCAL semantics)."""
+    session.execute(text("SELECT set_config('registry.actor', :actor, true)"), {"actor": actor})
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session], actor: str) -> Iterator[Session]:
+    """A session in one transaction, committed on success and rolled back on any error."""
+    with factory() as session, session.begin():
+        set_actor(session, actor)
+        yield session
+
+
+def database_answers(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT postgis_lib_version()")).scalar() is not None
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        return False

@@ -1,0 +1,211 @@
+"""Typed SQLAlchemy models of the registry. The migrations in `migrations/` are the schema's truth;
+a test proves that these models and the migrations do not differ."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from registry.settings import STORAGE_SRID
+from registry.vocabulary import (
+    ASSET_TYPES,
+    DIGITIZATION_STATUSES,
+    LEGAL_INTERESTS,
+    PARCEL_STATUSES,
+    USER_ROLES,
+    sql_in_list,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(14, 2)
+SQ_FT_PER_SQ_M = "10.763910416709722"
+
+
+def _geodesic_area_sq_ft(column: str) -> str:
+    """SQL for a polygon's geodesic area in sq ft: exact whatever the storage SRID or ring order."""
+    geography = f"{column}::geography" if STORAGE_SRID == 4326 else (
+        f"ST_Transform({column}, 4326)::geography"
+    )
+    return f"round((ST_Area({geography}) * {SQ_FT_PER_SQ_M})::numeric, 1)"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class VersionedMixin:
+    """Optimistic locking and timestamps; the database bumps both on every real change."""
+
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Department(VersionedMixin, Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+    parcels: Mapped[list[Parcel]] = relationship(back_populates="department")
+
+
+class Parcel(VersionedMixin, Base):
+    __tablename__ = "parcels"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_in_list(PARCEL_STATUSES)})", name="status"),
+        CheckConstraint(
+            f"legal_interest IN ({sql_in_list(LEGAL_INTERESTS)})", name="legal_interest"
+        ),
+        CheckConstraint(
+            f"digitization_status IN ({sql_in_list(DIGITIZATION_STATUSES)})",
+            name="digitization_status",
+        ),
+        CheckConstraint(f"asset_type IN ({sql_in_list(ASSET_TYPES)})", name="asset_type"),
+        CheckConstraint("council_district BETWEEN 1 AND 99", name="council_district"),
+        CheckConstraint("acquisition_cost >= 0", name="acquisition_cost"),
+        CheckConstraint("disposition_proceeds >= 0", name="disposition_proceeds"),
+        CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="geom_valid"),
+        Index("ix_parcels_geom", "geom", postgresql_using="gist"),
+        Index("ix_parcels_geom_3857", "geom_3857", postgresql_using="gist"),
+        Index("ix_parcels_department_id", "department_id"),
+        Index("ix_parcels_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    parcel_id: Mapped[str] = mapped_column(String(32), unique=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    council_district: Mapped[int | None] = mapped_column(SmallInteger)
+    use: Mapped[str | None] = mapped_column(Text)
+    asset_type: Mapped[str | None] = mapped_column(String(32))
+    legal_interest: Mapped[str] = mapped_column(String(16), server_default="owned")
+    status: Mapped[str] = mapped_column(String(20), server_default="in_use")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    acquisition_date: Mapped[dt.date | None] = mapped_column(Date)
+    acquisition_cost: Mapped[Decimal | None] = mapped_column(Money)
+    disposition_date: Mapped[dt.date | None] = mapped_column(Date)
+    disposition_proceeds: Mapped[Decimal | None] = mapped_column(Money)
+    digitization_status: Mapped[str] = mapped_column(String(16), server_default="paper")
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False)
+    )
+    # Web Mercator copy kept by PostgreSQL itself, so vector tiles never transform per request.
+    geom_3857: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=3857, spatial_index=False),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
+    land_area_sq_ft: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 1), Computed(_geodesic_area_sq_ft("geom"), persisted=True)
+    )
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    department: Mapped[Department | None] = relationship(back_populates="parcels")
+    buildings: Mapped[list[Building]] = relationship(
+        back_populates="parcel", order_by="Building.building_id"
+    )
+
+
+class Building(VersionedMixin, Base):
+    __tablename__ = "buildings"
+    __table_args__ = (
+        CheckConstraint(f"asset_type IN ({sql_in_list(ASSET_TYPES)})", name="asset_type"),
+        CheckConstraint("gross_sq_ft >= 0", name="gross_sq_ft"),
+        CheckConstraint("usable_sq_ft >= 0 AND usable_sq_ft <= gross_sq_ft", name="usable_sq_ft"),
+        CheckConstraint("year_built BETWEEN 1700 AND 2200", name="year_built"),
+        CheckConstraint("replacement_value >= 0", name="replacement_value"),
+        CheckConstraint("repair_needs >= 0", name="repair_needs"),
+        CheckConstraint("footprint IS NULL OR ST_IsValid(footprint)", name="footprint_valid"),
+        Index("ix_buildings_footprint", "footprint", postgresql_using="gist"),
+        Index("ix_buildings_parcel_id", "parcel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    building_id: Mapped[str] = mapped_column(String(48), unique=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="RESTRICT"))
+    name: Mapped[str | None] = mapped_column(Text)
+    asset_type: Mapped[str | None] = mapped_column(String(32))
+    gross_sq_ft: Mapped[int | None] = mapped_column(Integer)
+    usable_sq_ft: Mapped[int | None] = mapped_column(Integer)
+    year_built: Mapped[int | None] = mapped_column(SmallInteger)
+    replacement_value: Mapped[Decimal | None] = mapped_column(Money)
+    repair_needs: Mapped[Decimal | None] = mapped_column(Money)
+    footprint: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False)
+    )
+
+    parcel: Mapped[Parcel] = relationship(back_populates="buildings")
+
+
+class User(VersionedMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({sql_in_list(USER_ROLES)})", name="role"),
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16), server_default="viewer")
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(server_default=text("true"))
+
+
+class AuditEvent(Base):
+    """One row per change, written only by the database's triggers and never updated."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint("action IN ('INSERT', 'UPDATE', 'DELETE')", name="action"),
+        Index("ix_audit_events_table_name_row_key", "table_name", "row_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    transaction_id: Mapped[int] = mapped_column(
+        BigInteger, server_default=func.txid_current()
+    )
+    actor: Mapped[str] = mapped_column(Text)
+    table_name: Mapped[str] = mapped_column(String(63))
+    row_key: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(8))
+    changed_fields: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

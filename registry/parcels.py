@@ -1,0 +1,57 @@
+"""Reading parcels and their buildings for the parcel page and the API."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+class ParcelNotFound(LookupError):
+    def __init__(self, parcel_id: str) -> None:
+        super().__init__(f"no parcel {parcel_id!r}")
+        self.parcel_id = parcel_id
+
+
+@dataclass(frozen=True)
+class ParcelRecord:
+    attributes: dict[str, Any]
+    geometry: dict[str, Any] | None  # GeoJSON in EPSG:4326
+    buildings: list[dict[str, Any]]
+
+
+_PARCEL_SQL = text(
+    """
+    SELECT p.parcel_id, p.address, p.council_district, p.use, p.asset_type, p.legal_interest,
+           p.status, d.code AS department_code, d.name AS department, p.acquisition_date,
+           p.acquisition_cost, p.disposition_date, p.disposition_proceeds,
+           p.digitization_status, p.land_area_sq_ft, p.version, p.created_at, p.updated_at,
+           p.retired_at, ST_AsGeoJSON(ST_Transform(p.geom, 4326), 7) AS geometry
+      FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
+     WHERE p.parcel_id = :parcel_id
+    """
+)
+_BUILDINGS_SQL = text(
+    """
+    SELECT b.building_id, b.name, b.asset_type, b.gross_sq_ft, b.usable_sq_ft, b.year_built,
+           b.replacement_value, b.repair_needs, b.version
+      FROM buildings b JOIN parcels p ON p.id = b.parcel_id
+     WHERE p.parcel_id = :parcel_id
+     ORDER BY b.building_id
+    """
+)
+
+
+def get_parcel_record(session: Session, parcel_id: str) -> ParcelRecord:
+    row = session.execute(_PARCEL_SQL, {"parcel_id": parcel_id}).mappings().one_or_none()
+    if row is None:
+        raise ParcelNotFound(parcel_id)
+    attributes = dict(row)
+    geometry = attributes.pop("geometry")
+    buildings = [
+        dict(b) for b in session.execute(_BUILDINGS_SQL, {"parcel_id": parcel_id}).mappings()
+    ]
+    return ParcelRecord(attributes, json.loads(geometry) if geometry else None, buildings)

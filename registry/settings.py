@@ -1,0 +1,48 @@
+"""Settings shared by the web app, the CLI and the migrations, read from the environment.
+
+`DATABASE_URL` and `SECRET_KEY` keep their conventional names; everything else is `REGISTRY_*`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/asset_registry"
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+
+# The storage SRID shapes the schema itself (column types), so the migrations and the models must
+# agree on it before anything is built: it is read once, here, and fixed for the database's life.
+STORAGE_SRID = int(os.environ.get("REGISTRY_STORAGE_SRID", "4326"))
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    fiscal_year_start_month: int = 7
+    basemap_url: str = OSM_TILES
+    basemap_attribution: str = OSM_ATTRIBUTION
+    public_map: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        month = int(env.get("REGISTRY_FISCAL_YEAR_START_MONTH", "7"))
+        if not 1 <= month <= 12:
+            raise ValueError(f"REGISTRY_FISCAL_YEAR_START_MONTH must be 1..12, not {month}")
+        return cls(
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            fiscal_year_start_month=month,
+            # An empty REGISTRY_BASEMAP_URL means "no base map": parcels over a blank background.
+            basemap_url=env.get("REGISTRY_BASEMAP_URL", OSM_TILES),
+            basemap_attribution=env.get("REGISTRY_BASEMAP_ATTRIBUTION", OSM_ATTRIBUTION),
+            public_map=_flag(env.get("REGISTRY_PUBLIC_MAP"), True),
+        )

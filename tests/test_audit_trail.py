@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import unit_of_work
+from registry.models import AuditEvent, Parcel
+from tests.builders import department, parcel
+
+
+def _events(session: Session, parcel_id: str) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.table_name == "parcels", AuditEvent.row_key == parcel_id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_every_write_is_recorded_with_its_actor_and_the_row_before_and_after(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory, "ana@lacity.example") as session:
+        session.add(parcel(department=department()))
+    with unit_of_work(session_factory, "ben@lacity.example") as session:
+        stored = session.scalars(select(Parcel)).one()
+        stored.address = "201 N Spring St"
+    with unit_of_work(session_factory, "cy@lacity.example") as session:
+        session.execute(text("DELETE FROM parcels"))
+
+    with session_factory() as session:
+        insert, update, delete = _events(session, "5555-012-034")
+    assert (insert.action, insert.actor, insert.before) == ("INSERT", "ana@lacity.example", None)
+    assert insert.after is not None and insert.after["address"] == "200 N Spring St"
+    assert (update.action, update.actor, update.changed_fields) == (
+        "UPDATE", "ben@lacity.example", ["address"]
+    )
+    assert update.before is not None and update.after is not None
+    assert (update.before["address"], update.after["address"]) == (
+        "200 N Spring St", "201 N Spring St"
+    )
+    assert (delete.action, delete.actor, delete.after) == ("DELETE", "cy@lacity.example", None)
+
+
+def test_geometry_is_kept_in_the_history_as_geojson(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory, "ana@lacity.example") as session:
+        session.add(parcel())
+    with session_factory() as session:
+        (event,) = _events(session, "5555-012-034")
+    assert event.after is not None
+    assert event.after["geom"]["type"] == "MultiPolygon"
+    assert [-118.25, 34.05] in event.after["geom"]["coordinates"][0][0]
+    assert "geom_3857" not in event.after
+
+
+def test_a_write_that_changes_nothing_adds_no_history_and_keeps_the_version(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(session_factory, "ana@lacity.example") as session:
+        session.add(parcel())
+    with unit_of_work(session_factory, "ben@lacity.example") as session:
+        session.execute(text("UPDATE parcels SET address = address, status = status"))
+    with session_factory() as session:
+        assert len(_events(session, "5555-012-034")) == 1
+        assert session.scalars(select(Parcel.version)).one() == 1
+
+
+def test_a_real_change_bumps_the_version(session_factory: sessionmaker[Session]) -> None:
+    with unit_of_work(session_factory, "ana@lacity.example") as session:
+        session.add(parcel())
+    with unit_of_work(session_factory, "ana@lacity.example") as session:
+        session.execute(text("UPDATE parcels SET status = 'surplus'"))
+    with session_factory() as session:
+        assert session.scalars(select(Parcel.version)).one() == 2
+
+
+def test_writes_outside_the_app_are_attributed_to_the_database_user(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory() as session, session.begin():
+        session.add(parcel())
+    with session_factory() as session:
+        (event,) = _events(session, "5555-012-034")
+        assert event.actor == session.execute(text("SELECT session_user")).scalar()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events",
+     "TRUNCATE audit_events"],
+)
+def test_the_audit_trail_is_append_only(
+    session_factory: sessionmaker[Session], statement: str
+) -> None:
+    with unit_of_work(session_factory, "ana@lacity.example") as session:
+        session.add(parcel())
+    with pytest.raises(DBAPIError, match="append-only"), session_factory() as session:
+        session.execute(text(statement))
+
+
+def test_invalid_geometry_is_refused_by_the_database(
+    session_factory: sessionmaker[Session],
+) -> None:
+    bow_tie = "MULTIPOLYGON(((0 0, 1 1, 1 0, 0 1, 0 0)))"
+    with pytest.raises(IntegrityError, match="geom_valid"), unit_of_work(
+        session_factory, "ana@lacity.example"
+    ) as session:
+        session.execute(
+            text(
+                "INSERT INTO parcels (parcel_id, geom) "
+                "VALUES ('5555-012-035', ST_GeomFromText(:wkt, 4326))"
+            ),
+            {"wkt": bow_tie},
+        )
+
+
+def test_land_area_is_derived_from_the_geometry(session_factory: sessionmaker[Session]) -> None:
+    with unit_of_work(session_factory, "ana@lacity.example") as session:
+        session.add(parcel())
+    with session_factory() as session:
+        area = session.scalars(select(Parcel.land_area_sq_ft)).one()
+    # 0.001° × 0.001° at 34.05° N ≈ 92.3 m × 111.0 m ≈ 10,240 m² ≈ 110,200 sq ft
+    assert 109_000 < area < 111_500
