@@ -32,10 +32,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # development only: sessions do not survive a restart, which is what we want there
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
-    from app import database
-    from app.blueprints import health, map_view, parcels, tiles
+    from app import auth, database, problems
+    from app.blueprints import auth as auth_views
+    from app.blueprints import health, map_view, parcel_api, parcels, tiles
 
     database.init_app(app)
-    for blueprint in (map_view.bp, parcels.bp, tiles.bp, health.bp):
+    problems.init_app(app)
+    auth.init_app(app)
+    for blueprint in (
+        map_view.bp, parcels.bp, parcel_api.bp, tiles.bp, health.bp, auth_views.bp
+    ):
         app.register_blueprint(blueprint)
     return app

@@ -11,6 +11,7 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from cli.users import users
 from registry import database_admin
 from registry.db import create_registry_engine
 from registry.settings import Settings
@@ -90,6 +91,9 @@ def serve(host: str, port: int, threads: int) -> None:
 
     click.echo(f"City Asset Registry on http://{host}:{port}")
     waitress_serve(create_app(), host=host, port=port, threads=threads, ident="asset-registry")
+
+
+cli.add_command(users)
 
 
 def main() -> None:

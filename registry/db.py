@@ -25,9 +25,29 @@ def normalise_database_url(url: str) -> str:
 
 
 def create_registry_engine(url: str, **kwargs: object) -> Engine:
-    options: dict[str, object] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    # LIFO keeps a few connections hot (their prepared statements and caches) under light load
+    options: dict[str, object] = {
+        "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_use_lifo": True,
+    }
     options.update(kwargs)
     return create_engine(normalise_database_url(url), **options)  # type: ignore[arg-type]
+
+
+def create_read_engine(url: str, **kwargs: object) -> Engine:
+    """An engine for short, hot, read-only statements (vector tiles).
+
+    Autocommit spares the BEGIN/ROLLBACK round trips; parallel workers are off because starting
+    them costs more than a tile query takes (a z13 tile: 44 ms parallel vs 11 ms serial, measured
+    on the benchmark city); no pre-ping, since a dropped connection is retried by the caller.
+    """
+    options: dict[str, object] = {
+        "isolation_level": "AUTOCOMMIT",
+        "pool_pre_ping": False,
+        "pool_recycle": 600,
+        "connect_args": {"options": "-c max_parallel_workers_per_gather=0"},
+    }
+    options.update(kwargs)
+    return create_registry_engine(url, **options)
 
 
 def set_actor(session: Session, actor: str) -> None:

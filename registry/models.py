@@ -9,6 +9,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
+    CHAR,
     BigInteger,
     CheckConstraint,
     Computed,
@@ -133,6 +134,8 @@ class Parcel(VersionedMixin, Base):
         Numeric(14, 1), Computed(_geodesic_area_sq_ft("geom"), persisted=True)
     )
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # An editor's explicit acceptance of an overlap with a neighbour (e.g. an easement), with why.
+    overlap_accepted_reason: Mapped[str | None] = mapped_column(Text)
 
     department: Mapped[Department | None] = relationship(back_populates="parcels")
     buildings: Mapped[list[Building]] = relationship(
@@ -209,3 +212,22 @@ class AuditEvent(Base):
     changed_fields: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class ApiToken(Base):
+    """A bearer token for scripts. Only its SHA-256 is stored: a leaked table grants nothing, and
+    a token that is lost cannot be shown again, only revoked and replaced."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(CHAR(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()

@@ -24,6 +24,21 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Los Angeles with a margin: a geometry outside is a typo or a wrong CRS, not a city parcel.
+DEFAULT_CITY_EXTENT = (-118.95, 33.65, -117.95, 34.40)
+# LA County assessor parcel numbers: map book, page, parcel.
+DEFAULT_PARCEL_ID_PATTERN = r"^\d{4}-\d{3}-\d{3}$"
+
+
+def _extent(value: str | None) -> tuple[float, float, float, float]:
+    if not value:
+        return DEFAULT_CITY_EXTENT
+    parts = [float(part) for part in value.split(",")]
+    if len(parts) != 4 or parts[0] >= parts[2] or parts[1] >= parts[3]:
+        raise ValueError("REGISTRY_CITY_EXTENT must be min_lon,min_lat,max_lon,max_lat")
+    return (parts[0], parts[1], parts[2], parts[3])
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -31,6 +46,9 @@ class Settings:
     basemap_url: str = OSM_TILES
     basemap_attribution: str = OSM_ATTRIBUTION
     public_map: bool = True
+    city_extent: tuple[float, float, float, float] = DEFAULT_CITY_EXTENT
+    parcel_id_pattern: str = DEFAULT_PARCEL_ID_PATTERN
+    council_districts: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +63,7 @@ class Settings:
             basemap_url=env.get("REGISTRY_BASEMAP_URL", OSM_TILES),
             basemap_attribution=env.get("REGISTRY_BASEMAP_ATTRIBUTION", OSM_ATTRIBUTION),
             public_map=_flag(env.get("REGISTRY_PUBLIC_MAP"), True),
+            city_extent=_extent(env.get("REGISTRY_CITY_EXTENT")),
+            parcel_id_pattern=env.get("REGISTRY_PARCEL_ID_PATTERN") or DEFAULT_PARCEL_ID_PATTERN,
+            council_districts=int(env.get("REGISTRY_COUNCIL_DISTRICTS", "15")),
         )

@@ -12,10 +12,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from app import create_app
+from app import create_app, database
 from registry import database_admin
 from registry.db import create_registry_engine
 from tests.database import clone, make_template
+
+pytest_plugins = ["tests.auth_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +83,10 @@ def _app_for(url: str) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def sample_app(sample_database_url: str) -> Flask:
-    return _app_for(sample_database_url)
+def sample_app(sample_database_url: str) -> Iterator[Flask]:
+    app = _app_for(sample_database_url)
+    yield app
+    database.dispose(app)
 
 
 @pytest.fixture
@@ -91,8 +95,10 @@ def sample_client(sample_app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def app(fresh_database_url: str) -> Flask:
-    return _app_for(fresh_database_url)
+def app(fresh_database_url: str) -> Iterator[Flask]:
+    app = _app_for(fresh_database_url)
+    yield app
+    database.dispose(app)
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ import hashlib
 
 from flask import Blueprint, Response, abort, request
 
-from app.database import engine
+from sqlalchemy.exc import DBAPIError
+
+from app.database import read_engine
 from geo.tiles import MVT_MEDIA_TYPE, TileOutOfRange, parcel_tile
 
 bp = Blueprint("tiles", __name__)
@@ -15,8 +17,7 @@ bp = Blueprint("tiles", __name__)
 @bp.get("/tiles/parcels/<int:z>/<int:x>/<int:y>.mvt")
 def parcel_tile_view(z: int, x: int, y: int) -> Response:
     try:
-        with engine().connect() as connection:
-            data = parcel_tile(connection, z, x, y)
+        data = _tile_with_one_retry(z, x, y)
     except TileOutOfRange as error:
         abort(404, description=str(error))
     etag = hashlib.blake2b(data, digest_size=12).hexdigest()
@@ -26,3 +27,15 @@ def parcel_tile_view(z: int, x: int, y: int) -> Response:
     # tile costs a 304 with no body.
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
+
+
+def _tile_with_one_retry(z: int, x: int, y: int) -> bytes:
+    """Tile connections skip the pre-ping; a connection the server dropped is retried once."""
+    try:
+        with read_engine().connect() as connection:
+            return parcel_tile(connection, z, x, y)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with read_engine().connect() as connection:
+        return parcel_tile(connection, z, x, y)

@@ -1,0 +1,250 @@
+"""Who is asking: the signed-in user (session cookie) or a script (`Authorization: Bearer`).
+
+`init_app` loads the current user before every request and enforces CSRF on unsafe requests
+that a browser could forge, i.e. those authenticated by the session cookie. Views declare who may
+call them with `require_role(...)` / `require_login`; writes pass `actor_name()` to
+`unit_of_work` so the audit trail names the user.
+
+Roles (../shared/CONTRACT.md): every role reads, financials included; `editor` and `admin` edit
+parcels, buildings and leases; `finance` and `admin` export; only `admin` manages users.
+Anonymous visitors get what the city marks public and never lease financials.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, g, has_app_context, redirect, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.database import db_session, session_factory
+from app.problems import wants_problem_json as _wants_json
+from app.problems import problem
+from registry.db import unit_of_work
+from registry.models import User
+from registry.users import user_for_token
+from registry.vocabulary import USER_ROLES
+
+reading_roles: tuple[str, ...] = USER_ROLES
+editing_roles: tuple[str, ...] = ("editor", "admin")
+exporting_roles: tuple[str, ...] = ("finance", "admin")
+admin_roles: tuple[str, ...] = ("admin",)
+
+ANONYMOUS = "anonymous"
+CSRF_FORM_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FAILURE = "CSRF token missing or invalid"
+_SESSION_USER = "user_id"
+_SESSION_CSRF = "csrf_token"
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Token checks write (last_used_at) but change nothing the audit trail keeps.
+_TOKEN_ACTOR = "api-token"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """What views need to know about the caller: a snapshot, detached from any DB session."""
+
+    id: int
+    email: str
+    role: str
+    display_name: str | None
+    via_token: bool = False
+
+    @classmethod
+    def from_user(cls, user: User, via_token: bool = False) -> CurrentUser:
+        return cls(user.id, user.email, user.role, user.display_name, via_token)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in editing_roles
+
+    @property
+    def can_read_financials(self) -> bool:
+        """Every signed-in role reads lease financials; anonymous visitors (no user) never do."""
+        return self.role in reading_roles
+
+    @property
+    def can_export(self) -> bool:
+        return self.role in exporting_roles
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in admin_roles
+
+
+def init_app(app: Flask) -> None:
+    # dev serves plain http, where a Secure cookie would never come back
+    app.config["SESSION_COOKIE_SECURE"] = _env_flag(
+        app.config.get("REGISTRY_SECURE_COOKIES", os.environ.get("REGISTRY_SECURE_COOKIES"))
+    )
+    app.before_request(_load_user_and_check_csrf)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"current_user": current_user()})
+
+
+def current_user() -> CurrentUser | None:
+    """The caller of the current request, or None when anonymous (or outside a request)."""
+    if not has_app_context():
+        return None
+    return g.get("current_user")
+
+
+def actor_name() -> str:
+    """The name to give `unit_of_work` so the audit trail records who made a change."""
+    user = current_user()
+    return user.email if user is not None else ANONYMOUS
+
+
+def require_role(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R | BaseResponse]]:
+    """Let only signed-in users holding one of `roles` call the view.
+
+    Anonymous: 401 (problem+json for /api/ and JSON clients, else a redirect to /login?next=...).
+    Signed in with another role: 403.
+    """
+    unknown = set(roles) - set(USER_ROLES)
+    if unknown or not roles:
+        raise ValueError(f"require_role needs roles among {USER_ROLES}, not {sorted(unknown)}")
+    allowed = frozenset(roles)
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
+        @functools.wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
+            user = current_user()
+            if user is None:
+                return _unauthorized()
+            if user.role not in allowed:
+                abort(403, description="Your role does not allow this.")
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def require_login(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
+    """Any signed-in user, whatever the role."""
+    return require_role(*reading_roles)(view)
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (made on first use): for forms and `<meta name="csrf-token">`."""
+    token = session.get(_SESSION_CSRF)
+    if not token:
+        token = session[_SESSION_CSRF] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def csrf_is_valid() -> bool:
+    expected = session.get(_SESSION_CSRF)
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FORM_FIELD)
+    if not expected or not sent:
+        return False
+    return hmac.compare_digest(str(expected).encode(), sent.encode())
+
+
+def csrf_failure() -> Response:
+    """400: problem+json for API and JSON clients, a plain page for forms."""
+    if _wants_json():
+        return problem(
+            400, CSRF_FAILURE, "Send the token of this session in the X-CSRF-Token header."
+        )
+    abort(400, description=f"{CSRF_FAILURE}: reload the page and try again.")
+
+
+def sign_in(user: User) -> None:
+    """Start a new session for `user`: nothing of the old one (a planted id, its CSRF token)
+    survives, which defeats session fixation."""
+    session.clear()
+    session[_SESSION_USER] = user.id
+    session[_SESSION_CSRF] = secrets.token_urlsafe(32)
+    g.current_user = CurrentUser.from_user(user)
+
+
+def sign_out() -> None:
+    session.clear()
+    g.current_user = None
+
+
+def is_local_path(target: str | None) -> bool:
+    """True for a path on this site; refuses `//evil.example`, `/\\evil`, `https://...`."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(char) < 0x20 or char == "\\" for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def _load_user_and_check_csrf() -> BaseResponse | None:
+    g.current_user = None
+    if request.endpoint == "static":
+        return None  # no query per stylesheet
+    bearer = _bearer_token()
+    if bearer is not None:
+        with unit_of_work(session_factory(), actor=_TOKEN_ACTOR) as uow:
+            user = user_for_token(uow, bearer)
+            if user is not None:
+                g.current_user = CurrentUser.from_user(user, via_token=True)
+        if g.current_user is None:
+            return _unauthorized(invalid_token=True)
+        return None  # scripts cannot be tricked into sending a header: no CSRF check
+    user_id = session.get(_SESSION_USER)
+    if user_id is not None:
+        user = db_session().get(User, user_id)
+        if user is None or not user.is_active:
+            session.clear()  # deleted or deactivated since signing in
+        else:
+            g.current_user = CurrentUser.from_user(user)
+    if (
+        request.method in _UNSAFE_METHODS
+        and g.current_user is not None
+        and not csrf_is_valid()
+    ):
+        return csrf_failure()
+    return None
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip()
+
+
+def _unauthorized(invalid_token: bool = False) -> BaseResponse:
+    if invalid_token or _wants_json():
+        challenge = 'Bearer realm="asset-registry"'
+        if invalid_token:
+            challenge += ', error="invalid_token"'
+        response = problem(
+            401,
+            "Authentication required",
+            "The token is unknown or revoked." if invalid_token
+            else "Sign in, or send Authorization: Bearer <token>.",
+        )
+        response.headers["WWW-Authenticate"] = challenge
+        return response
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target))
+
+
+def _env_flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}

@@ -1,0 +1,239 @@
+"""Balances at any date and per fiscal year, on the accrual basis.
+
+A row's interest accrues evenly by day between the previous payment and its
+own due date, and its straight-line amount (amortization / lease revenue) over
+its own payment period.  Only the one row straddling a date is pro-rated, and
+that stub is rounded half up to the cent, so cumulative figures stay exact and
+fiscal-year amounts add up to the schedule totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .money import ZERO, money_str, prorate
+from .schedule import LeaseSchedule
+from .terms import LeaseTermsError
+
+if TYPE_CHECKING:
+    from .modification import LeaseModification
+
+#: July-June fiscal years by default: FY2026 = 2025-07-01 .. 2026-06-30.
+DEFAULT_FISCAL_YEAR_START_MONTH = 7
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    """Running totals of a lease at the end of one day."""
+
+    balance: Decimal
+    accrued_interest: Decimal
+    carrying: Decimal
+    interest: Decimal
+    recognized: Decimal
+    payments: Decimal
+    principal: Decimal
+
+
+@dataclass(frozen=True)
+class LeaseBalances:
+    """Position of a lease at the end of ``as_of``.
+
+    ``balance`` is the liability (lessee) or receivable (lessor) after every
+    payment due on or before ``as_of``; ``accrued_interest`` is interest earned
+    or incurred since then but not yet due.  Exactly one of
+    ``right_of_use_asset_net`` / ``deferred_inflow_balance`` is set.
+    """
+
+    as_of: date
+    direction: str
+    balance: Decimal
+    accrued_interest: Decimal
+    right_of_use_asset_net: Decimal | None
+    deferred_inflow_balance: Decimal | None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready rendering with money as decimal strings."""
+        return _render(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FiscalYearBalances:
+    """One fiscal year: closing balances and what was recognised within the year.
+
+    ``interest`` is interest expense (lessee) or revenue (lessor) accrued in the
+    year; ``amortization`` (lessee) or ``inflow_recognized`` (lessor) the
+    straight-line amount; ``payments`` the lease payments due in the year, which
+    for a short-term lease are the whole expense or revenue.
+    """
+
+    fiscal_year: int
+    start: date
+    end: date
+    direction: str
+    opening_balance: Decimal
+    payments: Decimal
+    interest: Decimal
+    principal: Decimal
+    balance: Decimal
+    accrued_interest: Decimal
+    amortization: Decimal | None
+    inflow_recognized: Decimal | None
+    right_of_use_asset_net: Decimal | None
+    deferred_inflow_balance: Decimal | None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready rendering with money as decimal strings."""
+        return _render(self.__dict__)
+
+
+def _render(values: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in values.items():
+        if isinstance(value, Decimal):
+            out[key] = money_str(value)
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def fiscal_year_of(
+    day: date, fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH
+) -> int:
+    """Fiscal year containing ``day``, named by the calendar year in which it ends."""
+    _check_start_month(fiscal_year_start_month)
+    if fiscal_year_start_month == 1 or day.month < fiscal_year_start_month:
+        return day.year
+    return day.year + 1
+
+
+def fiscal_year_bounds(
+    fiscal_year: int, fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH
+) -> tuple[date, date]:
+    """First and last day of ``fiscal_year`` (FY2026 with July start: 2025-07-01..2026-06-30)."""
+    _check_start_month(fiscal_year_start_month)
+    start_year = fiscal_year if fiscal_year_start_month == 1 else fiscal_year - 1
+    start = date(start_year, fiscal_year_start_month, 1)
+    end = date(start_year + 1, fiscal_year_start_month, 1) - ONE_DAY
+    return start, end
+
+
+def _check_start_month(month: int) -> None:
+    if not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12:
+        raise LeaseTermsError([("fiscal_year_start_month", "must be a month number 1..12")])
+
+
+def schedule_state(schedule: LeaseSchedule, as_of: date) -> LeaseState:
+    """Totals of one schedule at the end of ``as_of`` (all zero before commencement)."""
+    if as_of < schedule.terms.commencement_date:
+        return LeaseState(ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
+    interest = recognized = payments = principal = paid_interest = ZERO
+    for row in schedule.rows:
+        interest += prorate(row.interest, row.interest_from, row.date, as_of)
+        recognized += prorate(row.recognized, row.recognition_from, row.recognition_to, as_of)
+        if row.date <= as_of:
+            payments += row.payment
+            principal += row.principal
+            paid_interest += row.interest
+    return LeaseState(
+        balance=schedule.initial_measurement - principal,
+        accrued_interest=interest - paid_interest,
+        carrying=schedule.opening_recognizable - recognized,
+        interest=interest,
+        recognized=recognized,
+        payments=payments,
+        principal=principal,
+    )
+
+
+def lease_state(source: LeaseSchedule | LeaseModification, as_of: date) -> LeaseState:
+    """Totals of a schedule, or of a modified lease (original up to the
+    modification date, remeasured schedule from it on)."""
+    if isinstance(source, LeaseSchedule):
+        return schedule_state(source, as_of)
+    cutoff = source.modification_date
+    before = schedule_state(source.original_full, min(as_of, cutoff - ONE_DAY))
+    if as_of < cutoff:
+        return before
+    after = schedule_state(source.remeasured, as_of)
+    return LeaseState(
+        balance=after.balance,
+        accrued_interest=after.accrued_interest,
+        carrying=after.carrying,
+        interest=before.interest + after.interest,
+        recognized=before.recognized + after.recognized,
+        payments=before.payments + after.payments,
+        principal=before.principal + after.principal,
+    )
+
+
+def balances_at(source: LeaseSchedule | LeaseModification, as_of: date) -> LeaseBalances:
+    """Liability / receivable, accrued interest and asset / deferred inflow at ``as_of``."""
+    state = lease_state(source, as_of)
+    lessee = source.direction == "in"
+    return LeaseBalances(
+        as_of=as_of,
+        direction=source.direction,
+        balance=state.balance,
+        accrued_interest=state.accrued_interest,
+        right_of_use_asset_net=state.carrying if lessee else None,
+        deferred_inflow_balance=None if lessee else state.carrying,
+    )
+
+
+def _last_schedule(source: LeaseSchedule | LeaseModification) -> LeaseSchedule:
+    return source if isinstance(source, LeaseSchedule) else source.remeasured
+
+
+def _first_day(source: LeaseSchedule | LeaseModification) -> date:
+    schedule = source if isinstance(source, LeaseSchedule) else source.original_full
+    return schedule.terms.commencement_date
+
+
+def _last_day(source: LeaseSchedule | LeaseModification) -> date:
+    """Last day on which anything is due or accrues (windows are end-exclusive)."""
+    schedule = _last_schedule(source)
+    due = max(row.date for row in schedule.rows)
+    accruing = max(row.recognition_to for row in schedule.rows) - ONE_DAY
+    return max(due, accruing)
+
+
+def fiscal_year_balances(
+    source: LeaseSchedule | LeaseModification,
+    fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH,
+) -> tuple[FiscalYearBalances, ...]:
+    """One entry per fiscal year from commencement until the lease is fully settled."""
+    first = fiscal_year_of(_first_day(source), fiscal_year_start_month)
+    last = fiscal_year_of(_last_day(source), fiscal_year_start_month)
+    lessee = source.direction == "in"
+    years: list[FiscalYearBalances] = []
+    for fiscal_year in range(first, last + 1):
+        start, end = fiscal_year_bounds(fiscal_year, fiscal_year_start_month)
+        opening = lease_state(source, start - ONE_DAY)
+        closing = lease_state(source, end)
+        recognized = closing.recognized - opening.recognized
+        years.append(
+            FiscalYearBalances(
+                fiscal_year=fiscal_year,
+                start=start,
+                end=end,
+                direction=source.direction,
+                opening_balance=opening.balance,
+                payments=closing.payments - opening.payments,
+                interest=closing.interest - opening.interest,
+                principal=closing.principal - opening.principal,
+                balance=closing.balance,
+                accrued_interest=closing.accrued_interest,
+                amortization=recognized if lessee else None,
+                inflow_recognized=None if lessee else recognized,
+                right_of_use_asset_net=closing.carrying if lessee else None,
+                deferred_inflow_balance=None if lessee else closing.carrying,
+            )
+        )
+    return tuple(years)

@@ -1,0 +1,157 @@
+"""Lease modifications: remeasure from the modification date, keep the history.
+
+GASB 87 (paras. 71-73): the liability / receivable is remeasured at the
+present value of the remaining payments under the new terms (new rate), and
+the right-to-use asset / deferred inflow is adjusted by the same change.  The
+earlier measurement is not restated, so the result holds the original schedule
+up to the modification date next to the remeasured one.
+
+Initial direct costs, prepayments and incentives given in the new terms move
+the asset / deferred inflow as they do at commencement.  If the asset (or
+deferred inflow) would go below zero - the liability fell by
+more than the asset carried, as in a partial termination - it stops at zero
+and the excess is a gain (lessee) or a loss (lessor) in ``gain_or_loss``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from .balances import ONE_DAY, schedule_state
+from .measurement import initial_measurement, resolve_discount_rate
+from .money import ZERO, add_months, money_str
+from .schedule import LeaseSchedule, build_schedule, lease_schedule
+from .terms import LeaseTerms, LeaseTermsError
+
+
+@dataclass(frozen=True)
+class LeaseModification:
+    """Both measurements of a modified lease and the bridge between them.
+
+    ``original`` lists the original rows due before ``modification_date``;
+    ``remeasured`` starts at it.  ``adjustment`` is the remeasured liability
+    (receivable) less the carrying liability plus accrued interest just before
+    the modification; ``carrying_before`` / ``carrying_after`` are the
+    right-to-use asset (lessee) or deferred inflow (lessor) around it.
+    """
+
+    modification_date: date
+    original: LeaseSchedule
+    remeasured: LeaseSchedule
+    balance_before: Decimal
+    accrued_interest_before: Decimal
+    carrying_before: Decimal
+    adjustment: Decimal
+    carrying_after: Decimal
+    gain_or_loss: Decimal
+    original_full: LeaseSchedule = field(repr=False)
+
+    @property
+    def direction(self) -> str:
+        """``"in"`` (city is lessee) or ``"out"`` (city is lessor)."""
+        return self.remeasured.direction
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready rendering of both schedules and the remeasurement bridge."""
+        carrying = "right_of_use_asset" if self.direction == "in" else "deferred_inflow"
+        return {
+            "modification_date": self.modification_date.isoformat(),
+            "balance_before": money_str(self.balance_before),
+            "accrued_interest_before": money_str(self.accrued_interest_before),
+            "balance_after": money_str(self.remeasured.initial_measurement),
+            "adjustment": money_str(self.adjustment),
+            f"{carrying}_before": money_str(self.carrying_before),
+            f"{carrying}_after": money_str(self.carrying_after),
+            "gain_or_loss": money_str(self.gain_or_loss),
+            "original": self.original.to_dict(),
+            "remeasured": self.remeasured.to_dict(),
+        }
+
+
+def modify_lease(original: LeaseTerms | LeaseSchedule, new_terms: LeaseTerms) -> LeaseModification:
+    """Remeasure ``original`` under ``new_terms`` from ``new_terms.commencement_date``.
+
+    ``new_terms`` describe the lease from the modification date on: remaining
+    term, remaining (new) payments, new discount rate, remaining useful life.
+    The short-term exception is not re-tested (it is judged at commencement),
+    except for a lease that was short-term to begin with, which is measured
+    afresh under ``new_terms``.
+    """
+    full = original if isinstance(original, LeaseSchedule) else lease_schedule(original)
+    cutoff = new_terms.commencement_date
+    _check_modification(full.terms, new_terms)
+    kept = replace(full, rows=tuple(row for row in full.rows if row.date < cutoff))
+    if full.short_term:
+        remeasured = lease_schedule(new_terms)
+        return LeaseModification(
+            modification_date=cutoff,
+            original=kept,
+            remeasured=remeasured,
+            balance_before=ZERO,
+            accrued_interest_before=ZERO,
+            carrying_before=ZERO,
+            adjustment=remeasured.initial_measurement,
+            carrying_after=remeasured.opening_recognizable,
+            gain_or_loss=ZERO,
+            original_full=full,
+        )
+    before = schedule_state(full, cutoff - ONE_DAY)
+    rate = resolve_discount_rate(new_terms)
+    if rate is None:
+        raise LeaseTermsError([("discount_rate", "is required to remeasure the lease")])
+    new_balance = initial_measurement(new_terms, rate)
+    adjustment = new_balance - before.balance - before.accrued_interest
+    carrying_after = before.carrying + adjustment + _modification_extras(new_terms)
+    gain_or_loss = ZERO
+    if carrying_after < 0:
+        # Lessee: liability dropped by more than the asset -> gain.
+        # Lessor: receivable dropped by more than the deferred inflow -> loss.
+        gain_or_loss = -carrying_after if full.direction == "in" else carrying_after
+        carrying_after = ZERO
+    remeasured = build_schedule(
+        new_terms, opening_override=carrying_after, apply_short_term_test=False
+    )
+    return LeaseModification(
+        modification_date=cutoff,
+        original=kept,
+        remeasured=remeasured,
+        balance_before=before.balance,
+        accrued_interest_before=before.accrued_interest,
+        carrying_before=before.carrying,
+        adjustment=adjustment,
+        carrying_after=carrying_after,
+        gain_or_loss=gain_or_loss,
+        original_full=full,
+    )
+
+
+def _modification_extras(new_terms: LeaseTerms) -> Decimal:
+    """Costs, prepayments and incentives of the modification itself.
+
+    They move the asset / deferred inflow exactly as they do at commencement:
+    a lessee adds initial direct costs and prepayments and deducts incentives;
+    a lessor adds payments received in advance and deducts incentives paid.
+    """
+    extras = Decimal(new_terms.prepaid_at_commencement) - Decimal(new_terms.incentives)
+    if new_terms.direction == "in":
+        extras += Decimal(new_terms.initial_direct_costs)
+    return extras
+
+
+def _check_modification(original: LeaseTerms, new_terms: LeaseTerms) -> None:
+    errors: list[tuple[str, str]] = []
+    if new_terms.direction != original.direction:
+        errors.append(("direction", "must match the original lease"))
+    end = add_months(original.commencement_date, original.term_months)
+    if not original.commencement_date < new_terms.commencement_date < end:
+        errors.append(
+            (
+                "commencement_date",
+                "the modification date must fall after commencement and before the "
+                f"original term ends ({end.isoformat()})",
+            )
+        )
+    if errors:
+        raise LeaseTermsError(errors)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import mapbox_vector_tile
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from registry.db import normalise_database_url
+from tests.tiles import tile_of
+
+
+@pytest.fixture(scope="module")
+def a_parcel(sample_database_url: str) -> dict[str, object]:
+    engine = create_engine(normalise_database_url(sample_database_url))
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT parcel_id, status, ST_X(c) AS lon, ST_Y(c) AS lat FROM ("
+                " SELECT parcel_id, status, ST_PointOnSurface(geom) AS c FROM parcels"
+                " WHERE geom IS NOT NULL ORDER BY parcel_id LIMIT 1) AS p"
+            )
+        ).mappings().one()
+    engine.dispose()
+    return dict(row)
+
+
+def test_a_tile_holds_the_parcels_under_it_with_their_public_attributes(
+    sample_client: FlaskClient, a_parcel: dict[str, object]
+) -> None:
+    x, y = tile_of(float(a_parcel["lon"]), float(a_parcel["lat"]), 15)  # type: ignore[arg-type]
+    response = sample_client.get(f"/tiles/parcels/15/{x}/{y}.mvt")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.mapbox-vector-tile"
+    layer = mapbox_vector_tile.decode(response.data)["parcels"]
+    features = {f["properties"]["parcel_id"]: f for f in layer["features"]}
+    found = features[str(a_parcel["parcel_id"])]
+    assert found["properties"]["status"] == a_parcel["status"]
+    assert set(found["properties"]) == {"parcel_id", "address", "department", "use", "status"}
+    assert found["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+
+
+def test_an_unchanged_tile_is_revalidated_with_304(
+    sample_client: FlaskClient, a_parcel: dict[str, object]
+) -> None:
+    x, y = tile_of(float(a_parcel["lon"]), float(a_parcel["lat"]), 14)  # type: ignore[arg-type]
+    first = sample_client.get(f"/tiles/parcels/14/{x}/{y}.mvt")
+    again = sample_client.get(
+        f"/tiles/parcels/14/{x}/{y}.mvt", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert first.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_tile_far_from_the_city_is_empty(sample_client: FlaskClient) -> None:
+    response = sample_client.get("/tiles/parcels/14/0/0.mvt")
+    assert response.status_code == 200
+    assert response.data == b""
+
+
+@pytest.mark.parametrize("path", ["/tiles/parcels/3/8/0.mvt", "/tiles/parcels/25/0/0.mvt"])
+def test_a_tile_address_outside_the_pyramid_is_404(sample_client: FlaskClient, path: str) -> None:
+    assert sample_client.get(path).status_code == 404
