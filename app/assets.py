@@ -7,11 +7,26 @@ from flask import url_for
 from geo.map_builder import MapAssets
 
 
-def map_assets() -> MapAssets:
+def _static(filename: str) -> str:
+    return url_for("static", filename=filename)
+
+
+def map_assets(editing: bool) -> MapAssets:
+    """Everyone gets the map and search; editors also get Leaflet-Geoman and the editor bridge."""
+    extra_js = [("parcel_search", _static("js/parcel_search.js"))]
+    extra_css = []
+    if editing:
+        extra_js += [
+            ("leaflet_geoman", _static("vendor/leaflet-geoman/leaflet-geoman.min.js")),
+            ("parcel_editor", _static("js/parcel_editor.js")),
+        ]
+        extra_css += [("leaflet_geoman_css", _static("vendor/leaflet-geoman/leaflet-geoman.css"))]
     return MapAssets(
-        leaflet_js=url_for("static", filename="vendor/leaflet/leaflet.js"),
-        leaflet_css=url_for("static", filename="vendor/leaflet/leaflet.css"),
-        vectorgrid_js=url_for("static", filename="vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
-        registry_map_js=url_for("static", filename="js/parcel_map.js"),
-        registry_map_css=url_for("static", filename="css/map.css"),
+        leaflet_js=_static("vendor/leaflet/leaflet.js"),
+        leaflet_css=_static("vendor/leaflet/leaflet.css"),
+        vectorgrid_js=_static("vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+        registry_map_js=_static("js/parcel_map.js"),
+        registry_map_css=_static("css/map.css"),
+        extra_js=tuple(extra_js),
+        extra_css=tuple(extra_css),
     )

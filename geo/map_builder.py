@@ -30,6 +30,9 @@ class MapAssets:
     vectorgrid_js: str
     registry_map_js: str
     registry_map_css: str
+    # (name, url) of optional plugins, e.g. the editing tools given only to editors
+    extra_js: tuple[tuple[str, str], ...] = ()
+    extra_css: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,17 +93,27 @@ def build_parcel_map(spec: ParcelMapSpec) -> folium.Map:
             "minZoom": PARCEL_LAYER_MIN_ZOOM,
             **spec.extra,
         },
-        js=[("vectorgrid", assets.vectorgrid_js), ("registry_map", assets.registry_map_js)],
-        css=[("registry_map_css", assets.registry_map_css)],
+        js=[("vectorgrid", assets.vectorgrid_js), ("registry_map", assets.registry_map_js),
+            *assets.extra_js],
+        css=[("registry_map_css", assets.registry_map_css), *assets.extra_css],
     ).add_to(parcel_map)
     parcel_map.fit_bounds([list(spec.bounds[0]), list(spec.bounds[1])])
     return parcel_map
 
 
-def render_map_page(parcel_map: folium.Map, title: str, header_html: str = "") -> str:
-    """The whole HTML page: the map filling the window under a header of the app's own."""
+def render_map_page(
+    parcel_map: folium.Map, title: str, head_html: str = "", header_html: str = "",
+    body_html: str = "",
+) -> str:
+    """The whole HTML page: the map filling the window under a header of the app's own.
+
+    `head_html` goes into <head> (meta tags), `header_html` above the map, `body_html` after it
+    (side panels); all three are the app's own rendered templates.
+    """
     root = parcel_map.get_root()
-    root.header.add_child(folium.Element(f"<title>{title}</title>"), name="page_title")
+    root.header.add_child(folium.Element(f"<title>{title}</title>{head_html}"), name="page_head")
     if header_html:
         root.html.add_child(folium.Element(header_html), name="page_header", index=0)
+    if body_html:
+        root.html.add_child(folium.Element(body_html), name="page_body")
     return root.render()

@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 vendor=app/static/vendor
 rm -rf "$vendor"
-mkdir -p "$vendor/leaflet" "$vendor/leaflet.vectorgrid"
+mkdir -p "$vendor/leaflet" "$vendor/leaflet.vectorgrid" "$vendor/leaflet-geoman"
 cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
       node_modules/leaflet/dist/images "$vendor/leaflet/"
 cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js "$vendor/leaflet.vectorgrid/"
+cp node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js \
+   node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css "$vendor/leaflet-geoman/"
 cp package-lock.json "$vendor/.installed-from-lock"

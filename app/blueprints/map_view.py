@@ -1,31 +1,71 @@
-"""The portfolio map at `/`: a Folium page whose parcel layer is the app's own vector tiles."""
+"""The portfolio map at `/`: a Folium page whose parcel layer is the app's own vector tiles.
+
+Editors also get the side panel and the editing tools; everybody else gets none of their code.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
 
 from app.assets import map_assets
+from app.auth import current_user
 from app.database import db_session
 from geo.extent import portfolio_bounds
 from geo.map_builder import ParcelMapSpec, build_parcel_map, render_map_page
+from registry.departments import department_choices
+from registry.vocabulary import (
+    ASSET_TYPES,
+    DIGITIZATION_STATUSES,
+    LEGAL_INTERESTS,
+    PARCEL_STATUSES,
+    STATUS_LABELS,
+)
 
 bp = Blueprint("map_view", __name__)
+
+
+def _url_template(endpoint: str, placeholder: str, **values: object) -> str:
+    """A URL with `{placeholder}` left for the browser to fill, e.g. /parcels/{parcel_id}."""
+    return url_for(endpoint, **values).replace("PLACEHOLDER", "{" + placeholder + "}")
+
+
+def _editor_options() -> dict[str, object]:
+    return {
+        "apiUrl": url_for("parcel_api.list_parcels"),
+        "departments": department_choices(db_session()),
+        "choices": {
+            "status": [[value, STATUS_LABELS[value]] for value in PARCEL_STATUSES],
+            "legal_interest": [[value, value] for value in LEGAL_INTERESTS],
+            "asset_type": [[value, value.replace("_", " ")] for value in ASSET_TYPES],
+            "digitization_status": [[value, value] for value in DIGITIZATION_STATUSES],
+        },
+    }
 
 
 @bp.get("/")
 def portfolio_map() -> str:
     settings = current_app.config["REGISTRY_SETTINGS"]
+    user = current_user()
+    editing = bool(user and user.can_edit)
     spec = ParcelMapSpec(
-        assets=map_assets(),
+        assets=map_assets(editing),
         tile_url=url_for("tiles.parcel_tile_view", z=0, x=0, y=0).replace(
             "/0/0/0.mvt", "/{z}/{x}/{y}.mvt"
         ),
-        parcel_page_url=url_for("parcels.parcel_page", parcel_id="PARCEL_ID").replace(
-            "PARCEL_ID", "{parcel_id}"
-        ),
+        parcel_page_url=_url_template("parcels.parcel_page", "parcel_id", parcel_id="PLACEHOLDER"),
         bounds=portfolio_bounds(db_session().connection()),
         basemap_url=settings.basemap_url,
         basemap_attribution=settings.basemap_attribution,
+        extra={
+            "searchUrl": url_for("parcel_api.list_parcels"),
+            "editing": editing,
+            **(_editor_options() if editing else {}),
+        },
     )
-    header = render_template("_header.html")
-    return render_map_page(build_parcel_map(spec), "City Asset Registry — map", header)
+    return render_map_page(
+        build_parcel_map(spec),
+        "City Asset Registry — map",
+        head_html=render_template("_map_head.html"),
+        header_html=render_template("_header.html", show_search=True),
+        body_html=render_template("_parcel_panel.html") if editing else "",
+    )

@@ -61,18 +61,38 @@
         }
       }
     });
-    layer.on("click", function (event) {
-      L.popup({ maxWidth: 320 })
-        .setLatLng(event.latlng)
-        .setContent(popupHtml(event.layer.properties, options, labels))
+    function openPopup(properties, latlng) {
+      return L.popup({ maxWidth: 320 })
+        .setLatLng(latlng)
+        .setContent(popupHtml(properties, options, labels))
         .openOn(map);
+    }
+    layer.on("click", function (event) {
+      openPopup(event.layer.properties, event.latlng);
+      announce("registry:parcel-selected", { parcelId: event.layer.properties.parcel_id });
     });
     layer.addTo(map);
     addLegend(map, options.statuses);
     RegistryMap.map = map;
     RegistryMap.parcels = layer;
+    RegistryMap.options = options;
+    RegistryMap.openPopup = openPopup;
+    // Other modules (search, the editor) start from here; they were loaded before the map.
+    announce("registry:map-ready", { map: map, layer: layer, options: options });
     return layer;
   }
 
-  window.RegistryMap = { parcelLayer: parcelLayer, escapeHtml: escapeHtml };
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
+
+  /* Re-fetch the parcel tiles (revalidated by ETag, so unchanged ones cost a 304). */
+  function refreshParcels() {
+    if (RegistryMap.parcels) { RegistryMap.parcels.redraw(); }
+  }
+
+  window.RegistryMap = {
+    parcelLayer: parcelLayer, escapeHtml: escapeHtml, announce: announce,
+    refreshParcels: refreshParcels
+  };
 })();

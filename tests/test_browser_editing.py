@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+from app import create_app, database
+from registry import database_admin
+from registry.db import create_registry_engine, normalise_database_url
+from tests.auth_fixtures import TEST_PASSWORD, make_user
+from tests.browser import chromium
+from tests.conftest import LiveServer
+from tests.database import clone
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def editing_app(template_url: str) -> Iterator[Flask]:
+    """The sample portfolio in a database of this module's own, with an editor and a viewer."""
+    from registry.sample_portfolio import load_sample
+
+    url = clone(template_url)
+    engine = create_registry_engine(url)
+    load_sample(sessionmaker(engine))
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    for email, role in (("ed@city.example", "editor"), ("eve@city.example", "editor"),
+                        ("vi@city.example", "viewer")):
+        make_user(app, email, role)
+    yield app
+    database.dispose(app)
+    database_admin.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def server(editing_app: Flask) -> Iterator[LiveServer]:
+    with LiveServer(editing_app) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+def _signed_in(browser: Browser, server: LiveServer, email: str) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    expect(page.locator("path.parcel").first).to_be_attached(timeout=20_000)
+    return context, page
+
+
+def _query(app: Flask, sql: str, **params: object) -> list[tuple[object, ...]]:
+    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def _a_parcel(app: Flask, street: str) -> str:
+    (parcel_id,), *_ = _query(
+        app,
+        "SELECT parcel_id FROM parcels WHERE address LIKE :street AND geom IS NOT NULL "
+        "AND retired_at IS NULL ORDER BY land_area_sq_ft DESC LIMIT 1",
+        street=f"% {street}%",
+    )
+    return str(parcel_id)
+
+
+def _find(page: Page, parcel_id: str) -> None:
+    page.fill("#parcel-search-input", parcel_id)
+    result = page.locator(f'.search-result[data-parcel-id="{parcel_id}"]')
+    expect(result).to_be_visible(timeout=5_000)
+    result.dispatch_event("mousedown")
+    expect(page.locator("#parcel-panel")).to_be_visible(timeout=5_000)
+    expect(page.locator("#f-parcel_id")).to_have_value(parcel_id)
+
+
+def _drag_first_vertex(page: Page, dx: int = 25, dy: int = 15) -> None:
+    vertex = page.locator(".marker-icon:not(.marker-icon-middle)").first
+    expect(vertex).to_be_visible(timeout=5_000)
+    box = vertex.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y + dy / 2, steps=5)
+    page.mouse.move(x + dx, y + dy, steps=5)
+    page.mouse.up()
+    assert page.evaluate("RegistryMap.editor.state.geometryDirty") is True
+
+
+def test_an_editor_finds_a_parcel_changes_an_attribute_and_a_vertex_and_both_are_stored(
+    browser: Browser, server: LiveServer, editing_app: Flask
+) -> None:
+    parcel_id = _a_parcel(editing_app, "Sunset")
+    (geometry_before,), = _query(
+        editing_app, "SELECT ST_AsText(geom) FROM parcels WHERE parcel_id = :id", id=parcel_id
+    )
+    context, page = _signed_in(browser, server, "ed@city.example")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    _find(page, parcel_id)
+    page.fill("#f-address", "1 Reform Plaza")
+    _drag_first_vertex(page)
+    page.click("#save-parcel")
+    expect(page.locator("#panel-status")).to_contain_text("Saved: version 2", timeout=10_000)
+
+    (address, geometry_after, version), = _query(
+        editing_app, "SELECT address, ST_AsText(geom), version FROM parcels WHERE parcel_id = :id",
+        id=parcel_id,
+    )
+    assert (address, version) == ("1 Reform Plaza", 2)
+    assert geometry_after != geometry_before
+    (actor, changed), = _query(
+        editing_app,
+        "SELECT actor, changed_fields FROM audit_events WHERE row_key = :id AND action = 'UPDATE'",
+        id=parcel_id,
+    )
+    assert actor == "ed@city.example"
+    assert {"address", "geom"} <= set(changed)  # type: ignore[arg-type]
+    context.close()
+    assert errors == []
+
+
+def test_a_second_editor_is_told_who_saved_first_and_can_reapply_their_change(
+    browser: Browser, server: LiveServer, editing_app: Flask
+) -> None:
+    parcel_id = _a_parcel(editing_app, "Figueroa")
+    first_context, first = _signed_in(browser, server, "ed@city.example")
+    second_context, second = _signed_in(browser, server, "eve@city.example")
+    _find(first, parcel_id)
+    _find(second, parcel_id)
+
+    first.fill("#f-use", "Community Garden")
+    first.click("#save-parcel")
+    expect(first.locator("#panel-status")).to_contain_text("Saved", timeout=10_000)
+
+    second.fill("#f-address", "2 Second Editor Way")
+    second.click("#save-parcel")
+    conflict = second.locator("#panel-conflict")
+    expect(conflict).to_be_visible(timeout=10_000)
+    expect(conflict).to_contain_text("ed@city.example")
+    second.click("#reapply-changes")
+    expect(second.locator("#panel-status")).to_contain_text("Saved: version 3", timeout=10_000)
+
+    (use, address), = _query(
+        editing_app, "SELECT use, address FROM parcels WHERE parcel_id = :id", id=parcel_id
+    )
+    assert (use, address) == ("Community Garden", "2 Second Editor Way")  # nothing overwritten
+    first_context.close()
+    second_context.close()
+
+
+def test_a_viewer_sees_no_editing_controls(browser: Browser, server: LiveServer) -> None:
+    context, page = _signed_in(browser, server, "vi@city.example")
+    assert page.locator("#parcel-panel").count() == 0
+    assert page.locator("#draw-parcel").count() == 0
+    assert page.evaluate("typeof L.PM") == "undefined"  # the editing code is not even sent
+    context.close()
