@@ -169,10 +169,8 @@ def list_parcels() -> Response:
 @bp.post("")
 @require_role(*editing_roles)
 def create() -> Response:
-    change = ParcelChange.from_feature(_json_body()) if isinstance(_json_body(), dict) else None
-    if change is None:
-        raise ProblemError(422, "The parcel is not valid", "",
-                           [FieldProblem("body", "must be a GeoJSON Feature").as_dict()])
+    with _domain_errors():
+        change = ParcelChange.from_feature(_json_body())
     response = _write(lambda session: create_parcel(session, change, _settings()), 201)
     parcel_id = json.loads(response.get_data())["id"]
     response.headers["Location"] = url_for("parcel_api.read", parcel_id=parcel_id)

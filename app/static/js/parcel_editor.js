@@ -287,7 +287,25 @@
       setStatus("Fill in the parcel id and attributes, then save.");
     }
 
+    // Geoman's cut replaces the cut polygon by a new layer: keep the edit group pointing at it.
+    map.on("pm:cut", function (event) {
+      if (!state.editLayer || !state.editLayer.hasLayer(event.originalLayer)) { return; }
+      state.editLayer.removeLayer(event.originalLayer);
+      map.removeLayer(event.originalLayer);
+      state.editLayer.addLayer(event.layer);
+      event.layer.pm.enable({ allowSelfIntersection: false, draggable: false });
+      event.layer.on("pm:edit", function () { state.geometryDirty = true; });
+      state.geometryDirty = true;
+    });
+    byId("cut-hole").addEventListener("click", function () {
+      if (!state.editLayer) { return; }
+      map.pm.enableGlobalCutMode({
+        allowSelfIntersection: false, layersToCut: state.editLayer.getLayers()
+      });
+      setStatus("Draw the hole inside the shape; it is cut when the ring is closed.");
+    });
     map.on("pm:create", function (event) {
+      if (event.shape === "Cut") { return; }
       map.removeLayer(event.layer);
       startNewParcel(event.layer);
     });
