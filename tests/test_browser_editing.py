@@ -172,3 +172,39 @@ def test_a_viewer_sees_no_editing_controls(browser: Browser, server: LiveServer)
     assert page.locator("#draw-parcel").count() == 0
     assert page.evaluate("typeof L.PM") == "undefined"  # the editing code is not even sent
     context.close()
+
+
+def test_an_editor_cuts_a_hole_in_a_parcel(
+    browser: Browser, server: LiveServer, editing_app: Flask
+) -> None:
+    (parcel_id,), = _query(
+        editing_app,
+        "SELECT parcel_id FROM parcels WHERE geom IS NOT NULL AND retired_at IS NULL "
+        "ORDER BY land_area_sq_ft DESC LIMIT 1",
+    )
+    context, page = _signed_in(browser, server, "ed@city.example")
+    _find(page, str(parcel_id))
+    box = page.evaluate(
+        """() => { const b = RegistryMap.editor.state.editLayer.getBounds();
+                   const m = RegistryMap.map;
+                   const sw = m.latLngToContainerPoint(b.getSouthWest());
+                   const ne = m.latLngToContainerPoint(b.getNorthEast());
+                   const r = m.getContainer().getBoundingClientRect();
+                   return {x: r.left + (sw.x + ne.x) / 2, y: r.top + (sw.y + ne.y) / 2,
+                           w: Math.abs(ne.x - sw.x), h: Math.abs(sw.y - ne.y)}; }"""
+    )
+    assert box["w"] > 60 and box["h"] > 60, box
+    page.click("#cut-hole")
+    x, y, d = box["x"], box["y"], min(box["w"], box["h"]) / 6
+    for px, py in ((x - d, y - d), (x + d, y - d), (x + d, y + d), (x - d, y + d), (x - d, y - d)):
+        page.mouse.click(px, py)
+        page.wait_for_timeout(150)
+
+    assert page.evaluate("RegistryMap.editor.state.geometryDirty") is True
+    page.click("#save-parcel")
+    expect(page.locator("#panel-status")).to_contain_text("Saved", timeout=10_000)
+    (rings,), = _query(
+        editing_app, "SELECT ST_NRings(geom) FROM parcels WHERE parcel_id = :id", id=parcel_id
+    )
+    assert rings == 2  # the outer ring and the hole
+    context.close()

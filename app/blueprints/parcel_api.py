@@ -121,6 +121,10 @@ def _write(operation: Callable[[Session], str], status: int = 200) -> Response:
     """Run `operation` in one audited transaction and answer with the parcel it names."""
     from app.auth import actor_name
 
+    # Hand back the connection of the request's read session (signing in by cookie used it)
+    # before taking one for the write: a request never holds two, so a burst of concurrent
+    # saves cannot take the whole pool and then wait for each other's second connection.
+    db_session().close()
     with _domain_errors(), unit_of_work(session_factory(), actor_name()) as session:
         parcel_id = operation(session)
         return _feature_response(session, parcel_id, status)
@@ -192,7 +196,7 @@ def patch(parcel_id: str) -> Response:
 
     def apply(session: Session) -> str:
         update_parcel(session, parcel_id, expected, change, _settings())
-        return str(change.properties.get("parcel_id") or parcel_id)
+        return str(change.properties.get("parcel_id") or parcel_id).strip()
 
     return _write(apply)
 

@@ -168,7 +168,6 @@
       return request("GET", parcelUrl(parcelId)).then(function (response) {
         if (!response.ok) { return; }
         return response.json().then(function (feature) {
-          map.closePopup(); // the panel shows it all, and the popup would hide the vertices
           openPanel("Parcel " + feature.id);
           showFeature(feature, response.headers.get("ETag"));
           if (feature.properties.retired_at) { setStatus("This parcel is retired."); }

@@ -62,12 +62,16 @@
       }
     });
     function openPopup(properties, latlng) {
+      if (options.editing) { return null; } // editors get the side panel, which shows it all
       return L.popup({ maxWidth: 320 })
         .setLatLng(latlng)
         .setContent(popupHtml(properties, options, labels))
         .openOn(map);
     }
     layer.on("click", function (event) {
+      if (map.pm && (map.pm.globalDrawModeEnabled() || map.pm.globalCutModeEnabled())) {
+        return; // a click while drawing places a vertex, it does not pick a parcel
+      }
       openPopup(event.layer.properties, event.latlng);
       announce("registry:parcel-selected", { parcelId: event.layer.properties.parcel_id });
     });

@@ -40,7 +40,9 @@
       input.value = feature.id;
       if (feature.geometry) {
         var bounds = L.geoJSON(feature.geometry).getBounds();
-        map.fitBounds(bounds, { maxZoom: 18, padding: [40, 40] });
+        // keep clear of the editor's side panel, where there is one
+        var right = document.getElementById("parcel-panel") ? 400 : 40;
+        map.fitBounds(bounds, { maxZoom: 18, paddingTopLeft: [40, 60], paddingBottomRight: [right, 40] });
         RegistryMap.openPopup(feature.properties, bounds.getCenter());
       }
       RegistryMap.announce("registry:parcel-selected", { parcelId: feature.id });
