@@ -25,8 +25,9 @@ def url_for_database(name: str) -> str:
 
 
 def _prefix() -> str:
+    # the pid keeps concurrent test runs on one server (CI, a developer, xdist) apart
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"registry_test_{worker}"
+    return f"registry_test_{worker}_{os.getpid()}"
 
 
 def make_template(suffix: str) -> str:
