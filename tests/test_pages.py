@@ -36,21 +36,36 @@ def test_the_map_page_stays_small(sample_client: FlaskClient) -> None:
     assert len(sample_client.get("/").data) < 30_000
 
 
-def test_the_parcel_page_shows_attributes_and_buildings(
-    sample_client: FlaskClient, sample_database_url: str
-) -> None:
-    engine = create_engine(normalise_database_url(sample_database_url))
+def _parcel_with_a_building(url: str) -> tuple[str, str, str]:
+    engine = create_engine(normalise_database_url(url))
     with engine.connect() as connection:
-        parcel_id, address, building = connection.execute(
+        row = connection.execute(
             text(
                 "SELECT p.parcel_id, p.address, b.building_id FROM parcels p"
                 " JOIN buildings b ON b.parcel_id = p.id ORDER BY p.parcel_id LIMIT 1"
             )
         ).one()
     engine.dispose()
-    page = sample_client.get(f"/parcels/{parcel_id}").get_data(as_text=True)
+    return str(row[0]), str(row[1]), str(row[2])
+
+
+def test_the_parcel_page_shows_staff_the_attributes_and_buildings(
+    sample_app: Flask, sample_database_url: str, auth  # type: ignore[no-untyped-def]
+) -> None:
+    parcel_id, address, building = _parcel_with_a_building(sample_database_url)
+    reader = auth.signed_in_client(sample_app, "viewer", email="page-reader@city.example")
+    page = reader.get(f"/parcels/{parcel_id}").get_data(as_text=True)
     assert parcel_id in page and address in page and building in page
     assert "sq ft" in page
+
+
+def test_the_parcel_page_shows_the_public_only_what_is_published(
+    sample_client: FlaskClient, sample_database_url: str
+) -> None:
+    parcel_id, address, building = _parcel_with_a_building(sample_database_url)
+    page = sample_client.get(f"/parcels/{parcel_id}").get_data(as_text=True)
+    assert parcel_id in page and address in page
+    assert building not in page and "Acquired" not in page
 
 
 def test_an_unknown_parcel_is_404(sample_client: FlaskClient) -> None:

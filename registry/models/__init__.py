@@ -1,0 +1,32 @@
+"""The registry's typed models, one module per area; all share `Base.metadata`, which the
+migrations are compared against."""
+
+from registry.models.core import (
+    NAMING_CONVENTION,
+    ApiToken,
+    AuditEvent,
+    Base,
+    Building,
+    Department,
+    Money,
+    Parcel,
+    User,
+    VersionedMixin,
+)
+from registry.models.leases import IncrementalBorrowingRate, Lease, LeaseModification
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Building",
+    "Department",
+    "IncrementalBorrowingRate",
+    "Lease",
+    "LeaseModification",
+    "Money",
+    "Parcel",
+    "User",
+    "VersionedMixin",
+]

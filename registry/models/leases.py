@@ -1,0 +1,157 @@
+"""Leases: the city as lessee (`in`) and as lessor (`out`), with the terms GASB 87 measures.
+
+Payment steps and options are JSONB on the lease row, so that every change to a lease's terms is
+one audited row change (before → after) rather than a scatter of child-row events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.models.core import Base, Money, Parcel, VersionedMixin
+from registry.vocabulary import (
+    DISCOUNT_RATE_SOURCES,
+    FUND_TYPES,
+    LEASE_DIRECTIONS,
+    LEASE_PORTFOLIOS,
+    PAYMENT_FREQUENCIES,
+    PAYMENT_TIMINGS,
+    sql_in_list,
+)
+
+Rate = Numeric(9, 6)  # an annual fraction: 0.008900 = 0.89 %
+
+
+class Lease(VersionedMixin, Base):
+    __tablename__ = "leases"
+    __table_args__ = (
+        CheckConstraint(f"direction IN ({sql_in_list(LEASE_DIRECTIONS)})", name="direction"),
+        CheckConstraint(f"portfolio IN ({sql_in_list(LEASE_PORTFOLIOS)})", name="portfolio"),
+        CheckConstraint(
+            f"payment_frequency IN ({sql_in_list(PAYMENT_FREQUENCIES)})", name="payment_frequency"
+        ),
+        CheckConstraint(
+            f"payment_timing IN ({sql_in_list(PAYMENT_TIMINGS)})", name="payment_timing"
+        ),
+        CheckConstraint(f"fund_type IN ({sql_in_list(FUND_TYPES)})", name="fund_type"),
+        CheckConstraint(
+            f"discount_rate_source IN ({sql_in_list(DISCOUNT_RATE_SOURCES)})",
+            name="discount_rate_source",
+        ),
+        CheckConstraint("term_months > 0", name="term_months"),
+        CheckConstraint("max_possible_term_months >= term_months", name="max_possible_term"),
+        CheckConstraint("leased_area_sq_ft >= 0", name="leased_area_sq_ft"),
+        CheckConstraint("discount_rate >= 0 AND discount_rate < 1", name="discount_rate"),
+        CheckConstraint("jsonb_typeof(payments) = 'array'", name="payments_array"),
+        Index("ix_leases_parcel_id", "parcel_id"),
+        Index("ix_leases_end_date", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lease_number: Mapped[str] = mapped_column(String(40), unique=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    portfolio: Mapped[str] = mapped_column(String(16))
+    counterparty: Mapped[str] = mapped_column(Text)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    premises: Mapped[str | None] = mapped_column(Text)  # address or suite as written in the lease
+    leased_area_sq_ft: Mapped[Decimal | None] = mapped_column(Numeric(12, 1))
+    approval_reference: Mapped[str | None] = mapped_column(Text)  # e.g. council file number
+    source_document: Mapped[str | None] = mapped_column(Text)  # where the signed lease is kept
+    commencement_date: Mapped[dt.date] = mapped_column(Date)
+    term_months: Mapped[int] = mapped_column(Integer)
+    max_possible_term_months: Mapped[int] = mapped_column(Integer)
+    # the last day of the term; derived so it can never disagree with the terms
+    end_date: Mapped[dt.date] = mapped_column(
+        Date,
+        Computed(
+            "(commencement_date + make_interval(months => term_months) - interval '1 day')::date",
+            persisted=True,
+        ),
+    )
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
+    payment_frequency: Mapped[str] = mapped_column(String(10))
+    payment_timing: Mapped[str] = mapped_column(String(8))
+    payments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # [{"periods", "amount"}]
+    escalation_pct: Mapped[Decimal] = mapped_column(Numeric(7, 4), server_default=text("0"))
+    free_periods: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    non_lease_amount: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    discount_rate: Mapped[Decimal | None] = mapped_column(Rate)
+    discount_rate_source: Mapped[str] = mapped_column(String(12), server_default="stated")
+    fair_value: Mapped[Decimal | None] = mapped_column(Money)
+    residual_value: Mapped[Decimal | None] = mapped_column(Money)
+    initial_direct_costs: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    incentives: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    prepaid_at_commencement: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    useful_life_months: Mapped[int | None] = mapped_column(Integer)
+    fund_type: Mapped[str] = mapped_column(String(16), server_default="governmental")
+    market_rent_annual: Mapped[Decimal | None] = mapped_column(Money)
+    # still occupied after the end date: a holdover (critical dates, LSE-1)
+    occupied: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    terminated_on: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    parcel: Mapped[Parcel | None] = relationship()
+    modifications: Mapped[list[LeaseModification]] = relationship(
+        back_populates="lease", order_by="LeaseModification.effective_date"
+    )
+
+
+class LeaseModification(VersionedMixin, Base):
+    """New terms from a date on: the lease is remeasured from there, the earlier measurement
+    stays as it was (GASB 87 ¶¶ 71–73)."""
+
+    __tablename__ = "lease_modifications"
+    __table_args__ = (Index("ix_lease_modifications_lease_id", "lease_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lease_id: Mapped[int] = mapped_column(ForeignKey("leases.id", ondelete="RESTRICT"))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)  # the changed lease fields
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    lease: Mapped[Lease] = relationship(back_populates="modifications")
+
+
+class IncrementalBorrowingRate(VersionedMixin, Base):
+    """The city's incremental borrowing rates, dated and by term, for leases with no stated or
+    implicit rate: the rate in force at commencement for the shortest bucket covering the term."""
+
+    __tablename__ = "incremental_borrowing_rates"
+    __table_args__ = (
+        CheckConstraint("rate >= 0 AND rate < 1", name="rate"),
+        CheckConstraint("max_term_months > 0", name="max_term_months"),
+        Index(
+            "uq_incremental_borrowing_rates_effective_date",
+            "effective_date",
+            "max_term_months",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    max_term_months: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    source: Mapped[str | None] = mapped_column(Text)
