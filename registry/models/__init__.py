@@ -13,6 +13,7 @@ from registry.models.core import (
     User,
     VersionedMixin,
 )
+from registry.models.imports import ImportBatch, ImportProblem
 from registry.models.leases import IncrementalBorrowingRate, Lease, LeaseModification
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "Base",
     "Building",
     "Department",
+    "ImportBatch",
+    "ImportProblem",
     "IncrementalBorrowingRate",
     "Lease",
     "LeaseModification",

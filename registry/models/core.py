@@ -136,6 +136,10 @@ class Parcel(VersionedMixin, Base):
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # An editor's explicit acceptance of an overlap with a neighbour (e.g. an easement), with why.
     overlap_accepted_reason: Mapped[str | None] = mapped_column(Text)
+    # Who confirmed the record as a second person, and when; cleared by the database when the
+    # shape or a key attribute changes afterwards.
+    verified_by: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     department: Mapped[Department | None] = relationship(back_populates="parcels")
     buildings: Mapped[list[Building]] = relationship(
