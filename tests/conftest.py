@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator
 
@@ -79,7 +80,8 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def _app_for(url: str) -> Flask:
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
+                       "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="registry-uploads-")})
 
 
 @pytest.fixture(scope="session")

@@ -86,10 +86,15 @@ def _stage_file(session: Session, path: Path, options: ImportOptions,
     return read
 
 
+# The result carries at most this many problems (memory stays bounded on a million bad rows);
+# the batch's import_problems table keeps them all.
+MAX_PROBLEMS_IN_RESULT = 10_000
+
+
 def _problem_list(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(text(
         "SELECT row_number, record_id, field, severity, message, details FROM import_found "
-        "ORDER BY row_number NULLS FIRST, field, message"
+        f"ORDER BY row_number NULLS FIRST, field, message LIMIT {MAX_PROBLEMS_IN_RESULT}"
     )).mappings()
     return [dict(row) for row in rows]
 
@@ -118,9 +123,14 @@ def import_parcels(factory: sessionmaker[Session], path: Path, options: ImportOp
             checks.check_overlaps(session)
         checks.mark_rejected_rows(session)
         problems = _problem_list(session)
-        invalid = session.execute(text("SELECT count(*) FROM import_rows WHERE NOT ok")).scalar_one()
-        counts: dict[str, int] = {"read": read, "valid": read - int(invalid), "invalid": int(invalid),
-                                  "repaired": sum(p["severity"] == "repaired" for p in problems)}
+        invalid, repaired, found = session.execute(text(
+            "SELECT (SELECT count(*) FROM import_rows WHERE NOT ok), "
+            "(SELECT count(*) FROM import_found WHERE severity = 'repaired'), "
+            "(SELECT count(*) FROM import_found)"
+        )).one()
+        counts: dict[str, int] = {"read": read, "valid": read - int(invalid),
+                                  "invalid": int(invalid), "repaired": int(repaired),
+                                  "problems": int(found)}
         if options.dry_run:
             outcome = "dry_run"
         elif invalid and not options.skip_invalid:

@@ -138,7 +138,6 @@ def check_departments(session: Session) -> None:
 def check_overlaps(session: Session) -> None:
     """Overlaps of more than the tolerance between two features of the file, and between a
     feature and a parcel already in the registry (other than the one it updates)."""
-    session.execute(text("CREATE INDEX ON import_rows USING gist (geom)"))
     session.execute(text("ANALYZE import_rows"))
     area = _geography("ST_Intersection(a.geom, b.geom)")
     session.execute(text(f"""

@@ -21,14 +21,21 @@ STAGED_COLUMNS = ["row_number", *TARGET_FIELDS, "parcel_id_raw", "geom_hex"]
 
 
 def create_staging(session: Session) -> None:
+    """No primary key on purpose: with a b-tree on row_number the planner pairs features by
+    `a.row_number < b.row_number` (n² pairs) instead of by the spatial index."""
     columns = ", ".join(f"{name} {_TYPES.get(name, 'text')}" for name in TARGET_FIELDS)
     for statement in (
+        "SET LOCAL jit = off",  # compiling these one-off statements costs more than it saves
         "DROP TABLE IF EXISTS import_rows",
         "DROP TABLE IF EXISTS import_found",
         f"""CREATE TEMP TABLE import_rows (
-                row_number integer PRIMARY KEY, {columns}, parcel_id_raw text, geom_hex text,
+                row_number integer NOT NULL, {columns}, parcel_id_raw text, geom_hex text,
                 geom geometry, department_id integer, ok boolean NOT NULL DEFAULT true
             ) ON COMMIT DROP""",
+        # Made now, while empty: an index built after this transaction updated rows would be
+        # unusable until the transaction ends (pg_index.indcheckxmin), and the overlap check
+        # would pair every feature with every other.
+        "CREATE INDEX import_rows_geom ON import_rows USING gist (geom)",
         """CREATE TEMP TABLE import_found (
                 row_number integer, record_id text, field text NOT NULL,
                 severity text NOT NULL DEFAULT 'error', message text NOT NULL, details jsonb
