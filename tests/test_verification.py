@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from registry.db import normalise_database_url
+from tests.auth_fixtures import SignedInClient
+
+SQUARE = {"type": "Polygon", "coordinates": [[[-118.25, 34.05], [-118.2495, 34.05],
+                                              [-118.2495, 34.0505], [-118.25, 34.0505],
+                                              [-118.25, 34.05]]]}
+COMPLETE = {"parcel_id": "5555-012-034", "address": "200 N Spring St", "department_code": "GSD",
+            "use": "Office", "legal_interest": "owned", "status": "in_use",
+            "digitization_status": "attributed"}
+
+
+@pytest.fixture
+def editors(app: Flask, auth: Any) -> tuple[SignedInClient, SignedInClient]:
+    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO departments (code, name) "
+                                "VALUES ('GSD', 'General Services')"))
+    engine.dispose()
+    return (auth.signed_in_client(app, "editor", email="ana@city.example"),
+            auth.signed_in_client(app, "editor", email="ben@city.example"))
+
+
+def _create(client: SignedInClient, **properties: Any) -> None:
+    response = client.post("/api/parcels", json={
+        "type": "Feature", "geometry": SQUARE, "properties": {**COMPLETE, **properties}})
+    assert response.status_code == 201, response.get_json()
+
+
+def _state(app: Flask) -> tuple[Any, ...]:
+    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT digitization_status, verified_by, version FROM parcels")).one()
+    engine.dispose()
+    return tuple(row)
+
+
+def _verify(client: SignedInClient, version: int) -> str:
+    response = client.post("/parcels/5555-012-034/verify", data={
+        "version": version, "csrf_token": client.csrf_token}, follow_redirects=True)
+    return response.get_data(as_text=True)
+
+
+def test_the_last_editor_cannot_verify_their_own_record(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, _ = editors
+    _create(ana)
+    page = _verify(ana, 1)
+    assert "second person" in page
+    assert _state(app)[:2] == ("attributed", None)
+
+
+def test_a_second_person_verifies_and_the_page_says_who_and_when(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana)
+    page = _verify(ben, 1)
+    assert "Verified parcel 5555-012-034" in page
+    assert "Verified by <strong>ben@city.example</strong>" in page
+    assert _state(app)[:2] == ("verified", "ben@city.example")
+
+
+def test_an_incomplete_record_cannot_be_verified(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana, use=None, digitization_status="digitized")
+    page = _verify(ben, 1)
+    assert "missing: use" in page
+    assert _state(app)[0] == "digitized"
+
+
+def test_a_later_change_to_the_shape_or_a_key_attribute_revokes_the_verification(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana)
+    _verify(ben, 1)
+    version = _state(app)[2]
+    response = ana.patch("/api/parcels/5555-012-034", headers={"If-Match": f'"v{version}"'},
+                         json={"type": "Feature", "properties": {"address": "201 N Spring St"}})
+    assert response.status_code == 200
+    assert _state(app)[:2] == ("attributed", None)
+
+
+def test_a_change_of_status_keeps_the_verification(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana)
+    _verify(ben, 1)
+    version = _state(app)[2]
+    ana.patch("/api/parcels/5555-012-034", headers={"If-Match": f'"v{version}"'},
+              json={"type": "Feature", "properties": {"status": "surplus"}})
+    assert _state(app)[:2] == ("verified", "ben@city.example")
+
+
+def test_a_stale_verification_is_refused(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana)
+    ana.patch("/api/parcels/5555-012-034", headers={"If-Match": '"v1"'},
+              json={"type": "Feature", "properties": {"address": "9 Main St"}})
+    page = _verify(ben, 1)
+    assert "the record changed" in page
+    assert _state(app)[0] == "attributed"
+
+
+def test_the_queue_lists_complete_records_awaiting_verification_by_department(
+    editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana)
+    page = ben.get("/verification?department=GSD").get_data(as_text=True)
+    assert "5555-012-034" in page and "ana@city.example" in page
+    _verify(ben, 1)
+    assert "5555-012-034" not in ben.get("/verification").get_data(as_text=True)
