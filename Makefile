@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 WITH_ENV := scripts/with-env.sh
 HOST ?= 127.0.0.1
 PORT ?= 5000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: help run test bench system database assets venv lint clean
 

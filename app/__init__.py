@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import auth, database, problems
     from app.blueprints import auth as auth_views
-    from app.blueprints import health, imports, map_view, parcel_api, parcels, tiles
+    from app.blueprints import health, imports, map_view, parcel_api, parcels, tiles, verification
     from app.blueprints import lease_api, leases
 
     database.init_app(app)
@@ -42,7 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     for blueprint in (
         map_view.bp, parcels.bp, parcel_api.bp, tiles.bp, health.bp, auth_views.bp,
-        imports.bp, lease_api.bp, leases.bp,
+        imports.bp, lease_api.bp, leases.bp, verification.bp,
     ):
         app.register_blueprint(blueprint)
     from app.blueprints import lease_reports

@@ -11,9 +11,12 @@ def _static(filename: str) -> str:
     return url_for("static", filename=filename)
 
 
-def map_assets(editing: bool) -> MapAssets:
-    """Everyone gets the map and search; editors also get Leaflet-Geoman and the editor bridge."""
+def map_assets(editing: bool, signed_in: bool = False) -> MapAssets:
+    """Everyone gets the map and search; signed-in users the leased-parcels overlay; editors
+    also Leaflet-Geoman and the editor bridge."""
     extra_js = [("parcel_search", _static("js/parcel_search.js"))]
+    if signed_in:
+        extra_js.append(("lease_overlay", _static("js/lease_overlay.js")))
     extra_css = []
     if editing:
         extra_js += [

@@ -11,6 +11,8 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from cli.exports import export
+from cli.imports import imports
 from cli.users import users
 from registry import database_admin
 from registry.db import create_registry_engine
@@ -72,7 +74,8 @@ def sample_load(n_parcels: int | None) -> None:
         result = load_sample(sessionmaker(engine), n_parcels)
     finally:
         engine.dispose()
-    for name, counts in (("parcels", result.parcels), ("buildings", result.buildings)):
+    for name, counts in (("parcels", result.parcels), ("buildings", result.buildings),
+                         ("leases", result.leases)):
         click.echo(
             f"{name}: {counts.inserted} inserted, {counts.updated} updated, "
             f"{counts.unchanged} unchanged"
@@ -94,6 +97,8 @@ def serve(host: str, port: int, threads: int) -> None:
 
 
 cli.add_command(users)
+cli.add_command(imports)
+cli.add_command(export)
 
 
 def main() -> None:

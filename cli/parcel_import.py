@@ -95,7 +95,3 @@ def import_parcels_command(file: Path, layer: str | None, id_field: str | None,
         write_report(report_path, str(file), result)
     if result.rejected or (dry_run and result.counts.get("invalid")):
         raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    import_parcels_command()

@@ -1,4 +1,4 @@
-"""Parcel edits: validate → write → (the database audits). One transaction each, never a partial write.
+"""Parcel edits: validate → write → (the database audits). One transaction each, no partial write.
 
 Optimistic locking: every edit names the version it was made against; the UPDATE only matches
 that version, so of concurrent editors exactly one wins and the others get `VersionConflict`
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.parcel_validation import (
@@ -21,6 +22,7 @@ from registry.parcel_validation import (
     check_geometry,
     clean_properties,
     overlap_problem,
+    overlapped_by_stored_shape,
 )
 from registry.parcels import ParcelNotFound
 from registry.settings import STORAGE_SRID, Settings
@@ -55,19 +57,31 @@ class ParcelChange:
         properties = feature.get("properties") or {}
         if not isinstance(properties, dict):
             raise ParcelInvalid([FieldProblem("properties", "must be an object")])
-        return cls(dict(properties), feature["geometry"] if "geometry" in feature else _UNSET)
+        geometry = feature.get("geometry", _UNSET)
+        if isinstance(geometry, dict) and "crs" in feature and "crs" not in geometry:
+            geometry = {**geometry, "crs": feature["crs"]}  # checked with the shape
+        return cls(dict(properties), geometry)
 
 
 def _validated(
     session: Session, change: ParcelChange, settings: Settings, current_id: str | None,
-    current_overlap_reason: str | None = None,
+    current_overlap_reason: str | None = None, problems: list[FieldProblem] | None = None,
 ) -> dict[str, Any]:
-    values, problems = clean_properties(session, change.properties, settings, current_id)
-    if change.geometry is not _UNSET and change.geometry is not None:
+    values, found = clean_properties(session, change.properties, settings, current_id)
+    problems = [*(problems or []), *found]
+    if change.geometry is None:  # `"geometry": null`: the parcel has no shape (any more)
+        values["geom"] = None
+        values.setdefault("overlap_accepted_reason", None)
+    elif change.geometry is not _UNSET:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _GEOMETRY_WRITE_LOCK})
         check = check_geometry(session, change.geometry, settings, current_id)
         problems.extend(check.problems)
-        accepted = values.get("overlap_accepted_reason", current_overlap_reason)
+        if "overlap_accepted_reason" in values:  # accepted (or not) with this very change
+            accepted = bool(values["overlap_accepted_reason"])
+        else:  # an earlier acceptance covers only the overlaps it was given for
+            accepted = bool(current_overlap_reason) and current_id is not None and {
+                overlap["parcel_id"] for overlap in check.overlaps
+            } <= overlapped_by_stored_shape(session, current_id)
         if check.overlaps and not accepted:
             problems.append(overlap_problem(check.overlaps))
         if not check.overlaps and "overlap_accepted_reason" not in change.properties:
@@ -78,9 +92,10 @@ def _validated(
     return values
 
 
+# GeoJSON may carry an altitude; the registry stores 2-D shapes (the column has no Z).
 _GEOMETRY_FROM_GEOJSON = (
-    "CASE WHEN CAST(:geom AS text) IS NULL THEN NULL ELSE ST_Multi(ST_Transform("
-    f"ST_SetSRID(ST_GeomFromGeoJSON(CAST(:geom AS text)), 4326), {STORAGE_SRID})) END"
+    "CASE WHEN CAST(:geom AS text) IS NULL THEN NULL ELSE ST_Multi(ST_Force2D(ST_Transform("
+    f"ST_SetSRID(ST_GeomFromGeoJSON(CAST(:geom AS text)), 4326), {STORAGE_SRID}))) END"
 )
 
 
@@ -97,16 +112,33 @@ def _column_values(values: dict[str, Any]) -> tuple[list[tuple[str, str]], dict[
     return columns, params
 
 
+def _write_row(session: Session, statement: str, params: dict[str, Any]) -> Any:
+    """Run the INSERT or UPDATE; the value it returns, if any.
+
+    The uniqueness check in validation reads before writing, so two editors saving the same new
+    parcel id at once both pass it: the unique constraint decides, and the loser gets the same
+    field error as if it had come second.
+    """
+    try:
+        return session.execute(text(statement), params).scalar()
+    except IntegrityError as error:
+        if "uq_parcels_parcel_id" not in str(error.orig):
+            raise
+        raise ParcelInvalid([FieldProblem(
+            "parcel_id", f"{params['parcel_id']} is already in the registry"
+        )]) from error
+
+
 def create_parcel(session: Session, change: ParcelChange, settings: Settings) -> str:
-    if "parcel_id" not in change.properties:
-        raise ParcelInvalid([FieldProblem("parcel_id", "is required")])
-    values = _validated(session, change, settings, current_id=None)
+    required = [] if "parcel_id" in change.properties else [
+        FieldProblem("parcel_id", "is required")
+    ]
+    values = _validated(session, change, settings, current_id=None, problems=required)
     columns, params = _column_values(values)
-    session.execute(
-        text(
-            f"INSERT INTO parcels ({', '.join(name for name, _ in columns)}) "
-            f"VALUES ({', '.join(expression for _, expression in columns)})"
-        ),
+    _write_row(
+        session,
+        f"INSERT INTO parcels ({', '.join(name for name, _ in columns)}) "
+        f"VALUES ({', '.join(expression for _, expression in columns)}) RETURNING parcel_id",
         params,
     )
     return str(values["parcel_id"])
@@ -138,22 +170,28 @@ def version_conflict(session: Session, parcel_id: str) -> VersionConflict:
 
 def update_parcel(
     session: Session, parcel_id: str, expected_version: int, change: ParcelChange,
-    settings: Settings,
+    settings: Settings, retired_at: Any = _UNSET,
 ) -> int:
-    """Apply `change` if the parcel is still at `expected_version`; the new version."""
+    """Apply `change` if the parcel is still at `expected_version`; the new version.
+
+    `retired_at` (for a restore) is written by the same UPDATE: one change, one version.
+    """
     current = _current(session, parcel_id)
     if current.version != expected_version:
         raise version_conflict(session, parcel_id)
     values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason)
+    if retired_at is not _UNSET:
+        values["retired_at"] = retired_at
     if not values:
         return int(current.version)
     columns, params = _column_values(values)
     assignments = ", ".join(f"{name} = {expression}" for name, expression in columns)
-    new_version = session.execute(
-        text(f"UPDATE parcels SET {assignments} WHERE parcel_id = :current_id "
-             "AND version = :expected RETURNING version"),
+    new_version = _write_row(
+        session,
+        f"UPDATE parcels SET {assignments} WHERE parcel_id = :current_id "
+        "AND version = :expected RETURNING version",
         {**params, "current_id": parcel_id, "expected": expected_version},
-    ).scalar()
+    )
     if new_version is None:  # another editor committed between our read and our write
         raise version_conflict(session, parcel_id)
     return int(new_version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from registry.parcel_validation import EDITABLE_PROPERTIES
 from registry.parcels import ParcelNotFound
 from registry.settings import Settings
 
+_MONEY = ("acquisition_cost", "disposition_proceeds")
 # Bookkeeping columns: shown in the raw rows, not listed as changes a person made.
 _BOOKKEEPING = frozenset({"id", "version", "created_at", "updated_at"})
 
@@ -53,15 +55,31 @@ def _department_codes(session: Session) -> dict[int, str]:
     return {row.id: row.code for row in session.execute(text("SELECT id, code FROM departments"))}
 
 
+# The audit trail keys events by the parcel id of the time; a parcel whose id was changed has
+# earlier events under its former ids. Follow the renames back and keep only this row's events
+# (by its internal id), not those of another parcel that had one of its ids before or since.
+_HISTORY_SQL = text(
+    """
+    WITH RECURSIVE target AS (SELECT id FROM parcels WHERE parcel_id = :id),
+    keys(key) AS (
+        SELECT CAST(:id AS text)
+        UNION
+        SELECT e.before ->> 'parcel_id' FROM audit_events e JOIN keys ON e.row_key = keys.key
+         WHERE e.table_name = 'parcels' AND e.action = 'UPDATE'
+           AND e.before ->> 'parcel_id' <> e.row_key
+    )
+    SELECT e.id, e.occurred_at, e.actor, e.action, e.before, e.after FROM audit_events e
+     WHERE e.table_name = 'parcels' AND e.row_key IN (SELECT key FROM keys)
+       AND (NOT EXISTS (SELECT 1 FROM target)
+            OR (coalesce(e.after, e.before) ->> 'id')::bigint = (SELECT id FROM target))
+     ORDER BY e.id
+    """
+)
+
+
 def parcel_history(session: Session, parcel_id: str) -> list[HistoryEntry]:
     """Every change to the parcel, oldest first: who, when, which fields old → new, the shapes."""
-    rows = session.execute(
-        text(
-            "SELECT id, occurred_at, actor, action, before, after FROM audit_events "
-            "WHERE table_name = 'parcels' AND row_key = :id ORDER BY id"
-        ),
-        {"id": parcel_id},
-    ).all()
+    rows = session.execute(_HISTORY_SQL, {"id": parcel_id}).all()
     if not rows and not session.execute(
         text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": parcel_id}
     ).first():
@@ -74,6 +92,9 @@ def _readable(row: dict[str, Any] | None, codes: dict[int, str]) -> dict[str, An
     if row is None:
         return {}
     readable = {k: v for k, v in row.items() if k not in _BOOKKEEPING}
+    for name in _MONEY:  # JSON numbers (floats here): shown as the API shows money, "12.50"
+        if isinstance(readable.get(name), int | float):
+            readable[name] = f"{Decimal(str(readable[name])):.2f}"
     if "department_id" in readable:
         readable["department_code"] = codes.get(readable.pop("department_id"))
     return readable
@@ -106,8 +127,9 @@ def restore_parcel_version(
 ) -> int:
     """Make the parcel as it was right after `event_id`: a new, validated, audited edit."""
     snapshot = session.execute(
-        text("SELECT after FROM audit_events WHERE id = :event AND table_name = 'parcels' "
-             "AND row_key = :id AND after IS NOT NULL"),
+        text("SELECT e.after FROM audit_events e JOIN parcels p ON p.parcel_id = :id "
+             "WHERE e.id = :event AND e.table_name = 'parcels' "
+             "AND (e.after ->> 'id')::bigint = p.id"),
         {"event": event_id, "id": parcel_id},
     ).scalar()
     if snapshot is None:
@@ -116,14 +138,8 @@ def restore_parcel_version(
     properties = {k: v for k, v in readable.items() if k in EDITABLE_PROPERTIES}
     properties["parcel_id"] = parcel_id
     change = ParcelChange(properties, readable.get("geom"))
-    update_parcel(session, parcel_id, expected_version, change, settings)
-    session.execute(
-        text("UPDATE parcels SET retired_at = CAST(:retired AS timestamptz) "
-             "WHERE parcel_id = :id AND retired_at IS DISTINCT FROM CAST(:retired AS timestamptz)"),
-        {"id": parcel_id, "retired": readable.get("retired_at")},
-    )
-    return int(
-        session.execute(
-            text("SELECT version FROM parcels WHERE parcel_id = :id"), {"id": parcel_id}
-        ).scalar_one()
+    retired = readable.get("retired_at")
+    return update_parcel(
+        session, parcel_id, expected_version, change, settings,
+        retired_at=dt.datetime.fromisoformat(retired) if retired else None,
     )

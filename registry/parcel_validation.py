@@ -88,8 +88,10 @@ def _parse_money(name: str, value: Any, problems: list[FieldProblem]) -> Decimal
 def _parse_date(name: str, value: Any, problems: list[FieldProblem]) -> dt.date | None:
     if value is None:
         return None
-    try:
-        return dt.date.fromisoformat(str(value))
+    try:  # fromisoformat alone also takes 20240131, 2024-W05-3 and, via str(), numbers
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
         problems.append(FieldProblem(name, f"{value!r} is not a date (YYYY-MM-DD)"))
         return None
@@ -125,6 +127,8 @@ def clean_properties(
                 problems.append(FieldProblem(name, "must be text"))
             elif value is not None and len(value) > _TEXTS[name]:
                 problems.append(FieldProblem(name, f"is longer than {_TEXTS[name]} characters"))
+            elif value is not None and "\x00" in value:  # PostgreSQL text cannot hold it
+                problems.append(FieldProblem(name, "must not contain NUL characters"))
             else:
                 clean[name] = value.strip() or None if isinstance(value, str) else None
         elif name in _DATES:
@@ -161,7 +165,8 @@ def _check_parcel_id(
     value = value.strip()
     if not re.fullmatch(settings.parcel_id_pattern, value):
         problems.append(FieldProblem(
-            "parcel_id", f"{value!r} does not match the parcel-id format {settings.parcel_id_pattern}"
+            "parcel_id",
+            f"{value!r} does not match the parcel-id format {settings.parcel_id_pattern}",
         ))
     elif value != current_id and session.execute(
         text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": value}
@@ -233,7 +238,9 @@ def check_geometry(
         )
     if geometry["type"] not in {"Polygon", "MultiPolygon"}:
         return GeometryCheck(
-            [FieldProblem("geometry", f"must be a Polygon or MultiPolygon, not {geometry['type']}")],
+            [FieldProblem(
+                "geometry", f"must be a Polygon or MultiPolygon, not {geometry['type']}"
+            )],
             [],
         )
     xmin, ymin, xmax, ymax = settings.city_extent
@@ -245,7 +252,7 @@ def check_geometry(
              "ymax": ymax, "self": parcel_id},
         ).one()
         savepoint.commit()
-    except Exception as error:  # noqa: BLE001 - PostGIS rejects malformed GeoJSON with XX000
+    except Exception as error:  # PostGIS rejects malformed GeoJSON with XX000
         savepoint.rollback()
         reason = str(getattr(error, "orig", error)).splitlines()[0]
         return GeometryCheck([FieldProblem("geometry", f"is not readable GeoJSON: {reason}")], [])
@@ -270,6 +277,21 @@ def _is_wgs84(crs: Any) -> bool:
     return name.upper().replace("::", ":") in {
         "EPSG:4326", "URN:OGC:DEF:CRS:EPSG:4326", "URN:OGC:DEF:CRS:OGC:1.3:CRS84", "CRS84",
     }
+
+
+_OVERLAPPED_BY_STORED_SHAPE = text(
+    f"""
+    SELECT o.parcel_id FROM parcels p
+      JOIN parcels o ON o.geom && p.geom AND ST_Intersects(o.geom, p.geom)
+     WHERE p.parcel_id = :self AND o.parcel_id <> p.parcel_id AND o.retired_at IS NULL
+       AND ST_Area(ST_Intersection(o.geom, p.geom)::geography) > {OVERLAP_TOLERANCE_SQ_M}
+    """
+)
+
+
+def overlapped_by_stored_shape(session: Session, parcel_id: str) -> set[str]:
+    """The parcels that the parcel's shape as stored overlaps: those an acceptance covers."""
+    return set(session.execute(_OVERLAPPED_BY_STORED_SHAPE, {"self": parcel_id}).scalars())
 
 
 def overlap_problem(overlaps: list[dict[str, Any]]) -> FieldProblem:

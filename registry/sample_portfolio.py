@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.bulk_load import UpsertCounts, upsert_buildings, upsert_departments, upsert_parcels
 from registry.db import unit_of_work
+from registry.sample_leases import load_sample_leases, upsert_borrowing_rates
 from sample_parcels.generator import Portfolio, iter_portfolio_chunks, read_shipped_portfolio
 
 SAMPLE_ACTOR = "sample-loader"
@@ -17,6 +18,8 @@ SAMPLE_ACTOR = "sample-loader"
 class SampleLoadResult:
     parcels: UpsertCounts = field(default_factory=UpsertCounts)
     buildings: UpsertCounts = field(default_factory=UpsertCounts)
+    borrowing_rates: UpsertCounts = field(default_factory=UpsertCounts)
+    leases: UpsertCounts = field(default_factory=UpsertCounts)
 
 
 def _load_chunk(session: Session, chunk: Portfolio, result: SampleLoadResult) -> None:
@@ -31,6 +34,8 @@ def load_sample(
     """Load the shipped sample, or a generated city of `n_parcels`, in one transaction.
 
     Re-running it is safe: identical records are left untouched (no new version, no history).
+    The shipped sample also brings its leases and the incremental-borrowing-rate table (they
+    name the shipped parcels, so a generated city gets none).
     """
     chunks = (
         [read_shipped_portfolio()]
@@ -41,4 +46,7 @@ def load_sample(
     with unit_of_work(factory, SAMPLE_ACTOR) as session:
         for chunk in chunks:
             _load_chunk(session, chunk, result)
+        if n_parcels is None:
+            result.borrowing_rates = upsert_borrowing_rates(session)
+            result.leases = load_sample_leases(session)
     return result

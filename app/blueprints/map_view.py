@@ -42,13 +42,22 @@ def _editor_options() -> dict[str, object]:
     }
 
 
+def _lease_options() -> dict[str, object]:
+    """The leased-parcels overlay's data (signed-in users only: lease data is never public)."""
+    return {
+        "leasesUrl": url_for("lease_api.list_all", format="geojson"),
+        "leasePageUrl": _url_template("leases.lease_page", "lease_number",
+                                      lease_number="PLACEHOLDER"),
+    }
+
+
 @bp.get("/")
 def portfolio_map() -> str:
     settings = current_app.config["REGISTRY_SETTINGS"]
     user = current_user()
     editing = bool(user and user.can_edit)
     spec = ParcelMapSpec(
-        assets=map_assets(editing),
+        assets=map_assets(editing, signed_in=user is not None),
         tile_url=url_for("tiles.parcel_tile_view", z=0, x=0, y=0).replace(
             "/0/0/0.mvt", "/{z}/{x}/{y}.mvt"
         ),
@@ -59,6 +68,7 @@ def portfolio_map() -> str:
         extra={
             "searchUrl": url_for("parcel_api.list_parcels"),
             "editing": editing,
+            **(_lease_options() if user is not None else {}),
             **(_editor_options() if editing else {}),
         },
     )

@@ -132,6 +132,8 @@ def _write(operation: Callable[[Session], str], status: int = 200) -> Response:
 
 def _parse_query() -> ParcelQuery:
     args, errors = request.args, []
+    errors += [FieldProblem(name, "must not contain NUL characters")  # PostgreSQL refuses them
+               for name, value in args.items(multi=True) if "\x00" in value]
     bbox = None
     if args.get("bbox"):
         try:
@@ -144,7 +146,7 @@ def _parse_query() -> ParcelQuery:
     statuses = tuple(s for s in args.get("status", "").split(",") if s)
     errors += [FieldProblem("status", f"unknown status {s!r}") for s in statuses
                if s not in PARCEL_STATUSES]
-    limit = args.get("limit", "100")
+    limit = args.get("limit") or "100"  # like the other parameters, empty means not given
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE_SIZE:
         errors.append(FieldProblem("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}"))
         limit = "100"
@@ -244,8 +246,8 @@ def repair_proposal() -> Response:
                            [FieldProblem("geometry", "send the shape to repair").as_dict()])
     try:
         proposal = propose_repair(db_session(), geometry)
-    except Exception as error:  # noqa: BLE001 - unreadable GeoJSON
+    except Exception as error:  # any failure here means unreadable GeoJSON
         raise ProblemError(422, "No geometry", "", [FieldProblem(
-            "geometry", f"is not readable GeoJSON: {str(getattr(error, 'orig', error))}"
+            "geometry", f"is not readable GeoJSON: {getattr(error, 'orig', error)!s}"
         ).as_dict()]) from error
     return Response(json.dumps(proposal), mimetype="application/json")

@@ -17,10 +17,12 @@ from werkzeug.wrappers import Response
 from app.auth import actor_name, current_user, editing_roles, require_role
 from app.database import db_session, session_factory
 from registry.db import unit_of_work
+from registry.lease_queries import leases_on_parcel
 from registry.parcel_edits import VersionConflict
 from registry.parcel_history import HistoryEventNotFound, parcel_history, restore_parcel_version
 from registry.parcel_validation import ParcelInvalid
 from registry.parcels import ParcelNotFound, get_parcel_record
+from registry.verification import verification_state
 from registry.vocabulary import STATUS_LABELS
 
 bp = Blueprint("parcels", __name__)
@@ -37,12 +39,15 @@ def parcel_page(parcel_id: str) -> str | Response:
     try:
         record = get_parcel_record(db_session(), parcel_id)
         history = parcel_history(db_session(), parcel_id) if user else []
+        leases = leases_on_parcel(db_session(), parcel_id) if user else []  # never public
+        verification = verification_state(db_session(), parcel_id) if user else None
     except ParcelNotFound:
         abort(404, description=f"There is no parcel {parcel_id} in the registry.")
     return render_template(
         "parcel.html", record=record, history=list(reversed(history)),
         status_labels=STATUS_LABELS, public_only=user is None,
-        can_edit=bool(user and user.can_edit),
+        can_edit=bool(user and user.can_edit), leases=leases, verification=verification,
+        user_email=user.email if user else None,
     )
 
 

@@ -1,0 +1,103 @@
+"""`asset-registry export …`: reports for finance, written to a file.
+
+The group holds one command per report (`gasb87` now; `portfolio` and `kpi` join it with
+`@export.command`), and the pieces every export shares: `format_option`, `output_option`,
+`read_session` and `write_output`, so each command is a few lines over its registry service.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import create_registry_engine
+from registry.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@click.group()
+def export() -> None:
+    """Write a report for finance to a file (XLSX, CSV, …)."""
+
+
+def format_option(*formats: str) -> Callable[[F], F]:
+    """`-f/--format` among `formats`, the first being the default."""
+    return click.option(
+        "-f", "--format", "export_format", type=click.Choice(formats), default=formats[0],
+        show_default=True, help="File format.",
+    )
+
+
+def output_option(function: F) -> F:
+    """`-o/--output PATH`, required: exports are files, never a terminal dump."""
+    return click.option(
+        "-o", "--output", required=True,
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        help="File to write (replaced if it exists).",
+    )(function)
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A read-only session on DATABASE_URL (exports change nothing, so nothing to audit)."""
+    engine = create_registry_engine(Settings.from_env().database_url, pool_size=1)
+    try:
+        with sessionmaker(engine)() as session:
+            yield session
+    except OperationalError as error:
+        raise click.ClickException(f"cannot read the database: {error.orig}") from error
+    finally:
+        engine.dispose()
+
+
+def write_output(path: Path, content: str | bytes) -> None:
+    """Write atomically (a temporary file renamed over `path`), so a failed export never
+    leaves a half-written file where a previous good one was."""
+    data = content.encode() if isinstance(content, str) else content
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise click.UsageError(f"{path}: the folder {folder} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@export.command("gasb87")
+@click.option("--fy", "fiscal_year", required=True, type=click.IntRange(1901, 2199),
+              help="Fiscal year, named by the calendar year it ends in (2026: July 2025-June "
+                   "2026 with the default REGISTRY_FISCAL_YEAR_START_MONTH=7).")
+@format_option("xlsx", "csv")
+@output_option
+def export_gasb87(fiscal_year: int, export_format: str, output: Path) -> None:
+    """GASB 87 lease report of a fiscal year: summary by direction and fund type, every lease,
+    maturity tables (XLSX), or the per-lease and totals rows (CSV)."""
+    from registry.gasb87_export import gasb87_csv
+    from registry.gasb87_report import gasb87_report
+    from registry.gasb87_workbook import gasb87_workbook
+
+    start_month = Settings.from_env().fiscal_year_start_month
+    with read_session() as session:
+        report = gasb87_report(session, fiscal_year, start_month)
+    content = gasb87_csv(report) if export_format == "csv" else gasb87_workbook(report)
+    write_output(output, content)
+    lessee, lessor = report.group("in"), report.group("out")
+    click.echo(
+        f"FY{fiscal_year} ({report.start} to {report.end}): {len(report.leases)} leases; "
+        f"lease liability {lessee.amounts.closing_balance:,.2f}, "
+        f"lease receivable {lessor.amounts.closing_balance:,.2f} -> {output}"
+    )

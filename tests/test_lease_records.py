@@ -1,0 +1,301 @@
+"""Lease records against real PostGIS: validation rules, discount rates, versions, modifications.
+
+Each test runs in a transaction rolled back at the end (the `db_session` fixture).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.fields import RecordInvalid
+from registry.lease_accounting import LeaseModification, LeaseSchedule
+from registry.lease_records import (
+    LEASE_FIELDS,
+    LeaseNotFound,
+    LeaseVersionConflict,
+    add_modification,
+    clean_lease,
+    create_lease,
+    delete_lease,
+    lease_as_dict,
+    lease_modifications,
+    lease_schedule_of,
+    lease_terms,
+    leases_with_schedules,
+    update_lease,
+)
+from tests.lease_fixtures import BUILDING, OTHER_PARCEL, lessor_example, seed_places, worked_example
+
+D = Decimal
+
+
+@pytest.fixture
+def session(db_session: Session) -> Session:
+    seed_places(db_session)
+    return db_session
+
+
+def problems_of(session: Session, body: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(RecordInvalid) as caught:
+        clean_lease(session, body)
+    return {problem.field: problem.message for problem in caught.value.problems}
+
+
+def test_the_worked_example_is_stored_and_measured(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    record = lease_as_dict(session, number)
+    assert list(record)[: len(LEASE_FIELDS)] == list(LEASE_FIELDS)
+    assert record["parcel_id"] == "5555-012-034" and record["department_code"] == "GSD"
+    assert record["discount_rate"] == "0.0089" and record["end_date"] == "2024-03-31"
+    assert record["payments"] == [{"periods": 36, "amount": "30000.00"}]
+    assert record["portfolio"] == "payable" and record["version"] == 1
+    schedule = lease_schedule_of(session, number)
+    assert isinstance(schedule, LeaseSchedule)
+    assert schedule.initial_measurement == D("1066109.82")
+    row = schedule.lessee_rows[1]
+    assert (row.interest, row.principal, row.balance) == (D("768.45"), D("29231.55"),
+                                                          D("1006878.27"))
+    assert row.amortization == D("29614.16")
+    assert schedule.rows[3].balance == D("948350.11")
+    assert (schedule.rows[30].interest, schedule.rows[30].balance) == (D("133.15"),
+                                                                       D("149666.83"))
+    assert schedule.rows[-1].balance == D("0.00")
+
+
+@pytest.mark.parametrize(("overrides", "field", "message"), [
+    ({"parcel_id": "9999-999-999"}, "parcel_id", "no parcel"),
+    ({"building_id": BUILDING, "parcel_id": OTHER_PARCEL}, "building_id", "is on parcel"),
+    ({"department_code": "GDS"}, "department_code", "did you mean 'GSD'"),
+    ({"department_code": "Recreation & Parks?"}, "department_code", "Recreation and Parks"),
+    ({"end_date": "2021-01-31"}, "end_date", "before the commencement date"),
+    ({"end_date": "2024-03-15", "term_months": None}, "end_date", "whole number of months"),
+    ({"direction": "sideways"}, "direction", "must be one of"),
+    ({"payment_timing": "whenever"}, "payment_timing", "must be one of"),
+    ({"fund_type": "enterprise"}, "fund_type", "must be one of"),
+    ({"non_lease_amount": "-5.00"}, "non_lease_amount", "negative"),
+    ({"fair_value": "100.005"}, "fair_value", "whole cents"),
+    ({"payments": [{"periods": 36, "amount": 30000.5}]}, "payments[0].amount", "decimal string"),
+    ({"discount_rate": 0.0089}, "discount_rate", "decimal string"),
+    ({"payments": [{"periods": 30, "amount": "30000.00"}]}, "payments", "periods sum to 30"),
+    ({"payments": [{"periods": 36}]}, "payments[0].amount", "is required"),
+    ({"free_periods": 36}, "free_periods", "fewer than the 36"),
+    ({"non_lease_amount": "40000.00"}, "payments[0].amount", "less than non_lease_amount"),
+    ({"term_months": 10, "payment_frequency": "quarterly",
+      "payments": [{"periods": 3, "amount": "1.00"}]}, "term_months", "quarterly periods"),
+    ({"max_possible_term_months": 24}, "max_possible_term_months", "at least 36"),
+    ({"discount_rate": None}, "discount_rate", "is required when discount_rate_source is stated"),
+    ({"discount_rate": None, "discount_rate_source": "implicit"}, "fair_value", "required"),
+    ({"discount_rate_source": "implicit", "fair_value": "1000000.00"}, "discount_rate",
+     "must be empty"),
+    ({"discount_rate": None, "discount_rate_source": "implicit", "fair_value": "2000000.00"},
+     "fair_value", "exceeds the undiscounted payments"),
+    ({"discount_rate": None, "discount_rate_source": "ibr_table", "term_months": 240,
+      "payments": [{"periods": 240, "amount": "1.00"}]}, "discount_rate_source", "no rate"),
+    ({"portfolio": "receivable"}, "portfolio", "payable"),
+    ({"terminated_on": "2020-12-31"}, "terminated_on", "before the commencement"),
+    ({"incentives": "2000000.00"}, "incentives", "exceed"),
+    ({"options": [{"kind": "renewal", "holder": "lessee", "months": 12}]}, "options[0].kind",
+     "must be one of"),
+    ({"options": [{"kind": "extension", "holder": "lessee", "months": 60}],
+      "max_possible_term_months": 48}, "max_possible_term_months", "at least 96"),
+    ({"lease_number": "L 1/2"}, "lease_number", "letters, digits"),
+    ({"commencement_date": "Lease in process"}, "commencement_date", "is not a date"),
+    ({"colour": "red"}, "colour", "is not a lease field"),
+])
+def test_each_rule_names_its_field(session: Session, overrides: dict[str, Any], field: str,
+                                   message: str) -> None:
+    body = {**worked_example(), **overrides}
+    found = problems_of(session, {k: v for k, v in body.items() if v is not None})
+    assert field in found, found
+    assert message in found[field]
+
+
+def test_every_problem_is_reported_at_once(session: Session) -> None:
+    found = problems_of(session, worked_example(
+        parcel_id="0000-000-000", department_code="GDS", direction="up", discount_rate=0.04,
+        payments=[{"periods": 12, "amount": "-1"}], commencement_date="soon"))
+    assert {"parcel_id", "department_code", "direction", "discount_rate",
+            "payments[0].amount", "commencement_date"} <= set(found)
+
+
+def test_a_lease_number_is_unique(session: Session) -> None:
+    create_lease(session, worked_example())
+    assert "already in the registry" in problems_of(session, worked_example())["lease_number"]
+
+
+def test_end_date_gives_the_term_and_options_the_maximum_term(session: Session) -> None:
+    values = clean_lease(session, worked_example(term_months=None, end_date="2024-03-31", options=[
+        {"kind": "extension", "holder": "lessee", "months": 24, "notice_months": 6},
+        {"kind": "extension", "holder": "lessee", "months": 12, "reasonably_certain": True},
+    ]))
+    assert values["term_months"] == 36
+    assert values["max_possible_term_months"] == 60  # certain extensions are in the term already
+    assert values["options"][0] == {"kind": "extension", "holder": "lessee", "months": 24,
+                                    "notice_months": 6, "reasonably_certain": False}
+
+
+def test_building_gives_its_parcel(session: Session) -> None:
+    number = create_lease(session, worked_example(parcel_id=None, building_id=BUILDING))
+    record = lease_as_dict(session, number)
+    assert (record["parcel_id"], record["building_id"]) == ("5555-012-034", BUILDING)
+
+
+def test_a_short_term_lease_needs_no_rate(session: Session) -> None:
+    number = create_lease(session, worked_example(
+        term_months=12, payments=[{"periods": 12, "amount": "1000.00"}], discount_rate=None))
+    schedule = lease_schedule_of(session, number)
+    assert isinstance(schedule, LeaseSchedule)
+    assert schedule.short_term and schedule.initial_measurement == D("0.00")
+
+
+def test_the_implicit_rate_is_solved_when_read(session: Session) -> None:
+    number = create_lease(session, lessor_example(
+        discount_rate=None, discount_rate_source="implicit", fair_value="43309.33"))
+    assert lease_as_dict(session, number)["discount_rate"] is None
+    rate = lease_terms(session, number).discount_rate
+    assert rate is not None and abs(rate - D("0.04")) < D("0.000001")
+    schedule = lease_schedule_of(session, number)
+    assert isinstance(schedule, LeaseSchedule)
+    assert schedule.initial_measurement == D("43309.33")
+
+
+@pytest.mark.parametrize(("start", "months", "rate"), [
+    ("2021-04-01", 36, "0.015"),   # shortest bucket covering 36 months, in force since 2020-07
+    ("2021-04-01", 84, "0.021"),   # the 120-month bucket
+    ("2022-07-01", 60, "0.038"),   # the newer table
+    ("2022-07-01", 84, "0.021"),   # no newer 120-month rate: the older one is still in force
+])
+def test_the_ibr_table_gives_the_rate_in_force_for_the_term(
+    session: Session, start: str, months: int, rate: str
+) -> None:
+    number = create_lease(session, worked_example(
+        commencement_date=start, term_months=months, discount_rate=None,
+        discount_rate_source="ibr_table", payments=[{"periods": months, "amount": "1000.00"}]))
+    assert lease_as_dict(session, number)["discount_rate"] == rate
+    assert lease_terms(session, number).discount_rate == D(rate)
+
+
+def test_a_table_rate_stays_when_other_fields_change(session: Session) -> None:
+    number = create_lease(session, worked_example(discount_rate=None,
+                                                  discount_rate_source="ibr_table"))
+    session.execute(text("UPDATE incremental_borrowing_rates SET rate = 0.05"))
+    update_lease(session, number, 1, {"notes": "renewal under review"})
+    assert lease_as_dict(session, number)["discount_rate"] == "0.015"
+    update_lease(session, number, 2, {"commencement_date": "2021-05-01"})
+    assert lease_as_dict(session, number)["discount_rate"] == "0.05"
+
+
+def test_versions_guard_against_lost_updates(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    assert update_lease(session, number, 1, {"notes": "first"}) == 2
+    assert update_lease(session, number, 2, {"notes": "first"}) == 2  # nothing really changed
+    with pytest.raises(LeaseVersionConflict) as conflict:
+        update_lease(session, number, 1, {"notes": "stale"})
+    assert conflict.value.current_version == 2
+    with pytest.raises(LeaseNotFound):
+        update_lease(session, "NOPE", 1, {})
+
+
+def test_a_patch_is_checked_as_a_whole_record(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    with pytest.raises(RecordInvalid) as caught:
+        update_lease(session, number, 1, {"term_months": 48})
+    assert [p.field for p in caught.value.problems] == ["payments"]
+    update_lease(session, number, 1, {"end_date": "2025-03-31",
+                                      "payments": [{"periods": 48, "amount": "30000.00"}]})
+    assert lease_as_dict(session, number)["term_months"] == 48
+
+
+def test_modifications_remeasure_and_keep_the_earlier_measurement(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    original = lease_schedule_of(session, number)
+    assert isinstance(original, LeaseSchedule)
+    add_modification(session, number, "2022-04-01", {
+        "discount_rate": "0.02", "payments": [{"periods": 24, "amount": "32000.00"}]},
+        "rent increase")
+    result = lease_schedule_of(session, number)
+    assert isinstance(result, LeaseModification)
+    assert result.adjustment == D("39585.47") and result.carrying_after == D("750325.37")
+    assert result.original.rows == original.rows[:12]  # never restated
+    add_modification(session, number, "2023-04-01", {"term_months": 24,
+                                                      "payments": [{"periods": 24,
+                                                                    "amount": "31000.00"}]})
+    _, applied = lease_modifications(session, number)
+    assert [m.modification_date for _, m in applied] == [dt.date(2022, 4, 1),
+                                                         dt.date(2023, 4, 1)]
+    assert applied[1][1].original.rows == applied[0][1].remeasured.rows[:12]
+    assert lease_as_dict(session, number)["current_end_date"] == "2025-03-31"
+
+
+@pytest.mark.parametrize(("effective", "terms", "field"), [
+    ("2022-04-15", {}, "effective_date"),
+    ("2024-04-01", {}, "effective_date"),
+    ("2022-04-01", {"term_months": 48}, "terms.payments"),
+    ("2022-04-01", {"payments": [{"periods": 10, "amount": "1.00"}]}, "terms.payments"),
+    ("2022-04-01", {"direction": "out"}, "terms.direction"),
+    ("2022-04-01", {"discount_rate": 0.02}, "terms.discount_rate"),
+    ("2022-04-01", {"payment_timing": "arrears"}, "terms.payments"),
+    (None, {}, "effective_date"),
+])
+def test_a_bad_modification_is_refused(session: Session, effective: str | None,
+                                       terms: dict[str, Any], field: str) -> None:
+    number = create_lease(session, worked_example())
+    with pytest.raises(RecordInvalid) as caught:
+        add_modification(session, number, effective, terms)
+    assert field in [p.field for p in caught.value.problems]
+
+
+def test_a_lease_paid_in_arrears_is_not_modified_yet(session: Session) -> None:
+    number = create_lease(session, lessor_example())
+    with pytest.raises(RecordInvalid) as caught:
+        add_modification(session, number, "2023-07-01", {"discount_rate": "0.05"})
+    assert "arrears" in caught.value.problems[0].message
+
+
+def test_a_carried_modification_changes_only_the_rate(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    add_modification(session, number, "2022-04-01", {"discount_rate": "0.0089"})
+    result = lease_schedule_of(session, number)
+    assert isinstance(result, LeaseModification)
+    assert result.remeasured.initial_measurement == D("713896.77")  # the 24 remaining payments
+
+
+def test_a_correction_must_keep_modifications_valid(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    add_modification(session, number, "2023-04-01", {"discount_rate": "0.02"})
+    with pytest.raises(RecordInvalid) as caught:
+        update_lease(session, number, 1, {"term_months": 24, "payments": [
+            {"periods": 24, "amount": "30000.00"}]})
+    assert caught.value.problems[0].field == "modifications[0].effective_date"
+
+
+def test_delete_removes_the_lease_and_its_modifications(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    add_modification(session, number, "2022-04-01", {"discount_rate": "0.02"})
+    with pytest.raises(LeaseVersionConflict):
+        delete_lease(session, number, 7)
+    delete_lease(session, number, 1)
+    with pytest.raises(LeaseNotFound):
+        lease_as_dict(session, number)
+    actions = session.execute(text(
+        "SELECT table_name, action FROM audit_events WHERE table_name LIKE 'lease%' ORDER BY id"
+    )).all()
+    assert [tuple(a) for a in actions][-2:] == [("lease_modifications", "DELETE"),
+                                                ("leases", "DELETE")]
+
+
+def test_reports_read_every_lease_with_its_schedule(session: Session) -> None:
+    create_lease(session, worked_example())
+    create_lease(session, lessor_example())
+    create_lease(session, lessor_example(lease_number="R-2", fund_type="business_type"))
+    everything = list(leases_with_schedules(session))
+    assert [record["lease_number"] for record, _ in everything] == ["L-2021-001", "R-2",
+                                                                    "R-2022-007"]
+    outgoing = list(leases_with_schedules(session, direction="out", fund_type="business_type"))
+    assert [(r["lease_number"], s.direction) for r, s in outgoing] == [("R-2", "out")]
