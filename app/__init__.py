@@ -34,8 +34,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import auth, database, problems
     from app.blueprints import auth as auth_views
-    from app.blueprints import health, imports, map_view, parcel_api, parcels, tiles, verification
-    from app.blueprints import lease_api, leases
+    from app.blueprints import (
+        health,
+        imports,
+        lease_api,
+        leases,
+        map_view,
+        parcel_api,
+        parcels,
+        tiles,
+        verification,
+    )
 
     database.init_app(app)
     problems.init_app(app)

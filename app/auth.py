@@ -25,8 +25,8 @@ from flask import Flask, Response, abort, g, has_app_context, redirect, request,
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.database import db_session, session_factory
-from app.problems import wants_problem_json as _wants_json
 from app.problems import problem
+from app.problems import wants_problem_json as _wants_json
 from registry.db import unit_of_work
 from registry.models import User
 from registry.users import user_for_token

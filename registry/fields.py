@@ -6,7 +6,8 @@ problem document, and an import report can point at the row and column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -14,7 +15,7 @@ from typing import Any
 class FieldProblem:
     field: str
     message: str
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "message": self.message, **self.details}

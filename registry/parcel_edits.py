@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.parcel_validation import (
+    READ_ONLY_PROPERTIES,
     FieldProblem,
     ParcelInvalid,
     check_geometry,
@@ -26,6 +27,7 @@ from registry.parcel_validation import (
 )
 from registry.parcels import ParcelNotFound
 from registry.settings import STORAGE_SRID, Settings
+from registry.verification import workflow_problems
 
 _UNSET: Any = object()
 # Geometry checks read other parcels; one lock serializes shape writes so that two editors
@@ -141,13 +143,38 @@ def create_parcel(session: Session, change: ParcelChange, settings: Settings) ->
         f"VALUES ({', '.join(expression for _, expression in columns)}) RETURNING parcel_id",
         params,
     )
+    _check_workflow_after_write(session, str(values["parcel_id"]), values)
     return str(values["parcel_id"])
+
+
+def _check_workflow_after_write(session: Session, parcel_id: str, values: dict[str, Any]) -> None:
+    """digitized / attributed are judged on the record as written (all of the edit applied)."""
+    target = values.get("digitization_status")
+    if target is None:
+        return
+    problems = workflow_problems(session, parcel_id, target, set())
+    if problems:
+        raise ParcelInvalid(problems)
+
+
+def _verification_values(session: Session, parcel_id: str, change: ParcelChange) -> dict[str, Any]:
+    """Verifying is judged on the record as it stands: nothing else may change with it."""
+    others = set(change.properties) - {"digitization_status"} - READ_ONLY_PROPERTIES
+    if change.geometry is not _UNSET:
+        others.add("geometry")
+    problems = workflow_problems(session, parcel_id, "verified", others)
+    if problems:
+        raise ParcelInvalid(problems)
+    actor = session.execute(
+        text("SELECT coalesce(nullif(current_setting('registry.actor', true), ''), session_user)")
+    ).scalar_one()
+    return {"verified_by": actor, "verified_at": dt.datetime.now(dt.UTC)}
 
 
 def _current(session: Session, parcel_id: str) -> Any:
     row = session.execute(
-        text("SELECT version, overlap_accepted_reason, retired_at FROM parcels "
-             "WHERE parcel_id = :id"),
+        text("SELECT version, overlap_accepted_reason, retired_at, digitization_status "
+             "FROM parcels WHERE parcel_id = :id"),
         {"id": parcel_id},
     ).one_or_none()
     if row is None:
@@ -180,6 +207,11 @@ def update_parcel(
     if current.version != expected_version:
         raise version_conflict(session, parcel_id)
     values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason)
+    becomes = values.get("digitization_status")
+    if becomes == current.digitization_status:
+        becomes = None
+    if becomes == "verified":
+        values.update(_verification_values(session, parcel_id, change))
     if retired_at is not _UNSET:
         values["retired_at"] = retired_at
     if not values:
@@ -194,6 +226,10 @@ def update_parcel(
     )
     if new_version is None:  # another editor committed between our read and our write
         raise version_conflict(session, parcel_id)
+    if becomes not in (None, "verified"):
+        _check_workflow_after_write(
+            session, str(values.get("parcel_id") or parcel_id), {"digitization_status": becomes}
+        )
     return int(new_version)
 
 

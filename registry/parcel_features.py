@@ -28,6 +28,7 @@ _FULL_PROPERTIES = _PUBLIC_PROPERTIES + """,
     'disposition_date', p.disposition_date, 'disposition_proceeds', p.disposition_proceeds::text,
     'digitization_status', p.digitization_status, 'land_area_sq_ft', p.land_area_sq_ft,
     'overlap_accepted_reason', p.overlap_accepted_reason,
+    'verified_by', p.verified_by, 'verified_at', p.verified_at,
     'version', p.version, 'updated_at', p.updated_at, 'retired_at', p.retired_at
 """
 

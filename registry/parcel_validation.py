@@ -11,13 +11,15 @@ import datetime as dt
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.sql import as_geography
+from registry.fields import FieldProblem, RecordInvalid
 from registry.settings import STORAGE_SRID, Settings
 from registry.vocabulary import (
     ASSET_TYPES,
@@ -31,7 +33,8 @@ MAX_MONEY = Decimal("999999999999.99")
 
 # properties a client may send back unchanged from a GET: derived or managed by the registry
 READ_ONLY_PROPERTIES = frozenset(
-    {"land_area_sq_ft", "version", "updated_at", "retired_at", "department"}
+    {"land_area_sq_ft", "version", "updated_at", "retired_at", "department", "verified_by",
+     "verified_at"}
 )
 _ENUMS = {
     "status": PARCEL_STATUSES,
@@ -47,20 +50,8 @@ EDITABLE_PROPERTIES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "message": self.message, **self.details}
-
-
-class ParcelInvalid(ValueError):
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
-        self.problems = problems
+class ParcelInvalid(RecordInvalid):
+    """A parcel edit failed validation; `problems` names every field at fault."""
 
 
 def _parse_money(name: str, value: Any, problems: list[FieldProblem]) -> Decimal | None:
@@ -211,8 +202,8 @@ _GEOMETRY_SQL = text(
                                                  'area_sq_m', round(o.area::numeric, 1))
                                ORDER BY p.parcel_id)
                  FROM parcels p,
-                      LATERAL (SELECT ST_Area(ST_Intersection(
-                          p.geom, ST_Transform(g, {STORAGE_SRID}))::geography) AS area) o
+                      LATERAL (SELECT ST_Area({as_geography(
+                          f"ST_Intersection(p.geom, ST_Transform(g, {STORAGE_SRID}))")}) AS area) o
                 WHERE p.geom && ST_Transform(g, {STORAGE_SRID})
                   AND ST_Intersects(p.geom, ST_Transform(g, {STORAGE_SRID}))
                   AND p.retired_at IS NULL
@@ -284,7 +275,7 @@ _OVERLAPPED_BY_STORED_SHAPE = text(
     SELECT o.parcel_id FROM parcels p
       JOIN parcels o ON o.geom && p.geom AND ST_Intersects(o.geom, p.geom)
      WHERE p.parcel_id = :self AND o.parcel_id <> p.parcel_id AND o.retired_at IS NULL
-       AND ST_Area(ST_Intersection(o.geom, p.geom)::geography) > {OVERLAP_TOLERANCE_SQ_M}
+       AND ST_Area({as_geography("ST_Intersection(o.geom, p.geom)")}) > {OVERLAP_TOLERANCE_SQ_M}
     """
 )
 

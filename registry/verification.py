@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem
 
 # KPI DIG-3's required fields (../shared/kpi-set.md), as parcel columns.
 REQUIRED_FOR_ATTRIBUTED = {
@@ -96,25 +96,6 @@ def workflow_problems(session: Session, parcel_id: str, target: str,
     return []
 
 
-def record_verification(session: Session, parcel_id: str) -> None:
-    session.execute(
-        text("UPDATE parcels SET verified_by = :actor, verified_at = now() "
-             "WHERE parcel_id = :parcel_id AND digitization_status = 'verified' "
-             "AND verified_at IS NULL"),
-        {"actor": _actor(session), "parcel_id": parcel_id},
-    )
-
-
-def check_workflow(session: Session, parcel_id: str, target: str | None,
-                   other_changes: set[str]) -> None:
-    if target is None:
-        return
-    problems = workflow_problems(session, parcel_id, target, other_changes)
-    if problems:
-        raise RecordInvalid(problems)
-    if target == "verified":
-        record_verification(session, parcel_id)
-
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -146,32 +127,3 @@ def verification_queue(session: Session, department: str | None = None,
     return [QueueEntry(r["parcel_id"], r["address"], r["department"], r["last_editor"],
                        r["updated_at"]) for r in rows]
 
-
-class VerificationConflict(Exception):
-    """The record changed since the verifier looked at it (optimistic locking)."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(f"the record is at version {current_version}")
-        self.current_version = current_version
-
-
-def verify_parcel(session: Session, parcel_id: str, expected_version: int) -> int:
-    """Record that the acting person, a second person, confirms the record as it stands (at
-    `expected_version`: what they reviewed). The new version."""
-    current = session.execute(
-        text("SELECT version FROM parcels WHERE parcel_id = :id FOR UPDATE"), {"id": parcel_id}
-    ).scalar()
-    if current is None:
-        from registry.parcels import ParcelNotFound
-
-        raise ParcelNotFound(parcel_id)
-    if current != expected_version:
-        raise VerificationConflict(int(current))
-    problems = workflow_problems(session, parcel_id, "verified", set())
-    if problems:
-        raise RecordInvalid(problems)
-    return int(session.execute(
-        text("UPDATE parcels SET digitization_status = 'verified', verified_by = :actor, "
-             "verified_at = now() WHERE parcel_id = :id RETURNING version"),
-        {"actor": _actor(session), "id": parcel_id},
-    ).scalar_one())

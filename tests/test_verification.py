@@ -126,3 +126,35 @@ def test_the_queue_lists_complete_records_awaiting_verification_by_department(
     assert "5555-012-034" in page and "ana@city.example" in page
     _verify(ben, 1)
     assert "5555-012-034" not in ben.get("/verification").get_data(as_text=True)
+
+
+def test_the_api_applies_the_same_rules(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana, use=None, digitization_status="digitized")
+    attributed = ana.patch("/api/parcels/5555-012-034", headers={"If-Match": '"v1"'}, json={
+        "type": "Feature", "properties": {"digitization_status": "attributed"}})
+    assert attributed.status_code == 422
+    assert "missing: use" in attributed.get_json()["errors"][0]["message"]
+    completed = ana.patch("/api/parcels/5555-012-034", headers={"If-Match": '"v1"'}, json={
+        "type": "Feature", "properties": {"use": "Office", "digitization_status": "attributed"}})
+    assert completed.status_code == 200
+    own = ana.patch("/api/parcels/5555-012-034", headers={"If-Match": '"v2"'}, json={
+        "type": "Feature", "properties": {"digitization_status": "verified"}})
+    assert own.status_code == 422
+    verified = ben.patch("/api/parcels/5555-012-034", headers={"If-Match": '"v2"'}, json={
+        "type": "Feature", "properties": {"digitization_status": "verified"}})
+    assert verified.status_code == 200
+    assert _state(app) == ("verified", "ben@city.example", 3)
+
+
+def test_the_api_shows_who_verified_and_when(
+    editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    ana, ben = editors
+    _create(ana)
+    _verify(ben, 1)
+    properties = ana.get("/api/parcels/5555-012-034").get_json()["properties"]
+    assert properties["verified_by"] == "ben@city.example"
+    assert properties["verified_at"]

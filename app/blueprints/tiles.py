@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, abort, request
-
 from sqlalchemy.exc import DBAPIError
 
 from app.database import read_engine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name, editing_roles, require_login, require_role
@@ -10,8 +10,9 @@ from app.database import db_session, session_factory
 from registry.db import unit_of_work
 from registry.departments import department_choices
 from registry.fields import RecordInvalid
+from registry.parcel_edits import ParcelChange, VersionConflict, update_parcel
 from registry.parcels import ParcelNotFound
-from registry.verification import VerificationConflict, verification_queue, verify_parcel
+from registry.verification import verification_queue
 
 bp = Blueprint("verification", __name__)
 
@@ -34,11 +35,13 @@ def verify(parcel_id: str) -> Response:
         abort(400, description="version is required")
     try:
         with unit_of_work(session_factory(), actor_name()) as session:
-            verify_parcel(session, parcel_id, expected)
+            update_parcel(session, parcel_id, expected,
+                          ParcelChange({"digitization_status": "verified"}),
+                          current_app.config["REGISTRY_SETTINGS"])
         flash(f"Verified parcel {parcel_id}.")
     except ParcelNotFound:
         abort(404)
-    except VerificationConflict as conflict:
+    except VersionConflict as conflict:
         flash(f"Not verified: the record changed (now version {conflict.current_version}); "
               "review it again.", "error")
     except RecordInvalid as invalid:

@@ -15,7 +15,11 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
+from geo.sql import as_geography
 from registry.settings import STORAGE_SRID
+
+# geodesic, in the storage SRID (the same expression as registry.models.core)
+LAND_AREA_SQ_FT = f"round((ST_Area({as_geography('geom')}) * 10.763910416709722)::numeric, 1)"
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -83,7 +87,7 @@ def upgrade() -> None:
     sa.Column('digitization_status', sa.String(length=16), server_default='paper', nullable=False),
     sa.Column('geom', Geometry(geometry_type='MULTIPOLYGON', srid=STORAGE_SRID, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry'), nullable=True),
     sa.Column('geom_3857', Geometry(geometry_type='MULTIPOLYGON', srid=3857, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry'), sa.Computed('ST_Transform(geom, 3857)', persisted=True), nullable=True),
-    sa.Column('land_area_sq_ft', sa.Numeric(precision=14, scale=1), sa.Computed('round((ST_Area(geom::geography) * 10.763910416709722)::numeric, 1)', persisted=True), nullable=True),
+    sa.Column('land_area_sq_ft', sa.Numeric(precision=14, scale=1), sa.Computed(LAND_AREA_SQ_FT, persisted=True), nullable=True),
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),

@@ -19,7 +19,12 @@ from .schedule import LeaseSchedule
 from .terms import LeaseTermsError
 
 if TYPE_CHECKING:
+    from .history import LeaseHistory
     from .modification import LeaseModification
+
+    #: Anything the balance functions accept: one schedule, a modification (which carries
+    #: every earlier one) or a whole history.
+    Source = LeaseSchedule | LeaseModification | LeaseHistory
 
 #: July-June fiscal years by default: FY2026 = 2025-07-01 .. 2026-06-30.
 DEFAULT_FISCAL_YEAR_START_MONTH = 7
@@ -129,15 +134,26 @@ def _check_start_month(month: int) -> None:
         raise LeaseTermsError([("fiscal_year_start_month", "must be a month number 1..12")])
 
 
-def schedule_state(schedule: LeaseSchedule, as_of: date) -> LeaseState:
-    """Totals of one schedule at the end of ``as_of`` (all zero before commencement)."""
+def schedule_state(
+    schedule: LeaseSchedule, as_of: date, *, paid_through: date | None = None
+) -> LeaseState:
+    """Totals of one schedule at the end of ``as_of`` (all zero before commencement).
+
+    Accruals run to the end of ``as_of``; payments count when due on or before
+    ``paid_through`` (default ``as_of``).  The separate cut-off exists for a
+    modification of a lease paid in arrears: the payment due on the
+    modification date settles the period that ends that day, so it belongs to
+    the earlier measurement although that measurement's accruals stop the day
+    before.
+    """
     if as_of < schedule.terms.commencement_date:
         return LeaseState(ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
+    settled = as_of if paid_through is None else paid_through
     interest = recognized = payments = principal = paid_interest = ZERO
     for row in schedule.rows:
         interest += prorate(row.interest, row.interest_from, row.date, as_of)
         recognized += prorate(row.recognized, row.recognition_from, row.recognition_to, as_of)
-        if row.date <= as_of:
+        if row.date <= settled:
             payments += row.payment
             principal += row.principal
             paid_interest += row.interest
@@ -152,29 +168,22 @@ def schedule_state(schedule: LeaseSchedule, as_of: date) -> LeaseState:
     )
 
 
-def lease_state(source: LeaseSchedule | LeaseModification, as_of: date) -> LeaseState:
-    """Totals of a schedule, or of a modified lease (original up to the
-    modification date, remeasured schedule from it on)."""
+def lease_state(source: Source, as_of: date) -> LeaseState:
+    """Totals of a schedule, or of a modified lease through its whole history:
+    balances from the measurement in force at ``as_of``, cumulative amounts
+    summed over every measurement before it (see ``LeaseHistory.state``)."""
     if isinstance(source, LeaseSchedule):
         return schedule_state(source, as_of)
-    cutoff = source.modification_date
-    before = schedule_state(source.original_full, min(as_of, cutoff - ONE_DAY))
-    if as_of < cutoff:
-        return before
-    after = schedule_state(source.remeasured, as_of)
-    return LeaseState(
-        balance=after.balance,
-        accrued_interest=after.accrued_interest,
-        carrying=after.carrying,
-        interest=before.interest + after.interest,
-        recognized=before.recognized + after.recognized,
-        payments=before.payments + after.payments,
-        principal=before.principal + after.principal,
-    )
+    return source.history.state(as_of)
 
 
-def balances_at(source: LeaseSchedule | LeaseModification, as_of: date) -> LeaseBalances:
-    """Liability / receivable, accrued interest and asset / deferred inflow at ``as_of``."""
+def balances_at(source: Source, as_of: date) -> LeaseBalances:
+    """Liability / receivable, accrued interest and asset / deferred inflow at ``as_of``.
+
+    ``source`` may be a schedule, a ``LeaseModification`` or a ``LeaseHistory``;
+    a modified lease is followed through every remeasurement, so a date before
+    its first modification reads the original schedule.
+    """
     state = lease_state(source, as_of)
     lessee = source.direction == "in"
     return LeaseBalances(
@@ -187,16 +196,16 @@ def balances_at(source: LeaseSchedule | LeaseModification, as_of: date) -> Lease
     )
 
 
-def _last_schedule(source: LeaseSchedule | LeaseModification) -> LeaseSchedule:
-    return source if isinstance(source, LeaseSchedule) else source.remeasured
+def _last_schedule(source: Source) -> LeaseSchedule:
+    return source if isinstance(source, LeaseSchedule) else source.history.latest
 
 
-def _first_day(source: LeaseSchedule | LeaseModification) -> date:
-    schedule = source if isinstance(source, LeaseSchedule) else source.original_full
+def _first_day(source: Source) -> date:
+    schedule = source if isinstance(source, LeaseSchedule) else source.history.base
     return schedule.terms.commencement_date
 
 
-def _last_day(source: LeaseSchedule | LeaseModification) -> date:
+def _last_day(source: Source) -> date:
     """Last day on which anything is due or accrues (windows are end-exclusive)."""
     schedule = _last_schedule(source)
     due = max(row.date for row in schedule.rows)
@@ -205,7 +214,7 @@ def _last_day(source: LeaseSchedule | LeaseModification) -> date:
 
 
 def fiscal_year_balances(
-    source: LeaseSchedule | LeaseModification,
+    source: Source,
     fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH,
 ) -> tuple[FiscalYearBalances, ...]:
     """One entry per fiscal year from commencement until the lease is fully settled."""

@@ -17,7 +17,7 @@ from .money import ZERO, money_str
 from .schedule import LeaseSchedule
 
 if TYPE_CHECKING:
-    from .modification import LeaseModification
+    from .balances import Source
 
 SINGLE_YEARS = 5
 BUCKET_YEARS = 5
@@ -94,16 +94,18 @@ def _bucket_years(index: int, fiscal_year: int) -> tuple[int, int]:
 
 
 def maturity_table(
-    source: LeaseSchedule | LeaseModification,
+    source: Source,
     fiscal_year: int,
     fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH,
 ) -> MaturityTable:
     """Principal and interest due after the end of ``fiscal_year``.
 
     Always lists the five single years (zero when nothing is due) and as many
-    five-year buckets as the remaining payments need.  For a modified lease the
-    schedule in force at the fiscal year end is used; a lease that commences
-    after the fiscal year end shows zeros.
+    five-year buckets as the remaining payments need.  For a modified lease
+    (a ``LeaseModification`` or a ``LeaseHistory``) the schedule in force at the
+    fiscal year end is used - the original one for a year ending before the
+    first modification - because the notes report what was owed at that date;
+    a lease that commences after the fiscal year end shows zeros.
     """
     _, year_end = fiscal_year_bounds(fiscal_year, fiscal_year_start_month)
     schedule = _schedule_in_force(source, year_end)
@@ -135,9 +137,7 @@ def maturity_table(
     return MaturityTable(fiscal_year=fiscal_year, buckets=tuple(buckets))
 
 
-def _schedule_in_force(source: LeaseSchedule | LeaseModification, year_end: date) -> LeaseSchedule:
+def _schedule_in_force(source: Source, year_end: date) -> LeaseSchedule:
     if isinstance(source, LeaseSchedule):
         return source
-    if year_end < source.modification_date:
-        return source.original_full
-    return source.remeasured
+    return source.history.in_force(year_end)

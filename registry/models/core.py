@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from geo.sql import as_geography
 from registry.settings import STORAGE_SRID
 from registry.vocabulary import (
     ASSET_TYPES,
@@ -54,10 +55,7 @@ SQ_FT_PER_SQ_M = "10.763910416709722"
 
 def _geodesic_area_sq_ft(column: str) -> str:
     """SQL for a polygon's geodesic area in sq ft: exact whatever the storage SRID or ring order."""
-    geography = f"{column}::geography" if STORAGE_SRID == 4326 else (
-        f"ST_Transform({column}, 4326)::geography"
-    )
-    return f"round((ST_Area({geography}) * {SQ_FT_PER_SQ_M})::numeric, 1)"
+    return f"round((ST_Area({as_geography(column)}) * {SQ_FT_PER_SQ_M})::numeric, 1)"
 
 
 class Base(DeclarativeBase):

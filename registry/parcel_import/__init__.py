@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.db import set_actor, unit_of_work
 from registry.parcel_import import checks
-from registry.parcel_import.mapping import FieldMapping, MappingError, resolve_mapping
 from registry.parcel_import.join import AttributeExtract
+from registry.parcel_import.mapping import FieldMapping, MappingError, resolve_mapping
 from registry.parcel_import.normalise import normalise_batch
 from registry.parcel_import.source import SourceError, describe, read_batches
 from registry.parcel_import.staging import create_staging, stage_batch
@@ -64,7 +64,7 @@ def _srid(srs: str | None, file_crs: str | None, path: Path) -> int:
 
     try:
         epsg = CRS.from_user_input(crs).to_epsg(min_confidence=70)
-    except Exception as error:  # noqa: BLE001 - pyproj raises CRSError and others
+    except Exception as error:
         raise SourceError(f"{path}: unknown CRS {crs!r}: {error}") from error
     if epsg is None:
         raise SourceError(f"{path}: the CRS {crs!r} has no EPSG code; give one with --srs")

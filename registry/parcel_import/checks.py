@@ -10,14 +10,9 @@ import difflib
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.sql import as_geography
 from registry.parcel_validation import OVERLAP_TOLERANCE_SQ_M
 from registry.settings import STORAGE_SRID, Settings
-
-
-def _geography(expression: str) -> str:
-    if STORAGE_SRID == 4326:
-        return f"({expression})::geography"
-    return f"ST_Transform({expression}, 4326)::geography"
 
 
 def prepare_geometry(session: Session, source_srid: int) -> None:
@@ -70,11 +65,11 @@ def check_geometry(session: Session, settings: Settings, repair: bool,
             INSERT INTO import_found (row_number, record_id, field, severity, message, details)
             SELECT row_number, parcel_id_raw, 'geometry', 'repaired',
                    'was not valid (' || (details->>'reason') || '); repaired with ST_MakeValid, '
-                   || 'area change ' || round((ST_Area({_geography('fixed')})
-                   - ST_Area({_geography('ST_Buffer(original, 0)')}))::numeric, 1) || ' m²',
+                   || 'area change ' || round((ST_Area({as_geography('fixed')})
+                   - ST_Area({as_geography('ST_Buffer(original, 0)')}))::numeric, 1) || ' m²',
                    details || jsonb_build_object('area_change_sq_m', round((
-                       ST_Area({_geography('fixed')})
-                       - ST_Area({_geography('ST_Buffer(original, 0)')}))::numeric, 1))
+                       ST_Area({as_geography('fixed')})
+                       - ST_Area({as_geography('ST_Buffer(original, 0)')}))::numeric, 1))
               FROM repaired
         """))
     else:
@@ -139,7 +134,7 @@ def check_overlaps(session: Session) -> None:
     """Overlaps of more than the tolerance between two features of the file, and between a
     feature and a parcel already in the registry (other than the one it updates)."""
     session.execute(text("ANALYZE import_rows"))
-    area = _geography("ST_Intersection(a.geom, b.geom)")
+    area = as_geography("ST_Intersection(a.geom, b.geom)")
     session.execute(text(f"""
         WITH pairs AS (
             SELECT a.row_number AS row_a, a.parcel_id_raw AS id_a, b.row_number AS row_b,
@@ -159,7 +154,7 @@ def check_overlaps(session: Session) -> None:
                jsonb_build_object('row', row_a, 'parcel_id', id_a, 'area_sq_m', round(area::numeric, 1))
           FROM overlapping
     """))
-    area = _geography("ST_Intersection(a.geom, p.geom)")
+    area = as_geography("ST_Intersection(a.geom, p.geom)")
     session.execute(text(f"""
         INSERT INTO import_found (row_number, record_id, field, message, details)
         SELECT a.row_number, a.parcel_id_raw, 'geometry',

@@ -52,7 +52,7 @@ def _parse_dates(values: pd.Series) -> pd.Series:
     return iso.fillna(us).dt.date
 
 
-def _parse_money(value: object) -> Decimal | None | str:
+def _parse_money(value: object) -> Decimal | str | None:
     """A Decimal, None for blank, or the reason it is not an amount."""
     if value is None or value is pd.NA:
         return None

@@ -65,7 +65,7 @@ def describe(path: Path, layer: str | None = None) -> SourceInfo:
     gdal_path = _gdal_path(path)
     try:
         info = pyogrio.read_info(gdal_path, layer=layer, **_open_options(path))
-    except Exception as error:  # noqa: BLE001 - GDAL's errors come in several classes
+    except Exception as error:
         raise SourceError(f"{path}: cannot be read: {error}") from error
     return SourceInfo(
         path=gdal_path,
@@ -80,7 +80,7 @@ def describe(path: Path, layer: str | None = None) -> SourceInfo:
 def layers(path: Path) -> list[str]:
     try:
         return [str(row[0]) for row in pyogrio.list_layers(_gdal_path(path))]
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise SourceError(f"{path}: cannot be read: {error}") from error
 
 
@@ -110,7 +110,7 @@ def read_batches(path: Path, layer: str | None = None,
         stream = open_arrow(_gdal_path(path), layer=layer, batch_size=batch_size,
                             use_pyarrow=True, **_open_options(path))
         meta, reader = stream.__enter__()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise SourceError(f"{path}: cannot be read: {error}") from error
 
     def batches() -> Iterator[FeatureBatch]:
