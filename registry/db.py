@@ -42,6 +42,7 @@ def create_read_engine(url: str, **kwargs: object) -> Engine:
     """
     options: dict[str, object] = {
         "isolation_level": "AUTOCOMMIT",
+        "pool_reset_on_return": None,  # autocommit: there is no transaction to roll back
         "pool_pre_ping": False,
         "pool_recycle": 600,
         "connect_args": {"options": "-c max_parallel_workers_per_gather=0"},

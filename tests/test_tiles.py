@@ -60,3 +60,17 @@ def test_a_tile_far_from_the_city_is_empty(sample_client: FlaskClient) -> None:
 @pytest.mark.parametrize("path", ["/tiles/parcels/3/8/0.mvt", "/tiles/parcels/25/0/0.mvt"])
 def test_a_tile_address_outside_the_pyramid_is_404(sample_client: FlaskClient, path: str) -> None:
     assert sample_client.get(path).status_code == 404
+
+
+def test_a_private_map_serves_tiles_to_signed_in_users_only(
+    sample_database_url: str, monkeypatch: pytest.MonkeyPatch, auth  # type: ignore[no-untyped-def]
+) -> None:
+    from app import create_app, database
+
+    monkeypatch.setenv("REGISTRY_PUBLIC_MAP", "false")
+    app = create_app({"TESTING": True, "DATABASE_URL": sample_database_url, "SECRET_KEY": "t"})
+    anonymous = app.test_client().get("/tiles/parcels/14/2800/6540.mvt")
+    assert anonymous.status_code in {302, 401}
+    reader = auth.signed_in_client(app, "viewer", email="tile-reader@city.example")
+    assert reader.get("/tiles/parcels/14/2800/6540.mvt").status_code == 200
+    database.dispose(app)

@@ -1,40 +1,80 @@
-"""Parcel vector tiles. Tiles carry only public attributes, so they are cacheable by anyone."""
+"""Parcel vector tiles. Tiles carry only public attributes, so they are cacheable by anyone.
+
+When the map is public, `PublicTileMiddleware` answers tile requests before Flask (the hot path
+of every map view: no session, no routing, no hooks); this view serves them when it is not, behind
+the same authentication as the rest of the app.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from flask import Blueprint, Response, abort, request
-from sqlalchemy.exc import DBAPIError
+from flask import Blueprint, Flask, Response, abort, request
 
+from app.auth import require_login
 from app.database import read_engine
-from geo.tiles import MVT_MEDIA_TYPE, TileOutOfRange, parcel_tile
+from geo.tiles import (
+    MVT_MEDIA_TYPE,
+    TileOutOfRange,
+    check_tile_address,
+    parcel_tile_with_retry,
+    tile_etag,
+)
 
 bp = Blueprint("tiles", __name__)
 
+# revalidate every time: an edited parcel must show at once; an unchanged tile costs a bodiless 304
+CACHE_CONTROL = "no-cache"
+
 
 @bp.get("/tiles/parcels/<int:z>/<int:x>/<int:y>.mvt")
+@require_login
 def parcel_tile_view(z: int, x: int, y: int) -> Response:
     try:
-        data = _tile_with_one_retry(z, x, y)
+        data = parcel_tile_with_retry(read_engine(), z, x, y)
     except TileOutOfRange as error:
         abort(404, description=str(error))
-    etag = hashlib.blake2b(data, digest_size=12).hexdigest()
     response = Response(data, mimetype=MVT_MEDIA_TYPE)
-    response.set_etag(etag)
-    # no-cache = revalidate every time: an edited parcel must show at once, and an unchanged
-    # tile costs a 304 with no body.
-    response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(tile_etag(data))
+    response.headers["Cache-Control"] = CACHE_CONTROL
     return response.make_conditional(request)
 
 
-def _tile_with_one_retry(z: int, x: int, y: int) -> bytes:
-    """Tile connections skip the pre-ping; a connection the server dropped is retried once."""
-    try:
-        with read_engine().connect() as connection:
-            return parcel_tile(connection, z, x, y)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    with read_engine().connect() as connection:
-        return parcel_tile(connection, z, x, y)
+_TILE_PATH = re.compile(r"^/tiles/parcels/(\d{1,2})/(\d{1,9})/(\d{1,9})\.mvt$")
+StartResponse = Callable[..., Any]
+
+
+class PublicTileMiddleware:
+    """Serve public parcel tiles straight from WSGI; everything else goes on to Flask."""
+
+    def __init__(self, flask_app: Flask, wsgi_app: Callable[[dict[str, Any], StartResponse],
+                                                            Iterable[bytes]]) -> None:
+        self.flask_app = flask_app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        match = _TILE_PATH.match(environ.get("PATH_INFO", ""))
+        method = environ.get("REQUEST_METHOD")
+        if match is None or method not in {"GET", "HEAD"}:
+            return self.wsgi_app(environ, start_response)
+        z, x, y = (int(part) for part in match.groups())
+        try:
+            check_tile_address(z, x, y)
+        except TileOutOfRange as error:
+            body = str(error).encode()
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(body)))])
+            return [body]
+        engine = self.flask_app.extensions["registry_read_engine"]
+        data = parcel_tile_with_retry(engine, z, x, y)
+        etag = f'"{tile_etag(data)}"'
+        headers = [("Content-Type", MVT_MEDIA_TYPE), ("ETag", etag),
+                   ("Cache-Control", CACHE_CONTROL)]
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            start_response("304 Not Modified", headers)
+            return []
+        headers.append(("Content-Length", str(len(data))))
+        start_response("200 OK", headers)
+        return [] if method == "HEAD" else [data]
