@@ -4,9 +4,10 @@ maturity tables the notes need.
 Every figure comes from the engine (`registry.lease_accounting`) applied to each lease's schedule,
 and every total is a `Decimal` sum of the per-lease figures shown, so the report re-foots to the
 cent and agrees with each lease's own schedule. A lease modified more than once is followed
-through its whole measurement history (`LeaseHistory`), so a year reaching back before its latest
-remeasurement is still right. Renderings: `registry.gasb87_export` (the columns, and the CSV) and
-`registry.gasb87_workbook` (XLSX).
+through its whole measurement history (the engine's `LeaseHistory`, the one implementation the
+lease page uses too), so a year reaching back before its latest remeasurement is still right.
+Renderings: `registry.gasb87_export` (the columns, and the CSV) and `registry.gasb87_workbook`
+(XLSX).
 """
 
 from __future__ import annotations
@@ -20,21 +21,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.lease_accounting import (
-    LeaseModification,
-    LeaseSchedule,
+    LeaseHistory,
     MaturityTable,
     fiscal_year_bounds,
+    lease_history,
     maturity_table,
 )
-from registry.lease_accounting.balances import ONE_DAY, LeaseState, schedule_state
+from registry.lease_accounting.balances import ONE_DAY, LeaseState
 from registry.lease_accounting.money import ZERO, add_months
-from registry.lease_records import lease_modifications, leases_with_schedules
+from registry.lease_records import leases_with_schedules
 from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
 
 ALL_FUNDS = "all"
 DIRECTION_LABELS = {"in": "Lessee (city leases in)", "out": "Lessor (city leases out)"}
 FUND_LABELS = {"governmental": "Governmental", "business_type": "Business-type", ALL_FUNDS: "Total"}
-Source = LeaseSchedule | LeaseModification
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def gasb87_report(
     leases: list[LeaseYear] = []
     tables: dict[tuple[str, str], list[MaturityTable]] = {}
     for record, source in leases_with_schedules(session, direction=direction, fund_type=fund_type):
-        history = _history(session, record, source)
+        history = lease_history(source)  # a modification carries the ones before it
         found = _lease_year(record, history, fiscal_year, fiscal_year_start_month)
         if found is None:
             continue
@@ -164,65 +164,20 @@ def _groups() -> list[tuple[str, str]]:
     return [(d, f) for d in LEASE_DIRECTIONS for f in (*FUND_TYPES, ALL_FUNDS)]
 
 
-@dataclass(frozen=True)
-class LeaseHistory:
-    """A lease's measurements in date order: the schedule at commencement, then each
-    remeasurement. The engine's `LeaseModification` holds one remeasurement and the schedule just
-    before it, so for a lease modified twice the history is needed to reach earlier dates."""
-
-    base: LeaseSchedule
-    modifications: tuple[LeaseModification, ...] = ()
-
-    def in_force(self, day: dt.date) -> Source:
-        """The measurement a report at the end of `day` uses."""
-        applied = [m for m in self.modifications if m.modification_date <= day]
-        return applied[-1] if applied else self.base
-
-    def state(self, as_of: dt.date, upto: int | None = None) -> LeaseState:
-        """Totals at the end of `as_of`, composed as the engine's `lease_state` does: balances
-        from the measurement in force, cumulative amounts summed over every earlier one."""
-        count = len(self.modifications) if upto is None else upto
-        if count == 0:
-            return schedule_state(self.base, as_of)
-        modification = self.modifications[count - 1]
-        cutoff = modification.modification_date
-        if as_of < cutoff:
-            return self.state(as_of, count - 1)
-        before = self.state(cutoff - ONE_DAY, count - 1)
-        after = schedule_state(modification.remeasured, as_of)
-        return LeaseState(
-            balance=after.balance,
-            accrued_interest=after.accrued_interest,
-            carrying=after.carrying,
-            interest=before.interest + after.interest,
-            recognized=before.recognized + after.recognized,
-            payments=before.payments + after.payments,
-            principal=before.principal + after.principal,
-        )
-
-
-def _history(session: Session, record: Mapping[str, Any], source: Source) -> LeaseHistory:
-    if isinstance(source, LeaseSchedule):
-        return LeaseHistory(source)
-    base, applied = lease_modifications(session, str(record["lease_number"]))
-    return LeaseHistory(base, tuple(modification for _, modification in applied))
-
-
 def _lease_year(
     record: Mapping[str, Any], history: LeaseHistory, fiscal_year: int, start_month: int
 ) -> tuple[LeaseYear, MaturityTable] | None:
     """The lease's figures for the year and its maturity table, or None when it has not
     commenced by the year end or was settled before the year began."""
     start, end = fiscal_year_bounds(fiscal_year, start_month)
-    if history.base.terms.commencement_date > end:
+    if history.commencement_date > end:
         return None
     opening = history.state(start - ONE_DAY)
     closing = history.state(end)
     if _settled(opening) and _settled(closing) and closing == opening:
         return None
-    source = history.in_force(end)
-    table = maturity_table(source, fiscal_year, start_month)
-    in_force = source if isinstance(source, LeaseSchedule) else source.remeasured
+    table = maturity_table(history, fiscal_year, start_month)
+    in_force = history.in_force(end)
     terms = in_force.terms
     payments = closing.payments - opening.payments
     lease = LeaseYear(

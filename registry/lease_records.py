@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.fields import FieldProblem, RecordInvalid
 from registry.lease_accounting import (
+    LeaseHistory,
     LeaseModification,
     LeaseSchedule,
     LeaseTerms,
@@ -33,6 +34,7 @@ from registry.lease_remeasurement import (
     RecordedModification,
     apply_modifications,
     clean_modification,
+    modification_history,
     modification_order,
 )
 from registry.lease_validation import LEASE_FIELDS, clean_lease, terms_from_values
@@ -46,6 +48,7 @@ __all__ = [
     "create_lease",
     "delete_lease",
     "lease_as_dict",
+    "lease_history_of",
     "lease_modifications",
     "lease_schedule_of",
     "lease_terms",
@@ -230,11 +233,19 @@ def lease_modifications(session: Session, lease_number: str
 
 
 def lease_schedule_of(session: Session, lease_number: str) -> LeaseSchedule | LeaseModification:
-    """The schedule, or with modifications the latest remeasurement (its `original` holds the
-    rows before it). Balances before the latest modification's own `original` come from
-    `lease_modifications` (the engine's LeaseModification holds one remeasurement)."""
+    """The schedule, or with modifications the latest remeasurement. That carries every earlier
+    modification (`.history`), so the engine's balances, fiscal years and maturity table on it
+    cover the lease from commencement; `lease_history_of` gives the history itself."""
     row = _row(session, lease_number)
     return _schedule(row, _modifications_of(session, [row["id"]]).get(row["id"], []))
+
+
+def lease_history_of(session: Session, lease_number: str) -> LeaseHistory:
+    """The lease's whole measurement history (the engine's `LeaseHistory`): the schedule at
+    commencement and each remeasurement in date order, what reports and the lease page use."""
+    row = _row(session, lease_number)
+    mods = _modifications_of(session, [row["id"]]).get(row["id"], [])
+    return modification_history(lease_schedule(_terms_of_row(row)), mods)
 
 
 def leases_with_schedules(

@@ -6,7 +6,10 @@ change is carried from the terms in force: the remaining months, the remaining p
 would have been paid (escalation and free rent already applied, so `escalation_pct` and
 `free_periods` of a modification count from its effective date and default to 0), the rate in
 force and the remaining useful life. Costs, incentives and prepayments of the modification itself
-default to 0. Modifications apply in date order, each on the schedule the previous one left.
+default to 0. Modifications apply in date order, each on the schedule the previous one left, and
+each result carries the ones before it, so the last one's `history` is the whole lease. A lease paid
+in arrears is modified like any other: the engine keeps the payment due on the effective date with
+the earlier schedule (it settles the period ending that day).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from registry.lease_accounting import (
+    LeaseHistory,
     LeaseModification,
     LeaseSchedule,
     LeaseTerms,
@@ -127,12 +131,6 @@ def remeasurement_terms(
 ) -> LeaseTerms:
     """The engine's terms for the lease from `effective` on (see the module docstring)."""
     old = in_force.terms
-    if old.payment_timing == "arrears":
-        # The engine keeps the rows due before the modification date and remeasures the
-        # payments after it, so an arrears payment due on that date would fall in neither.
-        raise LeaseTermsError([("effective_date", (
-            "a lease paid in arrears cannot be modified here yet (the payment due on the "
-            "modification date would be lost); correct the lease's terms instead"))])
     index = _period_index(old, effective)
     if index is None:
         first = add_months(old.commencement_date, old.months_per_period)
@@ -185,21 +183,33 @@ def _terms_field(name: str) -> str:
 def apply_modifications(
     base: LeaseSchedule, modifications: Sequence[RecordedModification]
 ) -> list[LeaseModification]:
-    """Each modification remeasured on the schedule in force before it, in date order."""
+    """Each modification remeasured on the schedule in force before it, in date order.
+
+    Each is chained on the previous result (not just its schedule) so it carries the earlier
+    ones: `balances_at` & co. on the last one then reach back to commencement."""
     results: list[LeaseModification] = []
-    in_force = base
+    previous: LeaseSchedule | LeaseModification = base
     ordered = sorted(modifications, key=modification_order)
     for index, recorded in enumerate(ordered):
+        in_force = previous if isinstance(previous, LeaseSchedule) else previous.remeasured
         try:
             terms = remeasurement_terms(in_force, recorded.effective_date, recorded.terms)
-            result = modify_lease(in_force, terms)
+            result = modify_lease(previous, terms)
         except LeaseTermsError as error:
             raise ModificationInvalid(
                 index, [(_terms_field(name), message) for name, message in error.errors]
             ) from error
         results.append(result)
-        in_force = result.remeasured
+        previous = result
     return results
+
+
+def modification_history(
+    base: LeaseSchedule, modifications: Sequence[RecordedModification]
+) -> LeaseHistory:
+    """The engine's whole history of a lease: `base` and every recorded modification applied."""
+    applied = apply_modifications(base, modifications)
+    return applied[-1].history if applied else LeaseHistory(base)
 
 
 def clean_modification(effective_date: Any, terms: Any) -> tuple[dt.date | None, dict[str, Any],

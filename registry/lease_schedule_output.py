@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from registry.lease_accounting import LeaseModification, LeaseSchedule
+from registry.lease_accounting import LeaseModification, LeaseSchedule, lease_history
 from registry.lease_accounting.export import LESSEE_COLUMNS, LESSOR_COLUMNS
 from registry.lease_accounting.rows import ScheduleRow
 from registry.lease_remeasurement import RecordedModification
@@ -24,15 +24,10 @@ Remeasurements = Sequence[tuple[RecordedModification, LeaseModification]]
 
 def measured_rows(base: LeaseSchedule, remeasurements: Remeasurements
                   ) -> list[tuple[int, ScheduleRow]]:
-    """(measurement, row) for every row booked: each schedule up to the next modification."""
-    if not remeasurements:
-        return [(0, row) for row in base.rows]
-    rows = [(0, row) for row in remeasurements[0][1].original.rows]
-    for index, (_, result) in enumerate(remeasurements, start=1):
-        following = remeasurements[index][1].original.rows if index < len(remeasurements) \
-            else result.remeasured.rows
-        rows += [(index, row) for row in following]
-    return rows
+    """(measurement, row) for every row booked: each schedule up to the next modification
+    (the engine's `LeaseHistory.booked_rows`, so the page, JSON and CSV agree with it)."""
+    history = lease_history(base, [result for _, result in remeasurements])
+    return list(history.booked_rows())
 
 
 def _remeasurement_dict(index: int, recorded: RecordedModification,

@@ -31,7 +31,12 @@ from registry.lease_accounting import (
     maturity_table,
 )
 from registry.lease_accounting.balances import lease_state
-from registry.lease_records import add_modification, create_lease, lease_modifications
+from registry.lease_records import (
+    add_modification,
+    create_lease,
+    lease_history_of,
+    lease_modifications,
+)
 from registry.lease_records import lease_schedule_of as schedule_of
 from tests.auth_fixtures import SignedInClient
 from tests.builders import department, parcel
@@ -342,3 +347,73 @@ def test_a_year_spanning_two_modifications(twice_modified: Session) -> None:
     assert row.commencement_date == dt.date(2019, 7, 1)
     assert row.end_date == dt.date(2024, 6, 30)
     assert report.group("in").amounts.closing_balance == row.amounts.closing_balance
+
+
+@pytest.fixture
+def modified_twice_each_way(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """MOD2 as above (lessee, advance) and ARR2, a lessor lease paid quarterly in arrears, each
+    modified twice - the arrears one on its payment dates, which the engine once could not do."""
+    with unit_of_work(session_factory, "tests") as session:
+        add_leases(session, [
+            lease("MOD2", commencement_date="2019-07-01", term_months=60,
+                  payments=[{"periods": 60, "amount": "4000.00"}], discount_rate="0.04"),
+            lease("ARR2", direction="out", portfolio="receivable", fund_type="business_type",
+                  commencement_date="2019-10-01", term_months=60, payment_frequency="quarterly",
+                  payment_timing="arrears", payments=[{"periods": 20, "amount": "2400.00"}],
+                  discount_rate="0.04"),
+        ])
+        add_modification(session, "MOD2", "2020-09-01",
+                         {"payments": [{"periods": 46, "amount": "4200.00"}]})
+        add_modification(session, "MOD2", "2021-03-01",
+                         {"payments": [{"periods": 40, "amount": "3900.00"}],
+                          "discount_rate": "0.05"})
+        add_modification(session, "ARR2", "2020-10-01", {"discount_rate": "0.05"})
+        add_modification(session, "ARR2", "2022-01-01",
+                         {"payments": [{"periods": 11, "amount": "2600.00"}]})
+    with session_factory() as session:
+        yield session
+
+
+def test_report_totals_equal_the_engines_history_of_twice_modified_leases(
+    modified_twice_each_way: Session,
+) -> None:
+    """Every fiscal year from before the first modification to after the end: each lease's
+    figures are the engine's `LeaseHistory` figures, and the group totals their sums."""
+    session = modified_twice_each_way
+    histories = {number: lease_history_of(session, number) for number in ("MOD2", "ARR2")}
+    assert [len(h.modifications) for h in histories.values()] == [2, 2]
+    receipts = sum((row.payment for _, row in histories["ARR2"].booked_rows()), Decimal(0))
+    assert receipts == Decimal("2400.00") * 9 + Decimal("2600.00") * 11  # none lost
+    for fiscal_year in range(2020, 2026):
+        report = gasb87_report(session, fiscal_year)
+        rows = {row.lease_number: row for row in report.leases}
+        for number, history in histories.items():
+            _, end = fiscal_year_bounds(fiscal_year, 7)
+            if number not in rows:  # settled before the year: MOD2 ends June 2024
+                assert fiscal_year_balances(history)[-1].fiscal_year < fiscal_year
+                continue
+            year = next(y for y in fiscal_year_balances(history) if y.fiscal_year == fiscal_year)
+            at_end = balances_at(history, end)
+            amounts = rows[number].amounts
+            lessee = history.direction == "in"
+            assert amounts.closing_balance == at_end.balance == year.balance
+            assert amounts.opening_balance == year.opening_balance
+            assert amounts.interest == year.interest
+            assert amounts.payments == year.payments
+            assert amounts.accrued_interest == at_end.accrued_interest
+            assert amounts.carrying == (at_end.right_of_use_asset_net if lessee
+                                        else at_end.deferred_inflow_balance)
+            assert amounts.recognized == (year.amortization if lessee else year.inflow_recognized)
+            table = maturity_table(history, fiscal_year)
+            assert amounts.current_portion == table.buckets[0].principal
+            assert table.total_principal == at_end.balance
+            # `lease_schedule_of` (the latest modification) now says the same.
+            latest = schedule_of(session, number)
+            assert balances_at(latest, end) == at_end
+        for direction, number in (("in", "MOD2"), ("out", "ARR2")):
+            if number not in rows:
+                continue
+            assert report.group(direction).amounts == rows[number].amounts
+            lines = [m for m in report.maturity if (m.direction, m.fund_type) == (direction, "all")]
+            assert sum((m.principal for m in lines), Decimal(0)) == (
+                rows[number].amounts.closing_balance)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -236,3 +237,20 @@ def test_leased_parcels_as_geojson_points(editor_client: FlaskClient) -> None:
 def test_a_body_that_is_not_a_json_object_is_refused(editor_client: FlaskClient) -> None:
     assert post(editor_client, "[1, 2]").status_code == 400
     assert post(editor_client, "{not json").status_code == 400
+
+
+@pytest.mark.usefixtures("places")
+def test_a_lease_paid_in_arrears_can_be_modified(editor_client: FlaskClient) -> None:
+    """No longer a 422: the receipt due on the modification date stays with the earlier
+    measurement, and unchanged terms remeasure to the carrying receivable (within a cent)."""
+    post(editor_client, lessor_example())
+    url = "/api/leases/R-2022-007/modifications"
+    response = editor_client.post(url, json={"effective_date": "2023-07-01",
+                                             "terms": {"discount_rate": "0.04"}})
+    assert response.status_code == 201, response.get_json()
+    schedule = response.get_json()
+    assert [row["measurement"] for row in schedule["rows"]] == [0] * 4 + [1] * 16
+    assert schedule["rows"][3]["date"] == "2023-07-01"
+    (remeasured,) = schedule["remeasurements"]
+    assert remeasured["adjustment"] == "0.01"
+    assert sum(Decimal(row["payment"]) for row in schedule["rows"]) == Decimal("48000.00")

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.fields import RecordInvalid
-from registry.lease_accounting import LeaseModification, LeaseSchedule
+from registry.lease_accounting import LeaseModification, LeaseSchedule, balances_at
 from registry.lease_records import (
     LEASE_FIELDS,
     LeaseNotFound,
@@ -24,6 +24,7 @@ from registry.lease_records import (
     create_lease,
     delete_lease,
     lease_as_dict,
+    lease_history_of,
     lease_modifications,
     lease_schedule_of,
     lease_terms,
@@ -251,11 +252,35 @@ def test_a_bad_modification_is_refused(session: Session, effective: str | None,
     assert field in [p.field for p in caught.value.problems]
 
 
-def test_a_lease_paid_in_arrears_is_not_modified_yet(session: Session) -> None:
+def test_a_lease_paid_in_arrears_is_modified_without_losing_a_payment(session: Session) -> None:
+    """Once refused (the receipt due on the modification date fell between the schedules):
+    unchanged terms now remeasure to the carrying amount, and every receipt is booked once."""
     number = create_lease(session, lessor_example())
-    with pytest.raises(RecordInvalid) as caught:
-        add_modification(session, number, "2023-07-01", {"discount_rate": "0.05"})
-    assert "arrears" in caught.value.problems[0].message
+    add_modification(session, number, "2023-07-01", {"discount_rate": "0.04"})
+    result = lease_schedule_of(session, number)
+    assert isinstance(result, LeaseModification)
+    assert result.adjustment == D("0.01")  # was -2,399.99
+    assert result.original.rows[-1].date == dt.date(2023, 7, 1)
+    add_modification(session, number, "2024-07-01", {"discount_rate": "0.05"})
+    history = lease_history_of(session, number)
+    assert len(history.modifications) == 2
+    assert [row.date for _, row in history.booked_rows()] == [
+        row.date for row in history.base.rows]
+    assert sum(row.payment for _, row in history.booked_rows()) == D("48000.00")
+
+
+def test_the_history_reaches_back_before_the_first_modification(session: Session) -> None:
+    number = create_lease(session, worked_example())
+    add_modification(session, number, "2022-04-01", {"discount_rate": "0.02"})
+    add_modification(session, number, "2023-04-01", {"discount_rate": "0.03"})
+    history = lease_history_of(session, number)
+    base = lease_schedule_of(session, number)
+    assert isinstance(base, LeaseModification) and base.history == history
+    unmodified = history.base
+    assert unmodified.initial_measurement == D("1066109.82")
+    march = dt.date(2022, 3, 31)
+    assert balances_at(history, march) == balances_at(unmodified, march)
+    assert balances_at(base, march).balance == D("713367.70")  # was 0.00 before the fix
 
 
 def test_a_carried_modification_changes_only_the_rate(session: Session) -> None:

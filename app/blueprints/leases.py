@@ -19,6 +19,7 @@ from registry.lease_accounting import (
     LeaseTermsError,
     fiscal_year_balances,
     fiscal_year_of,
+    lease_history,
     maturity_table,
 )
 from registry.lease_queries import LeaseQuery, count_leases, list_leases
@@ -92,18 +93,21 @@ def _fiscal_year(start_month: int) -> int:
 
 
 def _accounting(lease_number: str, start_month: int) -> dict[str, Any]:
-    """Schedule, balances, maturity and chart of one lease, for the template."""
+    """Schedule, balances, maturity and chart of one lease, for the template.
+
+    Fiscal years and the maturity table come from the engine's `LeaseHistory` of every
+    measurement, so years before the latest modification read the schedule in force then."""
     base, remeasurements = lease_modifications(db_session(), lease_number)
-    latest = remeasurements[-1][1] if remeasurements else base
+    history = lease_history(base, [modification for _, modification in remeasurements])
     fiscal_year = _fiscal_year(start_month)
     lessee = base.direction == "in"
     return {
         "base": base,
         "remeasurements": remeasurements,
         "rows": measured_rows(base, remeasurements),
-        "fiscal_years": fiscal_year_balances(latest, start_month),
+        "fiscal_years": fiscal_year_balances(history, start_month),
         "fiscal_year": fiscal_year,
-        "maturity": maturity_table(latest, fiscal_year, start_month),
+        "maturity": maturity_table(history, fiscal_year, start_month),
         "chart": line_chart_svg(
             balance_series(base, remeasurements),
             title=("Lease liability and right-to-use asset" if lessee

@@ -12,6 +12,12 @@ Typical use::
     schedule = lease_schedule(terms)          # rows, liability, asset
     fiscal_year_balances(schedule)            # July-June years by default
     maturity_table(schedule, fiscal_year=2022)
+
+A modified lease is a ``LeaseHistory`` (the schedule at commencement plus each
+remeasurement in date order); every balance function accepts it::
+
+    history = LeaseHistory(schedule).modify(new_terms).modify(later_terms)
+    balances_at(history, date(2022, 6, 30))   # reads the schedule in force then
 """
 
 from .balances import (
@@ -25,6 +31,7 @@ from .balances import (
 )
 from .cashflows import ScheduledPayment, payment_stream, present_value
 from .export import fiscal_years_to_csv, maturity_table_to_csv, schedule_to_csv
+from .history import LeaseHistory, lease_history
 from .maturity import MaturityBucket, MaturityTable, maturity_table
 from .measurement import (
     LeaseMeasurement,
@@ -43,6 +50,7 @@ __all__ = [
     "DEFAULT_FISCAL_YEAR_START_MONTH",
     "FiscalYearBalances",
     "LeaseBalances",
+    "LeaseHistory",
     "LeaseMeasurement",
     "LeaseModification",
     "LeaseSchedule",
@@ -61,6 +69,7 @@ __all__ = [
     "fiscal_years_to_csv",
     "implicit_rate",
     "is_short_term",
+    "lease_history",
     "lease_schedule",
     "lease_terms_from_dict",
     "maturity_table",

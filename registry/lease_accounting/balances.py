@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from .money import ZERO, money_str, prorate
 from .schedule import LeaseSchedule
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     #: Anything the balance functions accept: one schedule, a modification (which carries
     #: every earlier one) or a whole history.
-    Source = LeaseSchedule | LeaseModification | LeaseHistory
+    Source: TypeAlias = LeaseSchedule | LeaseModification | LeaseHistory
 
 #: July-June fiscal years by default: FY2026 = 2025-07-01 .. 2026-06-30.
 DEFAULT_FISCAL_YEAR_START_MONTH = 7

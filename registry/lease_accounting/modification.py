@@ -11,6 +11,19 @@ the asset / deferred inflow as they do at commencement.  If the asset (or
 deferred inflow) would go below zero - the liability fell by
 more than the asset carried, as in a partial termination - it stops at zero
 and the excess is a gain (lessee) or a loss (lessor) in ``gain_or_loss``.
+
+Which rows the earlier measurement keeps: every row due before the modification
+date and, for a lease paid in arrears, the row due on it - that payment settles
+the period ending that day, while the new terms' first payment settles the
+first period after it.  (Keeping only rows due *before* the date lost that
+payment: modifying a 2,400-a-quarter arrears lease with unchanged terms gave
+an adjustment of -2,399.99.)  An advance payment due on the date pays for the
+period starting then, so it belongs to the new terms.
+
+Modifying a ``LeaseModification`` (or a ``LeaseHistory``) remeasures its
+latest schedule and carries every earlier modification in ``earlier``, so the
+result's ``history`` - and ``balances_at`` & co. on it - reaches back to
+commencement.
 """
 
 from __future__ import annotations
@@ -19,7 +32,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from .balances import ONE_DAY, schedule_state
+from .balances import ONE_DAY, LeaseState, schedule_state
+from .history import LeaseHistory
 from .measurement import initial_measurement, resolve_discount_rate
 from .money import ZERO, add_months, money_str
 from .schedule import LeaseSchedule, build_schedule, lease_schedule
@@ -30,11 +44,14 @@ from .terms import LeaseTerms, LeaseTermsError
 class LeaseModification:
     """Both measurements of a modified lease and the bridge between them.
 
-    ``original`` lists the original rows due before ``modification_date``;
-    ``remeasured`` starts at it.  ``adjustment`` is the remeasured liability
-    (receivable) less the carrying liability plus accrued interest just before
-    the modification; ``carrying_before`` / ``carrying_after`` are the
-    right-to-use asset (lessee) or deferred inflow (lessor) around it.
+    ``original`` lists the rows of the earlier schedule that stay booked (due
+    before ``modification_date``, or on it for a lease paid in arrears);
+    ``remeasured`` starts at it.  ``earlier`` holds the modifications before
+    this one (oldest first), so ``history`` is the whole chain.  ``adjustment``
+    is the remeasured liability (receivable) less the carrying liability plus
+    accrued interest just before the modification; ``carrying_before`` /
+    ``carrying_after`` are the right-to-use asset (lessee) or deferred inflow
+    (lessor) around it.
     """
 
     modification_date: date
@@ -47,11 +64,28 @@ class LeaseModification:
     carrying_after: Decimal
     gain_or_loss: Decimal
     original_full: LeaseSchedule = field(repr=False)
+    earlier: tuple[LeaseModification, ...] = field(default=(), repr=False)
 
     @property
     def direction(self) -> str:
         """``"in"`` (city is lessee) or ``"out"`` (city is lessor)."""
         return self.remeasured.direction
+
+    @property
+    def history(self) -> LeaseHistory:
+        """The schedule at commencement, every earlier modification and this one."""
+        base = self.earlier[0].original_full if self.earlier else self.original_full
+        return LeaseHistory(base, (*self.earlier, self))
+
+    @property
+    def paid_through(self) -> date:
+        """Last due date whose payment belongs to the earlier schedule."""
+        return _paid_through(self.original_full, self.modification_date)
+
+    def state_before(self) -> LeaseState:
+        """Totals of the earlier schedule (from its own commencement) just before the
+        modification: accruals to the day before, payments through ``paid_through``."""
+        return _state_before(self.original_full, self.modification_date)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready rendering of both schedules and the remeasurement bridge."""
@@ -70,8 +104,25 @@ class LeaseModification:
         }
 
 
-def modify_lease(original: LeaseTerms | LeaseSchedule, new_terms: LeaseTerms) -> LeaseModification:
+def _paid_through(schedule: LeaseSchedule, cutoff: date) -> date:
+    """An arrears payment due on ``cutoff`` settles the period ending then (kept);
+    an advance one pays for the period starting then (replaced by the new terms)."""
+    return cutoff if schedule.terms.payment_timing == "arrears" else cutoff - ONE_DAY
+
+
+def _state_before(schedule: LeaseSchedule, cutoff: date) -> LeaseState:
+    return schedule_state(schedule, cutoff - ONE_DAY, paid_through=_paid_through(schedule, cutoff))
+
+
+def modify_lease(
+    original: LeaseTerms | LeaseSchedule | LeaseModification | LeaseHistory,
+    new_terms: LeaseTerms,
+) -> LeaseModification:
     """Remeasure ``original`` under ``new_terms`` from ``new_terms.commencement_date``.
+
+    ``original`` may be the terms or schedule at commencement, or a previous
+    modification / history, whose latest schedule is remeasured and whose
+    earlier modifications are carried along (the new date must follow them).
 
     ``new_terms`` describe the lease from the modification date on: remaining
     term, remaining (new) payments, new discount rate, remaining useful life.
@@ -79,10 +130,18 @@ def modify_lease(original: LeaseTerms | LeaseSchedule, new_terms: LeaseTerms) ->
     except for a lease that was short-term to begin with, which is measured
     afresh under ``new_terms``.
     """
-    full = original if isinstance(original, LeaseSchedule) else lease_schedule(original)
+    earlier: tuple[LeaseModification, ...] = ()
+    if isinstance(original, LeaseTerms):
+        full = lease_schedule(original)
+    elif isinstance(original, LeaseSchedule):
+        full = original
+    else:
+        history = original.history
+        full, earlier = history.latest, history.modifications
     cutoff = new_terms.commencement_date
     _check_modification(full.terms, new_terms)
-    kept = replace(full, rows=tuple(row for row in full.rows if row.date < cutoff))
+    paid_through = _paid_through(full, cutoff)
+    kept = replace(full, rows=tuple(row for row in full.rows if row.date <= paid_through))
     if full.short_term:
         remeasured = lease_schedule(new_terms)
         return LeaseModification(
@@ -96,8 +155,9 @@ def modify_lease(original: LeaseTerms | LeaseSchedule, new_terms: LeaseTerms) ->
             carrying_after=remeasured.opening_recognizable,
             gain_or_loss=ZERO,
             original_full=full,
+            earlier=earlier,
         )
-    before = schedule_state(full, cutoff - ONE_DAY)
+    before = _state_before(full, cutoff)
     rate = resolve_discount_rate(new_terms)
     if rate is None:
         raise LeaseTermsError([("discount_rate", "is required to remeasure the lease")])
@@ -124,6 +184,7 @@ def modify_lease(original: LeaseTerms | LeaseSchedule, new_terms: LeaseTerms) ->
         carrying_after=carrying_after,
         gain_or_loss=gain_or_loss,
         original_full=full,
+        earlier=earlier,
     )
 
 
