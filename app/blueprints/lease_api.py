@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import actor_name, editing_roles, reading_roles, require_role
 from app.database import db_session, session_factory
-from app.etags import etag_for, expected_version
+from app.etags import expected_version, version_conflict_problem
 from app.problems import ProblemError
 from registry.db import unit_of_work
 from registry.fields import FieldProblem, RecordInvalid
@@ -58,16 +58,9 @@ def _domain_errors() -> Iterator[None]:
         raise ProblemError(404, "Lease not found",
                            f"There is no lease {error.lease_number}.") from error
     except LeaseVersionConflict as conflict:
-        raise ProblemError(
-            412, "The lease was changed by someone else",
-            f"{conflict.changed_by or 'Someone'} saved version {conflict.current_version}"
-            + (f" at {conflict.changed_at.isoformat()}" if conflict.changed_at else "")
-            + "; review the current version and apply your change again.",
-            current_version=conflict.current_version,
-            changed_by=conflict.changed_by,
-            changed_at=conflict.changed_at.isoformat() if conflict.changed_at else None,
-            current=lease_as_dict(db_session(), conflict.lease_number),
-            etag=etag_for(conflict.current_version),
+        raise version_conflict_problem(
+            "lease", conflict.current_version, conflict.changed_by, conflict.changed_at,
+            lease_as_dict(db_session(), conflict.lease_number),
         ) from conflict
 
 

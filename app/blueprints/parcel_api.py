@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from app.auth import current_user, editing_roles, require_role
 from app.database import db_session, session_factory
+from app.etags import expected_version, version_conflict_problem
 from app.problems import ProblemError
 from registry.db import unit_of_work
+from registry.fields import FieldProblem, RecordInvalid
 from registry.parcel_edits import (
     ParcelChange,
     VersionConflict,
@@ -30,7 +31,7 @@ from registry.parcel_features import (
     parcel_feature,
 )
 from registry.parcel_history import HistoryEventNotFound, parcel_history, restore_parcel_version
-from registry.parcel_validation import FieldProblem, ParcelInvalid, propose_repair
+from registry.parcel_validation import propose_repair
 from registry.parcels import ParcelNotFound
 from registry.settings import Settings
 from registry.vocabulary import PARCEL_STATUSES
@@ -53,32 +54,12 @@ def _public_view() -> bool:
     return True
 
 
-def etag_for(version: int) -> str:
-    return f'"v{version}"'
-
-
-def _expected_version() -> int:
-    header = request.headers.get("If-Match")
-    if not header:
-        raise ProblemError(
-            428, "Precondition required",
-            "Send If-Match with the ETag of the version you edited, so that nobody's change is "
-            "overwritten unseen.",
-        )
-    match = re.fullmatch(r'\s*(?:W/)?"v(\d+)"\s*', header)
-    if not match:
-        raise ProblemError(
-            412, "Precondition failed", f"If-Match {header} is not an ETag of this API."
-        )
-    return int(match.group(1))
-
-
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """Map the domain's exceptions to problem documents, in one place."""
     try:
         yield
-    except ParcelInvalid as error:
+    except RecordInvalid as error:
         raise ProblemError(
             422, "The parcel is not valid", "Correct the fields listed in errors.",
             [problem.as_dict() for problem in error.problems],
@@ -89,16 +70,9 @@ def _domain_errors() -> Iterator[None]:
     except HistoryEventNotFound as error:
         raise ProblemError(404, "Version not found", str(error)) from error
     except VersionConflict as conflict:
-        raise ProblemError(
-            412, "The parcel was changed by someone else",
-            f"{conflict.changed_by or 'Someone'} saved version {conflict.current_version}"
-            + (f" at {conflict.changed_at.isoformat()}" if conflict.changed_at else "")
-            + "; review the current version and apply your change again.",
-            current_version=conflict.current_version,
-            changed_by=conflict.changed_by,
-            changed_at=conflict.changed_at.isoformat() if conflict.changed_at else None,
-            current=json.loads(parcel_feature(db_session(), conflict.parcel_id).geojson),
-            etag=etag_for(conflict.current_version),
+        current = json.loads(parcel_feature(db_session(), conflict.parcel_id).geojson)
+        raise version_conflict_problem(
+            "parcel", conflict.current_version, conflict.changed_by, conflict.changed_at, current
         ) from conflict
 
 
@@ -192,7 +166,7 @@ def read(parcel_id: str) -> Response:
 @bp.patch("/<parcel_id>")
 @require_role(*editing_roles)
 def patch(parcel_id: str) -> Response:
-    expected = _expected_version()
+    expected = expected_version("parcel")
     with _domain_errors():
         change = ParcelChange.from_feature(_json_body())
 
@@ -206,7 +180,7 @@ def patch(parcel_id: str) -> Response:
 @bp.delete("/<parcel_id>")
 @require_role(*editing_roles)
 def retire(parcel_id: str) -> Response:
-    expected = _expected_version()
+    expected = expected_version("parcel")
     _write(lambda session: (retire_parcel(session, parcel_id, expected), parcel_id)[1])
     return Response(status=204)
 
@@ -227,7 +201,7 @@ def history(parcel_id: str) -> Response:
 @bp.post("/<parcel_id>/history/<int:event_id>/restore")
 @require_role(*editing_roles)
 def restore(parcel_id: str, event_id: int) -> Response:
-    expected = _expected_version()
+    expected = expected_version("parcel")
 
     def apply(session: Session) -> str:
         restore_parcel_version(session, parcel_id, event_id, expected, _settings())
