@@ -15,6 +15,7 @@ from registry.models.core import (
 )
 from registry.models.imports import ImportBatch, ImportProblem
 from registry.models.leases import IncrementalBorrowingRate, Lease, LeaseModification
+from registry.models.operations import KpiSnapshot, Milestone, Occupancy, OmCost
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -26,9 +27,13 @@ __all__ = [
     "ImportBatch",
     "ImportProblem",
     "IncrementalBorrowingRate",
+    "KpiSnapshot",
     "Lease",
     "LeaseModification",
+    "Milestone",
     "Money",
+    "Occupancy",
+    "OmCost",
     "Parcel",
     "User",
     "VersionedMixin",

@@ -1,0 +1,93 @@
+"""CST-1 and CST-5: what owned buildings cost to run, and their condition.
+
+One query over owned buildings (GROUPING SETS as the other families). CST-1 takes the fiscal
+year's operations + maintenance costs recorded on each owned building over the GSF of the owned
+buildings that have such costs, so a building nobody reported costs for does not dilute the
+figure; costs recorded on a parcel rather than a building are left out of CST-1 (they have no
+floor area) and belong to CST-3. CST-5 is over owned buildings with a replacement value.
+
+CST-2..CST-4 (rent paid, from the GASB 87 schedules) are not computed yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.kpis.common_sql import (
+    BUILDING_DIMS_SQL,
+    DIMS,
+    PARCEL_IN_REGISTRY_SQL,
+    PARCEL_OWNED_SQL,
+)
+from registry.kpis.values import (
+    KpiValue,
+    Period,
+    grouped_rows,
+    grouping_select,
+    make_value,
+    nothing,
+    ratio,
+)
+
+OM_CATEGORIES = ("operations", "maintenance")
+
+
+def _sql() -> str:
+    select, grouping = grouping_select(DIMS)
+    categories = ", ".join(f"'{category}'" for category in OM_CATEGORIES)
+    return f"""
+    WITH om AS (
+        SELECT c.building_id, sum(c.amount) AS amount FROM om_costs c
+         WHERE c.fiscal_year = :fy AND c.category IN ({categories})
+           AND c.building_id IS NOT NULL
+         GROUP BY c.building_id
+    ), facts AS (
+        SELECT {BUILDING_DIMS_SQL},
+               coalesce(om.amount, 0) AS om_cost,
+               CASE WHEN om.building_id IS NOT NULL THEN coalesce(b.gross_sq_ft, 0) ELSE 0 END
+               AS om_gsf,
+               CASE WHEN b.replacement_value > 0 THEN coalesce(b.repair_needs, 0) ELSE 0 END
+               AS repair_needs,
+               CASE WHEN b.replacement_value > 0 THEN b.replacement_value ELSE 0 END
+               AS replacement_value
+          FROM buildings b JOIN parcels p ON p.id = b.parcel_id
+          LEFT JOIN departments d ON d.id = p.department_id
+          LEFT JOIN om ON om.building_id = b.id
+         WHERE {PARCEL_IN_REGISTRY_SQL} AND {PARCEL_OWNED_SQL}
+    )
+    SELECT {select}, sum(om_cost) AS om_cost, sum(om_gsf) AS om_gsf,
+           sum(repair_needs) AS repair_needs, sum(replacement_value) AS replacement_value
+      FROM facts GROUP BY {grouping}
+    """
+
+
+def cost_kpis(session: Session, period: Period) -> list[KpiValue]:
+    """CST-1 and CST-5 for the city and each breakdown value."""
+    rows = grouped_rows(session, _sql(), period)
+    if not rows:
+        reason = "no owned buildings in the registry"
+        return [nothing("CST-1", period, reason), nothing("CST-5", period, reason)]
+    out = [v for row in rows if (v := _cst1(period, row)) is not None]
+    out += [v for row in rows if (v := _cst5(period, row)) is not None]
+    return out
+
+
+def _cst1(period: Period, row: Any) -> KpiValue | None:
+    if row["breakdown"] != "city" and not row["om_gsf"]:
+        return None
+    return ratio("CST-1", period, row, row["om_cost"], row["om_gsf"],
+                 f"no operations or maintenance costs on owned buildings in {period.label}",
+                 scale=1)
+
+
+def _cst5(period: Period, row: Any) -> KpiValue | None:
+    replacement = row["replacement_value"]
+    if not replacement:
+        if row["breakdown"] != "city":
+            return None
+        return make_value("CST-5", period, row, None, row["repair_needs"], replacement,
+                          empty_reason="no owned buildings with a replacement value")
+    value = 100 * (1 - row["repair_needs"] / replacement)
+    return make_value("CST-5", period, row, value, row["repair_needs"], replacement)

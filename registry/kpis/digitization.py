@@ -1,0 +1,137 @@
+"""DIG-1..DIG-5: how much of the portfolio is digitized, verified, complete and clean.
+
+One query: a `facts` CTE with a row per parcel, per lease and per open finding, each carrying
+its breakdown, aggregated once with GROUPING SETS. Stock KPIs read the records as they stand,
+limited to what existed at the as-of date (not retired before it; verified on or before it).
+DIG-6 (the milestone forecast) needs the verification history and is not computed here yet.
+
+DIG-5 counts one finding per parcel and problem: a missing field is one finding per field, an
+overlap is a finding on each of the two parcels (unless an editor accepted it with a reason).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from geo.sql import as_geography
+from registry.kpis.common_sql import (
+    DIMS,
+    LEASE_DIMS_SQL,
+    LEASE_JOINS_SQL,
+    PARCEL_DIMS_SQL,
+    PARCEL_IN_REGISTRY_SQL,
+)
+from registry.kpis.values import (
+    KpiValue,
+    Period,
+    grouped_rows,
+    grouping_select,
+    make_value,
+    nothing,
+    ratio,
+)
+from registry.verification import MISSING_FIELDS_SQL, REQUIRED_FOR_ATTRIBUTED
+
+REQUIRED_FIELD_COUNT = len(REQUIRED_FOR_ATTRIBUTED)
+OVERLAP_TOLERANCE_SQ_M = 1.0
+
+_LEASE_ABSTRACTED = """(
+    nullif(btrim(l.counterparty), '') IS NOT NULL AND l.commencement_date IS NOT NULL
+    AND l.term_months IS NOT NULL AND jsonb_array_length(l.payments) > 0
+    AND l.leased_area_sq_ft IS NOT NULL AND l.parcel_id IS NOT NULL
+    AND nullif(btrim(l.source_document), '') IS NOT NULL)"""
+
+
+def _sql() -> str:
+    select, grouping = grouping_select(DIMS)
+    return f"""
+    WITH parcel AS (
+        SELECT p.*, {PARCEL_DIMS_SQL}, cardinality({MISSING_FIELDS_SQL}) AS missing
+          FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
+         WHERE {PARCEL_IN_REGISTRY_SQL}
+    ), overlap AS (
+        SELECT a.id AS a_id, b.id AS b_id FROM parcel a JOIN parcel b
+            ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+         WHERE a.overlap_accepted_reason IS NULL AND b.overlap_accepted_reason IS NULL
+           AND ST_Area({as_geography("ST_Intersection(a.geom, b.geom)")})
+               > {OVERLAP_TOLERANCE_SQ_M}
+    ), overlap_count AS (
+        SELECT id, count(*) AS n FROM (SELECT a_id AS id FROM overlap
+                                       UNION ALL SELECT b_id FROM overlap) AS o GROUP BY id
+    ), facts AS (
+        SELECT dim_department, dim_district, dim_asset_type, 1 AS parcels,
+               (geom IS NOT NULL)::int AS with_geometry,
+               (digitization_status = 'verified' AND verified_at IS NOT NULL
+                AND CAST(verified_at AS date) <= :as_of)::int AS verified,
+               {REQUIRED_FIELD_COUNT} - missing AS fields_filled,
+               0 AS leases, 0 AS abstracted,
+               missing
+               + (parcel.geom IS NOT NULL AND NOT ST_IsValid(parcel.geom))::int
+               + (count(*) OVER (PARTITION BY parcel.parcel_id) > 1)::int
+               + coalesce(overlap_count.n, 0) AS findings
+          FROM parcel LEFT JOIN overlap_count ON overlap_count.id = parcel.id
+        UNION ALL
+        SELECT {LEASE_DIMS_SQL}, 0, 0, 0, 0, 1, {_LEASE_ABSTRACTED}::int,
+               (l.end_date < l.commencement_date OR l.terminated_on < l.commencement_date)::int
+          FROM {LEASE_JOINS_SQL}
+    )
+    SELECT {select},
+           sum(parcels) AS parcels, sum(with_geometry) AS with_geometry,
+           sum(verified) AS verified, sum(fields_filled) AS fields_filled,
+           sum(leases) AS leases, sum(abstracted) AS abstracted, sum(findings) AS findings
+      FROM facts GROUP BY {grouping}
+    """
+
+
+def digitization_kpis(session: Session, period: Period) -> list[KpiValue]:
+    """DIG-1..DIG-5 for the city and each breakdown value."""
+    rows = grouped_rows(session, _sql(), period)
+    if not rows:
+        reason = "no parcels or leases in the registry"
+        return [nothing(kpi, period, reason) for kpi in ("DIG-1", "DIG-2", "DIG-3", "DIG-4",
+                                                         "DIG-5")]
+    out: list[KpiValue] = []
+    for build in _BUILDERS:
+        out.extend(value for row in rows if (value := build(period, row)) is not None)
+    return out
+
+
+def _shown(row: Any, denominator: Any) -> bool:
+    """A breakdown value appears where it has records; the city row always (empty, with why)."""
+    return bool(row["breakdown"] == "city" or denominator)
+
+
+def _dig1(period: Period, row: Any) -> KpiValue | None:
+    if not _shown(row, row["parcels"]):
+        return None
+    return ratio("DIG-1", period, row, row["with_geometry"], row["parcels"], "no parcels")
+
+
+def _dig2(period: Period, row: Any) -> KpiValue | None:
+    if not _shown(row, row["parcels"]):
+        return None
+    return ratio("DIG-2", period, row, row["verified"], row["parcels"], "no parcels")
+
+
+def _dig3(period: Period, row: Any) -> KpiValue | None:
+    if not _shown(row, row["parcels"]):
+        return None
+    return ratio("DIG-3", period, row, row["fields_filled"],
+                 REQUIRED_FIELD_COUNT * row["parcels"], "no parcels")
+
+
+def _dig4(period: Period, row: Any) -> KpiValue | None:
+    if not _shown(row, row["leases"]):
+        return None
+    return ratio("DIG-4", period, row, row["abstracted"], row["leases"], "no leases recorded")
+
+
+def _dig5(period: Period, row: Any) -> KpiValue | None:
+    if not _shown(row, row["parcels"] + row["leases"]):
+        return None
+    return make_value("DIG-5", period, row, row["findings"], row["findings"], None)
+
+
+_BUILDERS = (_dig1, _dig2, _dig3, _dig4, _dig5)

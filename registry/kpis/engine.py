@@ -1,0 +1,35 @@
+"""`compute_kpis`: every implemented KPI family for a period and as-of date, in one ordered list
+(KPI set order, then city, department, council district, asset type, building)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from registry.kpis.costs import cost_kpis
+from registry.kpis.definitions import KPI_DEFINITIONS
+from registry.kpis.digitization import digitization_kpis
+from registry.kpis.utilization import utilization_kpis
+from registry.kpis.values import BREAKDOWNS, KpiValue, Period
+
+FAMILIES = (digitization_kpis, utilization_kpis, cost_kpis)
+_KPI_ORDER = {definition.id: index for index, definition in enumerate(KPI_DEFINITIONS)}
+_BREAKDOWN_ORDER = {name: index for index, name in enumerate((*BREAKDOWNS, "building"))}
+
+
+def _sort_key(value: KpiValue) -> tuple[int, int, int, str]:
+    text = value.breakdown_value or ""
+    # council districts are numbers: 2 before 10
+    number = int(text) if text.isdigit() else 0
+    return (_KPI_ORDER[value.kpi_id], _BREAKDOWN_ORDER[value.breakdown], number, text)
+
+
+def compute_kpis(
+    session: Session, period: str | None, as_of: date, fiscal_year_start_month: int = 7
+) -> list[KpiValue]:
+    """The KPI values of fiscal year `period` (e.g. "FY2026"; default: the fiscal year holding
+    `as_of`), stock KPIs measured at `as_of`. Read-only: nothing is written."""
+    resolved = Period.resolve(period, as_of, fiscal_year_start_month)
+    values = [value for family in FAMILIES for value in family(session, resolved)]
+    return sorted(values, key=_sort_key)

@@ -1,0 +1,117 @@
+"""How the portfolio is used and what it costs: occupancy, O&M costs, digitization milestones and
+the append-only KPI snapshots that the reform programme's trend charts are drawn from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.models.core import Base, Money, VersionedMixin
+from registry.vocabulary import COST_CATEGORIES, sql_in_list
+
+
+class Occupancy(VersionedMixin, Base):
+    """A department's occupation of a building over a period (open-ended while `period_end` is
+    empty): the headcount and usable sq ft behind UTL-2 and UTL-3."""
+
+    __tablename__ = "occupancy"
+    __table_args__ = (
+        CheckConstraint("headcount >= 0", name="headcount"),
+        CheckConstraint("usable_sq_ft_occupied >= 0", name="usable_sq_ft_occupied"),
+        CheckConstraint("period_end IS NULL OR period_end >= period_start", name="period"),
+        Index(
+            "uq_occupancy_building_id", "building_id", "department_id", "period_start",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="RESTRICT"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    headcount: Mapped[int] = mapped_column(Integer)
+    usable_sq_ft_occupied: Mapped[int] = mapped_column(Integer)
+
+
+class OmCost(VersionedMixin, Base):
+    """An annual operations-and-maintenance cost of a parcel or of a building on it, by fiscal
+    year (named by the calendar year it ends in) and category."""
+
+    __tablename__ = "om_costs"
+    __table_args__ = (
+        CheckConstraint(f"category IN ({sql_in_list(COST_CATEGORIES)})", name="category"),
+        CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint("fiscal_year BETWEEN 1901 AND 2199", name="fiscal_year"),
+        CheckConstraint("parcel_id IS NOT NULL OR building_id IS NOT NULL", name="asset"),
+        Index("ix_om_costs_fiscal_year", "fiscal_year"),
+        Index("ix_om_costs_parcel_id", "parcel_id"),
+        Index("ix_om_costs_building_id", "building_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="RESTRICT"))
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="RESTRICT")
+    )
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Milestone(VersionedMixin, Base):
+    """A digitization target kept by an admin: this share of parcels verified by this date."""
+
+    __tablename__ = "milestones"
+    __table_args__ = (
+        CheckConstraint(
+            "target_pct_verified >= 0 AND target_pct_verified <= 100", name="target_pct_verified"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    target_pct_verified: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    target_date: Mapped[dt.date] = mapped_column(Date)
+
+
+class KpiSnapshot(Base):
+    """One KPI value as it stood when taken. Append-only (a trigger refuses UPDATE and DELETE),
+    so a trend line can never be redrawn after the fact; a correction is a newer snapshot."""
+
+    __tablename__ = "kpi_snapshots"
+    __table_args__ = (
+        Index("ix_kpi_snapshots_kpi_id", "kpi_id", "breakdown", "as_of"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    taken_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    period: Mapped[str | None] = mapped_column(String(16))
+    kpi_id: Mapped[str] = mapped_column(String(8))
+    breakdown: Mapped[str] = mapped_column(String(32))
+    breakdown_value: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    numerator: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    denominator: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    unit: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
