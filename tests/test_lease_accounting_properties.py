@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal, cast
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.lease_accounting import (
@@ -82,7 +82,8 @@ def carrying(schedule: LeaseSchedule) -> list[Decimal]:
     return [row.carrying for row in schedule.rows]
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
 @given(lease_terms())
 def test_schedule_invariants(terms: LeaseTerms) -> None:
     schedule = lease_schedule(terms)
@@ -110,7 +111,8 @@ def test_schedule_invariants(terms: LeaseTerms) -> None:
         assert schedule.deferred_inflow is not None and schedule.right_of_use_asset is None
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
 @given(lease_terms(), st.sampled_from([1, 7, 10]))
 def test_fiscal_years_add_up(terms: LeaseTerms, start_month: int) -> None:
     schedule = lease_schedule(terms)
@@ -129,7 +131,8 @@ def test_fiscal_years_add_up(terms: LeaseTerms, start_month: int) -> None:
         assert current.start == previous.end + timedelta(days=1)
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
 @given(lease_terms(), st.integers(min_value=-400, max_value=12 * 400))
 def test_balances_and_maturity_agree(terms: LeaseTerms, offset_days: int) -> None:
     schedule = lease_schedule(terms)
