@@ -1,1 +1,1 @@
-"""Benchmarks: `make bench` (python -m bench). Prints ratios against peers measured in the same run."""
+"""Benchmarks: `make bench` (python -m bench); ratios against peers measured in the same run."""

@@ -1,4 +1,4 @@
-"""Weight of the map page `/`: the HTML and everything it links, which must not grow with parcels."""
+"""Weight of the map page `/`: its HTML and all it links, which must not grow with parcels."""
 
 from __future__ import annotations
 

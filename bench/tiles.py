@@ -82,5 +82,6 @@ def run(database_url: str, app_url: str, label: str) -> Report:
         f"{statistics.median(app_all) * 1000:.2f} ms, ratio of medians {overall:.2f} "
         f"(median of per-tile ratios {statistics.median(ratios_all):.2f})"
     )
-    return Report(f"tiles_{label}", lines, {"per_zoom": per_zoom, "ratio_of_medians": overall,
-                                             "median_per_tile_ratio": statistics.median(ratios_all)})
+    figures = {"per_zoom": per_zoom, "ratio_of_medians": overall,
+               "median_per_tile_ratio": statistics.median(ratios_all)}
+    return Report(f"tiles_{label}", lines, figures)

@@ -119,9 +119,10 @@ def upsert_parcels(session: Session, parcels: gpd.GeoDataFrame) -> UpsertCounts:
     _copy_frame(session, "staged_parcels", _staging_frame(parcels, _PARCEL_COLUMNS))
     target = [name for name, _ in _PARCEL_COLUMNS if name != "department_code"]
     values = ", ".join(f"s.{name}" for name in target)
-    assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in [*target[1:], "department_id", "geom"])
-    compared = ", ".join(f"p.{name}" for name in [*target[1:], "department_id", "geom"])
-    incoming = ", ".join(f"EXCLUDED.{name}" for name in [*target[1:], "department_id", "geom"])
+    updated = [*target[1:], "department_id", "geom"]
+    assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
+    compared = ", ".join(f"p.{name}" for name in updated)
+    incoming = ", ".join(f"EXCLUDED.{name}" for name in updated)
     statement = f"""
         INSERT INTO parcels AS p ({", ".join(target)}, department_id, geom)
         SELECT {values}, d.id, {_storage_geometry("s.geom_hex")}

@@ -1,4 +1,4 @@
-"""Problems with input fields, shared by every validation in the registry (parcels, leases, imports).
+"""Problems with input fields, shared by all validation: parcels, leases, imports.
 
 Each problem names its field so a form can show it next to the input, an API can list it in a
 problem document, and an import report can point at the row and column.

@@ -1,4 +1,4 @@
-"""Load the sample portfolio (the shipped files, or a generated city of any size) into the registry."""
+"""Load the sample portfolio (the shipped files, or a generated city of any size)."""
 
 from __future__ import annotations
 

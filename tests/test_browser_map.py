@@ -64,7 +64,8 @@ def _a_visible_parcel(page: Page):  # type: ignore[no-untyped-def]
             paths.forEach((p, i) => {
                 const r = p.getBoundingClientRect();
                 const inside = r.left > 40 && r.top > 60 && r.right < w - 220 && r.bottom < h - 40;
-                if (inside && r.width * r.height > bestArea) { best = i; bestArea = r.width * r.height; }
+                const area = r.width * r.height;
+                if (inside && area > bestArea) { best = i; bestArea = area; }
             });
             return best;
         }"""

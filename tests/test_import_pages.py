@@ -41,8 +41,10 @@ def test_an_editor_uploads_maps_dry_runs_reads_the_report_and_imports(
     app: Flask, editor_client: SignedInClient
 ) -> None:
     _seed(app)
-    prepare = _upload(editor_client, _gpkg(("5555-001-001", box(-118.3, 34.05, -118.2995, 34.0505)),
-                                           ("5555-001-002", box(-118.299, 34.05, -118.2985, 34.0505))))
+    prepare = _upload(editor_client, _gpkg(
+        ("5555-001-001", box(-118.3, 34.05, -118.2995, 34.0505)),
+        ("5555-001-002", box(-118.299, 34.05, -118.2985, 34.0505)),
+    ))
     page = editor_client.get(prepare).get_data(as_text=True)
     assert 'option value="APN" selected' in page  # the id column was recognised
     form = {"csrf_token": editor_client.csrf_token, "map_parcel_id": "APN",

@@ -31,7 +31,8 @@ BOW_TIE = Polygon([(LON, LAT + 0.01), (LON + DEG, LAT + 0.01 + DEG),
 
 def record(parcel_id: str, geometry: Any, **attributes: Any) -> dict[str, Any]:
     return {"APN": parcel_id, "SITE_ADDR": attributes.pop("address", f"{parcel_id} Main St"),
-            "DEPT": attributes.pop("department", "GSD"), "STATUS": attributes.pop("status", "In Use"),
+            "DEPT": attributes.pop("department", "GSD"),
+            "STATUS": attributes.pop("status", "In Use"),
             "ACQ_DATE": attributes.pop("acquired", "1998-07-01"), "geometry": geometry,
             **attributes}
 

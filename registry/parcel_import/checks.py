@@ -56,7 +56,8 @@ def check_geometry(session: Session, settings: Settings, repair: bool,
     if repair:
         session.execute(text(f"""
             WITH repaired AS (
-                UPDATE import_rows r SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3))
+                UPDATE import_rows r
+                   SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3))
                   FROM (SELECT row_number, geom AS original, {detail} AS details
                           FROM import_rows WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)) bad
                  WHERE r.row_number = bad.row_number
@@ -122,7 +123,8 @@ def check_departments(session: Session) -> None:
             text(
                 "INSERT INTO import_found (row_number, record_id, field, message, details) "
                 "SELECT row_number, parcel_id_raw, 'department_code', :message, "
-                "jsonb_build_object('value', department_code, 'suggestion', CAST(:nearest AS text)) "
+                "jsonb_build_object('value', department_code, "
+                "'suggestion', CAST(:nearest AS text)) "
                 "FROM import_rows WHERE department_code = :value AND department_id IS NULL"
             ),
             {"value": value, "message": f"no department {value!r}{hint}",
@@ -138,21 +140,22 @@ def check_overlaps(session: Session) -> None:
     session.execute(text(f"""
         WITH pairs AS (
             SELECT a.row_number AS row_a, a.parcel_id_raw AS id_a, b.row_number AS row_b,
-                   b.parcel_id_raw AS id_b, ST_Area({area}) AS area
+                   b.parcel_id_raw AS id_b, round(ST_Area({area})::numeric, 1) AS area
               FROM import_rows a JOIN import_rows b
-                ON a.row_number < b.row_number AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+                ON a.row_number < b.row_number AND a.geom && b.geom
+               AND ST_Intersects(a.geom, b.geom)
              WHERE ST_IsValid(a.geom) AND ST_IsValid(b.geom)
-        ), overlapping AS (SELECT * FROM pairs WHERE area > {OVERLAP_TOLERANCE_SQ_M})
+        )
         INSERT INTO import_found (row_number, record_id, field, message, details)
-        SELECT row_a, id_a, 'geometry', 'overlaps row ' || row_b || ' (' || coalesce(id_b, '?')
-               || ') by ' || round(area::numeric, 1) || ' m²',
-               jsonb_build_object('row', row_b, 'parcel_id', id_b, 'area_sq_m', round(area::numeric, 1))
-          FROM overlapping
-        UNION ALL
-        SELECT row_b, id_b, 'geometry', 'overlaps row ' || row_a || ' (' || coalesce(id_a, '?')
-               || ') by ' || round(area::numeric, 1) || ' m²',
-               jsonb_build_object('row', row_a, 'parcel_id', id_a, 'area_sq_m', round(area::numeric, 1))
-          FROM overlapping
+        SELECT side.row_self, side.id_self, 'geometry',
+               'overlaps row ' || side.row_other || ' (' || coalesce(side.id_other, '?')
+               || ') by ' || pairs.area || ' m²',
+               jsonb_build_object('row', side.row_other, 'parcel_id', side.id_other,
+                                  'area_sq_m', pairs.area)
+          FROM pairs CROSS JOIN LATERAL (VALUES (row_a, id_a, row_b, id_b),
+                                                (row_b, id_b, row_a, id_a))
+               AS side (row_self, id_self, row_other, id_other)
+         WHERE pairs.area > {OVERLAP_TOLERANCE_SQ_M}
     """))
     area = as_geography("ST_Intersection(a.geom, p.geom)")
     session.execute(text(f"""

@@ -75,7 +75,7 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
     frame = pd.DataFrame({"row_number": range(batch.first_row, batch.first_row + n)})
     for target, source in mapping.columns.items():
         frame[target] = _text(pd.Series(batch.columns[source], dtype="object"))
-    frame["parcel_id_raw"] = frame["parcel_id"] if "parcel_id" in frame else pd.NA
+    frame["parcel_id_raw"] = frame.get("parcel_id", pd.NA)
     problems: list[pd.DataFrame] = []
 
     def flag(mask: pd.Series, field: str, message: str, values: pd.Series) -> None:
