@@ -29,7 +29,7 @@ def dispose(app: Flask) -> None:
 
 
 def session_factory() -> sessionmaker[Session]:
-    return current_app.extensions[_EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions[_EXTENSION]
 
 
 def engine() -> Engine:
@@ -40,14 +40,14 @@ def engine() -> Engine:
 
 def read_engine() -> Engine:
     """Autocommit engine for hot read-only statements such as tiles (see create_read_engine)."""
-    return current_app.extensions[_READ_ENGINE]  # type: ignore[no-any-return]
+    return current_app.extensions[_READ_ENGINE]
 
 
 def db_session() -> Session:
     """The request's read session, opened on first use and closed when the request ends."""
     if "db_session" not in g:
         g.db_session = session_factory()()
-    return g.db_session  # type: ignore[no-any-return]
+    return g.db_session
 
 
 def _close_session(_exc: BaseException | None) -> None:

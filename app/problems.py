@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ProblemError, lambda error: error.response())
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(error: HTTPException):
         if wants_problem_json():
             return problem(error.code or 500, error.name, error.description or "")
         return error

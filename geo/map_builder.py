@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import folium
+from branca.element import Figure
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
@@ -111,6 +112,7 @@ def render_map_page(
     (side panels); all three are the app's own rendered templates.
     """
     root = parcel_map.get_root()
+    assert isinstance(root, Figure)
     root.header.add_child(folium.Element(f"<title>{title}</title>{head_html}"), name="page_head")
     if header_html:
         root.html.add_child(folium.Element(header_html), name="page_header", index=0)

@@ -63,9 +63,12 @@ def parcel_tile_with_retry(engine: Engine, z: int, x: int, y: int) -> bytes:
     for attempt in (1, 2):
         connection = engine.raw_connection()
         try:
-            with connection.cursor() as cursor:
+            cursor = connection.cursor()
+            try:
                 cursor.execute(PARCEL_TILE_SQL, params)
                 row = cursor.fetchone()
+            finally:
+                cursor.close()
             return bytes(row[0]) if row and row[0] else b""
         except OperationalError:
             connection.invalidate()

@@ -6,7 +6,6 @@ nothing and adds no history; changed rows are updated (and audited by the databa
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -15,6 +14,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.copy import copy_frame
 from registry.settings import STORAGE_SRID
 
 # (column, staging type) in the order written by COPY; geometry travels as hex WKB in EPSG:4326.
@@ -63,16 +63,6 @@ def _storage_geometry(column: str) -> str:
     return geometry if STORAGE_SRID == 4326 else f"ST_Transform({geometry}, {STORAGE_SRID})"
 
 
-def _copy_frame(session: Session, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="")
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-        f"COPY {table} FROM STDIN (FORMAT csv, NULL '')"
-    ) as copy:
-        copy.write(buffer.getvalue())
-
-
 _INTEGER_TYPES = {"smallint", "integer"}
 
 
@@ -116,7 +106,7 @@ def _counts(session: Session, statement: str, staged: int) -> UpsertCounts:
 
 def upsert_parcels(session: Session, parcels: gpd.GeoDataFrame) -> UpsertCounts:
     _stage(session, "staged_parcels", _PARCEL_COLUMNS)
-    _copy_frame(session, "staged_parcels", _staging_frame(parcels, _PARCEL_COLUMNS))
+    copy_frame(session, "staged_parcels", _staging_frame(parcels, _PARCEL_COLUMNS))
     target = [name for name, _ in _PARCEL_COLUMNS if name != "department_code"]
     values = ", ".join(f"s.{name}" for name in target)
     updated = [*target[1:], "department_id", "geom"]
@@ -136,7 +126,7 @@ def upsert_parcels(session: Session, parcels: gpd.GeoDataFrame) -> UpsertCounts:
 
 def upsert_buildings(session: Session, buildings: gpd.GeoDataFrame) -> UpsertCounts:
     _stage(session, "staged_buildings", _BUILDING_COLUMNS)
-    _copy_frame(session, "staged_buildings", _staging_frame(buildings, _BUILDING_COLUMNS))
+    copy_frame(session, "staged_buildings", _staging_frame(buildings, _BUILDING_COLUMNS))
     target = [name for name, _ in _BUILDING_COLUMNS if name != "parcel_id"]
     values = ", ".join(f"s.{name}" for name in target)
     updated = [*target[1:], "parcel_id", "footprint"]

@@ -17,7 +17,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _POSTGIS_TABLES = {"spatial_ref_sys", "topology", "layer"}
 
 
-def include_object(obj, name, obj_type, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(obj, name, obj_type, reflected, compare_to):
     """Autogenerate's filter: our tables only, with geoalchemy2's spatial-index handling."""
     if obj_type == "table" and (name in _POSTGIS_TABLES or obj.schema in {"tiger", "topology"}):
         return False

@@ -30,7 +30,7 @@ def create_registry_engine(url: str, **kwargs: object) -> Engine:
         "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_use_lifo": True,
     }
     options.update(kwargs)
-    return create_engine(normalise_database_url(url), **options)  # type: ignore[arg-type]
+    return create_engine(normalise_database_url(url), **options)
 
 
 def create_read_engine(url: str, **kwargs: object) -> Engine:

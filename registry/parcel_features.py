@@ -7,6 +7,7 @@ status and the shape) and the full one for signed-in staff.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -85,7 +86,8 @@ def _escape_like(value: str) -> str:
 
 def list_parcel_features(session: Session, query: ParcelQuery, public: bool = False) -> ParcelPage:
     """One page of parcels in parcel-id order (keyset pagination: stable under edits, no OFFSET)."""
-    conditions, params = ["true"], {"limit": query.limit + 1}
+    conditions: list[str] = ["true"]
+    params: dict[str, Any] = {"limit": query.limit + 1}
     if not query.include_retired:
         conditions.append("p.retired_at IS NULL")
     if query.bbox is not None:

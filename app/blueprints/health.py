@@ -9,7 +9,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz():
     if database_answers(engine()):
         return jsonify(status="ok", database="ok")
     return jsonify(status="unavailable", database="unreachable"), 503

@@ -20,8 +20,8 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from werkzeug.utils import secure_filename
-from werkzeug.wrappers import Response
 
 from app.auth import actor_name, current_user, editing_roles, require_role
 from app.database import db_session, session_factory
@@ -61,7 +61,7 @@ def batches() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @require_role(*editing_roles)
-def upload() -> str | Response:
+def upload() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("imports/upload.html", accepted=ACCEPTED, error=None)
     file = request.files.get("file")
@@ -83,18 +83,19 @@ def upload() -> str | Response:
 
 @bp.route("/prepare/<token>", methods=["GET", "POST"])
 @require_role(*editing_roles)
-def prepare(token: str) -> str | Response:
+def prepare(token: str) -> ResponseReturnValue:
     path = _upload(token)
     layer = request.values.get("layer") or None
     try:
         info = describe(path, layer)
         available_layers = layers(path)
-    except SourceError as error:
-        return render_template("imports/upload.html", accepted=ACCEPTED, error=str(error)), 400
+    except SourceError as unreadable:
+        return render_template("imports/upload.html", accepted=ACCEPTED,
+                               error=str(unreadable)), 400
     chosen = {target: request.form.get(f"map_{target}", "") for target in TARGET_FIELDS}
     if request.method == "GET":
         chosen = dict(resolve_mapping(info.fields, {}).columns)
-    error = None
+    error: str | None = None
     if request.method == "POST":
         options = ImportOptions(
             layer=layer, mapping={k: v for k, v in chosen.items() if v},

@@ -24,9 +24,10 @@ from registry.vocabulary import (
 bp = Blueprint("map_view", __name__)
 
 
-def _url_template(endpoint: str, placeholder: str, **values: object) -> str:
+def _url_template(endpoint: str, placeholder: str) -> str:
     """A URL with `{placeholder}` left for the browser to fill, e.g. /parcels/{parcel_id}."""
-    return url_for(endpoint, **values).replace("PLACEHOLDER", "{" + placeholder + "}")
+    url = url_for(endpoint, **{placeholder: "PLACEHOLDER"})  # type: ignore[arg-type]
+    return url.replace("PLACEHOLDER", "{" + placeholder + "}")
 
 
 def _editor_options() -> dict[str, object]:
@@ -61,7 +62,7 @@ def portfolio_map() -> str:
         tile_url=url_for("tiles.parcel_tile_view", z=0, x=0, y=0).replace(
             "/0/0/0.mvt", "/{z}/{x}/{y}.mvt"
         ),
-        parcel_page_url=_url_template("parcels.parcel_page", "parcel_id", parcel_id="PLACEHOLDER"),
+        parcel_page_url=_url_template("parcels.parcel_page", "parcel_id"),
         bounds=portfolio_bounds(db_session().connection()),
         basemap_url=settings.basemap_url,
         basemap_attribution=settings.basemap_attribution,

@@ -42,7 +42,7 @@ GEOJSON = "application/geo+json"
 
 
 def _settings() -> Settings:
-    return current_app.config["REGISTRY_SETTINGS"]  # type: ignore[no-any-return]
+    return current_app.config["REGISTRY_SETTINGS"]
 
 
 def _public_view() -> bool:
@@ -181,7 +181,11 @@ def patch(parcel_id: str) -> Response:
 @require_role(*editing_roles)
 def retire(parcel_id: str) -> Response:
     expected = expected_version("parcel")
-    _write(lambda session: (retire_parcel(session, parcel_id, expected), parcel_id)[1])
+    def apply(session: Session) -> str:
+        retire_parcel(session, parcel_id, expected)
+        return parcel_id
+
+    _write(apply)
     return Response(status=204)
 
 

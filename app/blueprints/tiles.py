@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import require_login
 from app.database import read_engine
@@ -31,7 +32,7 @@ CACHE_CONTROL = "no-cache"
 
 @bp.get("/tiles/parcels/<int:z>/<int:x>/<int:y>.mvt")
 @require_login
-def parcel_tile_view(z: int, x: int, y: int) -> Response:
+def parcel_tile_view(z: int, x: int, y: int) -> BaseResponse:
     try:
         data = parcel_tile_with_retry(read_engine(), z, x, y)
     except TileOutOfRange as error:

@@ -78,9 +78,9 @@ def resolve_mapping(source_fields: Iterable[str], explicit: Mapping[str, str]) -
         if target in columns:
             continue
         for candidate in (target, *_SYNONYMS.get(target, ())):
-            source = by_key.get(_key(candidate))
-            if source is not None and source not in used:
-                columns[target] = source
-                used.add(source)
+            found = by_key.get(_key(candidate))
+            if found is not None and found not in used:
+                columns[target] = found
+                used.add(found)
                 break
     return FieldMapping(columns)

@@ -3,13 +3,13 @@ cross-checked and upserted by set-based SQL."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.copy import copy_frame
 from registry.parcel_import.mapping import TARGET_FIELDS
 from registry.parcel_import.normalise import PROBLEM_COLUMNS
 
@@ -44,26 +44,14 @@ def create_staging(session: Session) -> None:
         session.execute(text(statement))
 
 
-def _copy(session: Session, table: str, columns: list[str], frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    buffer = io.StringIO()
-    frame[columns].to_csv(buffer, index=False, header=False, na_rep="")
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '')"
-    ) as copy:
-        copy.write(buffer.getvalue())
-
-
 def stage_batch(session: Session, rows: pd.DataFrame, problems: pd.DataFrame) -> None:
     present = [name for name in STAGED_COLUMNS if name in rows.columns]
-    _copy(session, "import_rows", present, rows)
+    copy_frame(session, "import_rows", rows, present)
     found = problems.assign(details=problems["value"].map(
         lambda v: None if v is None or v is pd.NA else json.dumps({"value": str(v)})
     ))
-    _copy(session, "import_found", ["row_number", "record_id", "field", "message", "details"],
-          found[["row_number", "record_id", "field", "message", "details"]])
+    copy_frame(session, "import_found", found,
+               ["row_number", "record_id", "field", "message", "details"])
 
 
 __all__ = ["PROBLEM_COLUMNS", "STAGED_COLUMNS", "create_staging", "stage_batch"]
