@@ -47,8 +47,7 @@ def _lease_options() -> dict[str, object]:
     """The leased-parcels overlay's data (signed-in users only: lease data is never public)."""
     return {
         "leasesUrl": url_for("lease_api.list_all", format="geojson"),
-        "leasePageUrl": _url_template("leases.lease_page", "lease_number",
-                                      lease_number="PLACEHOLDER"),
+        "leasePageUrl": _url_template("leases.lease_page", "lease_number"),
     }
 
 
