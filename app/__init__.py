@@ -56,6 +56,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     from app.blueprints import lease_reports
     app.register_blueprint(lease_reports.bp)
+    from app.blueprints import kpi_dashboard
+    app.register_blueprint(kpi_dashboard.bp)
+    from app.blueprints import milestones
+    app.register_blueprint(milestones.bp)
+    from app.blueprints import kpi_export
+    app.register_blueprint(kpi_export.bp)
     if app.config["REGISTRY_SETTINGS"].public_map:
         app.wsgi_app = tiles.PublicTileMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -38,7 +38,8 @@ def records_url(kpi_id: str, breakdown: str = "city", breakdown_value: str | Non
     if kpi_id == "DIG-4":
         return _url("leases.lease_list", department=department)
     if prefix == "DIG":
-        url = _url("milestones.milestone_page", department=department, district=district)
+        url = _url("milestones.milestone_page", "/milestone", department=department,
+                   district=district)
         return url + "#findings"
     if kpi_id in {"UTL-1", "UTL-4"}:
         return _url("parcel_api.list_parcels", status="no_current_use",
@@ -51,4 +52,4 @@ def records_url(kpi_id: str, breakdown: str = "city", breakdown_value: str | Non
         return _url("lease_reports.critical_dates_page")
     if kpi_id == "LSE-2":
         return _url("lease_reports.gasb87_export")
-    return _url("kpi_export.portfolio_export", PORTFOLIO_EXPORT_PATH)
+    return _url("kpi_export.portfolio_export_view", PORTFOLIO_EXPORT_PATH)

@@ -1,7 +1,9 @@
-"""`make bench`: tiles vs raw ST_AsMVT, the map page's weight, and parcel import vs ogr2ogr.
+"""`make bench`: tiles vs raw ST_AsMVT, the map page's weight, parcel import vs ogr2ogr, and the
+whole KPI set and portfolio XLSX export.
 
-`python -m bench --only tiles|import` runs one part; `--million` adds the 1,000,000-parcel import
-with its peak memory (several minutes).
+`python -m bench --only tiles|import|kpis` runs one part; `--million` adds the 1,000,000-parcel
+import with its peak memory (several minutes); `--only kpis --parcels 0` is a quick smoke run on
+the shipped sample (printed, not saved).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import page_weight, parcel_import, tiles
+from bench import kpis, page_weight, parcel_import, tiles
 from bench.harness import machine, prepare_database, served_app
 
 
@@ -33,8 +35,9 @@ def _tiles_and_page(parcels: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--parcels", type=int, default=100_000, help="size of the large city")
-    parser.add_argument("--only", choices=("tiles", "import"), help="run one part only")
+    parser.add_argument("--parcels", type=int, default=100_000,
+                        help="size of the large city (kpis: 0 = the shipped sample, a smoke run)")
+    parser.add_argument("--only", choices=("tiles", "import", "kpis"), help="run one part only")
     parser.add_argument("--million", action="store_true", help="also import 1,000,000 parcels")
     args = parser.parse_args()
     print(f"City Asset Registry benchmarks, {time.strftime('%Y-%m-%d')}, {machine()}")
@@ -45,6 +48,12 @@ def main() -> None:
         print("parcel import:")
         print("\n".join(report.lines))
         report.save()
+    if args.only in (None, "kpis"):
+        report = kpis.run(args.parcels or None)
+        print("reform KPI set and portfolio export:")
+        print("\n".join(report.lines))
+        if args.parcels:
+            report.save()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from cli.exports import export
 from cli.imports import imports
+from cli.kpi_commands import kpi  # also adds `export kpi` to the export group
 from cli.users import users
 from registry import database_admin
 from registry.db import create_registry_engine
@@ -99,6 +100,7 @@ def serve(host: str, port: int, threads: int) -> None:
 cli.add_command(users)
 cli.add_command(imports)
 cli.add_command(export)
+cli.add_command(kpi)
 
 
 def main() -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import folium
+from branca.element import Figure
 from markupsafe import escape
 
 from geo.map_builder import MapAssets
@@ -88,6 +89,8 @@ def build_kpi_choropleth(
     )
     layer.add_to(kpi_map)
     if collection["features"]:
-        kpi_map.fit_bounds(layer.get_bounds())
-    kpi_map.get_root().html.add_child(folium.Element(_legend(title, unit, breaks)))
+        kpi_map.fit_bounds(cast(list[list[float]], layer.get_bounds()))
+    root = kpi_map.get_root()
+    assert isinstance(root, Figure)
+    root.html.add_child(folium.Element(_legend(title, unit, breaks)), name="legend")
     return kpi_map

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry.bulk_load import UpsertCounts, upsert_buildings, upsert_departments, upsert_parcels
 from registry.db import unit_of_work
 from registry.sample_leases import load_sample_leases, upsert_borrowing_rates
+from registry.sample_operations import upsert_sample_costs, upsert_sample_occupancy
 from sample_parcels.generator import Portfolio, iter_portfolio_chunks, read_shipped_portfolio
 
 SAMPLE_ACTOR = "sample-loader"
@@ -20,6 +21,8 @@ class SampleLoadResult:
     buildings: UpsertCounts = field(default_factory=UpsertCounts)
     borrowing_rates: UpsertCounts = field(default_factory=UpsertCounts)
     leases: UpsertCounts = field(default_factory=UpsertCounts)
+    occupancy: UpsertCounts = field(default_factory=UpsertCounts)
+    costs: UpsertCounts = field(default_factory=UpsertCounts)
 
 
 def _load_chunk(session: Session, chunk: Portfolio, result: SampleLoadResult) -> None:
@@ -34,8 +37,9 @@ def load_sample(
     """Load the shipped sample, or a generated city of `n_parcels`, in one transaction.
 
     Re-running it is safe: identical records are left untouched (no new version, no history).
-    The shipped sample also brings its leases and the incremental-borrowing-rate table (they
-    name the shipped parcels, so a generated city gets none).
+    The shipped sample also brings its leases and the incremental-borrowing-rate table, then
+    three fiscal years of occupancy and O&M costs (they name the shipped parcels and
+    buildings, so a generated city gets none).
     """
     chunks = (
         [read_shipped_portfolio()]
@@ -49,4 +53,6 @@ def load_sample(
         if n_parcels is None:
             result.borrowing_rates = upsert_borrowing_rates(session)
             result.leases = load_sample_leases(session)
+            result.occupancy = upsert_sample_occupancy(session)
+            result.costs = upsert_sample_costs(session)
     return result

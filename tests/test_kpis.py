@@ -86,7 +86,7 @@ def _lease(number: str, direction: str, parcel_pk: int, department_pk: int | Non
         parcel_id=parcel_pk, department_id=department_pk, leased_area_sq_ft=D(5_000),
         source_document=source_document, commencement_date=dt.date(2024, 1, 1), term_months=60,
         max_possible_term_months=60, payment_frequency="monthly", payment_timing="advance",
-        payments=[{"periods": 60, "amount": "10000.00"}],
+        payments=[{"periods": 60, "amount": "10000.00"}], discount_rate=D("0.03"),
     )
 
 

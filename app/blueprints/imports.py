@@ -71,7 +71,7 @@ def upload() -> ResponseReturnValue:
             "imports/upload.html", accepted=ACCEPTED,
             error=f"Choose a file of one of these kinds: {', '.join(ACCEPTED)} "
                   "(zip a Shapefile with its .dbf, .shx and .prj)."), 400
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_hex(16)  # hex: secure_filename() leaves it as it is
     folder = _uploads() / token
     folder.mkdir(parents=True)
     file.save(folder / name)

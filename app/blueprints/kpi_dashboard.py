@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
@@ -114,7 +115,7 @@ def _trend_chart(title: str, series: dict[str, list[TrendPoint]], unit: str, wid
 def _tiles(values: list[KpiValue], breakdown: str, breakdown_value: str | None,
            trends: dict[str, list[TrendPoint]]) -> dict[str, list[dict[str, Any]]]:
     """The tiles of each family, one per KPI of the set (even one the engine has no row for)."""
-    shown = {}
+    shown: dict[str, KpiValue] = {}
     for value in values:
         if (value.breakdown, value.breakdown_value) == (breakdown, breakdown_value):
             shown.setdefault(value.kpi_id, value)
@@ -164,7 +165,9 @@ def dashboard() -> str:
         families=_tiles(values, breakdown, breakdown_value, trends),
         family_charts=_family_charts(trends), definitions=KPI_DEFINITIONS,
         map_definition=map_definition, by_district=by_district, records_url=records_url,
-        map_url=url_for("kpi_dashboard.district_map", **filters.query()),
+        map_url=url_for("kpi_dashboard.district_map") + "?" + urlencode(filters.query()),
+        # inline (srcdoc), so the KPIs are computed once per page, not again for the frame
+        map_document=_choropleth_page(values, filters.map_kpi),
     )
 
 
@@ -174,17 +177,11 @@ def district_values(values: list[KpiValue], kpi_id: str) -> dict[str, Decimal | 
             if value.kpi_id == kpi_id and value.breakdown == "council_district"}
 
 
-@bp.get("/kpi/map")
-@require_login
-def district_map() -> str:
-    """The choropleth page alone (the dashboard frames it): a whole Folium document."""
-    session, today = db_session(), dt.date.today()
-    filters = _filters(today, department_choices(session))
-    as_of = _as_of(filters.fiscal_year, today)
-    values = compute_kpis(session, f"FY{filters.fiscal_year}", as_of, _start_month())
-    definition = DEFINITIONS_BY_ID[filters.map_kpi]
+def _choropleth_page(values: list[KpiValue], kpi_id: str) -> str:
+    """The whole Folium document of `kpi_id` by council district."""
+    definition = DEFINITIONS_BY_ID[kpi_id]
     kpi_map = build_kpi_choropleth(
-        district_areas(session), district_values(values, definition.id),
+        district_areas(db_session()), district_values(values, kpi_id),
         title=f"{definition.id} {definition.name}", unit=definition.unit,
         assets=map_assets(editing=False),
     )
@@ -192,3 +189,14 @@ def district_map() -> str:
         kpi_map, f"{definition.id} by council district — City Asset Registry",
         head_html=render_template("_kpi_map_head.html"),
     )
+
+
+@bp.get("/kpi/map")
+@require_login
+def district_map() -> str:
+    """The choropleth alone, as a page of its own (full screen, or to link to)."""
+    session, today = db_session(), dt.date.today()
+    filters = _filters(today, department_choices(session))
+    as_of = _as_of(filters.fiscal_year, today)
+    values = compute_kpis(session, f"FY{filters.fiscal_year}", as_of, _start_month())
+    return _choropleth_page(values, filters.map_kpi)

@@ -6,7 +6,7 @@ buildings that have such costs, so a building nobody reported costs for does not
 figure; costs recorded on a parcel rather than a building are left out of CST-1 (they have no
 floor area) and belong to CST-3. CST-5 is over owned buildings with a replacement value.
 
-CST-2..CST-4 (rent paid, from the GASB 87 schedules) are not computed yet.
+CST-2..CST-4 (rent paid and the change against a baseline year) are in `occupancy_costs`.
 """
 
 from __future__ import annotations

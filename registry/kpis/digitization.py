@@ -3,7 +3,7 @@
 One query: a `facts` CTE with a row per parcel, per lease and per open finding, each carrying
 its breakdown, aggregated once with GROUPING SETS. Stock KPIs read the records as they stand,
 limited to what existed at the as-of date (not retired before it; verified on or before it).
-DIG-6 (the milestone forecast) needs the verification history and is not computed here yet.
+DIG-6 (the milestone forecast) needs the verification history: see `milestone_forecast`.
 
 DIG-5 counts one finding per parcel and problem: a missing field is one finding per field, an
 overlap is a finding on each of the two parcels (unless an editor accepted it with a reason).

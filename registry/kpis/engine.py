@@ -10,10 +10,17 @@ from sqlalchemy.orm import Session
 from registry.kpis.costs import cost_kpis
 from registry.kpis.definitions import KPI_DEFINITIONS
 from registry.kpis.digitization import digitization_kpis
+from registry.kpis.lease_kpis import lease_kpis
+from registry.kpis.milestone_forecast import milestone_forecast_kpis
+from registry.kpis.occupancy_costs import occupancy_cost_kpis
+from registry.kpis.revenue import revenue_kpis
 from registry.kpis.utilization import utilization_kpis
 from registry.kpis.values import BREAKDOWNS, KpiValue, Period
 
-FAMILIES = (digitization_kpis, utilization_kpis, cost_kpis)
+FAMILIES = (
+    digitization_kpis, milestone_forecast_kpis, utilization_kpis, cost_kpis,
+    occupancy_cost_kpis, revenue_kpis, lease_kpis,
+)
 _KPI_ORDER = {definition.id: index for index, definition in enumerate(KPI_DEFINITIONS)}
 _BREAKDOWN_ORDER = {name: index for index, name in enumerate((*BREAKDOWNS, "building"))}
 

@@ -147,10 +147,13 @@ def _decimal(value: Any) -> Decimal | None:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def grouped_rows(session: Session, sql: str, period: Period) -> list[dict[str, Any]]:
+def grouped_rows(
+    session: Session, sql: str, period: Period, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The rows of a GROUPING SETS query, sums of nothing read as 0. The grand-total set `()`
-    always yields the city row, so an empty registry still gets a city row (with its reason)."""
-    rows = session.execute(text(sql), period.params()).mappings().all()
+    always yields the city row, so an empty registry still gets a city row (with its reason).
+    `params` adds bind values to the period's (`:as_of`, `:fy`, `:start`, `:end`)."""
+    rows = session.execute(text(sql), {**period.params(), **(params or {})}).mappings().all()
     return [
         {key: (0 if value is None and key not in _LABELS else value) for key, value in row.items()}
         for row in rows

@@ -1,0 +1,49 @@
+"""KPI trend lines read from the append-only `kpi_snapshots`, for the dashboard's charts.
+
+A snapshot may be retaken for the same as-of date (a correction is a newer row, never an
+update), so each point of a trend is the latest snapshot taken for that date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+TrendPoint = tuple[dt.date, Decimal]
+
+_TRENDS_SQL = """
+    SELECT DISTINCT ON (kpi_id, as_of) kpi_id, as_of, value
+      FROM kpi_snapshots
+     WHERE breakdown = :breakdown AND breakdown_value IS NOT DISTINCT FROM :breakdown_value
+     ORDER BY kpi_id, as_of, taken_at DESC, id DESC
+"""
+
+# KPI id prefix → the dashboard's family, in the order the KPI set lists them.
+FAMILIES = {
+    "DIG": "Digitization", "UTL": "Utilization", "CST": "Cost", "REV": "Revenue",
+    "LSE": "Leases",
+}  # fmt: skip
+
+
+def family_of(kpi_id: str) -> str:
+    """The family a KPI belongs to, named by its id's prefix (`CST-3` → Cost)."""
+    return FAMILIES.get(kpi_id.split("-", 1)[0], "Other")
+
+
+def kpi_trends(
+    session: Session, breakdown: str = "city", breakdown_value: str | None = None
+) -> dict[str, list[TrendPoint]]:
+    """Each KPI's snapshotted values for one breakdown row, oldest first. Snapshots with an
+    empty value (no data then) are left out of the line rather than drawn as 0."""
+    rows = session.execute(
+        text(_TRENDS_SQL), {"breakdown": breakdown, "breakdown_value": breakdown_value}
+    )
+    trends: dict[str, list[TrendPoint]] = defaultdict(list)
+    for kpi_id, as_of, value in rows:
+        if value is not None:
+            trends[kpi_id].append((as_of, value))
+    return dict(trends)

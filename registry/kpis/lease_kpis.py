@@ -1,0 +1,131 @@
+"""LSE-1 (leases expiring soon) and LSE-2 (GASB 87 balances), both directions of lease.
+
+LSE-1 is one set-based query: leases not terminated whose term (after modifications) ends after
+the as-of date and within 12 months of it, plus holdovers (ended before it, still occupied). Like
+UTL-1, whose second measure (the parcel count) rides in the note, LSE-1's value, numerator is the
+count and its second measure, the annual rent of those leases (the rate at the as-of date, see
+`ANNUAL_RENT_CTE`), is in the note with the split between expiring and holdover.
+
+LSE-2 needs the GASB 87 engine, whose schedules only exist in Python: the balances of every lease
+at the period end come from `balances_at` on each lease's schedule (modifications followed), and
+are summed per breakdown value here. Four balances share one KPI, so each breakdown value gets one
+row per balance kind, named at the start of the note ("lease liability (lessee)", ...): the
+breakdown value stays the department, district or asset type it is everywhere else. Leases
+terminated by the period end are derecognized and left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.kpis.common_sql import DIMS, LEASE_DIMS_SQL, LEASE_JOINS_SQL
+from registry.kpis.rent_sql import ANNUAL_RENT_CTE, LEASE_END_CTE, RENT_STREAM_CTES
+from registry.kpis.values import (
+    BREAKDOWNS,
+    KpiValue,
+    Period,
+    grouped_rows,
+    grouping_select,
+    make_value,
+    nothing,
+)
+from registry.lease_accounting import LeaseTermsError, balances_at
+from registry.lease_records import leases_with_schedules
+
+EXPIRY_WINDOW_MONTHS = 12
+BALANCE_KINDS = (
+    ("in", "lease liability (lessee)"),
+    ("in", "right-to-use asset, net (lessee)"),
+    ("out", "lease receivable (lessor)"),
+    ("out", "deferred inflow of resources (lessor)"),
+)
+
+
+def _lse1_sql() -> str:
+    select, grouping = grouping_select(DIMS)
+    return f"""
+    WITH {RENT_STREAM_CTES}, {ANNUAL_RENT_CTE}, {LEASE_END_CTE}, facts AS (
+        SELECT {LEASE_DIMS_SQL},
+               (e.ends >= :as_of) AS expiring, a.rent
+          FROM {LEASE_JOINS_SQL} JOIN lease_end e ON e.lease_id = l.id
+          JOIN annual_rent a ON a.lease_id = l.id
+         WHERE (l.terminated_on IS NULL OR l.terminated_on > :as_of)
+           AND l.commencement_date <= :as_of
+           AND ((e.ends >= :as_of
+                 AND e.ends <= :as_of + make_interval(months => {EXPIRY_WINDOW_MONTHS}))
+                OR (e.ends < :as_of AND l.occupied))
+    )
+    SELECT {select}, count(*) FILTER (WHERE expiring) AS expiring,
+           count(*) FILTER (WHERE NOT expiring) AS holdovers, sum(rent) AS rent
+      FROM facts GROUP BY {grouping}
+    """
+
+
+def lease_kpis(session: Session, period: Period) -> list[KpiValue]:
+    """LSE-1 at the as-of date and LSE-2 at the period end, city and each breakdown value."""
+    if session.execute(text("SELECT NOT EXISTS (SELECT 1 FROM leases)")).scalar():
+        reason = "no leases recorded"
+        return [nothing("LSE-1", period, reason), nothing("LSE-2", period, reason)]
+    out: list[KpiValue] = []
+    for row in grouped_rows(session, _lse1_sql(), period):
+        count = row["expiring"] + row["holdovers"]
+        if row["breakdown"] != "city" and not count:
+            continue
+        note = (f"annual rent {row['rent']:.2f}; {row['expiring']} ending within "
+                f"{EXPIRY_WINDOW_MONTHS} months, {row['holdovers']} holdovers")
+        out.append(make_value("LSE-1", period, row, count, count, None, note))
+    return out + _lse2(session, period)
+
+
+_DIMS_OF_LEASES = f"""
+    SELECT l.id, {LEASE_DIMS_SQL} FROM {LEASE_JOINS_SQL}
+     WHERE l.terminated_on IS NULL OR l.terminated_on > :end
+"""
+
+
+def _lse2(session: Session, period: Period) -> list[KpiValue]:
+    """Empty with the reason when a recorded lease cannot be scheduled (one that bypassed the
+    lease rules): a partial total would understate the balances without saying so."""
+    try:
+        totals = _balances(session, period)
+    except LeaseTermsError as error:
+        return [nothing("LSE-2", period, f"a lease's terms cannot be measured: {error}")]
+    if not totals:
+        return [nothing("LSE-2", period, f"no leases in force at {period.end.isoformat()}")]
+    keys = dict.fromkeys((breakdown, value) for breakdown, value, _ in totals)
+    return [
+        make_value("LSE-2", period, {"breakdown": breakdown, "breakdown_value": value},
+                   totals[(breakdown, value, kind)], totals[(breakdown, value, kind)], None,
+                   note=f"{kind} at {period.end.isoformat()}")
+        for breakdown, value in keys for _, kind in BALANCE_KINDS
+        if (breakdown, value, kind) in totals
+    ]
+
+
+def _balances(session: Session, period: Period) -> dict[tuple[str, str | None, str], Decimal]:
+    dims = {row.id: row for row in session.execute(text(_DIMS_OF_LEASES), period.params())}
+    totals: dict[tuple[str, str | None, str], Decimal] = defaultdict(Decimal)
+    for lease, schedule in leases_with_schedules(session):
+        if lease["id"] not in dims or lease["commencement_date"] > period.end.isoformat():
+            continue
+        balances = balances_at(schedule, period.end)
+        if balances.direction == "in":
+            amounts = {BALANCE_KINDS[0][1]: balances.balance,
+                       BALANCE_KINDS[1][1]: balances.right_of_use_asset_net or Decimal(0)}
+        else:
+            amounts = {BALANCE_KINDS[2][1]: balances.balance,
+                       BALANCE_KINDS[3][1]: balances.deferred_inflow_balance or Decimal(0)}
+        for breakdown, value in _breakdown_values(dims[lease["id"]]):
+            for kind, amount in amounts.items():
+                totals[(breakdown, value, kind)] += amount
+    return totals
+
+
+def _breakdown_values(row: Any) -> list[tuple[str, str | None]]:
+    """The city and this lease's department, district and asset type."""
+    return [("city", None)] + [(name, getattr(row, DIMS[name])) for name in BREAKDOWNS[1:]]

@@ -1,0 +1,112 @@
+"""DIG-6: when DIG-2 (records verified) reaches the latest milestone's target at the recent pace.
+
+The milestone is the one with the latest target date. The pace is how many parcels became
+verified over the 8 weeks up to the as-of date, read from the audit trail (set-based, one query
+with GROUPING SETS): a parcel's state on a day is that of its latest audited version dated on or
+before it, where a version that is verified is dated by the `verified_at` it carries (a
+verification keyed in later still counts from when it was done) and any other version (a new
+parcel, a verification withdrawn) by when it was recorded. Only the audit events that create a
+parcel or change `digitization_status` / `verified_at` are read.
+
+Per breakdown value: target count = target % × parcels in the registry at the as-of date,
+rounded up (as `registry.milestone_progress` does for the /milestone page); the
+forecast is the as-of date + (target count − verified) ÷ parcels verified per day, rounded up to
+a whole day. The value is the days ahead (+) or behind (−) the milestone's target date; the
+forecast date is in the note; numerator / denominator are the parcels verified in the 8 weeks and
+the 56 days they took (the pace). A target already met is forecast on the as-of date; no
+verification in the 8 weeks leaves the value empty, saying there is no pace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.kpis.common_sql import DIMS, PARCEL_DIMS_SQL, PARCEL_IN_REGISTRY_SQL
+from registry.kpis.values import (
+    KpiValue,
+    Period,
+    grouped_rows,
+    grouping_select,
+    make_value,
+    nothing,
+)
+
+PACE_DAYS = 56  # the last 8 weeks
+
+_MILESTONE_SQL = """
+    SELECT name, target_pct_verified, target_date FROM milestones
+     ORDER BY target_date DESC, id DESC LIMIT 1
+"""
+
+
+def _sql() -> str:
+    select, grouping = grouping_select(DIMS)
+    return f"""
+    WITH version AS (
+        SELECT CAST(e.after ->> 'id' AS bigint) AS parcel_pk, e.id AS event_id,
+               (e.after ->> 'digitization_status' = 'verified'
+                AND e.after ->> 'verified_at' IS NOT NULL) AS verified,
+               CASE WHEN e.after ->> 'digitization_status' = 'verified'
+                         AND e.after ->> 'verified_at' IS NOT NULL
+                    THEN CAST(CAST(e.after ->> 'verified_at' AS timestamptz) AS date)
+                    ELSE CAST(e.occurred_at AS date) END AS dated
+          FROM audit_events e
+         WHERE e.table_name = 'parcels' AND e.after IS NOT NULL
+           AND (e.action = 'INSERT'
+                OR e.changed_fields && ARRAY['digitization_status', 'verified_at'])
+    ), state AS (
+        SELECT parcel_pk,
+               (array_agg(verified ORDER BY dated DESC, event_id DESC)
+                    FILTER (WHERE dated <= :as_of))[1] AS now,
+               (array_agg(verified ORDER BY dated DESC, event_id DESC)
+                    FILTER (WHERE dated <= :pace_start))[1] AS before
+          FROM version GROUP BY parcel_pk
+    ), facts AS (
+        SELECT {PARCEL_DIMS_SQL}, coalesce(s.now, false)::int AS verified_now,
+               coalesce(s.before, false)::int AS verified_before
+          FROM parcels p LEFT JOIN state s ON s.parcel_pk = p.id
+          LEFT JOIN departments d ON d.id = p.department_id
+         WHERE {PARCEL_IN_REGISTRY_SQL}
+    )
+    SELECT {select}, count(*) AS parcels, sum(verified_now) AS verified_now,
+           sum(verified_before) AS verified_before
+      FROM facts GROUP BY {grouping}
+    """
+
+
+def milestone_forecast_kpis(session: Session, period: Period) -> list[KpiValue]:
+    """DIG-6 for the city and each breakdown value with parcels."""
+    milestone = session.execute(text(_MILESTONE_SQL)).one_or_none()
+    if milestone is None:
+        return [nothing("DIG-6", period, "no digitization milestone set")]
+    pace_start = period.as_of - dt.timedelta(days=PACE_DAYS)
+    rows = grouped_rows(session, _sql(), period, {"pace_start": pace_start})
+    return [_dig6(period, row, milestone) for row in rows
+            if row["breakdown"] == "city" or row["parcels"]]
+
+
+def _dig6(period: Period, row: Any, milestone: Any) -> KpiValue:
+    target = milestone.target_pct_verified
+    goal = f"milestone {milestone.name!r}: {target} % verified by {milestone.target_date}"
+    if not row["parcels"]:
+        return make_value("DIG-6", period, row, None, None, None, goal,
+                          target=Decimal(0), empty_reason="no parcels")
+    gained = row["verified_now"] - row["verified_before"]
+    remaining = math.ceil(Decimal(target) * row["parcels"] / 100) - row["verified_now"]
+    if remaining <= 0:
+        forecast = period.as_of
+    elif gained <= 0:
+        return make_value("DIG-6", period, row, None, gained, PACE_DAYS, goal, target=Decimal(0),
+                          empty_reason=f"no parcels verified in the {PACE_DAYS} days to "
+                                       f"{period.as_of}: no pace")
+    else:
+        forecast = period.as_of + dt.timedelta(days=math.ceil(remaining * PACE_DAYS / gained))
+    ahead = (milestone.target_date - forecast).days
+    note = f"forecast {forecast.isoformat()}; {goal}"
+    return make_value("DIG-6", period, row, ahead, gained, PACE_DAYS, note, target=Decimal(0))

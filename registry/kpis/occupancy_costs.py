@@ -1,0 +1,125 @@
+"""CST-2..CST-4: what the city pays to occupy space (rent on leases in, O&M), and its change.
+
+One query: a `facts` CTE with a row per operations / maintenance cost (on a building or a
+parcel, leased or owned: all of it is occupancy cost) and per lease in with its rent due (from
+`rent_sql`), for the period and the baseline fiscal year side by side, grouped with GROUPING
+SETS. Rent "in the period" is what falls due in the fiscal year, the whole year whatever the
+as-of date, as the O&M costs are annual figures.
+
+CST-2 is over leases in that record a leased area and have rent due in the period (rent without
+an area would inflate the figure). CST-4's baseline is the setting REGISTRY_KPI_BASELINE_FY
+(`FY2024` or `2024`), by default the earliest fiscal year with any O&M cost recorded; its value is
+100 × (CST-3 of the period − CST-3 of the baseline) ÷ CST-3 of the baseline, with the difference as
+numerator and the baseline as denominator.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.kpis.common_sql import BUILDING_DIMS_SQL, DIMS, LEASE_DIMS_SQL, LEASE_JOINS_SQL
+from registry.kpis.costs import OM_CATEGORIES
+from registry.kpis.rent_sql import RENT_STREAM_CTES
+from registry.kpis.values import (
+    KpiValue,
+    Period,
+    grouped_rows,
+    grouping_select,
+    make_value,
+    nothing,
+    ratio,
+)
+from registry.lease_accounting.balances import fiscal_year_bounds
+
+BASELINE_SETTING = "REGISTRY_KPI_BASELINE_FY"
+
+
+def _sql() -> str:
+    select, grouping = grouping_select(DIMS)
+    categories = ", ".join(f"'{category}'" for category in OM_CATEGORIES)
+    return f"""
+    WITH {RENT_STREAM_CTES}, lease_rent AS (
+        SELECT lease_id,
+               coalesce(sum(rent) FILTER (WHERE due BETWEEN :start AND :end), 0) AS rent,
+               coalesce(sum(rent) FILTER (WHERE due BETWEEN :base_start AND :base_end), 0)
+               AS rent_base
+          FROM rent_due GROUP BY lease_id
+    ), facts AS (
+        SELECT {BUILDING_DIMS_SQL},
+               CASE WHEN c.fiscal_year = :fy THEN c.amount ELSE 0 END AS om,
+               CASE WHEN c.fiscal_year = :base_fy THEN c.amount ELSE 0 END AS om_base,
+               0 AS rent, 0 AS rent_base, 0 AS area_rent, 0 AS area
+          FROM om_costs c LEFT JOIN buildings b ON b.id = c.building_id
+          JOIN parcels p ON p.id = coalesce(b.parcel_id, c.parcel_id)
+          LEFT JOIN departments d ON d.id = p.department_id
+         WHERE c.category IN ({categories}) AND c.fiscal_year IN (:fy, :base_fy)
+        UNION ALL
+        SELECT {LEASE_DIMS_SQL}, 0, 0, r.rent, r.rent_base,
+               CASE WHEN l.leased_area_sq_ft > 0 AND r.rent > 0 THEN r.rent ELSE 0 END,
+               CASE WHEN l.leased_area_sq_ft > 0 AND r.rent > 0 THEN l.leased_area_sq_ft
+                    ELSE 0 END
+          FROM {LEASE_JOINS_SQL} JOIN lease_rent r ON r.lease_id = l.id
+         WHERE l.direction = 'in'
+    )
+    SELECT {select}, sum(om) AS om, sum(om_base) AS om_base, sum(rent) AS rent,
+           sum(rent_base) AS rent_base, sum(area_rent) AS area_rent, sum(area) AS area
+      FROM facts GROUP BY {grouping}
+    """
+
+
+def baseline_fiscal_year(session: Session) -> int | None:
+    """REGISTRY_KPI_BASELINE_FY if set, else the earliest fiscal year with O&M costs (None:
+    no costs at all). Read at each call, so a changed setting needs no restart."""
+    setting = os.environ.get(BASELINE_SETTING, "").strip().upper().removeprefix("FY")
+    if setting:
+        if not setting.isdigit():
+            raise ValueError(f"{BASELINE_SETTING} must name a fiscal year such as FY2024")
+        return int(setting)
+    earliest = session.execute(text("SELECT min(fiscal_year) FROM om_costs")).scalar()
+    return None if earliest is None else int(earliest)
+
+
+def occupancy_cost_kpis(session: Session, period: Period) -> list[KpiValue]:
+    """CST-2, CST-3 and CST-4 for the city and each breakdown value."""
+    base = baseline_fiscal_year(session)
+    base_start, base_end = fiscal_year_bounds(base or period.fiscal_year, period.start.month)
+    rows = grouped_rows(session, _sql(), period, {
+        "base_fy": base or period.fiscal_year, "base_start": base_start, "base_end": base_end})
+    out = [v for row in rows if (v := _cst2(period, row)) is not None]
+    out += [v for row in rows if (v := _cst3(period, row)) is not None]
+    if base is None:
+        return [*out, nothing("CST-4", period, "no O&M costs recorded: no baseline year")]
+    out += [v for row in rows if (v := _cst4(period, row, base)) is not None]
+    return out
+
+
+def _cst2(period: Period, row: Any) -> KpiValue | None:
+    if row["breakdown"] != "city" and not row["area"]:
+        return None
+    return ratio("CST-2", period, row, row["area_rent"], row["area"],
+                 f"no rent due on leases in with a leased area in {period.label}", scale=1)
+
+
+def _cst3(period: Period, row: Any) -> KpiValue | None:
+    total = row["om"] + row["rent"]
+    if row["breakdown"] != "city" and not total:
+        return None
+    note = f"operations + maintenance {row['om']:.2f}, rent paid {row['rent']:.2f}"
+    if not total:
+        return make_value("CST-3", period, row, None, 0, None, note,
+                          empty_reason=f"no O&M costs or rent in {period.label}")
+    return make_value("CST-3", period, row, total, total, None, note)
+
+
+def _cst4(period: Period, row: Any, base: int) -> KpiValue | None:
+    base_total = row["om_base"] + row["rent_base"]
+    total = row["om"] + row["rent"]
+    if row["breakdown"] != "city" and not base_total:
+        return None
+    note = f"baseline FY{base}; CST-3 {total:.2f} against {base_total:.2f}"
+    return ratio("CST-4", period, row, total - base_total, base_total,
+                 f"no O&M costs or rent in the baseline year FY{base}", note=note)

@@ -1,0 +1,110 @@
+"""REV-1..REV-3: what the portfolio earns, and the leases out that earn (next to) nothing.
+
+One query: a `facts` CTE with a row per lease out (its rent due in the fiscal year, from
+`rent_sql`, and whether it is nominal) and per parcel disposed of in the fiscal year, grouped with
+GROUPING SETS. Flows (REV-1, REV-3) cover the whole fiscal year, as the cost KPIs do.
+
+REV-2 counts the leases out in force at the as-of date (holdovers included) whose annual rent
+(the rate then: see `ANNUAL_RENT_CTE`) is at or below REGISTRY_NOMINAL_RENT (default 1.00 a
+year), or, where the market rent is known, below REGISTRY_BELOW_MARKET_SHARE of it (default
+0.5); its denominator is every lease out in force, so the share can be read off the row.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.kpis.common_sql import (
+    DIMS,
+    LEASE_DIMS_SQL,
+    LEASE_IN_FORCE_SQL,
+    LEASE_JOINS_SQL,
+    PARCEL_DIMS_SQL,
+)
+from registry.kpis.rent_sql import ANNUAL_RENT_CTE, RENT_STREAM_CTES
+from registry.kpis.values import KpiValue, Period, grouped_rows, grouping_select, make_value
+
+NOMINAL_RENT_SETTING = "REGISTRY_NOMINAL_RENT"
+BELOW_MARKET_SETTING = "REGISTRY_BELOW_MARKET_SHARE"
+
+
+def _sql() -> str:
+    select, grouping = grouping_select(DIMS)
+    return f"""
+    WITH {RENT_STREAM_CTES}, {ANNUAL_RENT_CTE}, lease_rent AS (
+        SELECT lease_id, sum(rent) AS rent FROM rent_due
+         WHERE due BETWEEN :start AND :end GROUP BY lease_id
+    ), facts AS (
+        SELECT {LEASE_DIMS_SQL}, coalesce(r.rent, 0) AS rent,
+               {LEASE_IN_FORCE_SQL}::int AS in_force,
+               ({LEASE_IN_FORCE_SQL} AND (a.rent <= :nominal
+                OR (l.market_rent_annual > 0 AND a.rent < :share * l.market_rent_annual)))::int
+               AS nominal,
+               0 AS disposed, 0 AS proceeds
+          FROM {LEASE_JOINS_SQL} LEFT JOIN lease_rent r ON r.lease_id = l.id
+          JOIN annual_rent a ON a.lease_id = l.id
+         WHERE l.direction = 'out'
+        UNION ALL
+        SELECT {PARCEL_DIMS_SQL}, 0, 0, 0, 1, coalesce(p.disposition_proceeds, 0)
+          FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
+         WHERE p.disposition_date BETWEEN :start AND :end
+    )
+    SELECT {select}, sum(rent) AS rent, sum(in_force) AS in_force, sum(nominal) AS nominal,
+           sum(disposed) AS disposed, sum(proceeds) AS proceeds, count(*) AS records
+      FROM facts GROUP BY {grouping}
+    """
+
+
+def _setting(name: str, default: str) -> Decimal:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{name} must be a number ≥ 0, not {raw!r}")
+    return value
+
+
+def revenue_kpis(session: Session, period: Period) -> list[KpiValue]:
+    """REV-1, REV-2 and REV-3 for the city and each breakdown value."""
+    nominal = _setting(NOMINAL_RENT_SETTING, "1")
+    share = _setting(BELOW_MARKET_SETTING, "0.5")
+    rows = grouped_rows(session, _sql(), period, {"nominal": nominal, "share": share})
+    out: list[KpiValue] = []
+    for row in rows:
+        if row["breakdown"] == "city" or row["rent"]:
+            out.append(_money_or_empty("REV-1", period, row, row["rent"], row["in_force"],
+                                       f"no rent due on leases out in {period.label}"))
+    for row in rows:
+        if row["breakdown"] == "city" or row["in_force"]:
+            out.append(_rev2(period, row, nominal, share))
+    for row in rows:
+        if row["breakdown"] == "city" or row["disposed"]:
+            out.append(_money_or_empty("REV-3", period, row, row["proceeds"], row["disposed"],
+                                       f"no parcels disposed of in {period.label}",
+                                       f"{row['disposed']} parcels disposed of"
+                                       if row["disposed"] else None))
+    return out
+
+
+def _money_or_empty(kpi_id: str, period: Period, row: Any, amount: Any, records: Any,
+                    reason: str, note: str | None = None) -> KpiValue:
+    """An amount of money as value and numerator; empty with `reason` when nothing stands
+    behind it (a zero the records produced, such as rent-free leases, stays 0)."""
+    if not amount and not records:
+        return make_value(kpi_id, period, row, None, None, None, note, empty_reason=reason)
+    return make_value(kpi_id, period, row, amount, amount, None, note)
+
+
+def _rev2(period: Period, row: Any, nominal: Decimal, share: Decimal) -> KpiValue:
+    note = f"at or below {nominal:.2f} a year, or below {share} of market rent"
+    if not row["in_force"]:
+        return make_value("REV-2", period, row, None, 0, 0, note,
+                          empty_reason="no leases out in force")
+    return make_value("REV-2", period, row, row["nominal"], row["nominal"], row["in_force"],
+                      note)
