@@ -62,6 +62,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(milestones.bp)
     from app.blueprints import kpi_export
     app.register_blueprint(kpi_export.bp)
+    from app.blueprints import operations_api
+    app.register_blueprint(operations_api.occupancy_bp)
+    app.register_blueprint(operations_api.costs_bp)
+    from app.blueprints import parcel_operations
+    app.register_blueprint(parcel_operations.bp)
     if app.config["REGISTRY_SETTINGS"].public_map:
         app.wsgi_app = tiles.PublicTileMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -13,6 +13,7 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from cli.operations_import import import_costs_command, import_occupancy_command
 from cli.parcel_import import import_parcels_command
 from registry.db import create_registry_engine
 from registry.fields import RecordInvalid
@@ -28,6 +29,8 @@ def imports() -> None:
 
 
 imports.add_command(import_parcels_command)
+imports.add_command(import_occupancy_command)
+imports.add_command(import_costs_command)
 
 
 def _pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name, current_user, editing_roles, require_role
+from app.blueprints.parcel_operations import parcel_operations
 from app.database import db_session, session_factory
 from registry.db import unit_of_work
 from registry.lease_queries import leases_on_parcel
@@ -41,13 +42,14 @@ def parcel_page(parcel_id: str) -> str | Response:
         history = parcel_history(db_session(), parcel_id) if user else []
         leases = leases_on_parcel(db_session(), parcel_id) if user else []  # never public
         verification = verification_state(db_session(), parcel_id) if user else None
+        operations = parcel_operations(db_session(), parcel_id) if user else {}  # not public
     except ParcelNotFound:
         abort(404, description=f"There is no parcel {parcel_id} in the registry.")
     return render_template(
         "parcel.html", record=record, history=list(reversed(history)),
         status_labels=STATUS_LABELS, public_only=user is None,
         can_edit=bool(user and user.can_edit), leases=leases, verification=verification,
-        user_email=user.email if user else None,
+        user_email=user.email if user else None, operations=operations,
     )
 
 
