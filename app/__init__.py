@@ -37,10 +37,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints import (
         health,
         imports,
+        kpi_dashboard,
+        kpi_export,
         lease_api,
+        lease_reports,
         leases,
         map_view,
+        milestones,
+        operations_api,
         parcel_api,
+        parcel_operations,
         parcels,
         tiles,
         verification,
@@ -50,23 +56,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     auth.init_app(app)
     for blueprint in (
-        map_view.bp, parcels.bp, parcel_api.bp, tiles.bp, health.bp, auth_views.bp,
-        imports.bp, lease_api.bp, leases.bp, verification.bp,
+        map_view.bp, tiles.bp, health.bp, auth_views.bp,
+        parcels.bp, parcel_api.bp, parcel_operations.bp, verification.bp, imports.bp,
+        leases.bp, lease_api.bp, lease_reports.bp,
+        operations_api.occupancy_bp, operations_api.costs_bp,
+        kpi_dashboard.bp, kpi_export.bp, milestones.bp,
     ):
         app.register_blueprint(blueprint)
-    from app.blueprints import lease_reports
-    app.register_blueprint(lease_reports.bp)
-    from app.blueprints import kpi_dashboard
-    app.register_blueprint(kpi_dashboard.bp)
-    from app.blueprints import milestones
-    app.register_blueprint(milestones.bp)
-    from app.blueprints import kpi_export
-    app.register_blueprint(kpi_export.bp)
-    from app.blueprints import operations_api
-    app.register_blueprint(operations_api.occupancy_bp)
-    app.register_blueprint(operations_api.costs_bp)
-    from app.blueprints import parcel_operations
-    app.register_blueprint(parcel_operations.bp)
     if app.config["REGISTRY_SETTINGS"].public_map:
         app.wsgi_app = tiles.PublicTileMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
