@@ -6,6 +6,7 @@ figures are the steady state, not the first cold read from disk."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
@@ -13,6 +14,8 @@ from sqlalchemy.orm import sessionmaker
 from bench.harness import Report, prepare_database, time_call
 from registry.db import create_registry_engine
 from registry.kpis import compute_kpis
+from registry.kpis.engine import FAMILIES
+from registry.kpis.values import Period
 from registry.portfolio_export import portfolio_export
 
 REPEATS = 3
@@ -36,6 +39,10 @@ def run(parcels: int | None) -> Report:
             workbook = portfolio_export(session, "xlsx", as_of)
             kpi_seconds = time_call(lambda: compute_kpis(session, None, as_of), REPEATS)
             xlsx_seconds = time_call(lambda: portfolio_export(session, "xlsx", as_of), REPEATS)
+            period = Period.resolve(None, as_of)
+            # each family alone, to show where the KPI set's time goes
+            families = {family.__name__: time_call(partial(family, session, period), REPEATS)
+                        for family in FAMILIES}
     finally:
         engine.dispose()
     city = (f"{counts[0]:,} parcels, {counts[1]:,} buildings, {counts[2]:,} leases, "
@@ -44,6 +51,7 @@ def run(parcels: int | None) -> Report:
         f"  city: {city}",
         f"  whole KPI set ({len(values):,} rows, every breakdown): {kpi_seconds:.2f} s "
         f"(median of {REPEATS})",
+        *(f"    {name}: {seconds:.2f} s" for name, seconds in families.items()),
         f"  portfolio XLSX export ({len(workbook) / 1e6:.1f} MB): {xlsx_seconds:.2f} s "
         f"(median of {REPEATS})",
     ]
@@ -52,5 +60,6 @@ def run(parcels: int | None) -> Report:
         "om_costs": counts[3], "occupancy": counts[4], "kpi_rows": len(values),
         "kpi_set_seconds": round(kpi_seconds, 3), "portfolio_xlsx_seconds": round(xlsx_seconds, 3),
         "portfolio_xlsx_bytes": len(workbook), "repeats": REPEATS,
+        "family_seconds": {name: round(seconds, 3) for name, seconds in families.items()},
     }
     return Report("kpis" if parcels else "kpis-sample", lines, figures)

@@ -26,9 +26,10 @@ _FINDINGS_SQL = f"""
     ), overlap AS (
         SELECT a.id AS a_id, b.id AS b_id, a.parcel_id AS a_parcel, b.parcel_id AS b_parcel,
                ST_Area({as_geography("ST_Intersection(a.geom, b.geom)")}) AS area
-          FROM parcel a JOIN parcel b
+          FROM parcels a JOIN parcels b  -- the table, with its GiST index (not the CTE)
             ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
          WHERE a.overlap_accepted_reason IS NULL AND b.overlap_accepted_reason IS NULL
+           AND a.retired_at IS NULL AND b.retired_at IS NULL
     ), finding AS (
         SELECT 'missing field' AS kind, parcel_id, NULL AS lease_number,
                field || ' is missing' AS detail, department, council_district

@@ -7,22 +7,33 @@ when it was done), counted per week and summed. "Reaching" counts a parcel once 
 later edit revoked its verification, so the lines never fall; the current level is DIG-2
 from the KPI engine.
 
-DIG-6 (the forecast date) is computed here while `registry.kpis` has no DIG-6 of its own: the
-date DIG-2 reaches the milestone's target if verification goes on at the pace of the last
-8 weeks, and how many days before (+) or after (−) the milestone's date that is.
+DIG-6 (the forecast date, and days ahead (+) or behind (−) the milestone's date) is not computed
+here: the pace and the forecast come from `registry.kpis.milestone_forecast`, the KPI set's one
+rule (the net gain in verified parcels over the last 8 weeks, so a revoked verification does not
+count), applied to whichever milestone the page shows. The burn-up's "reached" lines are a
+history chart, not the pace.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-PACE_WEEKS = 8
+from registry.kpis.milestone_forecast import (
+    PACE_WEEKS,
+    MilestoneForecast,
+    forecast_at_pace,
+    verified_gain,
+)
+from registry.kpis.values import Period
+
+__all__ = ["PACE_WEEKS", "BurnUpWeek", "MilestoneForecast", "burn_up", "forecast",
+           "verified_pace"]
+
 DIGITIZED_OR_BEYOND = ("digitized", "attributed", "verified")
 
 _REACHED_CTE = f"""
@@ -60,14 +71,6 @@ _BURN_UP_SQL = f"""
      GROUP BY weeks.week ORDER BY weeks.week
 """
 
-_PACE_SQL = f"""
-    WITH {_REACHED_CTE}
-    SELECT count(*) FROM reached
-     WHERE CAST(verified_at AS date) > CAST(:as_of AS date) - :days
-       AND CAST(verified_at AS date) <= :as_of
-"""
-
-
 @dataclass(frozen=True)
 class BurnUpWeek:
     """Parcels that had reached each state by the end of the week starting `week` (Monday)."""
@@ -77,47 +80,23 @@ class BurnUpWeek:
     verified: int
 
 
-@dataclass(frozen=True)
-class MilestoneForecast:
-    """DIG-6 for one milestone. `forecast_date` is None when it cannot be forecast (`reason`
-    says why); `days_ahead` is positive when the target is reached before its date."""
-
-    target_parcels: int
-    verified_parcels: int
-    pace_per_week: Decimal
-    forecast_date: dt.date | None
-    days_ahead: int | None
-    reason: str | None = None
-
-
 def burn_up(session: Session, as_of: dt.date) -> list[BurnUpWeek]:
     """Cumulative parcels digitized and verified, week by week up to `as_of` (no gaps)."""
     rows = session.execute(text(_BURN_UP_SQL), {"as_of": as_of})
     return [BurnUpWeek(week, int(digitized), int(verified)) for week, digitized, verified in rows]
 
 
-def verified_pace(session: Session, as_of: dt.date, weeks: int = PACE_WEEKS) -> Decimal:
-    """Parcels reaching `verified` per week over the `weeks` weeks up to `as_of`."""
-    count = session.execute(text(_PACE_SQL), {"as_of": as_of, "days": 7 * weeks}).scalar_one()
-    return Decimal(count) / weeks
+def verified_pace(session: Session, as_of: dt.date) -> Decimal:
+    """Net parcels verified per week over the `PACE_WEEKS` weeks up to `as_of` (DIG-6's pace;
+    the window is the KPI set's, not a parameter)."""
+    return Decimal(verified_gain(session, Period.resolve(None, as_of))) / PACE_WEEKS
 
 
 def forecast(
     target_pct: Decimal, target_date: dt.date, verified: int, parcels: int,
     pace_per_week: Decimal, as_of: dt.date,
 ) -> MilestoneForecast:
-    """When `verified` of `parcels` reaches `target_pct` at `pace_per_week` (DIG-6)."""
-    target = math.ceil(target_pct * parcels / 100)
-    if parcels == 0:
-        return MilestoneForecast(0, 0, pace_per_week, None, None, "no parcels in the registry")
-    remaining = target - verified
-    if remaining <= 0:
-        return MilestoneForecast(target, verified, pace_per_week, as_of,
-                                 (target_date - as_of).days, "target already reached")
-    if pace_per_week <= 0:
-        return MilestoneForecast(target, verified, pace_per_week, None, None,
-                                 f"no parcels verified in the last {PACE_WEEKS} weeks")
-    days = math.ceil(remaining * 7 / pace_per_week)
-    forecast_date = as_of + dt.timedelta(days=days)
-    return MilestoneForecast(target, verified, pace_per_week, forecast_date,
-                             (target_date - forecast_date).days)
+    """When `verified` of `parcels` reaches `target_pct` at `pace_per_week` (DIG-6, by the KPI
+    set's rule in `forecast_at_pace`)."""
+    return forecast_at_pace(target_pct, target_date, verified, parcels,
+                            Decimal(pace_per_week) * PACE_WEEKS, as_of)

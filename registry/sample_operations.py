@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -78,16 +79,33 @@ _COSTS_SQL = """
 """
 
 
+def _as_json(rows: list[dict[str, Any]]) -> str:
+    """Generated rows as the CSV files hold them: every value a string, None for empty."""
+    return json.dumps([{k: None if v is None else str(v) for k, v in row.items()}
+                       for row in rows])
+
+
+def _upsert(session: Session, sql: str, rows: str) -> UpsertCounts:
+    changed = [bool(r[0]) for r in session.execute(text(sql), {"rows": rows})]
+    return _counts(changed, len(json.loads(rows)))
+
+
 def upsert_sample_occupancy(session: Session, path: Path = OCCUPANCY_CSV) -> UpsertCounts:
     """The sample's occupancy records; identical ones untouched."""
-    rows = _rows(path)
-    changed = [bool(r[0]) for r in session.execute(text(_OCCUPANCY_SQL), {"rows": rows})]
-    return _counts(changed, len(json.loads(rows)))
+    return _upsert(session, _OCCUPANCY_SQL, _rows(path))
 
 
 def upsert_sample_costs(session: Session, path: Path = COSTS_CSV) -> UpsertCounts:
     """The sample's O&M costs by (parcel, building, fiscal year, category); identical ones
     untouched. A cost recorded twice under one key (by an import, say) is updated as one."""
-    rows = _rows(path)
-    changed = [bool(r[0]) for r in session.execute(text(_COSTS_SQL), {"rows": rows})]
-    return _counts(changed, len(json.loads(rows)))
+    return _upsert(session, _COSTS_SQL, _rows(path))
+
+
+def upsert_occupancy_rows(session: Session, rows: list[dict[str, Any]]) -> UpsertCounts:
+    """Generated occupancy rows (a generated city's), through the same statement as the file."""
+    return _upsert(session, _OCCUPANCY_SQL, _as_json(rows))
+
+
+def upsert_cost_rows(session: Session, rows: list[dict[str, Any]]) -> UpsertCounts:
+    """Generated cost rows (a generated city's), through the same statement as the file."""
+    return _upsert(session, _COSTS_SQL, _as_json(rows))

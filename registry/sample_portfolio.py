@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.bulk_load import UpsertCounts, upsert_buildings, upsert_departments, upsert_parcels
 from registry.db import unit_of_work
+from registry.sample_city import load_city_extras
 from registry.sample_leases import load_sample_leases, upsert_borrowing_rates
 from registry.sample_operations import upsert_sample_costs, upsert_sample_occupancy
 from sample_parcels.generator import Portfolio, iter_portfolio_chunks, read_shipped_portfolio
@@ -38,8 +39,10 @@ def load_sample(
 
     Re-running it is safe: identical records are left untouched (no new version, no history).
     The shipped sample also brings its leases and the incremental-borrowing-rate table, then
-    three fiscal years of occupancy and O&M costs (they name the shipped parcels and
-    buildings, so a generated city gets none).
+    three fiscal years of occupancy and O&M costs. A generated city gets the same kinds,
+    generated for its own parcels and buildings (`registry.sample_city`): about one lease per
+    20 parcels, occupancy of its staffed buildings and three fiscal years of costs, so the
+    KPI set and the exports have something to work on at scale.
     """
     chunks = (
         [read_shipped_portfolio()]
@@ -55,4 +58,7 @@ def load_sample(
             result.leases = load_sample_leases(session)
             result.occupancy = upsert_sample_occupancy(session)
             result.costs = upsert_sample_costs(session)
+        else:
+            result.borrowing_rates = upsert_borrowing_rates(session)
+            result.leases, result.occupancy, result.costs = load_city_extras(session)
     return result

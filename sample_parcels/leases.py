@@ -142,6 +142,44 @@ def generate_leases() -> list[dict[str, Any]]:
     return leases.rows
 
 
+def generate_city_leases(
+    parcels: list[dict[str, Any]], buildings: dict[str, list[str]], target: int
+) -> list[dict[str, Any]]:
+    """About `target` leases for a generated city (parcels in APN order), seeded.
+
+    The shipped kinds and terms (`_place_in`, `_place_out`), on a seeded sample of the parcels
+    the city leases in (~55 %) and of those it leases out, with holdovers, expiring and
+    terminated leases in the shipped proportions. No tower floors and no amendments: those are
+    the shipped sample's hand-made story, not something that scales with the city."""
+    from sample_parcels._lease_kinds import _IN_KINDS, _OUT_KINDS, _fates, _place_in, _place_out
+
+    leases = _Leases(parcels, buildings)
+    r = leases.random
+    leased_in = [p for p in parcels
+                 if p["legal_interest"] == "leased" and p["use"] in _IN_KINDS]
+    leased_out = [p for p in parcels if p["status"] == "leased_out"]
+    count_in = min(len(leased_in), target * 11 // 20)
+    count_out = min(len(leased_out), target - count_in)
+    for places, count, place in (
+        (leased_in, count_in, lambda p, fate: _place_in(leases, p, fate)),
+        (leased_out, count_out, lambda p, fate: _place_out(
+            leases, p, fate, _OUT_KINDS.get(p["use"], "non_profit"))),
+    ):
+        picked = sorted(r.sample(places, count), key=lambda p: p["parcel_id"])
+        fates = _fates(leases, count, count // 30, count * 7 // 120, count // 60)
+        for parcel in picked:
+            place(parcel, fates.pop())
+    return leases.rows
+
+
+def as_api_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """A generated row as the CSV round trip gives it to the lease API (strings, JSON lists
+    kept), so generated cities are validated exactly as the shipped file is."""
+    return {key: value if isinstance(value, list) or value is None
+            else ("true" if value is True else "false" if value is False else str(value))
+            for key, value in row.items()}
+
+
 def write_csv(rows: list[dict[str, Any]], path: Path = LEASES_CSV) -> None:
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))

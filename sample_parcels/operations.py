@@ -68,13 +68,23 @@ def _money(value: Decimal | float) -> Decimal:
 
 
 def _read_buildings() -> tuple[list[_Building], list[dict[str, Any]]]:
-    """Buildings of parcels in use, owned or leased in (the ones with staff; the owned ones
-    also carry running costs), and the owned parcels with no current use."""
+    """The shipped files' costed buildings and idle owned parcels (see `costed_places`)."""
     with (DIRECTORY / "parcels.geojson").open() as handle:
         parcels = {f["properties"]["parcel_id"]: f["properties"]
                    for f in json.load(handle)["features"]}
     with (DIRECTORY / "buildings.geojson").open() as handle:
         features = [f["properties"] for f in json.load(handle)["features"]]
+    return costed_places(parcels, features)
+
+
+def costed_places(
+    parcels: dict[str, dict[str, Any]], features: list[dict[str, Any]]
+) -> tuple[list[_Building], list[dict[str, Any]]]:
+    """Buildings of parcels in use, owned or leased in (the ones with staff; the owned ones
+    also carry running costs), and the owned parcels with no current use.
+
+    Takes plain records (parcel properties by APN, building properties), so the shipped files
+    and a generated city read back from the database go through the same rule."""
     buildings = []
     for props in features:
         parcel = parcels[props["parcel_id"]]
@@ -94,14 +104,15 @@ def _read_buildings() -> tuple[list[_Building], list[dict[str, Any]]]:
 class _Operations:
     """Builds both files' rows; one instance per generation, seeded."""
 
-    def __init__(self, buildings: list[_Building]) -> None:
+    def __init__(self, buildings: list[_Building], consolidated: int = CONSOLIDATED_BUILDINGS,
+                 underused: int = UNDERUSED_OFFICES) -> None:
         self.random = random.Random(SEED)
         self.buildings = buildings
         offices = [b for b in buildings
                    if b.asset_type == "office" and b.owned and b.usf >= 5_000]
-        picked = self.random.sample(offices, CONSOLIDATED_BUILDINGS + UNDERUSED_OFFICES)
-        self.consolidated = {b.building_id for b in picked[:CONSOLIDATED_BUILDINGS]}
-        self.underused = {b.building_id for b in picked[CONSOLIDATED_BUILDINGS:]}
+        picked = self.random.sample(offices, min(len(offices), consolidated + underused))
+        self.consolidated = {b.building_id for b in picked[:consolidated]}
+        self.underused = {b.building_id for b in picked[consolidated:]}
         self.receivers = self._receivers(offices)
         self.occupancy: list[dict[str, Any]] = []
         self.costs: list[dict[str, Any]] = []
@@ -197,6 +208,23 @@ def generate_operations() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(occupancy rows, cost rows) of the shipped sample, the same on every run."""
     buildings, idle = _read_buildings()
     operations = _Operations(buildings)
+    operations.build_occupancy()
+    operations.build_costs(idle)
+    return operations.occupancy, operations.costs
+
+
+def generate_city_operations(
+    parcels: dict[str, dict[str, Any]], features: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(occupancy rows, cost rows) for a generated city read back as records: the shipped
+    story (consolidations, underused offices, inflation, idle lots) with the number of
+    consolidated and underused offices scaled to the city's office count, so a large city
+    tells the same story in the same proportions rather than in 9 buildings out of thousands."""
+    buildings, idle = costed_places(parcels, features)
+    offices = sum(1 for b in buildings
+                  if b.asset_type == "office" and b.owned and b.usf >= 5_000)
+    operations = _Operations(buildings, consolidated=max(CONSOLIDATED_BUILDINGS, offices // 25),
+                             underused=max(UNDERUSED_OFFICES, offices // 30))
     operations.build_occupancy()
     operations.build_costs(idle)
     return operations.occupancy, operations.costs

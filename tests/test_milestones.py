@@ -61,9 +61,14 @@ def test_no_pace_no_forecast_and_a_reached_target_says_so() -> None:
 
 def _event(session: Session, parcel_id: str, when: dt.datetime, status: str,
            verified_at: dt.datetime | None = None) -> None:
+    """An audited edit of a parcel's digitization status, shaped as the audit trigger writes
+    it (the parcel's row id in `after`, the changed fields named), since DIG-6 reads those."""
     session.execute(text(
-        "INSERT INTO audit_events (occurred_at, actor, table_name, row_key, action, after) "
-        "VALUES (:when, 'tests', 'parcels', :id, 'UPDATE', jsonb_build_object("
+        "INSERT INTO audit_events (occurred_at, actor, table_name, row_key, action, "
+        "changed_fields, after) "
+        "VALUES (:when, 'tests', 'parcels', :id, 'UPDATE', "
+        "ARRAY['digitization_status', 'verified_at'], jsonb_build_object("
+        "'id', (SELECT id FROM parcels WHERE parcel_id = :id), "
         "'digitization_status', CAST(:status AS text), 'verified_at', CAST(:verified AS text)))"
     ), {"when": when, "id": parcel_id, "status": status,
         "verified": verified_at.isoformat() if verified_at else None})
@@ -92,7 +97,9 @@ def test_burn_up_counts_parcels_reaching_each_state_per_week(db_session: Session
         BurnUpWeek(dt.date(2026, 1, 26), 2, 2),   # no gaps up to the as-of week
     ]
     assert burn_up(db_session, dt.date(2026, 1, 13))[-1] == BurnUpWeek(dt.date(2026, 1, 12), 1, 0)
-    assert verified_pace(db_session, dt.date(2026, 1, 31)) == D(2) / 8
+    # DIG-6's pace is the net gain in DIG-2: A-1's verification of 14 January was revoked the
+    # next day (and carried no verified_at), so only B-1 counts
+    assert verified_pace(db_session, dt.date(2026, 1, 31)) == D(1) / 8
     assert verified_pace(db_session, dt.date(2026, 3, 12)) == D(1) / 8  # 14 Jan is too early
 
 

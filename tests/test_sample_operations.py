@@ -91,3 +91,26 @@ def test_a_few_occupied_office_buildings_are_under_60_percent(sample_database_ur
             HAVING 150 * 100 * sum(o.headcount) < 60 * b.usable_sq_ft) AS under
     """)
     assert 5 <= under <= 12  # type: ignore[operator]
+
+
+def test_a_generated_city_gets_leases_occupancy_and_costs_once(fresh_database_url: str) -> None:
+    """A generated city is benchmarked for the whole KPI set, so it must carry leases (about
+    one per 20 parcels, both directions, valid under the lease rules), occupancy and three
+    fiscal years of costs; loading it again adds nothing and audits nothing."""
+    engine = create_registry_engine(fresh_database_url)
+    try:
+        first = load_sample(sessionmaker(engine), 2_000)
+        before = _scalar(fresh_database_url, "SELECT count(*) FROM audit_events")
+        again = load_sample(sessionmaker(engine), 2_000)
+    finally:
+        engine.dispose()
+    assert 60 <= first.leases.inserted <= 100
+    assert _scalar(fresh_database_url,
+                   "SELECT count(DISTINCT direction) FROM leases") == 2
+    assert first.occupancy.inserted > 0 and first.costs.inserted > 0
+    assert _scalar(fresh_database_url,
+                   "SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year) FROM om_costs") \
+        == [2024, 2025, 2026]
+    assert (again.leases.inserted, again.occupancy.inserted, again.occupancy.updated,
+            again.costs.inserted, again.costs.updated) == (0, 0, 0, 0, 0)
+    assert _scalar(fresh_database_url, "SELECT count(*) FROM audit_events") == before

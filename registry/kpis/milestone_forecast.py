@@ -8,19 +8,25 @@ verification keyed in later still counts from when it was done) and any other ve
 parcel, a verification withdrawn) by when it was recorded. Only the audit events that create a
 parcel or change `digitization_status` / `verified_at` are read.
 
+This is the one DIG-6 rule: the /milestone page (`registry.milestone_progress`) takes its pace
+(`verified_gain`) and its forecast (`forecast_at_pace`) from here too, for the milestone the
+admin picks, so the page and the KPI set cannot disagree. The pace is the net change in DIG-2's
+numerator, so a verification revoked within the 8 weeks does not count (DIG-2 no longer counts
+that parcel either).
+
 Per breakdown value: target count = target % × parcels in the registry at the as-of date,
-rounded up (as `registry.milestone_progress` does for the /milestone page); the
-forecast is the as-of date + (target count − verified) ÷ parcels verified per day, rounded up to
-a whole day. The value is the days ahead (+) or behind (−) the milestone's target date; the
-forecast date is in the note; numerator / denominator are the parcels verified in the 8 weeks and
-the 56 days they took (the pace). A target already met is forecast on the as-of date; no
-verification in the 8 weeks leaves the value empty, saying there is no pace.
+rounded up; the forecast is the as-of date + (target count − verified) ÷ parcels verified per
+day, rounded up to a whole day. The value is the days ahead (+) or behind (−) the milestone's
+target date; the forecast date is in the note; numerator / denominator are the parcels verified
+in the 8 weeks and the 56 days they took (the pace). A target already met is forecast on the
+as-of date; no verification in the 8 weeks leaves the value empty, saying there is no pace.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +43,8 @@ from registry.kpis.values import (
     nothing,
 )
 
-PACE_DAYS = 56  # the last 8 weeks
+PACE_WEEKS = 8
+PACE_DAYS = 7 * PACE_WEEKS  # the last 8 weeks
 
 _MILESTONE_SQL = """
     SELECT name, target_pct_verified, target_date FROM milestones
@@ -45,8 +52,14 @@ _MILESTONE_SQL = """
 """
 
 
-def _sql() -> str:
-    select, grouping = grouping_select(DIMS)
+def _sql(dims: dict[str, str] | None = None) -> str:
+    """Parcels, verified now and verified at the pace start, per breakdown (`dims`; the
+    KPI engine's by default, none for the city alone)."""
+    dims = DIMS if dims is None else dims
+    if dims:
+        select, grouping = grouping_select(dims)
+    else:
+        select, grouping = "'city' AS breakdown, NULL AS breakdown_value", "GROUPING SETS (())"
     return f"""
     WITH version AS (
         SELECT CAST(e.after ->> 'id' AS bigint) AS parcel_pk, e.id AS event_id,
@@ -80,6 +93,49 @@ def _sql() -> str:
     """
 
 
+@dataclass(frozen=True)
+class MilestoneForecast:
+    """DIG-6 for one milestone. `forecast_date` is None when it cannot be forecast (`reason`
+    says why); `days_ahead` is positive when the target is reached before its date."""
+
+    target_parcels: int
+    verified_parcels: int
+    pace_per_week: Decimal
+    forecast_date: dt.date | None
+    days_ahead: int | None
+    reason: str | None = None
+
+
+def forecast_at_pace(
+    target_pct: Decimal, target_date: dt.date, verified: int, parcels: int, gained: Decimal,
+    as_of: dt.date,
+) -> MilestoneForecast:
+    """When `verified` of `parcels` reaches `target_pct` if `gained` more parcels are verified
+    every `PACE_DAYS` days, as the KPI set defines DIG-6; a partial day takes the whole day."""
+    pace = Decimal(gained) / PACE_WEEKS
+    if parcels == 0:
+        return MilestoneForecast(0, 0, pace, None, None, "no parcels in the registry")
+    target = math.ceil(Decimal(target_pct) * parcels / 100)
+    remaining = target - verified
+    if remaining <= 0:
+        return MilestoneForecast(target, verified, pace, as_of, (target_date - as_of).days,
+                                 "target already reached")
+    if gained <= 0:
+        return MilestoneForecast(target, verified, pace, None, None,
+                                 f"no parcels verified in the {PACE_DAYS} days to {as_of}: "
+                                 "no pace")
+    forecast = as_of + dt.timedelta(days=math.ceil(remaining * PACE_DAYS / Decimal(gained)))
+    return MilestoneForecast(target, verified, pace, forecast, (target_date - forecast).days)
+
+
+def verified_gain(session: Session, period: Period) -> int:
+    """Net parcels that became verified in the `PACE_DAYS` days to the as-of date, city-wide
+    (the /milestone page's pace, by the same rule as the KPI)."""
+    pace_start = period.as_of - dt.timedelta(days=PACE_DAYS)
+    row = grouped_rows(session, _sql({}), period, {"pace_start": pace_start})[0]
+    return int(row["verified_now"]) - int(row["verified_before"])
+
+
 def milestone_forecast_kpis(session: Session, period: Period) -> list[KpiValue]:
     """DIG-6 for the city and each breakdown value with parcels."""
     milestone = session.execute(text(_MILESTONE_SQL)).one_or_none()
@@ -98,15 +154,11 @@ def _dig6(period: Period, row: Any, milestone: Any) -> KpiValue:
         return make_value("DIG-6", period, row, None, None, None, goal,
                           target=Decimal(0), empty_reason="no parcels")
     gained = row["verified_now"] - row["verified_before"]
-    remaining = math.ceil(Decimal(target) * row["parcels"] / 100) - row["verified_now"]
-    if remaining <= 0:
-        forecast = period.as_of
-    elif gained <= 0:
+    outlook = forecast_at_pace(Decimal(target), milestone.target_date, row["verified_now"],
+                               row["parcels"], Decimal(gained), period.as_of)
+    if outlook.forecast_date is None:
         return make_value("DIG-6", period, row, None, gained, PACE_DAYS, goal, target=Decimal(0),
-                          empty_reason=f"no parcels verified in the {PACE_DAYS} days to "
-                                       f"{period.as_of}: no pace")
-    else:
-        forecast = period.as_of + dt.timedelta(days=math.ceil(remaining * PACE_DAYS / gained))
-    ahead = (milestone.target_date - forecast).days
-    note = f"forecast {forecast.isoformat()}; {goal}"
-    return make_value("DIG-6", period, row, ahead, gained, PACE_DAYS, note, target=Decimal(0))
+                          empty_reason=outlook.reason)
+    note = f"forecast {outlook.forecast_date.isoformat()}; {goal}"
+    return make_value("DIG-6", period, row, outlook.days_ahead, gained, PACE_DAYS, note,
+                      target=Decimal(0))

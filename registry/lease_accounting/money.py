@@ -28,6 +28,13 @@ ZERO = Decimal("0.00")
 WORKING_PRECISION = 50
 
 
+_EXACT = decimal.Context(
+    prec=WORKING_PRECISION,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+
 @contextmanager
 def exact_context() -> Iterator[decimal.Context]:
     """Run arithmetic in a private, high-precision decimal context.
@@ -36,12 +43,7 @@ def exact_context() -> Iterator[decimal.Context]:
     intermediate products such as ``balance * rate / 12`` must not be rounded
     before the single, explicit cent rounding.
     """
-    ctx = decimal.Context(
-        prec=WORKING_PRECISION,
-        rounding=decimal.ROUND_HALF_EVEN,
-        traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
-    )
-    with decimal.localcontext(ctx) as active:
+    with decimal.localcontext(_EXACT) as active:  # a copy: callers cannot alter _EXACT
         yield active
 
 
@@ -62,16 +64,25 @@ def money_str(value: Decimal) -> str:
     return f"{round_cents(value):f}"
 
 
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_months(start: date, months: int) -> date:
     """Return ``start`` moved by whole months, clamping the day to the month's end.
 
     Always computed from the original date (not chained) so that a lease that
-    starts on the 31st comes back to the 31st after a short month.
+    starts on the 31st comes back to the 31st after a short month. The month's
+    length is looked up rather than asked of ``calendar.monthrange`` (which also
+    works out a weekday): schedules call this for every period of every lease.
     """
     index = start.year * 12 + (start.month - 1) + months
     year, month_index = divmod(index, 12)
-    last_day = calendar.monthrange(year, month_index + 1)[1]
-    return date(year, month_index + 1, min(start.day, last_day))
+    day = start.day
+    if day > 28:
+        last_day = (29 if month_index == 1 and calendar.isleap(year)
+                    else _DAYS_IN_MONTH[month_index])
+        day = min(day, last_day)
+    return date(year, month_index + 1, day)
 
 
 def prorate(amount: Decimal, start: date, end: date, as_of: date) -> Decimal:
