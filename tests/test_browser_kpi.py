@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import sessionmaker
 
 from app import create_app, database
@@ -45,6 +45,7 @@ def kpi_app(template_url: str) -> Iterator[Flask]:
         for days, value in ((90, "80"), (45, "88"), (0, "93.46")):
             session.add(KpiSnapshot(as_of=TODAY - dt.timedelta(days=days), kpi_id="DIG-1",
                                     breakdown="city", value=Decimal(value), unit="%"))
+        session.execute(delete(Milestone))  # only this test's milestone, not the sample's
         session.add(Milestone(name="Half verified", target_pct_verified=Decimal(50),
                               target_date=TODAY + dt.timedelta(days=180)))
     yield app
