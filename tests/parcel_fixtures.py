@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -29,6 +30,9 @@ LON, LAT, SIZE = -118.25, 34.05, 0.001
 DEPARTMENTS = (("GSD", "General Services"), ("RAP", "Recreation and Parks"), ("LAPD", "Police"))
 PUBLIC_PROPERTIES = {"parcel_id", "address", "department", "use", "status"}
 SETUP_ACTOR = "test-setup"
+PARCEL = "5555-012-034"  # a module's parcel that every refused save tries to change
+NEIGHBOUR = "5555-012-035"  # east of PARCEL, sharing its edge
+PROBLEM = "application/problem+json"
 
 
 def square(lon: float = LON, lat: float = LAT, size: float = SIZE) -> dict[str, Any]:
@@ -259,3 +263,31 @@ def workspace(template_url: str) -> Iterator[Workspace]:
     finally:
         database.dispose(app)
         database_admin.drop_database(url)
+
+
+# --- a module's shared database, for modules that import these fixtures ---------------------
+# (imported by their function names; tests ask for them as `ws`, `app`, `editor` and `lot`)
+
+
+@pytest.fixture(scope="module", name="ws")
+def parcels_workspace(template_url: str) -> Iterator[Workspace]:
+    """The module's database: PARCEL (at v1, never changed) and NEIGHBOUR, and a lot per test."""
+    with workspace(template_url) as shared:
+        create(shared.editor, PARCEL)
+        create(shared.editor, NEIGHBOUR, square(LON + SIZE))
+        yield shared
+
+
+@pytest.fixture(name="app")
+def workspace_app(ws: Workspace) -> Flask:
+    return ws.app
+
+
+@pytest.fixture(name="editor")
+def workspace_editor(ws: Workspace) -> TokenClient:
+    return ws.editor
+
+
+@pytest.fixture(name="lot")
+def workspace_lot(ws: Workspace) -> Lot:
+    return ws.lot()

@@ -5,16 +5,12 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import create_engine, text
-from sqlalchemy.orm import sessionmaker
 
-from app import create_app, database
-from registry import database_admin
-from registry.db import create_registry_engine, normalise_database_url
-from tests.auth_fixtures import TEST_PASSWORD, make_user
+from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
 from tests.conftest import LiveServer
-from tests.database import clone
+from tests.live_apps import sample_app
+from tests.sql import query
 
 pytestmark = pytest.mark.browser
 
@@ -22,19 +18,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def editing_app(template_url: str) -> Iterator[Flask]:
     """The sample portfolio in a database of this module's own, with an editor and a viewer."""
-    from registry.sample_portfolio import load_sample
-
-    url = clone(template_url)
-    engine = create_registry_engine(url)
-    load_sample(sessionmaker(engine))
-    engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
-    for email, role in (("ed@city.example", "editor"), ("eve@city.example", "editor"),
-                        ("vi@city.example", "viewer")):
-        make_user(app, email, role)
-    yield app
-    database.dispose(app)
-    database_admin.drop_database(url)
+    users = (("ed@city.example", "editor"), ("eve@city.example", "editor"),
+             ("vi@city.example", "viewer"))
+    with sample_app(template_url, users) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +49,7 @@ def _signed_in(browser: Browser, server: LiveServer, email: str) -> tuple[Browse
 
 
 def _query(app: Flask, sql: str, **params: object) -> list[tuple[object, ...]]:
-    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql), params)]
-    finally:
-        engine.dispose()
+    return [tuple(row) for row in query(app.config["DATABASE_URL"], sql, **params)]
 
 
 def _a_parcel(app: Flask, street: str) -> str:

@@ -13,17 +13,14 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import delete, text
-from sqlalchemy.orm import sessionmaker
 
-from app import create_app, database
 from app.database import session_factory
-from registry import database_admin
-from registry.db import create_registry_engine, unit_of_work
+from registry.db import unit_of_work
 from registry.models import KpiSnapshot, Milestone
-from tests.auth_fixtures import TEST_PASSWORD, make_user
+from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
 from tests.conftest import LiveServer
-from tests.database import clone
+from tests.live_apps import sample_app
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date.today()
@@ -33,24 +30,15 @@ LOCAL_HOSTS = {"127.0.0.1"}
 @pytest.fixture(scope="module")
 def kpi_app(template_url: str) -> Iterator[Flask]:
     """The sample portfolio, a viewer, three snapshots of DIG-1 and a milestone."""
-    from registry.sample_portfolio import load_sample
-
-    url = clone(template_url)
-    engine = create_registry_engine(url)
-    load_sample(sessionmaker(engine))
-    engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
-    make_user(app, "vi@city.example", "viewer")
-    with app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        for days, value in ((90, "80"), (45, "88"), (0, "93.46")):
-            session.add(KpiSnapshot(as_of=TODAY - dt.timedelta(days=days), kpi_id="DIG-1",
-                                    breakdown="city", value=Decimal(value), unit="%"))
-        session.execute(delete(Milestone))  # only this test's milestone, not the sample's
-        session.add(Milestone(name="Half verified", target_pct_verified=Decimal(50),
-                              target_date=TODAY + dt.timedelta(days=180)))
-    yield app
-    database.dispose(app)
-    database_admin.drop_database(url)
+    with sample_app(template_url, [("vi@city.example", "viewer")]) as app:
+        with app.app_context(), unit_of_work(session_factory(), "tests") as session:
+            for days, value in ((90, "80"), (45, "88"), (0, "93.46")):
+                session.add(KpiSnapshot(as_of=TODAY - dt.timedelta(days=days), kpi_id="DIG-1",
+                                        breakdown="city", value=Decimal(value), unit="%"))
+            session.execute(delete(Milestone))  # only this test's milestone, not the sample's
+            session.add(Milestone(name="Half verified", target_pct_verified=Decimal(50),
+                                  target_date=TODAY + dt.timedelta(days=180)))
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,9 @@ import re
 import geopandas as gpd
 from flask import Flask
 from shapely.geometry import box
-from sqlalchemy import create_engine, text
 
-from registry.db import normalise_database_url
 from tests.auth_fixtures import SignedInClient
+from tests.sql import execute, scalar
 
 
 def _gpkg(*parcels: tuple[str, object]) -> bytes:
@@ -22,11 +21,8 @@ def _gpkg(*parcels: tuple[str, object]) -> bytes:
 
 
 def _seed(app: Flask) -> None:
-    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO departments (code, name) "
-                                "VALUES ('GSD', 'General Services')"))
-    engine.dispose()
+    execute(app.config["DATABASE_URL"],
+            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')")
 
 
 def _upload(client: SignedInClient, content: bytes) -> str:
@@ -69,10 +65,7 @@ def test_a_rejected_upload_shows_each_problem_and_writes_nothing(
         "map_department_code": "DEPT", "action": "import"})
     report = editor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "rejected" in report and "placeholder" in report
-    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM parcels")).scalar() == 0
-    engine.dispose()
+    assert scalar(app.config["DATABASE_URL"], "SELECT count(*) FROM parcels") == 0
 
 
 def test_viewers_cannot_import(app: Flask, viewer_client: SignedInClient) -> None:

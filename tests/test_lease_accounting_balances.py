@@ -5,12 +5,10 @@ from __future__ import annotations
 import itertools
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from registry.lease_accounting import (
-    LeaseTerms,
     LeaseTermsError,
     PaymentStep,
     balances_at,
@@ -20,23 +18,9 @@ from registry.lease_accounting import (
     lease_schedule,
     maturity_table,
 )
+from tests.lease_terms_builders import annual
 
 D = Decimal
-
-
-def annual(**overrides: Any) -> LeaseTerms:
-    """Annual payments of 1,000.00 in arrears at 5 % from July 1, 2021."""
-    values: dict[str, Any] = {
-        "direction": "in",
-        "commencement_date": date(2021, 7, 1),
-        "term_months": 36,
-        "payment_frequency": "annual",
-        "payment_timing": "arrears",
-        "payments": (PaymentStep(3, D("1000.00")),),
-        "discount_rate": D("0.05"),
-    }
-    values.update(overrides)
-    return LeaseTerms(**values)
 
 
 def test_fiscal_year_naming() -> None:

@@ -28,20 +28,9 @@ from registry.lease_accounting import (
     lease_schedule,
     maturity_table,
 )
+from tests.lease_terms_builders import washington as sbctc_terms
 
 D = Decimal
-
-
-def sbctc_terms() -> LeaseTerms:
-    return LeaseTerms(
-        direction="in",
-        commencement_date=date(2021, 4, 1),
-        term_months=36,
-        payment_frequency="monthly",
-        payment_timing="advance",
-        payments=(PaymentStep(36, D("30000.00")),),
-        discount_rate=D("0.0089"),
-    )
 
 
 def test_sbctc_initial_measurement_and_amortization() -> None:

@@ -36,33 +36,9 @@ from registry.lease_accounting import (
     payment_stream,
 )
 from registry.lease_accounting.money import add_months
+from tests.lease_terms_builders import MAX_PERIODS, MONTHS, ZERO, cell_site, washington
 
 D = Decimal
-ZERO = D("0.00")
-MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
-MAX_PERIODS = {"monthly": 120, "quarterly": 40, "annual": 25}
-
-
-def washington(**overrides: object) -> LeaseTerms:
-    """The SBCTC lessee example: 36 x 30,000 monthly in advance at 0.89 % from 2021-04-01."""
-    values: dict[str, object] = {
-        "direction": "in", "commencement_date": date(2021, 4, 1), "term_months": 36,
-        "payment_frequency": "monthly", "payment_timing": "advance",
-        "payments": (PaymentStep(36, D("30000.00")),), "discount_rate": D("0.0089"),
-    }  # fmt: skip
-    values.update(overrides)
-    return LeaseTerms(**values)  # type: ignore[arg-type]
-
-
-def cell_site(**overrides: object) -> LeaseTerms:
-    """City as lessor: 2,400 a quarter in arrears for 5 years at 4 % from 2022-07-01."""
-    values: dict[str, object] = {
-        "direction": "out", "commencement_date": date(2022, 7, 1), "term_months": 60,
-        "payment_frequency": "quarterly", "payment_timing": "arrears",
-        "payments": (PaymentStep(20, D("2400.00")),), "discount_rate": D("0.04"),
-    }  # fmt: skip
-    values.update(overrides)
-    return LeaseTerms(**values)  # type: ignore[arg-type]
 
 
 def remaining_terms(terms: LeaseTerms, periods_elapsed: int, **changes: object) -> LeaseTerms:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from registry.lease_accounting import (
-    LeaseTerms,
     LeaseTermsError,
     PaymentStep,
     balances_at,
@@ -25,23 +24,10 @@ from registry.lease_accounting import (
     maturity_table,
     modify_lease,
 )
+from tests.lease_terms_builders import washington as original
 
 D = Decimal
 MODIFIED_ON = date(2022, 4, 1)
-
-
-def original(**overrides: Any) -> LeaseTerms:
-    values: dict[str, Any] = {
-        "direction": "in",
-        "commencement_date": date(2021, 4, 1),
-        "term_months": 36,
-        "payment_frequency": "monthly",
-        "payment_timing": "advance",
-        "payments": (PaymentStep(36, D("30000.00")),),
-        "discount_rate": D("0.0089"),
-    }
-    values.update(overrides)
-    return LeaseTerms(**values)
 
 
 def remaining(months: int = 24, amount: str = "32000.00", rate: str = "0.02", **overrides: Any):

@@ -7,30 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from registry.lease_accounting import LeaseTerms, PaymentStep, lease_schedule, payment_stream
+from registry.lease_accounting import PaymentStep, lease_schedule, payment_stream
+from tests.lease_terms_builders import annual, splits
 
 D = Decimal
-
-
-def annual(**overrides: Any) -> LeaseTerms:
-    """Three annual payments of 1,000.00 in arrears at 5 %, city as lessee."""
-    values: dict[str, Any] = {
-        "direction": "in",
-        "commencement_date": date(2021, 7, 1),
-        "term_months": 36,
-        "payment_frequency": "annual",
-        "payment_timing": "arrears",
-        "payments": (PaymentStep(3, D("1000.00")),),
-        "discount_rate": D("0.05"),
-    }
-    values.update(overrides)
-    return LeaseTerms(**values)
-
-
-def splits(terms: LeaseTerms) -> list[tuple[Decimal, Decimal, Decimal]]:
-    return [(row.interest, row.principal, row.balance) for row in lease_schedule(terms).rows]
 
 
 def test_escalation_compounds_each_lease_year() -> None:

@@ -21,11 +21,9 @@ from registry.lease_accounting import (
     lease_schedule,
     maturity_table,
 )
+from tests.lease_terms_builders import MAX_PERIODS, MONTHS, ZERO
 
 D = Decimal
-ZERO = D("0.00")
-MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
-MAX_PERIODS = {"monthly": 120, "quarterly": 40, "annual": 25}
 
 
 def money(low: str, high: str) -> st.SearchStrategy[Decimal]:

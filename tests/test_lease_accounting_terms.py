@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,22 +23,9 @@ from registry.lease_accounting import (
     maturity_table_to_csv,
     schedule_to_csv,
 )
+from tests.lease_terms_builders import washington_values as values
 
 D = Decimal
-
-
-def values(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "direction": "in",
-        "commencement_date": date(2021, 4, 1),
-        "term_months": 36,
-        "payment_frequency": "monthly",
-        "payment_timing": "advance",
-        "payments": (PaymentStep(36, D("30000.00")),),
-        "discount_rate": D("0.0089"),
-    }
-    base.update(overrides)
-    return base
 
 
 def errors_for(**overrides: Any) -> list[tuple[str, str]]:

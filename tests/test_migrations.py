@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect
 
 from registry import database_admin
 from registry.db import normalise_database_url
 from registry.models import Base
+from tests.sql import query
 
 
 def _tables(url: str) -> set[str]:
@@ -46,20 +47,16 @@ def test_models_and_migrations_do_not_differ(template_url: str) -> None:
 
 
 def test_spatial_columns_are_indexed_multipolygons(template_url: str) -> None:
-    engine = create_engine(normalise_database_url(template_url))
-    try:
-        with engine.connect() as connection:
-            columns = connection.execute(
-                text(
-                    "SELECT f_table_name, f_geometry_column, type FROM geometry_columns "
-                    "ORDER BY 1, 2"
-                )
-            ).all()
-            indexes = connection.execute(
-                text("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")
-            ).scalars().all()
-    finally:
-        engine.dispose()
+    columns = query(
+        template_url,
+        "SELECT f_table_name, f_geometry_column, type FROM geometry_columns ORDER BY 1, 2",
+    )
+    indexes = [
+        name
+        for (name,) in query(
+            template_url, "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING gist%'"
+        )
+    ]
     assert ("parcels", "geom", "MULTIPOLYGON") in columns
     assert ("buildings", "footprint", "MULTIPOLYGON") in columns
     assert {"ix_parcels_geom", "ix_parcels_geom_3857", "ix_buildings_footprint"} <= set(indexes)

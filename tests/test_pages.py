@@ -5,11 +5,10 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
 
 from app import database
-from registry.db import normalise_database_url
 from registry.vocabulary import STATUS_LABELS
+from tests.sql import query
 
 
 def test_the_map_page_links_only_assets_served_by_the_app(sample_client: FlaskClient) -> None:
@@ -37,15 +36,11 @@ def test_the_map_page_stays_small(sample_client: FlaskClient) -> None:
 
 
 def _parcel_with_a_building(url: str) -> tuple[str, str, str]:
-    engine = create_engine(normalise_database_url(url))
-    with engine.connect() as connection:
-        row = connection.execute(
-            text(
-                "SELECT p.parcel_id, p.address, b.building_id FROM parcels p"
-                " JOIN buildings b ON b.parcel_id = p.id ORDER BY p.parcel_id LIMIT 1"
-            )
-        ).one()
-    engine.dispose()
+    (row,) = query(
+        url,
+        "SELECT p.parcel_id, p.address, b.building_id FROM parcels p"
+        " JOIN buildings b ON b.parcel_id = p.id ORDER BY p.parcel_id LIMIT 1",
+    )
     return str(row[0]), str(row[1]), str(row[2])
 
 

@@ -27,11 +27,13 @@ from registry.parcel_features import ParcelQuery, list_parcel_features
 from tests.auth_fixtures import LoginHelper, make_user
 from tests.parcel_fixtures import (
     LON,
+    NEIGHBOUR,
+    PARCEL,
+    PROBLEM,
     PUBLIC_PROPERTIES,
     SIZE,
     Lot,
     TokenClient,
-    Workspace,
     bow_tie,
     create,
     etag,
@@ -39,43 +41,18 @@ from tests.parcel_fixtures import (
     fields,
     history_events,
     new_parcel,
+    parcels_workspace,  # noqa: F401 (a fixture)
     patch,
     scalar,
     square,
     state,
     stored,
     token_client,
-    workspace,
+    workspace_app,  # noqa: F401 (a fixture)
+    workspace_editor,  # noqa: F401 (a fixture)
+    workspace_lot,  # noqa: F401 (a fixture)
 )
 from tests.tiles import tile_of
-
-PARCEL = "5555-012-034"  # the module's parcel that every refused save tries to change
-NEIGHBOUR = "5555-012-035"  # east of PARCEL, sharing its edge
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def ws(template_url: str) -> Iterator[Workspace]:
-    """The module's database: PARCEL (at v1, never changed) and NEIGHBOUR, and a lot per test."""
-    with workspace(template_url) as shared:
-        create(shared.editor, PARCEL)
-        create(shared.editor, NEIGHBOUR, square(LON + SIZE))
-        yield shared
-
-
-@pytest.fixture
-def app(ws: Workspace) -> Flask:
-    return ws.app
-
-
-@pytest.fixture
-def editor(ws: Workspace) -> TokenClient:
-    return ws.editor
-
-
-@pytest.fixture
-def lot(ws: Workspace) -> Lot:
-    return ws.lot()
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Point, Polygon, box
-from sqlalchemy import create_engine, text
 
 from cli.parcel_import import import_parcels_command
-from registry.db import normalise_database_url
+from tests.sql import execute, query
 
 LON, LAT = -118.30, 34.05
 DEG = 0.0005  # ~50 m
@@ -40,22 +39,10 @@ def record(parcel_id: str, geometry: Any, **attributes: Any) -> dict[str, Any]:
 @pytest.fixture
 def database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", fresh_database_url)
-    engine = create_engine(normalise_database_url(fresh_database_url))
-    with engine.begin() as connection:
-        connection.execute(text(
+    execute(fresh_database_url,
             "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services'), "
-            "('RAP', 'Recreation and Parks')"))
-    engine.dispose()
+            "('RAP', 'Recreation and Parks')")
     yield fresh_database_url
-
-
-def query(url: str, sql: str, **params: Any) -> list[Any]:
-    engine = create_engine(normalise_database_url(url))
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params))
-    finally:
-        engine.dispose()
 
 
 def state(url: str) -> tuple[Any, ...]:

@@ -6,7 +6,6 @@ parcels (and check that nothing was written); saves that must succeed keep to a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,9 @@ from shapely.geometry import shape
 from tests.parcel_fixtures import (
     LAT,
     LON,
+    NEIGHBOUR,
+    PARCEL,
+    PROBLEM,
     SIZE,
     Lot,
     TokenClient,
@@ -29,18 +31,18 @@ from tests.parcel_fixtures import (
     history_events,
     message,
     new_parcel,
+    parcels_workspace,  # noqa: F401 (a fixture)
     patch,
     scalar,
     square,
     state,
     stored,
-    workspace,
+    workspace_app,  # noqa: F401 (a fixture)
+    workspace_editor,  # noqa: F401 (a fixture)
+    workspace_lot,  # noqa: F401 (a fixture)
 )
 
-PARCEL = "5555-012-034"
-NEIGHBOUR = "5555-012-035"  # east of PARCEL, sharing its edge
 NEW = "5555-012-036"
-PROBLEM = "application/problem+json"
 
 
 class Refusals:
@@ -66,32 +68,9 @@ class Refusals:
         return self._refused(lambda: patch(self.editor, parcel_id, current, body))
 
 
-@pytest.fixture(scope="module")
-def ws(template_url: str) -> Iterator[Workspace]:
-    with workspace(template_url) as shared:
-        create(shared.editor, PARCEL)
-        create(shared.editor, NEIGHBOUR, square(LON + SIZE))
-        yield shared
-
-
 @pytest.fixture
 def refused(ws: Workspace) -> Refusals:
     return Refusals(ws.app, ws.editor)
-
-
-@pytest.fixture
-def app(ws: Workspace) -> Flask:
-    return ws.app
-
-
-@pytest.fixture
-def editor(ws: Workspace) -> TokenClient:
-    return ws.editor
-
-
-@pytest.fixture
-def lot(ws: Workspace) -> Lot:
-    return ws.lot()
 
 
 # --- properties -------------------------------------------------------------------------------

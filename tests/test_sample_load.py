@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from registry.db import create_registry_engine, normalise_database_url
+from registry.db import create_registry_engine
 from registry.sample_portfolio import load_sample
-
-
-def _scalar(url: str, sql: str) -> object:
-    engine = create_engine(normalise_database_url(url))
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql)).scalar()
-    finally:
-        engine.dispose()
+from tests.sql import scalar
 
 
 def test_the_sample_has_over_2000_valid_parcels_on_the_map(sample_database_url: str) -> None:
-    assert _scalar(sample_database_url, "SELECT count(*) FROM parcels WHERE geom IS NOT NULL") \
+    assert scalar(sample_database_url, "SELECT count(*) FROM parcels WHERE geom IS NOT NULL") \
         >= 2000  # type: ignore[operator]
-    assert _scalar(sample_database_url, "SELECT bool_and(ST_IsValid(geom)) FROM parcels") is True
+    assert scalar(sample_database_url, "SELECT bool_and(ST_IsValid(geom)) FROM parcels") is True
 
 
 def test_no_two_sample_parcels_overlap_by_more_than_a_square_metre(
     sample_database_url: str,
 ) -> None:
-    overlapping = _scalar(sample_database_url, """
+    overlapping = scalar(sample_database_url, """
         SELECT count(*) FROM parcels a JOIN parcels b
           ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
          WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 1
@@ -36,10 +27,10 @@ def test_no_two_sample_parcels_overlap_by_more_than_a_square_metre(
 
 
 def test_loading_the_sample_again_writes_nothing(sample_database_url: str) -> None:
-    before = _scalar(sample_database_url, "SELECT count(*) FROM audit_events")
+    before = scalar(sample_database_url, "SELECT count(*) FROM audit_events")
     engine = create_registry_engine(sample_database_url)
     result = load_sample(sessionmaker(engine))
     engine.dispose()
     assert (result.parcels.inserted, result.parcels.updated) == (0, 0)
     assert (result.buildings.inserted, result.buildings.updated) == (0, 0)
-    assert _scalar(sample_database_url, "SELECT count(*) FROM audit_events") == before
+    assert scalar(sample_database_url, "SELECT count(*) FROM audit_events") == before

@@ -6,10 +6,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from registry.db import create_registry_engine, normalise_database_url
+from registry.db import create_registry_engine
 from registry.sample_portfolio import load_sample
 from sample_parcels.operations import (
     COST_COLUMNS,
@@ -18,15 +17,7 @@ from sample_parcels.operations import (
     OCCUPANCY_CSV,
     generate_operations,
 )
-
-
-def _scalar(url: str, sql: str) -> object:
-    engine = create_engine(normalise_database_url(url))
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql)).scalar()
-    finally:
-        engine.dispose()
+from tests.sql import scalar
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -47,24 +38,24 @@ def test_the_shipped_files_are_what_the_seeded_generator_writes() -> None:
 
 
 def test_every_row_is_loaded(sample_database_url: str) -> None:
-    assert _scalar(sample_database_url, "SELECT count(*) FROM occupancy") \
+    assert scalar(sample_database_url, "SELECT count(*) FROM occupancy") \
         == len(_csv(OCCUPANCY_CSV))
-    assert _scalar(sample_database_url, "SELECT count(*) FROM om_costs") == len(_csv(COSTS_CSV))
+    assert scalar(sample_database_url, "SELECT count(*) FROM om_costs") == len(_csv(COSTS_CSV))
 
 
 def test_loading_again_changes_nothing_and_audits_nothing(sample_database_url: str) -> None:
-    before = _scalar(sample_database_url, "SELECT count(*) FROM audit_events")
+    before = scalar(sample_database_url, "SELECT count(*) FROM audit_events")
     engine = create_registry_engine(sample_database_url)
     result = load_sample(sessionmaker(engine))
     engine.dispose()
     assert (result.occupancy.inserted, result.occupancy.updated) == (0, 0)
     assert (result.costs.inserted, result.costs.updated) == (0, 0)
     assert result.costs.unchanged == len(_csv(COSTS_CSV))
-    assert _scalar(sample_database_url, "SELECT count(*) FROM audit_events") == before
+    assert scalar(sample_database_url, "SELECT count(*) FROM audit_events") == before
 
 
 def test_costs_fall_where_offices_were_consolidated(sample_database_url: str) -> None:
-    falling = _scalar(sample_database_url, """
+    falling = scalar(sample_database_url, """
         SELECT count(*) FROM (
             SELECT building_id FROM om_costs WHERE note LIKE 'consolidated%'
              GROUP BY building_id) AS consolidated
@@ -74,7 +65,7 @@ def test_costs_fall_where_offices_were_consolidated(sample_database_url: str) ->
                    AND c.category <> 'capital')
     """)
     assert falling == 5
-    city = _scalar(sample_database_url, """
+    city = scalar(sample_database_url, """
         SELECT sum(amount) FILTER (WHERE fiscal_year = 2026)
                > sum(amount) FILTER (WHERE fiscal_year = 2024)
           FROM om_costs WHERE category <> 'capital' AND note IS NULL""")
@@ -82,7 +73,7 @@ def test_costs_fall_where_offices_were_consolidated(sample_database_url: str) ->
 
 
 def test_a_few_occupied_office_buildings_are_under_60_percent(sample_database_url: str) -> None:
-    under = _scalar(sample_database_url, """
+    under = scalar(sample_database_url, """
         SELECT count(*) FROM (
             SELECT b.id FROM buildings b JOIN occupancy o ON o.building_id = b.id
              WHERE b.asset_type = 'office' AND o.period_start <= DATE '2026-03-31'
@@ -100,17 +91,17 @@ def test_a_generated_city_gets_leases_occupancy_and_costs_once(fresh_database_ur
     engine = create_registry_engine(fresh_database_url)
     try:
         first = load_sample(sessionmaker(engine), 2_000)
-        before = _scalar(fresh_database_url, "SELECT count(*) FROM audit_events")
+        before = scalar(fresh_database_url, "SELECT count(*) FROM audit_events")
         again = load_sample(sessionmaker(engine), 2_000)
     finally:
         engine.dispose()
     assert 60 <= first.leases.inserted <= 100
-    assert _scalar(fresh_database_url,
+    assert scalar(fresh_database_url,
                    "SELECT count(DISTINCT direction) FROM leases") == 2
     assert first.occupancy.inserted > 0 and first.costs.inserted > 0
-    assert _scalar(fresh_database_url,
+    assert scalar(fresh_database_url,
                    "SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year) FROM om_costs") \
         == [2024, 2025, 2026]
     assert (again.leases.inserted, again.occupancy.inserted, again.occupancy.updated,
             again.costs.inserted, again.costs.updated) == (0, 0, 0, 0, 0)
-    assert _scalar(fresh_database_url, "SELECT count(*) FROM audit_events") == before
+    assert scalar(fresh_database_url, "SELECT count(*) FROM audit_events") == before

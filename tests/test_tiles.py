@@ -3,25 +3,20 @@ from __future__ import annotations
 import mapbox_vector_tile
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
 
-from registry.db import normalise_database_url
+from tests.sql import query
 from tests.tiles import tile_of
 
 
 @pytest.fixture(scope="module")
 def a_parcel(sample_database_url: str) -> dict[str, object]:
-    engine = create_engine(normalise_database_url(sample_database_url))
-    with engine.connect() as connection:
-        row = connection.execute(
-            text(
-                "SELECT parcel_id, status, ST_X(c) AS lon, ST_Y(c) AS lat FROM ("
-                " SELECT parcel_id, status, ST_PointOnSurface(geom) AS c FROM parcels"
-                " WHERE geom IS NOT NULL ORDER BY parcel_id LIMIT 1) AS p"
-            )
-        ).mappings().one()
-    engine.dispose()
-    return dict(row)
+    (row,) = query(
+        sample_database_url,
+        "SELECT parcel_id, status, ST_X(c) AS lon, ST_Y(c) AS lat FROM ("
+        " SELECT parcel_id, status, ST_PointOnSurface(geom) AS c FROM parcels"
+        " WHERE geom IS NOT NULL ORDER BY parcel_id LIMIT 1) AS p",
+    )
+    return dict(row._mapping)
 
 
 def test_a_tile_holds_the_parcels_under_it_with_their_public_attributes(

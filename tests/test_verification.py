@@ -4,10 +4,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
 
-from registry.db import normalise_database_url
 from tests.auth_fixtures import SignedInClient
+from tests.sql import execute, query
 
 SQUARE = {"type": "Polygon", "coordinates": [[[-118.25, 34.05], [-118.2495, 34.05],
                                               [-118.2495, 34.0505], [-118.25, 34.0505],
@@ -19,11 +18,8 @@ COMPLETE = {"parcel_id": "5555-012-034", "address": "200 N Spring St", "departme
 
 @pytest.fixture
 def editors(app: Flask, auth: Any) -> tuple[SignedInClient, SignedInClient]:
-    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO departments (code, name) "
-                                "VALUES ('GSD', 'General Services')"))
-    engine.dispose()
+    execute(app.config["DATABASE_URL"],
+            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')")
     return (auth.signed_in_client(app, "editor", email="ana@city.example"),
             auth.signed_in_client(app, "editor", email="ben@city.example"))
 
@@ -35,11 +31,8 @@ def _create(client: SignedInClient, **properties: Any) -> None:
 
 
 def _state(app: Flask) -> tuple[Any, ...]:
-    engine = create_engine(normalise_database_url(app.config["DATABASE_URL"]))
-    with engine.connect() as connection:
-        row = connection.execute(text(
-            "SELECT digitization_status, verified_by, version FROM parcels")).one()
-    engine.dispose()
+    (row,) = query(app.config["DATABASE_URL"],
+                   "SELECT digitization_status, verified_by, version FROM parcels")
     return tuple(row)
 
 
