@@ -13,11 +13,11 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from cli.import_common import finish_import, parse_pairs
 from cli.operations_import import import_costs_command, import_occupancy_command
 from cli.parcel_import import import_parcels_command
 from registry.db import create_registry_engine
 from registry.fields import RecordInvalid
-from registry.import_report import ImportReport
 from registry.lease_import import LeaseImportOptions, LeaseImportUsageError, import_leases
 from registry.lease_records import LeaseVersionConflict
 from registry.settings import Settings
@@ -32,15 +32,6 @@ imports.add_command(import_parcels_command)
 imports.add_command(import_occupancy_command)
 imports.add_command(import_costs_command)
 
-
-def _pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in given:
-        name, equals, value = item.partition("=")
-        if not equals or not name.strip():
-            raise click.UsageError(f"{option} {item}: expected {option} NAME=VALUE")
-        pairs[name.strip()] = value.strip()
-    return pairs
 
 
 @imports.command("leases")
@@ -70,13 +61,13 @@ def import_leases_command(
     srs: str | None, dry_run: bool, skip_invalid: bool, report_path: Path | None,
 ) -> None:
     """Import a lease list, upserting by lease number (all or nothing unless --skip-invalid)."""
-    default_values = _pairs("--default", defaults)
+    default_values = parse_pairs("--default", defaults)
     if direction is not None:
         if default_values.get("direction", direction) != direction:
             raise click.UsageError("--direction and --default direction= disagree")
         default_values["direction"] = direction
     options = LeaseImportOptions(
-        layer=layer, id_field=id_field, mapping=_pairs("--map", mappings),
+        layer=layer, id_field=id_field, mapping=parse_pairs("--map", mappings),
         defaults=default_values, srs=srs, dry_run=dry_run, skip_invalid=skip_invalid,
     )  # fmt: skip
     engine = create_registry_engine(Settings.from_env().database_url)
@@ -90,13 +81,5 @@ def import_leases_command(
         raise click.ClickException(f"{file}: nothing written: {error}") from error
     finally:
         engine.dispose()
-    _finish(ctx, report, report_path)
+    finish_import(ctx, report, report_path)
 
-
-def _finish(ctx: click.Context, report: ImportReport, report_path: Path | None) -> None:
-    for line in report.summary_lines():
-        click.echo(line)
-    if report_path is not None:
-        report.write_json(report_path)
-        click.echo(f"report: {report_path}")
-    ctx.exit(1 if report.rejected else 0)

@@ -9,6 +9,7 @@ import click
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from cli.import_common import finish_import, parse_pairs
 from registry.db import create_registry_engine
 from registry.fields import RecordInvalid
 from registry.operations_import import (
@@ -18,16 +19,6 @@ from registry.operations_import import (
 )
 from registry.operations_records import RecordVersionConflict
 from registry.settings import Settings
-
-
-def _mapping(given: tuple[str, ...]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in given:
-        name, equals, value = item.partition("=")
-        if not equals or not name.strip():
-            raise click.UsageError(f"--map {item}: expected --map TARGET=SOURCE")
-        pairs[name.strip()] = value.strip()
-    return pairs
 
 
 def _command(kind: str, what: str) -> click.Command:
@@ -47,7 +38,7 @@ def _command(kind: str, what: str) -> click.Command:
     @click.pass_context
     def command(ctx: click.Context, file: Path, layer: str | None, mappings: tuple[str, ...],
                 dry_run: bool, skip_invalid: bool, report_path: Path | None) -> None:
-        options = OperationsImportOptions(layer=layer, mapping=_mapping(mappings),
+        options = OperationsImportOptions(layer=layer, mapping=parse_pairs("--map", mappings),
                                           dry_run=dry_run, skip_invalid=skip_invalid)
         engine = create_registry_engine(Settings.from_env().database_url)
         try:
@@ -60,12 +51,7 @@ def _command(kind: str, what: str) -> click.Command:
             raise click.ClickException(f"{file}: nothing written: {error}") from error
         finally:
             engine.dispose()
-        for line in report.summary_lines():
-            click.echo(line)
-        if report_path is not None:
-            report.write_json(report_path)
-            click.echo(f"report: {report_path}")
-        ctx.exit(1 if report.rejected else 0)
+        finish_import(ctx, report, report_path)
 
     return command
 

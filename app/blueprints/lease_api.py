@@ -20,9 +20,9 @@ from app.auth import actor_name, editing_roles, reading_roles, require_role
 from app.database import db_session, session_factory
 from app.etags import expected_version, version_conflict_problem
 from app.problems import ProblemError
+from app.request_json import json_object_body
 from registry.db import unit_of_work
 from registry.fields import FieldProblem, RecordInvalid
-from registry.lease_fields import loads_json
 from registry.lease_queries import MAX_PAGE_SIZE, LeaseQuery, leased_parcels_geojson, list_leases
 from registry.lease_records import (
     LeaseNotFound,
@@ -63,16 +63,6 @@ def _domain_errors() -> Iterator[None]:
             lease_as_dict(db_session(), conflict.lease_number),
         ) from conflict
 
-
-def _body() -> Any:
-    """The request's JSON, numbers with fractions kept exact (and refused where money goes)."""
-    try:
-        body = loads_json(request.get_data(as_text=True) or "null")
-    except ValueError as error:
-        raise ProblemError(400, "Bad request", f"The body is not JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise ProblemError(400, "Bad request", "The body must be a JSON object.")
-    return body
 
 
 def _lease_response(session: Session, lease_number: str, status: int = 200) -> Response:
@@ -133,7 +123,7 @@ def list_all() -> Response:
 @bp.post("")
 @require_role(*editing_roles)
 def create() -> Response:
-    body = _body()
+    body = json_object_body()
     response = _write(lambda session: create_lease(session, body), 201)
     number = json.loads(response.get_data())["lease_number"]
     response.headers["Location"] = url_for("lease_api.read", lease_number=number)
@@ -151,7 +141,7 @@ def read(lease_number: str) -> Response:
 @require_role(*editing_roles)
 def patch(lease_number: str) -> Response:
     expected = expected_version("lease")
-    body = _body()
+    body = json_object_body()
 
     def apply(session: Session) -> str:
         update_lease(session, lease_number, expected, body)
@@ -190,7 +180,7 @@ def schedule(lease_number: str) -> Response:
 def modify(lease_number: str) -> Response:
     """Record a modification: `effective_date`, `terms` (what changes, from then on), `reason`.
     The lease is remeasured from that date; the earlier measurement stays as booked."""
-    body = _body()
+    body = json_object_body()
     unknown = sorted(set(body) - {"effective_date", "terms", "reason"})
     if unknown:
         raise ProblemError(422, "The modification is not valid", "", [

@@ -21,10 +21,10 @@ from app.auth import actor_name, editing_roles, reading_roles, require_role
 from app.database import db_session, session_factory
 from app.etags import expected_version, version_conflict_problem
 from app.problems import ProblemError
+from app.request_json import json_object_body
 from registry import operations_records as records
 from registry.db import unit_of_work
 from registry.fields import FieldProblem, RecordInvalid
-from registry.lease_fields import loads_json
 
 JSON = "application/json"
 MAX_LIMIT = 10_000
@@ -72,16 +72,6 @@ def _domain_errors(kind: _Kind) -> Iterator[None]:
         ) from conflict
 
 
-def _body() -> Any:
-    """The request's JSON, numbers with fractions kept exact (and refused where money goes)."""
-    try:
-        body = loads_json(request.get_data(as_text=True) or "null")
-    except ValueError as error:
-        raise ProblemError(400, "Bad request", f"The body is not JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise ProblemError(400, "Bad request", "The body must be a JSON object.")
-    return body
-
 
 def _query() -> records.OperationsQuery:
     args, errors = request.args, []
@@ -125,7 +115,7 @@ def make_blueprint(kind: _Kind, name: str, prefix: str) -> Blueprint:
     @bp.post("")
     @require_role(*editing_roles)
     def create() -> Response:
-        body = _body()
+        body = json_object_body()
         response = write(lambda session: kind.create(session, body), 201)
         record_id = json.loads(response.get_data())["id"]
         response.headers["Location"] = url_for(f"{name}.read", record_id=record_id)
@@ -141,7 +131,7 @@ def make_blueprint(kind: _Kind, name: str, prefix: str) -> Blueprint:
     @require_role(*editing_roles)
     def patch(record_id: int) -> Response:
         expected = expected_version(f"{kind.name} record")
-        body = _body()
+        body = json_object_body()
 
         def apply(session: Session) -> int:
             kind.update(session, record_id, expected, body)
