@@ -1,8 +1,10 @@
 """`asset-registry export …`: reports for finance, written to a file.
 
-The group holds one command per report (`gasb87` now; `portfolio` and `kpi` join it with
-`@export.command`), and the pieces every export shares: `format_option`, `output_option`,
-`read_session` and `write_output`, so each command is a few lines over its registry service.
+The group holds one command per report: `gasb87` here; `kpi` and `portfolio` in
+`cli.kpi_export` and `cli.portfolio_export`, imported only when named, because their format
+choices come from report modules that load openpyxl and pyogrio. Here too are the pieces every
+export shares: `format_option`, `output_option`, `read_session` and `write_output`, so each
+command is a few lines over its registry service.
 """
 
 from __future__ import annotations
@@ -12,19 +14,23 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from registry.db import create_registry_engine
+from cli.lazy_group import LazyGroup
 from registry.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy_subcommands={
+    "kpi": "cli.kpi_export.export_kpi",
+    "portfolio": "cli.portfolio_export.export_portfolio",
+})
 def export() -> None:
     """Write a report for finance to a file (XLSX, CSV, …)."""
 
@@ -49,6 +55,11 @@ def output_option(function: F) -> F:
 @contextmanager
 def read_session() -> Iterator[Session]:
     """A read-only session on DATABASE_URL (exports change nothing, so nothing to audit)."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import sessionmaker
+
+    from registry.db import create_registry_engine
+
     engine = create_registry_engine(Settings.from_env().database_url, pool_size=1)
     try:
         with sessionmaker(engine)() as session:

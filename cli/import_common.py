@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from registry.import_report import ImportReport
+if TYPE_CHECKING:
+    from registry.import_report import ImportReport
 
 
 def parse_pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:

@@ -10,28 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import sessionmaker
 
 from cli.import_common import finish_import, parse_pairs
-from cli.operations_import import import_costs_command, import_occupancy_command
-from cli.parcel_import import import_parcels_command
-from registry.db import create_registry_engine
-from registry.fields import RecordInvalid
-from registry.lease_import import LeaseImportOptions, LeaseImportUsageError, import_leases
-from registry.lease_records import LeaseVersionConflict
+from cli.lazy_group import LazyGroup
 from registry.settings import Settings
 
 
-@click.group("import")
+@click.group("import", cls=LazyGroup, lazy_subcommands={
+    "parcels": "cli.parcel_import.import_parcels_command",
+    "occupancy": "cli.operations_import.import_occupancy_command",
+    "costs": "cli.operations_import.import_costs_command",
+})
 def imports() -> None:
     """Import records from files (CSV, XLSX, GeoPackage, Shapefile, GeoJSON)."""
-
-
-imports.add_command(import_parcels_command)
-imports.add_command(import_occupancy_command)
-imports.add_command(import_costs_command)
-
 
 
 @imports.command("leases")
@@ -61,6 +52,14 @@ def import_leases_command(
     srs: str | None, dry_run: bool, skip_invalid: bool, report_path: Path | None,
 ) -> None:
     """Import a lease list, upserting by lease number (all or nothing unless --skip-invalid)."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import sessionmaker
+
+    from registry.db import create_registry_engine
+    from registry.fields import RecordInvalid
+    from registry.lease_import import LeaseImportOptions, LeaseImportUsageError, import_leases
+    from registry.lease_records import LeaseVersionConflict
+
     default_values = parse_pairs("--default", defaults)
     if direction is not None:
         if default_values.get("direction", direction) != direction:

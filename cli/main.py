@@ -1,6 +1,7 @@
 """`asset-registry`: the command line, a thin front end over the same services as the web app.
 
 Exit codes: 0 success, 1 the input or the database refused the work, 2 usage error.
+The groups defined in other modules are imported only when named (`cli.lazy_group`).
 """
 
 from __future__ import annotations
@@ -8,15 +9,8 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import sessionmaker
 
-from cli.exports import export
-from cli.imports import imports
-from cli.kpi_commands import kpi  # also adds `export kpi` to the export group
-from cli.users import users
-from registry import database_admin
-from registry.db import create_registry_engine
+from cli.lazy_group import LazyGroup
 from registry.settings import Settings
 
 
@@ -24,7 +18,12 @@ def _database_url() -> str:
     return Settings.from_env().database_url
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy_subcommands={
+    "users": "cli.users.users",
+    "import": "cli.imports.imports",
+    "export": "cli.exports.export",
+    "kpi": "cli.kpi_commands.kpi",
+})
 def cli() -> None:
     """City Asset Registry: a city's parcels, buildings and leases on PostGIS."""
 
@@ -37,6 +36,10 @@ def db() -> None:
 @db.command("create")
 def db_create() -> None:
     """Create the database and enable PostGIS in it, unless both exist."""
+    from sqlalchemy.exc import OperationalError
+
+    from registry import database_admin
+
     url = _database_url()
     try:
         created = database_admin.create_database(url)
@@ -49,6 +52,8 @@ def db_create() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema to the newest revision (idempotent)."""
+    from registry import database_admin
+
     database_admin.upgrade(_database_url(), revision)
     click.echo(f"schema at {revision}")
 
@@ -68,6 +73,9 @@ def sample() -> None:
 )
 def sample_load(n_parcels: int | None) -> None:
     """Load the sample portfolio (safe to run again: unchanged records are left alone)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from registry.db import create_registry_engine
     from registry.sample_portfolio import load_sample
 
     engine = create_registry_engine(_database_url())
@@ -95,12 +103,6 @@ def serve(host: str, port: int, threads: int) -> None:
 
     click.echo(f"City Asset Registry on http://{host}:{port}")
     waitress_serve(create_app(), host=host, port=port, threads=threads, ident="asset-registry")
-
-
-cli.add_command(users)
-cli.add_command(imports)
-cli.add_command(export)
-cli.add_command(kpi)
 
 
 def main() -> None:

@@ -6,18 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import sessionmaker
 
 from cli.import_common import finish_import, parse_pairs
-from registry.db import create_registry_engine
-from registry.fields import RecordInvalid
-from registry.operations_import import (
-    OperationsImportOptions,
-    OperationsImportUsageError,
-    import_operations,
-)
-from registry.operations_records import RecordVersionConflict
 from registry.settings import Settings
 
 
@@ -38,6 +28,18 @@ def _command(kind: str, what: str) -> click.Command:
     @click.pass_context
     def command(ctx: click.Context, file: Path, layer: str | None, mappings: tuple[str, ...],
                 dry_run: bool, skip_invalid: bool, report_path: Path | None) -> None:
+        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.orm import sessionmaker
+
+        from registry.db import create_registry_engine
+        from registry.fields import RecordInvalid
+        from registry.operations_import import (
+            OperationsImportOptions,
+            OperationsImportUsageError,
+            import_operations,
+        )
+        from registry.operations_records import RecordVersionConflict
+
         options = OperationsImportOptions(layer=layer, mapping=parse_pairs("--map", mappings),
                                           dry_run=dry_run, skip_invalid=skip_invalid)
         engine = create_registry_engine(Settings.from_env().database_url)

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.orm import sessionmaker
 
-from registry.db import create_registry_engine
-from registry.parcel_import import (
-    ImportOptions,
-    ImportResult,
-    MappingError,
-    SourceError,
-    import_parcels,
-)
 from registry.settings import Settings
+
+if TYPE_CHECKING:
+    from registry.parcel_import import ImportResult
 
 SHOWN_PROBLEMS = 20
 
@@ -71,6 +65,10 @@ def import_parcels_command(file: Path, layer: str | None, id_field: str | None,
                            actor: str) -> None:
     """Import parcels from GeoPackage, Shapefile (or .zip), GeoJSON, TopoJSON, CSV or XLSX;
     upsert by parcel id. Exit 1 when the input is rejected (nothing written)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from registry.db import create_registry_engine
+    from registry.parcel_import import ImportOptions, MappingError, SourceError, import_parcels
     from registry.parcel_import.mapping import parse_map_options
 
     try:

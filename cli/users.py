@@ -9,24 +9,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from registry.db import create_registry_engine, unit_of_work
-from registry.models import User
 from registry.settings import Settings
-from registry.users import (
-    UserError,
-    create_user,
-    find_user,
-    issue_token,
-    normalise_email,
-    revoke_tokens,
-)
 from registry.vocabulary import USER_ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from registry.models import User
 
 CLI_ACTOR = "cli"
 
@@ -48,6 +41,8 @@ def users() -> None:
 )
 def users_add(email: str, role: str, display_name: str | None, password_stdin: bool) -> None:
     """Create a user."""
+    from registry.users import UserError, create_user
+
     password = _read_password() if password_stdin else None
     with _unit_of_work() as session:
         try:
@@ -62,6 +57,8 @@ def users_add(email: str, role: str, display_name: str | None, password_stdin: b
 @click.argument("email")
 def users_token(email: str) -> None:
     """Print a new API token for the user (shown once: only its hash is kept)."""
+    from registry.users import issue_token
+
     with _unit_of_work() as session:
         user = _existing_user(session, email)
         token = issue_token(session, user)
@@ -72,6 +69,8 @@ def users_token(email: str) -> None:
 @click.argument("email")
 def users_revoke_tokens(email: str) -> None:
     """Revoke every API token of the user, e.g. after a leak."""
+    from registry.users import revoke_tokens
+
     with _unit_of_work() as session:
         count = revoke_tokens(session, _existing_user(session, email))
     click.echo(f"revoked {count} token{'s' if count != 1 else ''}")
@@ -82,6 +81,8 @@ def _read_password() -> str:
 
 
 def _existing_user(session: Session, email: str) -> User:
+    from registry.users import find_user, normalise_email
+
     user = find_user(session, email)
     if user is None or not user.is_active:
         _fail("email", f"no active user {normalise_email(email)}")
@@ -96,6 +97,11 @@ def _fail(field: str, message: str) -> NoReturn:
 
 @contextmanager
 def _unit_of_work() -> Iterator[Session]:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import sessionmaker
+
+    from registry.db import create_registry_engine, unit_of_work
+
     engine = create_registry_engine(Settings.from_env().database_url)
     try:
         with unit_of_work(sessionmaker(engine), actor=CLI_ACTOR) as session:
