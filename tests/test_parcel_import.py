@@ -184,6 +184,26 @@ def test_a_changed_feature_is_updated_and_audited(database: str, tmp_path: Path)
     assert {"address", "geom"} <= set(changed)
 
 
+def test_a_paper_record_whose_shape_arrives_becomes_digitized_and_others_keep_their_status(
+    database: str, tmp_path: Path
+) -> None:
+    execute(database, "INSERT INTO parcels (parcel_id, address, digitization_status) VALUES "
+                      "('5555-001-001', '5555-001-001 Main St', 'paper')")
+    run(str(write(tmp_path, [record("5555-001-002", lot(1))], name="first.gpkg")))
+    execute(database, "UPDATE parcels SET digitization_status = 'verified' "
+                      "WHERE parcel_id = '5555-001-002'")
+    result = run(str(write(tmp_path, [record("5555-001-001", lot(0)),
+                                      record("5555-001-002", lot(1)),
+                                      record("5555-001-003", lot(2))])))
+    assert "inserted 1, updated 1, unchanged 1" in result.output
+    assert query(database, "SELECT parcel_id, digitization_status, geom IS NOT NULL "
+                           "FROM parcels ORDER BY parcel_id") == [
+        ("5555-001-001", "digitized", True),
+        ("5555-001-002", "verified", True),  # unchanged in the file: left as verified
+        ("5555-001-003", "digitized", True),
+    ]
+
+
 def test_an_overlap_with_a_parcel_already_in_the_registry_is_reported(
     database: str, tmp_path: Path
 ) -> None:

@@ -1,11 +1,19 @@
-"""One set-based upsert of the accepted rows. Unchanged parcels are not touched (no new version,
-no history); changed ones are updated and audited by the database's triggers."""
+"""The write of the accepted rows: changed parcels updated, new ones inserted, each by one
+set-based statement. Unchanged parcels are not touched (no new version, no history); changed and
+new ones are audited by the database's triggers.
+
+Two statements rather than one INSERT … ON CONFLICT: a hash join finds the changed rows of a
+re-import in a tenth of the time 94,000 speculative inserts take to conflict, and a plain INSERT
+skips the speculative-insertion bookkeeping of a first load. A parcel id inserted by someone else
+between the two statements makes the INSERT fail on the unique key, and the whole import with it.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
 from registry.bulk_load import UpsertCounts
 
 _COPIED = ("address", "council_district", "use", "asset_type", "legal_interest", "status",
@@ -23,30 +31,42 @@ def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> Upse
     if with_geometry:
         columns.append("geom")
         values.append("ST_Multi(r.geom)")
+    accepted = int(session.execute(text("SELECT count(*) FROM import_rows WHERE ok")).scalar_one())
+    updated = _update_changed(session, columns, values, "digitization_status" in mapped)
     if "digitization_status" in mapped:
-        columns.append("digitization_status")
-        values.append("r.digitization_status")
-        digitization_update = "digitization_status = EXCLUDED.digitization_status"
+        digitization = "r.digitization_status"
+    else:  # a paper record whose shape arrives becomes digitized; nothing else is assumed
+        digitization = "CASE WHEN r.geom IS NULL THEN 'paper' ELSE 'digitized' END"
+    insert = text(f"""
+        INSERT INTO parcels (parcel_id, {", ".join([*columns, "digitization_status"])})
+        SELECT r.parcel_id, {", ".join([*values, digitization])} FROM import_rows r
+         WHERE r.ok AND NOT EXISTS (SELECT 1 FROM parcels p WHERE p.parcel_id = r.parcel_id)
+    """)
+    if with_geometry and worth_rebuilding(session, "parcels", accepted - updated):
+        with spatial_indexes_rebuilt(session, "parcels"):
+            inserted = session.execute(insert).rowcount
     else:
-        # a paper record whose shape arrives becomes digitized; nothing else is assumed
-        columns.append("digitization_status")
-        values.append("CASE WHEN r.geom IS NULL THEN 'paper' ELSE 'digitized' END")
-        digitization_update = (
-            "digitization_status = CASE WHEN p.digitization_status = 'paper' "
-            "AND EXCLUDED.geom IS NOT NULL THEN 'digitized' ELSE p.digitization_status END"
+        inserted = session.execute(insert).rowcount
+    return UpsertCounts(inserted, updated, accepted - inserted - updated)
+
+
+def _update_changed(session: Session, columns: list[str], values: list[str],
+                    digitization_mapped: bool) -> int:
+    """Update the stored parcels whose mapped fields differ from the file's; return how many."""
+    assignments = [f"{name} = {value}" for name, value in zip(columns, values, strict=True)]
+    compared = ", ".join(f"p.{name}" for name in columns) or "NULL"
+    incoming = ", ".join(values) or "NULL"
+    # a paper record whose shape arrives becomes digitized, whether or not anything else changed
+    arrives = "(p.digitization_status = 'paper' AND r.geom IS NOT NULL)"
+    if digitization_mapped:  # written along with a change, never a change on its own
+        assignments.append("digitization_status = r.digitization_status")
+    else:
+        assignments.append(
+            f"digitization_status = CASE WHEN {arrives} THEN 'digitized' "
+            "ELSE p.digitization_status END"
         )
-    updated = [name for name in columns if name != "digitization_status"]
-    assignments = [f"{name} = EXCLUDED.{name}" for name in updated] + [digitization_update]
-    compared = ", ".join(f"p.{name}" for name in updated) or "NULL"
-    incoming = ", ".join(f"EXCLUDED.{name}" for name in updated) or "NULL"
-    rows = session.execute(text(f"""
-        INSERT INTO parcels AS p (parcel_id, {", ".join(columns)})
-        SELECT r.parcel_id, {", ".join(values)} FROM import_rows r WHERE r.ok
-        ON CONFLICT (parcel_id) DO UPDATE SET {", ".join(assignments)}
-        WHERE ROW({compared}) IS DISTINCT FROM ROW({incoming})
-           OR (p.digitization_status = 'paper' AND EXCLUDED.geom IS NOT NULL)
-        RETURNING (xmax = 0)
-    """)).all()
-    accepted = session.execute(text("SELECT count(*) FROM import_rows WHERE ok")).scalar_one()
-    inserted = sum(1 for (was_inserted,) in rows if was_inserted)
-    return UpsertCounts(inserted, len(rows) - inserted, int(accepted) - len(rows))
+    return session.execute(text(f"""
+        UPDATE parcels p SET {", ".join(assignments)} FROM import_rows r
+         WHERE r.ok AND p.parcel_id = r.parcel_id
+           AND (ROW({compared}) IS DISTINCT FROM ROW({incoming}) OR {arrives})
+    """)).rowcount
