@@ -21,7 +21,7 @@ from registry.parcel_import.join import AttributeExtract
 from registry.parcel_import.mapping import FieldMapping, MappingError, resolve_mapping
 from registry.parcel_import.normalise import normalise_batch
 from registry.parcel_import.source import SourceError, describe, read_batches
-from registry.parcel_import.staging import create_staging, stage_batch
+from registry.parcel_import.staging import Staging
 from registry.settings import Settings
 
 __all__ = ["ImportOptions", "ImportResult", "MappingError", "SourceError", "import_parcels"]
@@ -71,9 +71,9 @@ def _srid(srs: str | None, file_crs: str | None, path: Path) -> int:
     return int(epsg)
 
 
-def _stage_file(session: Session, path: Path, options: ImportOptions,
-                mapping: FieldMapping, settings: Settings, extract: AttributeExtract | None) -> int:
-    create_staging(session)
+def _stage_file(session: Session, path: Path, options: ImportOptions, mapping: FieldMapping,
+                settings: Settings, extract: AttributeExtract | None, source_srid: int) -> int:
+    staging = Staging(session, source_srid)
     read = 0
     with read_batches(path, options.layer, options.batch_size) as batches:
         for raw_batch in batches:
@@ -81,8 +81,9 @@ def _stage_file(session: Session, path: Path, options: ImportOptions,
             rows, problems = normalise_batch(
                 batch, mapping, settings.parcel_id_pattern, settings.council_districts
             )
-            stage_batch(session, rows, problems)
+            staging.add(rows, problems)
             read += len(batch)
+    staging.finish()
     return read
 
 
@@ -114,8 +115,7 @@ def import_parcels(factory: sessionmaker[Session], path: Path, options: ImportOp
             {"name": path.name, "actor": actor, "options": _options_json(options, mapping)},
         ).scalar_one()
         set_actor(session, f"{actor} (import #{batch_id})")
-        read = _stage_file(session, path, options, mapping, settings, extract)
-        checks.prepare_geometry(session, source_srid)
+        read = _stage_file(session, path, options, mapping, settings, extract, source_srid)
         checks.check_geometry(session, settings, options.repair, info.has_geometry)
         checks.check_duplicates(session)
         checks.check_departments(session)

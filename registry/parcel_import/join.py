@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from registry.parcel_import.source import FeatureBatch, SourceError, describe, read_batches
 
 
@@ -31,18 +33,20 @@ class AttributeExtract:
         rows: dict[str, dict[str, Any]] = {}
         with read_batches(path) as batches:
             for batch in batches:
-                keys = batch.columns[on]
-                for index, key in enumerate(keys):
+                values = {name: batch.columns[name].to_pylist() for name in names}
+                for index, key in enumerate(batch.columns[on].to_pylist()):
                     if key is not None:
                         rows[str(key).strip()] = {
-                            names[name]: batch.columns[name][index] for name in names
+                            names[name]: values[name][index] for name in names
                         }
         return cls(on, list(names.values()), rows)
 
     def join(self, batch: FeatureBatch) -> FeatureBatch:
-        keys = [None if key is None else str(key).strip() for key in batch.columns[self.on]]
+        keys = [None if key is None else str(key).strip()
+                for key in batch.columns[self.on].to_pylist()]
         matches = [self.rows.get(key) if key else None for key in keys]
         columns = dict(batch.columns)
         for name in self.fields:
-            columns[name] = [match.get(name) if match else None for match in matches]
+            columns[name] = pa.array([match.get(name) if match else None for match in matches],
+                                     type=pa.string())
         return replace(batch, columns=columns)

@@ -7,9 +7,13 @@ assumed, no id is "fixed", nothing is filled in.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import TypeVar
 
 import pandas as pd
+import pyarrow as pa
 
 from registry.parcel_import.mapping import REQUIRED_FIELDS, FieldMapping
 from registry.parcel_import.source import FeatureBatch
@@ -17,6 +21,7 @@ from registry.vocabulary import ASSET_TYPES, DIGITIZATION_STATUSES, LEGAL_INTERE
 
 PLACEHOLDER_ID = re.compile(r"^[\s\-_.?#*0]*$|^(n/?a|tbd|unknown|none|null|pending|xxx+)$", re.I)
 SCIENTIFIC_ID = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+PLAIN_AMOUNT = r"[0-9]+(\.[0-9]{1,2})?"
 _ENUMS = {
     "status": PARCEL_STATUSES,
     "legal_interest": LEGAL_INTERESTS,
@@ -30,11 +35,21 @@ _ENUM_SYNONYMS = {
                        "leased_in": "leased"},
 }
 PROBLEM_COLUMNS = ["row_number", "record_id", "field", "message", "value"]
+_Converted = TypeVar("_Converted", pd.Series, pd.DataFrame)
 
 
-def _text(values: pd.Series) -> pd.Series:
-    cleaned = values.astype("string").str.strip()
+def _text(values: pa.Array) -> pd.Series:
+    cleaned = pd.Series(pd.arrays.ArrowStringArray(values)).str.strip()
     return cleaned.mask(cleaned == "")
+
+
+def _per_value(values: pd.Series, convert: Callable[[pd.Series], _Converted]) -> _Converted:
+    """`convert` applied to each distinct value once (NA included) and spread back over the
+    rows: a column of codes repeats a handful of values, one of dates a few thousand, and the
+    conversions are regexes and parsers that cost per value."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    converted = convert(pd.Series(distinct, dtype=values.dtype))
+    return converted.iloc[codes].set_axis(values.index)
 
 
 def _problems(frame: pd.DataFrame, mask: pd.Series, field: str, message: str,
@@ -46,10 +61,32 @@ def _problems(frame: pd.DataFrame, mask: pd.Series, field: str, message: str,
     })
 
 
+def _enum_keys(values: pd.Series, synonyms: dict[str, str]) -> pd.Series:
+    keyed = values.str.lower().str.replace(r"[\s\-/]+", "_", regex=True)
+    return keyed.replace(synonyms)
+
+
+def _district_numbers(values: pd.Series) -> pd.Series:
+    bare = values.str.replace(r"^(cd|district)\s*", "", case=False, regex=True)
+    return pd.to_numeric(bare, errors="coerce")
+
+
 def _parse_dates(values: pd.Series) -> pd.Series:
     iso = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
     us = pd.to_datetime(values, format="%m/%d/%Y", errors="coerce")
     return iso.fillna(us).dt.date
+
+
+def _parse_amounts(values: pd.Series) -> pd.DataFrame:
+    """Each value's amount, or the reason it is none (None for a blank). A plain amount (digits,
+    at most two decimals: nearly every one) is read as it is, the rest by `_parse_money`."""
+    plain = values.str.fullmatch(PLAIN_AMOUNT).fillna(False).tolist()
+    parsed = [Decimal(value) if is_plain else _parse_money(value)
+              for value, is_plain in zip(values.tolist(), plain, strict=True)]
+    return pd.DataFrame({
+        "amount": pd.Series([v if isinstance(v, Decimal) else None for v in parsed], dtype=object),
+        "reason": pd.Series([v if isinstance(v, str) else None for v in parsed], dtype=object),
+    })
 
 
 def _parse_money(value: object) -> Decimal | str | None:
@@ -74,7 +111,7 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
     n = len(batch)
     frame = pd.DataFrame({"row_number": range(batch.first_row, batch.first_row + n)})
     for target, source in mapping.columns.items():
-        frame[target] = _text(pd.Series(batch.columns[source], dtype="object"))
+        frame[target] = _text(batch.columns[source])
     frame["parcel_id_raw"] = frame.get("parcel_id", pd.NA)
     problems: list[pd.DataFrame] = []
 
@@ -105,15 +142,13 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
         if field not in frame:
             continue
         raw = frame[field]
-        keyed = raw.str.lower().str.replace(r"[\s\-/]+", "_", regex=True)
-        keyed = keyed.replace(_ENUM_SYNONYMS.get(field, {}))
+        keyed = _per_value(raw, partial(_enum_keys, synonyms=_ENUM_SYNONYMS.get(field, {})))
         bad = raw.notna() & ~keyed.isin(allowed)
         flag(bad, field, f"must be one of: {', '.join(allowed)}", raw)
         frame[field] = keyed.mask(bad)
     if "council_district" in frame:
         raw = frame["council_district"]
-        number = pd.to_numeric(raw.str.replace(r"^(cd|district)\s*", "", case=False, regex=True),
-                               errors="coerce")
+        number = _per_value(raw, _district_numbers)
         bad = raw.notna() & ~(number.between(1, council_districts) & (number % 1 == 0))
         flag(bad, "council_district", f"must be a district number from 1 to {council_districts}",
              raw)
@@ -121,19 +156,18 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
     for field in ("acquisition_date", "disposition_date"):
         if field in frame:
             raw = frame[field]
-            parsed = _parse_dates(raw)
+            parsed = _per_value(raw, _parse_dates)
             flag(raw.notna() & parsed.isna(), field,
                  "is not a date (YYYY-MM-DD or MM/DD/YYYY)", raw)
             frame[field] = parsed
     for field in ("acquisition_cost", "disposition_proceeds"):
         if field in frame:
             raw = frame[field]
-            parsed = raw.map(_parse_money, na_action="ignore")
-            reasons = parsed.map(lambda value: isinstance(value, str))
-            for reason in sorted(set(parsed[reasons.fillna(False).astype(bool)])):
-                flag(parsed == reason, field, reason, raw)
-            frame[field] = parsed.where(~reasons.fillna(False).astype(bool))
-    frame["geom_hex"] = [wkb.hex() if wkb else None for wkb in batch.geometry]
+            parsed = _per_value(raw, _parse_amounts)
+            for reason in sorted(set(parsed["reason"].dropna())):
+                flag(parsed["reason"] == reason, field, reason, raw)
+            frame[field] = parsed["amount"]
+    frame["geom"] = batch.geometry.to_pylist()
     found = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=PROBLEM_COLUMNS)
     return frame, found

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyogrio
@@ -86,20 +85,27 @@ def layers(path: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class FeatureBatch:
-    """Attributes as text columns, geometry as WKB (None where a feature has none)."""
+    """Attributes as text arrays, geometry as WKB (null where a feature has none), kept as Arrow
+    arrays: normalising works on them without making a Python object per value."""
 
     first_row: int  # 1-based number of the batch's first feature in the file
-    columns: dict[str, list[Any]]
-    geometry: list[bytes | None]
+    columns: dict[str, pa.Array]
+    geometry: pa.Array
 
     def __len__(self) -> int:
         return len(self.geometry)
 
 
-def _as_text(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+def _storage(column: pa.Array) -> pa.Array:
+    """The WKB itself, should an extension type (geoarrow.wkb) be registered for it."""
+    return column.storage if isinstance(column, pa.ExtensionArray) else column
+
+
+def _as_text(column: pa.Array) -> pa.Array:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return column.to_pylist()
-    return [None if value is None else str(value) for value in column.to_pylist()]
+        return column
+    return pa.array([None if value is None else str(value) for value in column.to_pylist()],
+                    type=pa.string())
 
 
 @contextmanager
@@ -118,8 +124,9 @@ def read_batches(path: Path, layer: str | None = None,
         geometry_column = meta.get("geometry_name") or "wkb_geometry"
         for record_batch in reader:
             names = record_batch.schema.names
-            geometry = (record_batch.column(names.index(geometry_column)).to_pylist()
-                        if geometry_column in names else [None] * record_batch.num_rows)
+            geometry = (_storage(record_batch.column(names.index(geometry_column)))
+                        if geometry_column in names
+                        else pa.nulls(record_batch.num_rows, pa.binary()))
             columns = {name: _as_text(record_batch.column(i)) for i, name in enumerate(names)
                        if name != geometry_column}
             yield FeatureBatch(first_row, columns, geometry)
