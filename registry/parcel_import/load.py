@@ -10,7 +10,7 @@ between the two statements makes the INSERT fail on the unique key, and the whol
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, TextClause, text
 from sqlalchemy.orm import Session
 
 from registry.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
@@ -44,9 +44,9 @@ def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> Upse
     """)
     if with_geometry and worth_rebuilding(session, "parcels", accepted - updated):
         with spatial_indexes_rebuilt(session, "parcels"):
-            inserted = session.execute(insert).rowcount
+            inserted = _rows_written(session, insert)
     else:
-        inserted = session.execute(insert).rowcount
+        inserted = _rows_written(session, insert)
     return UpsertCounts(inserted, updated, accepted - inserted - updated)
 
 
@@ -65,8 +65,14 @@ def _update_changed(session: Session, columns: list[str], values: list[str],
             f"digitization_status = CASE WHEN {arrives} THEN 'digitized' "
             "ELSE p.digitization_status END"
         )
-    return session.execute(text(f"""
+    return _rows_written(session, text(f"""
         UPDATE parcels p SET {", ".join(assignments)} FROM import_rows r
          WHERE r.ok AND p.parcel_id = r.parcel_id
            AND (ROW({compared}) IS DISTINCT FROM ROW({incoming}) OR {arrives})
-    """)).rowcount
+    """))
+
+
+def _rows_written(session: Session, statement: TextClause) -> int:
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
