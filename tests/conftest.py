@@ -18,7 +18,7 @@ from registry import database_admin
 from registry.db import create_registry_engine
 from tests.database import clone, make_template
 
-pytest_plugins = ["tests.auth_fixtures"]
+pytest_plugins = ["tests.auth_fixtures", "tests.import_fixtures"]
 
 
 @pytest.fixture(scope="session")

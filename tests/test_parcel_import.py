@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +33,6 @@ def record(parcel_id: str, geometry: Any, **attributes: Any) -> dict[str, Any]:
             "STATUS": attributes.pop("status", "In Use"),
             "ACQ_DATE": attributes.pop("acquired", "1998-07-01"), "geometry": geometry,
             **attributes}
-
-
-@pytest.fixture
-def database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
-    execute(fresh_database_url,
-            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services'), "
-            "('RAP', 'Recreation and Parks')")
-    yield fresh_database_url
 
 
 def state(url: str) -> tuple[Any, ...]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,8 @@ from shapely.geometry import Polygon, box
 from registry.parcel_import.normalise import _parse_amounts, _parse_money
 from registry.parcel_import.staging import _as_ewkb
 from registry.settings import DEFAULT_CITY_EXTENT
-from tests.sql import execute, query
+from tests.sql import query
 from tests.test_parcel_import import DEG, lot, problems_of, record, report, run, write
-
-
-@pytest.fixture
-def registry_url(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
-    execute(fresh_database_url,
-            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services'), "
-            "('RAP', 'Recreation and Parks')")
-    yield fresh_database_url
 
 
 def _messages(tmp_path: Path, field: str) -> dict[int, str]:
@@ -40,14 +30,14 @@ def _messages(tmp_path: Path, field: str) -> dict[int, str]:
 
 
 def test_a_department_is_found_by_code_or_name_whatever_the_case(
-    registry_url: str, tmp_path: Path
+    database: str, tmp_path: Path
 ) -> None:
     given = ["gsd", "GENERAL SERVICES", "recreation and parks", "Rap", "Genral Services"]
     path = write(tmp_path, [record(f"5555-001-{i:03d}", lot(i), department=department)
                             for i, department in enumerate(given)])
     result = run(str(path), "--skip-invalid", "--report", str(tmp_path / "report.json"))
     assert result.exit_code == 0, result.output
-    assert query(registry_url, "SELECT p.parcel_id, d.code FROM parcels p "
+    assert query(database, "SELECT p.parcel_id, d.code FROM parcels p "
                                "JOIN departments d ON d.id = p.department_id "
                                "ORDER BY p.parcel_id") == [
         ("5555-001-000", "GSD"), ("5555-001-001", "GSD"), ("5555-001-002", "RAP"),
@@ -59,7 +49,7 @@ def test_a_department_is_found_by_code_or_name_whatever_the_case(
 
 
 def test_a_file_in_another_srid_is_stored_as_postgis_transforms_it(
-    registry_url: str, tmp_path: Path
+    database: str, tmp_path: Path
 ) -> None:
     frame = gpd.GeoDataFrame([record(f"5555-001-{i:03d}", lot(i)) for i in range(3)],
                              crs="EPSG:4326").to_crs("EPSG:2229")
@@ -67,14 +57,14 @@ def test_a_file_in_another_srid_is_stored_as_postgis_transforms_it(
     assert run(str(tmp_path / "stateplane.gpkg")).exit_code == 0
     for parcel_id, geometry in zip(frame["APN"], frame.geometry, strict=True):
         ((same,),) = query(
-            registry_url,
+            database,
             "SELECT geom = ST_Multi(ST_Transform(ST_GeomFromWKB(:wkb, 2229), 4326)) "
             "FROM parcels WHERE parcel_id = :id", wkb=shapely.to_wkb(geometry), id=parcel_id)
         assert same
 
 
 def test_a_ring_that_is_not_closed_fails_the_import_and_writes_nothing(
-    registry_url: str, tmp_path: Path
+    database: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "unclosed.csv"
     ring = ",".join(f"{x} {y}" for x, y in list(lot(0).exterior.coords)[:-1])
@@ -82,11 +72,11 @@ def test_a_ring_that_is_not_closed_fails_the_import_and_writes_nothing(
                    "WKT": f"POLYGON(({ring}))"}]).to_csv(path, index=False)
     with pytest.raises(Exception, match="closed rings"):
         run(str(path), "--srs", "EPSG:4326")
-    assert query(registry_url, "SELECT (SELECT count(*) FROM parcels), "
+    assert query(database, "SELECT (SELECT count(*) FROM parcels), "
                                "(SELECT count(*) FROM import_batches)") == [(0, 0)]
 
 
-def test_the_city_extent_is_exact_to_the_last_bit(registry_url: str, tmp_path: Path) -> None:
+def test_the_city_extent_is_exact_to_the_last_bit(database: str, tmp_path: Path) -> None:
     west, south = DEFAULT_CITY_EXTENT[:2]
     on_the_corner = box(west, south, west + DEG, south + DEG)
     a_hair_west = box(math.nextafter(west, -math.inf), south + DEG * 2, west + DEG,
@@ -99,7 +89,7 @@ def test_the_city_extent_is_exact_to_the_last_bit(registry_url: str, tmp_path: P
 
 
 def test_neighbours_that_share_an_edge_do_not_overlap_but_others_do(
-    registry_url: str, tmp_path: Path
+    database: str, tmp_path: Path
 ) -> None:
     neighbours = [record(f"5555-001-{i:03d}", lot(i, size=DEG)) for i in range(4)]
     neighbours[1]["geometry"] = affinity.translate(lot(1, size=DEG), DEG / 10)  # ~255 m²
@@ -112,7 +102,7 @@ def test_neighbours_that_share_an_edge_do_not_overlap_but_others_do(
 
 
 def test_overlaps_are_still_found_where_geos_relate_fails(
-    registry_url: str, tmp_path: Path
+    database: str, tmp_path: Path
 ) -> None:
     square = Polygon([(-118.5, 34.0), (-118.5, 34.01), (-118.49, 34.01), (-118.49, 34.0)])
     sliver = Polygon([(-118.5, 33.999999999999986), (-118.499999999, 34.000007174567465),
@@ -120,7 +110,7 @@ def test_overlaps_are_still_found_where_geos_relate_fails(
     # GEOS's relate fails on this valid sliver on the square's corner (its overlay does not),
     # so the check runs again without ST_Relate
     with pytest.raises(Exception, match="TopologyException"):
-        query(registry_url, "SELECT ST_Relate(ST_GeomFromWKB(:a), ST_GeomFromWKB(:b), "
+        query(database, "SELECT ST_Relate(ST_GeomFromWKB(:a), ST_GeomFromWKB(:b), "
                             "'2********')", a=shapely.to_wkb(square), b=shapely.to_wkb(sliver))
     path = write(tmp_path, [record("5555-001-001", square), record("5555-001-002", sliver),
                             record("5555-001-003", lot(0)),
