@@ -34,33 +34,29 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import auth, database, problems
     from app.blueprints import auth as auth_views
-    from app.blueprints import (
-        health,
-        imports,
-        kpi_dashboard,
-        kpi_export,
-        lease_api,
-        lease_reports,
-        leases,
-        map_view,
-        milestones,
-        operations_api,
-        parcel_api,
-        parcel_operations,
-        parcels,
-        tiles,
-        verification,
-    )
+    from app.blueprints import health, map_view
+    from app.blueprints.imports import pages as import_pages
+    from app.blueprints.kpis import dashboard as kpi_dashboard
+    from app.blueprints.kpis import export as kpi_export
+    from app.blueprints.leases import api as lease_api
+    from app.blueprints.leases import pages as lease_pages
+    from app.blueprints.leases import reports as lease_reports
+    from app.blueprints.milestones import pages as milestone_pages
+    from app.blueprints.operations import api as operations_api
+    from app.blueprints.operations import pages as operations_pages
+    from app.blueprints.parcels import api as parcel_api
+    from app.blueprints.parcels import pages as parcel_pages
+    from app.blueprints.parcels import tiles, verification
 
     database.init_app(app)
     problems.init_app(app)
     auth.init_app(app)
     for blueprint in (
         map_view.bp, tiles.bp, health.bp, auth_views.bp,
-        parcels.bp, parcel_api.bp, parcel_operations.bp, verification.bp, imports.bp,
-        leases.bp, lease_api.bp, lease_reports.bp,
+        parcel_pages.bp, parcel_api.bp, operations_pages.bp, verification.bp, import_pages.bp,
+        lease_pages.bp, lease_api.bp, lease_reports.bp,
         operations_api.occupancy_bp, operations_api.costs_bp,
-        kpi_dashboard.bp, kpi_export.bp, milestones.bp,
+        kpi_dashboard.bp, kpi_export.bp, milestone_pages.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_SETTINGS"].public_map:

@@ -29,7 +29,7 @@ from app.problems import problem
 from app.problems import wants_problem_json as _wants_json
 from registry.db import unit_of_work
 from registry.models import User
-from registry.users import user_for_token
+from registry.users.records import user_for_token
 from registry.vocabulary import USER_ROLES
 
 reading_roles: tuple[str, ...] = USER_ROLES

@@ -48,7 +48,7 @@ def prepare_database(parcels: int | None) -> str:
     url = bench_database_url(parcels or 0)
     database_admin.create_database(url)
     database_admin.upgrade(url)
-    from registry.sample_portfolio import load_sample
+    from sample_parcels.load import load_sample
 
     expected = parcels
     if expected is None or parcel_count(url) != expected:

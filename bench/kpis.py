@@ -16,7 +16,7 @@ from registry.db import create_registry_engine
 from registry.kpis import compute_kpis
 from registry.kpis.engine import FAMILIES
 from registry.kpis.values import Period
-from registry.portfolio_export import portfolio_export
+from registry.portfolio.export import portfolio_export
 
 REPEATS = 3
 _COUNTS = """

@@ -1,7 +1,7 @@
 """`asset-registry export …`: reports for finance, written to a file.
 
 The group holds one command per report: `gasb87` here; `kpi` and `portfolio` in
-`cli.kpi_export` and `cli.portfolio_export`, imported only when named, because their format
+`cli.kpis.export` and `cli.portfolio.export`, imported only when named, because their format
 choices come from report modules that load openpyxl and pyogrio. Here too are the pieces every
 export shares: `format_option`, `output_option`, `read_session` and `write_output`, so each
 command is a few lines over its registry service.
@@ -28,8 +28,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(cls=LazyGroup, lazy_subcommands={
-    "kpi": "cli.kpi_export.export_kpi",
-    "portfolio": "cli.portfolio_export.export_portfolio",
+    "kpi": "cli.kpis.export.export_kpi",
+    "portfolio": "cli.portfolio.export.export_portfolio",
 })
 def export() -> None:
     """Write a report for finance to a file (XLSX, CSV, …)."""
@@ -97,9 +97,9 @@ def write_output(path: Path, content: str | bytes) -> None:
 def export_gasb87(fiscal_year: int, export_format: str, output: Path) -> None:
     """GASB 87 lease report of a fiscal year: summary by direction and fund type, every lease,
     maturity tables (XLSX), or the per-lease and totals rows (CSV)."""
-    from registry.gasb87_export import gasb87_csv
-    from registry.gasb87_report import gasb87_report
-    from registry.gasb87_workbook import gasb87_workbook
+    from registry.leases.gasb87.columns import gasb87_csv
+    from registry.leases.gasb87.report import gasb87_report
+    from registry.leases.gasb87.workbook import gasb87_workbook
 
     start_month = Settings.from_env().fiscal_year_start_month
     with read_session() as session:

@@ -20,9 +20,9 @@ def _database_url() -> str:
 
 @click.group(cls=LazyGroup, lazy_subcommands={
     "users": "cli.users.users",
-    "import": "cli.imports.imports",
+    "import": "cli.imports.group.imports",
     "export": "cli.exports.export",
-    "kpi": "cli.kpi_commands.kpi",
+    "kpi": "cli.kpis.commands.kpi",
 })
 def cli() -> None:
     """City Asset Registry: a city's parcels, buildings and leases on PostGIS."""
@@ -76,7 +76,7 @@ def sample_load(n_parcels: int | None) -> None:
     from sqlalchemy.orm import sessionmaker
 
     from registry.db import create_registry_engine
-    from registry.sample_portfolio import load_sample
+    from sample_parcels.load import load_sample
 
     engine = create_registry_engine(_database_url())
     try:

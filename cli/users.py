@@ -41,7 +41,7 @@ def users() -> None:
 )
 def users_add(email: str, role: str, display_name: str | None, password_stdin: bool) -> None:
     """Create a user."""
-    from registry.users import UserError, create_user
+    from registry.users.records import UserError, create_user
 
     password = _read_password() if password_stdin else None
     with _unit_of_work() as session:
@@ -57,7 +57,7 @@ def users_add(email: str, role: str, display_name: str | None, password_stdin: b
 @click.argument("email")
 def users_token(email: str) -> None:
     """Print a new API token for the user (shown once: only its hash is kept)."""
-    from registry.users import issue_token
+    from registry.users.records import issue_token
 
     with _unit_of_work() as session:
         user = _existing_user(session, email)
@@ -69,7 +69,7 @@ def users_token(email: str) -> None:
 @click.argument("email")
 def users_revoke_tokens(email: str) -> None:
     """Revoke every API token of the user, e.g. after a leak."""
-    from registry.users import revoke_tokens
+    from registry.users.records import revoke_tokens
 
     with _unit_of_work() as session:
         count = revoke_tokens(session, _existing_user(session, email))
@@ -81,7 +81,7 @@ def _read_password() -> str:
 
 
 def _existing_user(session: Session, email: str) -> User:
-    from registry.users import find_user, normalise_email
+    from registry.users.records import find_user, normalise_email
 
     user = find_user(session, email)
     if user is None or not user.is_active:

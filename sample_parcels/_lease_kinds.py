@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from registry.lease_accounting import LeaseTerms, PaymentStep, payment_stream, present_value
+from registry.leases.accounting import LeaseTerms, PaymentStep, payment_stream, present_value
 from sample_parcels._lease_names import (
     CELL_CARRIERS,
     IN_LANDLORDS,

@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from registry.users import create_user, find_user, issue_token
+from registry.users.records import create_user, find_user, issue_token
 
 TEST_PASSWORD = "correct horse battery staple"
 TEST_ACTOR = "tests"

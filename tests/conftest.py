@@ -31,7 +31,7 @@ def template_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sample_database_url(template_url: str) -> Iterator[str]:
     """One database holding the shipped sample, shared by tests that only read it."""
-    from registry.sample_portfolio import load_sample
+    from sample_parcels.load import load_sample
 
     url = clone(template_url)
     engine = create_registry_engine(url)

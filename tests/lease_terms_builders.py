@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from registry.lease_accounting import LeaseTerms, PaymentStep, lease_schedule
+from registry.leases.accounting import LeaseTerms, PaymentStep, lease_schedule
 
 D = Decimal
 ZERO = D("0.00")

@@ -19,7 +19,7 @@ from tests.database import clone
 def sample_app(template_url: str, users: Iterable[tuple[str, str]] = ()) -> Iterator[Flask]:
     """The sample portfolio in a fresh clone of the test template, with `users` ((email, role)
     pairs) added; the database is dropped afterwards."""
-    from registry.sample_portfolio import load_sample
+    from sample_parcels.load import load_sample
 
     url = clone(template_url)
     engine = create_registry_engine(url)

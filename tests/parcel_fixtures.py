@@ -22,7 +22,7 @@ from app import create_app, database
 from app.database import session_factory
 from registry import database_admin
 from registry.db import unit_of_work
-from registry.users import create_user, issue_token
+from registry.users.records import create_user, issue_token
 from tests.auth_fixtures import TEST_PASSWORD, LoginHelper, SignedInClient
 from tests.database import clone
 

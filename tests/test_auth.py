@@ -25,7 +25,7 @@ from app.auth import (
 from app.blueprints.auth import FAILED_LOGIN, LoginThrottle, login_throttle
 from registry.db import unit_of_work
 from registry.models import ApiToken, AuditEvent, User
-from registry.users import (
+from registry.users.records import (
     UserError,
     authenticate,
     create_user,

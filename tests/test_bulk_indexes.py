@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
+from registry.parcels.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
 
 _GIST = (
     "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "

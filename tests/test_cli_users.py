@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from cli.main import cli
 from registry.db import create_registry_engine
 from registry.models import AuditEvent, User
-from registry.users import authenticate, user_for_token
+from registry.users.records import authenticate, user_for_token
 
 PASSWORD = "a long enough password"
 

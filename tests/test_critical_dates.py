@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.database import session_factory as app_session_factory
 from registry.db import unit_of_work
-from registry.lease_accounting import LeaseSchedule, payment_stream
-from registry.lease_calendar import critical_dates_ics, fold_line, ics_text
-from registry.lease_records import create_lease, lease_schedule_of
-from registry.lease_reports import critical_dates
+from registry.leases.accounting import LeaseSchedule, payment_stream
+from registry.leases.calendar import critical_dates_ics, fold_line, ics_text
+from registry.leases.critical_dates import critical_dates
+from registry.leases.records import create_lease, lease_schedule_of
 from tests.auth_fixtures import LoginHelper, SignedInClient
 from tests.builders import department, parcel, square
 
@@ -148,7 +148,7 @@ def test_annual_rent_is_the_engines_payment_at_that_date(leases_session: Session
 
 
 def test_a_modified_term_moves_the_end(session_factory: sessionmaker[Session]) -> None:
-    from registry.lease_records import add_modification
+    from registry.leases.records import add_modification
 
     with unit_of_work(session_factory, "tests") as session:
         add_leases(session, [lease("MOD-1", "2022-07-01", 36)])
@@ -161,7 +161,7 @@ def test_a_modified_term_moves_the_end(session_factory: sessionmaker[Session]) -
 
 
 def test_csv_lists_the_same_items(leases_session: Session) -> None:
-    from registry.lease_reports import critical_dates_csv
+    from registry.leases.critical_dates import critical_dates_csv
 
     items = critical_dates(leases_session, AS_OF)
     text = critical_dates_csv(items)

@@ -23,21 +23,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.database import session_factory as app_session_factory
 from cli.main import cli
 from registry.db import unit_of_work
-from registry.gasb87_report import gasb87_report
-from registry.lease_accounting import (
+from registry.leases.accounting import (
     balances_at,
     fiscal_year_balances,
     fiscal_year_bounds,
     maturity_table,
 )
-from registry.lease_accounting.balances import lease_state
-from registry.lease_records import (
+from registry.leases.accounting.balances import lease_state
+from registry.leases.gasb87.report import gasb87_report
+from registry.leases.records import (
     add_modification,
     create_lease,
     lease_history_of,
     lease_modifications,
 )
-from registry.lease_records import lease_schedule_of as schedule_of
+from registry.leases.records import lease_schedule_of as schedule_of
 from tests.auth_fixtures import SignedInClient
 from tests.builders import department, parcel
 

@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 
 from registry.db import create_registry_engine
 from registry.kpis import KpiValue, compute_kpis
-from registry.kpis.rent_sql import RENT_STREAM_CTES
-from registry.lease_accounting import payment_stream
-from registry.lease_records import lease_terms
+from registry.leases.accounting import payment_stream
+from registry.leases.records import lease_terms
+from registry.leases.rent_sql import RENT_STREAM_CTES
 from registry.models import Building, Lease, Milestone, OmCost
 from tests.builders import department, parcel, square
 

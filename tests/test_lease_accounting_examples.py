@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from registry.lease_accounting import (
+from registry.leases.accounting import (
     LeaseTerms,
     PaymentStep,
     balances_at,

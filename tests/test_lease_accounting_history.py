@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.lease_accounting import (
+from registry.leases.accounting import (
     LeaseHistory,
     LeaseModification,
     LeaseSchedule,
@@ -35,7 +35,7 @@ from registry.lease_accounting import (
     modify_lease,
     payment_stream,
 )
-from registry.lease_accounting.money import add_months
+from registry.leases.accounting.money import add_months
 from tests.lease_terms_builders import MAX_PERIODS, MONTHS, ZERO, cell_site, washington
 
 D = Decimal
@@ -194,9 +194,8 @@ def test_a_modification_carries_the_ones_before_it() -> None:
     assert history.base == base
     assert history.modifications == (first, second)
     assert history.schedules == (base, first.remeasured, second.remeasured)
-    assert LeaseHistory(base).modify(first.remeasured.terms).modify(
-        second.remeasured.terms
-    ) == history
+    assert modify_lease(modify_lease(LeaseHistory(base), first.remeasured.terms),
+                        second.remeasured.terms).history == history
     assert lease_history(base, [first, second]) == history == lease_history(history)
     assert second.original_full == first.remeasured
     with pytest.raises(ValueError, match="remeasure"):

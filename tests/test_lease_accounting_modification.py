@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from registry.lease_accounting import (
+from registry.leases.accounting import (
     LeaseTermsError,
     PaymentStep,
     balances_at,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from registry.lease_accounting import PaymentStep, lease_schedule, payment_stream
+from registry.leases.accounting import PaymentStep, lease_schedule, payment_stream
 from tests.lease_terms_builders import annual, splits
 
 D = Decimal

@@ -10,7 +10,7 @@ from typing import Literal, cast
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.lease_accounting import (
+from registry.leases.accounting import (
     LeaseSchedule,
     LeaseTerms,
     PaymentStep,

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from registry.lease_accounting import (
+from registry.leases.accounting import (
     LeaseTermsError,
     PaymentStep,
     implicit_rate,

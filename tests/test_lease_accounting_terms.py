@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from registry.lease_accounting import (
+from registry.leases.accounting import (
     LeaseTerms,
     LeaseTermsError,
     PaymentStep,

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.main import cli
 from registry.db import create_registry_engine
-from registry.import_report import ImportReport
-from registry.import_sources import SourceRow
-from registry.lease_accounting import LeaseSchedule
-from registry.lease_import_columns import normalise_cell
-from registry.lease_import_rows import read_lease_row
-from registry.lease_records import lease_as_dict, lease_schedule_of
+from registry.imports.columns import normalise_cell
+from registry.imports.lease_rows import read_lease_row
+from registry.imports.report import ImportReport
+from registry.imports.sources import SourceRow
+from registry.leases.accounting import LeaseSchedule
+from registry.leases.records import lease_as_dict, lease_schedule_of
 from registry.models import AuditEvent, Lease
 from tests.builders import department, parcel, square
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import sessionmaker
 from app.charts import line_chart_svg, nice_ticks
 from app.database import session_factory
 from registry.db import create_registry_engine, unit_of_work
-from registry.lease_records import add_modification, create_lease
-from registry.sample_portfolio import load_sample
+from registry.leases.records import add_modification, create_lease
+from sample_parcels.load import load_sample
 from tests.auth_fixtures import TEST_PASSWORD, make_user
 from tests.browser import chromium
 from tests.conftest import LiveServer

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.fields import RecordInvalid
-from registry.lease_accounting import LeaseModification, LeaseSchedule, balances_at
-from registry.lease_records import (
+from registry.leases.accounting import LeaseModification, LeaseSchedule, balances_at
+from registry.leases.records import (
     LEASE_FIELDS,
     LeaseNotFound,
     LeaseVersionConflict,

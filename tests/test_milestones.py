@@ -13,11 +13,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.database import session_factory
-from registry.data_quality_findings import open_findings
 from registry.db import unit_of_work
 from registry.kpis import Period
 from registry.kpis.digitization import digitization_kpis
-from registry.milestone_progress import BurnUpWeek, burn_up, forecast, verified_pace
+from registry.milestones.findings import open_findings
+from registry.milestones.progress import BurnUpWeek, burn_up, forecast, verified_pace
 from registry.models import Lease
 from tests.auth_fixtures import SignedInClient
 from tests.builders import department, parcel, square

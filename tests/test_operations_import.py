@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from cli.main import cli
 from registry.db import create_registry_engine, unit_of_work
-from registry.operations_import_columns import normalise_cell
+from registry.imports.operation_columns import normalise_cell
 from tests.operations_fixtures import OTHER_PARCEL, PARCEL, TOWER, YARD, seed_operations_places
 
 # A title, a blank line, headers as finance writes them, FY in three spellings, $ amounts,

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from registry.operations_records import create_cost, create_occupancy
+from registry.operations.records import create_cost, create_occupancy
 from tests.auth_fixtures import SignedInClient
 from tests.operations_fixtures import (
     ANNEX,

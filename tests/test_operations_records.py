@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.db import unit_of_work
 from registry.fields import RecordInvalid
-from registry.operations_records import (
+from registry.operations.records import (
     OperationsQuery,
     RecordVersionConflict,
     cost_as_dict,

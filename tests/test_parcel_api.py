@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
 from registry.db import normalise_database_url
-from registry.parcel_features import ParcelQuery, list_parcel_features
+from registry.parcels.features import ParcelQuery, list_parcel_features
 from tests.auth_fixtures import LoginHelper, make_user
 from tests.parcel_fixtures import (
     LON,

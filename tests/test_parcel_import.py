@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from cli.parcel_import import import_parcels_command
+from cli.imports.parcels import import_parcels_command
 from tests.sql import execute, query
 
 LON, LAT = -118.30, 34.05
@@ -301,7 +301,7 @@ def test_new_parcels_are_found_by_one_pass_over_the_registry_even_when_it_looks_
     for every incoming row: 94,000 parcels took minutes instead of seconds."""
     from sqlalchemy import text
 
-    from registry.parcel_import.load import new_rows_insert, without_nested_loops
+    from registry.imports.parcels.load import new_rows_insert, without_nested_loops
 
     db_session.execute(text("ANALYZE parcels"))
     db_session.execute(text("CREATE TEMP TABLE import_rows (parcel_id text, address text, "

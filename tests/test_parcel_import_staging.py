@@ -18,8 +18,8 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from registry.parcel_import.normalise import _parse_amounts, _parse_money
-from registry.parcel_import.staging import _as_ewkb
+from registry.imports.parcels.normalise import _parse_amounts, _parse_money
+from registry.imports.parcels.staging import _as_ewkb
 from registry.settings import DEFAULT_CITY_EXTENT
 from tests.sql import query
 from tests.test_parcel_import import DEG, lot, problems_of, record, report, run, write

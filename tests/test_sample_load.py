@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import sessionmaker
 
 from registry.db import create_registry_engine
-from registry.sample_portfolio import load_sample
+from sample_parcels.load import load_sample
 from tests.sql import scalar
 
 

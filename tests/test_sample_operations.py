@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from registry.db import create_registry_engine
-from registry.sample_portfolio import load_sample
+from sample_parcels.load import load_sample
 from sample_parcels.operations import (
     COST_COLUMNS,
     COSTS_CSV,

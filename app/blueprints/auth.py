@@ -24,7 +24,7 @@ from app.auth import (
     sign_out,
 )
 from app.database import db_session
-from registry.users import authenticate, normalise_email
+from registry.users.records import authenticate, normalise_email
 
 bp = Blueprint("auth", __name__)
 

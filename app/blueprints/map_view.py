@@ -12,7 +12,7 @@ from app.auth import current_user
 from app.database import db_session
 from geo.extent import portfolio_bounds
 from geo.map_builder import ParcelMapSpec, build_parcel_map, render_map_page
-from registry.departments import department_choices
+from registry.city.departments import department_choices
 from registry.vocabulary import (
     ASSET_TYPES,
     DIGITIZATION_STATUSES,

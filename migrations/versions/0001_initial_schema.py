@@ -8,6 +8,7 @@ Tables, spatial indexes, optimistic-locking and audit triggers. The audit trail 
 triggers so that every write path is recorded, including SQL typed by hand in psql.
 """
 
+import os
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -15,11 +16,13 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
-from geo.sql import as_geography
-from registry.settings import STORAGE_SRID
-
+# Frozen here rather than imported: a migration must build the schema it was written for, whatever
+# the live code later becomes. The storage SRID is read as registry.settings reads it.
+STORAGE_SRID = int(os.environ.get("REGISTRY_STORAGE_SRID", "4326"))
+_GEOGRAPHY = ("(geom)::geography" if STORAGE_SRID == 4326
+              else "ST_Transform(geom, 4326)::geography")
 # geodesic, in the storage SRID (the same expression as registry.models.core)
-LAND_AREA_SQ_FT = f"round((ST_Area({as_geography('geom')}) * 10.763910416709722)::numeric, 1)"
+LAND_AREA_SQ_FT = f"round((ST_Area({_GEOGRAPHY}) * 10.763910416709722)::numeric, 1)"
 
 revision: str = '0001'
 down_revision: str | None = None

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from geo.sql import as_geography
 from registry.kpis.common_sql import (
     DIMS,
     LEASE_DIMS_SQL,
@@ -32,7 +31,8 @@ from registry.kpis.values import (
     nothing,
     ratio,
 )
-from registry.verification import MISSING_FIELDS_SQL, REQUIRED_FOR_ATTRIBUTED
+from registry.parcels.verification import MISSING_FIELDS_SQL, REQUIRED_FOR_ATTRIBUTED
+from registry.spatial import as_geography
 
 REQUIRED_FIELD_COUNT = len(REQUIRED_FOR_ATTRIBUTED)
 OVERLAP_TOLERANCE_SQ_M = 1.0

@@ -24,7 +24,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import DIMS, LEASE_DIMS_SQL, LEASE_JOINS_SQL
-from registry.kpis.rent_sql import ANNUAL_RENT_CTE, LEASE_END_CTE, RENT_STREAM_CTES
 from registry.kpis.values import (
     BREAKDOWNS,
     KpiValue,
@@ -34,8 +33,9 @@ from registry.kpis.values import (
     make_value,
     nothing,
 )
-from registry.lease_accounting import LeaseTermsError, balances_at
-from registry.lease_records import leases_with_schedules
+from registry.leases.accounting import LeaseTermsError, balances_at
+from registry.leases.records import leases_with_schedules
+from registry.leases.rent_sql import ANNUAL_RENT_CTE, LEASE_END_CTE, RENT_STREAM_CTES
 
 EXPIRY_WINDOW_MONTHS = 12
 BALANCE_KINDS = (

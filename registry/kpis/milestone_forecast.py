@@ -8,7 +8,7 @@ verification keyed in later still counts from when it was done) and any other ve
 parcel, a verification withdrawn) by when it was recorded. Only the audit events that create a
 parcel or change `digitization_status` / `verified_at` are read.
 
-This is the one DIG-6 rule: the /milestone page (`registry.milestone_progress`) takes its pace
+This is the one DIG-6 rule: the /milestone page (`registry.milestones.progress`) takes its pace
 (`verified_gain`) and its forecast (`forecast_at_pace`) from here too, for the milestone the
 admin picks, so the page and the KPI set cannot disagree. The pace is the net change in DIG-2's
 numerator, so a verification revoked within the 8 weeks does not count (DIG-2 no longer counts

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import BUILDING_DIMS_SQL, DIMS, LEASE_DIMS_SQL, LEASE_JOINS_SQL
 from registry.kpis.costs import OM_CATEGORIES
-from registry.kpis.rent_sql import RENT_STREAM_CTES
 from registry.kpis.values import (
     KpiValue,
     Period,
@@ -33,7 +32,8 @@ from registry.kpis.values import (
     nothing,
     ratio,
 )
-from registry.lease_accounting.balances import fiscal_year_bounds
+from registry.leases.accounting.balances import fiscal_year_bounds
+from registry.leases.rent_sql import RENT_STREAM_CTES
 
 BASELINE_SETTING = "REGISTRY_KPI_BASELINE_FY"
 

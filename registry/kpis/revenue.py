@@ -25,8 +25,8 @@ from registry.kpis.common_sql import (
     LEASE_JOINS_SQL,
     PARCEL_DIMS_SQL,
 )
-from registry.kpis.rent_sql import ANNUAL_RENT_CTE, RENT_STREAM_CTES
 from registry.kpis.values import KpiValue, Period, grouped_rows, grouping_select, make_value
+from registry.leases.rent_sql import ANNUAL_RENT_CTE, RENT_STREAM_CTES
 
 NOMINAL_RENT_SETTING = "REGISTRY_NOMINAL_RENT"
 BELOW_MARKET_SETTING = "REGISTRY_BELOW_MARKET_SHARE"

@@ -30,8 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from geo.sql import as_geography
 from registry.settings import STORAGE_SRID
+from registry.spatial import as_geography
 from registry.vocabulary import (
     ASSET_TYPES,
     DIGITIZATION_STATUSES,

@@ -1,0 +1,68 @@
+"""Finance's exports, for finance and admin only (both include lease rent, a financial):
+`GET /kpi/export?format=csv|xlsx|json&period=FY2026[&as_of=YYYY-MM-DD]` (the reform KPI set) and
+`GET /portfolio/export?format=xlsx|csv|gpkg|geojson[&as_of=YYYY-MM-DD]` (the portfolio summary),
+the same bytes as `asset-registry export kpi` / `export portfolio`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from app.auth import exporting_roles, require_role
+from app.database import db_session
+from registry.kpis import Period, compute_kpis
+from registry.kpis.export import KPI_EXPORT_FORMATS, MEDIA_TYPES, kpi_export
+from registry.portfolio.export import MEDIA_TYPES as PORTFOLIO_MEDIA_TYPES
+from registry.portfolio.export import PORTFOLIO_FORMATS, portfolio_export
+
+bp = Blueprint("kpi_export", __name__)
+
+
+@bp.get("/kpi/export")
+@require_role(*exporting_roles)
+def kpi_export_view() -> Response:
+    export_format = request.args.get("format", "xlsx")
+    if export_format not in KPI_EXPORT_FORMATS:
+        abort(400, description="format must be csv, xlsx or json.")
+    as_of = _as_of()
+    start_month = _start_month()
+    period = request.args.get("period") or None
+    try:
+        label = Period.resolve(period, as_of, start_month).label
+    except ValueError:
+        abort(400, description="period must be a fiscal year such as FY2026.")
+    values = compute_kpis(db_session(), period, as_of, start_month)
+    return _download(kpi_export(values, export_format), MEDIA_TYPES[export_format],
+                     f"kpis-{label}-{as_of.isoformat()}.{export_format}")
+
+
+@bp.get("/portfolio/export")
+@require_role(*exporting_roles)
+def portfolio_export_view() -> Response:
+    export_format = request.args.get("format", "xlsx")
+    if export_format not in PORTFOLIO_FORMATS:
+        abort(400, description="format must be xlsx, csv, gpkg or geojson.")
+    as_of = _as_of()
+    content = portfolio_export(db_session(), export_format, as_of, _start_month())
+    return _download(content, PORTFOLIO_MEDIA_TYPES[export_format],
+                     f"portfolio-{as_of.isoformat()}.{export_format}")
+
+
+def _as_of() -> dt.date:
+    text = request.args.get("as_of")
+    try:
+        return dt.date.fromisoformat(text) if text else dt.date.today()
+    except ValueError:
+        abort(400, description="as_of must be a date (YYYY-MM-DD).")
+
+
+def _start_month() -> int:
+    return int(current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month)
+
+
+def _download(content: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,164 @@
+"""The digitization milestone page `/milestone`: milestones kept by an admin, the burn-up of
+parcels digitized and verified against the target, the DIG-6 forecast, progress by department
+and the work queue of open data-quality findings (DIG-5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from app.auth import actor_name, admin_roles, require_login, require_role
+from app.charts import line_chart_svg
+from app.database import db_session, session_factory
+from registry.city.departments import department_choices
+from registry.db import unit_of_work
+from registry.fields import RecordInvalid
+from registry.kpis import KpiValue, Period
+from registry.kpis.digitization import digitization_kpis
+from registry.milestones.findings import open_findings
+from registry.milestones.progress import (
+    PACE_WEEKS,
+    BurnUpWeek,
+    MilestoneForecast,
+    burn_up,
+    forecast,
+    verified_pace,
+)
+from registry.milestones.records import (
+    MilestoneInput,
+    MilestoneNotFound,
+    delete_milestone,
+    list_milestones,
+    save_milestone,
+)
+from registry.models import Milestone
+
+bp = Blueprint("milestones", __name__)
+
+
+def _chosen(milestones: list[Milestone], today: dt.date) -> Milestone | None:
+    """`?milestone=<id>`, else the next one still ahead, else the latest."""
+    wanted = request.args.get("milestone", "")
+    for milestone in milestones:
+        if str(milestone.id) == wanted:
+            return milestone
+    upcoming = [m for m in milestones if m.target_date >= today]
+    return upcoming[0] if upcoming else (milestones[-1] if milestones else None)
+
+
+def _row(values: list[KpiValue], kpi_id: str, breakdown: str = "city") -> list[KpiValue]:
+    return [v for v in values if v.kpi_id == kpi_id and v.breakdown == breakdown]
+
+
+def _departments(values: list[KpiValue]) -> list[dict[str, Any]]:
+    """Progress by department from DIG-1 and DIG-2's department rows (their numerators)."""
+    digitized = {v.breakdown_value: v for v in _row(values, "DIG-1", "department")}
+    return [{"department": v.breakdown_value, "parcels": v.denominator,
+             "digitized": digitized[v.breakdown_value].numerator
+             if v.breakdown_value in digitized else None,
+             "verified": v.numerator, "pct_verified": v.value}
+            for v in _row(values, "DIG-2", "department")]
+
+
+def _burn_up_chart(weeks: list[BurnUpWeek], milestone: Milestone | None,
+                   outlook: MilestoneForecast | None, today: dt.date) -> Markup:
+    series: dict[str, list[tuple[dt.date, Any]]] = {
+        "Digitized": [(w.week, w.digitized) for w in weeks],
+        "Verified": [(w.week, w.verified) for w in weeks],
+    }
+    if milestone is not None and outlook is not None:
+        start = weeks[0].week if weeks else today
+        series[f"Target: {milestone.name}"] = [
+            (min(start, milestone.target_date), outlook.target_parcels),
+            (milestone.target_date, outlook.target_parcels)]
+        if outlook.forecast_date is not None:
+            series["Forecast at recent pace"] = [
+                (today, outlook.verified_parcels),
+                (outlook.forecast_date, outlook.target_parcels)]
+    return line_chart_svg(series, title="Parcels digitized and verified, by week",
+                          y_format=lambda value: f"{value:,.0f}")
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/milestone")
+@require_login
+def milestone_page() -> str:
+    session, today = db_session(), dt.date.today()
+    start_month = current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month
+    milestones = list_milestones(session)
+    milestone = _chosen(milestones, today)
+    # only the digitization family: the page needs DIG-1 and DIG-2, not the costs of the year
+    values = digitization_kpis(session, Period.resolve(None, today, start_month))
+    city = _row(values, "DIG-2")[0]
+    pace = verified_pace(session, today)
+    outlook = None
+    if milestone is not None:
+        outlook = forecast(Decimal(milestone.target_pct_verified), milestone.target_date,
+                           int(city.numerator or 0), int(city.denominator or 0), pace, today)
+    weeks = burn_up(session, today)
+    codes = {code for code, _ in department_choices(session)}
+    department = request.args.get("department") if request.args.get("department") in codes \
+        else None
+    district = _int_arg("district")
+    return render_template(
+        "milestone.html", milestones=milestones, milestone=milestone, outlook=outlook,
+        dig2=city, pace=pace, pace_weeks=PACE_WEEKS, today=today,
+        chart=_burn_up_chart(weeks, milestone, outlook, today),
+        departments=_departments(values),
+        findings=open_findings(session, department, district),
+        department=department, district=district,
+    )
+
+
+def _form_input() -> MilestoneInput:
+    form = request.form
+    return MilestoneInput(form.get("name", ""), form.get("target_pct_verified", ""),
+                          form.get("target_date", ""))
+
+
+def _saved(milestone_id: int | None) -> Response:
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            milestone = save_milestone(session, _form_input(), milestone_id)
+            saved_id, name = milestone.id, milestone.name
+        flash(f"Saved milestone {name}.")
+        return redirect(url_for("milestones.milestone_page", milestone=saved_id))
+    except MilestoneNotFound:
+        abort(404)
+    except RecordInvalid as invalid:
+        flash("Not saved: " + "; ".join(f"{p.field} {p.message}" for p in invalid.problems),
+              "error")
+    return redirect(url_for("milestones.milestone_page") + "#milestones")
+
+
+@bp.post("/milestone/milestones")
+@require_role(*admin_roles)
+def create_milestone() -> Response:
+    return _saved(None)
+
+
+@bp.post("/milestone/milestones/<int:milestone_id>")
+@require_role(*admin_roles)
+def update_milestone(milestone_id: int) -> Response:
+    return _saved(milestone_id)
+
+
+@bp.post("/milestone/milestones/<int:milestone_id>/delete")
+@require_role(*admin_roles)
+def remove_milestone(milestone_id: int) -> Response:
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            delete_milestone(session, milestone_id)
+    except MilestoneNotFound:
+        abort(404)
+    flash("Deleted the milestone.")
+    return redirect(url_for("milestones.milestone_page") + "#milestones")

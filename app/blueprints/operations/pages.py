@@ -1,0 +1,84 @@
+"""Entry of occupancy and O&M cost records from the parcel page (editors, CSRF-checked forms).
+
+The forms post here; the record goes through `registry.operations.records`, the same rules as
+the API and the imports, and the answer is the parcel page again with what was saved or every
+problem by field, so an editor never loses the page they were on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from app.auth import actor_name, editing_roles, require_role
+from app.database import db_session, session_factory
+from registry.db import unit_of_work
+from registry.fields import RecordInvalid
+from registry.operations.records import (
+    COST_FIELDS,
+    OCCUPANCY_FIELDS,
+    OperationsQuery,
+    create_cost,
+    create_occupancy,
+    list_costs,
+    list_occupancy,
+)
+from registry.vocabulary import COST_CATEGORIES
+
+bp = Blueprint("parcel_operations", __name__)
+
+ANCHOR = "#operations"
+_BUILDING_ON_PARCEL = text(
+    "SELECT true FROM buildings b JOIN parcels p ON p.id = b.parcel_id "
+    "WHERE b.building_id = :b AND p.parcel_id = :p")
+
+
+def parcel_operations(session: Session, parcel_id: str) -> dict[str, Any]:
+    """What the parcel page's "Occupancy and costs" section shows: its records and the
+    categories the cost form offers."""
+    start_month = current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month
+    query = OperationsQuery(parcel_id=parcel_id, fiscal_year_start_month=start_month)
+    return {"occupancy": list_occupancy(session, query), "costs": list_costs(session, query),
+            "cost_categories": COST_CATEGORIES}
+
+
+def _form(fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: request.form[name] for name in fields if request.form.get(name, "").strip()}
+
+
+def _save(parcel_id: str, what: str, saving: Any) -> Response:
+    db_session().close()  # a request never holds two pooled connections
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            record_id = saving(session)
+        flash(f"Saved {what} record {record_id}.")
+    except RecordInvalid as invalid:
+        problems = "; ".join(f"{p.field}: {p.message}" for p in invalid.problems)
+        flash(f"The {what} record was not saved: {problems}", "error")
+    return redirect(url_for("parcels.parcel_page", parcel_id=parcel_id) + ANCHOR)
+
+
+def _own_building(parcel_id: str, building_id: str | None) -> None:
+    """The occupancy form offers this parcel's buildings; another's is a tampered form."""
+    if building_id and not db_session().scalar(_BUILDING_ON_PARCEL, {
+            "b": building_id, "p": parcel_id}):
+        abort(400, description=f"Building {building_id} is not on parcel {parcel_id}.")
+
+
+@bp.post("/parcels/<parcel_id>/costs")
+@require_role(*editing_roles)
+def add_cost(parcel_id: str) -> Response:
+    data = {**_form(COST_FIELDS), "parcel_id": parcel_id}
+    return _save(parcel_id, "cost", lambda session: create_cost(session, data))
+
+
+@bp.post("/parcels/<parcel_id>/occupancy")
+@require_role(*editing_roles)
+def add_occupancy(parcel_id: str) -> Response:
+    data = _form(OCCUPANCY_FIELDS)
+    _own_building(parcel_id, data.get("building_id"))
+    return _save(parcel_id, "occupancy", lambda session: create_occupancy(session, data))

@@ -1,0 +1,76 @@
+"""The parcel page: its record, buildings and full history, with restore for editors."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from app.auth import actor_name, current_user, editing_roles, require_role
+from app.blueprints.operations.pages import parcel_operations
+from app.database import db_session, session_factory
+from registry.db import unit_of_work
+from registry.leases.queries import leases_on_parcel
+from registry.parcels.history import HistoryEventNotFound, parcel_history, restore_parcel_version
+from registry.parcels.queries import ParcelNotFound, get_parcel_record
+from registry.parcels.records import VersionConflict
+from registry.parcels.validation import ParcelInvalid
+from registry.parcels.verification import verification_state
+from registry.vocabulary import STATUS_LABELS
+
+bp = Blueprint("parcels", __name__)
+
+# What the city publishes about a parcel to anonymous visitors (CONTRACT).
+PUBLIC_FIELDS = frozenset({"parcel_id", "address", "department", "use", "status"})
+
+
+@bp.get("/parcels/<parcel_id>")
+def parcel_page(parcel_id: str) -> str | Response:
+    user = current_user()
+    if user is None and not current_app.config["REGISTRY_SETTINGS"].public_map:
+        return redirect(url_for("auth.login", next=request.path))
+    try:
+        record = get_parcel_record(db_session(), parcel_id)
+        history = parcel_history(db_session(), parcel_id) if user else []
+        leases = leases_on_parcel(db_session(), parcel_id) if user else []  # never public
+        verification = verification_state(db_session(), parcel_id) if user else None
+        operations = parcel_operations(db_session(), parcel_id) if user else {}  # not public
+    except ParcelNotFound:
+        abort(404, description=f"There is no parcel {parcel_id} in the registry.")
+    return render_template(
+        "parcel.html", record=record, history=list(reversed(history)),
+        status_labels=STATUS_LABELS, public_only=user is None,
+        can_edit=bool(user and user.can_edit), leases=leases, verification=verification,
+        user_email=user.email if user else None, operations=operations,
+    )
+
+
+@bp.post("/parcels/<parcel_id>/restore")
+@require_role(*editing_roles)
+def restore_version(parcel_id: str) -> Response:
+    settings = current_app.config["REGISTRY_SETTINGS"]
+    try:
+        event_id = int(request.form["event_id"])
+        expected = int(request.form["version"])
+    except (KeyError, ValueError):
+        abort(400, description="event_id and version are required")
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            version = restore_parcel_version(session, parcel_id, event_id, expected, settings)
+        flash(f"Restored the version of change {event_id}: the parcel is now at version {version}.")
+    except VersionConflict as conflict:
+        flash(f"Not restored: {conflict.changed_by or 'someone'} changed the parcel meanwhile "
+              f"(now version {conflict.current_version}); review and try again.", "error")
+    except ParcelInvalid as invalid:
+        flash(f"Not restored: that version is no longer valid: {invalid}", "error")
+    except (ParcelNotFound, HistoryEventNotFound):
+        abort(404)
+    return redirect(url_for("parcels.parcel_page", parcel_id=parcel_id) + "#history")

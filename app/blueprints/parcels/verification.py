@@ -1,0 +1,49 @@
+"""The verification workflow: the queue of records awaiting a second person, and verifying one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.auth import actor_name, editing_roles, require_login, require_role
+from app.database import db_session, session_factory
+from registry.city.departments import department_choices
+from registry.db import unit_of_work
+from registry.fields import RecordInvalid
+from registry.parcels.queries import ParcelNotFound
+from registry.parcels.records import ParcelChange, VersionConflict, update_parcel
+from registry.parcels.verification import verification_queue
+
+bp = Blueprint("verification", __name__)
+
+
+@bp.get("/verification")
+@require_login
+def queue() -> str:
+    department = request.args.get("department") or None
+    entries = verification_queue(db_session(), department)
+    return render_template("verification.html", entries=entries, department=department,
+                           departments=department_choices(db_session()))
+
+
+@bp.post("/parcels/<parcel_id>/verify")
+@require_role(*editing_roles)
+def verify(parcel_id: str) -> Response:
+    try:
+        expected = int(request.form["version"])
+    except (KeyError, ValueError):
+        abort(400, description="version is required")
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            update_parcel(session, parcel_id, expected,
+                          ParcelChange({"digitization_status": "verified"}),
+                          current_app.config["REGISTRY_SETTINGS"])
+        flash(f"Verified parcel {parcel_id}.")
+    except ParcelNotFound:
+        abort(404)
+    except VersionConflict as conflict:
+        flash(f"Not verified: the record changed (now version {conflict.current_version}); "
+              "review it again.", "error")
+    except RecordInvalid as invalid:
+        flash("Not verified: " + "; ".join(p.message for p in invalid.problems), "error")
+    return redirect(request.form.get("next") or url_for("parcels.parcel_page", parcel_id=parcel_id))

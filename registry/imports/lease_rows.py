@@ -1,0 +1,197 @@
+"""One row of a lease list → the API's lease fields, or a skipped row, with what it cannot read.
+
+Nothing is invented: a blank cell leaves the field out (so an update keeps the stored value), a
+free-text date or a misspelt department goes on as written for lease validation to refuse, and
+the only values derived are those the row states in another form: the payment steps from a rent
+amount and its period, the term's length from an end date (for the number of payments), the
+parcel from a point (see `lease_import`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from registry.imports.columns import (
+    IMPORT_ONLY_TARGETS,
+    header_key,
+    is_blank,
+    normalise_cell,
+    parse_date,
+)
+from registry.imports.report import ImportReport
+from registry.imports.sources import SourceRow
+from registry.leases.validation import months_until
+
+MONTHS_PER_PAYMENT = {"monthly": 1, "quarterly": 3, "annual": 12}
+# the period each rent column is stated for; `rent` is for the payment frequency's period
+RENT_BASIS: dict[str, str | None] = {
+    "rent": None, "monthly_rent": "monthly", "quarterly_rent": "quarterly", "annual_rent": "annual",
+}  # fmt: skip
+_TOTAL_WORDS = ("total", "subtotal", "grandtotal", "sum")
+_CENT = Decimal("0.01")
+# list-only targets that are not lease fields (`end_date` is: validation derives the term)
+_NOT_SENT = frozenset(IMPORT_ONLY_TARGETS) - {"end_date"}
+
+
+@dataclass
+class LeaseRow:
+    """A data row: the API fields read from it and the problems only the import can see."""
+
+    number: int
+    lease_number: str | None
+    data: dict[str, Any]
+    raw: dict[str, Any]  # target → the cell as read, for the report's `value`
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (field, message)
+    derived_from: dict[str, str] = field(default_factory=dict)  # derived field → source target
+    point: tuple[float, float] | None = None
+
+    def problem(self, field_name: str, message: str) -> None:
+        self.problems.append((field_name, message))
+
+
+def read_lease_row(
+    row: SourceRow, columns: Mapping[str, str], defaults: Mapping[str, Any], report: ImportReport
+) -> LeaseRow | None:
+    """The row's lease, or None after recording it as skipped (blank, heading, total)."""
+    filled = [value for value in row.cells.values() if not is_blank(value)]
+    if not filled and row.point is None:
+        report.skip(row.number, "blank")
+        return None
+    raw = {target: row.cells.get(column) for target, column in columns.items()}
+    reason = _not_a_lease(row.cells, columns.get("lease_number"))
+    if reason:
+        report.skip(row.number, reason, " | ".join(str(value) for value in filled))
+        return None
+    lease = LeaseRow(row.number, None, {}, {k: v for k, v in raw.items() if not is_blank(v)})
+    values: dict[str, Any] = {}
+    for target, cell in lease.raw.items():
+        value, problem = normalise_cell(target, cell)
+        if problem:
+            lease.problem(target, problem)
+        elif value is not None:
+            values[target] = value
+    for target, value in defaults.items():
+        values.setdefault(target, value)
+    lease.lease_number = values.get("lease_number")
+    _payments_from_rent(lease, values)
+    _point(lease, values, row)
+    lease.data = {k: v for k, v in values.items() if k not in _NOT_SENT}
+    return lease
+
+
+def _not_a_lease(cells: Mapping[str, Any], number_column: str | None) -> str | None:
+    """'total' for a totals row ("Total", "Subtotal" first); 'heading' for a lone text cell
+    ("OFFICE LEASES", "Retail") that cannot be a lease number: lease numbers have no spaces and
+    have digits. Anything else is a lease, and one missing its number must be reported."""
+    filled = [(column, value) for column, value in cells.items() if not is_blank(value)]
+    if not filled:
+        return "blank"  # a point with no attributes at all
+    first_column, first = filled[0]
+    in_number_column = first_column == number_column
+    if not in_number_column and not is_blank(cells.get(number_column or "")):
+        return None  # "Total Fitness LLC" before the lease number is a tenant, not a total
+    if isinstance(first, str) and header_key(first).startswith(_TOTAL_WORDS):
+        return "total"
+    if len(filled) == 1 and isinstance(first, str):
+        could_be_number = in_number_column and " " not in first.strip() and any(
+            character.isdigit() for character in first
+        )
+        return None if could_be_number else "heading"
+    return None
+
+
+def _payments_from_rent(lease: LeaseRow, values: dict[str, Any]) -> None:
+    """One payment step over the whole term from a rent amount and the period it is for.
+
+    A rent column named for a period (monthly, quarterly) is paid each such period unless a
+    payment frequency says otherwise; an annual rent is a total that does not say how often it
+    is paid, so it needs an explicit frequency. Amounts are converted only when the result is
+    whole cents (12 x 10,000.00, not 100,000.00 / 12): a rounded rent would be invented.
+    """
+    rents = [target for target in RENT_BASIS if target in lease.raw or target in values]
+    if not rents or "payments" in values:
+        return
+    lease.derived_from["payments"] = rents[0]
+    frequency = values.get("payment_frequency")
+    if frequency is None:
+        bases = [RENT_BASIS[target] for target in rents]
+        if "monthly" in bases or "quarterly" in bases:
+            frequency = "monthly" if "monthly" in bases else "quarterly"
+            values["payment_frequency"] = frequency
+            lease.derived_from["payment_frequency"] = rents[bases.index(frequency)]
+        else:
+            basis = "an annual rent" if "annual" in bases else "a rent amount"
+            lease.problem("payment_frequency", f"is required to read {basis}: add a payment "
+                          "frequency column or --default payment_frequency=monthly")
+            return
+    if frequency not in MONTHS_PER_PAYMENT or any(target not in values for target in rents):
+        return  # validation reports the frequency, the rent its own problem
+    amount = _payment_amount(lease, values, rents, frequency)
+    months = _term_months(values)
+    if amount is None or months is None:
+        return  # the rent's or the term's own problem says why
+    per_payment = MONTHS_PER_PAYMENT[frequency]
+    if months % per_payment:
+        lease.problem("payments", f"a {months}-month term is not a whole number of {frequency} "
+                      "payments; give the payment steps")
+        return
+    values["payments"] = [{"periods": months // per_payment, "amount": f"{amount:.2f}"}]
+
+
+def _payment_amount(
+    lease: LeaseRow, values: dict[str, Any], rents: list[str], frequency: str
+) -> Decimal | None:
+    amounts: list[tuple[str, Decimal]] = []
+    for target in rents:
+        stated = Decimal(values[target])
+        basis = RENT_BASIS[target] or frequency
+        amount = stated * MONTHS_PER_PAYMENT[frequency] / MONTHS_PER_PAYMENT[basis]
+        if amount != amount.quantize(_CENT):
+            lease.problem(target, f"{stated:,.2f} per {_period(basis)} is not a whole number of "
+                          f"cents per {frequency} payment ({amount:,.4f}); give the "
+                          f"{frequency} amount")
+            return None
+        amounts.append((target, amount))
+    first_target, first = amounts[0]
+    for target, amount in amounts[1:]:
+        if amount != first:
+            lease.problem(target, f"gives {amount:,.2f} per {frequency} payment but "
+                          f"{first_target} gives {first:,.2f}")
+            return None
+    return first
+
+
+def _period(frequency: str) -> str:
+    return {"monthly": "month", "quarterly": "quarter", "annual": "year"}[frequency]
+
+
+def _term_months(values: dict[str, Any]) -> int | None:
+    """The term as given, or the whole months from commencement to the end date (if whole)."""
+    term = values.get("term_months")
+    if isinstance(term, int):
+        return term
+    if term is not None:
+        return None
+    start, end = parse_date(values.get("commencement_date")), parse_date(values.get("end_date"))
+    if start is None or end is None or end < start:
+        return None
+    return months_until(start, end)
+
+
+def _point(lease: LeaseRow, values: dict[str, Any], row: SourceRow) -> None:
+    """The feature's point, or longitude/latitude columns; used to find a missing parcel."""
+    if row.geometry_problem:
+        lease.problem("geometry", row.geometry_problem)
+        return
+    if row.point is not None:
+        lease.point = row.point
+        return
+    x, y = values.get("longitude"), values.get("latitude")
+    if x is not None and y is not None:
+        lease.point = (float(x), float(y))
+    elif (x is None) != (y is None):
+        lease.problem("longitude" if x is None else "latitude", "is required with the other "
+                      "coordinate")

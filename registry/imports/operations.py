@@ -1,0 +1,226 @@
+"""`asset-registry import occupancy|costs FILE`: facilities and finance sheets into the registry.
+
+The lease import's contract, for occupancy and O&M cost records: every row is read and validated
+(by `operations_validation`, the same rules as the API) before anything is written, and every
+problem is reported with its row, record and field. By default one bad row rejects the file and
+nothing is written; `skip_invalid` loads the good rows. All writes are one transaction whose
+audit actor is `import:<file name>`. Records are matched by their natural key (occupancy:
+building, department, period start; costs: parcel, building, fiscal year, category): a row equal
+to the stored record is left alone (no new version), a changed one updated, a new one created,
+so importing a file twice changes nothing. Blank cells keep the stored value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.city.departments import find_department
+from registry.db import unit_of_work
+from registry.fields import FieldProblem, RecordInvalid
+from registry.imports.columns import MappingError
+from registry.imports.operation_columns import (
+    TARGETS,
+    OperationsRow,
+    header_score,
+    read_row,
+    resolve_columns,
+)
+from registry.imports.report import ImportReport
+from registry.imports.sources import SourceUnreadable, read_source
+from registry.operations import records as records
+from registry.operations.validation import clean_cost, clean_occupancy
+
+ACTOR_PREFIX = "import:"
+KINDS = ("occupancy", "costs")
+_REQUIRED_COLUMNS = {
+    "occupancy": ("building_id", "department_code", "period_start", "headcount",
+                  "usable_sq_ft_occupied"),
+    "costs": ("fiscal_year", "category", "amount"),
+}  # fmt: skip
+_REPEAT_FIELD = {"occupancy": "period_start", "costs": "category"}
+
+
+class OperationsImportUsageError(ValueError):
+    """The command cannot run as asked (file, format, sheet, --map, a missing column): exit 2."""
+
+
+@dataclass(frozen=True)
+class OperationsImportOptions:
+    layer: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)  # target → source column
+    dry_run: bool = False
+    skip_invalid: bool = False
+
+
+@dataclass(frozen=True)
+class _Kind:
+    label: str
+    clean: Callable[[Session, Any, Mapping[str, Any] | None], dict[str, Any]]
+    as_dict: Callable[[Session, int], dict[str, Any]]
+    create: Callable[[Session, Any], int]
+    update: Callable[[Session, int, int, Any], int]
+    key: tuple[str, ...]  # column names of the natural key
+
+
+_KINDS = {
+    "occupancy": _Kind("occupancy", clean_occupancy, records.occupancy_as_dict,
+                       records.create_occupancy, records.update_occupancy,
+                       ("building_id", "department_id", "period_start")),
+    "costs": _Kind("cost", clean_cost, records.cost_as_dict, records.create_cost,
+                   records.update_cost, ("parcel_id", "building_id", "fiscal_year", "category")),
+}
+
+
+class _NothingWritten(Exception):
+    """Leaves the unit of work by rolling it back (dry run, or a rejected file)."""
+
+
+@dataclass
+class _Planned:
+    row: OperationsRow
+    key: tuple[Any, ...]
+    current: dict[str, Any] | None  # the stored record the row matches
+    changed: bool
+
+
+def import_operations(factory: sessionmaker[Session], path: Path, kind: str,
+                      options: OperationsImportOptions) -> ImportReport:
+    """Read, validate and (unless told otherwise) load `path`; the report says what happened."""
+    targets = TARGETS[kind]
+    try:
+        table = read_source(path, lambda cells: header_score(
+            cells, targets, options.mapping.values()), options.layer)
+        columns = resolve_columns(table.columns, targets, options.mapping)
+    except (SourceUnreadable, MappingError) as error:
+        raise OperationsImportUsageError(str(error)) from error
+    missing = [name for name in _REQUIRED_COLUMNS[kind] if name not in columns]
+    if kind == "costs" and not {"parcel_id", "building_id"} & set(columns):
+        missing.insert(0, "parcel_id")
+    if missing:
+        raise OperationsImportUsageError(
+            f"{path}: no column for {', '.join(missing)} among {', '.join(table.columns)}; "
+            f"name it with --map {missing[0]}=COLUMN")
+    report = ImportReport(
+        file=str(path), kind=kind, record_label=_KINDS[kind].label, row_unit=table.row_unit,
+        dry_run=options.dry_run, skip_invalid=options.skip_invalid,
+        header_row=table.header_row, layer=table.layer, columns=dict(columns),
+    )  # fmt: skip
+    report.rows_read = len(table.rows) + len(table.repeated_header_rows)
+    for number in table.repeated_header_rows:
+        report.skip(number, "repeated header")
+    read = (read_row(kind, row, columns, report) for row in table.rows)
+    rows = [row for row in read if row is not None]
+    try:
+        with unit_of_work(factory, ACTOR_PREFIX + path.name) as session:
+            plan = _validate(session, _KINDS[kind], kind, rows, columns, report)
+            report.skipped.sort(key=lambda item: item.row)
+            if report.rejected and not options.skip_invalid:
+                report.inserted, report.updated, report.unchanged = [], [], []  # all or nothing
+                raise _NothingWritten
+            if options.dry_run:
+                raise _NothingWritten
+            _write(session, _KINDS[kind], plan)
+            report.written = True
+    except _NothingWritten:
+        pass
+    return report
+
+
+def _validate(session: Session, spec: _Kind, kind: str, rows: list[OperationsRow],
+              columns: Mapping[str, str], report: ImportReport) -> list[_Planned]:
+    """Every row through the record's validation, matched to the stored record by its key;
+    a key given twice in the file is a problem on every such row (which is right is for the
+    user to say)."""
+    checked: list[_Planned] = []
+    for row in rows:
+        current = _stored(session, spec, kind, row.data)
+        try:
+            values = spec.clean(session, row.data, current)
+        except RecordInvalid as invalid:
+            _report(report, row, invalid.problems, columns)
+            continue
+        changed = current is None or values != spec.clean(session, {}, current)
+        checked.append(_Planned(row, tuple(values[name] for name in spec.key), current, changed))
+    by_key: dict[tuple[Any, ...], list[_Planned]] = defaultdict(list)
+    for planned in checked:
+        by_key[planned.key].append(planned)
+    plan: list[_Planned] = []
+    for planned in checked:
+        repeated = by_key[planned.key]
+        if len(repeated) > 1:
+            where = ", ".join(str(other.row.number) for other in repeated)
+            _report(report, planned.row, [FieldProblem(
+                _REPEAT_FIELD[kind], f"the same {spec.label} record appears {len(repeated)} "
+                f"times in this file (rows {where})")], columns)
+            continue
+        report.valid_rows += 1
+        target = report.inserted if planned.current is None else (
+            report.updated if planned.changed else report.unchanged)
+        target.append(planned.row.label)
+        plan.append(planned)
+    return plan
+
+
+def _report(report: ImportReport, row: OperationsRow, problems: list[FieldProblem],
+            columns: Mapping[str, str]) -> None:
+    for problem in problems:
+        report.add_problem(row.number, row.label, problem.field, problem.message,
+                           row.raw.get(problem.field), columns.get(problem.field),
+                           problem.details)
+
+
+def _stored(session: Session, spec: _Kind, kind: str,
+            data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stored record with the row's natural key, if the key can be read at all."""
+    if kind == "occupancy":
+        record_id = _stored_occupancy(session, data)
+    else:
+        record_id = _stored_cost(session, data)
+    return spec.as_dict(session, record_id) if record_id is not None else None
+
+
+def _stored_occupancy(session: Session, data: Mapping[str, Any]) -> int | None:
+    building, department, start = (data.get(name) for name in (
+        "building_id", "department_code", "period_start"))
+    if not all(isinstance(value, str) for value in (building, department, start)):
+        return None
+    department_id, _ = find_department(session, str(department))
+    try:
+        start_date = dt.date.fromisoformat(str(start))
+    except ValueError:
+        return None
+    return session.execute(text(
+        "SELECT o.id FROM occupancy o JOIN buildings b ON b.id = o.building_id "
+        "WHERE b.building_id = :b AND o.department_id = :d AND o.period_start = :s"),
+        {"b": building, "d": department_id, "s": start_date}).scalar()
+
+
+def _stored_cost(session: Session, data: Mapping[str, Any]) -> int | None:
+    year, category = data.get("fiscal_year"), data.get("category")
+    if not isinstance(year, int) or not isinstance(category, str):
+        return None
+    return session.execute(text(
+        "SELECT c.id FROM om_costs c LEFT JOIN buildings b ON b.id = c.building_id "
+        "JOIN parcels p ON p.id = coalesce(c.parcel_id, b.parcel_id) "
+        "WHERE (CAST(:p AS text) IS NULL OR p.parcel_id = :p) "
+        "AND b.building_id IS NOT DISTINCT FROM CAST(:b AS text) "
+        "AND c.fiscal_year = :fy AND c.category = :c ORDER BY c.id LIMIT 1"),
+        {"p": data.get("parcel_id"), "b": data.get("building_id"), "fy": year,
+         "c": category}).scalar()
+
+
+def _write(session: Session, spec: _Kind, plan: list[_Planned]) -> None:
+    for planned in plan:
+        if planned.current is None:
+            spec.create(session, planned.row.data)
+        elif planned.changed:
+            spec.update(session, int(planned.current["id"]), int(planned.current["version"]),
+                        planned.row.data)

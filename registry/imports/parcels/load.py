@@ -1,0 +1,101 @@
+"""The write of the accepted rows: changed parcels updated, new ones inserted, each by one
+set-based statement. Unchanged parcels are not touched (no new version, no history); changed and
+new ones are audited by the database's triggers.
+
+Two statements rather than one INSERT … ON CONFLICT: a hash join finds the changed rows of a
+re-import in a tenth of the time 94,000 speculative inserts take to conflict, and a plain INSERT
+skips the speculative-insertion bookkeeping of a first load. A parcel id inserted by someone else
+between the two statements makes the INSERT fail on the unique key, and the whole import with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import CursorResult, TextClause, text
+from sqlalchemy.orm import Session
+
+from registry.parcels.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
+from registry.parcels.bulk_load import UpsertCounts
+
+_COPIED = ("address", "council_district", "use", "asset_type", "legal_interest", "status",
+           "acquisition_date", "acquisition_cost", "disposition_date", "disposition_proceeds")
+
+
+def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> UpsertCounts:
+    """Write the `ok` rows; only the fields the file maps are written, so a file that lacks a
+    column never blanks out what the registry knows."""
+    columns = [name for name in _COPIED if name in mapped]
+    values = [f"r.{name}" for name in columns]
+    if "department_code" in mapped:
+        columns.append("department_id")
+        values.append("r.department_id")
+    if with_geometry:
+        columns.append("geom")
+        values.append("ST_Multi(r.geom)")
+    accepted = int(session.execute(text("SELECT count(*) FROM import_rows WHERE ok")).scalar_one())
+    updated = _update_changed(session, columns, values, "digitization_status" in mapped)
+    if "digitization_status" in mapped:
+        digitization = "r.digitization_status"
+    else:  # a paper record whose shape arrives becomes digitized; nothing else is assumed
+        digitization = "CASE WHEN r.geom IS NULL THEN 'paper' ELSE 'digitized' END"
+    insert = new_rows_insert([*columns, "digitization_status"], [*values, digitization])
+    with without_nested_loops(session):
+        if with_geometry and worth_rebuilding(session, "parcels", accepted - updated):
+            with spatial_indexes_rebuilt(session, "parcels"):
+                inserted = _rows_written(session, insert)
+        else:
+            inserted = _rows_written(session, insert)
+    return UpsertCounts(inserted, updated, accepted - inserted - updated)
+
+
+def new_rows_insert(columns: list[str], values: list[str]) -> TextClause:
+    """INSERT of the accepted staged rows whose parcel id the registry does not hold yet."""
+    return text(f"""
+        INSERT INTO parcels (parcel_id, {", ".join(columns)})
+        SELECT r.parcel_id, {", ".join(values)} FROM import_rows r
+         WHERE r.ok AND NOT EXISTS (SELECT 1 FROM parcels p WHERE p.parcel_id = r.parcel_id)
+    """)
+
+
+@contextmanager
+def without_nested_loops(session: Session) -> Iterator[None]:
+    """An empty `parcels` that has been analyzed (reltuples 0) makes the planner probe it by
+    a sequential scan per incoming row: a scan of the table the INSERT is growing, n² in all
+    (75–150 s for 94,000 parcels). A hash anti join reads `parcels` once, before the first row
+    goes in, whatever the statistics say."""
+    previous = session.execute(text(
+        "SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)"
+    )).scalar_one()
+    yield  # on an error the rollback undoes the setting with everything else
+    session.execute(text("SELECT set_config('enable_nestloop', :value, true)"),
+                    {"value": previous})
+
+
+def _update_changed(session: Session, columns: list[str], values: list[str],
+                    digitization_mapped: bool) -> int:
+    """Update the stored parcels whose mapped fields differ from the file's; return how many."""
+    assignments = [f"{name} = {value}" for name, value in zip(columns, values, strict=True)]
+    compared = ", ".join(f"p.{name}" for name in columns) or "NULL"
+    incoming = ", ".join(values) or "NULL"
+    # a paper record whose shape arrives becomes digitized, whether or not anything else changed
+    arrives = "(p.digitization_status = 'paper' AND r.geom IS NOT NULL)"
+    if digitization_mapped:  # written along with a change, never a change on its own
+        assignments.append("digitization_status = r.digitization_status")
+    else:
+        assignments.append(
+            f"digitization_status = CASE WHEN {arrives} THEN 'digitized' "
+            "ELSE p.digitization_status END"
+        )
+    return _rows_written(session, text(f"""
+        UPDATE parcels p SET {", ".join(assignments)} FROM import_rows r
+         WHERE r.ok AND p.parcel_id = r.parcel_id
+           AND (ROW({compared}) IS DISTINCT FROM ROW({incoming}) OR {arrives})
+    """))
+
+
+def _rows_written(session: Session, statement: TextClause) -> int:
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -1,0 +1,84 @@
+"""Pure, exact GASB Statement No. 87 lease accounting.
+
+No database, no web framework: ``LeaseTerms`` in, ``Decimal`` schedules out.
+
+Typical use::
+
+    terms = LeaseTerms(direction="in", commencement_date=date(2021, 4, 1),
+                       term_months=36, payment_frequency="monthly",
+                       payment_timing="advance",
+                       payments=(PaymentStep(36, Decimal("30000.00")),),
+                       discount_rate=Decimal("0.0089"))
+    schedule = lease_schedule(terms)          # rows, liability, asset
+    fiscal_year_balances(schedule)            # July-June years by default
+    maturity_table(schedule, fiscal_year=2022)
+
+A modified lease is a ``LeaseHistory`` (the schedule at commencement plus each
+remeasurement in date order); every balance function accepts it::
+
+    history = modify_lease(modify_lease(schedule, new_terms), later_terms).history
+    balances_at(history, date(2022, 6, 30))   # reads the schedule in force then
+"""
+
+from .balances import (
+    DEFAULT_FISCAL_YEAR_START_MONTH,
+    FiscalYearBalances,
+    LeaseBalances,
+    balances_at,
+    fiscal_year_balances,
+    fiscal_year_bounds,
+    fiscal_year_of,
+)
+from .cashflows import ScheduledPayment, payment_stream, present_value
+from .export import fiscal_years_to_csv, maturity_table_to_csv, schedule_to_csv
+from .history import LeaseHistory, lease_history
+from .maturity import MaturityBucket, MaturityTable, maturity_table
+from .measurement import (
+    LeaseMeasurement,
+    implicit_rate,
+    is_short_term,
+    measure_lease,
+    resolve_discount_rate,
+)
+from .modification import LeaseModification, modify_lease
+from .parsing import lease_terms_from_dict
+from .rows import LesseeRow, LessorRow
+from .schedule import LeaseSchedule, lease_schedule
+from .terms import LeaseTerms, LeaseTermsError, PaymentStep, validate_lease_terms
+
+__all__ = [
+    "DEFAULT_FISCAL_YEAR_START_MONTH",
+    "FiscalYearBalances",
+    "LeaseBalances",
+    "LeaseHistory",
+    "LeaseMeasurement",
+    "LeaseModification",
+    "LeaseSchedule",
+    "LeaseTerms",
+    "LeaseTermsError",
+    "LesseeRow",
+    "LessorRow",
+    "MaturityBucket",
+    "MaturityTable",
+    "PaymentStep",
+    "ScheduledPayment",
+    "balances_at",
+    "fiscal_year_balances",
+    "fiscal_year_bounds",
+    "fiscal_year_of",
+    "fiscal_years_to_csv",
+    "implicit_rate",
+    "is_short_term",
+    "lease_history",
+    "lease_schedule",
+    "lease_terms_from_dict",
+    "maturity_table",
+    "maturity_table_to_csv",
+    "measure_lease",
+    "modify_lease",
+    "payment_stream",
+    "present_value",
+    "resolve_discount_rate",
+    "schedule_to_csv",
+    "validate_lease_terms",
+]

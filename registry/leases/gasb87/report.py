@@ -1,0 +1,242 @@
+"""The GASB 87 report of one fiscal year: every lease, totals by direction and fund type, and the
+maturity tables the notes need.
+
+Every figure comes from the engine (`registry.leases.accounting`) applied to each lease's schedule,
+and every total is a `Decimal` sum of the per-lease figures shown, so the report re-foots to the
+cent and agrees with each lease's own schedule. A lease modified more than once is followed
+through its whole measurement history (the engine's `LeaseHistory`, the one implementation the
+lease page uses too), so a year reaching back before its latest remeasurement is still right.
+Renderings: `registry.leases.gasb87.columns` (the columns, and the CSV) and
+`registry.leases.gasb87.workbook` (XLSX).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.leases.accounting import (
+    LeaseHistory,
+    MaturityTable,
+    fiscal_year_bounds,
+    lease_history,
+    maturity_table,
+)
+from registry.leases.accounting.balances import ONE_DAY, LeaseState
+from registry.leases.accounting.money import ZERO, add_months
+from registry.leases.records import leases_with_schedules
+from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
+
+ALL_FUNDS = "all"
+DIRECTION_LABELS = {"in": "Lessee (city leases in)", "out": "Lessor (city leases out)"}
+FUND_LABELS = {"governmental": "Governmental", "business_type": "Business-type", ALL_FUNDS: "Total"}
+
+
+@dataclass(frozen=True)
+class YearAmounts:
+    """A lease's (or a group's) figures for the fiscal year; `carrying` is the right-to-use
+    asset (lessee) or deferred inflow (lessor) at year end, `recognized` its amortization or the
+    lease revenue of the year; `current_portion` is principal due in the next fiscal year."""
+
+    opening_balance: Decimal = ZERO
+    payments: Decimal = ZERO
+    interest: Decimal = ZERO
+    principal: Decimal = ZERO
+    closing_balance: Decimal = ZERO
+    current_portion: Decimal = ZERO
+    accrued_interest: Decimal = ZERO
+    carrying: Decimal = ZERO
+    recognized: Decimal = ZERO
+    short_term_payments: Decimal = ZERO
+
+    @property
+    def noncurrent_portion(self) -> Decimal:
+        return self.closing_balance - self.current_portion
+
+    def __add__(self, other: YearAmounts) -> YearAmounts:
+        return YearAmounts(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(YearAmounts))
+        )
+
+
+@dataclass(frozen=True)
+class LeaseYear:
+    """One lease in the report."""
+
+    lease_number: str
+    counterparty: str
+    direction: str
+    fund_type: str
+    portfolio: str | None
+    department: str | None
+    commencement_date: dt.date
+    end_date: dt.date
+    short_term: bool
+    discount_rate: Decimal | None
+    amounts: YearAmounts
+
+
+@dataclass(frozen=True)
+class GroupTotals:
+    """The sum over one direction and fund type (`fund_type == "all"`: the direction's total)."""
+
+    direction: str
+    fund_type: str
+    lease_count: int
+    amounts: YearAmounts
+
+
+@dataclass(frozen=True)
+class MaturityLine:
+    """Principal and interest due in fiscal years `first..last` after the reported year."""
+
+    direction: str
+    fund_type: str
+    label: str
+    first_fiscal_year: int
+    last_fiscal_year: int
+    principal: Decimal
+    interest: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest
+
+
+@dataclass(frozen=True)
+class Gasb87Report:
+    fiscal_year: int
+    start: dt.date
+    end: dt.date
+    fiscal_year_start_month: int
+    leases: tuple[LeaseYear, ...]
+    totals: tuple[GroupTotals, ...]
+    maturity: tuple[MaturityLine, ...]
+
+    def group(self, direction: str, fund_type: str = ALL_FUNDS) -> GroupTotals:
+        return next(
+            t for t in self.totals if (t.direction, t.fund_type) == (direction, fund_type)
+        )
+
+
+def gasb87_report(
+    session: Session,
+    fiscal_year: int,
+    fiscal_year_start_month: int = 7,
+    *,
+    direction: str | None = None,
+    fund_type: str | None = None,
+) -> Gasb87Report:
+    """The report for `fiscal_year` (named by the calendar year it ends in).
+
+    A lease is in it when it commenced by the year end and had a balance or activity in the year.
+    """
+    start, end = fiscal_year_bounds(fiscal_year, fiscal_year_start_month)
+    leases: list[LeaseYear] = []
+    tables: dict[tuple[str, str], list[MaturityTable]] = {}
+    for record, source in leases_with_schedules(session, direction=direction, fund_type=fund_type):
+        history = lease_history(source)  # a modification carries the ones before it
+        found = _lease_year(record, history, fiscal_year, fiscal_year_start_month)
+        if found is None:
+            continue
+        lease, table = found
+        leases.append(lease)
+        for key in ((lease.direction, lease.fund_type), (lease.direction, ALL_FUNDS)):
+            tables.setdefault(key, []).append(table)
+    leases.sort(key=lambda lease: (lease.direction, lease.fund_type, lease.lease_number))
+    return Gasb87Report(
+        fiscal_year=fiscal_year,
+        start=start,
+        end=end,
+        fiscal_year_start_month=fiscal_year_start_month,
+        leases=tuple(leases),
+        totals=tuple(_totals(leases)),
+        maturity=tuple(_maturity_lines(tables, fiscal_year)),
+    )
+
+
+def _groups() -> list[tuple[str, str]]:
+    return [(d, f) for d in LEASE_DIRECTIONS for f in (*FUND_TYPES, ALL_FUNDS)]
+
+
+def _lease_year(
+    record: Mapping[str, Any], history: LeaseHistory, fiscal_year: int, start_month: int
+) -> tuple[LeaseYear, MaturityTable] | None:
+    """The lease's figures for the year and its maturity table, or None when it has not
+    commenced by the year end or was settled before the year began."""
+    start, end = fiscal_year_bounds(fiscal_year, start_month)
+    if history.commencement_date > end:
+        return None
+    opening = history.state(start - ONE_DAY)
+    closing = history.state(end)
+    if _settled(opening) and _settled(closing) and closing == opening:
+        return None
+    table = maturity_table(history, fiscal_year, start_month)
+    in_force = history.in_force(end)
+    terms = in_force.terms
+    payments = closing.payments - opening.payments
+    lease = LeaseYear(
+        lease_number=str(record["lease_number"]),
+        counterparty=str(record.get("counterparty") or ""),
+        direction=history.base.direction,
+        fund_type=str(record.get("fund_type") or "governmental"),
+        portfolio=record.get("portfolio"),
+        department=record.get("department_code"),
+        commencement_date=history.base.terms.commencement_date,
+        end_date=add_months(terms.commencement_date, terms.term_months) - ONE_DAY,
+        short_term=in_force.short_term,
+        discount_rate=in_force.discount_rate,
+        amounts=YearAmounts(
+            opening_balance=opening.balance,
+            payments=payments,
+            interest=closing.interest - opening.interest,
+            principal=closing.principal - opening.principal,
+            closing_balance=closing.balance,
+            # the first bucket is the next fiscal year: the part due within one year
+            current_portion=table.buckets[0].principal,
+            accrued_interest=closing.accrued_interest,
+            carrying=closing.carrying,
+            recognized=closing.recognized - opening.recognized,
+            short_term_payments=payments if in_force.short_term else ZERO,
+        ),
+    )
+    return lease, table
+
+
+def _settled(state: LeaseState) -> bool:
+    return state.balance == 0 and state.accrued_interest == 0 and state.carrying == 0
+
+
+def _totals(leases: list[LeaseYear]) -> Iterable[GroupTotals]:
+    for direction, fund in _groups():
+        members = [
+            lease for lease in leases
+            if lease.direction == direction and fund in (ALL_FUNDS, lease.fund_type)
+        ]  # fmt: skip
+        amounts = sum((lease.amounts for lease in members), YearAmounts())
+        yield GroupTotals(direction, fund, len(members), amounts)
+
+
+def _maturity_lines(
+    tables: Mapping[tuple[str, str], list[MaturityTable]], fiscal_year: int
+) -> Iterable[MaturityLine]:
+    for direction, fund in _groups():
+        buckets: dict[int, list[Any]] = {
+            fiscal_year + year: [str(fiscal_year + year), fiscal_year + year, ZERO, ZERO]
+            for year in range(1, 6)
+        }
+        for table in tables.get((direction, fund), []):
+            for bucket in table.buckets:
+                line = buckets.setdefault(
+                    bucket.first_fiscal_year,
+                    [bucket.label, bucket.last_fiscal_year, ZERO, ZERO],
+                )
+                line[2] += bucket.principal
+                line[3] += bucket.interest
+        for first, (label, last, principal, interest) in sorted(buckets.items()):
+            yield MaturityLine(direction, fund, label, first, last, principal, interest)

@@ -1,0 +1,186 @@
+"""The GASB 87 report as an XLSX workbook: Summary, Leases, Maturity and Definitions sheets.
+
+Money cells are numbers written from the report's `Decimal`s (never re-added in the workbook or
+as floats first) with the format `#,##0.00`, so the sheet shows exactly what the report computed
+and finance can still sum and pivot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from registry.leases.gasb87.columns import (
+    CSV_COLUMNS,
+    DESCRIPTIVE_COLUMNS,
+    MONEY_COLUMNS,
+    descriptive_values,
+)
+from registry.leases.gasb87.report import ALL_FUNDS, DIRECTION_LABELS, FUND_LABELS, Gasb87Report
+from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
+
+MONEY_FORMAT = "#,##0.00"
+RATE_FORMAT = "0.00##%"
+DATE_FORMAT = "yyyy-mm-dd"
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+SHEETS = ("Summary", "Leases", "Maturity", "Definitions")
+_FUNDS = (*FUND_TYPES, ALL_FUNDS)
+
+
+def gasb87_workbook(report: Gasb87Report) -> bytes:
+    """The workbook as XLSX bytes."""
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = SHEETS[0]
+    _summary_sheet(summary, report)
+    _leases_sheet(book.create_sheet(SHEETS[1]), report)
+    _maturity_sheet(book.create_sheet(SHEETS[2]), report)
+    _definitions_sheet(book.create_sheet(SHEETS[3]), report)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _title(sheet: Worksheet, report: Gasb87Report, what: str) -> None:
+    sheet.append([f"GASB 87 {what}, fiscal year {report.fiscal_year}"])
+    sheet.cell(sheet.max_row, 1).font = TITLE
+    sheet.append([f"{report.start.isoformat()} to {report.end.isoformat()}"])
+    sheet.append([])
+
+
+def _append(sheet: Worksheet, values: Sequence[Any], bold: bool = False) -> None:
+    """Append a row, formatting each cell by its Python type."""
+    sheet.append([_cell_value(value) for value in values])
+    row = sheet.max_row
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row, column)
+        if isinstance(value, Decimal):
+            cell.number_format = MONEY_FORMAT
+        elif isinstance(value, dt.date):
+            cell.number_format = DATE_FORMAT
+        elif isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text such as "=HYPERLINK(…)" stays text, never a formula
+        if bold:
+            cell.font = BOLD
+
+
+def _cell_value(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _header(sheet: Worksheet, names: Iterable[str]) -> None:
+    _append(sheet, list(names), bold=True)
+    for cell in sheet[sheet.max_row]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _summary_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
+    _title(sheet, report, "lease summary")
+    for direction in LEASE_DIRECTIONS:
+        _append(sheet, [DIRECTION_LABELS[direction]], bold=True)
+        _header(sheet, ["Measure", *(FUND_LABELS[fund] for fund in _FUNDS)])
+        groups = [report.group(direction, fund) for fund in _FUNDS]
+        _append(sheet, ["Leases", *(group.lease_count for group in groups)])
+        for column in MONEY_COLUMNS:
+            if column.direction not in (None, direction):
+                continue
+            _append(
+                sheet,
+                [column.label, *(column.value(direction, group.amounts) for group in groups)],
+            )
+        sheet.append([])
+    _widths(sheet, [44, 18, 18, 18])
+
+
+def _leases_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
+    # row_type and fiscal_year say nothing on a sheet of leases, lease_count only on totals
+    shown = [i for i, name in enumerate(CSV_COLUMNS)
+             if name not in ("row_type", "fiscal_year", "lease_count")]
+    names = [CSV_COLUMNS[i] for i in shown]
+    _header(sheet, names)
+    rate_column = names.index("discount_rate") + 1
+    for lease in report.leases:
+        values = descriptive_values(report, lease)
+        values += [column.value(lease.direction, lease.amounts) for column in MONEY_COLUMNS]
+        _append(sheet, [values[i] for i in shown])
+        sheet.cell(sheet.max_row, rate_column).number_format = RATE_FORMAT
+    sheet.freeze_panes = "B2"
+    if report.leases:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(names))}{sheet.max_row}"
+    _widths(sheet, [16, 30, 9, 14, 12, 12, 12, 12, 10, 12] + [16] * len(MONEY_COLUMNS))
+
+
+def _maturity_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
+    """One block per direction, the notes' layout: fiscal years down, fund types across."""
+    _title(sheet, report, "maturity of lease liabilities and receivables")
+    for direction in LEASE_DIRECTIONS:
+        lines = [line for line in report.maturity if line.direction == direction]
+        years = sorted({(line.first_fiscal_year, line.label) for line in lines})
+        amounts = {(line.fund_type, line.first_fiscal_year): line for line in lines}
+        what = "lease liability" if direction == "in" else "lease receivable"
+        _append(sheet, [f"{DIRECTION_LABELS[direction]}: {what} by fiscal year due"], bold=True)
+        header = ["Fiscal year(s)"]
+        for fund in _FUNDS:
+            header += [f"{FUND_LABELS[fund]} principal", f"{FUND_LABELS[fund]} interest"]
+        _header(sheet, [*header, "Total payments"])
+        totals = [Decimal("0.00")] * (2 * len(_FUNDS) + 1)
+        for first, label in years:
+            row: list[Decimal] = []
+            for fund in _FUNDS:
+                line = amounts.get((fund, first))
+                row += [line.principal, line.interest] if line else [Decimal("0.00")] * 2
+            row.append(row[-2] + row[-1])
+            totals = [total + value for total, value in zip(totals, row, strict=True)]
+            _append(sheet, [label, *row])
+        _append(sheet, ["Total", *totals], bold=True)
+        sheet.append([])
+    _widths(sheet, [16] + [18] * (2 * len(_FUNDS) + 1))
+
+
+def _definitions_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
+    _header(sheet, ["Term", "Definition"])
+    for name, definition in DESCRIPTIVE_COLUMNS:
+        _append(sheet, [name, definition])
+    for column in MONEY_COLUMNS:
+        _append(sheet, [column.name, f"{column.label}. {column.definition}"])
+    sheet.append([])
+    _append(sheet, ["Notes"], bold=True)
+    month = dt.date(2000, report.fiscal_year_start_month, 1).strftime("%B")
+    notes = [
+        ("Fiscal year", f"FY{report.fiscal_year}: {report.start.isoformat()} to "
+                        f"{report.end.isoformat()} (years start in {month})."),
+        ("Source", "Every figure is computed by the registry's GASB Statement No. 87 engine "
+                   "from each lease's terms; totals are exact sums of the lease rows."),
+        ("Rounding", "Interest is rounded half up to the cent per payment; a year-end inside a "
+                     "payment period pro-rates that period's interest and straight-line amount "
+                     "by days."),
+        ("Leases included", "Leases commenced by the year end with a balance or activity in "
+                            "the year; leases commencing later are not yet recognized."),
+        ("Short-term leases", "Maximum possible term of 12 months or less, options included: "
+                              "no liability or receivable, payments are expense or revenue."),
+        ("Modifications", "A modified lease is remeasured from the modification date; figures "
+                          "before it are not restated."),
+        ("Maturity", "Principal and interest due in each of the five fiscal years after the "
+                     "reported year, then in five-year buckets; principal totals the balance."),
+        ("Current portion", "Principal due in the first of those years."),
+    ]  # fmt: skip
+    for term, text in notes:
+        _append(sheet, [term, text])
+    _widths(sheet, [28, 110])
+    for row in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _widths(sheet: Worksheet, widths: Sequence[int]) -> None:
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width

@@ -1,0 +1,173 @@
+"""Reading leases: one SELECT for the record, set-based lists with filters and a keyset cursor,
+and the leased parcels as GeoJSON points made by PostGIS."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.leases.fields import decimal_str, money_text
+from registry.leases.validation import LEASE_FIELDS
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+LEASE_SELECT = """
+    SELECT l.id, l.lease_number, l.direction, l.portfolio, l.counterparty,
+           p.parcel_id AS parcel_public_id, p.address AS parcel_address,
+           b.building_id AS building_public_id, d.code AS department_code,
+           d.name AS department_name, l.premises, l.leased_area_sq_ft, l.approval_reference,
+           l.source_document, l.commencement_date, l.term_months, l.max_possible_term_months,
+           l.end_date, l.options, l.payment_frequency, l.payment_timing, l.payments,
+           l.escalation_pct, l.free_periods, l.non_lease_amount, l.discount_rate,
+           l.discount_rate_source, l.fair_value, l.residual_value, l.initial_direct_costs,
+           l.incentives, l.prepaid_at_commencement, l.useful_life_months, l.fund_type,
+           l.market_rent_annual, l.occupied, l.terminated_on, l.notes, l.version,
+           l.created_at, l.updated_at
+      FROM leases l
+      LEFT JOIN parcels p ON p.id = l.parcel_id
+      LEFT JOIN buildings b ON b.id = l.building_id
+      LEFT JOIN departments d ON d.id = l.department_id
+"""
+_MONEY = frozenset({"non_lease_amount", "fair_value", "residual_value", "initial_direct_costs",
+                    "incentives", "prepaid_at_commencement", "market_rent_annual"})
+_RATES = frozenset({"escalation_pct", "discount_rate"})
+_DATES = frozenset({"commencement_date", "terminated_on", "end_date"})
+_COLUMNS = {"parcel_id": "parcel_public_id", "building_id": "building_public_id"}
+_DERIVED = ("end_date", "version", "id")
+
+
+def _json_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _MONEY:
+        return money_text(value)
+    if name in _RATES:
+        return decimal_str(value)
+    if name in _DATES:
+        return value.isoformat()
+    if name == "leased_area_sq_ft":
+        return float(value)
+    return value
+
+
+def lease_row_to_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row of `LEASE_SELECT` as the API's JSON, in the order of `LEASE_FIELDS` then the
+    derived fields: money and rates as decimal strings, public parcel and building ids."""
+    out = {name: _json_value(name, row[_COLUMNS.get(name, name)])
+           for name in (*LEASE_FIELDS, *_DERIVED)}
+    out.update(department=row["department_name"], parcel_address=row["parcel_address"],
+               updated_at=row["updated_at"].isoformat())
+    return out
+
+
+@dataclass(frozen=True)
+class LeaseQuery:
+    """Filters of the lease list; `expiring_days` keeps leases ending within that many days
+    of `today` (not terminated), for the critical-dates view."""
+
+    direction: str | None = None
+    portfolio: str | None = None
+    department: str | None = None  # code or name
+    parcel_id: str | None = None  # public parcel id
+    expiring_days: int | None = None
+    today: dt.date | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None  # the last lease_number of the previous page
+
+
+@dataclass(frozen=True)
+class LeasePage:
+    leases: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _where(query: LeaseQuery) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["true"], {}
+    for name in ("direction", "portfolio"):
+        value = getattr(query, name)
+        if value:
+            clauses.append(f"l.{name} = :{name}")
+            params[name] = value
+    if query.department:
+        clauses.append("(lower(d.code) = lower(:department) OR lower(d.name) = lower(:department))")
+        params["department"] = query.department.strip()
+    if query.parcel_id:
+        clauses.append("p.parcel_id = :parcel_id")
+        params["parcel_id"] = query.parcel_id
+    if query.expiring_days is not None:
+        clauses.append("l.terminated_on IS NULL AND l.end_date BETWEEN :today AND :until")
+        today = query.today or dt.date.today()
+        params.update(today=today, until=today + dt.timedelta(days=query.expiring_days))
+    return " AND ".join(clauses), params
+
+
+def list_leases(session: Session, query: LeaseQuery) -> LeasePage:
+    """One page in lease-number order; the next page starts after `next_cursor`."""
+    where, params = _where(query)
+    if query.cursor:
+        where += " AND l.lease_number > :cursor"
+        params["cursor"] = query.cursor
+    rows = session.execute(
+        text(f"{LEASE_SELECT} WHERE {where} ORDER BY l.lease_number LIMIT :limit"),
+        {**params, "limit": query.limit + 1},
+    ).mappings().all()
+    leases = [lease_row_to_dict(row) for row in rows[: query.limit]]
+    more = len(rows) > query.limit
+    return LeasePage(leases, leases[-1]["lease_number"] if more else None)
+
+
+def count_leases(session: Session, query: LeaseQuery) -> int:
+    """How many leases match (for the list page's heading, not per API page)."""
+    where, params = _where(query)
+    return int(session.execute(text(
+        "SELECT count(*) FROM leases l LEFT JOIN parcels p ON p.id = l.parcel_id "
+        f"LEFT JOIN departments d ON d.id = l.department_id WHERE {where}"), params).scalar_one())
+
+
+def leased_parcels_geojson(session: Session, query: LeaseQuery) -> str:
+    """One point per leased parcel (`ST_PointOnSurface`, inside even an L-shaped parcel) with
+    its leases' numbers, directions and counterparties: a FeatureCollection made by PostGIS."""
+    where, params = _where(query)
+    return str(session.execute(text(_geojson_sql(where)), params).scalar_one())
+
+
+def _geojson_sql(where: str) -> str:
+    return f"""
+        WITH matched AS (
+            SELECT p.parcel_id AS public_id, p.address, p.geom AS parcel_geom,
+                   l.lease_number, l.direction, l.counterparty, l.end_date
+              FROM leases l JOIN parcels p ON p.id = l.parcel_id
+              LEFT JOIN departments d ON d.id = l.department_id
+             WHERE p.geom IS NOT NULL AND {where}
+        ), features AS (
+            SELECT json_build_object(
+                'type', 'Feature', 'id', public_id,
+                'geometry',
+                ST_AsGeoJSON(ST_Transform(ST_PointOnSurface(parcel_geom), 4326), 7)::json,
+                'properties', json_build_object(
+                    'parcel_id', public_id, 'address', address, 'lease_count', count(*),
+                    'leases', json_agg(json_build_object(
+                        'lease_number', lease_number, 'direction', direction,
+                        'counterparty', counterparty, 'end_date', end_date)
+                        ORDER BY lease_number))) AS feature
+              FROM matched GROUP BY public_id, address, parcel_geom
+        )
+        SELECT json_build_object('type', 'FeatureCollection',
+                                 'features', coalesce(json_agg(feature), '[]'::json))::text
+          FROM features
+    """
+
+
+def leases_on_parcel(session: Session, parcel_id: str) -> list[dict[str, Any]]:
+    """The leases of one parcel (public id), for the parcel page."""
+    rows = session.execute(
+        text(f"{LEASE_SELECT} WHERE p.parcel_id = :parcel_id ORDER BY l.lease_number"),
+        {"parcel_id": parcel_id},
+    ).mappings().all()
+    return [lease_row_to_dict(row) for row in rows]

@@ -1,0 +1,313 @@
+"""Lease records: create, change, delete, read, and their GASB 87 schedules.
+
+The one entry point for every writer (the API, the pages, imports, the sample) and every reader
+of lease accounting (reports, exports), so validation, optimistic locking and the discount-rate
+rules are the same whichever way a lease comes in. Each write is one statement inside the
+caller's transaction (`registry.db.unit_of_work`), audited by the database's triggers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from registry.fields import FieldProblem, RecordInvalid
+from registry.leases.accounting import (
+    LeaseHistory,
+    LeaseModification,
+    LeaseSchedule,
+    LeaseTerms,
+    implicit_rate,
+    lease_schedule,
+)
+from registry.leases.accounting.money import add_months
+from registry.leases.queries import LEASE_SELECT, lease_row_to_dict
+from registry.leases.remeasurement import (
+    ModificationInvalid,
+    RecordedModification,
+    apply_modifications,
+    clean_modification,
+    modification_history,
+    modification_order,
+)
+from registry.leases.validation import LEASE_FIELDS, clean_lease, terms_from_values
+
+__all__ = [
+    "LEASE_FIELDS",
+    "LeaseNotFound",
+    "LeaseVersionConflict",
+    "add_modification",
+    "clean_lease",
+    "create_lease",
+    "delete_lease",
+    "lease_as_dict",
+    "lease_history_of",
+    "lease_modifications",
+    "lease_schedule_of",
+    "lease_terms",
+    "leases_with_schedules",
+    "update_lease",
+]
+
+
+class LeaseNotFound(LookupError):
+    def __init__(self, lease_number: str) -> None:
+        super().__init__(f"no lease {lease_number!r}")
+        self.lease_number = lease_number
+
+
+class LeaseVersionConflict(Exception):
+    """Someone saved the lease after the version the caller edited."""
+
+    def __init__(self, lease_number: str, current_version: int, changed_by: str | None,
+                 changed_at: dt.datetime | None) -> None:
+        super().__init__(f"lease {lease_number} is at version {current_version}")
+        self.lease_number = lease_number
+        self.current_version = current_version
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+
+
+def _conflict(session: Session, lease_number: str) -> LeaseVersionConflict:
+    row = session.execute(text(
+        "SELECT l.version, a.actor, a.occurred_at FROM leases l LEFT JOIN LATERAL ("
+        " SELECT actor, occurred_at FROM audit_events WHERE table_name = 'leases'"
+        " AND row_key = l.lease_number ORDER BY id DESC LIMIT 1) a ON true"
+        " WHERE l.lease_number = :n"), {"n": lease_number}).one()
+    return LeaseVersionConflict(lease_number, row[0], row[1], row[2])
+
+
+def _write(session: Session, statement: str, values: Mapping[str, Any]) -> Any:
+    """Run the INSERT/UPDATE; two writers of one new lease number both pass the read check, so
+    the unique constraint decides and the loser gets the same field problem."""
+    try:
+        return session.execute(text(statement), _params(values)).scalar()
+    except IntegrityError as error:
+        if "uq_leases_lease_number" not in str(error.orig):
+            raise
+        raise RecordInvalid([FieldProblem(
+            "lease_number", f"{values['lease_number']} is already in the registry")]) from error
+
+
+def _params(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: json.dumps(v) if k in ("payments", "options") else v for k, v in values.items()}
+
+
+def _column_sql(name: str) -> str:
+    return f"CAST(:{name} AS jsonb)" if name in ("payments", "options") else f":{name}"
+
+
+def create_lease(session: Session, data: Mapping[str, Any]) -> str:
+    """Validate and insert a lease; its lease number."""
+    values = clean_lease(session, data)
+    columns = ", ".join(values)
+    placeholders = ", ".join(_column_sql(name) for name in values)
+    _write(session, f"INSERT INTO leases ({columns}) VALUES ({placeholders}) RETURNING id",
+           values)
+    return str(values["lease_number"])
+
+
+def update_lease(session: Session, lease_number: str, expected_version: int,
+                 data: Mapping[str, Any]) -> int:
+    """Apply `data` (a PATCH: only the fields to change) if the lease is still at
+    `expected_version`; the new version (unchanged when nothing really changed)."""
+    current = lease_as_dict(session, lease_number)
+    if current["version"] != expected_version:
+        raise _conflict(session, lease_number)
+    values = clean_lease(session, data, current)
+    assignments = ", ".join(f"{name} = {_column_sql(name)}" for name in values)
+    version = _write(session, f"UPDATE leases SET {assignments} WHERE lease_number = :current "
+                     "AND version = :expected RETURNING version",
+                     {**values, "current": lease_number, "expected": expected_version})
+    if version is None:  # another writer committed between our read and our write
+        raise _conflict(session, lease_number)
+    _check_modifications_still_apply(session, str(values["lease_number"]))
+    return int(version)
+
+
+def delete_lease(session: Session, lease_number: str, expected_version: int) -> None:
+    """Delete a lease entered in error, with its modifications; the audit trail keeps both.
+    (A lease that ended is not deleted: set `terminated_on`.)"""
+    current = session.execute(text("SELECT id, version FROM leases WHERE lease_number = :n"),
+                              {"n": lease_number}).one_or_none()
+    if current is None:
+        raise LeaseNotFound(lease_number)
+    if current.version != expected_version:
+        raise _conflict(session, lease_number)
+    session.execute(text("DELETE FROM lease_modifications WHERE lease_id = :id"),
+                    {"id": current.id})
+    deleted = session.execute(text("DELETE FROM leases WHERE id = :id AND version = :v "
+                                   "RETURNING id"), {"id": current.id, "v": expected_version})
+    if deleted.scalar() is None:
+        raise _conflict(session, lease_number)
+
+
+def _row(session: Session, lease_number: str) -> Mapping[Any, Any]:
+    row = session.execute(text(f"{LEASE_SELECT} WHERE l.lease_number = :n"),
+                          {"n": lease_number}).mappings().one_or_none()
+    if row is None:
+        raise LeaseNotFound(lease_number)
+    return row
+
+
+def _modifications_of(
+    session: Session, lease_ids: list[int]
+) -> dict[int, list[RecordedModification]]:
+    rows = session.execute(text(
+        "SELECT id, lease_id, effective_date, terms, reason, created_at FROM lease_modifications "
+        "WHERE lease_id = ANY(:ids) ORDER BY lease_id, effective_date, id"), {"ids": lease_ids})
+    found: dict[int, list[RecordedModification]] = {}
+    for row in rows:
+        found.setdefault(row.lease_id, []).append(RecordedModification(
+            row.effective_date, row.terms, row.reason, row.id, row.created_at))
+    return found
+
+
+def _current_end(start: dt.date, end: dt.date, mods: list[RecordedModification]) -> dt.date:
+    for mod in mods:
+        if "term_months" in mod.terms:
+            end = add_months(mod.effective_date, int(mod.terms["term_months"])) - dt.timedelta(1)
+    return end
+
+
+def _with_modifications(record: dict[str, Any], mods: list[RecordedModification]) -> dict[str, Any]:
+    record["modifications"] = [
+        {"id": m.id, "effective_date": m.effective_date.isoformat(), "terms": dict(m.terms),
+         "reason": m.reason} for m in mods
+    ]
+    record["current_end_date"] = _current_end(
+        dt.date.fromisoformat(record["commencement_date"]),
+        dt.date.fromisoformat(record["end_date"]), mods).isoformat()
+    return record
+
+
+def lease_as_dict(session: Session, lease_number: str) -> dict[str, Any]:
+    """The lease as the API shows it: `LEASE_FIELDS`, then `end_date`, `version`, `id`, the
+    department's name, the parcel's address, its `modifications` and `current_end_date`
+    (the end after modifications)."""
+    row = _row(session, lease_number)
+    return _with_modifications(lease_row_to_dict(row),
+                               _modifications_of(session, [row["id"]]).get(row["id"], []))
+
+
+def _terms_of_row(row: Mapping[Any, Any]) -> LeaseTerms:
+    values = dict(row)
+    if values["discount_rate"] is not None:  # the column's six places: 0.008900 → 0.0089
+        values["discount_rate"] = values["discount_rate"].normalize()
+    terms = terms_from_values(values)
+    if row["discount_rate_source"] == "implicit" and terms.fair_value is not None:
+        terms = replace(terms, discount_rate=implicit_rate(terms))
+    return terms
+
+
+def lease_terms(session: Session, lease_number: str) -> LeaseTerms:
+    """The engine's terms of the lease as recorded at commencement, with the discount rate
+    resolved (stated, solved implicit, or the IBR table's rate stored when it was recorded)."""
+    return _terms_of_row(_row(session, lease_number))
+
+
+def _schedule(row: Mapping[Any, Any], mods: list[RecordedModification]
+              ) -> LeaseSchedule | LeaseModification:
+    base = lease_schedule(_terms_of_row(row))
+    applied = apply_modifications(base, mods)
+    return applied[-1] if applied else base
+
+
+def lease_modifications(session: Session, lease_number: str
+                        ) -> tuple[LeaseSchedule, list[tuple[RecordedModification,
+                                                             LeaseModification]]]:
+    """The original schedule and every remeasurement in date order, each with its record:
+    the whole measurement history (`lease_schedule_of` gives the latest)."""
+    row = _row(session, lease_number)
+    mods = _modifications_of(session, [row["id"]]).get(row["id"], [])
+    base = lease_schedule(_terms_of_row(row))
+    ordered = sorted(mods, key=modification_order)
+    return base, list(zip(ordered, apply_modifications(base, ordered), strict=True))
+
+
+def lease_schedule_of(session: Session, lease_number: str) -> LeaseSchedule | LeaseModification:
+    """The schedule, or with modifications the latest remeasurement. That carries every earlier
+    modification (`.history`), so the engine's balances, fiscal years and maturity table on it
+    cover the lease from commencement; `lease_history_of` gives the history itself."""
+    row = _row(session, lease_number)
+    return _schedule(row, _modifications_of(session, [row["id"]]).get(row["id"], []))
+
+
+def lease_history_of(session: Session, lease_number: str) -> LeaseHistory:
+    """The lease's whole measurement history (the engine's `LeaseHistory`): the schedule at
+    commencement and each remeasurement in date order, what reports and the lease page use."""
+    row = _row(session, lease_number)
+    mods = _modifications_of(session, [row["id"]]).get(row["id"], [])
+    return modification_history(lease_schedule(_terms_of_row(row)), mods)
+
+
+def leases_with_schedules(
+    session: Session, *, direction: str | None = None, fund_type: str | None = None
+) -> Iterator[tuple[dict[str, Any], LeaseSchedule | LeaseModification]]:
+    """Every lease (optionally of one direction / fund type) with its schedule, for reports:
+    two set-based reads (leases, modifications), one schedule computed per lease."""
+    where, params = ["true"], {}
+    if direction is not None:
+        where.append("l.direction = :direction")
+        params["direction"] = direction
+    if fund_type is not None:
+        where.append("l.fund_type = :fund_type")
+        params["fund_type"] = fund_type
+    rows = session.execute(text(f"{LEASE_SELECT} WHERE {' AND '.join(where)} "
+                                "ORDER BY l.lease_number"), params).mappings().all()
+    mods = _modifications_of(session, [row["id"] for row in rows])
+    for row in rows:
+        mine = mods.get(row["id"], [])
+        yield _with_modifications(lease_row_to_dict(row), mine), _schedule(row, mine)
+
+
+def add_modification(session: Session, lease_number: str, effective_date: Any,
+                     terms: Any, reason: Any = None) -> int:
+    """Record a modification (the changed terms from `effective_date` on) after checking that
+    it, and every later one, remeasures; its id. Problems name `effective_date`, `terms.*`.
+
+    The lease row is locked first, so two modifications recorded at once are checked one after
+    the other, each against the other's result."""
+    session.execute(text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"),
+                    {"n": lease_number})
+    row = _row(session, lease_number)
+    effective, changes, problems = clean_modification(effective_date, terms)
+    if reason is not None and not isinstance(reason, str):
+        problems.add("reason", "must be text")
+    if problems or effective is None:
+        raise RecordInvalid(list(problems))
+    mods = _modifications_of(session, [row["id"]]).get(row["id"], [])
+    new = RecordedModification(effective, changes, reason or None)
+    try:
+        apply_modifications(lease_schedule(_terms_of_row(row)), [*mods, new])
+    except ModificationInvalid as error:
+        mine = error.index == sorted([*mods, new], key=modification_order).index(new)
+        prefix = "" if mine else f"modifications[{error.index}]."
+        raise RecordInvalid([FieldProblem(prefix + name, message)
+                             for name, message in error.errors]) from error
+    new_id = session.execute(text(
+        "INSERT INTO lease_modifications (lease_id, effective_date, terms, reason) "
+        "VALUES (:lease, :effective, CAST(:terms AS jsonb), :reason) RETURNING id"),
+        {"lease": row["id"], "effective": effective, "terms": json.dumps(changes),
+         "reason": reason or None}).scalar_one()
+    return int(new_id)
+
+
+def _check_modifications_still_apply(session: Session, lease_number: str) -> None:
+    """A corrected lease must still carry its recorded modifications."""
+    row = _row(session, lease_number)
+    mods = _modifications_of(session, [row["id"]]).get(row["id"], [])
+    if not mods:
+        return
+    try:
+        apply_modifications(lease_schedule(_terms_of_row(row)), mods)
+    except ModificationInvalid as error:
+        raise RecordInvalid([FieldProblem(f"modifications[{error.index}].{name}", message)
+                             for name, message in error.errors]) from error

@@ -1,0 +1,223 @@
+"""Recorded lease modifications turned into the engine's remeasurements (no database here).
+
+A modification stores only what changed (`terms`), described from its effective date on: the
+remaining `term_months`, the `payments` from then on, a new `discount_rate`, … Whatever it does not
+change is carried from the terms in force: the remaining months, the remaining payments as they
+would have been paid (escalation and free rent already applied, so `escalation_pct` and
+`free_periods` of a modification count from its effective date and default to 0), the rate in
+force and the remaining useful life. Costs, incentives and prepayments of the modification itself
+default to 0. Modifications apply in date order, each on the schedule the previous one left, and
+each result carries the ones before it, so the last one's `history` is the whole lease. A lease paid
+in arrears is modified like any other: the engine keeps the payment due on the effective date with
+the earlier schedule (it settles the period ending that day).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from registry.leases.accounting import (
+    LeaseHistory,
+    LeaseModification,
+    LeaseSchedule,
+    LeaseTerms,
+    LeaseTermsError,
+    PaymentStep,
+    modify_lease,
+    payment_stream,
+)
+from registry.leases.accounting.money import add_months
+from registry.leases.fields import (
+    Problems,
+    to_choice,
+    to_date,
+    to_decimal,
+    to_int,
+    to_money,
+    to_payment_steps,
+    to_rate,
+)
+from registry.vocabulary import PAYMENT_FREQUENCIES, PAYMENT_TIMINGS
+
+MODIFICATION_FIELDS: tuple[str, ...] = (
+    "term_months", "payment_frequency", "payment_timing", "payments", "escalation_pct",
+    "free_periods", "non_lease_amount", "discount_rate", "initial_direct_costs", "incentives",
+    "prepaid_at_commencement", "useful_life_months",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecordedModification:
+    """One row of `lease_modifications`: the changed terms as stored (JSON-ready)."""
+
+    effective_date: dt.date
+    terms: Mapping[str, Any]
+    reason: str | None = None
+    id: int | None = None
+    recorded_at: dt.datetime | None = field(default=None, compare=False)
+
+
+def modification_order(modification: RecordedModification) -> tuple[dt.date, bool, int]:
+    """Date order; of two on one date the one recorded first (a new, unsaved one last)."""
+    return modification.effective_date, modification.id is None, modification.id or 0
+
+
+class ModificationInvalid(LeaseTermsError):
+    """The modification at `index` (in date order) cannot be applied; `errors` name
+    `effective_date` or `terms.<field>`."""
+
+    def __init__(self, index: int, errors: list[tuple[str, str]]) -> None:
+        super().__init__(errors)
+        self.index = index
+
+
+def clean_modification_terms(problems: Problems, terms: Any) -> dict[str, Any]:
+    """The changed terms typed and normalised for storage (money and rates as strings)."""
+    if not isinstance(terms, Mapping):
+        problems.add("terms", "must be an object of the changed lease terms")
+        return {}
+    clean: dict[str, Any] = {}
+    for name, value in terms.items():
+        here = f"terms.{name}"
+        if name not in MODIFICATION_FIELDS:
+            problems.add(here, "cannot be changed by a modification (allowed: "
+                         f"{', '.join(MODIFICATION_FIELDS)})")
+        elif name in ("term_months", "useful_life_months"):
+            clean[name] = to_int(problems, here, value, minimum=1)
+        elif name == "free_periods":
+            clean[name] = to_int(problems, here, value, minimum=0)
+        elif name == "payment_frequency":
+            clean[name] = to_choice(problems, here, value, PAYMENT_FREQUENCIES)
+        elif name == "payment_timing":
+            clean[name] = to_choice(problems, here, value, PAYMENT_TIMINGS)
+        elif name == "payments":
+            clean[name] = to_payment_steps(problems, here, value)
+        elif name == "discount_rate":
+            rate = to_rate(problems, here, value)
+            clean[name] = None if rate is None else f"{rate:f}"
+        elif name == "escalation_pct":
+            pct = to_decimal(problems, here, value, places=4, minimum=Decimal(0),
+                             maximum=Decimal(100), what="a yearly percent")
+            clean[name] = None if pct is None else f"{pct:f}"
+        else:
+            amount = to_money(problems, here, value)
+            clean[name] = None if amount is None else f"{amount:.2f}"
+    return {name: value for name, value in clean.items() if value is not None}
+
+
+def _period_index(terms: LeaseTerms, effective: dt.date) -> int | None:
+    for index in range(1, terms.period_count):
+        if add_months(terms.commencement_date, index * terms.months_per_period) == effective:
+            return index
+    return None
+
+
+def _steps(amounts: Sequence[Decimal]) -> tuple[PaymentStep, ...]:
+    steps: list[PaymentStep] = []
+    for amount in amounts:
+        if steps and steps[-1].amount == amount:
+            steps[-1] = PaymentStep(steps[-1].periods + 1, amount)
+        else:
+            steps.append(PaymentStep(1, amount))
+    return tuple(steps)
+
+
+def remeasurement_terms(
+    in_force: LeaseSchedule, effective: dt.date, changes: Mapping[str, Any]
+) -> LeaseTerms:
+    """The engine's terms for the lease from `effective` on (see the module docstring)."""
+    old = in_force.terms
+    index = _period_index(old, effective)
+    if index is None:
+        first = add_months(old.commencement_date, old.months_per_period)
+        raise LeaseTermsError([("effective_date", (
+            f"{effective} is not the first day of a payment period after {old.commencement_date} "
+            f"and before the term ends (e.g. {first})"))])
+    remaining = old.term_months - index * old.months_per_period
+    frequency = changes.get("payment_frequency", old.payment_frequency)
+    term = int(changes.get("term_months", remaining))
+    if "payments" in changes:
+        payments = tuple(PaymentStep(int(s["periods"]), Decimal(s["amount"]))
+                         for s in changes["payments"])
+    elif term != remaining or frequency != old.payment_frequency or \
+            changes.get("payment_timing", old.payment_timing) != old.payment_timing:
+        raise LeaseTermsError([("terms.payments", (
+            f"give the payment steps for the new term ({term} months, {frequency}); only an "
+            f"unchanged remaining term ({remaining} months) and payment timing carry the old "
+            "payments"))])
+    else:
+        payments = _steps([p.gross_amount for p in payment_stream(old)[index:]])
+    life = changes.get("useful_life_months")
+    if life is None and old.useful_life_months is not None:
+        life = max(1, old.useful_life_months - index * old.months_per_period)
+    rate = changes.get("discount_rate", in_force.discount_rate)
+
+    def money(name: str, default: Decimal = Decimal("0.00")) -> Decimal:
+        return Decimal(changes[name]) if name in changes else default
+
+    try:
+        return LeaseTerms(
+            direction=old.direction, commencement_date=effective, term_months=term,
+            max_possible_term_months=term, payment_frequency=frequency,
+            payment_timing=changes.get("payment_timing", old.payment_timing), payments=payments,
+            escalation_pct=money("escalation_pct", Decimal(0)),
+            free_periods=int(changes.get("free_periods", 0)),
+            non_lease_amount=money("non_lease_amount", old.non_lease_amount),
+            discount_rate=None if rate is None else Decimal(rate),
+            initial_direct_costs=money("initial_direct_costs"), incentives=money("incentives"),
+            prepaid_at_commencement=money("prepaid_at_commencement"), useful_life_months=life,
+        )
+    except LeaseTermsError as error:
+        raise LeaseTermsError([(_terms_field(name), message)
+                               for name, message in error.errors]) from error
+
+
+def _terms_field(name: str) -> str:
+    return name if name.startswith("terms.") or name == "effective_date" else f"terms.{name}"
+
+
+def apply_modifications(
+    base: LeaseSchedule, modifications: Sequence[RecordedModification]
+) -> list[LeaseModification]:
+    """Each modification remeasured on the schedule in force before it, in date order.
+
+    Each is chained on the previous result (not just its schedule) so it carries the earlier
+    ones: `balances_at` & co. on the last one then reach back to commencement."""
+    results: list[LeaseModification] = []
+    previous: LeaseSchedule | LeaseModification = base
+    ordered = sorted(modifications, key=modification_order)
+    for index, recorded in enumerate(ordered):
+        in_force = previous if isinstance(previous, LeaseSchedule) else previous.remeasured
+        try:
+            terms = remeasurement_terms(in_force, recorded.effective_date, recorded.terms)
+            result = modify_lease(previous, terms)
+        except LeaseTermsError as error:
+            raise ModificationInvalid(
+                index, [(_terms_field(name), message) for name, message in error.errors]
+            ) from error
+        results.append(result)
+        previous = result
+    return results
+
+
+def modification_history(
+    base: LeaseSchedule, modifications: Sequence[RecordedModification]
+) -> LeaseHistory:
+    """The engine's whole history of a lease: `base` and every recorded modification applied."""
+    applied = apply_modifications(base, modifications)
+    return applied[-1].history if applied else LeaseHistory(base)
+
+
+def clean_modification(effective_date: Any, terms: Any) -> tuple[dt.date | None, dict[str, Any],
+                                                                Problems]:
+    """Convert a modification request; the problems name `effective_date` and `terms.*`."""
+    problems = Problems()
+    effective = to_date(problems, "effective_date", effective_date)
+    if effective is None and "effective_date" not in problems.failed:
+        problems.add("effective_date", "is required")
+    return effective, clean_modification_terms(problems, terms), problems
+

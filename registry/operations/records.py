@@ -1,0 +1,267 @@
+"""Occupancy and O&M cost records: create, change, delete, read and list.
+
+The one entry point for every writer (the API, the parcel page, the imports), so validation
+(`registry.operations.validation`) and optimistic locking are the same whichever way a record
+comes in. Each write runs inside the caller's `registry.db.unit_of_work` and is audited by the
+database's triggers (migration 0007), which name the actor of that transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from registry.fields import FieldProblem, RecordInvalid
+from registry.leases.accounting.balances import fiscal_year_bounds
+from registry.leases.fields import money_text
+from registry.operations.validation import (
+    COST_FIELDS,
+    OCCUPANCY_FIELDS,
+    clean_cost,
+    clean_occupancy,
+)
+
+__all__ = [
+    "COST_FIELDS", "OCCUPANCY_FIELDS", "OperationsQuery", "RecordNotFound",
+    "RecordVersionConflict", "cost_as_dict", "create_cost", "create_occupancy", "delete_cost",
+    "delete_occupancy", "list_costs", "list_occupancy", "occupancy_as_dict", "update_cost",
+    "update_occupancy",
+]  # fmt: skip
+
+_TABLES = {"occupancy": "occupancy", "cost": "om_costs"}
+
+_OCCUPANCY_SELECT = """
+SELECT o.id, b.building_id, p.parcel_id, d.code AS department_code, d.name AS department,
+       o.period_start, o.period_end, o.headcount, o.usable_sq_ft_occupied, b.name AS building_name,
+       b.usable_sq_ft AS building_usable_sq_ft, o.version, o.created_at, o.updated_at
+  FROM occupancy o JOIN buildings b ON b.id = o.building_id JOIN parcels p ON p.id = b.parcel_id
+  JOIN departments d ON d.id = o.department_id
+"""
+_COST_SELECT = """
+SELECT c.id, p.parcel_id, b.building_id, c.fiscal_year, c.category, c.amount, c.note,
+       c.version, c.created_at, c.updated_at
+  FROM om_costs c LEFT JOIN buildings b ON b.id = c.building_id
+  JOIN parcels p ON p.id = coalesce(c.parcel_id, b.parcel_id)
+"""
+
+
+class RecordNotFound(LookupError):
+    def __init__(self, kind: str, record_id: int) -> None:
+        super().__init__(f"no {kind} record {record_id}")
+        self.kind, self.record_id = kind, record_id
+
+
+class RecordVersionConflict(Exception):
+    """Someone saved the record after the version the caller edited."""
+
+    def __init__(self, kind: str, record_id: int, current_version: int, changed_by: str | None,
+                 changed_at: dt.datetime | None) -> None:
+        super().__init__(f"{kind} record {record_id} is at version {current_version}")
+        self.kind, self.record_id = kind, record_id
+        self.current_version, self.changed_by, self.changed_at = (
+            current_version, changed_by, changed_at)
+
+
+def _conflict(session: Session, kind: str, record_id: int) -> RecordVersionConflict:
+    table = _TABLES[kind]
+    row = session.execute(text(
+        f"SELECT r.version, a.actor, a.occurred_at FROM {table} r LEFT JOIN LATERAL ("
+        f" SELECT actor, occurred_at FROM audit_events WHERE table_name = '{table}'"
+        " AND row_key = r.id::text ORDER BY id DESC LIMIT 1) a ON true WHERE r.id = :id"),
+        {"id": record_id}).one()
+    return RecordVersionConflict(kind, record_id, row[0], row[1], row[2])
+
+
+def _occupancy_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
+    record = dict(row)
+    for name in ("period_start", "period_end", "created_at", "updated_at"):
+        record[name] = record[name].isoformat() if record[name] is not None else None
+    return record
+
+
+def _cost_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
+    record = dict(row)
+    record["amount"] = money_text(record["amount"])
+    for name in ("created_at", "updated_at"):
+        record[name] = record[name].isoformat()
+    return record
+
+
+def occupancy_as_dict(session: Session, record_id: int) -> dict[str, Any]:
+    """The record as the API shows it: public ids, the department's name and the building's
+    usable sq ft (what the occupied area is checked against), `version`, `id`."""
+    row = session.execute(text(f"{_OCCUPANCY_SELECT} WHERE o.id = :id"),
+                          {"id": record_id}).mappings().one_or_none()
+    if row is None:
+        raise RecordNotFound("occupancy", record_id)
+    return _occupancy_dict(row)
+
+
+def cost_as_dict(session: Session, record_id: int) -> dict[str, Any]:
+    """The record as the API shows it: public ids, money as a two-decimal string."""
+    row = session.execute(text(f"{_COST_SELECT} WHERE c.id = :id"),
+                          {"id": record_id}).mappings().one_or_none()
+    if row is None:
+        raise RecordNotFound("cost", record_id)
+    return _cost_dict(row)
+
+
+def _insert(session: Session, kind: str, values: Mapping[str, Any]) -> int:
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{name}" for name in values)
+    try:
+        new_id = session.execute(text(
+            f"INSERT INTO {_TABLES[kind]} ({columns}) VALUES ({placeholders}) RETURNING id"),
+            dict(values)).scalar_one()
+    except IntegrityError as error:
+        raise _duplicate(error) from error
+    return int(new_id)
+
+
+def _duplicate(error: IntegrityError) -> Exception:
+    """Two writers of one building, department and start both pass the read check: the unique
+    index decides and the loser gets a field problem."""
+    if "uq_occupancy_building_id" not in str(error.orig):
+        return error
+    return RecordInvalid([FieldProblem(
+        "period_start", "this department's occupancy of the building from that date is "
+        "already recorded")])
+
+
+def _check_new_occupancy(session: Session, values: Mapping[str, Any],
+                         record_id: int | None = None) -> None:
+    taken = session.execute(text(
+        "SELECT id FROM occupancy WHERE building_id = :b AND department_id = :d "
+        "AND period_start = :s AND id IS DISTINCT FROM :me"),
+        {"b": values["building_id"], "d": values["department_id"], "s": values["period_start"],
+         "me": record_id}).scalar()
+    if taken is not None:
+        raise RecordInvalid([FieldProblem(
+            "period_start", f"this department's occupancy of the building from "
+            f"{values['period_start']} is already recorded (record {taken})",
+            {"existing_id": int(taken)})])
+
+
+def create_occupancy(session: Session, data: Any) -> int:
+    """Validate and insert an occupancy record; its id."""
+    values = clean_occupancy(session, data)
+    _check_new_occupancy(session, values)
+    return _insert(session, "occupancy", values)
+
+
+def create_cost(session: Session, data: Any) -> int:
+    """Validate and insert an O&M cost record; its id."""
+    return _insert(session, "cost", clean_cost(session, data))
+
+
+def _update(session: Session, kind: str, record_id: int, expected_version: int,
+            values: Mapping[str, Any]) -> int:
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    try:
+        version = session.execute(text(
+            f"UPDATE {_TABLES[kind]} SET {assignments} WHERE id = :record_id "
+            "AND version = :expected RETURNING version"),
+            {**values, "record_id": record_id, "expected": expected_version}).scalar()
+    except IntegrityError as error:
+        raise _duplicate(error) from error
+    if version is None:  # another writer committed between our read and our write
+        raise _conflict(session, kind, record_id)
+    return int(version)
+
+
+def update_occupancy(session: Session, record_id: int, expected_version: int,
+                     data: Any) -> int:
+    """Apply `data` (a PATCH: only the fields to change) if the record is still at
+    `expected_version`; the new version (unchanged when nothing really changed)."""
+    current = occupancy_as_dict(session, record_id)
+    if current["version"] != expected_version:
+        raise _conflict(session, "occupancy", record_id)
+    values = clean_occupancy(session, data, current)
+    _check_new_occupancy(session, values, record_id)
+    return _update(session, "occupancy", record_id, expected_version, values)
+
+
+def update_cost(session: Session, record_id: int, expected_version: int, data: Any) -> int:
+    """As `update_occupancy`, for an O&M cost record."""
+    current = cost_as_dict(session, record_id)
+    if current["version"] != expected_version:
+        raise _conflict(session, "cost", record_id)
+    return _update(session, "cost", record_id, expected_version,
+                   clean_cost(session, data, current))
+
+
+def _delete(session: Session, kind: str, record_id: int, expected_version: int) -> None:
+    version = session.execute(text(f"SELECT version FROM {_TABLES[kind]} WHERE id = :id"),
+                              {"id": record_id}).scalar()
+    if version is None:
+        raise RecordNotFound(kind, record_id)
+    deleted = session.execute(text(
+        f"DELETE FROM {_TABLES[kind]} WHERE id = :id AND version = :v RETURNING id"),
+        {"id": record_id, "v": expected_version}).scalar()
+    if deleted is None:
+        raise _conflict(session, kind, record_id)
+
+
+def delete_occupancy(session: Session, record_id: int, expected_version: int) -> None:
+    """Delete a record entered in error; the audit trail keeps it."""
+    _delete(session, "occupancy", record_id, expected_version)
+
+
+def delete_cost(session: Session, record_id: int, expected_version: int) -> None:
+    """Delete a record entered in error; the audit trail keeps it."""
+    _delete(session, "cost", record_id, expected_version)
+
+
+@dataclass(frozen=True)
+class OperationsQuery:
+    """Filters of the lists (public ids); an occupancy matches a fiscal year it overlaps."""
+
+    parcel_id: str | None = None
+    building_id: str | None = None
+    fiscal_year: int | None = None
+    fiscal_year_start_month: int = 7
+    limit: int = 1000
+
+
+def list_occupancy(session: Session, query: OperationsQuery) -> list[dict[str, Any]]:
+    """Occupancy records matching every filter, by building, start date and department."""
+    where, params = ["true"], dict[str, Any](limit=query.limit)
+    if query.parcel_id:
+        where.append("p.parcel_id = :parcel")
+        params["parcel"] = query.parcel_id
+    if query.building_id:
+        where.append("b.building_id = :building")
+        params["building"] = query.building_id
+    if query.fiscal_year is not None:
+        params["fy_start"], params["fy_end"] = fiscal_year_bounds(
+            query.fiscal_year, query.fiscal_year_start_month)
+        where.append("o.period_start <= :fy_end AND coalesce(o.period_end, :fy_end) >= :fy_start")
+    rows = session.execute(text(
+        f"{_OCCUPANCY_SELECT} WHERE {' AND '.join(where)} "
+        "ORDER BY b.building_id, o.period_start, d.code, o.id LIMIT :limit"), params).mappings()
+    return [_occupancy_dict(row) for row in rows]
+
+
+def list_costs(session: Session, query: OperationsQuery) -> list[dict[str, Any]]:
+    """O&M cost records matching every filter, newest fiscal year first."""
+    where, params = ["true"], dict[str, Any](limit=query.limit)
+    if query.parcel_id:
+        where.append("p.parcel_id = :parcel")
+        params["parcel"] = query.parcel_id
+    if query.building_id:
+        where.append("b.building_id = :building")
+        params["building"] = query.building_id
+    if query.fiscal_year is not None:
+        where.append("c.fiscal_year = :fy")
+        params["fy"] = query.fiscal_year
+    rows = session.execute(text(
+        f"{_COST_SELECT} WHERE {' AND '.join(where)} "
+        "ORDER BY c.fiscal_year DESC, b.building_id NULLS FIRST, c.category, c.id LIMIT :limit"),
+        params).mappings()
+    return [_cost_dict(row) for row in rows]

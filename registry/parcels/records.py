@@ -1,0 +1,249 @@
+"""Parcel edits: validate → write → (the database audits). One transaction each, no partial write.
+
+Optimistic locking: every edit names the version it was made against; the UPDATE only matches
+that version, so of concurrent editors exactly one wins and the others get `VersionConflict`
+(with who changed the parcel and when), however their requests interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from registry.parcels.queries import ParcelNotFound
+from registry.parcels.validation import (
+    READ_ONLY_PROPERTIES,
+    FieldProblem,
+    ParcelInvalid,
+    check_geometry,
+    clean_properties,
+    overlap_problem,
+    overlapped_by_stored_shape,
+)
+from registry.parcels.verification import workflow_problems
+from registry.settings import STORAGE_SRID, Settings
+
+_UNSET: Any = object()
+# Geometry checks read other parcels; one lock serializes shape writes so that two editors
+# cannot both pass the overlap check and then overlap each other.
+_GEOMETRY_WRITE_LOCK = 0x5041_5243  # "PARC"
+
+
+class VersionConflict(Exception):
+    def __init__(self, parcel_id: str, current_version: int, changed_by: str | None,
+                 changed_at: dt.datetime | None) -> None:
+        super().__init__(f"parcel {parcel_id} is at version {current_version}")
+        self.parcel_id = parcel_id
+        self.current_version = current_version
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+
+
+@dataclass(frozen=True)
+class ParcelChange:
+    """What a create or an edit asks for; `geometry` is _UNSET when the shape is not touched."""
+
+    properties: dict[str, Any]
+    geometry: Any = _UNSET
+
+    @classmethod
+    def from_feature(cls, feature: Any) -> ParcelChange:
+        if not isinstance(feature, dict):
+            raise ParcelInvalid([FieldProblem("body", "must be a GeoJSON Feature object")])
+        properties = feature.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise ParcelInvalid([FieldProblem("properties", "must be an object")])
+        geometry = feature.get("geometry", _UNSET)
+        if isinstance(geometry, dict) and "crs" in feature and "crs" not in geometry:
+            geometry = {**geometry, "crs": feature["crs"]}  # checked with the shape
+        return cls(dict(properties), geometry)
+
+
+def _validated(
+    session: Session, change: ParcelChange, settings: Settings, current_id: str | None,
+    current_overlap_reason: str | None = None, problems: list[FieldProblem] | None = None,
+) -> dict[str, Any]:
+    values, found = clean_properties(session, change.properties, settings, current_id)
+    problems = [*(problems or []), *found]
+    if change.geometry is None:  # `"geometry": null`: the parcel has no shape (any more)
+        values["geom"] = None
+        values.setdefault("overlap_accepted_reason", None)
+    elif change.geometry is not _UNSET:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _GEOMETRY_WRITE_LOCK})
+        check = check_geometry(session, change.geometry, settings, current_id)
+        problems.extend(check.problems)
+        if "overlap_accepted_reason" in values:  # accepted (or not) with this very change
+            accepted = bool(values["overlap_accepted_reason"])
+        else:  # an earlier acceptance covers only the overlaps it was given for
+            accepted = bool(current_overlap_reason) and current_id is not None and {
+                overlap["parcel_id"] for overlap in check.overlaps
+            } <= overlapped_by_stored_shape(session, current_id)
+        if check.overlaps and not accepted:
+            problems.append(overlap_problem(check.overlaps))
+        if not check.overlaps and "overlap_accepted_reason" not in change.properties:
+            values["overlap_accepted_reason"] = None  # nothing overlaps any more
+        values["geom"] = change.geometry
+    if problems:
+        raise ParcelInvalid(problems)
+    return values
+
+
+# GeoJSON may carry an altitude; the registry stores 2-D shapes (the column has no Z).
+_GEOMETRY_FROM_GEOJSON = (
+    "CASE WHEN CAST(:geom AS text) IS NULL THEN NULL ELSE ST_Multi(ST_Force2D(ST_Transform("
+    f"ST_SetSRID(ST_GeomFromGeoJSON(CAST(:geom AS text)), 4326), {STORAGE_SRID}))) END"
+)
+
+
+def _column_values(values: dict[str, Any]) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """(column, SQL expression) pairs and their bound parameters."""
+    columns, params = [], {}
+    for name, value in values.items():
+        if name == "geom":
+            columns.append(("geom", _GEOMETRY_FROM_GEOJSON))
+            params["geom"] = None if value is None else json.dumps(value)
+        else:
+            columns.append((name, f":{name}"))
+            params[name] = value
+    return columns, params
+
+
+def _write_row(session: Session, statement: str, params: dict[str, Any]) -> Any:
+    """Run the INSERT or UPDATE; the value it returns, if any.
+
+    The uniqueness check in validation reads before writing, so two editors saving the same new
+    parcel id at once both pass it: the unique constraint decides, and the loser gets the same
+    field error as if it had come second.
+    """
+    try:
+        return session.execute(text(statement), params).scalar()
+    except IntegrityError as error:
+        if "uq_parcels_parcel_id" not in str(error.orig):
+            raise
+        raise ParcelInvalid([FieldProblem(
+            "parcel_id", f"{params['parcel_id']} is already in the registry"
+        )]) from error
+
+
+def create_parcel(session: Session, change: ParcelChange, settings: Settings) -> str:
+    required = [] if "parcel_id" in change.properties else [
+        FieldProblem("parcel_id", "is required")
+    ]
+    values = _validated(session, change, settings, current_id=None, problems=required)
+    columns, params = _column_values(values)
+    _write_row(
+        session,
+        f"INSERT INTO parcels ({', '.join(name for name, _ in columns)}) "
+        f"VALUES ({', '.join(expression for _, expression in columns)}) RETURNING parcel_id",
+        params,
+    )
+    _check_workflow_after_write(session, str(values["parcel_id"]), values)
+    return str(values["parcel_id"])
+
+
+def _check_workflow_after_write(session: Session, parcel_id: str, values: dict[str, Any]) -> None:
+    """digitized / attributed are judged on the record as written (all of the edit applied)."""
+    target = values.get("digitization_status")
+    if target is None:
+        return
+    problems = workflow_problems(session, parcel_id, target, set())
+    if problems:
+        raise ParcelInvalid(problems)
+
+
+def _verification_values(session: Session, parcel_id: str, change: ParcelChange) -> dict[str, Any]:
+    """Verifying is judged on the record as it stands: nothing else may change with it."""
+    others = set(change.properties) - {"digitization_status"} - READ_ONLY_PROPERTIES
+    if change.geometry is not _UNSET:
+        others.add("geometry")
+    problems = workflow_problems(session, parcel_id, "verified", others)
+    if problems:
+        raise ParcelInvalid(problems)
+    actor = session.execute(
+        text("SELECT coalesce(nullif(current_setting('registry.actor', true), ''), session_user)")
+    ).scalar_one()
+    return {"verified_by": actor, "verified_at": dt.datetime.now(dt.UTC)}
+
+
+def _current(session: Session, parcel_id: str) -> Any:
+    row = session.execute(
+        text("SELECT version, overlap_accepted_reason, retired_at, digitization_status "
+             "FROM parcels WHERE parcel_id = :id"),
+        {"id": parcel_id},
+    ).one_or_none()
+    if row is None:
+        raise ParcelNotFound(parcel_id)
+    return row
+
+
+def version_conflict(session: Session, parcel_id: str) -> VersionConflict:
+    row = session.execute(
+        text(
+            "SELECT p.version, a.actor, a.occurred_at FROM parcels p LEFT JOIN LATERAL ("
+            " SELECT actor, occurred_at FROM audit_events WHERE table_name = 'parcels'"
+            " AND row_key = p.parcel_id ORDER BY id DESC LIMIT 1) a ON true"
+            " WHERE p.parcel_id = :id"
+        ),
+        {"id": parcel_id},
+    ).one()
+    return VersionConflict(parcel_id, row[0], row[1], row[2])
+
+
+def update_parcel(
+    session: Session, parcel_id: str, expected_version: int, change: ParcelChange,
+    settings: Settings, retired_at: Any = _UNSET,
+) -> int:
+    """Apply `change` if the parcel is still at `expected_version`; the new version.
+
+    `retired_at` (for a restore) is written by the same UPDATE: one change, one version.
+    """
+    current = _current(session, parcel_id)
+    if current.version != expected_version:
+        raise version_conflict(session, parcel_id)
+    values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason)
+    becomes = values.get("digitization_status")
+    if becomes == current.digitization_status:
+        becomes = None
+    if becomes == "verified":
+        values.update(_verification_values(session, parcel_id, change))
+    if retired_at is not _UNSET:
+        values["retired_at"] = retired_at
+    if not values:
+        return int(current.version)
+    columns, params = _column_values(values)
+    assignments = ", ".join(f"{name} = {expression}" for name, expression in columns)
+    new_version = _write_row(
+        session,
+        f"UPDATE parcels SET {assignments} WHERE parcel_id = :current_id "
+        "AND version = :expected RETURNING version",
+        {**params, "current_id": parcel_id, "expected": expected_version},
+    )
+    if new_version is None:  # another editor committed between our read and our write
+        raise version_conflict(session, parcel_id)
+    if becomes not in (None, "verified"):
+        _check_workflow_after_write(
+            session, str(values.get("parcel_id") or parcel_id), {"digitization_status": becomes}
+        )
+    return int(new_version)
+
+
+def retire_parcel(session: Session, parcel_id: str, expected_version: int) -> None:
+    """Take a parcel off the map and out of lists; the row and its history stay."""
+    current = _current(session, parcel_id)
+    if current.version != expected_version:
+        raise version_conflict(session, parcel_id)
+    if current.retired_at is not None:
+        return
+    updated = session.execute(
+        text("UPDATE parcels SET retired_at = now() WHERE parcel_id = :id AND version = :v "
+             "RETURNING version"),
+        {"id": parcel_id, "v": expected_version},
+    ).scalar()
+    if updated is None:
+        raise version_conflict(session, parcel_id)

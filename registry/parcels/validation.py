@@ -1,0 +1,319 @@
+"""Checks on a parcel's attributes and shape before anything is written.
+
+Every problem is collected (not just the first), each naming its field, so that a form can show
+the messages next to the inputs and an import report can list them all. Geometry checks run in
+PostGIS, whose GEOS reasons ("Self-intersection at …") are what GIS staff know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.fields import FieldProblem, RecordInvalid
+from registry.settings import STORAGE_SRID, Settings
+from registry.spatial import as_geography
+from registry.vocabulary import (
+    ASSET_TYPES,
+    DIGITIZATION_STATUSES,
+    LEGAL_INTERESTS,
+    PARCEL_STATUSES,
+)
+
+OVERLAP_TOLERANCE_SQ_M = 1.0
+MAX_MONEY = Decimal("999999999999.99")
+
+# properties a client may send back unchanged from a GET: derived or managed by the registry
+READ_ONLY_PROPERTIES = frozenset(
+    {"land_area_sq_ft", "version", "updated_at", "retired_at", "department", "verified_by",
+     "verified_at"}
+)
+_ENUMS = {
+    "status": PARCEL_STATUSES,
+    "legal_interest": LEGAL_INTERESTS,
+    "asset_type": ASSET_TYPES,
+    "digitization_status": DIGITIZATION_STATUSES,
+}
+_TEXTS = {"address": 300, "use": 200, "overlap_accepted_reason": 1000}
+_DATES = ("acquisition_date", "disposition_date")
+_MONEY = ("acquisition_cost", "disposition_proceeds")
+EDITABLE_PROPERTIES = frozenset(
+    {"parcel_id", "council_district", "department_code", *_ENUMS, *_TEXTS, *_DATES, *_MONEY}
+)
+
+
+class ParcelInvalid(RecordInvalid):
+    """A parcel edit failed validation; `problems` names every field at fault."""
+
+
+def _parse_money(name: str, value: Any, problems: list[FieldProblem]) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        problems.append(FieldProblem(name, "must be an amount such as \"1250000.00\""))
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        problems.append(FieldProblem(name, f"{value!r} is not an amount"))
+        return None
+    if not amount.is_finite() or amount < 0:
+        problems.append(FieldProblem(name, "must be zero or more"))
+    elif amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        problems.append(FieldProblem(name, "has more than two decimals (cents)"))
+    elif amount > MAX_MONEY:
+        problems.append(FieldProblem(name, "is too large"))
+    else:
+        return amount
+    return None
+
+
+def _parse_date(name: str, value: Any, problems: list[FieldProblem]) -> dt.date | None:
+    if value is None:
+        return None
+    try:  # fromisoformat alone also takes 20240131, 2024-W05-3 and, via str(), numbers
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        problems.append(FieldProblem(name, f"{value!r} is not a date (YYYY-MM-DD)"))
+        return None
+
+
+def _check_enum(name: str, value: Any, problems: list[FieldProblem]) -> Any:
+    allowed = _ENUMS[name]
+    if value is None and name in {"status", "legal_interest", "digitization_status"}:
+        problems.append(FieldProblem(name, "is required"))
+    elif value is not None and value not in allowed:
+        problems.append(FieldProblem(name, f"must be one of: {', '.join(allowed)}"))
+    return value
+
+
+def clean_properties(
+    session: Session, properties: dict[str, Any], settings: Settings, current_id: str | None
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Validate the given properties (a create's or a patch's) and return them typed.
+
+    `current_id` is the parcel's id when editing, None when creating.
+    """
+    problems: list[FieldProblem] = []
+    clean: dict[str, Any] = {}
+    for name, value in properties.items():
+        if name in READ_ONLY_PROPERTIES:
+            continue
+        if name not in EDITABLE_PROPERTIES:
+            problems.append(FieldProblem(name, "is not a parcel field"))
+        elif name in _ENUMS:
+            clean[name] = _check_enum(name, value, problems)
+        elif name in _TEXTS:
+            if value is not None and not isinstance(value, str):
+                problems.append(FieldProblem(name, "must be text"))
+            elif value is not None and len(value) > _TEXTS[name]:
+                problems.append(FieldProblem(name, f"is longer than {_TEXTS[name]} characters"))
+            elif value is not None and "\x00" in value:  # PostgreSQL text cannot hold it
+                problems.append(FieldProblem(name, "must not contain NUL characters"))
+            else:
+                clean[name] = value.strip() or None if isinstance(value, str) else None
+        elif name in _DATES:
+            clean[name] = _parse_date(name, value, problems)
+        elif name in _MONEY:
+            clean[name] = _parse_money(name, value, problems)
+        elif name == "council_district":
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int)
+                or not 1 <= value <= settings.council_districts
+            ):
+                problems.append(FieldProblem(
+                    name, f"must be a district number from 1 to {settings.council_districts}"
+                ))
+            else:
+                clean[name] = value
+        elif name == "department_code":
+            clean["department_id"] = _department_id(session, value, problems)
+        elif name == "parcel_id":
+            clean[name] = _check_parcel_id(session, value, settings, current_id, problems)
+    acquired, disposed = clean.get("acquisition_date"), clean.get("disposition_date")
+    if acquired and disposed and disposed < acquired:
+        problems.append(FieldProblem("disposition_date", "is before the acquisition date"))
+    return clean, problems
+
+
+def _check_parcel_id(
+    session: Session, value: Any, settings: Settings, current_id: str | None,
+    problems: list[FieldProblem],
+) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        problems.append(FieldProblem("parcel_id", "is required"))
+        return value
+    value = value.strip()
+    if not re.fullmatch(settings.parcel_id_pattern, value):
+        problems.append(FieldProblem(
+            "parcel_id",
+            f"{value!r} does not match the parcel-id format {settings.parcel_id_pattern}",
+        ))
+    elif value != current_id and session.execute(
+        text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": value}
+    ).first():
+        problems.append(FieldProblem("parcel_id", f"{value} is already in the registry"))
+    return value
+
+
+def _department_id(session: Session, value: Any, problems: list[FieldProblem]) -> int | None:
+    if value is None:
+        return None
+    rows = session.execute(text("SELECT id, code, name FROM departments")).all()
+    for row in rows:
+        if str(value).strip().lower() in {row.code.lower(), row.name.lower()}:
+            return int(row.id)
+    names = [row.code for row in rows] + [row.name for row in rows]
+    nearest = difflib.get_close_matches(str(value), names, n=1, cutoff=0.5)
+    hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+    problems.append(FieldProblem("department_code", f"no department {value!r}{hint}"))
+    return None
+
+
+@dataclass(frozen=True)
+class GeometryCheck:
+    problems: list[FieldProblem]
+    overlaps: list[dict[str, Any]]
+
+
+_GEOMETRY_SQL = text(
+    f"""
+    WITH input AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geojson), 4326) AS g),
+    facts AS (
+        SELECT g, GeometryType(g) AS kind, ST_IsEmpty(g) AS empty, ST_IsValid(g) AS valid,
+               (ST_IsValidDetail(g)).reason AS reason,
+               ST_AsGeoJSON((ST_IsValidDetail(g)).location)::json AS location,
+               ST_CoveredBy(g, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)) AS inside
+          FROM input
+    )
+    SELECT kind, empty, valid, reason, location, inside,
+           CASE WHEN valid AND NOT empty AND kind IN ('POLYGON', 'MULTIPOLYGON') THEN (
+               SELECT json_agg(json_build_object('parcel_id', p.parcel_id,
+                                                 'area_sq_m', round(o.area::numeric, 1))
+                               ORDER BY p.parcel_id)
+                 FROM parcels p,
+                      LATERAL (SELECT ST_Area({as_geography(
+                          f"ST_Intersection(p.geom, ST_Transform(g, {STORAGE_SRID}))")}) AS area) o
+                WHERE p.geom && ST_Transform(g, {STORAGE_SRID})
+                  AND ST_Intersects(p.geom, ST_Transform(g, {STORAGE_SRID}))
+                  AND p.retired_at IS NULL
+                  AND p.parcel_id IS DISTINCT FROM :self
+                  AND o.area > {OVERLAP_TOLERANCE_SQ_M}
+           ) END AS overlaps
+      FROM facts
+    """
+)
+
+
+def check_geometry(
+    session: Session, geometry: Any, settings: Settings, parcel_id: str | None
+) -> GeometryCheck:
+    """The shape must be a valid (Multi)Polygon in WGS 84 inside the city, overlapping no other
+    parcel by more than 1 m². Overlaps are returned apart: an editor may accept them explicitly."""
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        return GeometryCheck([FieldProblem("geometry", "must be a GeoJSON geometry object")], [])
+    crs = geometry.get("crs")
+    if crs is not None and not _is_wgs84(crs):
+        return GeometryCheck(
+            [FieldProblem("geometry", "must be in WGS 84 longitude/latitude (EPSG:4326)")], []
+        )
+    if geometry["type"] not in {"Polygon", "MultiPolygon"}:
+        return GeometryCheck(
+            [FieldProblem(
+                "geometry", f"must be a Polygon or MultiPolygon, not {geometry['type']}"
+            )],
+            [],
+        )
+    xmin, ymin, xmax, ymax = settings.city_extent
+    savepoint = session.begin_nested()
+    try:
+        row = session.execute(
+            _GEOMETRY_SQL,
+            {"geojson": json.dumps(geometry), "xmin": xmin, "ymin": ymin, "xmax": xmax,
+             "ymax": ymax, "self": parcel_id},
+        ).one()
+        savepoint.commit()
+    except Exception as error:  # PostGIS rejects malformed GeoJSON with XX000
+        savepoint.rollback()
+        reason = str(getattr(error, "orig", error)).splitlines()[0]
+        return GeometryCheck([FieldProblem("geometry", f"is not readable GeoJSON: {reason}")], [])
+    problems: list[FieldProblem] = []
+    if row.empty:
+        problems.append(FieldProblem("geometry", "is empty"))
+    elif not row.valid:
+        problems.append(FieldProblem(
+            "geometry", f"is not valid: {row.reason}",
+            {"reason": row.reason, "location": row.location, "repair_available": True},
+        ))
+    elif not row.inside:
+        problems.append(FieldProblem(
+            "geometry", "lies outside the city's extent: check the coordinates and their order "
+            "(longitude, latitude) and the CRS",
+        ))
+    return GeometryCheck(problems, list(row.overlaps or []))
+
+
+def _is_wgs84(crs: Any) -> bool:
+    name = str(crs.get("properties", {}).get("name", "")) if isinstance(crs, dict) else ""
+    return name.upper().replace("::", ":") in {
+        "EPSG:4326", "URN:OGC:DEF:CRS:EPSG:4326", "URN:OGC:DEF:CRS:OGC:1.3:CRS84", "CRS84",
+    }
+
+
+_OVERLAPPED_BY_STORED_SHAPE = text(
+    f"""
+    SELECT o.parcel_id FROM parcels p
+      JOIN parcels o ON o.geom && p.geom AND ST_Intersects(o.geom, p.geom)
+     WHERE p.parcel_id = :self AND o.parcel_id <> p.parcel_id AND o.retired_at IS NULL
+       AND ST_Area({as_geography("ST_Intersection(o.geom, p.geom)")}) > {OVERLAP_TOLERANCE_SQ_M}
+    """
+)
+
+
+def overlapped_by_stored_shape(session: Session, parcel_id: str) -> set[str]:
+    """The parcels that the parcel's shape as stored overlaps: those an acceptance covers."""
+    return set(session.execute(_OVERLAPPED_BY_STORED_SHAPE, {"self": parcel_id}).scalars())
+
+
+def overlap_problem(overlaps: list[dict[str, Any]]) -> FieldProblem:
+    ids = ", ".join(o["parcel_id"] for o in overlaps)
+    return FieldProblem(
+        "geometry",
+        f"overlaps {ids} by more than {OVERLAP_TOLERANCE_SQ_M:g} m²; correct the shape, or accept "
+        "the overlap with a reason (overlap_accepted_reason) if it is real",
+        {"overlaps": overlaps},
+    )
+
+
+_REPAIR_SQL = text(
+    """
+    WITH input AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geojson), 4326) AS g),
+    repaired AS (SELECT g, ST_Multi(ST_CollectionExtract(ST_MakeValid(g), 3)) AS r FROM input)
+    SELECT ST_AsGeoJSON(r, 9)::json AS geometry,
+           ST_Area(r::geography) AS repaired_sq_m,
+           ST_Area(ST_Buffer(g, 0)::geography) AS original_sq_m,
+           ST_IsValid(r) AND NOT ST_IsEmpty(r) AS usable
+      FROM repaired
+    """
+)
+
+
+def propose_repair(session: Session, geometry: dict[str, Any]) -> dict[str, Any]:
+    """`ST_MakeValid`'s repair of a shape, for a person to review: never applied silently."""
+    row = session.execute(_REPAIR_SQL, {"geojson": json.dumps(geometry)}).one()
+    return {
+        "geometry": row.geometry,
+        "usable": bool(row.usable),
+        "area_sq_m": round(row.repaired_sq_m, 1),
+        "area_change_sq_m": round(row.repaired_sq_m - row.original_sq_m, 1),
+    }

@@ -1,0 +1,211 @@
+"""Finance's portfolio summary as files: XLSX (parcels, buildings, leases, costs by fiscal year,
+summaries by department, council district and asset type), CSV (the parcels sheet), and the
+parcels with their attributes as GeoPackage or GeoJSON for GIS.
+
+The tables come from `registry.portfolio.queries` (set-based SQL). The GIS files are written
+through pyogrio's Arrow path: PostGIS returns each shape as WKB and the attributes go column by
+column into an Arrow table, so no Python geometry object is made per parcel. GIS formats have no
+exact decimal type, so money and areas are written there as doubles; the XLSX and CSV keep the
+database's exact decimals (XLSX as numbers, CSV as decimal strings).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyogrio
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from sqlalchemy.orm import Session
+
+from registry.leases.accounting.balances import fiscal_year_of
+from registry.leases.critical_dates import spreadsheet_safe
+from registry.portfolio.queries import Table, parcels_table, portfolio_tables
+
+PORTFOLIO_FORMATS = ("xlsx", "csv", "gpkg", "geojson")
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+}
+_DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON"}
+MONEY_FORMAT = "#,##0.00"
+AREA_FORMAT = "#,##0.0"
+DATE_FORMAT = "yyyy-mm-dd"
+BOLD = Font(bold=True)
+_MONEY_WORDS = ("cost", "revenue", "value", "proceeds", "needs", "rent", *(
+    "operations", "maintenance", "utilities", "security", "janitorial", "capital", "total"))
+
+
+def portfolio_export(session: Session, export_format: str, as_of: dt.date,
+                     start_month: int = 7) -> bytes:
+    """The portfolio summary in `export_format` (one of PORTFOLIO_FORMATS) as bytes, for a file
+    or an HTTP response alike."""
+    if export_format == "xlsx":
+        return portfolio_workbook(portfolio_tables(session, as_of, start_month), as_of,
+                                  fiscal_year_of(as_of, start_month))
+    if export_format == "csv":
+        return table_csv(parcels_table(session, as_of, start_month)).encode()
+    if export_format in _DRIVERS:
+        return parcels_gis(parcels_table(session, as_of, start_month, geometry=True),
+                           export_format)
+    raise ValueError(f"unknown portfolio export format {export_format!r}")
+
+
+def portfolio_workbook(tables: Sequence[Table], as_of: dt.date, fiscal_year: int) -> bytes:
+    """One sheet per table, header in row 1 (each sheet reads back as a table), then `About`."""
+    book = Workbook(write_only=True)  # streams rows: a 100,000-parcel sheet stays cheap
+    styles = _Styles(book)
+    for table in tables:
+        sheet = book.create_sheet(table.name)
+        _widths(sheet, table.columns)
+        sheet.freeze_panes = "A2"
+        sheet.append([_bold(sheet, name) for name in table.columns])
+        formats = [_number_format(name) for name in table.columns]
+        for row in table.rows:
+            sheet.append([_xlsx_cell(sheet, styles, value, fmt) for value, fmt in
+                          zip(row, formats, strict=True)])
+    about = book.create_sheet("About")
+    for line in _about(as_of, fiscal_year):
+        about.append(list(line))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _about(as_of: dt.date, fiscal_year: int) -> list[tuple[str, str]]:
+    return [
+        ("As of", as_of.isoformat()),
+        ("Fiscal year", f"FY{fiscal_year} (om_cost columns; the costs sheet has every year)"),
+        ("Parcels", "in the registry at the as-of date (not retired by then); land area from "
+                    "the geometry, geodesic, in sq ft"),
+        ("Leases", "every lease; annual_rent only for leases in force at the as-of date (the "
+                   "payment of the period holding the date × payments per year)"),
+        ("Summaries", "parcels by their department, council district and asset type; buildings "
+                      "by their own asset type; leases by their own department; lease_cost: "
+                      "annual rent of leases in, lease_revenue: of leases out, in force"),
+        ("(none)", "records without that department, district or asset type"),
+    ]
+
+
+def _bold(sheet: WriteOnlyWorksheet, value: str) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = BOLD
+    return cell
+
+
+def _number_format(name: str) -> str | None:
+    if name.endswith("sq_ft") or name.endswith("sq_ft_occupied"):
+        return AREA_FORMAT
+    if any(word in name for word in _MONEY_WORDS):
+        return MONEY_FORMAT
+    return None
+
+
+class _Styles:
+    """One styled prototype cell per number format, whose style is copied onto each cell: setting
+    `number_format` per cell looks the format up every time (a 5,000-row × 21-column trial:
+    1.7 s that way, 1.0 s with copied styles, 0.8 s unstyled)."""
+
+    def __init__(self, book: Workbook) -> None:
+        self._sheet = WriteOnlyWorksheet(book, "styles")  # never added to the workbook
+        self._styles: dict[str, Any] = {}
+
+    def cell(self, sheet: WriteOnlyWorksheet, value: Any, number_format: str) -> WriteOnlyCell:
+        style = self._styles.get(number_format)
+        if style is None:
+            prototype = WriteOnlyCell(self._sheet)
+            prototype.number_format = number_format
+            style = self._styles[number_format] = prototype._style
+        cell = WriteOnlyCell(sheet, value=value)
+        cell._style = copy.copy(style)
+        return cell
+
+
+def _xlsx_cell(sheet: WriteOnlyWorksheet, styles: _Styles, value: Any,
+               number_format: str | None) -> Any:
+    """A plain value, or a styled cell when it needs a number format or must stay text."""
+    if isinstance(value, dt.date):
+        return styles.cell(sheet, value, DATE_FORMAT)
+    if isinstance(value, Decimal | int) and number_format and not isinstance(value, bool):
+        return styles.cell(sheet, value, number_format)
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text such as "=HYPERLINK(…)" stays text, never a formula
+        return cell
+    return value
+
+
+def _widths(sheet: WriteOnlyWorksheet, columns: Sequence[str]) -> None:
+    for index, name in enumerate(columns, start=1):
+        width = 30 if name in ("address", "counterparty", "department", "premises") else 15
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def table_csv(table: Table) -> str:
+    """Header plus rows; decimals exact, dates ISO, text defused against formula injection."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow(_csv_cell(value) for value in row)
+    return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
+    return str(value)
+
+
+def parcels_gis(table: Table, export_format: str) -> bytes:
+    """The parcels (with `geometry_wkb`, WGS 84) as a GeoPackage or GeoJSON file's bytes."""
+    columns = list(table.columns)
+    geometry_index = columns.index("geometry_wkb")
+    arrays: dict[str, pa.Array] = {}
+    for index, name in enumerate(columns):
+        values = [row[index] for row in table.rows]
+        if index == geometry_index:
+            arrays["geometry"] = pa.array(
+                [bytes(value) if value is not None else None for value in values], pa.binary())
+        else:
+            arrays[name] = _arrow_column(values)
+    data = pa.table(arrays)
+    buffer = io.BytesIO()
+    pyogrio.write_arrow(
+        data, buffer, layer="parcels", driver=_DRIVERS[export_format], geometry_name="geometry",
+        geometry_type="MultiPolygon", crs="EPSG:4326",
+    )
+    return buffer.getvalue()
+
+
+def _arrow_column(values: list[Any]) -> pa.Array:
+    """An Arrow column typed by its values: decimals as doubles (see the module note), dates as
+    dates, text as text; an all-empty column as text."""
+    sample = next((value for value in values if value is not None), None)
+    if isinstance(sample, Decimal):
+        return pa.array([None if v is None else float(v) for v in values], pa.float64())
+    if isinstance(sample, bool):
+        return pa.array(values, pa.bool_())
+    if isinstance(sample, int):
+        return pa.array(values, pa.int64())
+    if isinstance(sample, dt.date):
+        return pa.array(values, pa.date32())
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
