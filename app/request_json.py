@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 
 from app.problems import ProblemError
-from registry.leases.fields import loads_json
+from registry.fields import loads_json
 
 
 def json_object_body() -> dict[str, Any]:

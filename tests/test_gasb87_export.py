@@ -23,12 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.database import session_factory as app_session_factory
 from cli.main import cli
 from registry.db import unit_of_work
-from registry.leases.accounting import (
-    balances_at,
-    fiscal_year_balances,
-    fiscal_year_bounds,
-    maturity_table,
-)
+from registry.fiscal_years import fiscal_year_bounds
+from registry.leases.accounting import balances_at, fiscal_year_balances, maturity_table
 from registry.leases.accounting.balances import lease_state
 from registry.leases.gasb87.report import gasb87_report
 from registry.leases.records import (

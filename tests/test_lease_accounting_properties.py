@@ -10,14 +10,13 @@ from typing import Literal, cast
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
 from registry.leases.accounting import (
     LeaseSchedule,
     LeaseTerms,
     PaymentStep,
     balances_at,
     fiscal_year_balances,
-    fiscal_year_bounds,
-    fiscal_year_of,
     lease_schedule,
     maturity_table,
 )

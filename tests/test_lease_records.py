@@ -13,12 +13,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.errors import NotFound, VersionConflict
 from registry.fields import RecordInvalid
 from registry.leases.accounting import LeaseModification, LeaseSchedule, balances_at
 from registry.leases.records import (
     LEASE_FIELDS,
-    LeaseNotFound,
-    LeaseVersionConflict,
     add_modification,
     clean_lease,
     create_lease,
@@ -196,10 +195,10 @@ def test_versions_guard_against_lost_updates(session: Session) -> None:
     number = create_lease(session, worked_example())
     assert update_lease(session, number, 1, {"notes": "first"}) == 2
     assert update_lease(session, number, 2, {"notes": "first"}) == 2  # nothing really changed
-    with pytest.raises(LeaseVersionConflict) as conflict:
+    with pytest.raises(VersionConflict) as conflict:
         update_lease(session, number, 1, {"notes": "stale"})
     assert conflict.value.current_version == 2
-    with pytest.raises(LeaseNotFound):
+    with pytest.raises(NotFound):
         update_lease(session, "NOPE", 1, {})
 
 
@@ -303,10 +302,10 @@ def test_a_correction_must_keep_modifications_valid(session: Session) -> None:
 def test_delete_removes_the_lease_and_its_modifications(session: Session) -> None:
     number = create_lease(session, worked_example())
     add_modification(session, number, "2022-04-01", {"discount_rate": "0.02"})
-    with pytest.raises(LeaseVersionConflict):
+    with pytest.raises(VersionConflict):
         delete_lease(session, number, 7)
     delete_lease(session, number, 1)
-    with pytest.raises(LeaseNotFound):
+    with pytest.raises(NotFound):
         lease_as_dict(session, number)
     actions = session.execute(text(
         "SELECT table_name, action FROM audit_events WHERE table_name LIKE 'lease%' ORDER BY id"

@@ -9,10 +9,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.db import unit_of_work
+from registry.errors import VersionConflict
 from registry.fields import RecordInvalid
 from registry.operations.records import (
     OperationsQuery,
-    RecordVersionConflict,
     cost_as_dict,
     create_cost,
     create_occupancy,
@@ -143,7 +143,7 @@ def test_updates_check_the_version_and_deletes_are_audited(
     with unit_of_work(places, "t") as session:
         assert update_cost(session, cost_id, 1, {"amount": "90000"}) == 2
         assert update_occupancy(session, occupancy_id, 1, {"headcount": 110}) == 2
-        with pytest.raises(RecordVersionConflict) as conflict:
+        with pytest.raises(VersionConflict) as conflict:
             update_cost(session, cost_id, 1, {"amount": "1"})
     assert conflict.value.current_version == 2
     with unit_of_work(places, "bo@city.example") as session:

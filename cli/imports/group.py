@@ -56,9 +56,9 @@ def import_leases_command(
     from sqlalchemy.orm import sessionmaker
 
     from registry.db import create_registry_engine
+    from registry.errors import VersionConflict
     from registry.fields import RecordInvalid
     from registry.imports.leases import LeaseImportOptions, LeaseImportUsageError, import_leases
-    from registry.leases.records import LeaseVersionConflict
 
     default_values = parse_pairs("--default", defaults)
     if direction is not None:
@@ -76,7 +76,7 @@ def import_leases_command(
         raise click.UsageError(str(error)) from error
     except OperationalError as error:
         raise click.ClickException(f"cannot reach the database: {error.orig}") from error
-    except (RecordInvalid, LeaseVersionConflict) as error:  # a concurrent writer came first
+    except (RecordInvalid, VersionConflict) as error:  # a concurrent writer came first
         raise click.ClickException(f"{file}: nothing written: {error}") from error
     finally:
         engine.dispose()

@@ -32,13 +32,13 @@ def _command(kind: str, what: str) -> click.Command:
         from sqlalchemy.orm import sessionmaker
 
         from registry.db import create_registry_engine
+        from registry.errors import VersionConflict
         from registry.fields import RecordInvalid
         from registry.imports.operations import (
             OperationsImportOptions,
             OperationsImportUsageError,
             import_operations,
         )
-        from registry.operations.records import RecordVersionConflict
 
         options = OperationsImportOptions(layer=layer, mapping=parse_pairs("--map", mappings),
                                           dry_run=dry_run, skip_invalid=skip_invalid)
@@ -49,7 +49,7 @@ def _command(kind: str, what: str) -> click.Command:
             raise click.UsageError(str(error)) from error
         except OperationalError as error:
             raise click.ClickException(f"cannot reach the database: {error.orig}") from error
-        except (RecordInvalid, RecordVersionConflict) as error:  # a concurrent writer first
+        except (RecordInvalid, VersionConflict) as error:  # a concurrent writer first
             raise click.ClickException(f"{file}: nothing written: {error}") from error
         finally:
             engine.dispose()

@@ -27,8 +27,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from registry.cells import spreadsheet_safe
 from registry.kpis import EXPORT_COLUMNS, KPI_DEFINITIONS, KPI_SET_VERSION, KpiValue
-from registry.leases.critical_dates import spreadsheet_safe
 from registry.models import KpiSnapshot
 
 KPI_EXPORT_FORMATS = ("csv", "xlsx", "json")

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.fiscal_years import fiscal_year_bounds
 from registry.kpis.common_sql import BUILDING_DIMS_SQL, DIMS, LEASE_DIMS_SQL, LEASE_JOINS_SQL
 from registry.kpis.costs import OM_CATEGORIES
 from registry.kpis.values import (
@@ -32,7 +33,6 @@ from registry.kpis.values import (
     nothing,
     ratio,
 )
-from registry.leases.accounting.balances import fiscal_year_bounds
 from registry.leases.rent_sql import RENT_STREAM_CTES
 
 BASELINE_SETTING = "REGISTRY_KPI_BASELINE_FY"

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
 from registry.kpis.definitions import DEFAULT_TARGETS, DEFINITIONS_BY_ID
-from registry.leases.accounting.balances import fiscal_year_bounds, fiscal_year_of
 
 BREAKDOWNS = ("city", "department", "council_district", "asset_type")
 NONE_LABEL = "(none)"  # a record without a department, district or asset type: its own group

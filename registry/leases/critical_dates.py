@@ -32,6 +32,8 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.cells import spreadsheet_safe
+
 EXPIRING = "expiring"
 OPTION_NOTICE = "option_notice"
 HOLDOVER = "holdover"
@@ -225,8 +227,3 @@ def critical_dates_csv(items: Iterable[CriticalDate]) -> str:
             spreadsheet_safe(item.detail or ""),
         ])  # fmt: skip
     return buffer.getvalue()
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Defuse CSV formula injection (OWASP): text starting with = + - @ is shown, not run."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

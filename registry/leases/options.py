@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from registry.leases.fields import Problems, to_bool, to_choice, to_int
+from registry.fields import Problems, to_bool, to_choice, to_int
 
 OPTION_KINDS = ("extension", "termination")
 OPTION_HOLDERS = ("lessee", "lessor", "both")

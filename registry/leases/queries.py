@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.leases.fields import decimal_str, money_text
+from registry.fields import decimal_str, money_text
 from registry.leases.validation import LEASE_FIELDS
 
 MAX_PAGE_SIZE = 1000

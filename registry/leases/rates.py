@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.leases import fields as f
+from registry import fields as f
 
 
 def ibr_rate(session: Session, on: dt.date, term_months: int) -> Decimal | None:

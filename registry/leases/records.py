@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from registry.errors import NotFound, version_conflict
 from registry.fields import FieldProblem, RecordInvalid
 from registry.leases.accounting import (
     LeaseHistory,
@@ -41,8 +42,6 @@ from registry.leases.validation import LEASE_FIELDS, clean_lease, terms_from_val
 
 __all__ = [
     "LEASE_FIELDS",
-    "LeaseNotFound",
-    "LeaseVersionConflict",
     "add_modification",
     "clean_lease",
     "create_lease",
@@ -55,33 +54,6 @@ __all__ = [
     "leases_with_schedules",
     "update_lease",
 ]
-
-
-class LeaseNotFound(LookupError):
-    def __init__(self, lease_number: str) -> None:
-        super().__init__(f"no lease {lease_number!r}")
-        self.lease_number = lease_number
-
-
-class LeaseVersionConflict(Exception):
-    """Someone saved the lease after the version the caller edited."""
-
-    def __init__(self, lease_number: str, current_version: int, changed_by: str | None,
-                 changed_at: dt.datetime | None) -> None:
-        super().__init__(f"lease {lease_number} is at version {current_version}")
-        self.lease_number = lease_number
-        self.current_version = current_version
-        self.changed_by = changed_by
-        self.changed_at = changed_at
-
-
-def _conflict(session: Session, lease_number: str) -> LeaseVersionConflict:
-    row = session.execute(text(
-        "SELECT l.version, a.actor, a.occurred_at FROM leases l LEFT JOIN LATERAL ("
-        " SELECT actor, occurred_at FROM audit_events WHERE table_name = 'leases'"
-        " AND row_key = l.lease_number ORDER BY id DESC LIMIT 1) a ON true"
-        " WHERE l.lease_number = :n"), {"n": lease_number}).one()
-    return LeaseVersionConflict(lease_number, row[0], row[1], row[2])
 
 
 def _write(session: Session, statement: str, values: Mapping[str, Any]) -> Any:
@@ -120,14 +92,14 @@ def update_lease(session: Session, lease_number: str, expected_version: int,
     `expected_version`; the new version (unchanged when nothing really changed)."""
     current = lease_as_dict(session, lease_number)
     if current["version"] != expected_version:
-        raise _conflict(session, lease_number)
+        raise version_conflict(session, "lease", lease_number)
     values = clean_lease(session, data, current)
     assignments = ", ".join(f"{name} = {_column_sql(name)}" for name in values)
     version = _write(session, f"UPDATE leases SET {assignments} WHERE lease_number = :current "
                      "AND version = :expected RETURNING version",
                      {**values, "current": lease_number, "expected": expected_version})
     if version is None:  # another writer committed between our read and our write
-        raise _conflict(session, lease_number)
+        raise version_conflict(session, "lease", lease_number)
     _check_modifications_still_apply(session, str(values["lease_number"]))
     return int(version)
 
@@ -138,22 +110,22 @@ def delete_lease(session: Session, lease_number: str, expected_version: int) -> 
     current = session.execute(text("SELECT id, version FROM leases WHERE lease_number = :n"),
                               {"n": lease_number}).one_or_none()
     if current is None:
-        raise LeaseNotFound(lease_number)
+        raise NotFound("lease", lease_number)
     if current.version != expected_version:
-        raise _conflict(session, lease_number)
+        raise version_conflict(session, "lease", lease_number)
     session.execute(text("DELETE FROM lease_modifications WHERE lease_id = :id"),
                     {"id": current.id})
     deleted = session.execute(text("DELETE FROM leases WHERE id = :id AND version = :v "
                                    "RETURNING id"), {"id": current.id, "v": expected_version})
     if deleted.scalar() is None:
-        raise _conflict(session, lease_number)
+        raise version_conflict(session, "lease", lease_number)
 
 
 def _row(session: Session, lease_number: str) -> Mapping[Any, Any]:
     row = session.execute(text(f"{LEASE_SELECT} WHERE l.lease_number = :n"),
                           {"n": lease_number}).mappings().one_or_none()
     if row is None:
-        raise LeaseNotFound(lease_number)
+        raise NotFound("lease", lease_number)
     return row
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from registry.fields import Problems, to_choice, to_date, to_decimal, to_int, to_money
 from registry.leases.accounting import (
     LeaseHistory,
     LeaseModification,
@@ -31,16 +32,7 @@ from registry.leases.accounting import (
     payment_stream,
 )
 from registry.leases.accounting.money import add_months
-from registry.leases.fields import (
-    Problems,
-    to_choice,
-    to_date,
-    to_decimal,
-    to_int,
-    to_money,
-    to_payment_steps,
-    to_rate,
-)
+from registry.leases.fields import to_payment_steps, to_rate
 from registry.vocabulary import PAYMENT_FREQUENCIES, PAYMENT_TIMINGS
 
 MODIFICATION_FIELDS: tuple[str, ...] = (

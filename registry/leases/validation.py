@@ -18,12 +18,13 @@ from typing import Any, cast
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry import fields as f
 from registry.city.departments import find_department
 from registry.fields import FieldProblem, RecordInvalid
-from registry.leases import fields as f
 from registry.leases.accounting import LeaseTerms, LeaseTermsError, PaymentStep, measure_lease
 from registry.leases.accounting import validate_lease_terms as engine_problems
 from registry.leases.accounting.money import add_months
+from registry.leases.fields import to_payment_steps, to_rate
 from registry.leases.options import extension_months, to_options
 from registry.leases.rates import resolve_rate
 from registry.vocabulary import (
@@ -129,12 +130,12 @@ def _convert(problems: f.Problems, merged: Mapping[str, Any]) -> dict[str, Any]:
             problems, "payment_frequency", get("payment_frequency"), PAYMENT_FREQUENCIES),
         "payment_timing": f.to_choice(
             problems, "payment_timing", get("payment_timing"), PAYMENT_TIMINGS),
-        "payments": f.to_payment_steps(problems, "payments", get("payments")),
+        "payments": to_payment_steps(problems, "payments", get("payments")),
         "escalation_pct": f.to_decimal(
             problems, "escalation_pct", get("escalation_pct"), places=4, minimum=Decimal(0),
             maximum=Decimal(100), what="a yearly percent such as \"3\""),
         "free_periods": f.to_int(problems, "free_periods", get("free_periods"), minimum=0),
-        "discount_rate": f.to_rate(problems, "discount_rate", get("discount_rate")),
+        "discount_rate": to_rate(problems, "discount_rate", get("discount_rate")),
         "discount_rate_source": f.to_choice(
             problems, "discount_rate_source", get("discount_rate_source"), DISCOUNT_RATE_SOURCES),
         "useful_life_months": f.to_int(

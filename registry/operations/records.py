@@ -8,7 +8,6 @@ database's triggers (migration 0007), which name the actor of that transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry.fields import FieldProblem, RecordInvalid
-from registry.leases.accounting.balances import fiscal_year_bounds
-from registry.leases.fields import money_text
+from registry.errors import NotFound, version_conflict
+from registry.fields import FieldProblem, RecordInvalid, money_text
+from registry.fiscal_years import fiscal_year_bounds
 from registry.operations.validation import (
     COST_FIELDS,
     OCCUPANCY_FIELDS,
@@ -28,10 +27,9 @@ from registry.operations.validation import (
 )
 
 __all__ = [
-    "COST_FIELDS", "OCCUPANCY_FIELDS", "OperationsQuery", "RecordNotFound",
-    "RecordVersionConflict", "cost_as_dict", "create_cost", "create_occupancy", "delete_cost",
-    "delete_occupancy", "list_costs", "list_occupancy", "occupancy_as_dict", "update_cost",
-    "update_occupancy",
+    "COST_FIELDS", "OCCUPANCY_FIELDS", "OperationsQuery", "cost_as_dict", "create_cost",
+    "create_occupancy", "delete_cost", "delete_occupancy", "list_costs", "list_occupancy",
+    "occupancy_as_dict", "update_cost", "update_occupancy",
 ]  # fmt: skip
 
 _TABLES = {"occupancy": "occupancy", "cost": "om_costs"}
@@ -49,33 +47,6 @@ SELECT c.id, p.parcel_id, b.building_id, c.fiscal_year, c.category, c.amount, c.
   FROM om_costs c LEFT JOIN buildings b ON b.id = c.building_id
   JOIN parcels p ON p.id = coalesce(c.parcel_id, b.parcel_id)
 """
-
-
-class RecordNotFound(LookupError):
-    def __init__(self, kind: str, record_id: int) -> None:
-        super().__init__(f"no {kind} record {record_id}")
-        self.kind, self.record_id = kind, record_id
-
-
-class RecordVersionConflict(Exception):
-    """Someone saved the record after the version the caller edited."""
-
-    def __init__(self, kind: str, record_id: int, current_version: int, changed_by: str | None,
-                 changed_at: dt.datetime | None) -> None:
-        super().__init__(f"{kind} record {record_id} is at version {current_version}")
-        self.kind, self.record_id = kind, record_id
-        self.current_version, self.changed_by, self.changed_at = (
-            current_version, changed_by, changed_at)
-
-
-def _conflict(session: Session, kind: str, record_id: int) -> RecordVersionConflict:
-    table = _TABLES[kind]
-    row = session.execute(text(
-        f"SELECT r.version, a.actor, a.occurred_at FROM {table} r LEFT JOIN LATERAL ("
-        f" SELECT actor, occurred_at FROM audit_events WHERE table_name = '{table}'"
-        " AND row_key = r.id::text ORDER BY id DESC LIMIT 1) a ON true WHERE r.id = :id"),
-        {"id": record_id}).one()
-    return RecordVersionConflict(kind, record_id, row[0], row[1], row[2])
 
 
 def _occupancy_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -99,7 +70,7 @@ def occupancy_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     row = session.execute(text(f"{_OCCUPANCY_SELECT} WHERE o.id = :id"),
                           {"id": record_id}).mappings().one_or_none()
     if row is None:
-        raise RecordNotFound("occupancy", record_id)
+        raise NotFound("occupancy record", record_id)
     return _occupancy_dict(row)
 
 
@@ -108,7 +79,7 @@ def cost_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     row = session.execute(text(f"{_COST_SELECT} WHERE c.id = :id"),
                           {"id": record_id}).mappings().one_or_none()
     if row is None:
-        raise RecordNotFound("cost", record_id)
+        raise NotFound("cost record", record_id)
     return _cost_dict(row)
 
 
@@ -171,7 +142,7 @@ def _update(session: Session, kind: str, record_id: int, expected_version: int,
     except IntegrityError as error:
         raise _duplicate(error) from error
     if version is None:  # another writer committed between our read and our write
-        raise _conflict(session, kind, record_id)
+        raise version_conflict(session, f"{kind} record", record_id)
     return int(version)
 
 
@@ -181,7 +152,7 @@ def update_occupancy(session: Session, record_id: int, expected_version: int,
     `expected_version`; the new version (unchanged when nothing really changed)."""
     current = occupancy_as_dict(session, record_id)
     if current["version"] != expected_version:
-        raise _conflict(session, "occupancy", record_id)
+        raise version_conflict(session, "occupancy record", record_id)
     values = clean_occupancy(session, data, current)
     _check_new_occupancy(session, values, record_id)
     return _update(session, "occupancy", record_id, expected_version, values)
@@ -191,7 +162,7 @@ def update_cost(session: Session, record_id: int, expected_version: int, data: A
     """As `update_occupancy`, for an O&M cost record."""
     current = cost_as_dict(session, record_id)
     if current["version"] != expected_version:
-        raise _conflict(session, "cost", record_id)
+        raise version_conflict(session, "cost record", record_id)
     return _update(session, "cost", record_id, expected_version,
                    clean_cost(session, data, current))
 
@@ -200,12 +171,12 @@ def _delete(session: Session, kind: str, record_id: int, expected_version: int) 
     version = session.execute(text(f"SELECT version FROM {_TABLES[kind]} WHERE id = :id"),
                               {"id": record_id}).scalar()
     if version is None:
-        raise RecordNotFound(kind, record_id)
+        raise NotFound(f"{kind} record", record_id)
     deleted = session.execute(text(
         f"DELETE FROM {_TABLES[kind]} WHERE id = :id AND version = :v RETURNING id"),
         {"id": record_id, "v": expected_version}).scalar()
     if deleted is None:
-        raise _conflict(session, kind, record_id)
+        raise version_conflict(session, f"{kind} record", record_id)
 
 
 def delete_occupancy(session: Session, record_id: int, expected_version: int) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry import fields as f
 from registry.city.departments import find_department
 from registry.fields import FieldProblem, RecordInvalid
-from registry.leases import fields as f
 from registry.vocabulary import COST_CATEGORIES
 
 OCCUPANCY_FIELDS: tuple[str, ...] = (

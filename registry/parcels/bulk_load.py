@@ -14,7 +14,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.bulk_copy import copy_frame
+from registry.db import copy_frame
 from registry.settings import STORAGE_SRID
 
 # (column, staging type) in the order written by COPY; geometry travels as hex WKB in EPSG:4326.

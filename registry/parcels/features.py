@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.parcels.queries import ParcelNotFound
+from registry.errors import NotFound
 from registry.settings import STORAGE_SRID
 
 MAX_PAGE_SIZE = 10_000
@@ -59,7 +59,7 @@ def parcel_feature(session: Session, parcel_id: str, public: bool = False) -> Pa
         {"parcel_id": parcel_id},
     ).one_or_none()
     if row is None:
-        raise ParcelNotFound(parcel_id)
+        raise NotFound("parcel", parcel_id)
     return ParcelFeature(parcel_id, row[0], row[1])
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.parcels.queries import ParcelNotFound
+from registry.errors import NotFound
 from registry.parcels.records import ParcelChange, update_parcel
 from registry.parcels.validation import EDITABLE_PROPERTIES
 from registry.settings import Settings
@@ -83,7 +83,7 @@ def parcel_history(session: Session, parcel_id: str) -> list[HistoryEntry]:
     if not rows and not session.execute(
         text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": parcel_id}
     ).first():
-        raise ParcelNotFound(parcel_id)
+        raise NotFound("parcel", parcel_id)
     codes = _department_codes(session)
     return [_entry(row, codes) for row in rows]
 
@@ -118,10 +118,6 @@ def _entry(row: Any, codes: dict[int, str]) -> HistoryEntry:
     )
 
 
-class HistoryEventNotFound(LookupError):
-    pass
-
-
 def restore_parcel_version(
     session: Session, parcel_id: str, event_id: int, expected_version: int, settings: Settings
 ) -> int:
@@ -133,7 +129,7 @@ def restore_parcel_version(
         {"event": event_id, "id": parcel_id},
     ).scalar()
     if snapshot is None:
-        raise HistoryEventNotFound(f"no version of {parcel_id} from change {event_id}")
+        raise NotFound(f"change {event_id} of parcel", parcel_id)
     readable = _readable(snapshot, _department_codes(session))
     properties = {k: v for k, v in readable.items() if k in EDITABLE_PROPERTIES}
     properties["parcel_id"] = parcel_id

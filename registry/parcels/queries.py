@@ -9,11 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-
-class ParcelNotFound(LookupError):
-    def __init__(self, parcel_id: str) -> None:
-        super().__init__(f"no parcel {parcel_id!r}")
-        self.parcel_id = parcel_id
+from registry.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,7 @@ _BUILDINGS_SQL = text(
 def get_parcel_record(session: Session, parcel_id: str) -> ParcelRecord:
     row = session.execute(_PARCEL_SQL, {"parcel_id": parcel_id}).mappings().one_or_none()
     if row is None:
-        raise ParcelNotFound(parcel_id)
+        raise NotFound("parcel", parcel_id)
     attributes = dict(row)
     geometry = attributes.pop("geometry")
     buildings = [

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry.parcels.queries import ParcelNotFound
+from registry.errors import NotFound, version_conflict
 from registry.parcels.validation import (
     READ_ONLY_PROPERTIES,
     FieldProblem,
@@ -33,16 +33,6 @@ _UNSET: Any = object()
 # Geometry checks read other parcels; one lock serializes shape writes so that two editors
 # cannot both pass the overlap check and then overlap each other.
 _GEOMETRY_WRITE_LOCK = 0x5041_5243  # "PARC"
-
-
-class VersionConflict(Exception):
-    def __init__(self, parcel_id: str, current_version: int, changed_by: str | None,
-                 changed_at: dt.datetime | None) -> None:
-        super().__init__(f"parcel {parcel_id} is at version {current_version}")
-        self.parcel_id = parcel_id
-        self.current_version = current_version
-        self.changed_by = changed_by
-        self.changed_at = changed_at
 
 
 @dataclass(frozen=True)
@@ -178,21 +168,8 @@ def _current(session: Session, parcel_id: str) -> Any:
         {"id": parcel_id},
     ).one_or_none()
     if row is None:
-        raise ParcelNotFound(parcel_id)
+        raise NotFound("parcel", parcel_id)
     return row
-
-
-def version_conflict(session: Session, parcel_id: str) -> VersionConflict:
-    row = session.execute(
-        text(
-            "SELECT p.version, a.actor, a.occurred_at FROM parcels p LEFT JOIN LATERAL ("
-            " SELECT actor, occurred_at FROM audit_events WHERE table_name = 'parcels'"
-            " AND row_key = p.parcel_id ORDER BY id DESC LIMIT 1) a ON true"
-            " WHERE p.parcel_id = :id"
-        ),
-        {"id": parcel_id},
-    ).one()
-    return VersionConflict(parcel_id, row[0], row[1], row[2])
 
 
 def update_parcel(
@@ -205,7 +182,7 @@ def update_parcel(
     """
     current = _current(session, parcel_id)
     if current.version != expected_version:
-        raise version_conflict(session, parcel_id)
+        raise version_conflict(session, "parcel", parcel_id)
     values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason)
     becomes = values.get("digitization_status")
     if becomes == current.digitization_status:
@@ -225,7 +202,7 @@ def update_parcel(
         {**params, "current_id": parcel_id, "expected": expected_version},
     )
     if new_version is None:  # another editor committed between our read and our write
-        raise version_conflict(session, parcel_id)
+        raise version_conflict(session, "parcel", parcel_id)
     if becomes not in (None, "verified"):
         _check_workflow_after_write(
             session, str(values.get("parcel_id") or parcel_id), {"digitization_status": becomes}
@@ -237,7 +214,7 @@ def retire_parcel(session: Session, parcel_id: str, expected_version: int) -> No
     """Take a parcel off the map and out of lists; the row and its history stay."""
     current = _current(session, parcel_id)
     if current.version != expected_version:
-        raise version_conflict(session, parcel_id)
+        raise version_conflict(session, "parcel", parcel_id)
     if current.retired_at is not None:
         return
     updated = session.execute(
@@ -246,4 +223,4 @@ def retire_parcel(session: Session, parcel_id: str, expected_version: int) -> No
         {"id": parcel_id, "v": expected_version},
     ).scalar()
     if updated is None:
-        raise version_conflict(session, parcel_id)
+        raise version_conflict(session, "parcel", parcel_id)

@@ -7,18 +7,16 @@ PostGIS, whose GEOS reasons ("Self-intersection at …") are what GIS staff know
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem, Problems, RecordInvalid, to_date, to_money, to_text
 from registry.settings import STORAGE_SRID, Settings
 from registry.spatial import as_geography
 from registry.vocabulary import (
@@ -29,7 +27,6 @@ from registry.vocabulary import (
 )
 
 OVERLAP_TOLERANCE_SQ_M = 1.0
-MAX_MONEY = Decimal("999999999999.99")
 
 # properties a client may send back unchanged from a GET: derived or managed by the registry
 READ_ONLY_PROPERTIES = frozenset(
@@ -54,40 +51,6 @@ class ParcelInvalid(RecordInvalid):
     """A parcel edit failed validation; `problems` names every field at fault."""
 
 
-def _parse_money(name: str, value: Any, problems: list[FieldProblem]) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        problems.append(FieldProblem(name, "must be an amount such as \"1250000.00\""))
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        problems.append(FieldProblem(name, f"{value!r} is not an amount"))
-        return None
-    if not amount.is_finite() or amount < 0:
-        problems.append(FieldProblem(name, "must be zero or more"))
-    elif amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        problems.append(FieldProblem(name, "has more than two decimals (cents)"))
-    elif amount > MAX_MONEY:
-        problems.append(FieldProblem(name, "is too large"))
-    else:
-        return amount
-    return None
-
-
-def _parse_date(name: str, value: Any, problems: list[FieldProblem]) -> dt.date | None:
-    if value is None:
-        return None
-    try:  # fromisoformat alone also takes 20240131, 2024-W05-3 and, via str(), numbers
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(value)
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        problems.append(FieldProblem(name, f"{value!r} is not a date (YYYY-MM-DD)"))
-        return None
-
-
 def _check_enum(name: str, value: Any, problems: list[FieldProblem]) -> Any:
     allowed = _ENUMS[name]
     if value is None and name in {"status", "legal_interest", "digitization_status"}:
@@ -104,7 +67,7 @@ def clean_properties(
 
     `current_id` is the parcel's id when editing, None when creating.
     """
-    problems: list[FieldProblem] = []
+    problems = Problems()
     clean: dict[str, Any] = {}
     for name, value in properties.items():
         if name in READ_ONLY_PROPERTIES:
@@ -114,18 +77,11 @@ def clean_properties(
         elif name in _ENUMS:
             clean[name] = _check_enum(name, value, problems)
         elif name in _TEXTS:
-            if value is not None and not isinstance(value, str):
-                problems.append(FieldProblem(name, "must be text"))
-            elif value is not None and len(value) > _TEXTS[name]:
-                problems.append(FieldProblem(name, f"is longer than {_TEXTS[name]} characters"))
-            elif value is not None and "\x00" in value:  # PostgreSQL text cannot hold it
-                problems.append(FieldProblem(name, "must not contain NUL characters"))
-            else:
-                clean[name] = value.strip() or None if isinstance(value, str) else None
+            clean[name] = to_text(problems, name, value, _TEXTS[name])
         elif name in _DATES:
-            clean[name] = _parse_date(name, value, problems)
+            clean[name] = to_date(problems, name, value)
         elif name in _MONEY:
-            clean[name] = _parse_money(name, value, problems)
+            clean[name] = to_money(problems, name, value)
         elif name == "council_district":
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int)

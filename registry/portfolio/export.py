@@ -28,8 +28,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.orm import Session
 
-from registry.leases.accounting.balances import fiscal_year_of
-from registry.leases.critical_dates import spreadsheet_safe
+from registry.cells import spreadsheet_safe
+from registry.fiscal_years import fiscal_year_of
 from registry.portfolio.queries import Table, parcels_table, portfolio_tables
 
 PORTFOLIO_FORMATS = ("xlsx", "csv", "gpkg", "geojson")

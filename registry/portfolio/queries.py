@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.fiscal_years import fiscal_year_of
 from registry.kpis.common_sql import (
     BUILDING_DIMS_SQL,
     DIMS,
@@ -29,7 +30,6 @@ from registry.kpis.common_sql import (
     PARCEL_IN_REGISTRY_SQL,
 )
 from registry.kpis.values import grouping_select
-from registry.leases.accounting.balances import fiscal_year_of
 from registry.vocabulary import COST_CATEGORIES
 
 SUMMARY_BREAKDOWNS = ("department", "council_district", "asset_type")

@@ -26,9 +26,9 @@ from geo.districts import district_areas
 from geo.kpi_choropleth import build_kpi_choropleth
 from geo.map_builder import render_map_page
 from registry.city.departments import department_choices
+from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
 from registry.kpis import DEFINITIONS_BY_ID, KPI_DEFINITIONS, KpiValue, compute_kpis
 from registry.kpis.trends import FAMILIES, TrendPoint, family_of, kpi_trends
-from registry.leases.accounting.balances import fiscal_year_bounds, fiscal_year_of
 from registry.vocabulary import ASSET_TYPES
 
 bp = Blueprint("kpi_dashboard", __name__)

@@ -22,11 +22,10 @@ from app.etags import expected_version, version_conflict_problem
 from app.problems import ProblemError
 from app.request_json import json_object_body
 from registry.db import unit_of_work
+from registry.errors import NotFound, VersionConflict
 from registry.fields import FieldProblem, RecordInvalid
 from registry.leases.queries import MAX_PAGE_SIZE, LeaseQuery, leased_parcels_geojson, list_leases
 from registry.leases.records import (
-    LeaseNotFound,
-    LeaseVersionConflict,
     add_modification,
     create_lease,
     delete_lease,
@@ -54,13 +53,12 @@ def _domain_errors() -> Iterator[None]:
     except RecordInvalid as error:
         raise ProblemError(422, "The lease is not valid", "Correct the fields listed in errors.",
                            [problem.as_dict() for problem in error.problems]) from error
-    except LeaseNotFound as error:
-        raise ProblemError(404, "Lease not found",
-                           f"There is no lease {error.lease_number}.") from error
-    except LeaseVersionConflict as conflict:
+    except NotFound as error:
+        raise ProblemError(404, "Lease not found", str(error)) from error
+    except VersionConflict as conflict:
         raise version_conflict_problem(
             "lease", conflict.current_version, conflict.changed_by, conflict.changed_at,
-            lease_as_dict(db_session(), conflict.lease_number),
+            lease_as_dict(db_session(), str(conflict.key)),
         ) from conflict
 
 

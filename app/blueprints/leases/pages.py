@@ -15,15 +15,16 @@ from app.auth import reading_roles, require_role
 from app.charts import line_chart_svg
 from app.database import db_session
 from registry.city.departments import department_choices
+from registry.errors import NotFound
+from registry.fiscal_years import fiscal_year_of
 from registry.leases.accounting import (
     LeaseTermsError,
     fiscal_year_balances,
-    fiscal_year_of,
     lease_history,
     maturity_table,
 )
 from registry.leases.queries import LeaseQuery, count_leases, list_leases
-from registry.leases.records import LeaseNotFound, lease_as_dict, lease_modifications
+from registry.leases.records import lease_as_dict, lease_modifications
 from registry.leases.schedule_output import balance_series, measured_rows
 from registry.vocabulary import LEASE_DIRECTIONS, LEASE_PORTFOLIOS
 
@@ -123,7 +124,7 @@ def lease_page(lease_number: str) -> str:
     try:
         lease = lease_as_dict(db_session(), lease_number)
         accounting = _accounting(lease_number, start_month)
-    except LeaseNotFound:
+    except NotFound:
         abort(404, description=f"There is no lease {lease_number} in the registry.")
     except LeaseTermsError as error:  # stored terms the engine refuses: show, do not crash
         lease, accounting = lease_as_dict(db_session(), lease_number), {"error": str(error)}

@@ -19,7 +19,7 @@ from app.database import db_session, session_factory
 from app.problems import problem
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
-from registry.leases.accounting import fiscal_year_of
+from registry.fiscal_years import fiscal_year_of
 from registry.leases.calendar import critical_dates_ics
 from registry.leases.critical_dates import (
     DEFAULT_WINDOW_MONTHS,

@@ -23,6 +23,7 @@ from app.etags import expected_version, version_conflict_problem
 from app.problems import ProblemError
 from app.request_json import json_object_body
 from registry.db import unit_of_work
+from registry.errors import NotFound, VersionConflict
 from registry.fields import FieldProblem, RecordInvalid
 from registry.operations import records as records
 
@@ -62,13 +63,13 @@ def _domain_errors(kind: _Kind) -> Iterator[None]:
         raise ProblemError(422, f"The {kind.name} record is not valid",
                            "Correct the fields listed in errors.",
                            [problem.as_dict() for problem in error.problems]) from error
-    except records.RecordNotFound as error:
+    except NotFound as error:
         raise ProblemError(404, f"{kind.name.capitalize()} record not found",
-                           f"There is no {kind.name} record {error.record_id}.") from error
-    except records.RecordVersionConflict as conflict:
+                           str(error)) from error
+    except VersionConflict as conflict:
         raise version_conflict_problem(
             f"{kind.name} record", conflict.current_version, conflict.changed_by,
-            conflict.changed_at, kind.as_dict(db_session(), conflict.record_id),
+            conflict.changed_at, kind.as_dict(db_session(), int(conflict.key)),
         ) from conflict
 
 

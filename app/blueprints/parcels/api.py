@@ -15,6 +15,7 @@ from app.database import db_session, session_factory
 from app.etags import expected_version, version_conflict_problem
 from app.problems import ProblemError
 from registry.db import unit_of_work
+from registry.errors import NotFound, VersionConflict
 from registry.fields import FieldProblem, RecordInvalid
 from registry.parcels.features import (
     MAX_PAGE_SIZE,
@@ -23,11 +24,9 @@ from registry.parcels.features import (
     list_parcel_features,
     parcel_feature,
 )
-from registry.parcels.history import HistoryEventNotFound, parcel_history, restore_parcel_version
-from registry.parcels.queries import ParcelNotFound
+from registry.parcels.history import parcel_history, restore_parcel_version
 from registry.parcels.records import (
     ParcelChange,
-    VersionConflict,
     create_parcel,
     retire_parcel,
     update_parcel,
@@ -64,13 +63,10 @@ def _domain_errors() -> Iterator[None]:
             422, "The parcel is not valid", "Correct the fields listed in errors.",
             [problem.as_dict() for problem in error.problems],
         ) from error
-    except ParcelNotFound as error:
-        raise ProblemError(404, "Parcel not found", f"There is no parcel {error.parcel_id}.") \
-            from error
-    except HistoryEventNotFound as error:
-        raise ProblemError(404, "Version not found", str(error)) from error
+    except NotFound as error:
+        raise ProblemError(404, f"{error.kind.capitalize()} not found", str(error)) from error
     except VersionConflict as conflict:
-        current = json.loads(parcel_feature(db_session(), conflict.parcel_id).geojson)
+        current = json.loads(parcel_feature(db_session(), str(conflict.key)).geojson)
         raise version_conflict_problem(
             "parcel", conflict.current_version, conflict.changed_by, conflict.changed_at, current
         ) from conflict

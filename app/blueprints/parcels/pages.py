@@ -18,10 +18,10 @@ from app.auth import actor_name, current_user, editing_roles, require_role
 from app.blueprints.operations.pages import parcel_operations
 from app.database import db_session, session_factory
 from registry.db import unit_of_work
+from registry.errors import NotFound, VersionConflict
 from registry.leases.queries import leases_on_parcel
-from registry.parcels.history import HistoryEventNotFound, parcel_history, restore_parcel_version
-from registry.parcels.queries import ParcelNotFound, get_parcel_record
-from registry.parcels.records import VersionConflict
+from registry.parcels.history import parcel_history, restore_parcel_version
+from registry.parcels.queries import get_parcel_record
 from registry.parcels.validation import ParcelInvalid
 from registry.parcels.verification import verification_state
 from registry.vocabulary import STATUS_LABELS
@@ -43,7 +43,7 @@ def parcel_page(parcel_id: str) -> str | Response:
         leases = leases_on_parcel(db_session(), parcel_id) if user else []  # never public
         verification = verification_state(db_session(), parcel_id) if user else None
         operations = parcel_operations(db_session(), parcel_id) if user else {}  # not public
-    except ParcelNotFound:
+    except NotFound:
         abort(404, description=f"There is no parcel {parcel_id} in the registry.")
     return render_template(
         "parcel.html", record=record, history=list(reversed(history)),
@@ -71,6 +71,6 @@ def restore_version(parcel_id: str) -> Response:
               f"(now version {conflict.current_version}); review and try again.", "error")
     except ParcelInvalid as invalid:
         flash(f"Not restored: that version is no longer valid: {invalid}", "error")
-    except (ParcelNotFound, HistoryEventNotFound):
+    except NotFound:
         abort(404)
     return redirect(url_for("parcels.parcel_page", parcel_id=parcel_id) + "#history")

@@ -9,9 +9,9 @@ from app.auth import actor_name, editing_roles, require_login, require_role
 from app.database import db_session, session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
+from registry.errors import NotFound, VersionConflict
 from registry.fields import RecordInvalid
-from registry.parcels.queries import ParcelNotFound
-from registry.parcels.records import ParcelChange, VersionConflict, update_parcel
+from registry.parcels.records import ParcelChange, update_parcel
 from registry.parcels.verification import verification_queue
 
 bp = Blueprint("verification", __name__)
@@ -39,7 +39,7 @@ def verify(parcel_id: str) -> Response:
                           ParcelChange({"digitization_status": "verified"}),
                           current_app.config["REGISTRY_SETTINGS"])
         flash(f"Verified parcel {parcel_id}.")
-    except ParcelNotFound:
+    except NotFound:
         abort(404)
     except VersionConflict as conflict:
         flash(f"Not verified: the record changed (now version {conflict.current_version}); "

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.bulk_copy import copy_frame_binary
+from registry.db import copy_frame_binary
 from registry.imports.parcels.mapping import TARGET_FIELDS
 from registry.imports.parcels.normalise import PROBLEM_COLUMNS
 from registry.settings import STORAGE_SRID

@@ -21,13 +21,10 @@ remeasurement in date order); every balance function accepts it::
 """
 
 from .balances import (
-    DEFAULT_FISCAL_YEAR_START_MONTH,
     FiscalYearBalances,
     LeaseBalances,
     balances_at,
     fiscal_year_balances,
-    fiscal_year_bounds,
-    fiscal_year_of,
 )
 from .cashflows import ScheduledPayment, payment_stream, present_value
 from .export import fiscal_years_to_csv, maturity_table_to_csv, schedule_to_csv
@@ -47,7 +44,6 @@ from .schedule import LeaseSchedule, lease_schedule
 from .terms import LeaseTerms, LeaseTermsError, PaymentStep, validate_lease_terms
 
 __all__ = [
-    "DEFAULT_FISCAL_YEAR_START_MONTH",
     "FiscalYearBalances",
     "LeaseBalances",
     "LeaseHistory",
@@ -64,8 +60,6 @@ __all__ = [
     "ScheduledPayment",
     "balances_at",
     "fiscal_year_balances",
-    "fiscal_year_bounds",
-    "fiscal_year_of",
     "fiscal_years_to_csv",
     "implicit_rate",
     "is_short_term",

@@ -10,13 +10,19 @@ fiscal-year amounts add up to the schedule totals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeAlias
 
+from registry.fiscal_years import (
+    DEFAULT_FISCAL_YEAR_START_MONTH,
+    ONE_DAY,
+    fiscal_year_bounds,
+    fiscal_year_of,
+)
+
 from .money import ZERO, money_str, prorate
 from .schedule import LeaseSchedule
-from .terms import LeaseTermsError
 
 if TYPE_CHECKING:
     from .history import LeaseHistory
@@ -27,8 +33,6 @@ if TYPE_CHECKING:
     Source: TypeAlias = LeaseSchedule | LeaseModification | LeaseHistory
 
 #: July-June fiscal years by default: FY2026 = 2025-07-01 .. 2026-06-30.
-DEFAULT_FISCAL_YEAR_START_MONTH = 7
-ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -106,32 +110,6 @@ def _render(values: dict[str, object]) -> dict[str, object]:
         else:
             out[key] = value
     return out
-
-
-def fiscal_year_of(
-    day: date, fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH
-) -> int:
-    """Fiscal year containing ``day``, named by the calendar year in which it ends."""
-    _check_start_month(fiscal_year_start_month)
-    if fiscal_year_start_month == 1 or day.month < fiscal_year_start_month:
-        return day.year
-    return day.year + 1
-
-
-def fiscal_year_bounds(
-    fiscal_year: int, fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH
-) -> tuple[date, date]:
-    """First and last day of ``fiscal_year`` (FY2026 with July start: 2025-07-01..2026-06-30)."""
-    _check_start_month(fiscal_year_start_month)
-    start_year = fiscal_year if fiscal_year_start_month == 1 else fiscal_year - 1
-    start = date(start_year, fiscal_year_start_month, 1)
-    end = date(start_year + 1, fiscal_year_start_month, 1) - ONE_DAY
-    return start, end
-
-
-def _check_start_month(month: int) -> None:
-    if not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12:
-        raise LeaseTermsError([("fiscal_year_start_month", "must be a month number 1..12")])
 
 
 def schedule_state(

@@ -12,7 +12,12 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .balances import DEFAULT_FISCAL_YEAR_START_MONTH, fiscal_year_bounds, fiscal_year_of
+from registry.fiscal_years import (
+    DEFAULT_FISCAL_YEAR_START_MONTH,
+    fiscal_year_bounds,
+    fiscal_year_of,
+)
+
 from .money import ZERO, money_str
 from .schedule import LeaseSchedule
 

@@ -32,7 +32,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from .balances import ONE_DAY, LeaseState, schedule_state
+from registry.fiscal_years import ONE_DAY
+
+from .balances import LeaseState, schedule_state
 from .history import LeaseHistory
 from .measurement import initial_measurement, resolve_discount_rate
 from .money import ZERO, add_months, money_str

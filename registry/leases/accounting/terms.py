@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from registry.fields import MAX_MONEY, MAX_MONTHS
+
 Direction = Literal["in", "out"]
 Frequency = Literal["monthly", "quarterly", "annual"]
 Timing = Literal["advance", "arrears"]
@@ -22,9 +24,7 @@ TIMINGS: tuple[str, ...] = ("advance", "arrears")
 MONTHS_PER_PERIOD: dict[str, int] = {"monthly": 1, "quarterly": 3, "annual": 12}
 #: Upper bound on any term: 100 years covers 99-year ground leases while
 #: keeping a schedule (and the implicit-rate search) bounded.
-MAX_TERM_MONTHS = 1200
-#: Ceiling on any single amount; keeps cent quantization inside 28 digits.
-MAX_MONEY = Decimal("999999999999.99")
+MAX_TERM_MONTHS = MAX_MONTHS
 #: GASB 87 short-term exception: maximum possible term of 12 months or less.
 SHORT_TERM_MAX_MONTHS = 12
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from registry.leases.critical_dates import spreadsheet_safe
-from registry.leases.fields import decimal_str
+from registry.cells import spreadsheet_safe
+from registry.fields import decimal_str
 from registry.leases.gasb87.report import Gasb87Report, GroupTotals, LeaseYear, YearAmounts
 
 

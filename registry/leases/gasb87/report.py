@@ -20,14 +20,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.leases.accounting import (
-    LeaseHistory,
-    MaturityTable,
-    fiscal_year_bounds,
-    lease_history,
-    maturity_table,
-)
-from registry.leases.accounting.balances import ONE_DAY, LeaseState
+from registry.fiscal_years import ONE_DAY, fiscal_year_bounds
+from registry.leases.accounting import LeaseHistory, MaturityTable, lease_history, maturity_table
+from registry.leases.accounting.balances import LeaseState
 from registry.leases.accounting.money import ZERO, add_months
 from registry.leases.records import leases_with_schedules
 from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
