@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyogrio
 from pyogrio.raw import open_arrow
 
+from geo.safe_open import UnsafeSource, check_driver, gdal_source
+
 BATCH_SIZE = 50_000
 
 # GDAL open options that make text-ish formats keep every value as written.
@@ -46,7 +48,16 @@ class SourceInfo:
 
 
 def _gdal_path(path: Path) -> str:
-    return f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    """The path GDAL may open, after the file's name, content and driver passed the allow-list
+    (`geo.safe_open`): an upload can never make GDAL read another file or a URL."""
+    try:
+        source = gdal_source(path)
+        check_driver(source, pyogrio.read_info(source.path)["driver"])
+    except UnsafeSource as error:
+        raise SourceError(str(error)) from error
+    except Exception as error:
+        raise SourceError(f"{path.name}: cannot be read: {error}") from error
+    return source.path
 
 
 def _open_options(path: Path) -> dict[str, str]:
@@ -77,8 +88,9 @@ def describe(path: Path, layer: str | None = None) -> SourceInfo:
 
 
 def layers(path: Path) -> list[str]:
+    gdal_path = _gdal_path(path)
     try:
-        return [str(row[0]) for row in pyogrio.list_layers(_gdal_path(path))]
+        return [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
     except Exception as error:
         raise SourceError(f"{path}: cannot be read: {error}") from error
 
@@ -112,8 +124,9 @@ def _as_text(column: pa.Array) -> pa.Array:
 def read_batches(path: Path, layer: str | None = None,
                  batch_size: int = BATCH_SIZE) -> Iterator[Iterator[FeatureBatch]]:
     """Stream the file's features; memory is bounded by `batch_size`, not by the file."""
+    gdal_path = _gdal_path(path)
     try:
-        stream = open_arrow(_gdal_path(path), layer=layer, batch_size=batch_size,
+        stream = open_arrow(gdal_path, layer=layer, batch_size=batch_size,
                             use_pyarrow=True, **_open_options(path))
         meta, reader = stream.__enter__()
     except Exception as error:
