@@ -55,7 +55,7 @@ bench: database assets
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy app registry geo cli
+	$(BIN)/mypy app registry geo cli sample_parcels bench
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import statistics
+from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 import mapbox_vector_tile
@@ -34,11 +36,20 @@ def _feature_ids(tile: bytes) -> set[str]:
     return {f["properties"]["parcel_id"] for f in layers.get("parcels", {}).get("features", [])}
 
 
+def _one(row: tuple[Any, ...] | None) -> Any:
+    assert row is not None, "the statement returned no row"
+    return row[0]
+
+
+def _raw_tile(connection: psycopg.Connection[Any], sql: Any, params: dict[str, int]) -> Any:
+    return connection.execute(sql, params).fetchone()
+
+
 def run(database_url: str, app_url: str, label: str) -> Report:
     dsn = normalise_database_url(database_url).replace("postgresql+psycopg", "postgresql")
     raw_sql = PARCEL_TILE_SQL
     host = urlsplit(app_url)
-    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)  # keep-alive
+    conn = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=30)
 
     def fetch(z: int, x: int, y: int) -> bytes:
         conn.request("GET", f"/tiles/parcels/{z}/{x}/{y}.mvt")
@@ -56,12 +67,12 @@ def run(database_url: str, app_url: str, label: str) -> Report:
             raw_times, app_times, sizes = [], [], []
             for x, y, _kind in tiles:
                 params = {"z": z, "x": x, "y": y}
-                raw_bytes = connection.execute(raw_sql, params).fetchone()[0] or b""
+                raw_bytes = _one(connection.execute(raw_sql, params).fetchone()) or b""
                 # the same features; their order (so the bytes) varies with parallel plans
                 assert _feature_ids(bytes(raw_bytes)) == _feature_ids(fetch(z, x, y))
-                raw_times.append(time_call(lambda p=params: connection.execute(raw_sql, p)
-                                           .fetchone(), REPEATS))
-                app_times.append(time_call(lambda t=(z, x, y): fetch(*t), REPEATS))
+                raw_times.append(time_call(partial(_raw_tile, connection, raw_sql, params),
+                                           REPEATS))
+                app_times.append(time_call(partial(fetch, z, x, y), REPEATS))
                 sizes.append(len(raw_bytes))
             raw_median, app_median = statistics.median(raw_times), statistics.median(app_times)
             per_zoom[z] = {"tiles": len(tiles), "raw_ms": raw_median * 1000,
