@@ -29,7 +29,7 @@ from app.problems import problem
 from app.problems import wants_problem_json as _wants_json
 from registry.db import unit_of_work
 from registry.models import User
-from registry.users.records import user_for_token
+from registry.users.records import active_user, user_for_token
 from registry.vocabulary import USER_ROLES
 
 reading_roles: tuple[str, ...] = USER_ROLES
@@ -205,8 +205,8 @@ def _load_user_and_check_csrf() -> BaseResponse | None:
         return None  # scripts cannot be tricked into sending a header: no CSRF check
     user_id = session.get(_SESSION_USER)
     if user_id is not None:
-        user = db_session().get(User, user_id)
-        if user is None or not user.is_active:
+        user = active_user(db_session(), user_id)
+        if user is None:
             session.clear()  # deleted or deactivated since signing in
         else:
             g.current_user = CurrentUser.from_user(user)

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
 from registry.db import normalise_database_url
+from registry.fields import Problems, loads_json, to_money
 from registry.parcels.features import ParcelQuery, list_parcel_features
 from tests.auth_fixtures import LoginHelper, make_user
 from tests.parcel_fixtures import (
@@ -593,6 +594,39 @@ def test_a_failed_create_stores_nothing(app: Flask, editor: TokenClient, lot: Lo
     assert response.status_code == 422
     assert fields(response) == {"status", "geometry"}
     assert state(app, lot.id()) == before
+
+
+@pytest.mark.parametrize("amount", [1234567.891, 0.1, 1234567.89, 1e3])
+def test_money_sent_as_a_json_number_with_a_fraction_is_refused(
+    app: Flask, editor: TokenClient, lot: Lot, amount: float
+) -> None:
+    """The one exact rule of every JSON API: the sender already held such a number as a binary
+    float, so it is refused where money goes rather than rounded into an amount nobody meant."""
+    expected_problem = Problems()
+    to_money(expected_problem, "acquisition_cost", loads_json(json.dumps(amount)))
+    (expected,) = [problem.as_dict() for problem in expected_problem]
+    refused = editor.post("/api/parcels",
+                          json=new_parcel(lot.id(), lot.square(), acquisition_cost=amount))
+    assert (refused.status_code, refused.mimetype) == (422, PROBLEM)
+    assert refused.get_json()["errors"] == [expected]
+    assert stored(app, lot.id()) is None
+    create(editor, lot.id(), lot.square())
+    refused = patch(editor, lot.id(), '"v1"', feature(acquisition_cost=amount))
+    assert (refused.status_code, refused.get_json()["errors"]) == (422, [expected])
+    assert etag(editor, lot.id()) == '"v1"'
+
+
+def test_money_sent_as_a_decimal_string_or_a_whole_number_is_stored_exactly(
+    app: Flask, editor: TokenClient, lot: Lot
+) -> None:
+    create(editor, lot.id(), lot.square(), acquisition_cost="1234567.89",
+           disposition_proceeds=1234567)
+    sql = "SELECT acquisition_cost::text || ' ' || disposition_proceeds::text FROM parcels" \
+          " WHERE parcel_id = :id"
+    assert scalar(app, sql, id=lot.id()) == "1234567.89 1234567.00"
+    changed = patch(editor, lot.id(), '"v1"', feature(acquisition_cost="0.10"))
+    assert changed.get_json()["properties"]["acquisition_cost"] == "0.10"
+    assert scalar(app, sql, id=lot.id()) == "0.10 1234567.00"
 
 
 # --- DELETE: retire ---------------------------------------------------------------------------

@@ -39,6 +39,16 @@ _BUILDINGS_SQL = text(
      ORDER BY b.building_id
     """
 )
+_BUILDING_ON_PARCEL = text(
+    "SELECT true FROM buildings b JOIN parcels p ON p.id = b.parcel_id"
+    " WHERE b.building_id = :building_id AND p.parcel_id = :parcel_id"
+)
+
+
+def building_is_on_parcel(session: Session, building_id: str, parcel_id: str) -> bool:
+    """Whether the building with the public id `building_id` stands on the parcel `parcel_id`."""
+    return bool(session.scalar(_BUILDING_ON_PARCEL,
+                               {"building_id": building_id, "parcel_id": parcel_id}))
 
 
 def get_parcel_record(session: Session, parcel_id: str) -> ParcelRecord:

@@ -51,6 +51,12 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == normalise_email(email))).one_or_none()
 
 
+def active_user(session: Session, user_id: int) -> User | None:
+    """The user with this id while they may still sign in (None once deleted or deactivated)."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
 def create_user(
     session: Session,
     email: str,

@@ -22,9 +22,7 @@ bp = Blueprint("kpi_export", __name__)
 @bp.get("/kpi/export")
 @require_role(*exporting_roles)
 def kpi_export_view() -> Response:
-    export_format = request.args.get("format", "xlsx")
-    if export_format not in KPI_EXPORT_FORMATS:
-        abort(400, description="format must be csv, xlsx or json.")
+    export_format = _format(KPI_EXPORT_FORMATS)
     as_of = _as_of()
     start_month = _start_month()
     period = request.args.get("period") or None
@@ -40,13 +38,19 @@ def kpi_export_view() -> Response:
 @bp.get("/portfolio/export")
 @require_role(*exporting_roles)
 def portfolio_export_view() -> Response:
-    export_format = request.args.get("format", "xlsx")
-    if export_format not in PORTFOLIO_FORMATS:
-        abort(400, description="format must be xlsx, csv, gpkg or geojson.")
+    export_format = _format(PORTFOLIO_FORMATS)
     as_of = _as_of()
     content = portfolio_export(db_session(), export_format, as_of, _start_month())
     return _download(content, PORTFOLIO_MEDIA_TYPES[export_format],
                      f"portfolio-{as_of.isoformat()}.{export_format}")
+
+
+def _format(allowed: tuple[str, ...]) -> str:
+    """The `format` asked for (xlsx when none is), one of `allowed`."""
+    export_format = request.args.get("format", "xlsx")
+    if export_format not in allowed:
+        abort(400, description=f"format must be {', '.join(allowed[:-1])} or {allowed[-1]}.")
+    return export_format
 
 
 def _as_of() -> dt.date:

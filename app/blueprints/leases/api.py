@@ -8,22 +8,16 @@ says so, because it was already a binary float on the sender's side.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 from sqlalchemy.orm import Session
 
-from app.auth import actor_name, editing_roles, reading_roles, require_role
-from app.database import db_session, session_factory
-from app.etags import expected_version, version_conflict_problem
+from app import api
+from app.auth import editing_roles, reading_roles, require_role
+from app.database import db_session
 from app.problems import ProblemError
-from app.request_json import json_object_body
-from registry.db import unit_of_work
-from registry.errors import NotFound, VersionConflict
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem
 from registry.leases.queries import MAX_PAGE_SIZE, LeaseQuery, leased_parcels_geojson, list_leases
 from registry.leases.records import (
     add_modification,
@@ -38,43 +32,12 @@ from registry.vocabulary import LEASE_DIRECTIONS, LEASE_PORTFOLIOS
 
 bp = Blueprint("lease_api", __name__, url_prefix="/api/leases")
 
-JSON = "application/json"
+
+def _lease(session: Session, lease_number: str) -> api.Record:
+    return api.dict_record(lease_as_dict(session, lease_number))
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, default=str), status=status, mimetype=JSON)
-
-
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    """Map the domain's exceptions to problem documents, in one place."""
-    try:
-        yield
-    except RecordInvalid as error:
-        raise ProblemError(422, "The lease is not valid", "Correct the fields listed in errors.",
-                           [problem.as_dict() for problem in error.problems]) from error
-    except NotFound as error:
-        raise ProblemError(404, "Lease not found", str(error)) from error
-    except VersionConflict as conflict:
-        raise version_conflict_problem(
-            "lease", conflict.current_version, conflict.changed_by, conflict.changed_at,
-            lease_as_dict(db_session(), str(conflict.key)),
-        ) from conflict
-
-
-
-def _lease_response(session: Session, lease_number: str, status: int = 200) -> Response:
-    record = lease_as_dict(session, lease_number)
-    response = _json(record, status)
-    response.set_etag(f"v{record['version']}")
-    return response
-
-
-def _write(operation: Callable[[Session], str], status: int = 200) -> Response:
-    """Run `operation` in one audited transaction and answer with the lease it names."""
-    db_session().close()  # a request never holds two pooled connections (see parcel_api)
-    with _domain_errors(), unit_of_work(session_factory(), actor_name()) as session:
-        return _lease_response(session, operation(session), status)
+LEASE = api.Resource("lease", _lease, "lease_api.read", "lease_number")
 
 
 def _query() -> LeaseQuery:
@@ -85,18 +48,15 @@ def _query() -> LeaseQuery:
     expiring = args.get("expiring") or None
     if expiring is not None and not (expiring.isdigit() and int(expiring) <= 36_500):
         errors.append(FieldProblem("expiring", "must be a number of days (0 to 36500)"))
-    limit = args.get("limit") or "100"
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE_SIZE:
-        errors.append(FieldProblem("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+    limit = api.page_limit(errors, 100, MAX_PAGE_SIZE)
     if args.get("format") not in (None, "", "json", "geojson"):
         errors.append(FieldProblem("format", "must be json or geojson"))
-    if errors:
-        raise ProblemError(400, "Bad query", "", [error.as_dict() for error in errors])
+    api.bad_query(errors)
     return LeaseQuery(
         direction=args.get("direction") or None, portfolio=args.get("portfolio") or None,
         department=args.get("department") or None, parcel_id=args.get("parcel_id") or None,
         expiring_days=int(expiring) if expiring is not None else None,
-        limit=int(limit), cursor=args.get("cursor") or None,
+        limit=limit, cursor=args.get("cursor") or None,
     )
 
 
@@ -110,59 +70,49 @@ def list_all() -> Response:
         return Response(leased_parcels_geojson(db_session(), query),
                         mimetype="application/geo+json")
     page = list_leases(db_session(), query)
-    links = [{"rel": "self", "href": request.url, "type": JSON}]
+    links = [{"rel": "self", "href": request.url, "type": api.JSON}]
     if page.next_cursor:
         args = {**request.args.to_dict(), "cursor": page.next_cursor}
-        links.append({"rel": "next", "type": JSON,
+        links.append({"rel": "next", "type": api.JSON,
                       "href": url_for("lease_api.list_all", _external=True, **args)})
-    return _json({"leases": page.leases, "links": links})
+    return api.json_response({"leases": page.leases, "links": links})
 
 
 @bp.post("")
 @require_role(*editing_roles)
 def create() -> Response:
-    body = json_object_body()
-    response = _write(lambda session: create_lease(session, body), 201)
-    number = json.loads(response.get_data())["lease_number"]
-    response.headers["Location"] = url_for("lease_api.read", lease_number=number)
-    return response
+    body = api.json_object_body()
+    return api.audited_write(LEASE, lambda session: create_lease(session, body), 201)
 
 
 @bp.get("/<lease_number>")
 @require_role(*reading_roles)
 def read(lease_number: str) -> Response:
-    with _domain_errors():
-        return _lease_response(db_session(), lease_number)
+    return api.read_record(LEASE, lease_number)
 
 
 @bp.patch("/<lease_number>")
 @require_role(*editing_roles)
 def patch(lease_number: str) -> Response:
-    expected = expected_version("lease")
-    body = json_object_body()
-
-    def apply(session: Session) -> str:
+    def apply(session: Session, expected: int, body: dict[str, Any]) -> str:
         update_lease(session, lease_number, expected, body)
         return str(body.get("lease_number") or lease_number).strip()
 
-    return _write(apply)
+    return api.audited_update(LEASE, apply)
 
 
 @bp.delete("/<lease_number>")
 @require_role(*editing_roles)
 def delete(lease_number: str) -> Response:
-    expected = expected_version("lease")
-    db_session().close()
-    with _domain_errors(), unit_of_work(session_factory(), actor_name()) as session:
-        delete_lease(session, lease_number, expected)
-    return Response(status=204)
+    return api.audited_delete(
+        LEASE, lambda session, expected: delete_lease(session, lease_number, expected))
 
 
 @bp.get("/<lease_number>/schedule")
 @require_role(*reading_roles)
 def schedule(lease_number: str) -> Response:
     """The GASB 87 schedule: JSON, or CSV with `?format=csv` (same column names)."""
-    with _domain_errors():
+    with api.domain_errors(LEASE):
         base, remeasurements = lease_modifications(db_session(), lease_number)
     if request.args.get("format") == "csv":
         return Response(
@@ -170,7 +120,7 @@ def schedule(lease_number: str) -> Response:
             headers={"Content-Disposition":
                      f'attachment; filename="lease-{lease_number}-schedule.csv"'},
         )
-    return _json(schedule_document(lease_number, base, remeasurements))
+    return api.json_response(schedule_document(lease_number, base, remeasurements))
 
 
 @bp.post("/<lease_number>/modifications")
@@ -178,18 +128,17 @@ def schedule(lease_number: str) -> Response:
 def modify(lease_number: str) -> Response:
     """Record a modification: `effective_date`, `terms` (what changes, from then on), `reason`.
     The lease is remeasured from that date; the earlier measurement stays as booked."""
-    body = json_object_body()
+    body = api.json_object_body()
     unknown = sorted(set(body) - {"effective_date", "terms", "reason"})
     if unknown:
         raise ProblemError(422, "The modification is not valid", "", [
             FieldProblem(name, "is not a modification field (effective_date, terms, reason)")
             .as_dict() for name in unknown])
-    db_session().close()
-    with _domain_errors(), unit_of_work(session_factory(), actor_name()) as session:
+    with api.audited_transaction(LEASE) as session:
         add_modification(session, lease_number, body.get("effective_date"),
                          body.get("terms", {}), body.get("reason"))
         base, remeasurements = lease_modifications(session, lease_number)
         document = schedule_document(lease_number, base, remeasurements)
-    response = _json(document, 201)
+    response = api.json_response(document, 201)
     response.headers["Location"] = url_for("lease_api.schedule", lease_number=lease_number)
     return response

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -27,14 +26,12 @@ from registry.operations.records import (
     list_costs,
     list_occupancy,
 )
+from registry.parcels.queries import building_is_on_parcel
 from registry.vocabulary import COST_CATEGORIES
 
 bp = Blueprint("parcel_operations", __name__)
 
 ANCHOR = "#operations"
-_BUILDING_ON_PARCEL = text(
-    "SELECT true FROM buildings b JOIN parcels p ON p.id = b.parcel_id "
-    "WHERE b.building_id = :b AND p.parcel_id = :p")
 
 
 def parcel_operations(session: Session, parcel_id: str) -> dict[str, Any]:
@@ -64,8 +61,7 @@ def _save(parcel_id: str, what: str, saving: Any) -> Response:
 
 def _own_building(parcel_id: str, building_id: str | None) -> None:
     """The occupancy form offers this parcel's buildings; another's is a tampered form."""
-    if building_id and not db_session().scalar(_BUILDING_ON_PARCEL, {
-            "b": building_id, "p": parcel_id}):
+    if building_id and not building_is_on_parcel(db_session(), building_id, parcel_id):
         abort(400, description=f"Building {building_id} is not on parcel {parcel_id}.")
 
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.orm import Session
 
+from app import api
 from app.auth import current_user, editing_roles, require_role
-from app.database import db_session, session_factory
-from app.etags import expected_version, version_conflict_problem
+from app.database import db_session
 from app.problems import ProblemError
-from registry.db import unit_of_work
-from registry.errors import NotFound, VersionConflict
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem
 from registry.parcels.features import (
     MAX_PAGE_SIZE,
     ParcelQuery,
@@ -53,51 +48,18 @@ def _public_view() -> bool:
     return True
 
 
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    """Map the domain's exceptions to problem documents, in one place."""
-    try:
-        yield
-    except RecordInvalid as error:
-        raise ProblemError(
-            422, "The parcel is not valid", "Correct the fields listed in errors.",
-            [problem.as_dict() for problem in error.problems],
-        ) from error
-    except NotFound as error:
-        raise ProblemError(404, f"{error.kind.capitalize()} not found", str(error)) from error
-    except VersionConflict as conflict:
-        current = json.loads(parcel_feature(db_session(), str(conflict.key)).geojson)
-        raise version_conflict_problem(
-            "parcel", conflict.current_version, conflict.changed_by, conflict.changed_at, current
-        ) from conflict
-
-
-def _feature_response(session: Session, parcel_id: str, status: int = 200,
-                      public: bool = False) -> Response:
+def _feature(session: Session, parcel_id: str, public: bool = False) -> api.Record:
     feature = parcel_feature(session, parcel_id, public=public)
-    response = Response(feature.geojson, status=status, mimetype=GEOJSON)
-    response.set_etag(f"v{feature.version}")
-    return response
+    return api.Record(feature.geojson, feature.version, GEOJSON)
 
 
-def _json_body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ProblemError(400, "Bad request", "The body must be JSON (a GeoJSON Feature).")
-    return body
+PARCEL = api.Resource("parcel", _feature, "parcel_api.read", "parcel_id")
 
 
-def _write(operation: Callable[[Session], str], status: int = 200) -> Response:
-    """Run `operation` in one audited transaction and answer with the parcel it names."""
-    from app.auth import actor_name
-
-    # Hand back the connection of the request's read session (signing in by cookie used it)
-    # before taking one for the write: a request never holds two, so a burst of concurrent
-    # saves cannot take the whole pool and then wait for each other's second connection.
-    db_session().close()
-    with _domain_errors(), unit_of_work(session_factory(), actor_name()) as session:
-        parcel_id = operation(session)
-        return _feature_response(session, parcel_id, status)
+def _feature_body() -> Any:
+    """The request's GeoJSON Feature: exact numbers in its properties (money), binary doubles
+    in its geometry (coordinates)."""
+    return api.json_body(doubles=("geometry",))
 
 
 def _parse_query() -> ParcelQuery:
@@ -116,17 +78,13 @@ def _parse_query() -> ParcelQuery:
     statuses = tuple(s for s in args.get("status", "").split(",") if s)
     errors += [FieldProblem("status", f"unknown status {s!r}") for s in statuses
                if s not in PARCEL_STATUSES]
-    limit = args.get("limit") or "100"  # like the other parameters, empty means not given
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE_SIZE:
-        errors.append(FieldProblem("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}"))
-        limit = "100"
-    if errors:
-        raise ProblemError(400, "Bad query", "", [e.as_dict() for e in errors])
+    limit = api.page_limit(errors, 100, MAX_PAGE_SIZE)
+    api.bad_query(errors)
     return ParcelQuery(
         bbox=bbox, q=args.get("q") or None, statuses=statuses,
         department=args.get("department") or None,
         include_retired=args.get("include_retired") == "true",
-        limit=int(limit), cursor=args.get("cursor") or None,
+        limit=limit, cursor=args.get("cursor") or None,
     )
 
 
@@ -145,75 +103,64 @@ def list_parcels() -> Response:
 @bp.post("")
 @require_role(*editing_roles)
 def create() -> Response:
-    with _domain_errors():
-        change = ParcelChange.from_feature(_json_body())
-    response = _write(lambda session: create_parcel(session, change, _settings()), 201)
-    parcel_id = json.loads(response.get_data())["id"]
-    response.headers["Location"] = url_for("parcel_api.read", parcel_id=parcel_id)
-    return response
+    with api.domain_errors(PARCEL):
+        change = ParcelChange.from_feature(_feature_body())
+    return api.audited_write(
+        PARCEL, lambda session: create_parcel(session, change, _settings()), 201)
 
 
 @bp.get("/<parcel_id>")
 def read(parcel_id: str) -> Response:
-    with _domain_errors():
-        return _feature_response(db_session(), parcel_id, public=_public_view())
+    with api.domain_errors(PARCEL):
+        return _feature(db_session(), parcel_id, public=_public_view()).response()
 
 
 @bp.patch("/<parcel_id>")
 @require_role(*editing_roles)
 def patch(parcel_id: str) -> Response:
-    expected = expected_version("parcel")
-    with _domain_errors():
-        change = ParcelChange.from_feature(_json_body())
+    expected = api.expected_version(PARCEL.name)
+    with api.domain_errors(PARCEL):
+        change = ParcelChange.from_feature(_feature_body())
 
     def apply(session: Session) -> str:
         update_parcel(session, parcel_id, expected, change, _settings())
         return str(change.properties.get("parcel_id") or parcel_id).strip()
 
-    return _write(apply)
+    return api.audited_write(PARCEL, apply)
 
 
 @bp.delete("/<parcel_id>")
 @require_role(*editing_roles)
 def retire(parcel_id: str) -> Response:
-    expected = expected_version("parcel")
-    def apply(session: Session) -> str:
-        retire_parcel(session, parcel_id, expected)
-        return parcel_id
-
-    _write(apply)
-    return Response(status=204)
+    return api.audited_delete(
+        PARCEL, lambda session, expected: retire_parcel(session, parcel_id, expected))
 
 
 @bp.get("/<parcel_id>/history")
 def history(parcel_id: str) -> Response:
     if current_user() is None:
         raise ProblemError(401, "Authentication required", "Sign in to read a parcel's history.")
-    with _domain_errors():
+    with api.domain_errors(PARCEL):
         entries = parcel_history(db_session(), parcel_id)
-    return Response(
-        json.dumps({"parcel_id": parcel_id, "history": [e.as_dict() for e in entries]},
-                   default=str),
-        mimetype="application/json",
-    )
+    return api.json_response({"parcel_id": parcel_id, "history": [e.as_dict() for e in entries]})
 
 
 @bp.post("/<parcel_id>/history/<int:event_id>/restore")
 @require_role(*editing_roles)
 def restore(parcel_id: str, event_id: int) -> Response:
-    expected = expected_version("parcel")
+    expected = api.expected_version(PARCEL.name)
 
     def apply(session: Session) -> str:
         restore_parcel_version(session, parcel_id, event_id, expected, _settings())
         return parcel_id
 
-    return _write(apply)
+    return api.audited_write(PARCEL, apply)
 
 
 @bp.post("/repair-proposal")
 @require_role(*editing_roles)
 def repair_proposal() -> Response:
-    body = _json_body()
+    body = _feature_body()
     geometry = body.get("geometry") if isinstance(body, dict) else None
     if not isinstance(geometry, dict):
         raise ProblemError(422, "No geometry", "",
@@ -224,4 +171,4 @@ def repair_proposal() -> Response:
         raise ProblemError(422, "No geometry", "", [FieldProblem(
             "geometry", f"is not readable GeoJSON: {getattr(error, 'orig', error)!s}"
         ).as_dict()]) from error
-    return Response(json.dumps(proposal), mimetype="application/json")
+    return api.json_response(proposal)
