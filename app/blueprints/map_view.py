@@ -5,7 +5,7 @@ Editors also get the side panel and the editing tools; everybody else gets none 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.assets import map_assets
 from app.auth import current_user
@@ -31,8 +31,11 @@ def _url_template(endpoint: str, placeholder: str) -> str:
 
 
 def _editor_options() -> dict[str, object]:
+    """The editor's data; `?edit=<parcel_id>` opens the panel on that record (the parcel page's
+    *Draw its shape* links here)."""
     return {
         "apiUrl": url_for("parcel_api.list_parcels"),
+        "editParcel": request.args.get("edit", "").strip() or None,
         "departments": department_choices(db_session()),
         "choices": {
             "status": [[value, STATUS_LABELS[value]] for value in PARCEL_STATUSES],

@@ -5,6 +5,9 @@
  * parcel); the server validates, writes and audits, and the tiles are refreshed. A 422 puts each
  * message next to its field (and on the map); a 412 shows who changed the parcel and lets the
  * editor re-apply their own changes on top of the current version: nothing is overwritten unseen.
+ * A record without a shape (a paper record) offers *Draw its shape*: the polygon drawn is saved to
+ * that record by the same PATCH, and a paper record moves on to digitized with it. `/?edit=<id>`
+ * opens the editor on a record (the parcel page links there).
  */
 (function () {
   "use strict";
@@ -43,7 +46,8 @@
     if (!options.editing) { return; }
     var panel = byId("parcel-panel"), form = byId("parcel-form");
     var state = { parcelId: null, etag: null, original: {}, isNew: false, editLayer: null,
-                  geometryDirty: false, marker: null, theirs: null };
+                  geometryDirty: false, marker: null, theirs: null,
+                  drawingShape: false, shapeDrawn: false };
 
     function fillSelect(name, pairs, blank) {
       var select = form.elements[name];
@@ -85,6 +89,8 @@
             .bindTooltip(error.message, { permanent: true, direction: "right" }).addTo(map);
         }
       });
+      var first = form.querySelector(".field.invalid");
+      if (first) { first.scrollIntoView({ block: "nearest" }); }
       setStatus("Not saved: correct the fields marked in red.", true);
     }
 
@@ -139,7 +145,21 @@
       setStatus("");
     }
 
+    function stopDrawing() {
+      if (state.drawingShape) { map.pm.disableDraw(); }
+      state.drawingShape = false;
+      state.shapeDrawn = false;
+    }
+
+    function fitTo(geometry, maxZoom) {
+      map.fitBounds(L.geoJSON(geometry).getBounds(), {
+        maxZoom: maxZoom, paddingTopLeft: [40, 60], paddingBottomRight: [400, 40]
+      });
+    }
+
     function showFeature(feature, etag) {
+      stopDrawing();
+      byId("no-shape").hidden = Boolean(feature.geometry || feature.properties.retired_at);
       state.parcelId = feature.id;
       state.etag = etag;
       state.isNew = false;
@@ -164,13 +184,54 @@
 
     function parcelUrl(id) { return options.apiUrl + "/" + encodeURIComponent(id); }
 
-    function select(parcelId) {
+    /* The mapped parcel on the same street whose house number is nearest, or null: where a paper
+     * record most likely lies. A hint only; the editor still finds the parcel on the map. */
+    function nearestOnStreet(address) {
+      var match = /^\s*(\d+)\s+(\S.*?)\s*$/.exec(address || "");
+      if (!match) { return Promise.resolve(null); }
+      var number = parseInt(match[1], 10);
+      return request("GET", options.apiUrl + "?limit=100&q=" + encodeURIComponent(match[2]))
+        .then(function (response) { return response.ok ? response.json() : { features: [] }; })
+        .then(function (collection) {
+          var nearest = null, distance = Infinity;
+          collection.features.forEach(function (feature) {
+            var house = /^\s*(\d+)\s/.exec(feature.properties.address || "");
+            if (!feature.geometry || !house) { return; }
+            var d = Math.abs(parseInt(house[1], 10) - number);
+            if (d < distance) { nearest = feature; distance = d; }
+          });
+          return nearest;
+        })
+        .catch(function () { return null; });
+    }
+
+    function offerShape(feature) {
+      setStatus("No shape yet: find the parcel on the map, then Draw its shape.");
+      return nearestOnStreet(feature.properties.address).then(function (near) {
+        if (!near || state.parcelId !== feature.id || state.drawingShape || state.shapeDrawn) {
+          return;
+        }
+        fitTo(near.geometry, 17);
+        setStatus("Centred near " + near.properties.address + ", the nearest mapped address " +
+                  "on its street: find the parcel, then Draw its shape.");
+      });
+    }
+
+    /* Open a parcel in the panel; `zoomTo` also brings its shape into view. */
+    function select(parcelId, zoomTo) {
       return request("GET", parcelUrl(parcelId)).then(function (response) {
-        if (!response.ok) { return; }
+        if (!response.ok) { return null; }
         return response.json().then(function (feature) {
           openPanel("Parcel " + feature.id);
           showFeature(feature, response.headers.get("ETag"));
-          if (feature.properties.retired_at) { setStatus("This parcel is retired."); }
+          if (feature.properties.retired_at) {
+            setStatus("This parcel is retired.");
+          } else if (!feature.geometry) {
+            return offerShape(feature).then(function () { return feature; });
+          } else if (zoomTo) {
+            fitTo(feature.geometry, 18);
+          }
+          return feature;
         });
       });
     }
@@ -230,13 +291,16 @@
       setStatus("Saving…");
       var call = state.isNew ? request("POST", options.apiUrl, body)
                              : request("PATCH", parcelUrl(state.parcelId), body, state.etag);
+      var wasPaper = !state.isNew && state.original.digitization_status === "paper";
       return call.then(function (response) {
         if (response.ok) {
           return response.json().then(function (feature) {
             if (state.theirs) { map.removeLayer(state.theirs); state.theirs = null; }
             showFeature(feature, response.headers.get("ETag"));
             byId("panel-title").textContent = "Parcel " + feature.id;
-            setStatus("Saved: version " + feature.properties.version + ".");
+            setStatus("Saved: version " + feature.properties.version + "." +
+                      (wasPaper && feature.properties.digitization_status === "digitized"
+                        ? " The record is now digitized." : ""));
             RegistryMap.refreshParcels();
           });
         }
@@ -267,6 +331,8 @@
 
     function closePanel() {
       panel.hidden = true;
+      stopDrawing();
+      byId("no-shape").hidden = true;
       clearErrors();
       setEditLayer(null);
       if (state.theirs) { map.removeLayer(state.theirs); state.theirs = null; }
@@ -281,9 +347,31 @@
       state.original = {};
       fillForm({ status: "in_use", legal_interest: "owned", digitization_status: "digitized" });
       setEditLayer(L.featureGroup([layer]));
+      byId("no-shape").hidden = true;
       byId("retire-parcel").hidden = true;
       byId("parcel-record-link").hidden = true;
       setStatus("Fill in the parcel id and attributes, then save.");
+    }
+
+    function drawShape() {
+      if (!state.parcelId || state.isNew) { return; }
+      clearErrors();
+      state.drawingShape = true;
+      map.pm.enableDraw("Polygon", { allowSelfIntersection: false });
+      setStatus("Click on the map at each corner of the parcel; click the first corner to finish.");
+    }
+
+    /* The polygon drawn for a record without a shape becomes its shape and is saved at once;
+     * if the server refuses it, it stays editable beside the messages (or is drawn again). */
+    function attachShape(layer) {
+      setEditLayer(L.featureGroup([layer]));
+      state.geometryDirty = true;
+      state.shapeDrawn = true;
+      if (state.original.digitization_status === "paper" &&
+          form.elements.digitization_status.value === "paper") {
+        form.elements.digitization_status.value = "digitized";
+      }
+      return save();
     }
 
     // Geoman's cut replaces the cut polygon by a new layer: keep the edit group pointing at it.
@@ -306,20 +394,34 @@
     map.on("pm:create", function (event) {
       if (event.shape === "Cut") { return; }
       map.removeLayer(event.layer);
-      startNewParcel(event.layer);
+      if (state.drawingShape) {
+        state.drawingShape = false;
+        attachShape(event.layer);
+      } else {
+        startNewParcel(event.layer);
+      }
     });
     byId("draw-parcel").addEventListener("click", function () {
       closePanel();
       map.pm.enableDraw("Polygon", { allowSelfIntersection: false });
     });
+    byId("draw-shape").addEventListener("click", drawShape);
     byId("save-parcel").addEventListener("click", save);
     byId("retire-parcel").addEventListener("click", retire);
     byId("close-panel").addEventListener("click", closePanel);
     document.addEventListener("registry:parcel-selected", function (event) {
-      if (state.isNew && !panel.hidden) { return; } // do not lose a drawing in progress
+      // do not lose a drawing in progress
+      if ((state.isNew || state.shapeDrawn) && !panel.hidden) { return; }
       select(event.detail.parcelId);
     });
 
     RegistryMap.editor = { select: select, save: save, state: state };
+    if (options.editParcel) {
+      select(options.editParcel, true).then(function (feature) {
+        if (feature && !feature.geometry && !feature.properties.retired_at) {
+          byId("draw-shape").focus();
+        }
+      });
+    }
   });
 })();
