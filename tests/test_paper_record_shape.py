@@ -95,3 +95,14 @@ def test_the_editors_patch_gives_the_record_its_shape_and_moves_it_to_digitized(
     assert [entry["action"] for entry in history] == ["INSERT", "UPDATE"]
     listing = editor_client.get("/api/parcels?limit=10").get_json()
     assert [f["id"] for f in listing["features"]] == [PAPER_ID]
+
+
+def test_a_shape_sent_without_a_status_moves_a_paper_record_on_to_digitized(
+    app: Flask, editor_client: SignedInClient
+) -> None:
+    """Scripts and GIS clients that PATCH only the shape get what the editor gets."""
+    etag = _paper_record(editor_client)
+    response = editor_client.patch(f"/api/parcels/{PAPER_ID}", json={
+        "type": "Feature", "geometry": SQUARE, "properties": {}}, headers={"If-Match": etag})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["properties"]["digitization_status"] == "digitized"

@@ -184,6 +184,10 @@ def update_parcel(
     if current.version != expected_version:
         raise version_conflict(session, "parcel", parcel_id)
     values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason)
+    if (current.digitization_status == "paper" and values.get("geom") is not None
+            and "digitization_status" not in change.properties):
+        # A paper record that gains its shape is digitized, whoever sends it (editor, API, import)
+        values["digitization_status"] = "digitized"
     becomes = values.get("digitization_status")
     if becomes == current.digitization_status:
         becomes = None
