@@ -11,14 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry.db import unit_of_work
 from registry.errors import VersionConflict
 from registry.fields import RecordInvalid
+from registry.operations.queries import OperationsQuery, list_costs, list_occupancy
 from registry.operations.records import (
-    OperationsQuery,
     cost_as_dict,
     create_cost,
     create_occupancy,
     delete_cost,
-    list_costs,
-    list_occupancy,
     occupancy_as_dict,
     update_cost,
     update_occupancy,

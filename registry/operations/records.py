@@ -1,4 +1,4 @@
-"""Occupancy and O&M cost records: create, change, delete, read and list.
+"""Occupancy and O&M cost records: create, change, delete and read one (lists: `queries`).
 
 The one entry point for every writer (the API, the parcel page, the imports), so validation
 (`registry.operations.validation`) and optimistic locking are the same whichever way a record
@@ -9,7 +9,6 @@ database's triggers (migration 0007), which name the actor of that transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -17,70 +16,37 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound, version_conflict
-from registry.fields import FieldProblem, RecordInvalid, money_text
-from registry.fiscal_years import fiscal_year_bounds
+from registry.fields import FieldProblem, RecordInvalid
+from registry.operations.queries import (
+    COST_SELECT,
+    OCCUPANCY_SELECT,
+    cost_dict,
+    occupancy_dict,
+)
 from registry.operations.validation import (
-    COST_FIELDS,
-    OCCUPANCY_FIELDS,
     clean_cost,
     clean_occupancy,
 )
 
-__all__ = [
-    "COST_FIELDS", "OCCUPANCY_FIELDS", "OperationsQuery", "cost_as_dict", "create_cost",
-    "create_occupancy", "delete_cost", "delete_occupancy", "list_costs", "list_occupancy",
-    "occupancy_as_dict", "update_cost", "update_occupancy",
-]  # fmt: skip
-
 _TABLES = {"occupancy": "occupancy", "cost": "om_costs"}
-
-_OCCUPANCY_SELECT = """
-SELECT o.id, b.building_id, p.parcel_id, d.code AS department_code, d.name AS department,
-       o.period_start, o.period_end, o.headcount, o.usable_sq_ft_occupied, b.name AS building_name,
-       b.usable_sq_ft AS building_usable_sq_ft, o.version, o.created_at, o.updated_at
-  FROM occupancy o JOIN buildings b ON b.id = o.building_id JOIN parcels p ON p.id = b.parcel_id
-  JOIN departments d ON d.id = o.department_id
-"""
-_COST_SELECT = """
-SELECT c.id, p.parcel_id, b.building_id, c.fiscal_year, c.category, c.amount, c.note,
-       c.version, c.created_at, c.updated_at
-  FROM om_costs c LEFT JOIN buildings b ON b.id = c.building_id
-  JOIN parcels p ON p.id = coalesce(c.parcel_id, b.parcel_id)
-"""
-
-
-def _occupancy_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
-    record = dict(row)
-    for name in ("period_start", "period_end", "created_at", "updated_at"):
-        record[name] = record[name].isoformat() if record[name] is not None else None
-    return record
-
-
-def _cost_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
-    record = dict(row)
-    record["amount"] = money_text(record["amount"])
-    for name in ("created_at", "updated_at"):
-        record[name] = record[name].isoformat()
-    return record
-
 
 def occupancy_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     """The record as the API shows it: public ids, the department's name and the building's
     usable sq ft (what the occupied area is checked against), `version`, `id`."""
-    row = session.execute(text(f"{_OCCUPANCY_SELECT} WHERE o.id = :id"),
+    row = session.execute(text(f"{OCCUPANCY_SELECT} WHERE o.id = :id"),
                           {"id": record_id}).mappings().one_or_none()
     if row is None:
         raise NotFound("occupancy record", record_id)
-    return _occupancy_dict(row)
+    return occupancy_dict(row)
 
 
 def cost_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     """The record as the API shows it: public ids, money as a two-decimal string."""
-    row = session.execute(text(f"{_COST_SELECT} WHERE c.id = :id"),
+    row = session.execute(text(f"{COST_SELECT} WHERE c.id = :id"),
                           {"id": record_id}).mappings().one_or_none()
     if row is None:
         raise NotFound("cost record", record_id)
-    return _cost_dict(row)
+    return cost_dict(row)
 
 
 def _insert(session: Session, kind: str, values: Mapping[str, Any]) -> int:
@@ -187,52 +153,3 @@ def delete_occupancy(session: Session, record_id: int, expected_version: int) ->
 def delete_cost(session: Session, record_id: int, expected_version: int) -> None:
     """Delete a record entered in error; the audit trail keeps it."""
     _delete(session, "cost", record_id, expected_version)
-
-
-@dataclass(frozen=True)
-class OperationsQuery:
-    """Filters of the lists (public ids); an occupancy matches a fiscal year it overlaps."""
-
-    parcel_id: str | None = None
-    building_id: str | None = None
-    fiscal_year: int | None = None
-    fiscal_year_start_month: int = 7
-    limit: int = 1000
-
-
-def list_occupancy(session: Session, query: OperationsQuery) -> list[dict[str, Any]]:
-    """Occupancy records matching every filter, by building, start date and department."""
-    where, params = ["true"], dict[str, Any](limit=query.limit)
-    if query.parcel_id:
-        where.append("p.parcel_id = :parcel")
-        params["parcel"] = query.parcel_id
-    if query.building_id:
-        where.append("b.building_id = :building")
-        params["building"] = query.building_id
-    if query.fiscal_year is not None:
-        params["fy_start"], params["fy_end"] = fiscal_year_bounds(
-            query.fiscal_year, query.fiscal_year_start_month)
-        where.append("o.period_start <= :fy_end AND coalesce(o.period_end, :fy_end) >= :fy_start")
-    rows = session.execute(text(
-        f"{_OCCUPANCY_SELECT} WHERE {' AND '.join(where)} "
-        "ORDER BY b.building_id, o.period_start, d.code, o.id LIMIT :limit"), params).mappings()
-    return [_occupancy_dict(row) for row in rows]
-
-
-def list_costs(session: Session, query: OperationsQuery) -> list[dict[str, Any]]:
-    """O&M cost records matching every filter, newest fiscal year first."""
-    where, params = ["true"], dict[str, Any](limit=query.limit)
-    if query.parcel_id:
-        where.append("p.parcel_id = :parcel")
-        params["parcel"] = query.parcel_id
-    if query.building_id:
-        where.append("b.building_id = :building")
-        params["building"] = query.building_id
-    if query.fiscal_year is not None:
-        where.append("c.fiscal_year = :fy")
-        params["fy"] = query.fiscal_year
-    rows = session.execute(text(
-        f"{_COST_SELECT} WHERE {' AND '.join(where)} "
-        "ORDER BY c.fiscal_year DESC, b.building_id NULLS FIRST, c.category, c.id LIMIT :limit"),
-        params).mappings()
-    return [_cost_dict(row) for row in rows]

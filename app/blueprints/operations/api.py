@@ -19,7 +19,7 @@ from app import api
 from app.auth import editing_roles, reading_roles, require_role
 from app.database import db_session
 from registry.fields import FieldProblem
-from registry.operations import records as records
+from registry.operations import queries, records
 
 MAX_LIMIT = 10_000
 
@@ -31,26 +31,26 @@ class _Kind:
     name: str  # "occupancy", "cost"
     plural: str  # the list's key
     as_dict: Callable[[Session, int], dict[str, Any]]
-    listing: Callable[[Session, records.OperationsQuery], list[dict[str, Any]]]
+    listing: Callable[[Session, queries.OperationsQuery], list[dict[str, Any]]]
     create: Callable[[Session, Any], int]
     update: Callable[[Session, int, int, Any], int]
     delete: Callable[[Session, int, int], None]
 
 
-OCCUPANCY = _Kind("occupancy", "occupancy", records.occupancy_as_dict, records.list_occupancy,
+OCCUPANCY = _Kind("occupancy", "occupancy", records.occupancy_as_dict, queries.list_occupancy,
                   records.create_occupancy, records.update_occupancy, records.delete_occupancy)
-COSTS = _Kind("cost", "costs", records.cost_as_dict, records.list_costs, records.create_cost,
+COSTS = _Kind("cost", "costs", records.cost_as_dict, queries.list_costs, records.create_cost,
               records.update_cost, records.delete_cost)
 
 
-def _query() -> records.OperationsQuery:
+def _query() -> queries.OperationsQuery:
     args, errors = request.args, []
     year = args.get("fiscal_year", "").strip().upper().removeprefix("FY") or None
     if year is not None and not (year.isdigit() and 1901 <= int(year) <= 2199):
         errors.append(FieldProblem("fiscal_year", "must be a fiscal year such as 2026"))
     limit = api.page_limit(errors, 1000, MAX_LIMIT)
     api.bad_query(errors)
-    return records.OperationsQuery(
+    return queries.OperationsQuery(
         parcel_id=args.get("parcel_id") or None, building_id=args.get("building_id") or None,
         fiscal_year=int(year) if year else None, limit=limit,
         fiscal_year_start_month=current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month,

@@ -17,15 +17,9 @@ from app.auth import actor_name, editing_roles, require_role
 from app.database import db_session, session_factory
 from registry.db import unit_of_work
 from registry.fields import RecordInvalid
-from registry.operations.records import (
-    COST_FIELDS,
-    OCCUPANCY_FIELDS,
-    OperationsQuery,
-    create_cost,
-    create_occupancy,
-    list_costs,
-    list_occupancy,
-)
+from registry.operations.queries import OperationsQuery, list_costs, list_occupancy
+from registry.operations.records import create_cost, create_occupancy
+from registry.operations.validation import COST_FIELDS, OCCUPANCY_FIELDS
 from registry.parcels.queries import building_is_on_parcel
 from registry.vocabulary import COST_CATEGORIES
 
