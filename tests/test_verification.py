@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -151,3 +153,57 @@ def test_the_api_shows_who_verified_and_when(
     properties = ana.get("/api/parcels/5555-012-034").get_json()["properties"]
     assert properties["verified_by"] == "ben@city.example"
     assert properties["verified_at"]
+
+
+def _waiting_records(app: Flask, count: int, first: int, department: str) -> None:
+    """`count` complete, attributed records of `department` (parcel ids from `first` on)."""
+    execute(app.config["DATABASE_URL"], """
+        INSERT INTO parcels (parcel_id, address, department_id, use, legal_interest, status,
+                             digitization_status, geom)
+        SELECT '7777-001-' || lpad(i::text, 3, '0'), i || ' Main St',
+               (SELECT id FROM departments WHERE code = :department), 'Office', 'owned',
+               'in_use', 'attributed',
+               ST_Multi(ST_MakeEnvelope(-118.3 + i * 0.0002, 34.05,
+                                        -118.3 + i * 0.0002 + 0.0001, 34.0501, 4326))
+          FROM generate_series(:first, :first + :count - 1) AS i""",
+            first=first, count=count, department=department)
+
+
+def _listed(page: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r'href="/parcels/(7777-001-\d{3})"', page)))
+
+
+def test_the_queue_states_how_many_wait_and_pages_through_every_one(
+    app: Flask, editors: tuple[SignedInClient, SignedInClient]
+) -> None:
+    """More records wait than one page shows (500): the page says how many, and its next
+    page lists the rest; a department's filter keeps its own count."""
+    _, ben = editors
+    execute(app.config["DATABASE_URL"],
+            "INSERT INTO departments (code, name) VALUES ('LIB', 'Library')")
+    _waiting_records(app, 320, 1, "GSD")
+    _waiting_records(app, 210, 321, "LIB")
+    first = ben.get("/verification").get_data(as_text=True)
+    assert "530 records await verification" in first
+    assert "Showing 1–500" in first
+    on_first = _listed(first)
+    assert len(on_first) == 500
+    assert on_first[:320] == [f"7777-001-{i:03d}" for i in range(1, 321)]  # by department
+    next_link = re.search(r'<a rel="next" href="([^"]+)"', first)
+    assert next_link is not None
+    second = ben.get(unescape(next_link.group(1))).get_data(as_text=True)
+    assert "530 records await verification" in second and "Showing 501–530" in second
+    on_second = _listed(second)
+    assert sorted(on_first + on_second) == [f"7777-001-{i:03d}" for i in range(1, 531)]
+    assert 'rel="next"' not in second
+    # the page's last record leaves the queue meanwhile: the next page still starts after it
+    execute(app.config["DATABASE_URL"], "UPDATE parcels SET digitization_status = 'digitized' "
+            "WHERE parcel_id = :parcel_id", parcel_id=on_first[-1])
+    again = ben.get(unescape(next_link.group(1))).get_data(as_text=True)
+    assert _listed(again) == on_second
+    assert "529 records await verification" in again and "Showing 500–529" in again
+
+    library = ben.get("/verification?department=LIB").get_data(as_text=True)
+    assert "209 records await verification in this department" in library  # 210, one left
+    assert len(_listed(library)) == 209 and 'rel="next"' not in library
+    assert ben.get("/verification?after=not-a-cursor").status_code == 400

@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +99,8 @@ def workflow_problems(session: Session, parcel_id: str, target: str,
     return []
 
 
+QUEUE_PAGE_SIZE = 500
+
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -106,24 +111,84 @@ class QueueEntry:
     updated_at: Any
 
 
-def verification_queue(session: Session, department: str | None = None,
-                       limit: int = 500) -> list[QueueEntry]:
-    """Records awaiting a second person's verification (attributed and complete), oldest first."""
-    rows = session.execute(
-        text(f"""
-            SELECT p.parcel_id, p.address, d.name AS department, p.updated_at,
-                   (SELECT actor FROM audit_events a WHERE a.table_name = 'parcels'
-                       AND a.row_key = p.parcel_id ORDER BY a.id DESC LIMIT 1) AS last_editor
-              FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
-             WHERE p.digitization_status = 'attributed' AND p.retired_at IS NULL
-               AND cardinality({MISSING_FIELDS_SQL}) = 0
-               AND (CAST(:department AS text) IS NULL OR d.code = :department
-                    OR d.name = :department)
-             ORDER BY d.name NULLS LAST, p.updated_at, p.parcel_id
-             LIMIT :limit
-        """),
-        {"department": department, "limit": limit},
-    ).mappings()
-    return [QueueEntry(r["parcel_id"], r["address"], r["department"], r["last_editor"],
-                       r["updated_at"]) for r in rows]
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue: `total` records wait in all (under the department filter), the
+    page's entries are numbers `first`..`first + len(entries) - 1` of them, and `next_cursor`
+    (None on the last page) is where the next page starts."""
 
+    entries: list[QueueEntry]
+    total: int
+    first: int
+    next_cursor: str | None
+
+
+class QueueCursorInvalid(ValueError):
+    """An `after` cursor this module did not make."""
+
+
+# Queue order, on `waiting`'s columns: by department name (records without one last), then
+# oldest change first. A cursor is the last entry's values of these four.
+_QUEUE_ORDER = "(department IS NULL), coalesce(department, ''), updated_at, parcel_id"
+_CURSOR = ("CAST(:no_department AS boolean), CAST(:department_name AS text), "
+           "CAST(:updated_at AS timestamptz), CAST(:parcel_id AS text)")
+
+_QUEUE_SQL = f"""
+    WITH waiting AS (
+        SELECT p.parcel_id, p.address, d.name AS department, p.updated_at
+          FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
+         WHERE p.digitization_status = 'attributed' AND p.retired_at IS NULL
+           AND cardinality({MISSING_FIELDS_SQL}) = 0
+           AND (CAST(:department AS text) IS NULL OR d.code = :department
+                OR d.name = :department)
+    ), placed AS (
+        SELECT waiting.*, ROW({_QUEUE_ORDER}) > ROW({_CURSOR}) AS after_cursor FROM waiting
+    ), counted AS (
+        SELECT count(*) AS total, count(*) FILTER (WHERE after_cursor IS FALSE) AS before
+          FROM placed
+    )
+    SELECT c.total, c.before, w.parcel_id, w.address, w.department, w.updated_at,
+           (SELECT actor FROM audit_events a WHERE a.table_name = 'parcels'
+               AND a.row_key = w.parcel_id ORDER BY a.id DESC LIMIT 1) AS last_editor
+      FROM counted c LEFT JOIN LATERAL (
+          SELECT * FROM placed WHERE after_cursor IS NOT FALSE
+           ORDER BY {_QUEUE_ORDER} LIMIT :limit
+      ) w ON true
+"""
+
+
+def _cursor(entry: QueueEntry) -> str:
+    key = [entry.department, entry.updated_at.isoformat(), entry.parcel_id]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _cursor_params(cursor: str | None) -> dict[str, Any]:
+    if cursor is None:
+        return dict.fromkeys(("no_department", "department_name", "updated_at", "parcel_id"))
+    try:
+        department, updated_at, parcel_id = json.loads(base64.urlsafe_b64decode(cursor))
+        changed = dt.datetime.fromisoformat(updated_at)
+    except (ValueError, TypeError) as error:
+        raise QueueCursorInvalid(f"not a verification-queue cursor: {cursor!r}") from error
+    if not (isinstance(parcel_id, str) and isinstance(department, str | None)):
+        raise QueueCursorInvalid(f"not a verification-queue cursor: {cursor!r}")
+    return {"no_department": department is None, "department_name": department or "",
+            "updated_at": changed, "parcel_id": parcel_id}
+
+
+def verification_queue(session: Session, department: str | None = None, *,
+                       after: str | None = None, limit: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """Records awaiting a second person's verification (attributed and complete), grouped by
+    department, oldest change first: the page after cursor `after` (the first without one) and
+    how many wait in all, in one statement. The cursor holds the last entry's sort key, so a
+    record verified or changed meanwhile moves nothing else in or out of the next page."""
+    rows = session.execute(
+        text(_QUEUE_SQL),
+        {"department": department, "limit": limit + 1, **_cursor_params(after)},
+    ).mappings().all()
+    entries = [QueueEntry(r["parcel_id"], r["address"], r["department"], r["last_editor"],
+                          r["updated_at"]) for r in rows if r["parcel_id"] is not None]
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return QueuePage(entries, int(rows[0]["total"]), int(rows[0]["before"]) + 1,
+                     _cursor(entries[-1]) if more else None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -12,7 +14,7 @@ from registry.db import unit_of_work
 from registry.errors import NotFound, VersionConflict
 from registry.fields import RecordInvalid
 from registry.parcels.records import ParcelChange, update_parcel
-from registry.parcels.verification import verification_queue
+from registry.parcels.verification import QueueCursorInvalid, verification_queue
 
 bp = Blueprint("verification", __name__)
 
@@ -20,10 +22,20 @@ bp = Blueprint("verification", __name__)
 @bp.get("/verification")
 @require_login
 def queue() -> str:
+    """The queue a page at a time (`?after=` the previous page's cursor), by department."""
     department = request.args.get("department") or None
-    entries = verification_queue(db_session(), department)
-    return render_template("verification.html", entries=entries, department=department,
-                           departments=department_choices(db_session()))
+    after = request.args.get("after") or None
+    try:
+        page = verification_queue(db_session(), department, after=after)
+    except QueueCursorInvalid:
+        abort(400, description="after must be a cursor from the queue's Next page link.")
+    active: dict[str, Any] = {"department": department} if department else {}
+    next_url = url_for(".queue", **active, after=page.next_cursor) if page.next_cursor else None
+    return render_template(
+        "verification.html", page=page, department=department,
+        departments=department_choices(db_session()), next_url=next_url,
+        first_url=url_for(".queue", **active) if after else None,
+    )
 
 
 @bp.post("/parcels/<parcel_id>/verify")
