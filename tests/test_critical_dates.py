@@ -132,19 +132,22 @@ def test_filters_by_direction_and_department(leases_session: Session) -> None:
         leases_session, AS_OF, department="GSD")}
 
 
-def test_annual_rent_is_the_engines_payment_at_that_date(leases_session: Session) -> None:
-    """The SQL's current step agrees with the engine's payment stream: escalation, steps,
-    free periods and the last period for a date at the end of the term."""
+def test_annual_rent_is_the_engines_payment_at_the_as_of_date(leases_session: Session) -> None:
+    """The SQL's current step agrees with the engine's payment stream: escalation, steps, and
+    the last period for a lease past its end (none of these is in a free period then)."""
     items = critical_dates(leases_session, AS_OF)
     for item in items:
         schedule = lease_schedule_of(leases_session, item.lease_number)
         assert isinstance(schedule, LeaseSchedule)  # no modifications here
         terms = schedule.terms
         stream = payment_stream(terms)
-        current = max((p for p in stream if p.period_start <= item.date), key=lambda p: p.period)
+        current = max((p for p in stream if p.period_start <= AS_OF), key=lambda p: p.period)
         assert item.annual_rent == current.gross_amount * terms.periods_per_year, item
     assert _by_key(items)[("EXP-1", "expiring")].annual_rent == Decimal("12730.80")  # 1000·1.03²
     assert _by_key(items)[("STEP-1", "expiring")].annual_rent == Decimal("15006.00")
+    # the rent now, not at the end: a year earlier EXP-1 was in its second lease year
+    earlier = critical_dates(leases_session, dt.date(2024, 6, 15), 13)
+    assert _by_key(earlier)[("EXP-1", "expiring")].annual_rent == Decimal("12360.00")  # ·1.03
 
 
 def test_a_modified_term_moves_the_end(session_factory: sessionmaker[Session]) -> None:

@@ -1,5 +1,6 @@
 """SQL fragments the KPI families share: each record's breakdown dimensions and "at the as-of
-date" filters, so every family groups and dates its records the same way."""
+date" filters, so every family groups and dates its records the same way. A lease's rent, end
+and whether it is in force come from `registry.leases.rent_sql`, shared with the other readers."""
 
 from __future__ import annotations
 
@@ -40,11 +41,6 @@ PARCEL_IN_REGISTRY_SQL = "(p.retired_at IS NULL OR CAST(p.retired_at AS date) > 
 PARCEL_OWNED_SQL = (
     "(p.legal_interest = 'owned' AND p.status <> 'disposed' "
     "AND (p.disposition_date IS NULL OR p.disposition_date > :as_of))"
-)
-# A lease in force at the as-of date, holdovers (past the end, still occupied) included.
-LEASE_IN_FORCE_SQL = (
-    "(l.commencement_date <= :as_of AND (l.end_date >= :as_of OR l.occupied) "
-    "AND (l.terminated_on IS NULL OR l.terminated_on > :as_of))"
 )
 # An occupancy record current at the as-of date.
 OCCUPANCY_CURRENT_SQL = (

@@ -16,6 +16,7 @@ from registry.kpis.occupancy_costs import occupancy_cost_kpis
 from registry.kpis.revenue import revenue_kpis
 from registry.kpis.utilization import utilization_kpis
 from registry.kpis.values import BREAKDOWNS, KpiValue, Period
+from registry.leases.rent_sql import without_jit
 
 FAMILIES = (
     digitization_kpis, milestone_forecast_kpis, utilization_kpis, cost_kpis,
@@ -38,5 +39,6 @@ def compute_kpis(
     """The KPI values of fiscal year `period` (e.g. "FY2026"; default: the fiscal year holding
     `as_of`), stock KPIs measured at `as_of`. Read-only: nothing is written."""
     resolved = Period.resolve(period, as_of, fiscal_year_start_month)
+    without_jit(session)
     values = [value for family in FAMILIES for value in family(session, resolved)]
     return sorted(values, key=_sort_key)

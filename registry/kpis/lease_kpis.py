@@ -1,10 +1,11 @@
 """LSE-1 (leases expiring soon) and LSE-2 (GASB 87 balances), both directions of lease.
 
-LSE-1 is one set-based query: leases not terminated whose term (after modifications) ends after
-the as-of date and within 12 months of it, plus holdovers (ended before it, still occupied). Like
-UTL-1, whose second measure (the parcel count) rides in the note, LSE-1's value, numerator is the
-count and its second measure, the annual rent of those leases (the rate at the as-of date, see
-`ANNUAL_RENT_CTE`), is in the note with the split between expiring and holdover.
+LSE-1 is one set-based query on `registry.leases.rent_sql`'s model of a lease's current terms:
+leases in force at the as-of date whose term (after modifications) ends on or after it and
+within 12 months of it, plus holdovers (ended before it, still occupied). Like UTL-1, whose
+second measure (the parcel count) rides in the note, LSE-1's value, numerator is the count and
+its second measure, the annual rent of those leases (the rate at the as-of date), is in the note
+with the split between expiring and holdover.
 
 LSE-2 needs the GASB 87 engine, whose schedules only exist in Python: the balances of every lease
 at the period end come from `balances_at` on each lease's schedule (modifications followed), and
@@ -35,7 +36,7 @@ from registry.kpis.values import (
 )
 from registry.leases.accounting import LeaseTermsError, balances_at
 from registry.leases.records import leases_with_schedules
-from registry.leases.rent_sql import ANNUAL_RENT_CTE, LEASE_END_CTE, RENT_STREAM_CTES
+from registry.leases.rent_sql import CURRENT_TERMS_CTES
 
 EXPIRY_WINDOW_MONTHS = 12
 BALANCE_KINDS = (
@@ -49,16 +50,12 @@ BALANCE_KINDS = (
 def _lse1_sql() -> str:
     select, grouping = grouping_select(DIMS)
     return f"""
-    WITH {RENT_STREAM_CTES}, {ANNUAL_RENT_CTE}, {LEASE_END_CTE}, facts AS (
-        SELECT {LEASE_DIMS_SQL},
-               (e.ends >= :as_of) AS expiring, a.rent
-          FROM {LEASE_JOINS_SQL} JOIN lease_end e ON e.lease_id = l.id
+    WITH {CURRENT_TERMS_CTES}, facts AS (
+        SELECT {LEASE_DIMS_SQL}, (t.ends >= :as_of) AS expiring, a.rent
+          FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
           JOIN annual_rent a ON a.lease_id = l.id
-         WHERE (l.terminated_on IS NULL OR l.terminated_on > :as_of)
-           AND l.commencement_date <= :as_of
-           AND ((e.ends >= :as_of
-                 AND e.ends <= :as_of + make_interval(months => {EXPIRY_WINDOW_MONTHS}))
-                OR (e.ends < :as_of AND l.occupied))
+         WHERE t.in_force
+           AND t.ends <= :as_of + make_interval(months => {EXPIRY_WINDOW_MONTHS})
     )
     SELECT {select}, count(*) FILTER (WHERE expiring) AS expiring,
            count(*) FILTER (WHERE NOT expiring) AS holdovers, sum(rent) AS rent

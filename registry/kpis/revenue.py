@@ -4,10 +4,11 @@ One query: a `facts` CTE with a row per lease out (its rent due in the fiscal ye
 `rent_sql`, and whether it is nominal) and per parcel disposed of in the fiscal year, grouped with
 GROUPING SETS. Flows (REV-1, REV-3) cover the whole fiscal year, as the cost KPIs do.
 
-REV-2 counts the leases out in force at the as-of date (holdovers included) whose annual rent
-(the rate then: see `ANNUAL_RENT_CTE`) is at or below REGISTRY_NOMINAL_RENT (default 1.00 a
-year), or, where the market rent is known, below REGISTRY_BELOW_MARKET_SHARE of it (default
-0.5); its denominator is every lease out in force, so the share can be read off the row.
+REV-2 counts the leases out in force at the as-of date (modifications followed, holdovers
+included: `registry.leases.rent_sql`) whose annual rent (the rate then) is at or below
+REGISTRY_NOMINAL_RENT (default 1.00 a year), or, where the market rent is known, below
+REGISTRY_BELOW_MARKET_SHARE of it (default 0.5); its denominator is every lease out in force,
+so the share can be read off the row.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from sqlalchemy.orm import Session
 from registry.kpis.common_sql import (
     DIMS,
     LEASE_DIMS_SQL,
-    LEASE_IN_FORCE_SQL,
     LEASE_JOINS_SQL,
     PARCEL_DIMS_SQL,
 )
 from registry.kpis.values import KpiValue, Period, grouped_rows, grouping_select, make_value
-from registry.leases.rent_sql import ANNUAL_RENT_CTE, RENT_STREAM_CTES
+from registry.leases.rent_sql import CURRENT_TERMS_CTES
 
 NOMINAL_RENT_SETTING = "REGISTRY_NOMINAL_RENT"
 BELOW_MARKET_SETTING = "REGISTRY_BELOW_MARKET_SHARE"
@@ -35,18 +35,17 @@ BELOW_MARKET_SETTING = "REGISTRY_BELOW_MARKET_SHARE"
 def _sql() -> str:
     select, grouping = grouping_select(DIMS)
     return f"""
-    WITH {RENT_STREAM_CTES}, {ANNUAL_RENT_CTE}, lease_rent AS (
+    WITH {CURRENT_TERMS_CTES}, lease_rent AS (
         SELECT lease_id, sum(rent) AS rent FROM rent_due
          WHERE due BETWEEN :start AND :end GROUP BY lease_id
     ), facts AS (
-        SELECT {LEASE_DIMS_SQL}, coalesce(r.rent, 0) AS rent,
-               {LEASE_IN_FORCE_SQL}::int AS in_force,
-               ({LEASE_IN_FORCE_SQL} AND (a.rent <= :nominal
+        SELECT {LEASE_DIMS_SQL}, coalesce(r.rent, 0) AS rent, t.in_force::int AS in_force,
+               (t.in_force AND (a.rent <= :nominal
                 OR (l.market_rent_annual > 0 AND a.rent < :share * l.market_rent_annual)))::int
                AS nominal,
                0 AS disposed, 0 AS proceeds
           FROM {LEASE_JOINS_SQL} LEFT JOIN lease_rent r ON r.lease_id = l.id
-          JOIN annual_rent a ON a.lease_id = l.id
+          JOIN annual_rent a ON a.lease_id = l.id JOIN lease_term t ON t.lease_id = l.id
          WHERE l.direction = 'out'
         UNION ALL
         SELECT {PARCEL_DIMS_SQL}, 0, 0, 0, 1, coalesce(p.disposition_proceeds, 0)

@@ -1,11 +1,12 @@
 """UTL-1..UTL-5: how well the portfolio is used, at the as-of date.
 
 One query over a `facts` CTE (a row per parcel, per building with its current occupancy, per
-lease in force), aggregated with GROUPING SETS, plus the per-building UTL-2 rows the KPI set asks
-for (breakdown `building`). Utilization is 150 × headcount ÷ USF: 100 % means 150 usable sq ft
-per person; an office building under 60 % is flagged (PL 118-272 §2302). An office building with
-no current occupancy record counts as 0 % used. UTL-1's value is the share of owned land area
-with no current use; the count of such parcels is in its note (and in UTL-4).
+lease in force, modifications followed: `registry.leases.rent_sql`), aggregated with GROUPING
+SETS, plus the per-building UTL-2 rows the KPI set asks for (breakdown `building`). Utilization
+is 150 × headcount ÷ USF: 100 % means 150 usable sq ft per person; an office building under
+60 % is flagged (PL 118-272 §2302). An office building with no current occupancy record counts
+as 0 % used. UTL-1's value is the share of owned land area with no current use; the count of
+such parcels is in its note (and in UTL-4).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from registry.kpis.common_sql import (
     BUILDING_DIMS_SQL,
     DIMS,
     LEASE_DIMS_SQL,
-    LEASE_IN_FORCE_SQL,
+    LEASE_JOINS_SQL,
     OCCUPANCY_CURRENT_SQL,
     PARCEL_DIMS_SQL,
     PARCEL_IN_REGISTRY_SQL,
@@ -34,6 +35,7 @@ from registry.kpis.values import (
     nothing,
     ratio,
 )
+from registry.leases.rent_sql import LEASE_TERM_CTE
 
 SQ_FT_PER_PERSON = 150
 UNDERUSED_BELOW_PCT = 60
@@ -61,7 +63,7 @@ _UNDERUSED = f"(is_office AND {SQ_FT_PER_PERSON} * 100 * headcount < {UNDERUSED_
 def _grouped_sql() -> str:
     select, grouping = grouping_select(DIMS)
     return _FACTS + f"""
-    , facts AS (
+    , {LEASE_TERM_CTE}, facts AS (
         SELECT dim_department, dim_district, dim_asset_type,
                (p.status = 'no_current_use')::int AS no_use,
                CASE WHEN {PARCEL_OWNED_SQL} AND p.status = 'no_current_use'
@@ -84,10 +86,8 @@ def _grouped_sql() -> str:
           FROM building
         UNION ALL
         SELECT {LEASE_DIMS_SQL}, 0, 0, 0, 0, 0, 0, 0, 0, coalesce(l.leased_area_sq_ft, 0), 0
-          FROM leases l LEFT JOIN parcels p ON p.id = l.parcel_id
-          LEFT JOIN departments d ON d.id = p.department_id
-          LEFT JOIN departments ld ON ld.id = l.department_id
-         WHERE l.direction = 'in' AND {LEASE_IN_FORCE_SQL}
+          FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
+         WHERE l.direction = 'in' AND t.in_force
     )
     SELECT {select}, count(*) AS records,
            sum(no_use) AS no_use, sum(no_use_area) AS no_use_area, sum(owned_area) AS owned_area,

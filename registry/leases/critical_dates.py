@@ -1,23 +1,24 @@
 """Lease critical dates: terms ending soon, option notice deadlines and holdovers.
 
 One set-based query finds every date (no per-lease Python), so the page, the CSV and the
-iCalendar feed all list exactly the same items.
+iCalendar feed all list exactly the same items. A lease's end, annual rent and whether it is in
+force come from `registry.leases.rent_sql`, the model the KPIs and the portfolio export read, so
+recorded modifications and terminations count here as they do there.
 
 - The term ends on the earlier of the current end date (after any recorded modification of
-  `term_months`, as `lease_records` computes it) and `terminated_on`.
+  `term_months`) and `terminated_on`.
 - An extension option's notice deadline is that end date less its `notice_months`; a termination
   option's is its first possible end (`months` into the term, `registry.leases.options`) less its
   `notice_months`. Options without a notice period have no deadline; options with the same
   deadline on one lease make one item, so its calendar UID stays unique. A terminated lease has
   no option deadlines.
-- A holdover is a lease past its end, still `occupied` and not terminated, whatever the window.
+- A holdover is a lease in force at the as-of date past its end (so still `occupied`), whatever
+  the window: LSE-1's holdovers.
 
-`annual_rent` is computed in the same SQL (not by the engine) from the lease row's payment steps,
-yearly escalation and free periods, by the rules of the engine's payment stream
-(`lease_accounting.payment_stream`): the gross payment (non-lease component included, as billed)
-of the payment period containing the date, times payments per year. It is a guide for the asset
-manager, not the schedule: payments changed by a recorded modification are not applied, and a
-period starting on a clamped month end (a lease from the 31st) may be counted a day late.
+`annual_rent` is the lease's annual rent at the as-of date (`ANNUAL_RENT_CTE`: the gross
+payment of the period holding it, non-lease component included as billed, times payments per
+year), the same figure on every item of the lease. It is a guide for the asset manager, not the
+GASB 87 schedule.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.cells import spreadsheet_safe
+from registry.leases.rent_sql import CURRENT_TERMS_CTES, without_jit
 
 EXPIRING = "expiring"
 OPTION_NOTICE = "option_notice"
@@ -41,27 +43,18 @@ KIND_LABELS = {EXPIRING: "Term ends", OPTION_NOTICE: "Option notice due", HOLDOV
 DEFAULT_WINDOW_MONTHS = 12
 MAX_WINDOW_MONTHS = 120
 
-_CRITICAL_DATES_SQL = text("""
-WITH base AS (
-    SELECT l.lease_number, l.counterparty, l.direction, l.commencement_date, l.term_months,
-           l.payment_frequency, l.payments, l.escalation_pct, l.free_periods, l.options,
-           l.occupied, l.terminated_on, l.updated_at,
-           coalesce(modified.end_date, l.end_date) AS end_date,
-           LEAST(coalesce(modified.end_date, l.end_date), l.terminated_on) AS effective_end,
-           p.parcel_id, d.code AS department_code, d.name AS department_name,
-           CASE l.payment_frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 ELSE 12 END
-               AS months_per_period
+_CRITICAL_DATES_SQL = text(f"""
+WITH {CURRENT_TERMS_CTES},
+base AS (
+    SELECT l.lease_number, l.counterparty, l.direction, l.commencement_date, l.options,
+           l.terminated_on, l.updated_at, t.ends AS end_date, t.in_force,
+           LEAST(t.ends, l.terminated_on) AS effective_end, a.rent AS annual_rent,
+           p.parcel_id, d.code AS department_code, d.name AS department_name
     FROM leases l
+    JOIN lease_term t ON t.lease_id = l.id
+    JOIN annual_rent a ON a.lease_id = l.id
     LEFT JOIN parcels p ON p.id = l.parcel_id
     LEFT JOIN departments d ON d.id = l.department_id
-    LEFT JOIN LATERAL (
-        SELECT (m.effective_date
-                + make_interval(months => (m.terms ->> 'term_months')::int))::date - 1 AS end_date
-        FROM lease_modifications m
-        WHERE m.lease_id = l.id AND m.terms -> 'term_months' IS NOT NULL
-        ORDER BY m.effective_date DESC, m.id DESC
-        LIMIT 1
-    ) modified ON true
     WHERE (CAST(:direction AS text) IS NULL OR l.direction = :direction)
       AND (CAST(:department AS text) IS NULL
            OR lower(d.code) = lower(:department) OR lower(d.name) = lower(:department))
@@ -114,32 +107,12 @@ items AS (
     UNION ALL
     SELECT b.*, 'holdover', b.effective_end, NULL
     FROM base b, window_bounds w
-    WHERE b.terminated_on IS NULL AND b.occupied AND b.effective_end < w.first_day
+    WHERE b.in_force AND b.end_date < w.first_day
 )
 SELECT i.lease_number, i.counterparty, i.direction, i.parcel_id, i.department_code,
        i.department_name, i.kind, i.due_date, i.due_date - CAST(:as_of AS date) AS days,
-       rent.annual_rent, i.detail, i.updated_at
+       i.annual_rent, i.detail, i.updated_at
 FROM items i
-LEFT JOIN LATERAL (
-    SELECT CASE WHEN k.idx < i.free_periods THEN 0
-                ELSE round(s.amount * power(1 + i.escalation_pct / 100,
-                                            (k.idx * i.months_per_period) / 12), 2)
-           END * (12 / i.months_per_period) AS annual_rent
-    FROM (
-        SELECT LEAST(GREATEST(
-                   (date_part('year', age(i.due_date, i.commencement_date)) * 12
-                    + date_part('month', age(i.due_date, i.commencement_date)))::int
-                   / i.months_per_period, 0),
-               i.term_months / i.months_per_period - 1) AS idx
-    ) k
-    JOIN LATERAL (
-        SELECT (step.value ->> 'amount')::numeric AS amount,
-               sum((step.value ->> 'periods')::int) OVER (ORDER BY step.position) AS through
-        FROM jsonb_array_elements(i.payments) WITH ORDINALITY AS step(value, position)
-    ) s ON s.through > k.idx
-    ORDER BY s.through
-    LIMIT 1
-) rent ON true
 ORDER BY i.due_date, i.lease_number, i.kind
 """)
 
@@ -183,6 +156,7 @@ def critical_dates(
     every holdover, in date order. `department` matches a department code or name, any case."""
     if not 1 <= months <= MAX_WINDOW_MONTHS:
         raise ValueError(f"months must be from 1 to {MAX_WINDOW_MONTHS}")
+    without_jit(session)
     rows = session.execute(
         _CRITICAL_DATES_SQL,
         {"as_of": as_of, "months": months, "direction": direction, "department": department},

@@ -90,8 +90,11 @@ def _about(as_of: dt.date, fiscal_year: int) -> list[tuple[str, str]]:
         ("Fiscal year", f"FY{fiscal_year} (om_cost columns; the costs sheet has every year)"),
         ("Parcels", "in the registry at the as-of date (not retired by then); land area from "
                     "the geometry, geodesic, in sq ft"),
-        ("Leases", "every lease; annual_rent only for leases in force at the as-of date (the "
-                   "payment of the period holding the date × payments per year)"),
+        ("Leases", "every lease; end_date as signed, current_end_date after recorded "
+                   "modifications; payment_frequency, in_force and annual_rent at the as-of date "
+                   "(modifications and terminations followed; annual_rent only for leases in "
+                   "force: the rate of the payment period holding the date × payments per year, "
+                   "a free period counting at its rate)"),
         ("Summaries", "parcels by their department, council district and asset type; buildings "
                       "by their own asset type; leases by their own department; lease_cost: "
                       "annual rent of leases in, lease_revenue: of leases out, in force"),

@@ -6,9 +6,11 @@ costs of the fiscal year holding that date, occupancy current then, and each lea
 in force then. The breakdowns (department, council district, asset type) are the KPI engine's
 (`registry.kpis.common_sql`), so a summary line and a KPI breakdown mean the same records.
 
-Annual rent is the one in `registry.leases.critical_dates` (the payment of the period holding the
-date × payments per year, escalations and free periods applied; recorded modifications are not): a
-summary figure for finance, not the GASB 87 schedule.
+A lease's annual rent, end date and whether it is in force are those of
+`registry.leases.rent_sql`, the model the KPIs and the critical dates read too, so recorded
+modifications and terminations count the same everywhere: the rate of the payment period
+holding the as-of date × payments per year. A summary figure for finance, not the GASB 87
+schedule.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from registry.kpis.common_sql import (
     BUILDING_DIMS_SQL,
     DIMS,
     LEASE_DIMS_SQL,
-    LEASE_IN_FORCE_SQL,
+    LEASE_JOINS_SQL,
     PARCEL_DIMS_SQL,
     PARCEL_IN_REGISTRY_SQL,
 )
 from registry.kpis.values import grouping_select
+from registry.leases.rent_sql import CURRENT_TERMS_CTES, without_jit
 from registry.vocabulary import COST_CATEGORIES
 
 SUMMARY_BREAKDOWNS = ("department", "council_district", "asset_type")
@@ -52,35 +55,6 @@ def _table(session: Session, name: str, sql: str, params: dict[str, Any]) -> Tab
     result = session.execute(text(sql), params)
     return Table(name, tuple(result.keys()), [tuple(row) for row in result])
 
-
-# The annual rent of lease `l` at :as_of (NULL unless in force then), as a LATERAL join.
-ANNUAL_RENT_JOIN = f"""
-    CROSS JOIN LATERAL (
-        SELECT CASE l.payment_frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3
-               ELSE 12 END AS mpp,
-               {LEASE_IN_FORCE_SQL} AS in_force
-    ) m
-    LEFT JOIN LATERAL (
-        SELECT CASE WHEN k.idx < l.free_periods THEN 0
-                    ELSE round(s.amount * power(1 + l.escalation_pct / 100, (k.idx * m.mpp) / 12),
-                               2)
-               END * (12 / m.mpp) AS annual_rent
-        FROM (
-            SELECT LEAST(GREATEST(
-                       (date_part('year', age(CAST(:as_of AS date), l.commencement_date)) * 12
-                        + date_part('month', age(CAST(:as_of AS date), l.commencement_date)))::int
-                       / m.mpp, 0), l.term_months / m.mpp - 1) AS idx
-        ) k
-        JOIN LATERAL (
-            SELECT (step.value ->> 'amount')::numeric AS amount,
-                   sum((step.value ->> 'periods')::int) OVER (ORDER BY step.position) AS through
-            FROM jsonb_array_elements(l.payments) WITH ORDINALITY AS step(value, position)
-        ) s ON s.through > k.idx
-        WHERE m.in_force
-        ORDER BY s.through
-        LIMIT 1
-    ) rent ON true
-"""
 
 # O&M cost of the fiscal year per parcel: on the parcel itself or on one of its buildings.
 _PARCEL_OM_SQL = """
@@ -127,13 +101,16 @@ BUILDINGS_SQL = f"""
      ORDER BY b.building_id
 """
 
+# `end_date` as signed, `current_end_date` after modifications; the payment frequency, rent and
+# in force at :as_of (the rent only for a lease in force).
 LEASES_SQL = f"""
+    WITH {CURRENT_TERMS_CTES}
     SELECT l.lease_number, l.direction, l.portfolio, l.counterparty, p.parcel_id,
            coalesce(ld.code, d.code) AS department_code, l.premises, l.leased_area_sq_ft,
-           l.commencement_date, l.end_date, l.terminated_on, l.payment_frequency,
-           m.in_force, rent.annual_rent
-      FROM {{joins}}
-      {ANNUAL_RENT_JOIN}
+           l.commencement_date, l.end_date, t.ends AS current_end_date, l.terminated_on,
+           a.payment_frequency, t.in_force, CASE WHEN t.in_force THEN a.rent END AS annual_rent
+      FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
+      JOIN annual_rent a ON a.lease_id = l.id
      ORDER BY l.lease_number
 """
 
@@ -161,7 +138,7 @@ def _summary_sql() -> str:
 
     sums = ", ".join(f"coalesce(sum({name}), 0) AS {name}" for name in SUMMARY_COLUMNS)
     return f"""
-    WITH facts AS (
+    WITH {CURRENT_TERMS_CTES}, facts AS (
         SELECT {PARCEL_DIMS_SQL}, {facts(parcels="1", land_area_sq_ft="p.land_area_sq_ft")}
           FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
          WHERE {PARCEL_IN_REGISTRY_SQL}
@@ -180,32 +157,27 @@ def _summary_sql() -> str:
         UNION ALL
         SELECT {LEASE_DIMS_SQL}, {facts(
             leases_in="CASE WHEN l.direction = 'in' THEN 1 ELSE 0 END",
-            lease_cost="CASE WHEN l.direction = 'in' THEN rent.annual_rent END",
+            lease_cost="CASE WHEN l.direction = 'in' THEN a.rent END",
             leases_out="CASE WHEN l.direction = 'out' THEN 1 ELSE 0 END",
-            lease_revenue="CASE WHEN l.direction = 'out' THEN rent.annual_rent END")}
-          FROM {_LEASE_JOINS} {ANNUAL_RENT_JOIN}
-         WHERE m.in_force
+            lease_revenue="CASE WHEN l.direction = 'out' THEN a.rent END")}
+          FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
+          JOIN annual_rent a ON a.lease_id = l.id
+         WHERE t.in_force
     )
     SELECT {select}, {sums} FROM facts GROUP BY {grouping}
     ORDER BY breakdown, breakdown_value
     """
 
 
-_LEASE_JOINS = """
-    leases l LEFT JOIN parcels p ON p.id = l.parcel_id
-    LEFT JOIN departments d ON d.id = p.department_id
-    LEFT JOIN departments ld ON ld.id = l.department_id
-"""
-
-
 def portfolio_tables(session: Session, as_of: dt.date, start_month: int = 7) -> list[Table]:
     """The XLSX's tables in sheet order: parcels, buildings, leases, costs by fiscal year, then
     one summary per breakdown (each ending with the city's total line)."""
     params = _params(as_of, start_month)
+    without_jit(session)
     tables = [
         _table(session, "parcels", PARCELS_SQL.format(geometry=""), params),
         _table(session, "buildings", BUILDINGS_SQL, params),
-        _table(session, "leases", LEASES_SQL.format(joins=_LEASE_JOINS), params),
+        _table(session, "leases", LEASES_SQL, params),
         _table(session, "costs by fiscal year", COSTS_SQL, params),
     ]
     summary = session.execute(text(_summary_sql()), params).mappings().all()
