@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.main import cli
 from registry.db import create_registry_engine
-from registry.imports.columns import normalise_cell
+from registry.imports.cells import normalise_cell
+from registry.imports.columns import ColumnSource
 from registry.imports.lease_rows import read_lease_row
 from registry.imports.report import ImportReport
 from registry.imports.sources import SourceRow
@@ -332,16 +333,17 @@ def test_json_report_lists_every_problem_with_file_row_lease_field_and_value(
     assert report["header_row"] == 4
     assert report["columns"]["counterparty"] == "Lessor/Lessee"
     assert report["counts"] == {
-        "rows_read": 17, "valid": 3, "invalid": 8, "problems": 10, "skipped": 6,
+        "read": 17, "valid": 3, "invalid": 8, "problems": 10, "repaired": 0, "skipped": 6,
         "skipped_by_reason": {"heading": 2, "blank": 2, "repeated header": 1, "total": 1},
         "inserted": 0, "updated": 0, "unchanged": 0,
     }  # fmt: skip
+    assert report["outcome"] == "rejected" and report["problem_count"] == 10
     typo = next(p for p in report["problems"] if p["record_id"] == "L-102")
     assert typo == {
         "file": str(copy), "row": 8, "record_id": "L-102", "field": "department_code",
         "message": "no department 'Genral Services'; did you mean 'General Services'?",
         "value": "Genral Services", "column": "Dept",
-        "details": {"suggestion": "General Services"},
+        "details": {"suggestion": "General Services"}, "severity": "error",
     }
     total = next(s for s in report["skipped"] if s["reason"] == "total")
     assert total["row"] == 21 and total["text"].startswith("Total")
@@ -378,7 +380,7 @@ def test_header_typed_columns_and_audit_rows_count_once_per_lease(engine: Engine
 def test_cells_are_normalised_never_guessed(
     target: str, cell: object, expected: tuple[object, str | None]
 ) -> None:
-    assert normalise_cell(target, cell) == expected
+    assert normalise_cell("leases", target, cell) == expected
 
 
 @pytest.mark.parametrize(
@@ -397,7 +399,9 @@ def test_cells_are_normalised_never_guessed(
 def test_headings_and_totals_are_skipped_but_leases_missing_data_are_not(
     cells: dict[str, object], skipped_as: str | None
 ) -> None:
-    columns = {"lease_number": "Lease No", "counterparty": "Lessor", "monthly_rent": "Monthly Rent"}
+    columns = {"lease_number": ColumnSource.column("Lease No"),
+               "counterparty": ColumnSource.column("Lessor"),
+               "monthly_rent": ColumnSource.column("Monthly Rent")}
     report = ImportReport(file="list.csv", kind="leases")
     row = SourceRow(7, {"Lessor": None, "Lease No": None, "Monthly Rent": None, **cells})
     lease = read_lease_row(row, columns, {}, report)
@@ -424,8 +428,9 @@ def test_rent_becomes_one_payment_step_only_when_it_converts_to_whole_cents(
     cells: dict[str, object], payments: list[dict[str, object]] | None,
     problem: tuple[str, str] | None,
 ) -> None:
-    columns = {"lease_number": "Lease No", "term_months": "Term", "payment_frequency": "Frequency",
-               "monthly_rent": "Monthly Rent", "annual_rent": "Annual Rent"}  # fmt: skip
+    columns = {target: ColumnSource.column(name) for target, name in {
+        "lease_number": "Lease No", "term_months": "Term", "payment_frequency": "Frequency",
+        "monthly_rent": "Monthly Rent", "annual_rent": "Annual Rent"}.items()}
     row = SourceRow(3, {"Lease No": "R-1", "Term": "24", **cells})
     lease = read_lease_row(row, columns, {}, ImportReport(file="rents.csv", kind="leases"))
     assert lease is not None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from cli.main import cli
 from registry.db import create_registry_engine, unit_of_work
-from registry.imports.operation_columns import normalise_cell
+from registry.imports.cells import normalise_cell
 from tests.operations_fixtures import OTHER_PARCEL, PARCEL, TOWER, YARD, seed_operations_places
 
 # A title, a blank line, headers as finance writes them, FY in three spellings, $ amounts,
@@ -166,4 +166,40 @@ def test_the_same_record_twice_in_a_file_is_refused_on_both_rows(
     ("category", "Custodial", "janitorial"), ("category", "R&M", "R&M"),
 ])
 def test_cells_are_normalised_not_guessed(target: str, cell: object, expected: object) -> None:
-    assert normalise_cell(target, cell) == expected
+    kind = "occupancy" if target in {"headcount", "period_start"} else "costs"
+    assert normalise_cell(kind, target, cell) == (expected, None)
+
+
+SUMMIT = "SUMMIT-01"  # a building id that starts like the totals word "sum"
+
+
+@pytest.fixture
+def summit(engine: Engine) -> str:
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO buildings (building_id, parcel_id, name, usable_sq_ft) "
+            "SELECT :b, id, 'Summit', 10000 FROM parcels WHERE parcel_id = :p"),
+            {"b": SUMMIT, "p": PARCEL})
+    return SUMMIT
+
+
+@pytest.mark.parametrize(("kind", "content", "table"), [
+    ("costs", f"Bldg,FY,Cost Type,Cost\n{SUMMIT},FY2025,Utilities,1200\n"
+              f"{TOWER},FY2025,Utilities,800\nTotal,,,2000\n", "om_costs"),
+    ("occupancy", f"Bldg,Dept,Move-in date,Staff,USF\n{SUMMIT},GSD,7/1/2024,10,2000\n"
+                  f"{TOWER},RAP,7/1/2024,5,1000\nSubtotal,,,15,3000\n", "occupancy"),
+])
+def test_a_real_row_whose_first_cell_starts_like_a_totals_word_is_imported(
+    engine: Engine, summit: str, tmp_path: Path, kind: str, content: str, table: str,
+) -> None:
+    """SUMMIT-01 begins with "sum" but is a building: only a real totals row is skipped."""
+    path = _write(tmp_path, f"{kind}.csv", content)
+    report_path = tmp_path / "report.json"
+    result = _import(kind, path, "--report", report_path)
+    assert result.exit_code == 0, result.output
+    assert f"{kind}: 2 inserted, 0 updated, 0 unchanged" in result.output
+    report = json.loads(report_path.read_text())
+    assert report["counts"]["skipped_by_reason"] == {"total": 1}
+    assert [item["row"] for item in report["skipped"]] == [4]
+    assert _count(engine, f"SELECT count(*) FROM {table} t JOIN buildings b "
+                          f"ON b.id = t.building_id WHERE b.building_id = '{SUMMIT}'") == 1

@@ -26,7 +26,7 @@ from tests.test_parcel_import import DEG, lot, problems_of, record, report, run,
 
 
 def _messages(tmp_path: Path, field: str) -> dict[int, str]:
-    return {p["row_number"]: p["message"] for p in problems_of(report(tmp_path), field)}
+    return {p["row"]: p["message"] for p in problems_of(report(tmp_path), field)}
 
 
 def test_a_department_is_found_by_code_or_name_whatever_the_case(
@@ -36,16 +36,17 @@ def test_a_department_is_found_by_code_or_name_whatever_the_case(
     path = write(tmp_path, [record(f"5555-001-{i:03d}", lot(i), department=department)
                             for i, department in enumerate(given)])
     result = run(str(path), "--skip-invalid", "--report", str(tmp_path / "report.json"))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one feature was refused
     assert query(database, "SELECT p.parcel_id, d.code FROM parcels p "
                                "JOIN departments d ON d.id = p.department_id "
                                "ORDER BY p.parcel_id") == [
         ("5555-001-000", "GSD"), ("5555-001-001", "GSD"), ("5555-001-002", "RAP"),
         ("5555-001-003", "RAP")]
     (problem,) = problems_of(report(tmp_path), "department_code")
-    assert problem["row_number"] == 5
+    assert problem["row"] == 5
     assert problem["message"] == "no department 'Genral Services'; did you mean 'General Services'?"
-    assert problem["details"] == {"value": "Genral Services", "suggestion": "General Services"}
+    assert (problem["value"], problem["column"]) == ("Genral Services", "DEPT")
+    assert problem["details"] == {"suggestion": "General Services"}
 
 
 def test_a_file_in_another_srid_is_stored_as_postgis_transforms_it(

@@ -1,14 +1,48 @@
-"""What every `asset-registry import …` command shares: NAME=VALUE options and the ending."""
+"""What every `asset-registry import …` command shares: the options every importer takes
+(`--layer`, `--map`, `--default`, `--dry-run`, `--skip-invalid`, `--report`), how NAME=VALUE
+options are read, and the run itself: database, usage errors (exit 2), the summary, the JSON
+report with every problem, and exit 1 when any row was refused."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from registry.settings import Settings
+
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from registry.imports.report import ImportReport
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+_SHARED_OPTIONS = (
+    click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
+    click.option("--layer", help="Sheet of an XLSX workbook or layer of a GeoPackage (default: "
+                 "the first)."),
+    click.option("--map", "mappings", multiple=True, metavar="TARGET=SOURCE",
+                 help="Read field TARGET from column SOURCE, or compose it from several: "
+                 "TARGET='{COL_A} {COL_B}'; TARGET= ignores a column the headers would match. "
+                 "Repeatable."),
+    click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
+                 help="Value for FIELD where the file has no column or a blank cell. "
+                 "Repeatable."),
+    click.option("--dry-run", is_flag=True, help="Validate and report; write nothing."),
+    click.option("--skip-invalid", is_flag=True, help="Load the valid rows, report the others."),
+    click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write the full report (every problem) as JSON."),
+)
+
+
+def import_options(command: Command) -> Command:
+    """Add the options every importer takes (FILE first)."""
+    for option in reversed(_SHARED_OPTIONS):
+        command = option(command)
+    return command
 
 
 def parse_pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:
@@ -22,11 +56,38 @@ def parse_pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:
     return pairs
 
 
-def finish_import(ctx: click.Context, report: ImportReport, report_path: Path | None) -> None:
-    """Print the summary, write the JSON report if asked, exit 1 when rows were rejected."""
-    for line in report.summary_lines():
-        click.echo(line)
-    if report_path is not None:
-        report.write_json(report_path)
-        click.echo(f"report: {report_path}")
-    ctx.exit(1 if report.rejected else 0)
+def run_import(ctx: click.Context, file: Path,
+               start: Callable[[sessionmaker[Session]], ImportReport], report_path: Path | None,
+               usage_errors: tuple[type[Exception], ...] = ()) -> None:
+    """Run `start` against the registry, print its summary, write the JSON report if asked
+    (streamed from the batch, every problem), and exit 1 when any row was refused."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import sessionmaker
+
+    from registry.db import create_registry_engine
+    from registry.errors import VersionConflict
+    from registry.fields import RecordInvalid
+    from registry.imports.batches import stored_problems
+    from registry.imports.columns import ImportUsageError
+
+    usage: tuple[type[Exception], ...] = (ImportUsageError, *usage_errors)
+    engine = create_registry_engine(Settings.from_env().database_url)
+    try:
+        factory = sessionmaker(engine)
+        try:
+            report = start(factory)
+        except usage as error:
+            raise click.UsageError(str(error)) from error
+        except OperationalError as error:
+            raise click.ClickException(f"cannot reach the database: {error.orig}") from error
+        except (RecordInvalid, VersionConflict) as error:  # a concurrent writer came first
+            raise click.ClickException(f"{file}: nothing written: {error}") from error
+        for line in report.summary_lines():
+            click.echo(line)
+        if report_path is not None and report.batch_id is not None:
+            with factory() as session:
+                report.write_json(report_path, stored_problems(session, report.batch_id))
+            click.echo(f"report: {report_path}")
+    finally:
+        engine.dispose()
+    ctx.exit(report.exit_code)

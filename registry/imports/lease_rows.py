@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from registry.imports.columns import (
-    IMPORT_ONLY_TARGETS,
-    header_key,
-    is_blank,
-    normalise_cell,
-    parse_date,
-)
+from registry.imports.cells import is_blank, normalise_cell, parse_date
+from registry.imports.columns import ColumnSource
 from registry.imports.report import ImportReport
+from registry.imports.rows import skip_reason, skipped_text
 from registry.imports.sources import SourceRow
+from registry.imports.synonyms import LEASE_LIST_ONLY
 from registry.leases.validation import months_until
 
 MONTHS_PER_PAYMENT = {"monthly": 1, "quarterly": 3, "annual": 12}
@@ -30,10 +27,9 @@ MONTHS_PER_PAYMENT = {"monthly": 1, "quarterly": 3, "annual": 12}
 RENT_BASIS: dict[str, str | None] = {
     "rent": None, "monthly_rent": "monthly", "quarterly_rent": "quarterly", "annual_rent": "annual",
 }  # fmt: skip
-_TOTAL_WORDS = ("total", "subtotal", "grandtotal", "sum")
 _CENT = Decimal("0.01")
 # list-only targets that are not lease fields (`end_date` is: validation derives the term)
-_NOT_SENT = frozenset(IMPORT_ONLY_TARGETS) - {"end_date"}
+_NOT_SENT = frozenset(LEASE_LIST_ONLY) - {"end_date"}
 
 
 @dataclass
@@ -53,22 +49,21 @@ class LeaseRow:
 
 
 def read_lease_row(
-    row: SourceRow, columns: Mapping[str, str], defaults: Mapping[str, Any], report: ImportReport
+    row: SourceRow, columns: Mapping[str, ColumnSource], defaults: Mapping[str, Any],
+    report: ImportReport,
 ) -> LeaseRow | None:
     """The row's lease, or None after recording it as skipped (blank, heading, total)."""
-    filled = [value for value in row.cells.values() if not is_blank(value)]
-    if not filled and row.point is None:
-        report.skip(row.number, "blank")
-        return None
-    raw = {target: row.cells.get(column) for target, column in columns.items()}
-    reason = _not_a_lease(row.cells, columns.get("lease_number"))
+    cells = list(row.cells.items())
+    key_columns = columns["lease_number"].columns if "lease_number" in columns else ()
+    reason = skip_reason(cells, key_columns, has_shape=row.point is not None)
     if reason:
-        report.skip(row.number, reason, " | ".join(str(value) for value in filled))
+        report.skip(row.number, reason, skipped_text(cells))
         return None
+    raw = {target: source.value(row.cells) for target, source in columns.items()}
     lease = LeaseRow(row.number, None, {}, {k: v for k, v in raw.items() if not is_blank(v)})
     values: dict[str, Any] = {}
     for target, cell in lease.raw.items():
-        value, problem = normalise_cell(target, cell)
+        value, problem = normalise_cell("leases", target, cell)
         if problem:
             lease.problem(target, problem)
         elif value is not None:
@@ -80,27 +75,6 @@ def read_lease_row(
     _point(lease, values, row)
     lease.data = {k: v for k, v in values.items() if k not in _NOT_SENT}
     return lease
-
-
-def _not_a_lease(cells: Mapping[str, Any], number_column: str | None) -> str | None:
-    """'total' for a totals row ("Total", "Subtotal" first); 'heading' for a lone text cell
-    ("OFFICE LEASES", "Retail") that cannot be a lease number: lease numbers have no spaces and
-    have digits. Anything else is a lease, and one missing its number must be reported."""
-    filled = [(column, value) for column, value in cells.items() if not is_blank(value)]
-    if not filled:
-        return "blank"  # a point with no attributes at all
-    first_column, first = filled[0]
-    in_number_column = first_column == number_column
-    if not in_number_column and not is_blank(cells.get(number_column or "")):
-        return None  # "Total Fitness LLC" before the lease number is a tenant, not a total
-    if isinstance(first, str) and header_key(first).startswith(_TOTAL_WORDS):
-        return "total"
-    if len(filled) == 1 and isinstance(first, str):
-        could_be_number = in_number_column and " " not in first.strip() and any(
-            character.isdigit() for character in first
-        )
-        return None if could_be_number else "heading"
-    return None
 
 
 def _payments_from_rent(lease: LeaseRow, values: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ By default one bad row rejects the file and nothing is written; `skip_invalid` l
 rows. All writes are one transaction whose audit actor is `import:<file name>`. Leases are
 matched by lease number: a row identical to the stored lease is left alone (no new version, no
 history), a changed one is updated, a new one created, so importing a file twice changes nothing.
+Every run, dry runs and rejections too, is kept as an import batch with all its problems.
 """
 
 from __future__ import annotations
@@ -20,109 +21,57 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.db import unit_of_work
 from registry.fields import FieldProblem, RecordInvalid
-from registry.imports.columns import (
-    IMPORT_ONLY_TARGETS,
-    MappingError,
-    all_targets,
-    header_score,
-    normalise_cell,
-    resolve_columns,
-)
+from registry.imports.cells import normalise_cell
+from registry.imports.columns import ImportUsageError, MappingError, check_defaults
 from registry.imports.lease_rows import LeaseRow, read_lease_row
+from registry.imports.pipeline import ImportOptions, read_table, recorded_batch, table_report
 from registry.imports.report import ImportReport
-from registry.imports.sources import SourceUnreadable, read_source
-from registry.leases.records import (
-    LEASE_FIELDS,
-    clean_lease,
-    create_lease,
-    lease_as_dict,
-    update_lease,
-)
+from registry.leases.records import clean_lease, create_lease, lease_as_dict, update_lease
 from registry.settings import STORAGE_SRID
-
-ACTOR_PREFIX = "import:"
-# values a row cannot vary, so `--default` may not set them
-_NO_DEFAULT = {"lease_number", "payments", "options"}
-
-
-class LeaseImportUsageError(ValueError):
-    """The command cannot run as asked (file, format, layer, --map, --default, --srs): exit 2."""
 
 
 @dataclass(frozen=True)
-class LeaseImportOptions:
-    layer: str | None = None
-    id_field: str | None = None
-    mapping: Mapping[str, str] = field(default_factory=dict)  # target → source column
-    defaults: Mapping[str, str] = field(default_factory=dict)  # target → value for blank cells
+class LeaseImportOptions(ImportOptions):
+    id_field: str | None = None  # the lease number's column (as --map lease_number=COLUMN)
     srs: str | None = None  # CRS of the points when the file has none (or a wrong one)
-    dry_run: bool = False
-    skip_invalid: bool = False
-
-
-class _NothingWritten(Exception):
-    """Leaves the unit of work by rolling it back (dry run, or a rejected file)."""
 
 
 def import_leases(
     factory: sessionmaker[Session], path: Path, options: LeaseImportOptions
 ) -> ImportReport:
     """Read, validate and (unless told otherwise) load `path`; the report says what happened."""
-    targets = all_targets(LEASE_FIELDS)
-    overrides = dict(options.mapping)
+    mapping = dict(options.mapping)
     if options.id_field:
-        overrides["lease_number"] = options.id_field
-    try:
-        defaults = _defaults(options.defaults, targets)
-        table = read_source(
-            path, lambda cells: header_score(cells, targets, overrides.values()), options.layer
-        )
-        columns = resolve_columns(table.columns, targets, overrides)
-    except (SourceUnreadable, MappingError) as error:
-        raise LeaseImportUsageError(str(error)) from error
+        mapping["lease_number"] = options.id_field
+    defaults = _defaults(options.defaults)
+    table, columns = read_table(path, "leases", mapping, options.layer)
     if "lease_number" not in columns:
-        raise LeaseImportUsageError(
+        raise ImportUsageError(
             f"{path}: no lease number column among {', '.join(table.columns)}; "
             "name it with --id-field COLUMN (or --map lease_number=COLUMN)"
         )
-    report = ImportReport(
-        file=str(path), kind="leases", record_label="lease", row_unit=table.row_unit,
-        dry_run=options.dry_run, skip_invalid=options.skip_invalid,
-        header_row=table.header_row, layer=table.layer, columns=dict(columns),
-    )  # fmt: skip
-    report.rows_read = len(table.rows) + len(table.repeated_header_rows)
-    for number in table.repeated_header_rows:
-        report.skip(number, "repeated header")
+    report = table_report(path, "leases", "lease", table, columns, options)
     read = (read_lease_row(row, columns, defaults, report) for row in table.rows)
     rows = [lease for lease in read if lease is not None]
     srid = _points_srid(rows, options.srs, table.crs, path)
-    try:
-        with unit_of_work(factory, ACTOR_PREFIX + path.name) as session:
-            _locate_parcels(session, rows, srid)
-            _flag_repeated_numbers(rows)
-            plan = _validate(session, rows, columns, report)
-            report.skipped.sort(key=lambda item: item.row)
-            if report.rejected and not options.skip_invalid:
-                report.inserted, report.updated, report.unchanged = [], [], []  # all or nothing
-                raise _NothingWritten
-            if options.dry_run:
-                raise _NothingWritten
+    with recorded_batch(factory, report, path, options.as_record(
+            report.columns, srs=options.srs)) as session:
+        _locate_parcels(session, rows, srid)
+        _flag_repeated_numbers(rows)
+        plan = _validate(session, rows, report)
+        if report.may_write():
             _write(session, plan)
-            report.written = True
-    except _NothingWritten:
-        pass
+        elif not report.dry_run:
+            report.discard_plan()  # all or nothing
     return report
 
 
-def _defaults(given: Mapping[str, str], targets: tuple[str, ...]) -> dict[str, Any]:
+def _defaults(given: Mapping[str, str]) -> dict[str, Any]:
     """`--default FIELD=VALUE`, read like a cell of that field."""
     defaults: dict[str, Any] = {}
-    for target, raw in given.items():
-        if target not in targets or target in _NO_DEFAULT or target in IMPORT_ONLY_TARGETS:
-            raise MappingError(f"--default {target}={raw}: {target!r} cannot have a default")
-        value, problem = normalise_cell(target, raw)
+    for target, raw in check_defaults("leases", given).items():
+        value, problem = normalise_cell("leases", target, raw)
         if problem:
             raise MappingError(f"--default {target}={raw}: {problem}")
         defaults[target] = value
@@ -135,13 +84,13 @@ def _points_srid(rows: list[LeaseRow], srs: str | None, crs: str | None, path: P
     if declared is None:
         if any(row.point for row in rows) and path.suffix.lower() not in {".csv", ".txt", ".tsv",
                                                                          ".xlsx", ".xlsm"}:
-            raise LeaseImportUsageError(f"{path}: the layer has no CRS; give --srs EPSG:N")
+            raise ImportUsageError(f"{path}: the layer has no CRS; give --srs EPSG:N")
         return 4326
     match = re.fullmatch(r"\s*EPSG:(\d+)\s*", declared, flags=re.IGNORECASE)
     if match is None:
         if not any(row.point for row in rows):
             return 4326
-        raise LeaseImportUsageError(f"{path}: CRS {declared!r} is not an EPSG code; give --srs")
+        raise ImportUsageError(f"{path}: CRS {declared!r} is not an EPSG code; give --srs")
     return int(match.group(1))
 
 
@@ -204,9 +153,7 @@ class _Plan:
     updates: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
 
 
-def _validate(
-    session: Session, rows: list[LeaseRow], columns: Mapping[str, str], report: ImportReport
-) -> _Plan:
+def _validate(session: Session, rows: list[LeaseRow], report: ImportReport) -> _Plan:
     """Every row through `clean_lease`; its problems and the import's own go to the report."""
     numbers = [row.lease_number for row in rows if row.lease_number]
     stored = set(
@@ -224,18 +171,19 @@ def _validate(
         for problem in problems:
             source = row.derived_from.get(_root(problem), _root(problem))
             report.add_problem(row.number, row.lease_number, problem.field, problem.message,
-                               row.raw.get(source), columns.get(source), problem.details)
+                               row.raw.get(source), report.columns.get(source),
+                               problem.details)
         if problems:
             continue
-        report.valid_rows += 1
+        report.valid += 1
         if current is None:
             plan.inserts.append(row.data)
-            report.inserted.append(str(row.lease_number))
+            report.plan("inserted", str(row.lease_number))
         elif _changes(session, row.data, current):
             plan.updates.append((str(row.lease_number), int(current["version"]), row.data))
-            report.updated.append(str(row.lease_number))
+            report.plan("updated", str(row.lease_number))
         else:
-            report.unchanged.append(str(row.lease_number))
+            report.plan("unchanged", str(row.lease_number))
     return plan
 
 

@@ -7,7 +7,8 @@ nothing is written; `skip_invalid` loads the good rows. All writes are one trans
 audit actor is `import:<file name>`. Records are matched by their natural key (occupancy:
 building, department, period start; costs: parcel, building, fiscal year, category): a row equal
 to the stored record is left alone (no new version), a changed one updated, a new one created,
-so importing a file twice changes nothing. Blank cells keep the stored value.
+so importing a file twice changes nothing. Blank cells keep the stored value. Every run, dry
+runs and rejections too, is kept as an import batch with all its problems.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +24,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.city.departments import find_department
-from registry.db import unit_of_work
 from registry.fields import FieldProblem, RecordInvalid
-from registry.imports.columns import MappingError
-from registry.imports.operation_columns import (
-    TARGETS,
-    OperationsRow,
-    header_score,
-    read_row,
-    resolve_columns,
-)
+from registry.imports.cells import normalise_cell
+from registry.imports.columns import ImportUsageError, check_defaults
+from registry.imports.operation_rows import OperationsRow, read_row
+from registry.imports.pipeline import ImportOptions, read_table, recorded_batch, table_report
 from registry.imports.report import ImportReport
-from registry.imports.sources import SourceUnreadable, read_source
 from registry.operations import records as records
 from registry.operations.validation import clean_cost, clean_occupancy
 
-ACTOR_PREFIX = "import:"
 KINDS = ("occupancy", "costs")
 _REQUIRED_COLUMNS = {
     "occupancy": ("building_id", "department_code", "period_start", "headcount",
@@ -46,18 +40,6 @@ _REQUIRED_COLUMNS = {
     "costs": ("fiscal_year", "category", "amount"),
 }  # fmt: skip
 _REPEAT_FIELD = {"occupancy": "period_start", "costs": "category"}
-
-
-class OperationsImportUsageError(ValueError):
-    """The command cannot run as asked (file, format, sheet, --map, a missing column): exit 2."""
-
-
-@dataclass(frozen=True)
-class OperationsImportOptions:
-    layer: str | None = None
-    mapping: Mapping[str, str] = field(default_factory=dict)  # target → source column
-    dry_run: bool = False
-    skip_invalid: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,10 +61,6 @@ _KINDS = {
 }
 
 
-class _NothingWritten(Exception):
-    """Leaves the unit of work by rolling it back (dry run, or a rejected file)."""
-
-
 @dataclass
 class _Planned:
     row: OperationsRow
@@ -92,50 +70,33 @@ class _Planned:
 
 
 def import_operations(factory: sessionmaker[Session], path: Path, kind: str,
-                      options: OperationsImportOptions) -> ImportReport:
+                      options: ImportOptions) -> ImportReport:
     """Read, validate and (unless told otherwise) load `path`; the report says what happened."""
-    targets = TARGETS[kind]
-    try:
-        table = read_source(path, lambda cells: header_score(
-            cells, targets, options.mapping.values()), options.layer)
-        columns = resolve_columns(table.columns, targets, options.mapping)
-    except (SourceUnreadable, MappingError) as error:
-        raise OperationsImportUsageError(str(error)) from error
-    missing = [name for name in _REQUIRED_COLUMNS[kind] if name not in columns]
-    if kind == "costs" and not {"parcel_id", "building_id"} & set(columns):
+    defaults = {target: normalise_cell(kind, target, value)[0]
+                for target, value in check_defaults(kind, options.defaults).items()}
+    table, columns = read_table(path, kind, options.mapping, options.layer)
+    given = set(columns) | set(defaults)
+    missing = [name for name in _REQUIRED_COLUMNS[kind] if name not in given]
+    if kind == "costs" and not {"parcel_id", "building_id"} & given:
         missing.insert(0, "parcel_id")
     if missing:
-        raise OperationsImportUsageError(
+        raise ImportUsageError(
             f"{path}: no column for {', '.join(missing)} among {', '.join(table.columns)}; "
             f"name it with --map {missing[0]}=COLUMN")
-    report = ImportReport(
-        file=str(path), kind=kind, record_label=_KINDS[kind].label, row_unit=table.row_unit,
-        dry_run=options.dry_run, skip_invalid=options.skip_invalid,
-        header_row=table.header_row, layer=table.layer, columns=dict(columns),
-    )  # fmt: skip
-    report.rows_read = len(table.rows) + len(table.repeated_header_rows)
-    for number in table.repeated_header_rows:
-        report.skip(number, "repeated header")
-    read = (read_row(kind, row, columns, report) for row in table.rows)
+    report = table_report(path, kind, _KINDS[kind].label, table, columns, options)
+    read = (read_row(kind, row, columns, defaults, report) for row in table.rows)
     rows = [row for row in read if row is not None]
-    try:
-        with unit_of_work(factory, ACTOR_PREFIX + path.name) as session:
-            plan = _validate(session, _KINDS[kind], kind, rows, columns, report)
-            report.skipped.sort(key=lambda item: item.row)
-            if report.rejected and not options.skip_invalid:
-                report.inserted, report.updated, report.unchanged = [], [], []  # all or nothing
-                raise _NothingWritten
-            if options.dry_run:
-                raise _NothingWritten
+    with recorded_batch(factory, report, path, options.as_record(report.columns)) as session:
+        plan = _validate(session, _KINDS[kind], kind, rows, report)
+        if report.may_write():
             _write(session, _KINDS[kind], plan)
-            report.written = True
-    except _NothingWritten:
-        pass
+        elif not report.dry_run:
+            report.discard_plan()  # all or nothing
     return report
 
 
 def _validate(session: Session, spec: _Kind, kind: str, rows: list[OperationsRow],
-              columns: Mapping[str, str], report: ImportReport) -> list[_Planned]:
+              report: ImportReport) -> list[_Planned]:
     """Every row through the record's validation, matched to the stored record by its key;
     a key given twice in the file is a problem on every such row (which is right is for the
     user to say)."""
@@ -145,7 +106,7 @@ def _validate(session: Session, spec: _Kind, kind: str, rows: list[OperationsRow
         try:
             values = spec.clean(session, row.data, current)
         except RecordInvalid as invalid:
-            _report(report, row, invalid.problems, columns)
+            _report(report, row, invalid.problems)
             continue
         changed = current is None or values != spec.clean(session, {}, current)
         checked.append(_Planned(row, tuple(values[name] for name in spec.key), current, changed))
@@ -159,21 +120,19 @@ def _validate(session: Session, spec: _Kind, kind: str, rows: list[OperationsRow
             where = ", ".join(str(other.row.number) for other in repeated)
             _report(report, planned.row, [FieldProblem(
                 _REPEAT_FIELD[kind], f"the same {spec.label} record appears {len(repeated)} "
-                f"times in this file (rows {where})")], columns)
+                f"times in this file (rows {where})")])
             continue
-        report.valid_rows += 1
-        target = report.inserted if planned.current is None else (
-            report.updated if planned.changed else report.unchanged)
-        target.append(planned.row.label)
+        report.valid += 1
+        report.plan("inserted" if planned.current is None else (
+            "updated" if planned.changed else "unchanged"), planned.row.label)
         plan.append(planned)
     return plan
 
 
-def _report(report: ImportReport, row: OperationsRow, problems: list[FieldProblem],
-            columns: Mapping[str, str]) -> None:
+def _report(report: ImportReport, row: OperationsRow, problems: list[FieldProblem]) -> None:
     for problem in problems:
         report.add_problem(row.number, row.label, problem.field, problem.message,
-                           row.raw.get(problem.field), columns.get(problem.field),
+                           row.raw.get(problem.field), report.columns.get(problem.field),
                            problem.details)
 
 

@@ -1,10 +1,12 @@
-"""What an import found and did, for the terminal and for `--report OUT.json`.
+"""What an import found and did, for the terminal and for `--report OUT.json`: one report type
+for parcels, leases, occupancy and costs.
 
-Generic over record kinds (leases now, parcels later): a problem names the file, the row or
-feature number as the user sees it in a spreadsheet or GIS, the record's id, the field (an API
-field name, so it means the same in the API, the forms and here), the source column when it
-differs, the message and the value as read. Skipped rows (blank, section headings, totals) are
-counted apart from problems, because they are not errors and must not hide among them.
+A problem names the row or feature number as the user sees it in a spreadsheet or GIS, the
+record's id, the field (an API field name, so it means the same in the API, the forms and here),
+the source column when it differs, the message and the value as read. Skipped rows (blank,
+section headings, totals) are counted apart from problems: they are not errors and must not hide
+among them. Every problem is kept with the import's batch; the JSON report streams them all from
+there, however many.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 SUMMARY_PROBLEM_LIMIT = 20
+CHANGES = ("inserted", "updated", "unchanged")
 
 
 @dataclass(frozen=True)
 class ImportProblem:
-    file: str
     row: int | None
     record_id: str | None
     field: str
@@ -29,13 +32,18 @@ class ImportProblem:
     value: Any = None
     column: str | None = None
     details: dict[str, Any] = dataclasses.field(default_factory=dict)  # {"suggestion": "Police"}
+    severity: str = "error"  # or "repaired": a note, not a refusal
 
-    def line(self, unit: str = "row", label: str = "record") -> str:
+    def line(self, file: str, unit: str = "row", label: str = "record") -> str:
         """`FILE:row N lease L field F: message`, the form editors and `grep` both read."""
-        where = f"{self.file}:{unit} {self.row}" if self.row is not None else self.file
+        where = f"{file}:{unit} {self.row}" if self.row is not None else file
         record = f"{label} {self.record_id or '(none)'}"
+        severity = f" [{self.severity}]" if self.severity != "error" else ""
         column = f" [column {self.column!r}]" if self.column and self.column != self.field else ""
-        return f"{where} {record} field {self.field}: {self.message}{column}"
+        return f"{where} {record} field {self.field}{severity}: {self.message}{column}"
+
+    def as_json(self, file: str) -> dict[str, Any]:
+        return {"file": file, **asdict(self)}
 
 
 @dataclass(frozen=True)
@@ -47,10 +55,10 @@ class SkippedRow:
 
 @dataclass
 class ImportReport:
-    """Everything one import run found; `written` says whether the database was changed."""
+    """Everything one import run found and did; `outcome` says whether it wrote anything."""
 
     file: str
-    kind: str  # "leases", "parcels", ...
+    kind: str  # "parcels", "leases", "occupancy", "costs"
     record_label: str = "record"  # "lease", "parcel": names the id in each problem line
     row_unit: str = "row"  # "row" for tables, "feature" for GIS layers
     header_row: int | None = None
@@ -58,108 +66,130 @@ class ImportReport:
     columns: dict[str, str] = field(default_factory=dict)  # target field → source column
     dry_run: bool = False
     skip_invalid: bool = False
+    batch_id: int | None = None
     rows_read: int = 0
+    valid: int = 0
+    invalid: int = 0
+    repaired: int = 0
+    problem_count: int = 0
+    # every problem (leases, occupancy, costs), or the first shown (parcels: the rest are in
+    # the batch, written by set-based SQL)
     problems: list[ImportProblem] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
-    invalid_rows: set[int] = field(default_factory=set)
-    valid_rows: int = 0
-    inserted: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    written: bool = False
+    changes: dict[str, int] = field(default_factory=dict)  # empty until known
+    record_ids: dict[str, list[str]] = field(default_factory=dict)  # "inserted" → ids
+    _invalid_rows: set[int] = field(default_factory=set, repr=False)
 
-    def add_problem(
-        self,
-        row: int | None,
-        record_id: str | None,
-        field_name: str,
-        message: str,
-        value: Any = None,
-        column: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        self.problems.append(
-            ImportProblem(
-                self.file, row, record_id, field_name, message, _jsonable(value), column,
-                {key: _jsonable(item) for key, item in (details or {}).items()},
-            )
-        )
-        if row is not None:
-            self.invalid_rows.add(row)
+    def add_problem(self, row: int | None, record_id: str | None, field_name: str,
+                    message: str, value: Any = None, column: str | None = None,
+                    details: dict[str, Any] | None = None) -> None:
+        self.problems.append(ImportProblem(
+            row, record_id, field_name, message, _jsonable(value), column,
+            {key: _jsonable(item) for key, item in (details or {}).items()},
+        ))
+        self.problem_count += 1
+        if row is not None and row not in self._invalid_rows:
+            self._invalid_rows.add(row)
+            self.invalid += 1
 
     def skip(self, row: int, reason: str, text: str = "") -> None:
         self.skipped.append(SkippedRow(row, reason, text))
 
+    def plan(self, change: str, record_id: str) -> None:
+        """Count a valid record as `change` (inserted, updated, unchanged)."""
+        self.changes[change] = self.changes.get(change, 0) + 1
+        self.record_ids.setdefault(change, []).append(record_id)
+
+    def may_write(self) -> bool:
+        return not self.dry_run and (not self.invalid or self.skip_invalid)
+
+    def discard_plan(self) -> None:
+        """Nothing will be written: no record counts as inserted, updated or unchanged."""
+        self.changes, self.record_ids = {}, {}
+
+    @property
+    def outcome(self) -> str:
+        """dry_run; rejected (problems, nothing written); unchanged (nothing needed writing);
+        imported, or imported_with_skips when invalid rows were left out."""
+        if self.dry_run:
+            return "dry_run"
+        if self.invalid and (not self.skip_invalid or not self.valid):
+            return "rejected"
+        if not (self.changes.get("inserted") or self.changes.get("updated")):
+            return "unchanged"
+        return "imported_with_skips" if self.invalid else "imported"
+
     @property
     def rejected(self) -> bool:
-        """True when any row was refused: exit code 1, even when the good rows were loaded."""
-        return bool(self.problems)
+        """True when problems stopped the import: nothing was written."""
+        return self.outcome == "rejected"
 
-    def counts(self) -> dict[str, Any]:
+    @property
+    def exit_code(self) -> int:
+        """1 when any row was refused, even when the good rows were loaded (a script notices)."""
+        return 1 if self.invalid else 0
+
+    def counts(self) -> dict[str, int]:
         return {
-            "rows_read": self.rows_read,
-            "valid": self.valid_rows,
-            "invalid": len(self.invalid_rows),
-            "problems": len(self.problems),
-            "skipped": len(self.skipped),
-            "skipped_by_reason": dict(Counter(item.reason for item in self.skipped)),
-            "inserted": len(self.inserted),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-        }
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "kind": self.kind,
-            "row_unit": self.row_unit,
-            "layer": self.layer,
-            "header_row": self.header_row,
-            "columns": self.columns,
-            "dry_run": self.dry_run,
-            "skip_invalid": self.skip_invalid,
-            "written": self.written,
-            "counts": self.counts(),
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "problems": [asdict(problem) for problem in self.problems],
-            "skipped": [asdict(item) for item in self.skipped],
-        }
-
-    def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
+            "read": self.rows_read, "valid": self.valid, "invalid": self.invalid,
+            "problems": self.problem_count, "repaired": self.repaired,
+            "skipped": len(self.skipped), **{name: self.changes.get(name, 0) for name in CHANGES},
+        }  # fmt: skip
 
     def summary_lines(self, limit: int = SUMMARY_PROBLEM_LIMIT) -> list[str]:
-        """Counts first, then the first `limit` problems; the JSON report has them all."""
+        """The batch and its outcome, the counts, then the first `limit` problems; the JSON
+        report has them all."""
         c = self.counts()
-        skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(c["skipped_by_reason"].items()))
-        lines = [
-            f"{self.file}: {c['rows_read']} {self.row_unit}s read, {c['valid']} valid, "
+        by_reason = Counter(item.reason for item in self.skipped)
+        skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(by_reason.items()))
+        lines = [f"import #{self.batch_id} ({self.kind}): {self.outcome.replace('_', ' ')}"]
+        lines.append(
+            f"{self.file}: {c['read']} {self.row_unit}s read, {c['valid']} valid, "
             f"{c['invalid']} invalid ({c['problems']} problems), {c['skipped']} skipped"
             + (f" ({skipped})" if skipped else "")
-        ]
-        if self.written:
-            lines.append(
-                f"{self.kind}: {c['inserted']} inserted, {c['updated']} updated, "
-                f"{c['unchanged']} unchanged"
-            )
-        elif self.dry_run and not (self.rejected and not self.skip_invalid):
-            lines.append(
-                f"dry run, nothing written (would insert {c['inserted']}, update {c['updated']}, "
-                f"leave {c['unchanged']} unchanged)"
-            )
-        elif self.rejected:
-            lines.append(
-                f"nothing written: {c['invalid']} {self.row_unit}s have problems "
-                f"(--skip-invalid loads the {c['valid']} valid ones)"
-            )
-        lines.extend(
-            problem.line(self.row_unit, self.record_label) for problem in self.problems[:limit]
-        )
-        if len(self.problems) > limit:
-            lines.append(f"... and {len(self.problems) - limit} more (see --report)")
+            + (f", {c['repaired']} repaired" if c["repaired"] else ""))
+        if self.outcome in {"imported", "imported_with_skips", "unchanged"}:
+            lines.append(f"{self.kind}: {c['inserted']} inserted, {c['updated']} updated, "
+                         f"{c['unchanged']} unchanged")
+        elif self.dry_run and (not self.invalid or self.skip_invalid):
+            lines.append("dry run, nothing written" + (
+                f" (would insert {c['inserted']}, update {c['updated']}, leave "
+                f"{c['unchanged']} unchanged)" if self.changes else ""))
+        else:
+            hint = (f" (--skip-invalid loads the {c['valid']} valid ones)"
+                    if self.valid and not self.skip_invalid else "")
+            lines.append(f"nothing written: {c['invalid']} {self.row_unit}s have problems{hint}")
+        lines.extend(problem.line(self.file, self.row_unit, self.record_label)
+                     for problem in self.problems[:limit])
+        if self.problem_count > limit:
+            lines.append(f"... and {self.problem_count - limit:,} more (see --report)")
         return lines
+
+    def write_json(self, path: str | Path, problems: Iterable[ImportProblem]) -> int:
+        """The report with every problem of `problems` (the batch's, streamed: one problem a
+        line, never all in memory); returns how many were written."""
+        head: dict[str, Any] = {
+            "batch_id": self.batch_id, "file": self.file, "kind": self.kind,
+            "outcome": self.outcome, "row_unit": self.row_unit, "layer": self.layer,
+            "header_row": self.header_row, "columns": self.columns, "dry_run": self.dry_run,
+            "skip_invalid": self.skip_invalid, "written": self.outcome.startswith("imported"),
+            "counts": {**self.counts(), "skipped_by_reason": dict(
+                Counter(item.reason for item in self.skipped))},
+            "records": self.record_ids, "skipped": [asdict(item) for item in self.skipped],
+            "problem_count": self.problem_count,
+        }  # fmt: skip
+        written = 0
+        with Path(path).open("w", encoding="utf-8") as out:
+            out.write("{\n")
+            for key, value in head.items():
+                out.write(f"  {json.dumps(key)}: {json.dumps(value, default=str)},\n")
+            out.write('  "problems": [')
+            for problem in problems:
+                out.write(("," if written else "") + "\n    "
+                          + json.dumps(problem.as_json(self.file), default=str))
+                written += 1
+            out.write("\n  ]\n}\n")
+        return written
 
 
 def _jsonable(value: Any) -> Any:

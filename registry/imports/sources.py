@@ -183,16 +183,12 @@ def _layer_table(path: Path, layer: str | None) -> SourceTable:
     """A GIS layer: field names are the header; each point is kept in the layer's own CRS."""
     import pyogrio
 
-    from geo.safe_open import UnsafeSource, check_driver, gdal_source
+    from registry.imports.parcels.source import SourceError, checked_gdal_path
 
     try:
-        source = gdal_source(path)
-        check_driver(source, pyogrio.read_info(source.path)["driver"])
-    except UnsafeSource as error:
+        gdal_path = checked_gdal_path(path)  # through the allow-list of `geo.safe_open`
+    except SourceError as error:
         raise SourceUnreadable(str(error)) from error
-    except Exception as error:
-        raise SourceUnreadable(f"{path.name}: cannot be read ({error})") from error
-    gdal_path = source.path
     try:
         names = [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
         if layer is not None and layer not in names:

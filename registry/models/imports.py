@@ -22,7 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.core import Base
 
-IMPORT_OUTCOMES = ("dry_run", "rejected", "imported", "imported_with_skips", "failed")
+IMPORT_OUTCOMES = (
+    "dry_run", "rejected", "imported", "imported_with_skips", "unchanged", "failed",
+)
 
 
 class ImportBatch(Base):

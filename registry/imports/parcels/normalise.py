@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from dataclasses import replace
+from decimal import Decimal
 from functools import partial
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from registry.fields import Problems, to_money
+from registry.imports.cells import blank_values, parse_date, parse_number
 from registry.imports.parcels.mapping import REQUIRED_FIELDS, FieldMapping
 from registry.imports.parcels.source import FeatureBatch
+from registry.imports.report import SkippedRow
+from registry.imports.rows import TOTAL_WORD, skip_reason, skipped_text
 from registry.vocabulary import ASSET_TYPES, DIGITIZATION_STATUSES, LEGAL_INTERESTS, PARCEL_STATUSES
 
 PLACEHOLDER_ID = re.compile(r"^[\s\-_.?#*0]*$|^(n/?a|tbd|unknown|none|null|pending|xxx+)$", re.I)
 SCIENTIFIC_ID = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
-PLAIN_AMOUNT = r"[0-9]+(\.[0-9]{1,2})?"
+PLAIN_AMOUNT = r"[0-9]{1,12}(\.[0-9]{1,2})?"  # at most MAX_MONEY's digits: read as it is
 _ENUMS = {
     "status": PARCEL_STATUSES,
     "legal_interest": LEGAL_INTERESTS,
@@ -39,8 +46,9 @@ _Converted = TypeVar("_Converted", pd.Series, pd.DataFrame)
 
 
 def _text(values: pa.Array) -> pd.Series:
-    cleaned = pd.Series(pd.arrays.ArrowStringArray(values)).str.strip()
-    return cleaned.mask(cleaned == "")
+    """The column as trimmed text; blank cells (`NULL`, `N/A` too) are NA."""
+    series = pd.Series(pd.arrays.ArrowStringArray(values))
+    return series.str.strip().mask(blank_values(series))
 
 
 def _per_value(values: pd.Series, convert: Callable[[pd.Series], _Converted]) -> _Converted:
@@ -72,9 +80,7 @@ def _district_numbers(values: pd.Series) -> pd.Series:
 
 
 def _parse_dates(values: pd.Series) -> pd.Series:
-    iso = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
-    us = pd.to_datetime(values, format="%m/%d/%Y", errors="coerce")
-    return iso.fillna(us).dt.date
+    return values.astype(object).map(parse_date)
 
 
 def _parse_amounts(values: pd.Series) -> pd.DataFrame:
@@ -90,28 +96,62 @@ def _parse_amounts(values: pd.Series) -> pd.DataFrame:
 
 
 def _parse_money(value: object) -> Decimal | str | None:
-    """A Decimal, None for blank, or the reason it is not an amount."""
+    """A Decimal, None for blank, or the reason it is not an amount: read as every importer
+    reads a cell ("$1,234.50"), checked as every writer checks money (whole cents, ≥ 0)."""
     if value is None or value is pd.NA:
         return None
-    text = re.sub(r"[$,\s]", "", str(value))
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
+    number = parse_number(str(value), money=True)
+    if number is None:
         return "is not an amount"
-    if not amount.is_finite() or amount < 0:
-        return "must be zero or more"
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        return "has more than two decimals (cents)"
-    return amount
+    problems = Problems()
+    amount = to_money(problems, "amount", number)
+    return amount if amount is not None else problems[0].message
+
+
+def _not_records(batch: FeatureBatch, key_column: str | None) -> list[tuple[int, str, str]]:
+    """(position, reason, text) of the rows that are not parcels (`rows.skip_reason`: blank,
+    heading, total). Only a row without a shape can be one, and only one with at most one
+    filled cell or no usable id needs asking: a file of shapes asks about none."""
+    positions = np.flatnonzero(pc.is_null(batch.geometry).to_numpy(zero_copy_only=False))
+    if not len(positions):
+        return []
+    taken = pa.array(positions)
+    cells = {name: pd.Series(pd.arrays.ArrowStringArray(pc.cast(column.take(taken),
+                                                                 pa.string())))
+             for name, column in batch.columns.items()}
+    filled = sum((~blank_values(values)).astype(int) for values in cells.values())
+    asked = pd.Series(True, index=range(len(positions))) if key_column is None else (
+        (filled <= 1) | blank_values(cells[key_column])
+        | cells[key_column].str.match(TOTAL_WORD.pattern, case=False).fillna(False))
+    found = []
+    for index in np.flatnonzero(asked.to_numpy(dtype=bool)):
+        row = [(name, None if pd.isna(values.iloc[index]) else values.iloc[index])
+               for name, values in cells.items()]
+        reason = skip_reason(row, {key_column} if key_column else ())
+        if reason:
+            found.append((int(positions[index]), reason, skipped_text(row)))
+    return found
 
 
 def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_pattern: str,
-                    council_districts: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed staging rows and the value problems found in them."""
-    n = len(batch)
-    frame = pd.DataFrame({"row_number": range(batch.first_row, batch.first_row + n)})
+                    council_districts: int
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, list[SkippedRow]]:
+    """Typed staging rows, the value problems found in them, and the rows that are not parcels
+    (left out of both)."""
+    numbers = np.arange(batch.first_row, batch.first_row + len(batch))
+    not_records = _not_records(batch, mapping.source_of("parcel_id"))
+    if not_records:
+        keep = np.ones(len(batch), dtype=bool)
+        keep[[position for position, _, _ in not_records]] = False
+        numbers = numbers[keep]
+        batch = replace(batch, geometry=batch.geometry.filter(pa.array(keep)), columns={
+            name: column.filter(pa.array(keep)) for name, column in batch.columns.items()})
+    frame = pd.DataFrame({"row_number": numbers})
     for target, source in mapping.columns.items():
         frame[target] = _text(batch.columns[source])
+    for target, value in mapping.defaults.items():
+        frame[target] = frame[target].fillna(value) if target in frame else pd.Series(
+            value, index=frame.index, dtype="string")
     frame["parcel_id_raw"] = frame.get("parcel_id", pd.NA)
     problems: list[pd.DataFrame] = []
 
@@ -170,4 +210,6 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
     frame["geom"] = batch.geometry.to_pylist()
     found = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=PROBLEM_COLUMNS)
-    return frame, found
+    skipped = [SkippedRow(batch.first_row + position, reason, text)
+               for position, reason, text in not_records]
+    return frame, found, skipped

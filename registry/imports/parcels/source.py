@@ -47,7 +47,7 @@ class SourceInfo:
     has_geometry: bool
 
 
-def _gdal_path(path: Path) -> str:
+def checked_gdal_path(path: Path) -> str:
     """The path GDAL may open, after the file's name, content and driver passed the allow-list
     (`geo.safe_open`): an upload can never make GDAL read another file or a URL."""
     try:
@@ -72,7 +72,7 @@ def _open_options(path: Path) -> dict[str, str]:
 def describe(path: Path, layer: str | None = None) -> SourceInfo:
     if not path.exists():
         raise SourceError(f"{path}: no such file")
-    gdal_path = _gdal_path(path)
+    gdal_path = checked_gdal_path(path)
     try:
         info = pyogrio.read_info(gdal_path, layer=layer, **_open_options(path))
     except Exception as error:
@@ -88,7 +88,7 @@ def describe(path: Path, layer: str | None = None) -> SourceInfo:
 
 
 def layers(path: Path) -> list[str]:
-    gdal_path = _gdal_path(path)
+    gdal_path = checked_gdal_path(path)
     try:
         return [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
     except Exception as error:
@@ -124,7 +124,7 @@ def _as_text(column: pa.Array) -> pa.Array:
 def read_batches(path: Path, layer: str | None = None,
                  batch_size: int = BATCH_SIZE) -> Iterator[Iterator[FeatureBatch]]:
     """Stream the file's features; memory is bounded by `batch_size`, not by the file."""
-    gdal_path = _gdal_path(path)
+    gdal_path = checked_gdal_path(path)
     try:
         stream = open_arrow(gdal_path, layer=layer, batch_size=batch_size,
                             use_pyarrow=True, **_open_options(path))

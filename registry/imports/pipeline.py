@@ -1,0 +1,87 @@
+"""The steps every import shares: its options, reading a table's rows and columns, the report,
+and the transaction that records the run as a batch.
+
+The lease, occupancy and cost imports read rows (CSV, XLSX, a GIS layer of points) and check
+them record by record; the parcel engine streams features and checks them set-based (see
+`registry.imports.parcels`). Both resolve columns with `columns.resolve_columns`, read cells with
+`cells`, skip the rows `rows.skip_reason` names, report with `ImportReport` and keep the run as a
+batch with `batches`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import unit_of_work
+from registry.imports.batches import close_batch, open_batch, record_problems
+from registry.imports.columns import (
+    ColumnSource,
+    ImportUsageError,
+    MappingError,
+    header_score,
+    resolve_columns,
+)
+from registry.imports.report import ImportReport
+from registry.imports.sources import SourceTable, SourceUnreadable, read_source
+
+ACTOR_PREFIX = "import:"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What every importer is told: which sheet or layer, `--map`, `--default`, and whether to
+    write."""
+
+    layer: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)  # target → column or template
+    defaults: Mapping[str, str] = field(default_factory=dict)  # target → value for blanks
+    dry_run: bool = False
+    skip_invalid: bool = False
+
+    def as_record(self, columns: Mapping[str, str], **extra: Any) -> dict[str, Any]:
+        """The options as the batch keeps them, with the columns the import read."""
+        return {"layer": self.layer, "dry_run": self.dry_run, "skip_invalid": self.skip_invalid,
+                "mapping": dict(columns), "defaults": dict(self.defaults), **extra}
+
+
+def read_table(path: Path, kind: str, mapping: Mapping[str, str],
+               layer: str | None) -> tuple[SourceTable, dict[str, ColumnSource]]:
+    """The file's rows below the header row it finds, and the column of each target."""
+    try:
+        table = read_source(path, lambda cells: header_score(kind, cells, mapping), layer)
+        return table, resolve_columns(kind, table.columns, mapping)
+    except (SourceUnreadable, MappingError) as error:
+        raise ImportUsageError(str(error)) from error
+
+
+def table_report(path: Path, kind: str, label: str, table: SourceTable,
+                 columns: Mapping[str, ColumnSource], options: ImportOptions) -> ImportReport:
+    report = ImportReport(
+        file=str(path), kind=kind, record_label=label, row_unit=table.row_unit,
+        dry_run=options.dry_run, skip_invalid=options.skip_invalid, header_row=table.header_row,
+        layer=table.layer, columns={target: source.label for target, source in columns.items()},
+    )  # fmt: skip
+    report.rows_read = len(table.rows) + len(table.repeated_header_rows)
+    for number in table.repeated_header_rows:
+        report.skip(number, "repeated header")
+    return report
+
+
+@contextmanager
+def recorded_batch(factory: sessionmaker[Session], report: ImportReport, path: Path,
+                   options: Mapping[str, Any]) -> Iterator[Session]:
+    """One transaction, audited as `import:<file name>`, kept as a batch with every problem
+    the report holds when the block ends; an error leaves neither data nor batch."""
+    actor = ACTOR_PREFIX + path.name
+    with unit_of_work(factory, actor) as session:
+        batch_id = open_batch(session, report, path.name, actor, options)
+        yield session
+        report.skipped.sort(key=lambda item: item.row)
+        record_problems(session, batch_id, report.problems)
+        close_batch(session, report)
