@@ -35,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app import auth, database, problems
     from app.blueprints import auth as auth_views
     from app.blueprints import health, map_view
+    from app.blueprints.city import pages as city_pages
     from app.blueprints.imports import pages as import_pages
     from app.blueprints.kpis import dashboard as kpi_dashboard
     from app.blueprints.kpis import export as kpi_export
@@ -56,7 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         parcel_pages.bp, parcel_api.bp, operations_pages.bp, verification.bp, import_pages.bp,
         lease_pages.bp, lease_api.bp, lease_reports.bp,
         operations_api.occupancy_bp, operations_api.costs_bp,
-        kpi_dashboard.bp, kpi_export.bp, milestone_pages.bp,
+        kpi_dashboard.bp, kpi_export.bp, milestone_pages.bp, city_pages.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_SETTINGS"].public_map:

@@ -91,18 +91,19 @@ def write_output(path: Path, content: str | bytes) -> None:
 @export.command("gasb87")
 @click.option("--fy", "fiscal_year", required=True, type=click.IntRange(1901, 2199),
               help="Fiscal year, named by the calendar year it ends in (2026: July 2025-June "
-                   "2026 with the default REGISTRY_FISCAL_YEAR_START_MONTH=7).")
+                   "2026 when the city's fiscal year starts in July).")
 @format_option("xlsx", "csv")
 @output_option
 def export_gasb87(fiscal_year: int, export_format: str, output: Path) -> None:
     """GASB 87 lease report of a fiscal year: summary by direction and fund type, every lease,
     maturity tables (XLSX), or the per-lease and totals rows (CSV)."""
+    from registry.city.profile import city_profile
     from registry.leases.gasb87.columns import gasb87_csv
     from registry.leases.gasb87.report import gasb87_report
     from registry.leases.gasb87.workbook import gasb87_workbook
 
-    start_month = Settings.from_env().fiscal_year_start_month
     with read_session() as session:
+        start_month = city_profile(session, Settings.from_env()).fiscal_year_start_month
         report = gasb87_report(session, fiscal_year, start_month)
     content = gasb87_csv(report) if export_format == "csv" else gasb87_workbook(report)
     write_output(output, content)

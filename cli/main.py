@@ -23,6 +23,9 @@ def _database_url() -> str:
     "import": "cli.imports.group.imports",
     "export": "cli.exports.export",
     "kpi": "cli.kpis.commands.kpi",
+    "city": "cli.city.profile.city",
+    "departments": "cli.city.departments.departments",
+    "districts": "cli.city.districts.districts",
 })
 def cli() -> None:
     """City Asset Registry: a city's parcels, buildings and leases on PostGIS."""

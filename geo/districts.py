@@ -1,8 +1,10 @@
-"""Council district areas derived from the parcels themselves.
+"""Council district areas for a choropleth: the city's district polygons when it keeps them
+(`council_districts`, imported with `asset-registry districts import`), else derived from the
+parcels themselves.
 
-The registry holds no district boundary layer, so a district's area for a choropleth is the
-concave hull of its parcels (convex where a concave hull degenerates): close enough to show
-where a district's assets are, and always in step with the parcels as they are edited.
+Without a boundary layer a district's area is the concave hull of its parcels (convex where a
+concave hull degenerates): close enough to show where a district's assets are, and always in
+step with the parcels as they are edited.
 """
 
 from __future__ import annotations
@@ -36,12 +38,25 @@ _DISTRICTS_SQL = f"""
 """
 
 
+_POLYGONS_SQL = """
+    SELECT d.district AS council_district,
+           (SELECT count(*) FROM parcels p WHERE p.council_district = d.district
+               AND p.geom IS NOT NULL AND p.retired_at IS NULL) AS parcels,
+           ST_AsGeoJSON(ST_Transform(d.geom, 4326), 6) AS geometry
+      FROM council_districts d
+     ORDER BY d.district
+"""
+
+
 def district_areas(session: Session) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection (WGS 84) with one feature per council district that has
-    parcels with a shape; properties `council_district` (as text, like KPI breakdown values)
-    and `parcels`. A district whose parcels are collinear or a single point is buffered a
-    little so that it still has an area to colour."""
-    rows = session.execute(text(_DISTRICTS_SQL)).mappings()
+    """A GeoJSON FeatureCollection (WGS 84) with one feature per council district; properties
+    `council_district` (as text, like KPI breakdown values) and `parcels`. The districts are the
+    city's polygons when it has any; else one per district that has parcels with a shape, whose
+    area is their hull (a district whose parcels are collinear or a single point is buffered a
+    little so that it still has an area to colour)."""
+    has_polygons = session.execute(text("SELECT EXISTS (SELECT 1 FROM council_districts)"))
+    sql = _POLYGONS_SQL if has_polygons.scalar() else _DISTRICTS_SQL
+    rows = session.execute(text(sql)).mappings()
     features = [
         {
             "type": "Feature",

@@ -57,7 +57,8 @@ def _styled(districts: Mapping[str, Any], values: Mapping[str, Decimal | None],
 
 def _legend(title: str, unit: str, breaks: list[Decimal]) -> str:
     rows, low = [], None
-    for colour, bound in zip(CLASS_COLOURS[-len(breaks):], breaks, strict=True):
+    for colour, bound in zip(CLASS_COLOURS[len(CLASS_COLOURS) - len(breaks):], breaks,
+                             strict=True):
         span = f"≤ {bound:,.2f}" if low is None else f"{low:,.2f} – {bound:,.2f}"
         rows.append(f'<li><span style="background:{colour}"></span>{span} {escape(unit)}</li>')
         low = bound
@@ -84,8 +85,10 @@ def build_kpi_choropleth(
             "fillColor": feature["properties"]["fill"], "fillOpacity": 0.75,
             "color": "#333333", "weight": 1,
         },
+        # folium refuses a tooltip over no features (a registry without districts yet)
         tooltip=folium.GeoJsonTooltip(["council_district", "label"],
-                                      aliases=["Council district", title]),
+                                      aliases=["Council district", title])
+        if collection["features"] else None,
     )
     layer.add_to(kpi_map)
     if collection["features"]:

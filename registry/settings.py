@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/asset_registry"
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -24,6 +26,9 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# The city is described by its profile in the database (registry.city.profile); these are the
+# values the code assumed before it (and that migration 0009 seeds), used where nothing reads the
+# profile yet. The environment's values, when given, override the profile.
 # Los Angeles with a margin: a geometry outside is a typo or a wrong CRS, not a city parcel.
 DEFAULT_CITY_EXTENT = (-118.95, 33.65, -117.95, 34.40)
 # LA County assessor parcel numbers: map book, page, parcel.
@@ -39,8 +44,19 @@ def _extent(value: str | None) -> tuple[float, float, float, float]:
     return (parts[0], parts[1], parts[2], parts[3])
 
 
+#: The settings that override the city profile when given, by their environment variable.
+CITY_OVERRIDES = {
+    "REGISTRY_CITY_EXTENT": "city_extent",
+    "REGISTRY_PARCEL_ID_PATTERN": "parcel_id_pattern",
+    "REGISTRY_FISCAL_YEAR_START_MONTH": "fiscal_year_start_month",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
+    """`overrides` names the fields of CITY_OVERRIDES that were given (in the environment, or by
+    `overriding`): only those override the city profile kept in the database."""
+
     database_url: str = DEFAULT_DATABASE_URL
     fiscal_year_start_month: int = 7
     basemap_url: str = OSM_TILES
@@ -49,6 +65,15 @@ class Settings:
     city_extent: tuple[float, float, float, float] = DEFAULT_CITY_EXTENT
     parcel_id_pattern: str = DEFAULT_PARCEL_ID_PATTERN
     council_districts: int = 15
+    overrides: frozenset[str] = frozenset()
+
+    def overriding(self, **values: Any) -> Settings:
+        """A copy in which `values` (fields of CITY_OVERRIDES) override the city profile, as if
+        they had been given in the environment."""
+        unknown = set(values) - set(CITY_OVERRIDES.values())
+        if unknown:
+            raise ValueError(f"not a city-profile setting: {sorted(unknown)}")
+        return dataclasses.replace(self, **values, overrides=self.overrides | set(values))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,4 +91,5 @@ class Settings:
             city_extent=_extent(env.get("REGISTRY_CITY_EXTENT")),
             parcel_id_pattern=env.get("REGISTRY_PARCEL_ID_PATTERN") or DEFAULT_PARCEL_ID_PATTERN,
             council_districts=int(env.get("REGISTRY_COUNCIL_DISTRICTS", "15")),
+            overrides=frozenset(field for name, field in CITY_OVERRIDES.items() if env.get(name)),
         )

@@ -14,7 +14,10 @@ from click.testing import CliRunner
 from cli.main import cli
 
 COMMANDS = {
+    "city": ["boundary", "id-format", "placeholder", "set", "show"],
     "db": ["create", "upgrade"],
+    "departments": ["add", "alias", "import", "list", "merge", "rename"],
+    "districts": ["import", "list"],
     "export": ["gasb87", "kpi", "portfolio"],
     "import": ["costs", "leases", "occupancy", "parcels"],
     "kpi": ["snapshot"],

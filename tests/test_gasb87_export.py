@@ -4,7 +4,6 @@ PostGIS: every total must be the sum of what the engine says for each lease."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -274,8 +273,7 @@ def test_the_fiscal_year_follows_the_configured_start_month(
     leases_app: Flask, finance_client: SignedInClient
 ) -> None:
     settings = leases_app.config["REGISTRY_SETTINGS"]
-    leases_app.config["REGISTRY_SETTINGS"] = dataclasses.replace(
-        settings, fiscal_year_start_month=10)
+    leases_app.config["REGISTRY_SETTINGS"] = settings.overriding(fiscal_year_start_month=10)
     rows = list(csv.DictReader(io.StringIO(finance_client.get(
         "/leases/gasb87/export?fy=2021&format=csv").get_data(as_text=True))))
     example = next(row for row in rows if row["lease_number"] == "WA-SBCTC")

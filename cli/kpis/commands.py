@@ -28,9 +28,10 @@ as_of_option = click.option(
 def kpi_values(session: Session, period: str | None, as_of: dt.date) -> list[KpiValue]:
     """The KPI set for `period` (default: the fiscal year holding `as_of`); a period that does
     not parse is a usage error on `--period` (exit 2)."""
+    from registry.city.profile import city_profile
     from registry.kpis import Period, compute_kpis
 
-    start_month = Settings.from_env().fiscal_year_start_month
+    start_month = city_profile(session, Settings.from_env()).fiscal_year_start_month
     try:
         Period.resolve(period, as_of, start_month)
     except ValueError as error:

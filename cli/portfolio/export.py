@@ -13,6 +13,7 @@ import click
 
 from cli.exports import format_option, output_option, read_session, write_output
 from cli.kpis.commands import as_of_date, as_of_option
+from registry.city.profile import city_profile
 from registry.portfolio.export import PORTFOLIO_FORMATS, portfolio_export
 from registry.settings import Settings
 
@@ -26,8 +27,8 @@ def export_portfolio(export_format: str, output: Path, as_of: dt.datetime | None
     summaries by department, council district, asset type), CSV (parcels), or the parcels with
     their attributes as GeoPackage or GeoJSON."""
     day = as_of_date(as_of)
-    start_month = Settings.from_env().fiscal_year_start_month
     with read_session() as session:
+        start_month = city_profile(session, Settings.from_env()).fiscal_year_start_month
         content = portfolio_export(session, export_format, day, start_month)
     write_output(output, content)
     click.echo(f"portfolio as of {day} ({export_format}, {len(content):,} bytes) -> {output}")

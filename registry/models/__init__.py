@@ -1,6 +1,7 @@
 """The registry's typed models, one module per area; all share `Base.metadata`, which the
 migrations are compared against."""
 
+from registry.models.city import City, CouncilDistrict, DepartmentAlias, ParcelIdFormat
 from registry.models.core import (
     NAMING_CONVENTION,
     ApiToken,
@@ -23,7 +24,10 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Building",
+    "City",
+    "CouncilDistrict",
     "Department",
+    "DepartmentAlias",
     "ImportBatch",
     "ImportProblem",
     "IncrementalBorrowingRate",
@@ -35,6 +39,7 @@ __all__ = [
     "Occupancy",
     "OmCost",
     "Parcel",
+    "ParcelIdFormat",
     "User",
     "VersionedMixin",
 ]

@@ -7,15 +7,17 @@ PostGIS, whose GEOS reasons ("Self-intersection at …") are what GIS staff know
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.city.departments import find_department
+from registry.city.districts import district_numbers
+from registry.city.ids import canonical_parcel_id, id_problem
+from registry.city.profile import city_profile
 from registry.fields import FieldProblem, Problems, RecordInvalid, to_date, to_money, to_text
 from registry.settings import STORAGE_SRID, Settings
 from registry.spatial import as_geography
@@ -83,13 +85,11 @@ def clean_properties(
         elif name in _MONEY:
             clean[name] = to_money(problems, name, value)
         elif name == "council_district":
+            districts = district_numbers(session, settings)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int)
-                or not 1 <= value <= settings.council_districts
+                isinstance(value, bool) or not isinstance(value, int) or value not in districts
             ):
-                problems.append(FieldProblem(
-                    name, f"must be a district number from 1 to {settings.council_districts}"
-                ))
+                problems.append(FieldProblem(name, _district_rule(districts)))
             else:
                 clean[name] = value
         elif name == "department_code":
@@ -102,20 +102,27 @@ def clean_properties(
     return clean, problems
 
 
+def _district_rule(districts: tuple[int, ...]) -> str:
+    if districts == tuple(range(1, len(districts) + 1)):
+        return f"must be a district number from 1 to {len(districts)}"
+    return f"must be one of the council districts {', '.join(map(str, districts))}"
+
+
 def _check_parcel_id(
     session: Session, value: Any, settings: Settings, current_id: str | None,
     problems: list[FieldProblem],
 ) -> Any:
+    """The id in the city's canonical spelling (AIN 5056011903 is kept as 5056-011-903)."""
     if not isinstance(value, str) or not value.strip():
         problems.append(FieldProblem("parcel_id", "is required"))
         return value
-    value = value.strip()
-    if not re.fullmatch(settings.parcel_id_pattern, value):
-        problems.append(FieldProblem(
-            "parcel_id",
-            f"{value!r} does not match the parcel-id format {settings.parcel_id_pattern}",
-        ))
-    elif value != current_id and session.execute(
+    profile = city_profile(session, settings)
+    problem = id_problem(profile, value)
+    if problem is not None:
+        problems.append(FieldProblem("parcel_id", problem))
+        return value.strip()
+    value = canonical_parcel_id(profile, value)
+    if value != current_id and session.execute(
         text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": value}
     ).first():
         problems.append(FieldProblem("parcel_id", f"{value} is already in the registry"))
@@ -125,15 +132,11 @@ def _check_parcel_id(
 def _department_id(session: Session, value: Any, problems: list[FieldProblem]) -> int | None:
     if value is None:
         return None
-    rows = session.execute(text("SELECT id, code, name FROM departments")).all()
-    for row in rows:
-        if str(value).strip().lower() in {row.code.lower(), row.name.lower()}:
-            return int(row.id)
-    names = [row.code for row in rows] + [row.name for row in rows]
-    nearest = difflib.get_close_matches(str(value), names, n=1, cutoff=0.5)
-    hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
-    problems.append(FieldProblem("department_code", f"no department {value!r}{hint}"))
-    return None
+    department_id, nearest = find_department(session, str(value))
+    if department_id is None:
+        hint = f"; did you mean {nearest!r}?" if nearest else ""
+        problems.append(FieldProblem("department_code", f"no department {value!r}{hint}"))
+    return department_id
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def check_geometry(
             )],
             [],
         )
-    xmin, ymin, xmax, ymax = settings.city_extent
+    xmin, ymin, xmax, ymax = city_profile(session, settings).extent
     savepoint = session.begin_nested()
     try:
         row = session.execute(

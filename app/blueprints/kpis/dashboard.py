@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
 from app.assets import map_assets
 from app.auth import require_login
 from app.charts import line_chart_svg
+from app.city import council_districts, fiscal_year_start_month
 from app.database import db_session
 from app.kpi_links import records_url
 from geo.districts import district_areas
@@ -34,7 +35,6 @@ from registry.vocabulary import ASSET_TYPES
 bp = Blueprint("kpi_dashboard", __name__)
 
 FISCAL_YEARS_SHOWN = 4  # the current fiscal year and the three before it
-COUNCIL_DISTRICTS = tuple(str(number) for number in range(1, 16))
 DEFAULT_MAP_KPI = "DIG-2"
 
 
@@ -71,7 +71,7 @@ class DashboardFilters:
 
 
 def _start_month() -> int:
-    return int(current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month)
+    return fiscal_year_start_month()
 
 
 def _fiscal_years(today: dt.date) -> list[int]:
@@ -89,7 +89,7 @@ def _filters(today: dt.date, departments: Sequence[Sequence[str]]) -> DashboardF
     return DashboardFilters(
         fiscal_year=fiscal_year,
         department=args.get("department", "") if args.get("department") in codes else "",
-        district=args.get("district", "") if args.get("district") in COUNCIL_DISTRICTS else "",
+        district=args.get("district", "") if args.get("district") in council_districts() else "",
         asset_type=args.get("asset_type", "") if args.get("asset_type") in ASSET_TYPES else "",
         map_kpi=map_kpi if map_kpi in DEFINITIONS_BY_ID else DEFAULT_MAP_KPI,
     )
@@ -160,7 +160,7 @@ def dashboard() -> str:
     return render_template(
         "kpi_dashboard.html",
         filters=filters, as_of=as_of, fiscal_years=_fiscal_years(today),
-        departments=departments, districts=COUNCIL_DISTRICTS, asset_types=ASSET_TYPES,
+        departments=departments, districts=council_districts(), asset_types=ASSET_TYPES,
         breakdown=breakdown, breakdown_value=breakdown_value,
         families=_tiles(values, breakdown, breakdown_value, trends),
         family_charts=_family_charts(trends), definitions=KPI_DEFINITIONS,

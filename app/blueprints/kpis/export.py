@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
 from app.auth import exporting_roles, require_role
+from app.city import fiscal_year_start_month
 from app.database import db_session
 from registry.kpis import Period, compute_kpis
 from registry.kpis.export import KPI_EXPORT_FORMATS, MEDIA_TYPES, kpi_export
@@ -62,7 +63,7 @@ def _as_of() -> dt.date:
 
 
 def _start_month() -> int:
-    return int(current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month)
+    return fiscal_year_start_month()
 
 
 def _download(content: bytes, mimetype: str, filename: str) -> Response:

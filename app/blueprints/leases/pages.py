@@ -9,10 +9,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 
 from app.auth import reading_roles, require_role
 from app.charts import line_chart_svg
+from app.city import fiscal_year_start_month
 from app.database import db_session
 from registry.city.departments import department_choices
 from registry.errors import NotFound
@@ -120,7 +121,7 @@ def _accounting(lease_number: str, start_month: int) -> dict[str, Any]:
 @bp.get("/leases/<lease_number>")
 @require_role(*reading_roles)
 def lease_page(lease_number: str) -> str:
-    start_month = current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month
+    start_month = fiscal_year_start_month()
     try:
         lease = lease_as_dict(db_session(), lease_number)
         accounting = _accounting(lease_number, start_month)

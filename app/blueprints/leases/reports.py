@@ -11,10 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import CurrentUser, current_user, exporting_roles, reading_roles, require_role
+from app.city import fiscal_year_start_month
 from app.database import db_session, session_factory
 from app.problems import problem
 from registry.city.departments import department_choices
@@ -173,7 +174,7 @@ def gasb87_export() -> Response:
 
 
 def _start_month() -> int:
-    return int(current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month)
+    return fiscal_year_start_month()
 
 
 def _fiscal_year(value: str | None, start_month: int) -> int:

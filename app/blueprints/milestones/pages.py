@@ -8,12 +8,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name, admin_roles, require_login, require_role
 from app.charts import line_chart_svg
+from app.city import fiscal_year_start_month
 from app.database import db_session, session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
@@ -93,7 +94,7 @@ def _int_arg(name: str) -> int | None:
 @require_login
 def milestone_page() -> str:
     session, today = db_session(), dt.date.today()
-    start_month = current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month
+    start_month = fiscal_year_start_month()
     milestones = list_milestones(session)
     milestone = _chosen(milestones, today)
     # only the digitization family: the page needs DIG-1 and DIG-2, not the costs of the year

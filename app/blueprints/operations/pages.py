@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name, editing_roles, require_role
+from app.city import fiscal_year_start_month
 from app.database import db_session, session_factory
 from registry.db import unit_of_work
 from registry.fields import RecordInvalid
@@ -31,7 +32,7 @@ ANCHOR = "#operations"
 def parcel_operations(session: Session, parcel_id: str) -> dict[str, Any]:
     """What the parcel page's "Occupancy and costs" section shows: its records and the
     categories the cost form offers."""
-    start_month = current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month
+    start_month = fiscal_year_start_month()
     query = OperationsQuery(parcel_id=parcel_id, fiscal_year_start_month=start_month)
     return {"occupancy": list_occupancy(session, query), "costs": list_costs(session, query),
             "cost_categories": COST_CATEGORIES}

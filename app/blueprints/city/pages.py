@@ -1,0 +1,244 @@
+"""The city page `/admin/city` (admins): the city profile (name, extent, fiscal year, parcel-id
+formats, placeholder ids), departments with their aliases (add, rename, merge, import), council
+district polygons and the city boundary (uploaded GIS files). Every change goes through the
+registry's services in a unit of work, so the audit trail names the admin."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+
+from app.auth import actor_name, admin_roles, require_role
+from app.city import current_city
+from app.database import db_session, session_factory
+from geo.polygon_file import PolygonFileError, PolygonLayer, read_polygons
+from geo.safe_open import FORMATS
+from registry.city import departments as dept
+from registry.city import profile as city
+from registry.city.districts import (
+    DISTRICT_FIELDS,
+    DistrictShape,
+    district_numbers,
+    list_districts,
+    replace_districts,
+)
+from registry.db import unit_of_work
+from registry.fields import RecordInvalid
+
+bp = Blueprint("city_admin", __name__, url_prefix="/admin/city")
+
+GIS_FILES = tuple(suffix for suffix in FORMATS if suffix not in (".csv", ".xlsx", ".shp"))
+ENVIRONMENT = {"extent": "REGISTRY_CITY_EXTENT", "id_formats": "REGISTRY_PARCEL_ID_PATTERN",
+               "fiscal_year_start_month": "REGISTRY_FISCAL_YEAR_START_MONTH"}
+
+
+@bp.get("")
+@require_role(*admin_roles)
+def city_page() -> str:
+    session = db_session()
+    return render_template(
+        "city/admin.html", city=current_city(), stored=city.stored_profile(session),
+        environment=ENVIRONMENT, departments=dept.list_departments(session),
+        districts=list_districts(session),
+        district_numbers=district_numbers(session, current_app.config["REGISTRY_SETTINGS"]),
+        gis_files=GIS_FILES,
+    )
+
+
+def _back(anchor: str) -> Response:
+    return redirect(url_for("city_admin.city_page") + f"#{anchor}")
+
+
+def _change(anchor: str, done: str, work: Callable[[Session], object]) -> Response:
+    """Run `work` in a unit of work named after the admin; flash `done` or every problem."""
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            work(session)
+    except RecordInvalid as invalid:
+        flash("Not saved: " + "; ".join(f"{p.field}: {p.message}" for p in invalid.problems),
+              "error")
+    else:
+        flash(done)
+    return _back(anchor)
+
+
+def _field(name: str) -> str:
+    return request.form.get(name, "").strip()
+
+
+def _number(name: str) -> float | None:
+    try:
+        return float(_field(name))
+    except ValueError:
+        return None
+
+
+@bp.post("/profile")
+@require_role(*admin_roles)
+def save_profile() -> Response:
+    box = tuple(_number(side) for side in ("west", "south", "east", "north"))
+    month = _field("fiscal_year_start_month")
+    if None in box or not month.isdigit():
+        flash("Not saved: the extent needs four numbers and the fiscal year a month (1-12).",
+              "error")
+        return _back("profile")
+    return _change("profile", "Saved the city profile.", lambda session: city.update_city(
+        session, name=_field("name"), extent=box,  # type: ignore[arg-type]
+        fiscal_year_start_month=int(month)))
+
+
+@bp.post("/id-formats")
+@require_role(*admin_roles)
+def add_id_format() -> Response:
+    examples = [e for e in _field("examples").replace(";", ",").split(",") if e.strip()]
+    return _change("id-formats", f"Added the parcel-id format {_field('name')}.",
+                   lambda session: city.add_id_format(
+                       session, _field("name"), examples, _field("pattern"),
+                       _field("canonical") or None))
+
+
+@bp.post("/id-formats/remove")
+@require_role(*admin_roles)
+def remove_id_format() -> Response:
+    return _change("id-formats", f"Removed the parcel-id format {_field('name')}.",
+                   lambda session: city.remove_id_format(session, _field("name")))
+
+
+@bp.post("/placeholders")
+@require_role(*admin_roles)
+def add_placeholder() -> Response:
+    return _change("id-formats", f"{_field('value')} is a placeholder id.",
+                   lambda session: city.add_placeholder(session, _field("value")))
+
+
+@bp.post("/placeholders/remove")
+@require_role(*admin_roles)
+def remove_placeholder() -> Response:
+    return _change("id-formats", f"{_field('value')} is no placeholder any more.",
+                   lambda session: city.remove_placeholder(session, _field("value")))
+
+
+@bp.post("/departments")
+@require_role(*admin_roles)
+def add_department() -> Response:
+    aliases = [a for a in _field("aliases").split(";") if a.strip()]
+    return _change("departments", f"Added {_field('code')}.", lambda session: dept.add_department(
+        session, _field("code"), _field("name"), aliases))
+
+
+@bp.post("/departments/rename")
+@require_role(*admin_roles)
+def rename_department() -> Response:
+    return _change("departments", f"Renamed {_field('code')}.",
+                   lambda session: dept.rename_department(
+                       session, _field("code"), name=_field("name") or None,
+                       new_code=_field("new_code") or None))
+
+
+@bp.post("/departments/merge")
+@require_role(*admin_roles)
+def merge_departments() -> Response:
+    def merge(session: Session) -> None:
+        moved = dept.merge_departments(session, _field("old"), _field("into"))
+        flash(f"{moved.parcels} parcels, {moved.leases} leases and {moved.occupancy} occupancy "
+              "records moved.")
+    return _change("departments", f"Merged {_field('old')} into {_field('into')}.", merge)
+
+
+@bp.post("/aliases")
+@require_role(*admin_roles)
+def add_alias() -> Response:
+    return _change("departments", f"{_field('alias')} now names {_field('code')}.",
+                   lambda session: dept.add_alias(session, _field("alias"), _field("code")))
+
+
+@bp.post("/aliases/remove")
+@require_role(*admin_roles)
+def remove_alias() -> Response:
+    return _change("departments", f"Removed the alias {_field('alias')}.",
+                   lambda session: dept.remove_alias(session, _field("alias")))
+
+
+@bp.post("/departments/import")
+@require_role(*admin_roles)
+def import_departments() -> Response:
+    file = request.files.get("file")
+    try:
+        lines = file.read().decode("utf-8-sig").splitlines(keepends=True) if file else []
+    except UnicodeDecodeError:
+        lines = []
+    if not lines:
+        flash("Not imported: choose a CSV file (UTF-8) with the columns code,name,aliases.",
+              "error")
+        return _back("departments")
+
+    def load(session: Session) -> None:
+        counts = dept.import_departments(session, lines)
+        flash(f"{counts.added} added, {counts.renamed} renamed, {counts.aliases_added} aliases "
+              f"added, {counts.unchanged} unchanged.")
+    return _change("departments", "Imported the departments.", load)
+
+
+@contextmanager
+def _uploaded_layer() -> Iterator[PolygonLayer]:
+    """The uploaded GIS file's polygons; the file is deleted once read."""
+    file = request.files.get("file")
+    name = secure_filename(file.filename or "") if file else ""
+    if not file or not name.lower().endswith(GIS_FILES):
+        raise PolygonFileError(f"choose a GIS file: {', '.join(GIS_FILES)}")
+    configured = current_app.config.get("UPLOAD_FOLDER")
+    folder = (Path(configured) if configured else Path(current_app.instance_path) / "uploads") \
+        / f"city-{secrets.token_hex(8)}"
+    folder.mkdir(parents=True)
+    try:
+        file.save(folder / name)
+        yield read_polygons(folder / name, name=file.filename or name,
+                            srs=_field("srs") or None)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@bp.post("/districts")
+@require_role(*admin_roles)
+def import_districts() -> Response:
+    try:
+        with _uploaded_layer() as layer:
+            number_field = layer.field(_field("field") or None, DISTRICT_FIELDS)
+            name_field = layer.field(_field("name_field")) if _field("name_field") else None
+    except PolygonFileError as unreadable:
+        flash(f"Not imported: {unreadable}", "error")
+        return _back("districts")
+    if number_field is None:
+        flash("Not imported: name the field that holds the district number (the file's fields: "
+              f"{', '.join(layer.fields)}).", "error")
+        return _back("districts")
+    shapes = [DistrictShape(f.number, f.values[number_field], f.wkb,
+                            f.values[name_field] if name_field else None)
+              for f in layer.features]
+
+    def replace(session: Session) -> None:
+        result = replace_districts(session, shapes, layer.srid)
+        flash(f"{result.districts} council districts; {result.parcels_changed} parcels changed "
+              "district.")
+    return _change("districts", "Imported the council districts.", replace)
+
+
+@bp.post("/boundary")
+@require_role(*admin_roles)
+def import_boundary() -> Response:
+    try:
+        with _uploaded_layer() as layer:
+            polygons = [feature.wkb for feature in layer.features]
+    except PolygonFileError as unreadable:
+        flash(f"Not imported: {unreadable}", "error")
+        return _back("profile")
+    return _change("profile", "Kept the city boundary; the extent is taken from it.",
+                   lambda session: city.set_boundary(session, polygons, layer.srid))

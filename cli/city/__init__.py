@@ -1,0 +1,1 @@
+"""`asset-registry city …`, `departments …` and `districts …`: the city the registry describes."""
