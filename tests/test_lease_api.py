@@ -159,7 +159,7 @@ def test_a_modification_keeps_the_earlier_measurement(app: Flask,
     post(editor_client, worked_example())
     before = editor_client.get("/api/leases/L-2021-001/schedule").get_json()
     url = "/api/leases/L-2021-001/modifications"
-    refused = editor_client.post(url, json={"effective_date": "2022-04-15", "terms": {}})
+    refused = editor_client.post(url, json={"effective_date": "2021-03-15", "terms": {}})
     assert refused.status_code == 422
     assert refused.get_json()["errors"][0]["field"] == "effective_date"
     response = editor_client.post(url, json={

@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 
 from registry.errors import NotFound, VersionConflict
 from registry.fields import RecordInvalid
-from registry.leases.accounting import LeaseModification, LeaseSchedule, balances_at
+from registry.leases.accounting import (
+    LeaseModification,
+    LeaseSchedule,
+    balances_at,
+    lease_schedule,
+)
 from registry.leases.records import (
     LEASE_FIELDS,
     add_modification,
@@ -30,6 +35,7 @@ from registry.leases.records import (
     leases_with_schedules,
     update_lease,
 )
+from registry.leases.validation import terms_from_values
 from tests.lease_fixtures import BUILDING, OTHER_PARCEL, lessor_example, seed_places, worked_example
 
 D = Decimal
@@ -74,7 +80,7 @@ def test_the_worked_example_is_stored_and_measured(session: Session) -> None:
     ({"department_code": "GDS"}, "department_code", "did you mean 'GSD'"),
     ({"department_code": "Recreation & Parks?"}, "department_code", "Recreation and Parks"),
     ({"end_date": "2021-01-31"}, "end_date", "before the commencement date"),
-    ({"end_date": "2024-03-15", "term_months": None}, "end_date", "whole number of months"),
+    ({"end_date": "2024-03-15", "term_months": 35}, "end_date", "disagrees with term_months"),
     ({"direction": "sideways"}, "direction", "must be one of"),
     ({"payment_timing": "whenever"}, "payment_timing", "must be one of"),
     ({"fund_type": "enterprise"}, "fund_type", "must be one of"),
@@ -202,6 +208,38 @@ def test_versions_guard_against_lost_updates(session: Session) -> None:
         update_lease(session, "NOPE", 1, {})
 
 
+def test_an_end_date_inside_a_month_gives_a_partial_last_period(session: Session) -> None:
+    """2021-04-01 to 2024-03-15, monthly in advance: 35 whole months, then March 1-15, 2024,
+    15 of 31 days: 30,000.00 x 15/31 = 14,516.13 on March 1. The term touches 36 months."""
+    values = clean_lease(session, worked_example(term_months=None, end_date="2024-03-15"))
+    assert values["term_months"] == 36 and values["max_possible_term_months"] == 36
+    assert values["end_date"] == dt.date(2024, 3, 15)  # the table cannot derive it
+    terms = terms_from_values(values)
+    assert terms.end_date == dt.date(2024, 3, 15) and terms.period_count == 36
+    last = lease_schedule(terms).rows[-1]
+    assert (last.date, last.payment, last.balance) == (dt.date(2024, 3, 1), D("14516.13"),
+                                                       D("0.00"))
+    whole = clean_lease(session, worked_example(term_months=None, end_date="2024-03-31"))
+    assert "end_date" not in whole and whole["term_months"] == 36  # derived by the table
+    quarterly = clean_lease(session, worked_example(
+        term_months=None, end_date="2024-02-29", payment_frequency="quarterly",
+        payments=[{"periods": 12, "amount": "90000.00"}]))  # 35 months: 11 quarters and 2/3
+    assert quarterly["term_months"] == 35 and quarterly["end_date"] == dt.date(2024, 2, 29)
+
+
+def test_a_change_keeps_a_term_given_by_dates(session: Session) -> None:
+    current = {**worked_example(), "term_months": 36, "end_date": "2024-03-15"}
+    kept = clean_lease(session, {"notes": "keys returned"}, current)
+    assert (kept["term_months"], kept["end_date"]) == (36, dt.date(2024, 3, 15))
+    moved = clean_lease(session, {"term_months": 24,
+                                  "payments": [{"periods": 24, "amount": "30000.00"}]}, current)
+    assert moved["term_months"] == 24 and "end_date" not in moved
+    quarterly = {**worked_example(payment_frequency="quarterly",
+                                  payments=[{"periods": 12, "amount": "90000.00"}]),
+                 "term_months": 35, "end_date": "2024-02-29"}  # whole months, not quarters
+    assert clean_lease(session, {"notes": "n"}, quarterly)["end_date"] == dt.date(2024, 2, 29)
+
+
 def test_a_patch_is_checked_as_a_whole_record(session: Session) -> None:
     number = create_lease(session, worked_example())
     with pytest.raises(RecordInvalid) as caught:
@@ -234,8 +272,11 @@ def test_modifications_remeasure_and_keep_the_earlier_measurement(session: Sessi
 
 
 @pytest.mark.parametrize(("effective", "terms", "field"), [
-    ("2022-04-15", {}, "effective_date"),
+    ("2021-04-01", {}, "effective_date"),
     ("2024-04-01", {}, "effective_date"),
+    ("2022-04-15", {"payment_timing": "arrears"}, "terms.payment_timing"),
+    ("2022-04-15", {"payments": [{"periods": 24, "amount": "1.00"}]}, "terms.payments"),
+    ("2022-04-01", {"term_months": 12, "end_date": "2023-03-31"}, "terms.end_date"),
     ("2022-04-01", {"term_months": 48}, "terms.payments"),
     ("2022-04-01", {"payments": [{"periods": 10, "amount": "1.00"}]}, "terms.payments"),
     ("2022-04-01", {"direction": "out"}, "terms.direction"),

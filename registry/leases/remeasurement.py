@@ -1,20 +1,25 @@
 """Recorded lease modifications turned into the engine's remeasurements (no database here).
 
 A modification stores only what changed (`terms`), described from its effective date on: the
-remaining `term_months`, the `payments` from then on, a new `discount_rate`, … Whatever it does not
-change is carried from the terms in force: the remaining months, the remaining payments as they
-would have been paid (escalation and free rent already applied, so `escalation_pct` and
-`free_periods` of a modification count from its effective date and default to 0), the rate in
-force and the remaining useful life. Costs, incentives and prepayments of the modification itself
-default to 0. Modifications apply in date order, each on the schedule the previous one left, and
-each result carries the ones before it, so the last one's `history` is the whole lease. A lease paid
-in arrears is modified like any other: the engine keeps the payment due on the effective date with
-the earlier schedule (it settles the period ending that day).
+remaining `term_months` or a new `end_date`, the `payments` from then on, a new `discount_rate`, …
+Whatever it does not change is carried from the terms in force: the end date, the remaining payments
+as they would have been paid (escalation and free rent already applied, so `escalation_pct` and
+`free_periods` of a modification count from its effective date and default to 0; a partial last
+period re-prorated as before), the rate in force and the remaining useful life. An effective date
+inside a payment period keeps the periods' dates: the new terms' first period is the rest of that
+period and carries its payment as it was billed (none left if paid in advance, all of it at the
+period's end if in arrears); given `payments` describe the periods after it, and the frequency and
+timing can change only on a period's first day. Costs, incentives and prepayments of the
+modification itself default to 0. Modifications apply in date order, each on the schedule the
+previous one left, and each result carries the ones before it, so the last one's `history` is the
+whole lease. A lease paid in arrears is modified like any other: the engine keeps the payment due on
+the effective date with the earlier schedule (it settles the period ending that day).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,15 +33,17 @@ from registry.leases.accounting import (
     LeaseTerms,
     LeaseTermsError,
     PaymentStep,
+    ScheduledPayment,
     modify_lease,
     payment_stream,
 )
-from registry.leases.accounting.money import add_months
+from registry.leases.accounting.money import ZERO, add_months
+from registry.leases.accounting.periods import payment_periods, whole_months
 from registry.leases.fields import to_payment_steps, to_rate
 from registry.vocabulary import PAYMENT_FREQUENCIES, PAYMENT_TIMINGS
 
 MODIFICATION_FIELDS: tuple[str, ...] = (
-    "term_months", "payment_frequency", "payment_timing", "payments", "escalation_pct",
+    "term_months", "end_date", "payment_frequency", "payment_timing", "payments", "escalation_pct",
     "free_periods", "non_lease_amount", "discount_rate", "initial_direct_costs", "incentives",
     "prepaid_at_commencement", "useful_life_months",
 )  # fmt: skip
@@ -80,6 +87,9 @@ def clean_modification_terms(problems: Problems, terms: Any) -> dict[str, Any]:
                          f"{', '.join(MODIFICATION_FIELDS)})")
         elif name in ("term_months", "useful_life_months"):
             clean[name] = to_int(problems, here, value, minimum=1)
+        elif name == "end_date":
+            end = to_date(problems, here, value)
+            clean[name] = None if end is None else end.isoformat()
         elif name == "free_periods":
             clean[name] = to_int(problems, here, value, minimum=0)
         elif name == "payment_frequency":
@@ -98,14 +108,18 @@ def clean_modification_terms(problems: Problems, terms: Any) -> dict[str, Any]:
         else:
             amount = to_money(problems, here, value)
             clean[name] = None if amount is None else f"{amount:.2f}"
+    if "term_months" in clean and "end_date" in clean:
+        problems.add("terms.end_date", "give the remaining term_months or the end_date, not both")
     return {name: value for name, value in clean.items() if value is not None}
 
 
-def _period_index(terms: LeaseTerms, effective: dt.date) -> int | None:
-    for index in range(1, terms.period_count):
-        if add_months(terms.commencement_date, index * terms.months_per_period) == effective:
-            return index
-    return None
+def _period_index(old: LeaseTerms, stream: Sequence[ScheduledPayment], effective: dt.date) -> int:
+    """The payment period `effective` falls in: on its first day, or inside it."""
+    if not old.commencement_date < effective < old.term_end:
+        raise LeaseTermsError([("effective_date", (
+            f"{effective} must fall after the commencement date {old.commencement_date} and "
+            f"before the term ends ({old.last_day} is its last day)"))])
+    return next(index for index, p in enumerate(stream) if p.period_end > effective)
 
 
 def _steps(amounts: Sequence[Decimal]) -> tuple[PaymentStep, ...]:
@@ -118,54 +132,107 @@ def _steps(amounts: Sequence[Decimal]) -> tuple[PaymentStep, ...]:
     return tuple(steps)
 
 
+def _new_end(old: LeaseTerms, effective: dt.date, changes: Mapping[str, Any]) -> dt.date:
+    """The day after the last day of the term from `effective` on."""
+    if "end_date" in changes:
+        return dt.date.fromisoformat(str(changes["end_date"])) + dt.timedelta(days=1)
+    if "term_months" in changes:
+        return add_months(effective, int(changes["term_months"]))
+    return old.term_end
+
+
 def remeasurement_terms(
     in_force: LeaseSchedule, effective: dt.date, changes: Mapping[str, Any]
 ) -> LeaseTerms:
     """The engine's terms for the lease from `effective` on (see the module docstring)."""
     old = in_force.terms
-    index = _period_index(old, effective)
-    if index is None:
-        first = add_months(old.commencement_date, old.months_per_period)
-        raise LeaseTermsError([("effective_date", (
-            f"{effective} is not the first day of a payment period after {old.commencement_date} "
-            f"and before the term ends (e.g. {first})"))])
-    remaining = old.term_months - index * old.months_per_period
+    stream = payment_stream(old)
+    index = _period_index(old, stream, effective)
+    inside = stream[index].period_start != effective
     frequency = changes.get("payment_frequency", old.payment_frequency)
-    term = int(changes.get("term_months", remaining))
+    timing = changes.get("payment_timing", old.payment_timing)
+    for name, value in (("payment_frequency", frequency), ("payment_timing", timing)):
+        if inside and value != getattr(old, name):
+            raise LeaseTermsError([(f"terms.{name}", (
+                "cannot change inside a payment period: make the modification effective on the "
+                f"first day of one ({stream[index].period_end})"))])
+    regular = old.is_regular and not inside and "end_date" not in changes
+    remaining = old.term_months - index * old.months_per_period
+    end = _new_end(old, effective, changes)
+    new_term = (int(changes.get("term_months", remaining)) != remaining if regular
+                else end != old.term_end)
+    payments: tuple[PaymentStep, ...]
     if "payments" in changes:
         payments = tuple(PaymentStep(int(s["periods"]), Decimal(s["amount"]))
                          for s in changes["payments"])
-    elif term != remaining or frequency != old.payment_frequency or \
-            changes.get("payment_timing", old.payment_timing) != old.payment_timing:
+    elif new_term or frequency != old.payment_frequency or timing != old.payment_timing:
         raise LeaseTermsError([("terms.payments", (
-            f"give the payment steps for the new term ({term} months, {frequency}); only an "
-            f"unchanged remaining term ({remaining} months) and payment timing carry the old "
-            "payments"))])
+            f"give the payment steps for the new term (to {end - dt.timedelta(days=1)}, "
+            f"{frequency}); only an unchanged remaining term (to {old.last_day}) and payment "
+            "timing carry the old payments"))])
     else:
-        payments = _steps([p.gross_amount for p in payment_stream(old)[index:]])
+        payments = _steps([p.billed_in_full for p in stream[index + inside:]])
     life = changes.get("useful_life_months")
     if life is None and old.useful_life_months is not None:
-        life = max(1, old.useful_life_months - index * old.months_per_period)
+        elapsed = (index * old.months_per_period if regular
+                   else whole_months(old.commencement_date, effective))
+        life = max(1, old.useful_life_months - elapsed)
     rate = changes.get("discount_rate", in_force.discount_rate)
 
     def money(name: str, default: Decimal = Decimal("0.00")) -> Decimal:
         return Decimal(changes[name]) if name in changes else default
 
+    common: dict[str, Any] = dict(
+        direction=old.direction, commencement_date=effective, payment_frequency=frequency,
+        payment_timing=timing, escalation_pct=money("escalation_pct", Decimal(0)),
+        free_periods=int(changes.get("free_periods", 0)),
+        non_lease_amount=money("non_lease_amount", old.non_lease_amount),
+        discount_rate=None if rate is None else Decimal(rate),
+        initial_direct_costs=money("initial_direct_costs"), incentives=money("incentives"),
+        prepaid_at_commencement=money("prepaid_at_commencement"), useful_life_months=life,
+    )
     try:
+        if regular:
+            term = int(changes.get("term_months", remaining))
+            return LeaseTerms(**common, term_months=term, max_possible_term_months=term,
+                              payments=payments)
+        share = None
+        if inside:
+            payments = _with_current_period(old, stream[index], effective, end, payments)
+            share = stream[index].billed_share if old.payment_timing == "arrears" else None
         return LeaseTerms(
-            direction=old.direction, commencement_date=effective, term_months=term,
-            max_possible_term_months=term, payment_frequency=frequency,
-            payment_timing=changes.get("payment_timing", old.payment_timing), payments=payments,
-            escalation_pct=money("escalation_pct", Decimal(0)),
-            free_periods=int(changes.get("free_periods", 0)),
-            non_lease_amount=money("non_lease_amount", old.non_lease_amount),
-            discount_rate=None if rate is None else Decimal(rate),
-            initial_direct_costs=money("initial_direct_costs"), incentives=money("incentives"),
-            prepaid_at_commencement=money("prepaid_at_commencement"), useful_life_months=life,
-        )
+            **common, end_date=end - dt.timedelta(days=1), first_period_share=share,
+            period_anchor=old.anchor if frequency == old.payment_frequency else None,
+            payments=payments)
     except LeaseTermsError as error:
-        raise LeaseTermsError([(_terms_field(name), message)
+        raise LeaseTermsError([(_terms_field(_shifted(name, inside)), message)
                                for name, message in error.errors]) from error
+
+
+def _with_current_period(old: LeaseTerms, current: ScheduledPayment, effective: dt.date,
+                         end: dt.date, later: tuple[PaymentStep, ...]) -> tuple[PaymentStep, ...]:
+    """The payments from a date inside a period: that period's payment as it was billed (none
+    left if paid in advance, all of it if in arrears), then `later`, which must cover the
+    periods after it."""
+    after = len(payment_periods(effective, end, old.months_per_period, old.anchor)) - 1
+    given = sum(step.periods for step in later)
+    if given != after:
+        raise LeaseTermsError([("terms.payments", (
+            f"periods sum to {given} but the term has {after} payment periods after the one "
+            f"the modification falls in ({current.period_start} to "
+            f"{current.period_end - dt.timedelta(days=1)}), whose payment stays as it was"))])
+    owed = ZERO if old.payment_timing == "advance" else current.billed_in_full
+    return (PaymentStep(1, owed), *later)
+
+
+def _shifted(name: str, inside: bool) -> str:
+    """An engine problem's field in the payments the modification gave (without the current
+    period's payment put in front of them for one effective inside a period)."""
+    match = re.match(r"payments\[(\d+)\](.*)", name)
+    if not inside or match is None:
+        return name
+    index = int(match[1]) - 1
+    return "payments" if index < 0 else f"payments[{index}]{match[2]}"
 
 
 def _terms_field(name: str) -> str:

@@ -24,6 +24,8 @@ from registry.fields import FieldProblem, RecordInvalid
 from registry.leases.accounting import LeaseTerms, LeaseTermsError, PaymentStep, measure_lease
 from registry.leases.accounting import validate_lease_terms as engine_problems
 from registry.leases.accounting.money import add_months
+from registry.leases.accounting.periods import months_covering
+from registry.leases.accounting.terms import MONTHS_PER_PERIOD
 from registry.leases.fields import to_payment_steps, to_rate
 from registry.leases.options import extension_months, to_options
 from registry.leases.rates import resolve_rate
@@ -68,9 +70,11 @@ def clean_lease(
     """Validate `current` (a stored lease as `lease_as_dict` gives it) merged with `data`.
 
     Returns the column values of the `leases` table; raises `RecordInvalid` listing every
-    problem. `end_date` may be given instead of `term_months` (checked to end a whole number of
-    months after commencement); an IBR-table rate is looked up and stored, an implicit rate is
-    solved when read, not stored.
+    problem. `end_date` may be given instead of `term_months`: a term that is not a whole number
+    of payment periods then has a partial first or last period (`term_months` becomes the months
+    it touches, a partial month counted whole) and `end_date` is among the values returned; for
+    a whole term it is not, as the table derives it. An IBR-table rate is looked up and stored,
+    an implicit rate is solved when read, not stored.
     """
     if not isinstance(data, Mapping):
         raise RecordInvalid([FieldProblem("body", "must be an object of lease fields")])
@@ -88,7 +92,7 @@ def clean_lease(
     values = _convert(problems, merged)
     _check_lease_number(session, problems, values, current)
     _resolve_places(session, problems, values, merged)
-    _resolve_term(problems, values, data, merged)
+    _resolve_term(problems, values, data, merged, current)
     _check_dates(problems, values)
     for name in _REQUIRED:
         if values.get(name) is None and name not in problems.failed:
@@ -99,6 +103,8 @@ def clean_lease(
     if problems:
         raise RecordInvalid(list(problems))
     assert terms is not None
+    if terms.end_date is None:
+        values.pop("end_date", None)  # a whole term: derived from term_months
     values["payments"] = [dict(step) for step in values["payments"]]
     return values
 
@@ -226,24 +232,41 @@ def months_until(start: dt.date, end_date: dt.date) -> int | None:
     return None
 
 
+def _partial_end(values: Mapping[str, Any]) -> dt.date | None:
+    """A stored lease's end date when its term is not whole payment periods (a term given by
+    dates), which a change that names neither the term nor the end date keeps."""
+    try:
+        return _dated_end({
+            "commencement_date": dt.date.fromisoformat(str(values["commencement_date"])),
+            "end_date": dt.date.fromisoformat(str(values["end_date"])),
+            "term_months": int(values["term_months"]),
+            "payment_frequency": values.get("payment_frequency")})
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _resolve_term(problems: f.Problems, values: dict[str, Any], data: Mapping[str, Any],
-                  merged: Mapping[str, Any]) -> None:
-    """`term_months` from `end_date` when only that was sent; the maximum possible term from the
-    options when not given (term plus every extension not reasonably certain)."""
+                  merged: Mapping[str, Any], current: Mapping[str, Any] | None) -> None:
+    """`term_months` from `end_date` when that was sent (a term of dates: the months it touches,
+    a partial month counted whole; the engine finds its partial period); the maximum possible
+    term from the options when not given (term plus every extension not reasonably certain)."""
     start = values["commencement_date"]
     end = f.to_date(problems, "end_date", data.get("end_date"))
+    if end is None and current and "end_date" not in data and "term_months" not in data:
+        end = _partial_end(current)
     if end is not None and start is not None:
-        months = months_until(start, end)
-        if end < start:
+        months = months_covering(start, end + dt.timedelta(days=1)) if end >= start else None
+        if months is None:
             problems.add("end_date", f"{end} is before the commencement date {start}")
-        elif months is None:
-            problems.add("end_date", f"{end} does not end a whole number of months after "
-                         f"{start} (a term ends the day before a monthly anniversary)")
+        elif months > f.MAX_MONTHS:
+            problems.add("end_date", f"makes a term of more than {f.MAX_MONTHS} months")
         elif "term_months" not in data:
-            values["term_months"] = months
+            values["term_months"], values["end_date"] = months, end
         elif values["term_months"] is not None and values["term_months"] != months:
             problems.add("end_date", f"{end} disagrees with term_months "
                          f"{values['term_months']}; send one of them")
+        else:
+            values["end_date"] = end
     if values["term_months"] is None and "term_months" not in problems.failed \
             and "end_date" not in problems.failed:
         problems.add("term_months", "is required (or give end_date)")
@@ -282,9 +305,23 @@ _ENGINE_FIELDS = ("direction", "commencement_date", "term_months", "max_possible
                   "useful_life_months")  # fmt: skip
 
 
+def _dated_end(values: Mapping[str, Any]) -> dt.date | None:
+    """`end_date` when the term is not `term_months` of whole payment periods."""
+    end, start, term = values.get("end_date"), values.get("commencement_date"), \
+        values.get("term_months")
+    if not isinstance(end, dt.date):
+        return None
+    per = MONTHS_PER_PERIOD.get(values.get("payment_frequency") or "")
+    whole = isinstance(start, dt.date) and isinstance(term, int) and per is not None \
+        and term % per == 0 and months_until(start, end) == term
+    return None if whole else end
+
+
 def terms_from_values(values: Mapping[str, Any]) -> LeaseTerms:
-    """The engine's terms from cleaned column values (payments as stored steps)."""
+    """The engine's terms from cleaned column values (payments as stored steps); `end_date`
+    only for a term that is not whole months, so a whole one is built as it always was."""
     kwargs: dict[str, Any] = {name: values.get(name) for name in _ENGINE_FIELDS}
+    kwargs["end_date"] = _dated_end(values)
     kwargs["payments"] = tuple(PaymentStep(int(s["periods"]), Decimal(s["amount"]))
                                for s in values["payments"])
     return LeaseTerms(**kwargs)
@@ -295,6 +332,7 @@ def _engine_check(problems: f.Problems, values: dict[str, Any]) -> LeaseTerms | 
     (or were never given) are dropped, so each problem is reported once."""
     failed = set(problems.failed)
     candidate = {name: values.get(name) for name in _ENGINE_FIELDS}
+    candidate.update(end_date=_dated_end(values), period_anchor=None, first_period_share=None)
     candidate["payments"] = None if values["payments"] is None else tuple(
         PaymentStep(s["periods"], Decimal(s["amount"])) for s in values["payments"])
     if candidate["discount_rate"] is None and values["discount_rate_source"] == "ibr_table":

@@ -13,6 +13,10 @@ Typical use::
     fiscal_year_balances(schedule)            # July-June years by default
     maturity_table(schedule, fiscal_year=2022)
 
+A term may instead run to an inclusive ``end_date`` that is not a whole number of
+payment periods: it then has a partial first or last period (``periods`` states the
+convention), which every function below handles.
+
 A modified lease is a ``LeaseHistory`` (the schedule at commencement plus each
 remeasurement in date order); every balance function accepts it::
 

@@ -4,10 +4,17 @@ opening liability / receivable, right-to-use asset and deferred inflow."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from .cashflows import discount_factor, payment_stream, period_rate, present_value
-from .money import ZERO, exact_context, round_cents
+from .cashflows import (
+    fractions_of,
+    payment_stream,
+    period_rate,
+    present_value,
+    term_discount_factor,
+)
+from .money import ZERO, add_months, exact_context, round_cents
 from .terms import LeaseTerms, LeaseTermsError
 
 #: Decimal places kept for a solved implicit annual rate.  Ten places move the
@@ -46,13 +53,16 @@ def implicit_rate(terms: LeaseTerms) -> Decimal:
         raise LeaseTermsError([("fair_value", "is required to solve the implicit rate")])
     fair_value = Decimal(terms.fair_value)
     residual = Decimal(terms.residual_value or 0)
-    amounts = [payment.lease_amount for payment in payment_stream(terms)]
+    stream = payment_stream(terms)
+    amounts = [payment.lease_amount for payment in stream]
+    fractions = fractions_of(stream)
     periods_per_year = Decimal(terms.periods_per_year)
 
     def excess(annual: Decimal) -> Decimal:
         per_period = annual / periods_per_year
-        pv = present_value(amounts, per_period, terms.payment_timing)
-        return pv + residual * discount_factor(per_period, terms.period_count) - fair_value
+        pv = present_value(amounts, per_period, terms.payment_timing, fractions)
+        end = term_discount_factor(per_period, len(stream), fractions)
+        return pv + residual * end - fair_value
 
     with exact_context():
         low, high = Decimal(0), IMPLICIT_RATE_CEILING
@@ -87,18 +97,30 @@ def recognition_months(terms: LeaseTerms) -> int:
     """Months over which the asset (lessee) or deferred inflow (lessor) is recognised.
 
     A lessee amortises over the shorter of the lease term and the useful life;
-    a lessor recognises the deferred inflow over the lease term.
+    a lessor recognises the deferred inflow over the lease term.  (For a term
+    with partial periods the schedule recognises up to ``recognition_end``.)
     """
     if terms.direction == "in" and terms.useful_life_months is not None:
         return min(terms.term_months, terms.useful_life_months)
     return terms.term_months
 
 
+def recognition_end(terms: LeaseTerms) -> date:
+    """The day after the last day of straight-line recognition (term or useful life)."""
+    end = terms.term_end
+    if terms.direction == "in" and terms.useful_life_months is not None:
+        return min(end, add_months(terms.commencement_date, terms.useful_life_months))
+    return end
+
+
 def initial_measurement(terms: LeaseTerms, annual_rate: Decimal) -> Decimal:
     """Present value of the lease payments in the term, rounded half up to the cent."""
-    amounts = [payment.lease_amount for payment in payment_stream(terms)]
+    stream = payment_stream(terms)
+    amounts = [payment.lease_amount for payment in stream]
     return round_cents(
-        present_value(amounts, period_rate(annual_rate, terms), terms.payment_timing)
+        present_value(
+            amounts, period_rate(annual_rate, terms), terms.payment_timing, fractions_of(stream)
+        )
     )
 
 

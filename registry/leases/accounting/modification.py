@@ -37,7 +37,7 @@ from registry.fiscal_years import ONE_DAY
 from .balances import LeaseState, schedule_state
 from .history import LeaseHistory
 from .measurement import initial_measurement, resolve_discount_rate
-from .money import ZERO, add_months, money_str
+from .money import ZERO, money_str
 from .schedule import LeaseSchedule, build_schedule, lease_schedule
 from .terms import LeaseTerms, LeaseTermsError
 
@@ -207,7 +207,7 @@ def _check_modification(original: LeaseTerms, new_terms: LeaseTerms) -> None:
     errors: list[tuple[str, str]] = []
     if new_terms.direction != original.direction:
         errors.append(("direction", "must match the original lease"))
-    end = add_months(original.commencement_date, original.term_months)
+    end = original.term_end
     if not original.commencement_date < new_terms.commencement_date < end:
         errors.append(
             (

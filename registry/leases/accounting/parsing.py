@@ -22,6 +22,7 @@ _DECIMAL_FIELDS = {
     "initial_direct_costs", "incentives", "prepaid_at_commencement",
 }  # fmt: skip
 _INT_FIELDS = {"term_months", "max_possible_term_months", "free_periods", "useful_life_months"}
+_DATE_FIELDS = {"commencement_date", "end_date", "period_anchor"}
 _KNOWN = {item.name for item in fields(LeaseTerms)}
 
 
@@ -111,17 +112,19 @@ def lease_terms_from_dict(data: Mapping[str, Any]) -> LeaseTerms:
             values[name] = _convert(errors, name, raw, _to_decimal)
         elif name in _INT_FIELDS:
             values[name] = _convert(errors, name, raw, _to_int)
-        elif name == "commencement_date":
+        elif name in _DATE_FIELDS:
             values[name] = _convert(errors, name, raw, _to_date)
         elif name == "payments":
             values[name] = _payments(errors, raw)
         else:
             values[name] = raw
-    required = ("direction", "commencement_date", "term_months", "payment_frequency",
-                "payment_timing", "payments")  # fmt: skip
+    required = ("direction", "commencement_date", "payment_frequency", "payment_timing",
+                "payments")  # fmt: skip
     for name in required:
         if name not in data or data[name] is None:
             errors.append((name, "is required"))
+    if data.get("term_months") is None and data.get("end_date") is None:
+        errors.append(("term_months", "is required (or give end_date)"))
     if errors:
         raise LeaseTermsError(errors)
     return LeaseTerms(**values)

@@ -15,17 +15,31 @@ Rounding rules (each documented because auditors will re-foot the table):
   cents below zero;
 * the right-to-use asset (lessee) or deferred inflow (lessor) is recognised
   straight-line by month, each row's share rounded half up, the residue in the
-  last recognising row (rounded down instead if half up would overshoot).
+  last recognising row (rounded down instead if half up would overshoot);
+* in a term with partial periods, a partial period's interest is the period
+  rate x its fraction (days over the days of its full period), and each row's
+  straight-line weight is the fraction of its full period that lies before the
+  end of recognition (the term, or a lessee's useful life).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
-from .cashflows import ScheduledPayment, payment_stream, period_rate, present_value
-from .measurement import LeaseMeasurement, measure_lease
+from .cashflows import (
+    ScheduledPayment,
+    fractions_of,
+    payment_stream,
+    period_rate,
+    present_value,
+)
+from .measurement import LeaseMeasurement, measure_lease, recognition_end
 from .money import ZERO, add_months, exact_context, money_str, round_cents, round_cents_down
+from .periods import WHOLE
 from .rows import LesseeRow, LessorRow, ScheduleRow
 from .terms import LeaseTerms
 
@@ -103,6 +117,7 @@ def build_schedule(
         terms, apply_short_term_test=apply_short_term_test, opening_override=opening_override
     )
     stream = payment_stream(terms)
+    windows = _recognition_windows(terms, stream, measurement)
     if measurement.short_term:
         splits = [(ZERO, ZERO, ZERO) for _ in stream]
         recognized = [ZERO for _ in stream]
@@ -115,10 +130,8 @@ def build_schedule(
             if terms.direction == "in"
             else measurement.deferred_inflow
         ) or ZERO
-        recognized = _straight_line(
-            opening, stream, measurement.recognition_months, terms.months_per_period
-        )
-    rows = _assemble_rows(terms, stream, splits, recognized, opening, measurement)
+        recognized = _straight_line(opening, [weight for weight, _, _ in windows])
+    rows = _assemble_rows(terms, stream, splits, recognized, opening, windows)
     return LeaseSchedule(
         terms=terms,
         short_term=measurement.short_term,
@@ -145,17 +158,32 @@ def _interest_splits(
     annual_rate = measurement.discount_rate
     periods_per_year = Decimal(terms.periods_per_year)
     amounts = [payment.lease_amount for payment in stream]
-    exact = present_value(amounts, period_rate(annual_rate, terms), terms.payment_timing)
+    fractions = fractions_of(stream)
+    exact = present_value(
+        amounts, period_rate(annual_rate, terms), terms.payment_timing, fractions
+    )
+    advance = terms.payment_timing == "advance"
     settling = max(
         (index for index, amount in enumerate(amounts) if amount > 0), default=len(stream) - 1
     )
     balance = measurement.initial_measurement
     splits: list[tuple[Decimal, Decimal, Decimal]] = []
     for index, amount in enumerate(amounts):
-        at_commencement = index == 0 and terms.payment_timing == "advance"
+        at_commencement = index == 0 and advance
+        # The interest of a row accrues over the period before its payment (advance) or
+        # the period it ends (arrears).
+        fraction = WHOLE
+        if fractions is not None and not at_commencement:
+            fraction = fractions[index - 1 if advance else index]
         with exact_context():
             # Multiply before dividing so a true half-cent tie is seen exactly.
-            accrued = ZERO if at_commencement else exact * annual_rate / periods_per_year
+            if at_commencement:
+                accrued = ZERO
+            elif fraction is WHOLE:
+                accrued = exact * annual_rate / periods_per_year
+            else:
+                accrued = (exact * annual_rate * fraction.numerator
+                           / (periods_per_year * fraction.denominator))
             exact = exact + accrued - amount
         if index > settling:
             interest = principal = ZERO
@@ -170,23 +198,64 @@ def _interest_splits(
     return splits
 
 
-def _straight_line(
-    total: Decimal, stream: tuple[ScheduledPayment, ...], months: int, per_period: int
-) -> list[Decimal]:
-    """Split ``total`` over the first ``months`` months, by payment period."""
-    shares = [
-        max(0, min(payment.period * per_period, months) - (payment.period - 1) * per_period)
-        for payment in stream
-    ]
-    last = max((index for index, share in enumerate(shares) if share), default=0)
+Weight = int | Fraction
+#: ``(weight, recognition_from, recognition_to)`` of each row's straight-line share.
+Window = tuple[Weight, date, date]
+
+
+def _recognition_windows(
+    terms: LeaseTerms, stream: tuple[ScheduledPayment, ...], measurement: LeaseMeasurement
+) -> list[Window]:
+    """Each row's straight-line weight and the window its share accrues over.
+
+    Whole periods weigh their months within the recognition months; in a term
+    with partial periods a row weighs the fraction of its full period that lies
+    before the end of recognition, so a whole period weighs 1 and a partial one
+    its fraction.
+    """
+    windows: list[Window] = []
+    if terms.has_partial_periods:
+        until = recognition_end(terms)
+        for payment, period in zip(stream, terms.periods, strict=True):
+            start, end = payment.period_start, min(payment.period_end, until)
+            if end <= start:
+                windows.append((0, start, start))
+            else:
+                windows.append((Fraction((end - start).days, period.full_days), start, end))
+        return windows
+    per, months = terms.months_per_period, measurement.recognition_months
+    for payment in stream:
+        first_month = (payment.period - 1) * per
+        last_month = min(payment.period * per, months)
+        start = payment.period_start
+        if last_month > first_month:
+            end = add_months(terms.commencement_date, last_month)
+            windows.append((last_month - first_month, start, end))
+        else:
+            windows.append((0, start, start))
+    return windows
+
+
+def _straight_line(total: Decimal, weights: Sequence[Weight]) -> list[Decimal]:
+    """Split ``total`` in proportion to ``weights``, the residue in the last weighted row."""
+    whole = sum(weights, 0)
+    last = max((index for index, weight in enumerate(weights) if weight), default=0)
     for rounder in (round_cents, round_cents_down):
         with exact_context():
-            amounts = [rounder(total * share / months) for share in shares]
+            amounts = [rounder(_share(total, weight, whole)) for weight in weights]
         amounts[last] = ZERO
         amounts[last] = total - sum(amounts, ZERO)
         if amounts[last] >= 0:
             return amounts
     raise AssertionError("rounding down cannot overshoot the total")
+
+
+def _share(total: Decimal, weight: Weight, whole: Weight) -> Decimal:
+    """``total x weight / whole``, multiplied before dividing (call in an exact context)."""
+    if isinstance(weight, int) and isinstance(whole, int):
+        return total * weight / whole
+    share = Fraction(weight) / whole
+    return total * share.numerator / share.denominator
 
 
 def _assemble_rows(
@@ -195,20 +264,15 @@ def _assemble_rows(
     splits: list[tuple[Decimal, Decimal, Decimal]],
     recognized: list[Decimal],
     opening: Decimal,
-    measurement: LeaseMeasurement,
+    windows: list[Window],
 ) -> tuple[ScheduleRow, ...]:
     rows: list[ScheduleRow] = []
     carrying = opening
     previous_date = terms.commencement_date
-    per = terms.months_per_period
-    for payment, (interest, principal, balance), amount in zip(
-        stream, splits, recognized, strict=True
+    for payment, (interest, principal, balance), amount, (_, start, end) in zip(
+        stream, splits, recognized, windows, strict=True
     ):
         carrying -= amount
-        first_month = (payment.period - 1) * per
-        last_month = min(payment.period * per, measurement.recognition_months)
-        start = payment.period_start
-        end = add_months(terms.commencement_date, last_month) if last_month > first_month else start
         row: ScheduleRow
         if terms.direction == "in":
             row = LesseeRow(

@@ -7,12 +7,24 @@ problems in a form rather than one at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from fractions import Fraction
+from functools import cached_property
+from typing import Any, Literal, TypeGuard
 
 from registry.fields import MAX_MONEY, MAX_MONTHS
+from registry.fiscal_years import ONE_DAY
+
+from .money import add_months
+from .periods import (
+    PaymentPeriod,
+    default_anchor,
+    is_whole_term,
+    months_covering,
+    payment_periods,
+)
 
 Direction = Literal["in", "out"]
 Frequency = Literal["monthly", "quarterly", "annual"]
@@ -59,11 +71,21 @@ class LeaseTerms:
     fraction (``Decimal("0.04")`` = 4 %), ``escalation_pct`` an annual percent
     (``Decimal("3")`` = 3 %).  ``max_possible_term_months`` defaults to
     ``term_months`` and drives the short-term test.
+
+    The term is ``term_months`` from commencement, a whole number of payment
+    periods, or runs to ``end_date`` (inclusive), when it may have a partial
+    first or last period (``periods`` module); ``term_months`` then defaults to
+    the months it touches, a partial month counted whole, which is what the
+    short-term test and the rate tables need.  ``period_anchor`` puts the
+    payment periods on another grid (a modification effective inside a period
+    keeps the grid of the lease it modifies); ``first_period_share`` bills the
+    first period that share of its full period's payment instead of its share of
+    days (such a modification carries the payment of the period it falls in as
+    it was billed).
     """
 
     direction: Direction
     commencement_date: date
-    term_months: int
     payment_frequency: Frequency
     payment_timing: Timing
     payments: tuple[PaymentStep, ...]
@@ -78,15 +100,27 @@ class LeaseTerms:
     incentives: Decimal = Decimal("0")
     prepaid_at_commencement: Decimal = Decimal("0")
     useful_life_months: int | None = None
+    end_date: date | None = None
+    period_anchor: date | None = None
+    first_period_share: Fraction | None = None
+    term_months: int = field(default=0, kw_only=True)
 
     def __post_init__(self) -> None:
         if isinstance(self.payments, list):
             object.__setattr__(self, "payments", tuple(self.payments))
+        if not self.term_months and _term_dates_ok(self):
+            assert self.end_date is not None
+            covering = months_covering(self.commencement_date, self.end_date + ONE_DAY)
+            object.__setattr__(self, "term_months", covering)
         if self.max_possible_term_months is None and _is_int(self.term_months):
             object.__setattr__(self, "max_possible_term_months", self.term_months)
         errors = validate_lease_terms(self)
         if errors:
             raise LeaseTermsError(errors)
+        if self.end_date is not None and self.period_anchor is None and is_whole_term(
+            self.commencement_date, self.term_end, self.months_per_period
+        ):
+            object.__setattr__(self, "end_date", None)  # the same lease as by term_months
 
     @property
     def months_per_period(self) -> int:
@@ -100,8 +134,48 @@ class LeaseTerms:
 
     @property
     def period_count(self) -> int:
-        """Number of payment periods in the lease term."""
-        return self.term_months // self.months_per_period
+        """Number of payment periods in the lease term, partial ones included."""
+        if self.is_regular:
+            return self.term_months // self.months_per_period
+        return len(self.periods)
+
+    @property
+    def is_regular(self) -> bool:
+        """Whether the term is ``term_months`` of whole periods from commencement."""
+        return self.end_date is None and self.period_anchor is None
+
+    @property
+    def term_end(self) -> date:
+        """The day after the last day of the term."""
+        if self.end_date is not None:
+            return self.end_date + ONE_DAY
+        return add_months(self.commencement_date, self.term_months)
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the term."""
+        return self.term_end - ONE_DAY
+
+    @property
+    def anchor(self) -> date:
+        """A date on which a payment period begins; periods are whole steps from it."""
+        if self.period_anchor is not None:
+            return self.period_anchor
+        if self.end_date is None:
+            return self.commencement_date
+        return default_anchor(self.commencement_date, self.term_end, self.months_per_period)
+
+    @cached_property
+    def periods(self) -> tuple[PaymentPeriod, ...]:
+        """The payment periods of the term, each whole or partial."""
+        return payment_periods(
+            self.commencement_date, self.term_end, self.months_per_period, self.anchor
+        )
+
+    @property
+    def has_partial_periods(self) -> bool:
+        """Whether the term starts or ends inside a payment period."""
+        return not self.is_regular and any(period.is_partial for period in self.periods)
 
     @property
     def is_short_term(self) -> bool:
@@ -111,6 +185,21 @@ class LeaseTerms:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_date(value: Any) -> TypeGuard[date]:
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _term_dates_ok(terms: Any) -> bool:
+    """Whether the terms give a usable commencement and end date."""
+    end = getattr(terms, "end_date", None)
+    return (
+        _is_date(terms.commencement_date)
+        and _is_date(end)
+        and terms.commencement_date <= end
+        and months_covering(terms.commencement_date, end + ONE_DAY) <= MAX_TERM_MONTHS
+    )
 
 
 def _money_error(value: Any, *, allow_none: bool = False) -> str | None:
@@ -168,29 +257,18 @@ def validate_lease_terms(terms: LeaseTerms) -> list[FieldError]:
 
     if terms.direction not in DIRECTIONS:
         check("direction", "must be 'in' (city is lessee) or 'out' (city is lessor)")
-    if not isinstance(terms.commencement_date, date) or isinstance(
-        terms.commencement_date, datetime
-    ):
+    if not _is_date(terms.commencement_date):
         check("commencement_date", "must be a date")
-    check("term_months", _count_error(terms.term_months, 1))
-    check("max_possible_term_months", _count_error(terms.max_possible_term_months, 1))
     frequency_ok = terms.payment_frequency in MONTHS_PER_PERIOD
     if not frequency_ok:
         check("payment_frequency", "must be 'monthly', 'quarterly' or 'annual'")
     if terms.payment_timing not in TIMINGS:
         check("payment_timing", "must be 'advance' or 'arrears'")
-    term_ok = _count_error(terms.term_months, 1) is None
-    if term_ok and _count_error(terms.max_possible_term_months, 1) is None:
-        assert terms.max_possible_term_months is not None
-        if terms.max_possible_term_months < terms.term_months:
-            check("max_possible_term_months", "must not be shorter than term_months")
-    periods: int | None = None
-    if term_ok and frequency_ok:
-        per = MONTHS_PER_PERIOD[terms.payment_frequency]
-        if terms.term_months % per:
-            check("term_months", f"must be a whole number of {terms.payment_frequency} periods")
-        else:
-            periods = terms.term_months // per
+    share = getattr(terms, "first_period_share", None)
+    if share is not None and not (isinstance(share, Fraction) and 0 < share <= 1):
+        check("first_period_share", "must be a Fraction above 0 and at most 1")
+    term_errors, periods = _term_errors(terms, frequency_ok)
+    errors.extend(term_errors)
     errors.extend(_payment_errors(terms, periods))
     for name in ("initial_direct_costs", "incentives", "prepaid_at_commencement"):
         check(name, _money_error(getattr(terms, name)))
@@ -205,6 +283,62 @@ def validate_lease_terms(terms: LeaseTerms) -> list[FieldError]:
     if terms.useful_life_months is not None:
         check("useful_life_months", _count_error(terms.useful_life_months, 1, 12 * 1000))
     return errors
+
+
+def _term_errors(terms: LeaseTerms, frequency_ok: bool) -> tuple[list[FieldError], int | None]:
+    """Problems with the term, and its number of payment periods when it has one.
+
+    A term given by ``end_date`` may have partial periods; one given by
+    ``term_months`` alone must be whole periods, as it always was.
+    """
+    errors: list[FieldError] = []
+
+    def check(name: str, message: str | None) -> None:
+        if message:
+            errors.append((name, message))
+
+    start, end = terms.commencement_date, getattr(terms, "end_date", None)
+    anchor = getattr(terms, "period_anchor", None)
+    term = terms.term_months
+    if anchor is not None and not _is_date(anchor):
+        check("period_anchor", "must be a date")
+        anchor = None
+    if end is not None:
+        if not _is_date(end):
+            check("end_date", "must be a date")
+        elif _is_date(start) and end < start:
+            check("end_date", f"{end} is before the commencement date {start}")
+        elif _is_date(start) and not _term_dates_ok(terms):
+            check("end_date", f"makes a term of more than {MAX_TERM_MONTHS} months")
+        if not _term_dates_ok(terms):
+            return errors, None
+        covering = months_covering(start, end + ONE_DAY)
+        if term and term != covering:
+            check("term_months", f"must be {covering}, the months from commencement_date to "
+                  "end_date with a partial month counted whole (or leave it out)")
+        term = covering
+    else:
+        check("term_months", _count_error(term, 1))
+    maximum = terms.max_possible_term_months
+    check("max_possible_term_months", _count_error(maximum, 1))
+    term_ok = _count_error(term, 1) is None
+    if term_ok and _count_error(maximum, 1) is None and isinstance(maximum, int) \
+            and maximum < term:
+        check("max_possible_term_months", "must not be shorter than term_months")
+    if not term_ok or not frequency_ok:
+        return errors, None
+    per = MONTHS_PER_PERIOD[terms.payment_frequency]
+    if end is None and anchor is None:
+        if term % per:
+            check("term_months", f"must be a whole number of {terms.payment_frequency} periods "
+                  "(give end_date for a term with a partial period)")
+            return errors, None
+        return errors, term // per
+    if not _is_date(start):
+        return errors, None
+    finish = end + ONE_DAY if end is not None else add_months(start, term)
+    grid = anchor or (default_anchor(start, finish, per) if end is not None else start)
+    return errors, len(payment_periods(start, finish, per, grid))
 
 
 def _short_term_for_validation(terms: LeaseTerms) -> bool:
