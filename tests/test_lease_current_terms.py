@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -204,3 +205,19 @@ def test_the_sql_model_is_the_engines_rent_and_the_apis_end(sample_database_url:
                         assert row.rent == _engines_annual_rent(terms, as_of), (lease, as_of)
     finally:
         engine.dispose()
+
+
+def test_the_lease_list_and_map_read_the_same_current_end(modified_leases: Flask) -> None:
+    """The list's "expiring within N days" filter and the leased-parcels map use the one model:
+    CUT (cut to end 2025-06-30) expires within 200 days of AS_OF; EXT, extended past its signed
+    end of 2024-12-31, does not look expired; the map shows each lease's current end."""
+    from registry.leases.queries import LeaseQuery, leased_parcels_geojson, list_leases
+
+    with modified_leases.app_context(), unit_of_work(session_factory(), "tests") as session:
+        expiring = list_leases(session, LeaseQuery(expiring_days=200, today=AS_OF)).leases
+        assert [lease["lease_number"] for lease in expiring] == ["CUT"]
+        geojson = leased_parcels_geojson(session, LeaseQuery(today=AS_OF))
+    ends = {lease["lease_number"]: lease["end_date"]
+            for feature in json.loads(geojson)["features"]
+            for lease in feature["properties"]["leases"]}
+    assert ends["CUT"] == "2025-06-30" and ends["EXT"] == "2025-12-31"

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.fields import decimal_str, money_text
+from registry.leases.rent_sql import LEASE_TERM_CTE
 from registry.leases.validation import LEASE_FIELDS
 
 MAX_PAGE_SIZE = 1000
@@ -66,6 +67,11 @@ def lease_row_to_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
+# The lists read a lease's current end (after modifications) from the one model of rent, end
+# date and in-force, as the KPIs, the portfolio and critical dates do.
+_WITH_TERM = f"WITH {LEASE_TERM_CTE}"
+
+
 @dataclass(frozen=True)
 class LeaseQuery:
     """Filters of the lease list; `expiring_days` keeps leases ending within that many days
@@ -100,9 +106,11 @@ def _where(query: LeaseQuery) -> tuple[str, dict[str, Any]]:
     if query.parcel_id:
         clauses.append("p.parcel_id = :parcel_id")
         params["parcel_id"] = query.parcel_id
+    today = query.today or dt.date.today()
+    params["as_of"] = today  # the current end comes from the one model (rent_sql.LEASE_TERM_CTE)
     if query.expiring_days is not None:
-        clauses.append("l.terminated_on IS NULL AND l.end_date BETWEEN :today AND :until")
-        today = query.today or dt.date.today()
+        clauses.append("l.terminated_on IS NULL AND l.id IN ("
+                       "SELECT lease_id FROM lease_term WHERE ends BETWEEN :today AND :until)")
         params.update(today=today, until=today + dt.timedelta(days=query.expiring_days))
     return " AND ".join(clauses), params
 
@@ -114,7 +122,7 @@ def list_leases(session: Session, query: LeaseQuery) -> LeasePage:
         where += " AND l.lease_number > :cursor"
         params["cursor"] = query.cursor
     rows = session.execute(
-        text(f"{LEASE_SELECT} WHERE {where} ORDER BY l.lease_number LIMIT :limit"),
+        text(f"{_WITH_TERM} {LEASE_SELECT} WHERE {where} ORDER BY l.lease_number LIMIT :limit"),
         {**params, "limit": query.limit + 1},
     ).mappings().all()
     leases = [lease_row_to_dict(row) for row in rows[: query.limit]]
@@ -126,7 +134,7 @@ def count_leases(session: Session, query: LeaseQuery) -> int:
     """How many leases match (for the list page's heading, not per API page)."""
     where, params = _where(query)
     return int(session.execute(text(
-        "SELECT count(*) FROM leases l LEFT JOIN parcels p ON p.id = l.parcel_id "
+        f"{_WITH_TERM} SELECT count(*) FROM leases l LEFT JOIN parcels p ON p.id = l.parcel_id "
         f"LEFT JOIN departments d ON d.id = l.department_id WHERE {where}"), params).scalar_one())
 
 
@@ -139,10 +147,11 @@ def leased_parcels_geojson(session: Session, query: LeaseQuery) -> str:
 
 def _geojson_sql(where: str) -> str:
     return f"""
-        WITH matched AS (
+        WITH {LEASE_TERM_CTE}, matched AS (
             SELECT p.parcel_id AS public_id, p.address, p.geom AS parcel_geom,
-                   l.lease_number, l.direction, l.counterparty, l.end_date
+                   l.lease_number, l.direction, l.counterparty, t.ends AS end_date
               FROM leases l JOIN parcels p ON p.id = l.parcel_id
+              JOIN lease_term t ON t.lease_id = l.id
               LEFT JOIN departments d ON d.id = l.department_id
              WHERE p.geom IS NOT NULL AND {where}
         ), features AS (
