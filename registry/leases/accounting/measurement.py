@@ -167,23 +167,17 @@ def measure_lease(
     if not apply_short_term_test and rate is None:
         raise LeaseTermsError([("discount_rate", "is required to remeasure the lease")])
     if (apply_short_term_test and terms.is_short_term) or rate is None:
-        return LeaseMeasurement(
-            direction=terms.direction,
-            short_term=True,
-            discount_rate=rate,
-            initial_measurement=ZERO,
-            right_of_use_asset=ZERO if terms.direction == "in" else None,
-            deferred_inflow=ZERO if terms.direction == "out" else None,
-            recognition_months=months,
-        )
-    liability = initial_measurement(terms, rate)
-    if opening_override is None:
-        opening = opening_balance_sheet_amount(terms, liability)
+        short_term, liability, opening = True, ZERO, ZERO
     else:
-        opening = opening_override
+        short_term, liability = False, initial_measurement(terms, rate)
+        opening = (
+            opening_balance_sheet_amount(terms, liability)
+            if opening_override is None
+            else opening_override
+        )
     return LeaseMeasurement(
         direction=terms.direction,
-        short_term=False,
+        short_term=short_term,
         discount_rate=rate,
         initial_measurement=liability,
         right_of_use_asset=opening if terms.direction == "in" else None,

@@ -267,41 +267,24 @@ def _assemble_rows(
     windows: list[Window],
 ) -> tuple[ScheduleRow, ...]:
     rows: list[ScheduleRow] = []
+    row_type = LesseeRow if terms.direction == "in" else LessorRow
     carrying = opening
     previous_date = terms.commencement_date
     for payment, (interest, principal, balance), amount, (_, start, end) in zip(
         stream, splits, recognized, windows, strict=True
     ):
         carrying -= amount
-        row: ScheduleRow
-        if terms.direction == "in":
-            row = LesseeRow(
-                payment.period,
-                payment.due_date,
-                payment.lease_amount,
-                interest,
-                principal,
-                balance,
-                interest_from=previous_date,
-                recognition_from=start,
-                recognition_to=end,
-                amortization=amount,
-                asset_balance=carrying,
-            )
-        else:
-            row = LessorRow(
-                payment.period,
-                payment.due_date,
-                payment.lease_amount,
-                interest,
-                principal,
-                balance,
-                interest_from=previous_date,
-                recognition_from=start,
-                recognition_to=end,
-                inflow_recognized=amount,
-                deferred_inflow_balance=carrying,
-            )
-        rows.append(row)
+        rows.append(row_type(
+            payment.period,
+            payment.due_date,
+            payment.lease_amount,
+            interest,
+            principal,
+            balance,
+            interest_from=previous_date,
+            recognition_from=start,
+            recognition_to=end,
+            **row_type.flavoured(amount, carrying),
+        ))
         previous_date = payment.due_date
     return tuple(rows)
