@@ -33,7 +33,7 @@ from .balances import (
 from .cashflows import ScheduledPayment, payment_stream, present_value
 from .export import fiscal_years_to_csv, maturity_table_to_csv, schedule_to_csv
 from .history import LeaseHistory, lease_history
-from .maturity import MaturityBucket, MaturityTable, maturity_table
+from .maturity import MaturityBucket, MaturityTable, combined_maturity_table, maturity_table
 from .measurement import (
     LeaseMeasurement,
     implicit_rate,
@@ -63,6 +63,7 @@ __all__ = [
     "PaymentStep",
     "ScheduledPayment",
     "balances_at",
+    "combined_maturity_table",
     "fiscal_year_balances",
     "fiscal_years_to_csv",
     "implicit_rate",

@@ -7,6 +7,7 @@ principal column totals the liability / receivable at the reporting date.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -126,6 +127,27 @@ def maturity_table(
         index = _bucket_index(years_after)
         principal[index] = principal.get(index, ZERO) + row.principal
         interest[index] = interest.get(index, ZERO) + row.interest
+    return _table(fiscal_year, principal, interest)
+
+
+def combined_maturity_table(tables: Iterable[MaturityTable], fiscal_year: int) -> MaturityTable:
+    """The bucket-by-bucket sum of several leases' tables for ``fiscal_year``: a group's
+    maturity in the notes, the five single years listed even when there is no lease."""
+    principal: dict[int, Decimal] = {}
+    interest: dict[int, Decimal] = {}
+    for table in tables:
+        if table.fiscal_year != fiscal_year:
+            raise ValueError(f"a table of FY{table.fiscal_year} cannot join FY{fiscal_year}'s")
+        for index, bucket in enumerate(table.buckets):
+            principal[index] = principal.get(index, ZERO) + bucket.principal
+            interest[index] = interest.get(index, ZERO) + bucket.interest
+    return _table(fiscal_year, principal, interest)
+
+
+def _table(
+    fiscal_year: int, principal: dict[int, Decimal], interest: dict[int, Decimal]
+) -> MaturityTable:
+    """The table of the amounts due by bucket index, every single year listed."""
     count = max([SINGLE_YEARS - 1, *principal.keys()]) + 1
     buckets = []
     for index in range(count):

@@ -6,24 +6,33 @@ and every total is a `Decimal` sum of the per-lease figures shown, so the report
 cent and agrees with each lease's own schedule. A lease modified more than once is followed
 through its whole measurement history (the engine's `LeaseHistory`, the one implementation the
 lease page uses too), so a year reaching back before its latest remeasurement is still right.
-Renderings: `registry.leases.gasb87.columns` (the columns, and the CSV) and
-`registry.leases.gasb87.workbook` (XLSX).
+A lease recorded incomplete (not measured) is left out of every figure and named in
+`not_measured`, with what it lacks. Renderings: `registry.leases.gasb87.columns` (the columns,
+and the CSV) and `registry.leases.gasb87.workbook` (XLSX).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from registry.fiscal_years import ONE_DAY, fiscal_year_bounds
-from registry.leases.accounting import LeaseHistory, MaturityTable, lease_history, maturity_table
+from registry.leases.accounting import (
+    LeaseHistory,
+    MaturityBucket,
+    MaturityTable,
+    combined_maturity_table,
+    lease_history,
+    maturity_table,
+)
 from registry.leases.accounting.balances import LeaseState
-from registry.leases.accounting.money import ZERO, add_months
+from registry.leases.accounting.money import ZERO
+from registry.leases.queries import UnmeasuredLease, unmeasured_leases
 from registry.leases.records import leases_with_schedules
 from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
 
@@ -87,20 +96,11 @@ class GroupTotals:
 
 
 @dataclass(frozen=True)
-class MaturityLine:
-    """Principal and interest due in fiscal years `first..last` after the reported year."""
+class MaturityLine(MaturityBucket):
+    """One bucket of a direction's and fund type's maturity table (the engine's bucket, summed)."""
 
-    direction: str
-    fund_type: str
-    label: str
-    first_fiscal_year: int
-    last_fiscal_year: int
-    principal: Decimal
-    interest: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.principal + self.interest
+    direction: str = field(kw_only=True)
+    fund_type: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class Gasb87Report:
     leases: tuple[LeaseYear, ...]
     totals: tuple[GroupTotals, ...]
     maturity: tuple[MaturityLine, ...]
+    # recorded incomplete, so in no figure: those not known to lie wholly outside the year
+    not_measured: tuple[UnmeasuredLease, ...] = ()
 
     def group(self, direction: str, fund_type: str = ALL_FUNDS) -> GroupTotals:
         return next(
@@ -152,6 +154,8 @@ def gasb87_report(
         leases=tuple(leases),
         totals=tuple(_totals(leases)),
         maturity=tuple(_maturity_lines(tables, fiscal_year)),
+        not_measured=tuple(unmeasured_leases(session, direction=direction, fund_type=fund_type,
+                                             during=(start, end))),
     )
 
 
@@ -183,7 +187,7 @@ def _lease_year(
         portfolio=record.get("portfolio"),
         department=record.get("department_code"),
         commencement_date=history.base.terms.commencement_date,
-        end_date=add_months(terms.commencement_date, terms.term_months) - ONE_DAY,
+        end_date=terms.last_day,
         short_term=in_force.short_term,
         discount_rate=in_force.discount_rate,
         amounts=YearAmounts(
@@ -221,17 +225,9 @@ def _maturity_lines(
     tables: Mapping[tuple[str, str], list[MaturityTable]], fiscal_year: int
 ) -> Iterable[MaturityLine]:
     for direction, fund in _groups():
-        buckets: dict[int, list[Any]] = {
-            fiscal_year + year: [str(fiscal_year + year), fiscal_year + year, ZERO, ZERO]
-            for year in range(1, 6)
-        }
-        for table in tables.get((direction, fund), []):
-            for bucket in table.buckets:
-                line = buckets.setdefault(
-                    bucket.first_fiscal_year,
-                    [bucket.label, bucket.last_fiscal_year, ZERO, ZERO],
-                )
-                line[2] += bucket.principal
-                line[3] += bucket.interest
-        for first, (label, last, principal, interest) in sorted(buckets.items()):
-            yield MaturityLine(direction, fund, label, first, last, principal, interest)
+        combined = combined_maturity_table(tables.get((direction, fund), []), fiscal_year)
+        for bucket in combined.buckets:
+            yield MaturityLine(
+                bucket.label, bucket.first_fiscal_year, bucket.last_fiscal_year,
+                bucket.principal, bucket.interest, direction=direction, fund_type=fund,
+            )
