@@ -11,6 +11,7 @@ such parcels is in its note (and in UTL-4).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -120,41 +121,40 @@ def utilization_kpis(session: Session, period: Period) -> list[KpiValue]:
     return out
 
 
-def _shown(row: Any, denominator: Any) -> bool:
-    return bool(row["breakdown"] == "city" or denominator)
+@dataclass(frozen=True)
+class _Ratio:
+    """A UTL ratio over the grouped rows: `scale` x `numerator` / the sum of `denominator`
+    (columns). A breakdown row is listed when the sum of `shown_by` (default: the denominator)
+    is not zero; the city row always is. `note` is formatted with the row's columns."""
+
+    kpi_id: str
+    numerator: str
+    denominator: tuple[str, ...]
+    empty_reason: str
+    shown_by: tuple[str, ...] = ()
+    note: str | None = None
+    scale: int = 100
+
+    def __call__(self, period: Period, row: Any) -> KpiValue | None:
+        denominator = sum(row[column] for column in self.denominator)
+        shown = sum(row[column] for column in self.shown_by or self.denominator)
+        if row["breakdown"] != "city" and not shown:
+            return None
+        note = self.note.format(**row) if self.note else None
+        return ratio(self.kpi_id, period, row, row[self.numerator], denominator,
+                     self.empty_reason, scale=self.scale, note=note)
 
 
-def _utl1(period: Period, row: Any) -> KpiValue | None:
-    if not _shown(row, row["owned_area"] or row["no_use"]):
-        return None
-    note = f"{row['no_use']} parcels with no current use"
-    return ratio("UTL-1", period, row, row["no_use_area"], row["owned_area"],
-                 "no owned land area recorded", note=note)
-
-
-def _utl2(period: Period, row: Any) -> KpiValue | None:
-    if not _shown(row, row["office_usf"]):
-        return None
-    note = f"{row['underused']} office buildings under {UNDERUSED_BELOW_PCT} %"
-    return ratio("UTL-2", period, row, row["office_need"], row["office_usf"],
-                 "no office buildings with usable sq ft", note=note)
-
-
-def _utl3(period: Period, row: Any) -> KpiValue | None:
-    if not _shown(row, row["headcount"]):
-        return None
-    return ratio("UTL-3", period, row, row["occupied_usf"], row["headcount"],
-                 "no buildings with a current headcount", scale=1)
+_utl1 = _Ratio("UTL-1", "no_use_area", ("owned_area",), "no owned land area recorded",
+               shown_by=("owned_area", "no_use"), note="{no_use} parcels with no current use")
+_utl2 = _Ratio("UTL-2", "office_need", ("office_usf",), "no office buildings with usable sq ft",
+               note=f"{{underused}} office buildings under {UNDERUSED_BELOW_PCT} %")
+_utl3 = _Ratio("UTL-3", "occupied_usf", ("headcount",), "no buildings with a current headcount",
+               scale=1)
+_utl5 = _Ratio("UTL-5", "leased_in", ("leased_in", "owned_gsf_in_use"),
+               "no leased-in or owned sq ft in use")
 
 
 def _utl4(period: Period, row: Any) -> KpiValue | None:
     count = Decimal(row["underused"] + row["no_use"])
     return make_value("UTL-4", period, row, count, count, None)
-
-
-def _utl5(period: Period, row: Any) -> KpiValue | None:
-    total = row["leased_in"] + row["owned_gsf_in_use"]
-    if not _shown(row, total):
-        return None
-    return ratio("UTL-5", period, row, row["leased_in"], total,
-                 "no leased-in or owned sq ft in use")
