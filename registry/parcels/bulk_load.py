@@ -104,40 +104,56 @@ def _counts(session: Session, statement: str, staged: int) -> UpsertCounts:
     return UpsertCounts(inserted, len(rows) - inserted, staged - len(rows))
 
 
-def upsert_parcels(session: Session, parcels: gpd.GeoDataFrame) -> UpsertCounts:
-    _stage(session, "staged_parcels", _PARCEL_COLUMNS)
-    copy_frame(session, "staged_parcels", _staging_frame(parcels, _PARCEL_COLUMNS))
-    target = [name for name, _ in _PARCEL_COLUMNS if name != "department_code"]
-    values = ", ".join(f"s.{name}" for name in target)
-    updated = [*target[1:], "department_id", "geom"]
-    assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
-    compared = ", ".join(f"p.{name}" for name in updated)
-    incoming = ", ".join(f"EXCLUDED.{name}" for name in updated)
-    statement = f"""
-        INSERT INTO parcels AS p ({", ".join(target)}, department_id, geom)
-        SELECT {values}, d.id, {_storage_geometry("s.geom_hex")}
-          FROM staged_parcels s LEFT JOIN departments d ON d.code = s.department_code
-        ON CONFLICT (parcel_id) DO UPDATE SET {assignments}
-        WHERE ({compared}) IS DISTINCT FROM ({incoming})
-        RETURNING (xmax = 0)
-    """
-    return _counts(session, statement, len(parcels))
+@dataclass(frozen=True)
+class _Target:
+    """A table loaded by `_upsert`: staged `columns`, the first being its natural key, except
+    `reference` (a natural key of the `referenced` table, by `referenced_key`) which is stored as
+    the id of that row in `foreign_key`; the shape goes into `geometry`. `join` is `JOIN` when a
+    row without its referenced row is dropped, `LEFT JOIN` when it is kept without one."""
+
+    table: str
+    columns: list[tuple[str, str]]
+    reference: str
+    referenced: str
+    referenced_key: str
+    foreign_key: str
+    geometry: str
+    join: str
 
 
-def upsert_buildings(session: Session, buildings: gpd.GeoDataFrame) -> UpsertCounts:
-    _stage(session, "staged_buildings", _BUILDING_COLUMNS)
-    copy_frame(session, "staged_buildings", _staging_frame(buildings, _BUILDING_COLUMNS))
-    target = [name for name, _ in _BUILDING_COLUMNS if name != "parcel_id"]
-    values = ", ".join(f"s.{name}" for name in target)
-    updated = [*target[1:], "parcel_id", "footprint"]
+_PARCELS = _Target("parcels", _PARCEL_COLUMNS, "department_code", "departments", "code",
+                   "department_id", "geom", "LEFT JOIN")
+_BUILDINGS = _Target("buildings", _BUILDING_COLUMNS, "parcel_id", "parcels", "parcel_id",
+                     "parcel_id", "footprint", "JOIN")
+
+
+def _upsert(session: Session, target: _Target, frame: gpd.GeoDataFrame) -> UpsertCounts:
+    """Stage `frame`, then insert its new rows and update its changed ones in one statement."""
+    staging = f"staged_{target.table}"
+    _stage(session, staging, target.columns)
+    copy_frame(session, staging, _staging_frame(frame, target.columns))
+    written = [name for name, _ in target.columns if name != target.reference]
+    inserted = [*written, target.foreign_key, target.geometry]
+    updated = inserted[1:]
     statement = f"""
-        INSERT INTO buildings AS b ({", ".join(target)}, parcel_id, footprint)
-        SELECT {values}, p.id, {_storage_geometry("s.geom_hex")}
-          FROM staged_buildings s JOIN parcels p ON p.parcel_id = s.parcel_id
-        ON CONFLICT (building_id) DO UPDATE SET
+        INSERT INTO {target.table} AS t ({", ".join(inserted)})
+        SELECT {", ".join(f"s.{name}" for name in written)}, r.id, {_storage_geometry("s.geom_hex")}
+          FROM {staging} s {target.join} {target.referenced} r
+            ON r.{target.referenced_key} = s.{target.reference}
+        ON CONFLICT ({written[0]}) DO UPDATE SET
             {", ".join(f"{name} = EXCLUDED.{name}" for name in updated)}
-        WHERE ({", ".join(f"b.{name}" for name in updated)})
+        WHERE ({", ".join(f"t.{name}" for name in updated)})
               IS DISTINCT FROM ({", ".join(f"EXCLUDED.{name}" for name in updated)})
         RETURNING (xmax = 0)
     """
-    return _counts(session, statement, len(buildings))
+    return _counts(session, statement, len(frame))
+
+
+def upsert_parcels(session: Session, parcels: gpd.GeoDataFrame) -> UpsertCounts:
+    """A parcel whose department code is unknown is kept, without a department."""
+    return _upsert(session, _PARCELS, parcels)
+
+
+def upsert_buildings(session: Session, buildings: gpd.GeoDataFrame) -> UpsertCounts:
+    """A building whose parcel is not in the registry is left out (counted as unchanged)."""
+    return _upsert(session, _BUILDINGS, buildings)
