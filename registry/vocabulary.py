@@ -21,13 +21,8 @@ ASSET_TYPES = (
 )
 USER_ROLES = ("viewer", "editor", "finance", "admin")
 
-STATUS_LABELS = {
-    "in_use": "In use",
-    "no_current_use": "No current use",
-    "leased_out": "Leased out",
-    "surplus": "Surplus",
-    "disposed": "Disposed",
-}
+# A status reads as its own words ("no_current_use": "No current use"), so no label can drift.
+STATUS_LABELS = {status: status.replace("_", " ").capitalize() for status in PARCEL_STATUSES}
 # Colour-blind-safe (Okabe-Ito) so the legend reads for every asset manager.
 STATUS_COLOURS = {
     "in_use": "#0072B2",
