@@ -9,6 +9,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -105,27 +106,6 @@ def add_id_format() -> Response:
                        _field("canonical") or None))
 
 
-@bp.post("/id-formats/remove")
-@require_role(*admin_roles)
-def remove_id_format() -> Response:
-    return _change("id-formats", f"Removed the parcel-id format {_field('name')}.",
-                   lambda session: city.remove_id_format(session, _field("name")))
-
-
-@bp.post("/placeholders")
-@require_role(*admin_roles)
-def add_placeholder() -> Response:
-    return _change("id-formats", f"{_field('value')} is a placeholder id.",
-                   lambda session: city.add_placeholder(session, _field("value")))
-
-
-@bp.post("/placeholders/remove")
-@require_role(*admin_roles)
-def remove_placeholder() -> Response:
-    return _change("id-formats", f"{_field('value')} is no placeholder any more.",
-                   lambda session: city.remove_placeholder(session, _field("value")))
-
-
 @bp.post("/departments")
 @require_role(*admin_roles)
 def add_department() -> Response:
@@ -153,18 +133,38 @@ def merge_departments() -> Response:
     return _change("departments", f"Merged {_field('old')} into {_field('into')}.", merge)
 
 
-@bp.post("/aliases")
-@require_role(*admin_roles)
-def add_alias() -> Response:
-    return _change("departments", f"{_field('alias')} now names {_field('code')}.",
-                   lambda session: dept.add_alias(session, _field("alias"), _field("code")))
+@dataclass(frozen=True)
+class _FormChange:
+    """A form whose fields, in order, go to one registry service after the session."""
+
+    rule: str
+    endpoint: str
+    anchor: str  # the page's section to return to
+    done: str  # flashed on success, formatted with the fields
+    service: Callable[..., object]
+    fields: tuple[str, ...]
+
+    def view(self) -> Response:
+        values = {name: _field(name) for name in self.fields}
+        return _change(self.anchor, self.done.format(**values),
+                       lambda session: self.service(session, *values.values()))
 
 
-@bp.post("/aliases/remove")
-@require_role(*admin_roles)
-def remove_alias() -> Response:
-    return _change("departments", f"Removed the alias {_field('alias')}.",
-                   lambda session: dept.remove_alias(session, _field("alias")))
+# The forms that only name what to add or remove: one view each, made from this table.
+for _form in (
+    _FormChange("/id-formats/remove", "remove_id_format", "id-formats",
+                "Removed the parcel-id format {name}.", city.remove_id_format, ("name",)),
+    _FormChange("/placeholders", "add_placeholder", "id-formats",
+                "{value} is a placeholder id.", city.add_placeholder, ("value",)),
+    _FormChange("/placeholders/remove", "remove_placeholder", "id-formats",
+                "{value} is no placeholder any more.", city.remove_placeholder, ("value",)),
+    _FormChange("/aliases", "add_alias", "departments",
+                "{alias} now names {code}.", dept.add_alias, ("alias", "code")),
+    _FormChange("/aliases/remove", "remove_alias", "departments",
+                "Removed the alias {alias}.", dept.remove_alias, ("alias",)),
+):
+    bp.add_url_rule(_form.rule, _form.endpoint, require_role(*admin_roles)(_form.view),
+                    methods=["POST"])
 
 
 @bp.post("/departments/import")
