@@ -8,12 +8,10 @@ says so, because it was already a binary float on the sender's side.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, request, url_for
 from sqlalchemy.orm import Session
 
-from app import api
+from app import api, api_routes
 from app.auth import editing_roles, reading_roles, require_role
 from app.database import db_session
 from app.problems import ProblemError
@@ -78,34 +76,10 @@ def list_all() -> Response:
     return api.json_response({"leases": page.leases, "links": links})
 
 
-@bp.post("")
-@require_role(*editing_roles)
-def create() -> Response:
-    body = api.json_object_body()
-    return api.audited_write(LEASE, lambda session: create_lease(session, body), 201)
-
-
-@bp.get("/<lease_number>")
-@require_role(*reading_roles)
-def read(lease_number: str) -> Response:
-    return api.read_record(LEASE, lease_number)
-
-
-@bp.patch("/<lease_number>")
-@require_role(*editing_roles)
-def patch(lease_number: str) -> Response:
-    def apply(session: Session, expected: int, body: dict[str, Any]) -> str:
-        update_lease(session, lease_number, expected, body)
-        return str(body.get("lease_number") or lease_number).strip()
-
-    return api.audited_update(LEASE, apply)
-
-
-@bp.delete("/<lease_number>")
-@require_role(*editing_roles)
-def delete(lease_number: str) -> Response:
-    return api.audited_delete(
-        LEASE, lambda session, expected: delete_lease(session, lease_number, expected))
+api_routes.record_routes(
+    bp, LEASE, create=create_lease, update=update_lease, delete=delete_lease,
+    key_after_update=lambda number, body: str(body.get("lease_number") or number).strip(),
+)
 
 
 @bp.get("/<lease_number>/schedule")

@@ -15,8 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
-from app import api
-from app.auth import editing_roles, reading_roles, require_role
+from app import api, api_routes
+from app.auth import reading_roles, require_role
 from app.database import db_session
 from registry.fields import FieldProblem
 from registry.operations import queries, records
@@ -70,32 +70,8 @@ def make_blueprint(kind: _Kind, name: str, prefix: str) -> Blueprint:
     def list_all() -> Response:
         return api.json_response({kind.plural: kind.listing(db_session(), _query())})
 
-    @bp.post("")
-    @require_role(*editing_roles)
-    def create() -> Response:
-        body = api.json_object_body()
-        return api.audited_write(resource, lambda session: kind.create(session, body), 201)
-
-    @bp.get("/<int:record_id>")
-    @require_role(*reading_roles)
-    def read(record_id: int) -> Response:
-        return api.read_record(resource, record_id)
-
-    @bp.patch("/<int:record_id>")
-    @require_role(*editing_roles)
-    def patch(record_id: int) -> Response:
-        def apply(session: Session, expected: int, body: dict[str, Any]) -> int:
-            kind.update(session, record_id, expected, body)
-            return record_id
-
-        return api.audited_update(resource, apply)
-
-    @bp.delete("/<int:record_id>")
-    @require_role(*editing_roles)
-    def delete(record_id: int) -> Response:
-        return api.audited_delete(
-            resource, lambda session, expected: kind.delete(session, record_id, expected))
-
+    api_routes.record_routes(bp, resource, create=kind.create, update=kind.update,
+                             delete=kind.delete, key_converter="int:")
     return bp
 
 
