@@ -51,6 +51,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+class _RoleAmong:
+    """A `CurrentUser` flag: is the user's role one of `roles`? (each ability is this one test)"""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        self.roles = roles
+
+    def __get__(self, user: CurrentUser | None, owner: type | None = None) -> bool:
+        return user is not None and user.role in self.roles
+
+
 @dataclass(frozen=True)
 class CurrentUser:
     """What views need to know about the caller: a snapshot, detached from any DB session."""
@@ -69,22 +79,11 @@ class CurrentUser:
     def name(self) -> str:
         return self.display_name or self.email
 
-    @property
-    def can_edit(self) -> bool:
-        return self.role in editing_roles
-
-    @property
-    def can_read_financials(self) -> bool:
-        """Every signed-in role reads lease financials; anonymous visitors (no user) never do."""
-        return self.role in reading_roles
-
-    @property
-    def can_export(self) -> bool:
-        return self.role in exporting_roles
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role in admin_roles
+    can_edit = _RoleAmong(editing_roles)
+    #: Every signed-in role reads lease financials; anonymous visitors (no user) never do.
+    can_read_financials = _RoleAmong(reading_roles)
+    can_export = _RoleAmong(exporting_roles)
+    is_admin = _RoleAmong(admin_roles)
 
 
 def init_app(app: Flask) -> None:
