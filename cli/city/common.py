@@ -1,7 +1,9 @@
-"""What the city commands share: the actor option, a unit of work, refusals as exit 1."""
+"""What the city commands share: the actor option, a unit of work, refusals as exit 1, and the
+commands that only hand their arguments to one registry service."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
@@ -49,3 +51,23 @@ def city_session(actor: str = CLI_ACTOR) -> Iterator[Session]:
         raise click.ClickException(f"cannot reach the database: {error.orig}") from error
     finally:
         engine.dispose()
+
+
+def service_command(group: click.Group, name: str, service: str, done: str,
+                    arguments: dict[str, str], help: str | None = None) -> None:
+    """Add the command `name` to `group`: its `arguments` ({parameter: metavar}, in order) go to
+    the registry function `service` ("package.module.function", imported only when the command
+    runs, as `cli.lazy_group` does) in a unit of work under --actor; then it prints `done`,
+    formatted with the arguments."""
+
+    def command(actor: str, **values: str) -> None:
+        module, function = service.rsplit(".", 1)
+        call = getattr(importlib.import_module(module), function)
+        with city_session(actor) as session:
+            call(session, *(values[parameter] for parameter in arguments))
+        click.echo(done.format(**values))
+
+    command = actor_option(command)
+    for parameter, metavar in reversed(arguments.items()):  # click stacks them last first
+        command = click.argument(parameter, metavar=metavar)(command)
+    group.command(name, help=help)(command)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.city.common import actor_option, city_session
+from cli.city.common import actor_option, city_session, service_command
 
 
 @click.group()
@@ -77,28 +77,10 @@ def alias() -> None:
     """Other names of a department."""
 
 
-@alias.command("add")
-@click.argument("alias_name", metavar="ALIAS")
-@click.argument("code")
-@actor_option
-def alias_add(alias_name: str, code: str, actor: str) -> None:
-    """Let ALIAS name the department CODE."""
-    from registry.city.departments import add_alias
-
-    with city_session(actor) as session:
-        add_alias(session, alias_name, code)
-    click.echo(f"{alias_name} names {code}")
-
-
-@alias.command("remove")
-@click.argument("alias_name", metavar="ALIAS")
-@actor_option
-def alias_remove(alias_name: str, actor: str) -> None:
-    from registry.city.departments import remove_alias
-
-    with city_session(actor) as session:
-        remove_alias(session, alias_name)
-    click.echo(f"removed the alias {alias_name}")
+service_command(alias, "add", "registry.city.departments.add_alias", "{alias_name} names {code}",
+                {"alias_name": "ALIAS", "code": "CODE"}, help="Let ALIAS name the department CODE.")
+service_command(alias, "remove", "registry.city.departments.remove_alias",
+                "removed the alias {alias_name}", {"alias_name": "ALIAS"})
 
 
 @departments.command("import")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.city.common import actor_option, city_session
+from cli.city.common import actor_option, city_session, service_command
 from registry.settings import Settings
 
 if TYPE_CHECKING:
@@ -163,16 +163,9 @@ def id_format_list() -> None:
         click.echo(f"{number}. {found.described()}")
 
 
-@id_format.command("remove")
-@click.argument("name")
-@actor_option
-def id_format_remove(name: str, actor: str) -> None:
-    """Stop accepting a format (ids kept before are left as they are)."""
-    from registry.city.profile import remove_id_format
-
-    with city_session(actor) as session:
-        remove_id_format(session, name)
-    click.echo(f"removed {name}")
+service_command(id_format, "remove", "registry.city.profile.remove_id_format", "removed {name}",
+                {"name": "NAME"},
+                help="Stop accepting a format (ids kept before are left as they are).")
 
 
 @city.group("placeholder")
@@ -180,23 +173,7 @@ def placeholder() -> None:
     """Ids that stand for "no id" in the city's files (UNKNOWN, 000-000)."""
 
 
-@placeholder.command("add")
-@click.argument("value", metavar="ID")
-@actor_option
-def placeholder_add(value: str, actor: str) -> None:
-    from registry.city.profile import add_placeholder
-
-    with city_session(actor) as session:
-        add_placeholder(session, value)
-    click.echo(f"{value} is a placeholder")
-
-
-@placeholder.command("remove")
-@click.argument("value", metavar="ID")
-@actor_option
-def placeholder_remove(value: str, actor: str) -> None:
-    from registry.city.profile import remove_placeholder
-
-    with city_session(actor) as session:
-        remove_placeholder(session, value)
-    click.echo(f"{value} is no placeholder any more")
+service_command(placeholder, "add", "registry.city.profile.add_placeholder",
+                "{value} is a placeholder", {"value": "ID"})
+service_command(placeholder, "remove", "registry.city.profile.remove_placeholder",
+                "{value} is no placeholder any more", {"value": "ID"})
