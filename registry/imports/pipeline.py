@@ -10,6 +10,7 @@ batch with `batches`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.db import unit_of_work
+from registry.db import set_actor, unit_of_work
 from registry.imports.batches import close_batch, open_batch, record_problems
+from registry.imports.cells import normalise_cell
 from registry.imports.columns import (
     ColumnSource,
     ImportUsageError,
@@ -28,7 +30,7 @@ from registry.imports.columns import (
     resolve_columns,
 )
 from registry.imports.report import ImportReport
-from registry.imports.sources import SourceTable, SourceUnreadable, read_source
+from registry.imports.sources import SourceRow, SourceTable, SourceUnreadable, read_source
 
 ACTOR_PREFIX = "import:"
 
@@ -43,11 +45,14 @@ class ImportOptions:
     defaults: Mapping[str, str] = field(default_factory=dict)  # target → value for blanks
     dry_run: bool = False
     skip_invalid: bool = False
+    actor: str | None = None  # who runs it (the web: the signed-in user); else import:<file>
 
     def as_record(self, columns: Mapping[str, str], **extra: Any) -> dict[str, Any]:
         """The options as the batch keeps them, with the columns the import read."""
-        return {"layer": self.layer, "dry_run": self.dry_run, "skip_invalid": self.skip_invalid,
-                "mapping": dict(columns), "defaults": dict(self.defaults), **extra}
+        record = {"layer": self.layer, "dry_run": self.dry_run,
+                  "skip_invalid": self.skip_invalid, "mapping": dict(columns),
+                  "defaults": dict(self.defaults), **extra}
+        return record | ({"actor": self.actor} if self.actor else {})
 
 
 def read_table(path: Path, kind: str, mapping: Mapping[str, str],
@@ -70,17 +75,57 @@ def table_report(path: Path, kind: str, label: str, table: SourceTable,
     report.rows_read = len(table.rows) + len(table.repeated_header_rows)
     for number in table.repeated_header_rows:
         report.skip(number, "repeated header")
+    report.places_srid = _places_srid(getattr(options, "srs", None) or table.crs, table)
+    if report.places_srid is not None:
+        report.places = _places(kind, table, columns)
     return report
+
+
+def _places_srid(declared: str | None, table: SourceTable) -> int | None:
+    """The EPSG code of the rows' points for the report's map: the declared CRS (`--srs` or
+    the layer's), else WGS 84 for a table's longitude/latitude; None when it is not an EPSG
+    code (the import itself says what it makes of the points)."""
+    if declared is None:
+        return 4326 if table.row_unit == "row" else None
+    match = re.fullmatch(r"\s*EPSG:(\d+)\s*", declared, flags=re.IGNORECASE)
+    return int(match.group(1)) if match else None
+
+
+def _places(kind: str, table: SourceTable,
+            columns: Mapping[str, ColumnSource]) -> dict[int, tuple[float, float]]:
+    """row → its point: the feature's, or its longitude and latitude cells."""
+    places: dict[int, tuple[float, float]] = {}
+    for row in table.rows:
+        point = row.point or _coordinates(kind, row, columns)
+        if point is not None:
+            places[row.number] = point
+    return places
+
+
+def _coordinates(kind: str, row: SourceRow,
+                 columns: Mapping[str, ColumnSource]) -> tuple[float, float] | None:
+    if "longitude" not in columns or "latitude" not in columns:
+        return None
+    read = [normalise_cell(kind, target, columns[target].value(row.cells))
+            for target in ("longitude", "latitude")]
+    try:
+        x, y = (float(value) for value, problem in read if value is not None and not problem)
+    except (TypeError, ValueError):  # a coordinate blank or unreadable
+        return None
+    return x, y
 
 
 @contextmanager
 def recorded_batch(factory: sessionmaker[Session], report: ImportReport, path: Path,
                    options: Mapping[str, Any]) -> Iterator[Session]:
-    """One transaction, audited as `import:<file name>`, kept as a batch with every problem
-    the report holds when the block ends; an error leaves neither data nor batch."""
-    actor = ACTOR_PREFIX + path.name
+    """One transaction, kept as a batch with every problem the report holds when the block
+    ends; an error leaves neither data nor batch. Audited as `import:<file name>`, or, when
+    the options name an `actor` (a user of the web pages), as `ACTOR (import #N)`."""
+    actor = str(options.get("actor") or ACTOR_PREFIX + path.name)
     with unit_of_work(factory, actor) as session:
         batch_id = open_batch(session, report, path.name, actor, options)
+        if options.get("actor"):
+            set_actor(session, f"{actor} (import #{batch_id})")
         yield session
         report.skipped.sort(key=lambda item: item.row)
         record_problems(session, batch_id, report.problems)

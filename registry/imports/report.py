@@ -78,6 +78,9 @@ class ImportReport:
     skipped: list[SkippedRow] = field(default_factory=list)
     changes: dict[str, int] = field(default_factory=dict)  # empty until known
     record_ids: dict[str, list[str]] = field(default_factory=dict)  # "inserted" → ids
+    # row → its point (x, y) in `places_srid`, where the file gives one: the report's map
+    places: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False)
+    places_srid: int | None = None
     _invalid_rows: set[int] = field(default_factory=set, repr=False)
 
     def add_problem(self, row: int | None, record_id: str | None, field_name: str,

@@ -1,136 +1,265 @@
-"""Import pages for editors: upload a file, map its columns, dry-run, read the report, import.
+"""Import pages for editors: upload a file of parcels, leases, occupancy or costs, map its
+columns, dry-run, read the report, import; and the report of every import, its problems counted
+by kind, filtered, paged, downloaded as CSV and shown on a map.
 
-Uploads are kept under the app's instance folder, one random folder each, readable only by the
-editor who uploaded them, until they are imported.
+Uploads wait in the upload folder (see `uploads`), seen only by the editor who made them, until
+they are imported.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import shutil
-from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from werkzeug.utils import secure_filename
 
 from app.auth import actor_name, current_user, editing_roles, require_role
+from app.blueprints.imports import uploads
+from app.blueprints.imports.kinds import (
+    KINDS,
+    Choices,
+    Columns,
+    Kind,
+    UnreadableUpload,
+    read_columns,
+    run_import,
+)
+from app.city import current_city
 from app.database import db_session, session_factory
-from registry.imports.batches import batch, batch_problems, recent_batches
-from registry.imports.parcels import ImportOptions, MappingError, SourceError, import_parcels
-from registry.imports.parcels.mapping import TARGET_FIELDS, resolve_mapping
-from registry.imports.parcels.source import describe, layers
+from registry.imports.batches import (
+    BatchSummary,
+    ProblemFilter,
+    batch,
+    problem_kinds,
+    problem_page,
+    problem_places,
+    problems_csv,
+    recent_batches,
+)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-ACCEPTED = (".gpkg", ".zip", ".geojson", ".json", ".topojson", ".csv", ".xlsx")
-PAGE = 200
+PAGE = 100
+OUTCOMES = {
+    "imported": "imported",
+    "imported_with_skips": "imported, the invalid rows skipped",
+    "unchanged": "unchanged — nothing needed writing",
+    "rejected": "rejected — nothing written",
+    "dry_run": "dry run — nothing written",
+    "failed": "failed — nothing written",
+}
+SEVERITIES = {"error": "errors", "warning": "warnings", "repaired": "repaired (warnings)",
+              "skipped": "skipped rows"}
+_FIELD_LABELS = {"department_code": "department", "row": "row"}
+_ONLY_WHEN_ANY = {"incomplete", "warnings", "repaired"}  # counts shown only when not zero
 
 
-def _uploads() -> Path:
-    configured = current_app.config.get("UPLOAD_FOLDER")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+def field_label(field: str) -> str:
+    return _FIELD_LABELS.get(field, field.replace("_", " "))
 
 
-def _upload(token: str) -> Path:
-    folder = _uploads() / secure_filename(token)
-    meta_path = folder / "upload.json"
-    if not meta_path.exists():
-        abort(404, description="That upload is gone; upload the file again.")
-    meta = json.loads(meta_path.read_text())
+def _user_id() -> int:
     user = current_user()
-    if user is None or meta["user_id"] != user.id:
+    if user is None:  # require_role let no anonymous caller in
+        abort(401)
+    return user.id
+
+
+def _owned_upload(token: str) -> uploads.Upload:
+    upload = uploads.find_upload(token, _user_id())
+    if upload is None or upload.kind not in KINDS:
         abort(404, description="That upload is gone; upload the file again.")
-    return folder / meta["name"]
+    return upload
 
 
 @bp.get("")
 @require_role(*editing_roles)
 def batches() -> str:
-    return render_template("imports/list.html", batches=recent_batches(db_session()))
+    return render_template("imports/list.html", batches=recent_batches(db_session()),
+                           pending=uploads.pending_uploads(_user_id()), kinds=KINDS,
+                           outcomes=OUTCOMES)
+
+
+def _upload_page(error: str | None, kind: str, status: int = 200) -> ResponseReturnValue:
+    return render_template("imports/upload.html", kinds=KINDS, kind=kind, error=error,
+                           accepted=sorted({s for k in KINDS.values() for s in k.accepted})), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @require_role(*editing_roles)
 def upload() -> ResponseReturnValue:
+    kind = (request.form if request.method == "POST" else request.args).get("kind") or "parcels"
+    if kind not in KINDS:
+        return _upload_page(f"Choose what the file holds: {', '.join(KINDS)}.", "parcels", 400)
     if request.method == "GET":
-        return render_template("imports/upload.html", accepted=ACCEPTED, error=None)
+        return _upload_page(None, kind)
     file = request.files.get("file")
     name = secure_filename(file.filename or "") if file else ""
-    if not file or not name or not name.lower().endswith(ACCEPTED):
-        return render_template(
-            "imports/upload.html", accepted=ACCEPTED,
-            error=f"Choose a file of one of these kinds: {', '.join(ACCEPTED)} "
-                  "(zip a Shapefile with its .dbf, .shx and .prj)."), 400
-    token = secrets.token_hex(16)  # hex: secure_filename() leaves it as it is
-    folder = _uploads() / token
-    folder.mkdir(parents=True)
-    file.save(folder / name)
-    user = current_user()
-    assert user is not None
-    (folder / "upload.json").write_text(json.dumps({"name": name, "user_id": user.id}))
+    accepted = KINDS[kind].accepted
+    if not file or not name or not name.lower().endswith(accepted):
+        return _upload_page(
+            f"{KINDS[kind].title} come as {KINDS[kind].formats}: choose a file ending in "
+            f"{', '.join(accepted)} (zip a Shapefile with its .dbf, .shx and .prj).", kind, 400)
+    token = uploads.save_upload(file, name, kind, _user_id())
     return redirect(url_for("imports.prepare", token=token))
+
+
+def _choices_from_form(kind: Kind, saved: Choices) -> Choices:
+    """The prepare form's choices; a column select the form did not send keeps what was saved
+    (or, never saved, is left to the resolver)."""
+    form = request.form
+    mapping = {target: form[f"map_{target}"] for target in kind.targets
+               if f"map_{target}" in form}
+    mapping = {**{k: v for k, v in saved.mapping.items() if k not in mapping}, **mapping}
+    defaults = {target: form.get(f"default_{target}", "").strip() for target in kind.targets
+                if kind.may_default(target)}
+    return Choices(
+        layer=form.get("layer") or None, mapping=mapping,
+        defaults={k: v for k, v in defaults.items() if v},
+        srs=(form.get("srs") or "").strip() or None,
+        direction=form.get("direction") if form.get("direction") in ("in", "out") else None,
+        skip_invalid=bool(form.get("skip_invalid")), repair=bool(form.get("repair")),
+    )
 
 
 @bp.route("/prepare/<token>", methods=["GET", "POST"])
 @require_role(*editing_roles)
 def prepare(token: str) -> ResponseReturnValue:
-    path = _upload(token)
-    layer = request.values.get("layer") or None
-    try:
-        info = describe(path, layer)
-        available_layers = layers(path)
-    except SourceError as unreadable:
-        return render_template("imports/upload.html", accepted=ACCEPTED,
-                               error=str(unreadable)), 400
-    chosen = {target: request.form.get(f"map_{target}", "") for target in TARGET_FIELDS}
-    if request.method == "GET":
-        chosen = dict(resolve_mapping(info.fields, {}).columns)
-    error: str | None = None
+    upload = _owned_upload(token)
+    kind = KINDS[upload.kind]
+    saved = Choices.from_dict(upload.choices)
     if request.method == "POST":
-        options = ImportOptions(
-            layer=layer, mapping={k: v for k, v in chosen.items() if v},
-            srs=request.form.get("srs") or None,
-            dry_run=request.form.get("action") != "import",
-            skip_invalid=bool(request.form.get("skip_invalid")),
-            repair=bool(request.form.get("repair")),
-        )
+        choices = saved if request.form.get("use_saved") else _choices_from_form(kind, saved)
+        dry_run = request.form.get("action") != "import"
+        uploads.save_choices(upload, choices.as_dict())
         try:
-            result = import_parcels(session_factory(), path, options,
-                                    current_app.config["REGISTRY_SETTINGS"], actor_name())
-        except (SourceError, MappingError) as failure:
-            error = str(failure)
-        else:
-            if not options.dry_run and not result.rejected:
-                shutil.rmtree(path.parent, ignore_errors=True)
-                return redirect(url_for("imports.report", batch_id=result.batch_id))
-            return redirect(url_for("imports.report", batch_id=result.batch_id, token=token))
+            report = run_import(kind, session_factory(), upload.path, choices, dry_run,
+                                current_app.config["REGISTRY_SETTINGS"], actor_name())
+        except UnreadableUpload as failure:
+            return _prepare_page(upload, kind, choices, str(failure), 400)
+        if not dry_run and not report.rejected:
+            uploads.discard(upload)
+            return redirect(url_for("imports.report", batch_id=report.batch_id))
+        return redirect(url_for("imports.report", batch_id=report.batch_id, token=token))
+    layer = request.args.get("layer") or None
+    if layer is not None and layer != saved.layer:
+        saved = Choices(layer=layer)  # another sheet or layer: its own columns
+    return _prepare_page(upload, kind, saved, None)
+
+
+def _prepare_page(upload: uploads.Upload, kind: Kind, choices: Choices, error: str | None,
+                  status: int = 200) -> ResponseReturnValue:
+    try:
+        columns = read_columns(kind, upload.path, choices.layer, choices.mapping)
+    except UnreadableUpload as unreadable:
+        return _upload_page(str(unreadable), kind.name, 400)
     return render_template(
-        "imports/prepare.html", token=token, info=info, layers=available_layers, layer=layer,
-        targets=TARGET_FIELDS, chosen=chosen, error=error,
-        srs=request.form.get("srs") or info.crs or "",
-    )
+        "imports/prepare.html", upload=upload, kind=kind, columns=columns, choices=choices,
+        fields=_field_rows(kind, columns, choices), error=error,
+        srs=choices.srs or (columns.crs if kind.name == "parcels" else "") or "",
+    ), status
+
+
+def _field_rows(kind: Kind, columns: Columns, choices: Choices) -> list[dict[str, Any]]:
+    """One row of the mapping table per target field: its column and its default."""
+    return [{"target": target, "label": field_label(target),
+             "required": target in kind.required, "column": columns.resolved.get(target, ""),
+             "may_default": kind.may_default(target),
+             "default": choices.defaults.get(target, "")} for target in kind.targets]
+
+
+@bp.post("/prepare/<token>/discard")
+@require_role(*editing_roles)
+def discard(token: str) -> ResponseReturnValue:
+    uploads.discard(_owned_upload(token))
+    return redirect(url_for("imports.batches"))
+
+
+def _batch(batch_id: int) -> BatchSummary:
+    summary = batch(db_session(), batch_id)
+    if summary is None:
+        abort(404, description=f"There is no import #{batch_id}.")
+    return summary
+
+
+def _filters() -> ProblemFilter:
+    return ProblemFilter(*(request.args.get(name) or None for name in ("severity", "field",
+                                                                       "kind")))
+
+
+def _counts(summary: BatchSummary) -> list[tuple[str, int]]:
+    counts = summary.counts
+    unit = "features" if summary.kind == "parcels" else "rows"
+    shown = [(f"{unit} read", "read"), ("valid", "valid"), ("incomplete", "incomplete"),
+             ("invalid", "invalid"), ("problems", "problems"), ("warnings", "warnings"),
+             ("skipped rows", "skipped"), ("repaired", "repaired")]
+    changes = [("inserted", "inserted"), ("updated", "updated"), ("unchanged", "unchanged")]
+    if summary.outcome == "dry_run":
+        changes = [(f"would be {label}", key) for label, key in changes]
+    if summary.outcome in ("dry_run", "rejected", "failed"):
+        changes = [(label, key) for label, key in changes if counts.get(key)]
+    return [(label, int(counts[key])) for label, key in shown + changes
+            if key in counts and (counts[key] or key not in _ONLY_WHEN_ANY)]
 
 
 @bp.get("/<int:batch_id>")
 @require_role(*editing_roles)
 def report(batch_id: int) -> str:
-    summary = batch(db_session(), batch_id)
-    if summary is None:
-        abort(404, description=f"There is no import #{batch_id}.")
-    page = max(int(request.args.get("page", "1") or 1), 1)
-    problems, total = batch_problems(db_session(), batch_id, (page - 1) * PAGE, PAGE)
+    summary = _batch(batch_id)
+    filters = _filters()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    problems, total = problem_page(db_session(), batch_id, filters, (page - 1) * PAGE, PAGE)
+    kinds = problem_kinds(db_session(), batch_id)
+    severities: dict[str, int] = {}
+    for item in kinds:
+        severities[item.severity] = severities.get(item.severity, 0) + item.count
     token = request.args.get("token")
-    if token and not (_uploads() / secure_filename(token) / "upload.json").exists():
-        token = None
-    return render_template("imports/report.html", batch=summary, problems=problems, total=total,
-                           page=page, pages=max((total + PAGE - 1) // PAGE, 1), token=token)
+    upload = uploads.find_upload(token, _user_id()) if token else None
+    kind = KINDS.get(summary.kind)
+    query = {key: value for key, value in
+             (("severity", filters.severity), ("field", filters.field), ("kind", filters.kind))
+             if value}
+    return render_template(
+        "imports/report.html", batch=summary, outcome=OUTCOMES.get(summary.outcome,
+                                                                   summary.outcome),
+        counts=_counts(summary), problems=problems, total=total, page=page,
+        pages=max((total + PAGE - 1) // PAGE, 1), kinds=kinds, severities=severities,
+        severity_labels=SEVERITIES, filters=filters, query=query, field_label=field_label,
+        id_label=kind.id_label if kind else "Record", upload=upload,
+        saved=Choices.from_dict(upload.choices) if upload else None,
+        unit="Feature" if summary.kind == "parcels" else "Row",
+        settings=current_app.config["REGISTRY_SETTINGS"], extent=list(current_city().extent),
+    )
+
+
+@bp.get("/<int:batch_id>/problems.csv")
+@require_role(*editing_roles)
+def problems_download(batch_id: int) -> Response:
+    summary = _batch(batch_id)
+    response = Response(stream_with_context(problems_csv(db_session(), summary, _filters())),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="import-{batch_id}-problems.csv"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:batch_id>/problems.geojson")
+@require_role(*editing_roles)
+def problems_map(batch_id: int) -> Response:
+    _batch(batch_id)
+    response = jsonify(problem_places(db_session(), batch_id, _filters()))
+    response.mimetype = "application/geo+json"
+    return response
