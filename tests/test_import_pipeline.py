@@ -260,8 +260,8 @@ def test_skip_invalid_with_no_valid_row_writes_nothing_and_is_rejected(
 
 def test_the_json_report_holds_every_problem_however_many(database: str, tmp_path: Path) -> None:
     count = 10_050
-    path = _csv(tmp_path / "big.csv", ["APN", "SITE_ADDR"], [
-        [f"5555-{n // 1000:03d}-{n % 1000:03d}", f"{n} Main St"] for n in range(count)])
+    path = _csv(tmp_path / "big.csv", ["APN", "SITE_ADDR", "DEPT"], [
+        [f"5555-{n // 1000:03d}-{n % 1000:03d}X", f"{n} Main St", "GSD"] for n in range(count)])
     out = tmp_path / "report.json"
     result = _import("parcels", path, "--report", out)
     assert result.exit_code == 1
@@ -269,5 +269,5 @@ def test_the_json_report_holds_every_problem_however_many(database: str, tmp_pat
     report = _report(out)
     assert report["problem_count"] == report["counts"]["problems"] == count
     assert len(report["problems"]) == count
-    assert {p["field"] for p in report["problems"]} == {"department_code"}
+    assert {p["field"] for p in report["problems"]} == {"parcel_id"}
     assert report["problems"][-1]["row"] == count

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import zipfile
 from pathlib import Path
@@ -66,7 +67,7 @@ def messy_file(tmp_path: Path) -> Path:
     return write(tmp_path, [
         record("5555-001-001", lot(0)),                                   # row 1: good
         record("5555-001-002", BOW_TIE),                                  # 2: self-intersection
-        record("5555-001-003", Point(LON, LAT)),                          # 3: not a polygon
+        record("5555-001-003", Point(LON, LAT)),                          # 3: a point, no shape
         record("5555-001-004", lot(2)),                                   # 4: duplicate id …
         record("5555-001-004", lot(3)),                                   # 5: … of row 4
         record("---", lot(4)),                                            # 6: placeholder id
@@ -74,7 +75,7 @@ def messy_file(tmp_path: Path) -> Path:
         record("5555-001-008", lot(6, size=DEG * 1.5)),                   # 8: overlaps row 9
         record("5555-001-009", lot(7)),                                   # 9: overlapped
         record("5555-001-010", lot(9), address=None),                     # 10: address missing
-        record("5555-001-011", lot(10), acquired="Lease in process"),     # 11: bad date
+        record("5555-001-011", lot(10), acquired="Lease in process"),     # 11: text, no date
         record("5555-001-012", lot(11), department="Genral Services"),    # 12: department typo
         record("5555-001-013", lot(12), status="Borrowed"),               # 13: unknown status
     ])
@@ -95,13 +96,16 @@ def test_a_file_with_problems_is_rejected_whole_and_every_problem_is_reported(
         (11, "acquisition_date"), (12, "department_code"), (13, "status"),
     }
     messages = {p["row"]: p for p in report(tmp_path)["problems"]}
+    # missing data is a warning (stored, incomplete), not a refusal
+    assert {row for row, p in messages.items() if p["severity"] == "warning"} == {3, 10, 11}
+    assert messages[11]["value"] == "Lease in process"  # kept as written in the report
     assert "Self-intersection" in messages[2]["message"]
     assert messages[2]["details"]["location"]["type"] == "Point"
-    assert "Point" in messages[3]["message"]
+    assert "is a point" in messages[3]["message"]
     assert "scientific notation" in messages[7]["message"]
     assert messages[7]["record_id"] == "6.03E+09"  # reported as written, never converted
     assert "placeholder" in messages[6]["message"]
-    assert "did you mean 'General Services'" in messages[12]["message"]
+    assert "matches no department — did you mean General Services?" in messages[12]["message"]
     assert "5555-001-009" in messages[8]["message"]
     assert "row 2 " in result.output or "row 2 parcel" in result.output
 
@@ -114,7 +118,7 @@ def test_the_batch_and_its_report_are_kept_even_when_rejected(
         database, "SELECT outcome, counts, (SELECT count(*) FROM import_problems) "
                   "FROM import_batches")
     assert outcome == "rejected"
-    assert counts["read"] == 13 and counts["invalid"] == 12
+    assert counts["read"] == 13 and counts["invalid"] == 9 and counts["warnings"] == 3
     assert problems >= 12
 
 
@@ -123,9 +127,13 @@ def test_skip_invalid_loads_the_good_features_and_reports_the_rest(
 ) -> None:
     result = run(str(messy_file), "--skip-invalid")
     assert result.exit_code == 1, result.output  # some features were refused
-    assert "parcels: 1 inserted, 0 updated, 0 unchanged" in result.output
-    loaded = [row[0] for row in query(database, "SELECT parcel_id FROM parcels")]
-    assert loaded == ["5555-001-001"]
+    assert "parcels: 4 inserted, 0 updated, 0 unchanged" in result.output
+    loaded = query(database, "SELECT parcel_id, address, acquisition_date, "
+                             "digitization_status FROM parcels ORDER BY parcel_id")
+    assert loaded == [("5555-001-001", "5555-001-001 Main St", dt.date(1998, 7, 1), "digitized"),
+                      ("5555-001-003", "5555-001-003 Main St", dt.date(1998, 7, 1), "paper"),
+                      ("5555-001-010", None, dt.date(1998, 7, 1), "digitized"),  # incomplete
+                      ("5555-001-011", "5555-001-011 Main St", None, "digitized")]
     (actor,), = query(database, "SELECT DISTINCT actor FROM audit_events "
                                 "WHERE table_name = 'parcels'")
     assert actor.startswith("cli (import #")

@@ -44,7 +44,8 @@ def test_a_department_is_found_by_code_or_name_whatever_the_case(
         ("5555-001-003", "RAP")]
     (problem,) = problems_of(report(tmp_path), "department_code")
     assert problem["row"] == 5
-    assert problem["message"] == "no department 'Genral Services'; did you mean 'General Services'?"
+    assert problem["message"] == ("'Genral Services' matches no department — did you mean "
+                                  "General Services?")
     assert (problem["value"], problem["column"]) == ("Genral Services", "DEPT")
     assert problem["details"] == {"suggestion": "General Services"}
 
@@ -86,7 +87,8 @@ def test_the_city_extent_is_exact_to_the_last_bit(database: str, tmp_path: Path)
                             record("5555-001-002", a_hair_west)])
     run(str(path), "--report", str(tmp_path / "report.json"))
     assert _messages(tmp_path, "geometry") == {
-        2: "lies outside the city's extent: check the CRS (--srs) and the coordinates"}
+        2: "lies outside the city (Los Angeles's extent): check the CRS (--srs) and the "
+           "coordinates"}
 
 
 def test_neighbours_that_share_an_edge_do_not_overlap_but_others_do(

@@ -5,6 +5,8 @@ report with every problem, and exit 1 when any row was refused."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -59,8 +61,8 @@ def parse_pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:
 def run_import(ctx: click.Context, file: Path,
                start: Callable[[sessionmaker[Session]], ImportReport], report_path: Path | None,
                usage_errors: tuple[type[Exception], ...] = ()) -> None:
-    """Run `start` against the registry, print its summary, write the JSON report if asked
-    (streamed from the batch, every problem), and exit 1 when any row was refused."""
+    """Run `start` against the registry, write the JSON report if asked (streamed from the
+    batch, every problem), then print its summary, and exit 1 when any row was refused."""
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import sessionmaker
 
@@ -82,12 +84,27 @@ def run_import(ctx: click.Context, file: Path,
             raise click.ClickException(f"cannot reach the database: {error.orig}") from error
         except (RecordInvalid, VersionConflict) as error:  # a concurrent writer came first
             raise click.ClickException(f"{file}: nothing written: {error}") from error
-        for line in report.summary_lines():
-            click.echo(line)
         if report_path is not None and report.batch_id is not None:
             with factory() as session:
                 report.write_json(report_path, stored_problems(session, report.batch_id))
-            click.echo(f"report: {report_path}")
     finally:
         engine.dispose()
+    lines = report.summary_lines()
+    if report_path is not None and report.batch_id is not None:
+        lines.append(f"report: {report_path}")
+    _print(lines)
     ctx.exit(report.exit_code)
+
+
+def _print(lines: list[str]) -> None:
+    """Print the summary; a reader that stops early (`| head -1`) loses the rest, nothing else:
+    the import is done and its report written before the first line."""
+    try:
+        for line in lines:
+            click.echo(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at nowhere so that cannot fail too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -16,7 +16,8 @@ from registry.settings import Settings
 @click.option("--srs", help="CRS of the file's coordinates when it names none, e.g. EPSG:2229.")
 @click.option("--join", "join_path", type=click.Path(path_type=Path),
               help="A second table of attributes (CSV, XLSX, …) joined to the shapes by --on.")
-@click.option("--on", "join_on", help="The id column the shapes and the --join table share.")
+@click.option("--on", "join_on", help="The id column the shapes and the --join table share "
+              "(matched as headers are: MAP_LOT finds Map-Lot), or SHAPES_COLUMN=TABLE_COLUMN.")
 @click.option("--repair", is_flag=True, help="Repair invalid shapes with ST_MakeValid (reported).")
 @click.option("--actor", default="cli", show_default=True, help="Who runs the import (audit).")
 @click.pass_context
@@ -26,8 +27,8 @@ def import_parcels_command(ctx: click.Context, file: Path, layer: str | None,
                            srs: str | None, join_path: Path | None, join_on: str | None,
                            repair: bool, actor: str) -> None:
     """Import parcels from GeoPackage, Shapefile (or .zip), GeoJSON, TopoJSON, CSV or XLSX;
-    upsert by parcel id. Exit 1 when any feature is refused (nothing written unless
-    --skip-invalid)."""
+    upsert by parcel id. Exit 1 when any feature is refused for an error (nothing written unless
+    --skip-invalid); a record that only lacks data is stored, incomplete, with a warning."""
     from registry.imports.parcels import ImportOptions, SourceError, import_parcels
 
     mapping = parse_pairs("--map", mappings)

@@ -72,21 +72,35 @@ def list_departments(session: Session) -> list[Department]:
             for r in rows]
 
 
+class DepartmentResolver:
+    """`resolve_department` for many values (an import's distinct cells): the departments and
+    their aliases are read once."""
+
+    def __init__(self, session: Session) -> None:
+        self._names: dict[str, tuple[Department, str]] = {}
+        for department in list_departments(session):
+            for name in (department.code, department.name, *department.aliases):
+                self._names.setdefault(_key(name), (department, name))
+
+    def __call__(self, value: str) -> DepartmentMatch:
+        wanted = _key(value)
+        uncertain = wanted.endswith(DOUBT_MARK)
+        wanted = wanted.rstrip(DOUBT_MARK + " ")
+        found = self._names.get(wanted)
+        if found is not None:
+            department, name = found
+            return DepartmentMatch(department.id, department.code, uncertain,
+                                   name if uncertain else None)
+        nearest = difflib.get_close_matches(wanted.strip("* "), list(self._names), n=1,
+                                            cutoff=0.5)
+        return DepartmentMatch(None, None, uncertain,
+                               self._names[nearest[0]][1] if nearest else None)
+
+
 def resolve_department(session: Session, value: str) -> DepartmentMatch:
     """The department `value` names by its code, its name or one of its aliases. A trailing
     doubt mark (`GSD?`) is set aside and reported as `uncertain`."""
-    wanted = _key(value)
-    uncertain = wanted.endswith(DOUBT_MARK)
-    wanted = wanted.rstrip(DOUBT_MARK + " ")
-    departments = list_departments(session)
-    for department in departments:
-        for name in (department.code, department.name, *department.aliases):
-            if _key(name) == wanted:
-                return DepartmentMatch(department.id, department.code, uncertain,
-                                       name if uncertain else None)
-    known = {_key(name): name for d in departments for name in (d.code, d.name, *d.aliases)}
-    nearest = difflib.get_close_matches(wanted.strip("* "), list(known), n=1, cutoff=0.5)
-    return DepartmentMatch(None, None, uncertain, known[nearest[0]] if nearest else None)
+    return DepartmentResolver(session)(value)
 
 
 def find_department(session: Session, value: str) -> tuple[int | None, str | None]:

@@ -19,9 +19,11 @@ from typing import Protocol
 #: The longest parcel id the registry keeps (parcels.parcel_id is VARCHAR(32)).
 MAX_ID_LENGTH = 32
 #: An id of nothing but zeros, punctuation and blanks carries no information, in any city.
-_NO_INFORMATION = re.compile(r"[\s\-_.?#*0]*")
-#: Looks like a number a spreadsheet turned into scientific notation (6.03E+09).
-_SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d+)?[eE][+-]?\d+")
+NO_INFORMATION = re.compile(r"[\s\-_.?#*0]*")
+#: A long number as a spreadsheet shows it, in scientific notation: a mantissa with a decimal
+#: point (`6.03E+09`, all that is left of 6,030,512,004). Never `267E-17` or `101E-2`, which
+#: is how map-lots look.
+SPREADSHEET_NUMBER = re.compile(r"[+-]?\d+\.\d+[eE][+-]?\d+")
 #: Separators left out of a spelling before it is regrouped into a template.
 _SEPARATORS = " \t-./_"
 _SLOTS = {"#": str.isdigit, "@": str.isalpha, "*": str.isalnum}
@@ -124,7 +126,7 @@ def is_placeholder(profile: HasIdRules, value: str) -> bool:
     """Whether `value` stands for "no id": one of the city's placeholder ids (any case), or
     nothing but zeros, punctuation and blanks."""
     value = value.strip()
-    if _NO_INFORMATION.fullmatch(value):
+    if NO_INFORMATION.fullmatch(value):
         return True
     folded = value.casefold()
     return any(folded == placeholder.strip().casefold() for placeholder in profile.placeholder_ids)
@@ -165,7 +167,7 @@ def id_problem(profile: HasIdRules, value: str) -> str | None:
         return None
     if is_placeholder(profile, shown):
         return f"{shown!r} is a placeholder, not a parcel id"
-    if _SCIENTIFIC.fullmatch(shown):
+    if SPREADSHEET_NUMBER.fullmatch(shown):
         return (f"{shown!r} looks like a number a spreadsheet turned into scientific notation; "
                 "the real id is lost: correct it in the source")
     if not profile.id_formats:

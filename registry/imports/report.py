@@ -72,6 +72,8 @@ class ImportReport:
     invalid: int = 0
     repaired: int = 0
     problem_count: int = 0
+    warnings: int = 0  # problems that refuse nothing: a value missing, doubted or ruined
+    incomplete: int = 0  # valid records stored without a field verification needs
     # every problem (leases, occupancy, costs), or the first shown (parcels: the rest are in
     # the batch, written by set-based SQL)
     problems: list[ImportProblem] = field(default_factory=list)
@@ -135,7 +137,8 @@ class ImportReport:
     def counts(self) -> dict[str, int]:
         return {
             "read": self.rows_read, "valid": self.valid, "invalid": self.invalid,
-            "problems": self.problem_count, "repaired": self.repaired,
+            "problems": self.problem_count, "warnings": self.warnings,
+            "incomplete": self.incomplete, "repaired": self.repaired,
             "skipped": len(self.skipped), **{name: self.changes.get(name, 0) for name in CHANGES},
         }  # fmt: skip
 
@@ -147,8 +150,11 @@ class ImportReport:
         skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(by_reason.items()))
         lines = [f"import #{self.batch_id} ({self.kind}): {self.outcome.replace('_', ' ')}"]
         lines.append(
-            f"{self.file}: {c['read']} {self.row_unit}s read, {c['valid']} valid, "
-            f"{c['invalid']} invalid ({c['problems']} problems), {c['skipped']} skipped"
+            f"{self.file}: {c['read']} {self.row_unit}s read, {c['valid']} valid"
+            + (f" ({c['incomplete']} incomplete)" if c["incomplete"] else "")
+            + f", {c['invalid']} invalid ({c['problems']} problems"
+            + (f", {c['warnings']} of them warnings" if c["warnings"] else "")
+            + f"), {c['skipped']} skipped"
             + (f" ({skipped})" if skipped else "")
             + (f", {c['repaired']} repaired" if c["repaired"] else ""))
         if self.outcome in {"imported", "imported_with_skips", "unchanged"}:

@@ -100,6 +100,8 @@ class Parcel(VersionedMixin, Base):
         CheckConstraint("acquisition_cost >= 0", name="acquisition_cost"),
         CheckConstraint("disposition_proceeds >= 0", name="disposition_proceeds"),
         CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="geom_valid"),
+        CheckConstraint("digitization_status <> 'verified' OR cardinality(needs_confirmation) = 0",
+                        name="verified_confirmed"),
         Index("ix_parcels_geom", "geom", postgresql_using="gist"),
         Index("ix_parcels_geom_3857", "geom_3857", postgresql_using="gist"),
         Index("ix_parcels_department_id", "department_id"),
@@ -138,6 +140,10 @@ class Parcel(VersionedMixin, Base):
     # shape or a key attribute changes afterwards.
     verified_by: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Fields whose value the source marked as uncertain (`GSD?`), awaiting a person's
+    # confirmation: no verification until it is empty (migration 0011).
+    needs_confirmation: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]"))
 
     department: Mapped[Department | None] = relationship(back_populates="parcels")
     buildings: Mapped[list[Building]] = relationship(

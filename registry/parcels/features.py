@@ -30,6 +30,7 @@ _FULL_PROPERTIES = _PUBLIC_PROPERTIES + """,
     'digitization_status', p.digitization_status, 'land_area_sq_ft', p.land_area_sq_ft,
     'overlap_accepted_reason', p.overlap_accepted_reason,
     'verified_by', p.verified_by, 'verified_at', p.verified_at,
+    'needs_confirmation', p.needs_confirmation,
     'version', p.version, 'updated_at', p.updated_at, 'retired_at', p.retired_at
 """
 

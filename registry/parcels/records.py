@@ -3,6 +3,10 @@
 Optimistic locking: every edit names the version it was made against; the UPDATE only matches
 that version, so of concurrent editors exactly one wins and the others get `VersionConflict`
 (with who changed the parcel and when), however their requests interleave.
+
+A field an import flagged as uncertain (`needs_confirmation`, e.g. `department_code` from
+`GSD?`) is confirmed by an edit that sends it (the same value or a corrected one), or that names
+it in `confirm` (`{"confirm": ["department_code"]}`) to keep the value as it stands.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from registry.parcels.verification import workflow_problems
 from registry.settings import STORAGE_SRID, Settings
 
 _UNSET: Any = object()
+CONFIRM = "confirm"  # the edit's list of flagged fields confirmed as they stand
 # Geometry checks read other parcels; one lock serializes shape writes so that two editors
 # cannot both pass the overlap check and then overlap each other.
 _GEOMETRY_WRITE_LOCK = 0x5041_5243  # "PARC"
@@ -163,8 +168,8 @@ def _verification_values(session: Session, parcel_id: str, change: ParcelChange)
 
 def _current(session: Session, parcel_id: str) -> Any:
     row = session.execute(
-        text("SELECT version, overlap_accepted_reason, retired_at, digitization_status "
-             "FROM parcels WHERE parcel_id = :id"),
+        text("SELECT version, overlap_accepted_reason, retired_at, digitization_status, "
+             "needs_confirmation FROM parcels WHERE parcel_id = :id"),
         {"id": parcel_id},
     ).one_or_none()
     if row is None:
@@ -183,7 +188,13 @@ def update_parcel(
     current = _current(session, parcel_id)
     if current.version != expected_version:
         raise version_conflict(session, "parcel", parcel_id)
-    values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason)
+    change, confirmed, problems = _confirmations(change)
+    values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason,
+                        problems)
+    still = [name for name in current.needs_confirmation
+             if name not in confirmed and name not in change.properties]
+    if still != list(current.needs_confirmation):
+        values["needs_confirmation"] = still
     if (current.digitization_status == "paper" and values.get("geom") is not None
             and "digitization_status" not in change.properties):
         # A paper record that gains its shape is digitized, whoever sends it (editor, API, import)
@@ -212,6 +223,18 @@ def update_parcel(
             session, str(values.get("parcel_id") or parcel_id), {"digitization_status": becomes}
         )
     return int(new_version)
+
+
+def _confirmations(change: ParcelChange) -> tuple[ParcelChange, set[str], list[FieldProblem]]:
+    """The change without its `confirm` list, the fields that list names, and its problems."""
+    if CONFIRM not in change.properties:
+        return change, set(), []
+    properties = dict(change.properties)
+    names = properties.pop(CONFIRM)
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return ParcelChange(properties, change.geometry), set(), [FieldProblem(
+            CONFIRM, "must be a list of field names, e.g. [\"department_code\"]")]
+    return ParcelChange(properties, change.geometry), set(names), []
 
 
 def retire_parcel(session: Session, parcel_id: str, expected_version: int) -> None:

@@ -33,7 +33,7 @@ OVERLAP_TOLERANCE_SQ_M = 1.0
 # properties a client may send back unchanged from a GET: derived or managed by the registry
 READ_ONLY_PROPERTIES = frozenset(
     {"land_area_sq_ft", "version", "updated_at", "retired_at", "department", "verified_by",
-     "verified_at"}
+     "verified_at", "needs_confirmation"}
 )
 _ENUMS = {
     "status": PARCEL_STATUSES,
@@ -89,7 +89,7 @@ def clean_properties(
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value not in districts
             ):
-                problems.append(FieldProblem(name, _district_rule(districts)))
+                problems.append(FieldProblem(name, district_rule(districts)))
             else:
                 clean[name] = value
         elif name == "department_code":
@@ -102,7 +102,8 @@ def clean_properties(
     return clean, problems
 
 
-def _district_rule(districts: tuple[int, ...]) -> str:
+def district_rule(districts: tuple[int, ...]) -> str:
+    """What a council district must be, in words (the API's and the imports' message)."""
     if districts == tuple(range(1, len(districts) + 1)):
         return f"must be a district number from 1 to {len(districts)}"
     return f"must be one of the council districts {', '.join(map(str, districts))}"

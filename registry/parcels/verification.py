@@ -4,6 +4,12 @@
 - attributed: every required field is filled (computed here, the same list as KPI DIG-3);
 - verified: a second person, not the record's last editor, confirms it. The database revokes a
   verification when the shape or a key attribute changes later (trigger of migration 0005).
+
+An import stores a record whose source left a required field blank: it is incomplete (the
+data-quality queue lists what it misses) and cannot be attributed or verified until complete. A
+value the source marked as uncertain (`GSD?`) is kept with the field named in
+`needs_confirmation`; the record cannot be verified until a person confirms it
+(`registry.parcels.records`: an edit that sends the field, or names it in `confirm`).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ LAST_EDITOR_SQL = """
 class VerificationState:
     status: str
     missing_fields: list[str]
+    needs_confirmation: list[str]
     last_editor: str | None
     verified_by: str | None
     verified_at: Any
@@ -52,15 +59,17 @@ class VerificationState:
 
 def verification_state(session: Session, parcel_id: str) -> VerificationState | None:
     row = session.execute(
-        text(f"SELECT p.digitization_status, {MISSING_FIELDS_SQL} AS missing, p.verified_by, "
+        text(f"SELECT p.digitization_status, {MISSING_FIELDS_SQL} AS missing, "
+             "p.needs_confirmation, p.verified_by, "
              f"p.verified_at, ({LAST_EDITOR_SQL}) AS last_editor "
              "FROM parcels p WHERE p.parcel_id = :parcel_id"),
         {"parcel_id": parcel_id},
     ).one_or_none()
     if row is None:
         return None
-    return VerificationState(row.digitization_status, list(row.missing), row.last_editor,
-                             row.verified_by, row.verified_at)
+    return VerificationState(row.digitization_status, list(row.missing),
+                             list(row.needs_confirmation), row.last_editor, row.verified_by,
+                             row.verified_at)
 
 
 def _actor(session: Session) -> str:
@@ -85,6 +94,13 @@ def workflow_problems(session: Session, parcel_id: str, target: str,
             {"missing_fields": state.missing_fields},
         )]
     if target == "verified" and state.status != "verified":
+        if state.needs_confirmation:
+            return [FieldProblem(
+                "digitization_status",
+                "verified needs every value confirmed; the source marked as uncertain: "
+                f"{', '.join(state.needs_confirmation)} (confirm or correct it first)",
+                {"needs_confirmation": state.needs_confirmation},
+            )]
         if other_changes:
             return [FieldProblem(
                 "digitization_status",

@@ -38,24 +38,40 @@ def queue() -> str:
     )
 
 
-@bp.post("/parcels/<parcel_id>/verify")
-@require_role(*editing_roles)
-def verify(parcel_id: str) -> Response:
+def _workflow_step(parcel_id: str, change: ParcelChange, done: str, verb: str) -> Response:
+    """Apply a one-button step of the workflow to the version the page showed; flash `done`,
+    or why it was not (`verb`: "verified", "confirmed"), and go back."""
     try:
         expected = int(request.form["version"])
     except (KeyError, ValueError):
         abort(400, description="version is required")
     try:
         with unit_of_work(session_factory(), actor_name()) as session:
-            update_parcel(session, parcel_id, expected,
-                          ParcelChange({"digitization_status": "verified"}),
+            update_parcel(session, parcel_id, expected, change,
                           current_app.config["REGISTRY_SETTINGS"])
-        flash(f"Verified parcel {parcel_id}.")
+        flash(done)
     except NotFound:
         abort(404)
     except VersionConflict as conflict:
-        flash(f"Not verified: the record changed (now version {conflict.current_version}); "
+        flash(f"Not {verb}: the record changed (now version {conflict.current_version}); "
               "review it again.", "error")
     except RecordInvalid as invalid:
-        flash("Not verified: " + "; ".join(p.message for p in invalid.problems), "error")
+        flash(f"Not {verb}: " + "; ".join(p.message for p in invalid.problems), "error")
     return redirect(request.form.get("next") or url_for("parcels.parcel_page", parcel_id=parcel_id))
+
+
+@bp.post("/parcels/<parcel_id>/verify")
+@require_role(*editing_roles)
+def verify(parcel_id: str) -> Response:
+    return _workflow_step(parcel_id, ParcelChange({"digitization_status": "verified"}),
+                          f"Verified parcel {parcel_id}.", "verified")
+
+
+@bp.post("/parcels/<parcel_id>/confirm")
+@require_role(*editing_roles)
+def confirm(parcel_id: str) -> Response:
+    """Confirm the values the source marked as uncertain, as they stand (an edit: the record's
+    verifier must then be someone else)."""
+    fields = request.form.getlist("field")
+    return _workflow_step(parcel_id, ParcelChange({"confirm": fields}),
+                          f"Confirmed {', '.join(fields)} of parcel {parcel_id}.", "confirmed")

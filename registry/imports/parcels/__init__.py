@@ -1,9 +1,15 @@
 """Import parcels from legacy files: read → normalise → stage (COPY) → check (set-based SQL) →
 upsert, all in one transaction, every import kept as a batch with its full problem report.
 
-By default one bad feature means nothing is written; `skip_invalid` loads the good ones;
-`dry_run` writes nothing but the batch record; `repair` applies ST_MakeValid and reports each
-repair with its area change.
+The city profile (`registry.city`) says what a parcel id is (its formats, their other spellings,
+its placeholders), where the city lies, its departments (with aliases) and its districts.
+
+Every finding is an error or a warning. An error refuses its row: by default one refused row
+means nothing is written; `skip_invalid` loads the others. A warning does not: the record is
+stored without the value (incomplete, when verification needs it) or, for a value the source
+marked uncertain (`GSD?`), with a flag asking for a person's confirmation. `dry_run` writes
+nothing but the batch record; `repair` applies ST_MakeValid and reports each repair with its
+area change (without it an invalid shape's repair is still measured, and the row refused).
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from registry.city.departments import DepartmentMatch
+from registry.city.districts import district_numbers
+from registry.city.ids import canonical_parcel_id
+from registry.city.profile import city_profile
 from registry.db import set_actor, unit_of_work
 from registry.imports.batches import (
     close_batch,
@@ -24,11 +34,11 @@ from registry.imports.batches import (
 from registry.imports.parcels import checks
 from registry.imports.parcels.join import AttributeExtract
 from registry.imports.parcels.mapping import FieldMapping, MappingError, resolve_mapping
-from registry.imports.parcels.normalise import normalise_batch
+from registry.imports.parcels.normalise import CityRules, normalise_batch
 from registry.imports.parcels.source import SourceError, describe, read_batches
 from registry.imports.parcels.staging import Staging
 from registry.imports.pipeline import ImportOptions as _BaseOptions
-from registry.imports.report import SUMMARY_PROBLEM_LIMIT, ImportReport
+from registry.imports.report import SUMMARY_PROBLEM_LIMIT, ImportProblem, ImportReport
 from registry.settings import Settings
 
 __all__ = ["ImportOptions", "ImportReport", "MappingError", "SourceError", "import_parcels"]
@@ -40,7 +50,7 @@ class ImportOptions(_BaseOptions):
     repair: bool = False
     batch_size: int = 50_000
     join_path: Path | None = None  # a second table of attributes, joined by `join_on`
-    join_on: str | None = None
+    join_on: str | None = None  # the key column of both, or SHAPES_COLUMN=TABLE_COLUMN
 
 
 def _srid(srs: str | None, file_crs: str | None, path: Path) -> int:
@@ -62,53 +72,63 @@ def _srid(srs: str | None, file_crs: str | None, path: Path) -> int:
 
 
 def _stage_file(session: Session, path: Path, options: ImportOptions, mapping: FieldMapping,
-                settings: Settings, extract: AttributeExtract | None, source_srid: int,
-                report: ImportReport) -> None:
+                rules: CityRules, extract: AttributeExtract | None, source_srid: int,
+                report: ImportReport) -> dict[str, DepartmentMatch]:
+    """Stage every feature; what each department value of the file matched."""
     staging = Staging(session, source_srid)
     with read_batches(path, options.layer, options.batch_size) as batches:
         for raw_batch in batches:
             batch = mapping.compose(extract.join(raw_batch) if extract else raw_batch)
-            rows, problems, skipped = normalise_batch(
-                batch, mapping, settings.parcel_id_pattern, settings.council_districts
-            )
+            rows, problems, skipped = normalise_batch(batch, mapping, rules)
             staging.add(rows, problems)
             report.rows_read += len(batch)
             report.skipped.extend(skipped)
     staging.finish()
+    return staging.departments
 
 
 def import_parcels(factory: sessionmaker[Session], path: Path, options: ImportOptions,
                    settings: Settings, actor: str) -> ImportReport:
     info = describe(path, options.layer)
-    extract = (AttributeExtract.read(options.join_path, options.join_on, info.fields)
-               if options.join_path else None)
-    mapping = resolve_mapping(info.fields + (extract.fields if extract else []),
-                              options.mapping, options.defaults)
-    source_srid = _srid(options.srs, info.crs, path) if info.has_geometry else 4326
-    report = ImportReport(file=str(path), kind="parcels", record_label="parcel",
-                          layer=info.layer, columns=mapping.columns, dry_run=options.dry_run,
-                          skip_invalid=options.skip_invalid)
-    record = options.as_record(mapping.columns, srs=options.srs, repair=options.repair,
-                               join=options.join_path.name if options.join_path else None,
-                               join_on=options.join_on)
     with unit_of_work(factory, actor) as session:
+        profile = city_profile(session, settings)
+        rules = CityRules(profile, district_numbers(session, settings))
+        extract = (AttributeExtract.read(
+            options.join_path, options.join_on, info.fields,
+            key=lambda value: canonical_parcel_id(profile, value) or value,
+        ) if options.join_path else None)
+        mapping = resolve_mapping(info.fields + (extract.fields if extract else []),
+                                  options.mapping, options.defaults)
+        source_srid = _srid(options.srs, info.crs, path) if info.has_geometry else 4326
+        report = ImportReport(file=str(path), kind="parcels", record_label="parcel",
+                              layer=info.layer, columns=mapping.columns,
+                              dry_run=options.dry_run, skip_invalid=options.skip_invalid)
+        record = options.as_record(mapping.columns, srs=options.srs, repair=options.repair,
+                                   join=options.join_path.name if options.join_path else None,
+                                   join_on=options.join_on)
         batch_id = open_batch(session, report, path.name, actor, record)
         set_actor(session, f"{actor} (import #{batch_id})")
-        _stage_file(session, path, options, mapping, settings, extract, source_srid, report)
-        checks.check_geometry(session, settings, options.repair, info.has_geometry)
+        departments = _stage_file(session, path, options, mapping, rules, extract, source_srid,
+                                  report)
+        checks.check_unmapped(session, mapping)
+        if extract is not None:
+            checks.check_unjoined(session, extract)
+        checks.check_geometry(session, profile, options.repair, info.has_geometry)
         checks.check_duplicates(session)
-        checks.check_departments(session)
+        checks.check_departments(session, departments)
         if info.has_geometry:
             checks.check_overlaps(session)
         checks.mark_rejected_rows(session)
-        invalid, repaired, found = session.execute(text(
+        invalid, repaired, warnings, found = session.execute(text(
             "SELECT (SELECT count(*) FROM import_rows WHERE NOT ok), "
             "(SELECT count(*) FROM import_found WHERE severity = 'repaired'), "
+            "(SELECT count(*) FROM import_found WHERE severity = 'warning'), "
             "(SELECT count(*) FROM import_found)"
         )).one()
-        report.invalid, report.repaired, report.problem_count = map(int, (invalid, repaired,
-                                                                          found))
+        report.invalid, report.repaired, report.warnings, report.problem_count = map(
+            int, (invalid, repaired, warnings, found))
         report.valid = report.rows_read - len(report.skipped) - report.invalid
+        report.incomplete = checks.incomplete_rows(session)
         if report.may_write():
             from registry.imports.parcels.load import upsert_rows
 
@@ -116,6 +136,19 @@ def import_parcels(factory: sessionmaker[Session], path: Path, options: ImportOp
             report.changes = {"inserted": written.inserted, "updated": written.updated,
                               "unchanged": written.unchanged}
         record_staged_problems(session, batch_id, mapping.columns)
-        report.problems = list(stored_problems(session, batch_id, SUMMARY_PROBLEM_LIMIT))
+        report.problems = _first_problems(session, batch_id)
         close_batch(session, report)
     return report
+
+
+def _first_problems(session: Session, batch_id: int) -> list[ImportProblem]:
+    """The problems the terminal shows: errors first (the refused rows), then the others, each
+    in row order; the JSON report streams them all. (The stream is read to its end: a server
+    cursor left open would outlive the import.)"""
+    errors: list[ImportProblem] = []
+    others: list[ImportProblem] = []
+    for problem in stored_problems(session, batch_id):
+        kept = errors if problem.severity == "error" else others
+        if len(kept) < SUMMARY_PROBLEM_LIMIT:
+            kept.append(problem)
+    return (errors + others)[:SUMMARY_PROBLEM_LIMIT]

@@ -16,31 +16,47 @@ from contextlib import contextmanager
 from sqlalchemy import CursorResult, TextClause, text
 from sqlalchemy.orm import Session
 
+from registry.imports.parcels.checks import INSERT_DEFAULTS
 from registry.parcels.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
 from registry.parcels.bulk_load import UpsertCounts
 
 _COPIED = ("address", "council_district", "use", "asset_type", "legal_interest", "status",
            "acquisition_date", "acquisition_cost", "disposition_date", "disposition_proceeds")
+_FLAG = "'department_code'"
+# What the file says of the department's certainty: a doubted value (`GSD?`) asks for a
+# confirmation, a plain one gives it.
+_CONFIRMATION_UPDATE = f"""CASE WHEN r.department_uncertain
+    THEN CASE WHEN {_FLAG} = ANY (p.needs_confirmation) THEN p.needs_confirmation
+              ELSE p.needs_confirmation || CAST({_FLAG} AS text) END
+    WHEN r.department_id IS NOT NULL THEN array_remove(p.needs_confirmation, {_FLAG})
+    ELSE p.needs_confirmation END"""
+_CONFIRMATION_INSERT = (f"CASE WHEN r.department_uncertain THEN ARRAY[{_FLAG}] "
+                        "ELSE CAST('{}' AS text[]) END")
 
 
 def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> UpsertCounts:
-    """Write the `ok` rows; only the fields the file maps are written, so a file that lacks a
-    column never blanks out what the registry knows."""
-    columns = [name for name in _COPIED if name in mapped]
-    values = [f"r.{name}" for name in columns]
+    """Write the `ok` rows; only the fields the file maps are written, and a blank cell never
+    erases what the registry holds (a new record gets the column's default, if it has one), so
+    a file that lacks a column or a value leaves the registry's as it is."""
+    fields = [name for name in _COPIED if name in mapped]
     if "department_code" in mapped:
-        columns.append("department_id")
-        values.append("r.department_id")
+        fields.append("department_id")
+    updates = {name: f"coalesce(r.{name}, p.{name})" for name in fields}
+    inserts = {name: f"coalesce(r.{name}, {INSERT_DEFAULTS[name]})" if name in INSERT_DEFAULTS
+               else f"r.{name}" for name in fields}
+    if "department_code" in mapped:
+        updates["needs_confirmation"] = _CONFIRMATION_UPDATE
+        inserts["needs_confirmation"] = _CONFIRMATION_INSERT
     if with_geometry:
-        columns.append("geom")
-        values.append("ST_Multi(r.geom)")
+        updates["geom"] = "coalesce(ST_Multi(r.geom), p.geom)"
+        inserts["geom"] = "ST_Multi(r.geom)"
     accepted = int(session.execute(text("SELECT count(*) FROM import_rows WHERE ok")).scalar_one())
-    updated = _update_changed(session, columns, values, "digitization_status" in mapped)
+    updated = _update_changed(session, updates, "digitization_status" in mapped)
+    # a paper record whose shape arrives becomes digitized; nothing else is assumed
+    digitization = "CASE WHEN r.geom IS NULL THEN 'paper' ELSE 'digitized' END"
     if "digitization_status" in mapped:
-        digitization = "r.digitization_status"
-    else:  # a paper record whose shape arrives becomes digitized; nothing else is assumed
-        digitization = "CASE WHEN r.geom IS NULL THEN 'paper' ELSE 'digitized' END"
-    insert = new_rows_insert([*columns, "digitization_status"], [*values, digitization])
+        digitization = f"coalesce(r.digitization_status, {digitization})"
+    insert = new_rows_insert([*inserts, "digitization_status"], [*inserts.values(), digitization])
     with without_nested_loops(session):
         if with_geometry and worth_rebuilding(session, "parcels", accepted - updated):
             with spatial_indexes_rebuilt(session, "parcels"):
@@ -73,16 +89,16 @@ def without_nested_loops(session: Session) -> Iterator[None]:
                     {"value": previous})
 
 
-def _update_changed(session: Session, columns: list[str], values: list[str],
-                    digitization_mapped: bool) -> int:
+def _update_changed(session: Session, updates: dict[str, str], digitization_mapped: bool) -> int:
     """Update the stored parcels whose mapped fields differ from the file's; return how many."""
-    assignments = [f"{name} = {value}" for name, value in zip(columns, values, strict=True)]
-    compared = ", ".join(f"p.{name}" for name in columns) or "NULL"
-    incoming = ", ".join(values) or "NULL"
+    assignments = [f"{name} = {value}" for name, value in updates.items()]
+    compared = ", ".join(f"p.{name}" for name in updates) or "NULL"
+    incoming = ", ".join(updates.values()) or "NULL"
     # a paper record whose shape arrives becomes digitized, whether or not anything else changed
     arrives = "(p.digitization_status = 'paper' AND r.geom IS NOT NULL)"
     if digitization_mapped:  # written along with a change, never a change on its own
-        assignments.append("digitization_status = r.digitization_status")
+        assignments.append("digitization_status = coalesce(r.digitization_status, "
+                           f"CASE WHEN {arrives} THEN 'digitized' ELSE p.digitization_status END)")
     else:
         assignments.append(
             f"digitization_status = CASE WHEN {arrives} THEN 'digitized' "

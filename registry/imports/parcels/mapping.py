@@ -14,9 +14,14 @@ from registry.imports.parcels.source import FeatureBatch
 from registry.imports.synonyms import PARCEL_FIELDS
 
 TARGET_FIELDS = PARCEL_FIELDS
-REQUIRED_FIELDS = ("parcel_id", "address", "department_code")
+#: The field that names a record: a row without it cannot be stored.
+KEY_FIELD = "parcel_id"
+#: Fields verification needs that a parcel file is expected to give. A record without one is
+#: stored incomplete (a warning); a file with no column for one is told so once.
+EXPECTED_FIELDS = ("address", "department_code")
 
-__all__ = ["REQUIRED_FIELDS", "TARGET_FIELDS", "FieldMapping", "MappingError", "resolve_mapping"]
+__all__ = ["EXPECTED_FIELDS", "KEY_FIELD", "TARGET_FIELDS", "FieldMapping", "MappingError",
+           "resolve_mapping"]
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """Turning one batch of raw text values into typed parcel values, vectorized with pandas.
 
-A value that does not parse is a problem for its row and field, never a guess: no date is
-assumed, no id is "fixed", nothing is filled in.
+A value that does not parse is a finding for its row and field, never a guess: no date is
+assumed, no id is "fixed", nothing is filled in. Each finding is an *error* (the row is refused:
+a missing, placeholder or malformed id, a value that matches nothing, an end before its start)
+or a *warning* (the record is stored without the value: a blank required field, which leaves it
+incomplete; free text where a date goes; a number a spreadsheet ruined).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from typing import TypeVar
@@ -18,16 +20,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from registry.city.ids import (
+    MAX_ID_LENGTH,
+    NO_INFORMATION,
+    SPREADSHEET_NUMBER,
+    canonical_parcel_id,
+    id_problem,
+)
+from registry.city.profile import CityProfile
 from registry.fields import Problems, to_money
 from registry.imports.cells import blank_values, parse_date, parse_number
-from registry.imports.parcels.mapping import REQUIRED_FIELDS, FieldMapping
+from registry.imports.parcels.mapping import EXPECTED_FIELDS, KEY_FIELD, FieldMapping
 from registry.imports.parcels.source import FeatureBatch
 from registry.imports.report import SkippedRow
 from registry.imports.rows import TOTAL_WORD, skip_reason, skipped_text
+from registry.parcels.validation import district_rule
 from registry.vocabulary import ASSET_TYPES, DIGITIZATION_STATUSES, LEGAL_INTERESTS, PARCEL_STATUSES
 
-PLACEHOLDER_ID = re.compile(r"^[\s\-_.?#*0]*$|^(n/?a|tbd|unknown|none|null|pending|xxx+)$", re.I)
-SCIENTIFIC_ID = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 PLAIN_AMOUNT = r"[0-9]{1,12}(\.[0-9]{1,2})?"  # at most MAX_MONEY's digits: read as it is
 _ENUMS = {
     "status": PARCEL_STATUSES,
@@ -41,7 +50,13 @@ _ENUM_SYNONYMS = {
     "legal_interest": {"own": "owned", "fee": "owned", "fee_simple": "owned", "lease": "leased",
                        "leased_in": "leased"},
 }
-PROBLEM_COLUMNS = ["row_number", "record_id", "field", "message", "value"]
+PROBLEM_COLUMNS = ["row_number", "record_id", "field", "message", "value", "severity"]
+#: Fields verification needs whose blank cell is reported as missing (the record is stored,
+#: incomplete): those a file is expected to give, and the use when the file gives one.
+MISSING_REPORTED = (*EXPECTED_FIELDS, "use")
+NOT_AN_AMOUNT = "is not an amount"
+_SPREADSHEET_DAMAGE = ("looks like a number a spreadsheet turned into scientific notation: the "
+                       "real value is lost")
 _Converted = TypeVar("_Converted", pd.Series, pd.DataFrame)
 
 
@@ -60,13 +75,62 @@ def _per_value(values: pd.Series, convert: Callable[[pd.Series], _Converted]) ->
     return converted.iloc[codes].set_axis(values.index)
 
 
-def _problems(frame: pd.DataFrame, mask: pd.Series, field: str, message: str,
-              values: pd.Series) -> pd.DataFrame:
+def _problems(frame: pd.DataFrame, mask: pd.Series, field: str, message: str | pd.Series,
+              values: pd.Series, severity: str = "error") -> pd.DataFrame:
     picked = frame.loc[mask]
     return pd.DataFrame({
         "row_number": picked["row_number"], "record_id": picked["parcel_id_raw"],
-        "field": field, "message": message, "value": values.loc[mask].astype("string"),
+        "field": field, "message": message if isinstance(message, str) else message.loc[mask],
+        "value": values.loc[mask].astype("string"), "severity": severity,
     })
+
+
+@dataclass(frozen=True)
+class CityRules:
+    """What the city profile says about parcel values: its id formats and placeholders, and
+    its council districts."""
+
+    profile: CityProfile
+    districts: tuple[int, ...]
+
+
+def _canonical_ids(ids: pd.Series, profile: CityProfile) -> tuple[pd.Series, pd.Series]:
+    """Each id in the city's canonical spelling (NA where it has none) and why not (NA where
+    it has). Ids written in the first format as it is (nearly all) are taken by one vectorized
+    match; the rest are asked of `registry.city.ids` once per distinct value."""
+    present = ids.notna()
+    placeholders = {value.strip().casefold() for value in profile.placeholder_ids}
+    placeholder = present & (ids.str.fullmatch(NO_INFORMATION.pattern).fillna(False)
+                             | ids.str.casefold().isin(placeholders).fillna(False))
+    plain = pd.Series(False, index=ids.index)
+    if profile.id_formats:
+        plain = present & ~placeholder & (ids.str.len() <= MAX_ID_LENGTH).fillna(False) \
+            & ids.str.fullmatch(profile.id_formats[0].pattern).fillna(False)
+    canonical = ids.where(plain).astype("string")
+    problem = pd.Series(pd.NA, index=ids.index, dtype=object)
+    rest = present & ~plain
+    if rest.any():
+        def ask(values: pd.Series) -> pd.DataFrame:
+            found = [canonical_parcel_id(profile, value) for value in values]
+            return pd.DataFrame({
+                "canonical": pd.Series(found, dtype="string"),
+                "problem": pd.Series([id_problem(profile, value) if id_ is None else None
+                                      for value, id_ in zip(values, found, strict=True)],
+                                     dtype=object)})
+
+        answers = _per_value(ids[rest], ask)
+        canonical.loc[rest] = answers["canonical"]
+        problem.loc[rest] = answers["problem"]
+    return canonical, problem
+
+
+def _spreadsheet_numbers(column: pa.Array) -> np.ndarray:
+    """Where a text column holds a number as a spreadsheet shows a long one (`6.03E+09`)."""
+    if not pa.types.is_string(column.type):
+        return np.zeros(len(column), dtype=bool)
+    found = pc.match_substring_regex(pc.utf8_trim_whitespace(column),
+                                     f"^{SPREADSHEET_NUMBER.pattern}$")
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _enum_keys(values: pd.Series, synonyms: dict[str, str]) -> pd.Series:
@@ -102,7 +166,7 @@ def _parse_money(value: object) -> Decimal | str | None:
         return None
     number = parse_number(str(value), money=True)
     if number is None:
-        return "is not an amount"
+        return NOT_AN_AMOUNT
     problems = Problems()
     amount = to_money(problems, "amount", number)
     return amount if amount is not None else problems[0].message
@@ -133,13 +197,12 @@ def _not_records(batch: FeatureBatch, key_column: str | None) -> list[tuple[int,
     return found
 
 
-def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_pattern: str,
-                    council_districts: int
+def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, rules: CityRules
                     ) -> tuple[pd.DataFrame, pd.DataFrame, list[SkippedRow]]:
-    """Typed staging rows, the value problems found in them, and the rows that are not parcels
+    """Typed staging rows, the findings in their values, and the rows that are not parcels
     (left out of both)."""
     numbers = np.arange(batch.first_row, batch.first_row + len(batch))
-    not_records = _not_records(batch, mapping.source_of("parcel_id"))
+    not_records = _not_records(batch, mapping.source_of(KEY_FIELD))
     if not_records:
         keep = np.ones(len(batch), dtype=bool)
         keep[[position for position, _, _ in not_records]] = False
@@ -149,35 +212,32 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
     frame = pd.DataFrame({"row_number": numbers})
     for target, source in mapping.columns.items():
         frame[target] = _text(batch.columns[source])
-    for target, value in mapping.defaults.items():
+    for target, value in mapping.defaults.items():  # for blank cells, never for ruined ones
         frame[target] = frame[target].fillna(value) if target in frame else pd.Series(
             value, index=frame.index, dtype="string")
-    frame["parcel_id_raw"] = frame.get("parcel_id", pd.NA)
+    frame["parcel_id_raw"] = frame.get(KEY_FIELD, pd.NA)
     problems: list[pd.DataFrame] = []
 
-    def flag(mask: pd.Series, field: str, message: str, values: pd.Series) -> None:
+    def flag(mask: pd.Series, field: str, message: str | pd.Series, values: pd.Series,
+             severity: str = "error") -> None:
         if mask.any():
-            problems.append(_problems(frame, mask, field, message, values))
+            problems.append(_problems(frame, mask, field, message, values, severity))
 
-    for field in REQUIRED_FIELDS:
+    _flag_spreadsheet_numbers(batch, mapping, frame, flag)
+    if KEY_FIELD in frame:
+        raw = frame[KEY_FIELD]
+        flag(raw.isna(), KEY_FIELD, "is required", raw)
+        canonical, problem = _canonical_ids(raw, rules.profile)
+        flag(problem.notna(), KEY_FIELD, problem, raw)
+        frame[KEY_FIELD] = canonical
+    else:
+        flag(pd.Series(True, index=frame.index), KEY_FIELD,
+             "is required, but no column of the file maps to it (use --map)",
+             pd.Series(pd.NA, index=frame.index))
+    for field in MISSING_REPORTED:
         if field in frame:
-            flag(frame[field].isna(), field, "is required", frame[field])
-        else:
-            flag(pd.Series(True, index=frame.index), field,
-                 "is required, but no column of the file maps to it (use --map)",
-                 pd.Series(pd.NA, index=frame.index))
-    if "parcel_id" in frame:
-        ids = frame["parcel_id"].fillna("")
-        present = frame["parcel_id"].notna()
-        scientific = present & ids.str.fullmatch(SCIENTIFIC_ID.pattern)
-        placeholder = present & ~scientific & ids.str.match(PLACEHOLDER_ID)
-        malformed = present & ~scientific & ~placeholder & ~ids.str.fullmatch(parcel_id_pattern)
-        flag(scientific, "parcel_id", "looks like a number a spreadsheet turned into scientific "
-             "notation; the real id is lost: correct it in the source", frame["parcel_id"])
-        flag(placeholder, "parcel_id", "is a placeholder, not a parcel id", frame["parcel_id"])
-        flag(malformed, "parcel_id", f"does not match the parcel-id format {parcel_id_pattern}",
-             frame["parcel_id"])
-        frame.loc[scientific | placeholder | malformed, "parcel_id"] = pd.NA
+            flag(frame[field].isna(), field, "is missing: the record is stored incomplete",
+                 frame[field], "warning")
     for field, allowed in _ENUMS.items():
         if field not in frame:
             continue
@@ -189,23 +249,32 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
     if "council_district" in frame:
         raw = frame["council_district"]
         number = _per_value(raw, _district_numbers)
-        bad = raw.notna() & ~(number.between(1, council_districts) & (number % 1 == 0))
-        flag(bad, "council_district", f"must be a district number from 1 to {council_districts}",
-             raw)
+        bad = raw.notna() & ~(number.isin(rules.districts) & (number % 1 == 0))
+        flag(bad, "council_district", district_rule(rules.districts), raw)
         frame["council_district"] = number.mask(bad).astype("Int64")
     for field in ("acquisition_date", "disposition_date"):
         if field in frame:
             raw = frame[field]
             parsed = _per_value(raw, _parse_dates)
-            flag(raw.notna() & parsed.isna(), field,
-                 "is not a date (YYYY-MM-DD or MM/DD/YYYY)", raw)
+            flag(raw.notna() & parsed.isna(), field, "is not a date (YYYY-MM-DD or MM/DD/YYYY): "
+                 "the record is stored without it; the text stays in this report", raw, "warning")
             frame[field] = parsed
+    if "acquisition_date" in frame and "disposition_date" in frame:
+        before = pd.Series([bool(acquired and disposed and disposed < acquired)
+                            for acquired, disposed in zip(frame["acquisition_date"],
+                                                          frame["disposition_date"],
+                                                          strict=True)], index=frame.index)
+        flag(before, "disposition_date", "is before the acquisition date",
+             frame["disposition_date"].astype("string"))
     for field in ("acquisition_cost", "disposition_proceeds"):
         if field in frame:
             raw = frame[field]
             parsed = _per_value(raw, _parse_amounts)
             for reason in sorted(set(parsed["reason"].dropna())):
-                flag(parsed["reason"] == reason, field, reason, raw)
+                unreadable = reason == NOT_AN_AMOUNT
+                flag(parsed["reason"] == reason, field,
+                     f"{reason}: the record is stored without it" if unreadable else reason,
+                     raw, "warning" if unreadable else "error")
             frame[field] = parsed["amount"]
     frame["geom"] = batch.geometry.to_pylist()
     found = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
@@ -213,3 +282,31 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, parcel_id_patter
     skipped = [SkippedRow(batch.first_row + position, reason, text)
                for position, reason, text in not_records]
     return frame, found, skipped
+
+
+def _flag_spreadsheet_numbers(batch: FeatureBatch, mapping: FieldMapping, frame: pd.DataFrame,
+                              flag: Callable[..., None]) -> None:
+    """Warn of every cell a spreadsheet turned into scientific notation (`6.03E+09`), in any
+    column but the id's (whose check says so itself), and keep no such value: a mapped field is
+    left blank rather than given a number that has lost its digits."""
+    targets: dict[str, list[str]] = {}
+    for target, source in mapping.sources.items():
+        if not source.composed and target != KEY_FIELD:
+            targets.setdefault(source.label, []).append(target)
+    id_column = mapping.source_of(KEY_FIELD)
+    composed = {source.label for source in mapping.sources.values() if source.composed}
+    for name, column in batch.columns.items():
+        if name == id_column or name in composed:
+            continue
+        damaged = _spreadsheet_numbers(column)
+        if not damaged.any():
+            continue
+        mask = pd.Series(damaged, index=frame.index)
+        values = _text(column)
+        for target in targets.get(name, []):
+            flag(mask, target, f"{_SPREADSHEET_DAMAGE}; the record is stored without it "
+                 "(correct it in the source)", values, "warning")
+            frame[target] = frame[target].mask(mask)
+        if name not in targets:
+            flag(mask, name, f"{_SPREADSHEET_DAMAGE} (the column is not imported; correct it "
+                 "in the source)", values, "warning")

@@ -8,6 +8,7 @@ the file has it, never reinterpreted as a number.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ _CSV_OPTIONS = {
     "EMPTY_STRING_AS_NULL": "YES",
 }
 _XLSX_OPTIONS = {"FIELD_TYPES": "STRING", "HEADERS": "FORCE"}
+_LONGITUDES = {"lon", "longitude"}
+_LATITUDES = {"lat", "latitude"}
 
 
 class SourceError(ValueError):
@@ -77,14 +80,28 @@ def describe(path: Path, layer: str | None = None) -> SourceInfo:
         info = pyogrio.read_info(gdal_path, layer=layer, **_open_options(path))
     except Exception as error:
         raise SourceError(f"{path}: cannot be read: {error}") from error
+    has_geometry = info.get("geometry_type") not in (None, "None")
+    crs = info.get("crs")
+    if crs is None and has_geometry and _lon_lat_table(path):
+        crs = "EPSG:4326"  # longitude and latitude are degrees of WGS 84, by their names
     return SourceInfo(
         path=gdal_path,
         layer=layer,
         fields=[str(name) for name in info["fields"]],
-        crs=info.get("crs"),
+        crs=crs,
         feature_count=info.get("features"),
-        has_geometry=info.get("geometry_type") not in (None, "None"),
+        has_geometry=has_geometry,
     )
+
+
+def _lon_lat_table(path: Path) -> bool:
+    """A CSV whose points GDAL makes of longitude and latitude columns (not of WKT, nor x/y)."""
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8-sig", newline="") as lines:
+        header = {name.strip().lower() for name in next(csv.reader(lines), [])}
+    wkt = {name.lower() for name in _CSV_OPTIONS["GEOM_POSSIBLE_NAMES"].split(",")}
+    return bool(header & _LONGITUDES and header & _LATITUDES and not header & wkt)
 
 
 def layers(path: Path) -> list[str]:

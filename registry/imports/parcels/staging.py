@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.city.departments import DepartmentMatch, DepartmentResolver
 from registry.db import copy_frame_binary
 from registry.imports.parcels.mapping import TARGET_FIELDS
 from registry.imports.parcels.normalise import PROBLEM_COLUMNS
@@ -20,10 +21,12 @@ _TYPES = {
 }  # fmt: skip
 # How each staged column travels in binary COPY (text unless named): the shape as EWKB bytes,
 # which PostGIS reads with the checks of ST_GeomFromWKB (closed rings, enough points).
-_COPY_TYPES = {**_TYPES, "row_number": "integer", "department_id": "integer", "geom": "bytea"}
-STAGED_COLUMNS = ["row_number", *TARGET_FIELDS, "parcel_id_raw", "geom", "department_id"]
+_COPY_TYPES = {**_TYPES, "row_number": "integer", "department_id": "integer", "geom": "bytea",
+               "department_uncertain": "boolean"}
+STAGED_COLUMNS = ["row_number", *TARGET_FIELDS, "parcel_id_raw", "geom", "department_id",
+                  "department_uncertain"]
 _FOUND_TYPES = {"row_number": "integer", "record_id": "text", "field": "text",
-                "message": "text", "details": "jsonb"}
+                "severity": "text", "message": "text", "details": "jsonb"}
 _EWKB_SRID_FLAG = 0x20000000
 
 
@@ -34,9 +37,11 @@ def _create_tables(session: Session, source: bool) -> None:
         "DROP TABLE IF EXISTS import_rows",
         "DROP TABLE IF EXISTS import_source",
         "DROP TABLE IF EXISTS import_found",
+        "DROP TABLE IF EXISTS import_repairs",
         f"""CREATE TEMP TABLE import_rows (
                 row_number integer NOT NULL, {columns}, parcel_id_raw text, geom geometry,
-                department_id integer, ok boolean NOT NULL DEFAULT true,
+                department_id integer, department_uncertain boolean NOT NULL DEFAULT false,
+                ok boolean NOT NULL DEFAULT true,
                 valid boolean GENERATED ALWAYS AS (
                     CASE WHEN GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')
                               AND NOT ST_IsEmpty(geom) THEN ST_IsValid(geom) END) STORED
@@ -46,6 +51,10 @@ def _create_tables(session: Session, source: bool) -> None:
         """CREATE TEMP TABLE import_found (
                 row_number integer, record_id text, field text NOT NULL,
                 severity text NOT NULL DEFAULT 'error', message text NOT NULL, details jsonb
+            ) ON COMMIT DROP""",
+        # the ST_MakeValid repairs of invalid shapes, measured but not kept (checks.py)
+        """CREATE TEMP TABLE import_repairs (
+                row_number integer NOT NULL, parcel_id_raw text, parcel_id text, geom geometry
             ) ON COMMIT DROP""",
     ):
         session.execute(text(statement))
@@ -78,7 +87,9 @@ class Staging:
     """The staging tables of one import: `add` each normalised batch, then `finish`.
 
     Each row is written once: its shape straight into `geom` and its department resolved on
-    the way in (each distinct value is asked of the database once per import). Only a file in
+    the way in (`registry.city.departments`: code, name or alias; `GSD?` is GSD, flagged
+    uncertain), each distinct value once per import; `departments` keeps what each value
+    matched, for the department check. Only a file in
     another SRID is written twice: loaded as it is into `import_source`, then reprojected into
     `import_rows` by one INSERT, which leaves no dead rows behind as an UPDATE would.
 
@@ -91,13 +102,20 @@ class Staging:
         self._session = session
         self._srid = source_srid
         self._table = "import_rows" if source_srid == STORAGE_SRID else "import_source"
-        self._departments: dict[str, int | None] = {}
+        self._resolve: DepartmentResolver | None = None
+        self.departments: dict[str, DepartmentMatch] = {}
         _create_tables(session, source=self._table == "import_source")
 
     def add(self, rows: pd.DataFrame, problems: pd.DataFrame) -> None:
         rows = rows.assign(geom=_as_ewkb(rows["geom"].tolist(), self._srid))
         if "department_code" in rows:
-            rows["department_id"] = self._department_ids(rows["department_code"])
+            codes = rows["department_code"]
+            self._resolve_new(codes)
+            rows["department_id"] = codes.map({value: match.department_id for value, match
+                                               in self.departments.items()}).astype("Int64")
+            rows["department_uncertain"] = codes.map({
+                value: match.uncertain for value, match in self.departments.items()
+            }).fillna(False).astype(bool)
         present = [name for name in STAGED_COLUMNS if name in rows.columns]
         copy_frame_binary(self._session, self._table, rows[present],
                           {name: _COPY_TYPES.get(name, "text") for name in present})
@@ -131,18 +149,11 @@ class Staging:
         ):
             self._session.execute(text(statement))
 
-    def _department_ids(self, codes: pd.Series) -> pd.Series:
-        """The id of the department whose code or name equals the value but for case (as the
-        database's lower() sees it), else NA."""
-        unseen = [value for value in codes.dropna().unique() if value not in self._departments]
+    def _resolve_new(self, codes: pd.Series) -> None:
+        """Resolve the values not seen before (the departments are read at the first)."""
+        unseen = [value for value in codes.dropna().unique() if value not in self.departments]
         if unseen:
-            found = self._session.execute(text(
-                "SELECT v.value, (SELECT d.id FROM departments d "
-                "WHERE lower(v.value) IN (lower(d.code), lower(d.name)) ORDER BY d.id LIMIT 1) "
-                "FROM unnest(CAST(:values AS text[])) AS v(value)"
-            ), {"values": unseen}).all()
-            self._departments.update({value: id_ for value, id_ in found})
-        return codes.map(self._departments).astype("Int64")
-
+            resolve = self._resolve = self._resolve or DepartmentResolver(self._session)
+            self.departments.update({value: resolve(value) for value in unseen})
 
 __all__ = ["PROBLEM_COLUMNS", "STAGED_COLUMNS", "Staging"]
