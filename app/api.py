@@ -24,7 +24,7 @@ from app.auth import actor_name
 from app.database import db_session, session_factory
 from app.problems import ProblemError
 from registry.db import unit_of_work
-from registry.errors import NotFound, VersionConflict
+from registry.errors import NotFound, NotMeasured, VersionConflict
 from registry.fields import FieldProblem, JsonFloat, RecordInvalid, loads_json
 
 JSON = "application/json"
@@ -154,7 +154,8 @@ def _version_conflict_problem(resource: Resource, conflict: VersionConflict) -> 
 @contextmanager
 def domain_errors(resource: Resource) -> Iterator[None]:
     """The domain's errors as problem documents: an invalid record is a 422 listing every field
-    at fault, a missing one a 404, a stale version a 412 with the current record."""
+    at fault, a missing one a 404, a stale version a 412 with the current record, one recorded
+    incomplete that an action needs measured a 409 naming what is missing."""
     try:
         yield
     except RecordInvalid as error:
@@ -164,6 +165,11 @@ def domain_errors(resource: Resource) -> Iterator[None]:
         ) from error
     except NotFound as error:
         raise ProblemError(404, f"{error.kind.capitalize()} not found", str(error)) from error
+    except NotMeasured as error:
+        raise ProblemError(
+            409, f"The {error.kind} is not measured", str(error),
+            [FieldProblem(name, "is missing").as_dict() for name in error.missing],
+        ) from error
     except VersionConflict as conflict:
         raise _version_conflict_problem(resource, conflict) from conflict
 

@@ -108,8 +108,11 @@ def export_gasb87(fiscal_year: int, export_format: str, output: Path) -> None:
     content = gasb87_csv(report) if export_format == "csv" else gasb87_workbook(report)
     write_output(output, content)
     lessee, lessor = report.group("in"), report.group("out")
+    not_measured = len(report.not_measured)
     click.echo(
         f"FY{fiscal_year} ({report.start} to {report.end}): {len(report.leases)} leases; "
         f"lease liability {lessee.amounts.closing_balance:,.2f}, "
         f"lease receivable {lessor.amounts.closing_balance:,.2f} -> {output}"
+        + (f"; not measured, left out: {not_measured} leases (recorded incomplete)"
+           if not_measured else "")
     )

@@ -1,10 +1,12 @@
 """The errors every domain's records raise, one of each, so the API, the pages and the CLI map
-them to answers in one way: a record that is not there, and a record someone else saved first.
+them to answers in one way: a record that is not there, a record someone else saved first, and a
+record recorded incomplete that cannot be measured yet.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -17,6 +19,16 @@ class NotFound(LookupError):
     def __init__(self, kind: str, key: str | int) -> None:
         super().__init__(f"There is no {kind} {key}.")
         self.kind, self.key = kind, key
+
+
+class NotMeasured(Exception):
+    """The `kind` record `key` is recorded incomplete: measuring it (a GASB 87 schedule, a
+    modification) needs the terms `missing` first."""
+
+    def __init__(self, kind: str, key: str | int, missing: Sequence[str]) -> None:
+        super().__init__(f"{kind.capitalize()} {key} is recorded incomplete and not measured: "
+                         f"it needs {', '.join(missing)}.")
+        self.kind, self.key, self.missing = kind, key, tuple(missing)
 
 
 class VersionConflict(Exception):

@@ -222,8 +222,8 @@ def test_leases_occupancy_and_costs_are_kept_as_batches_with_their_problems(
         [PARCEL, "FY2025", "Utilities", "100"], [PARCEL, "1850", "lunch", "x"]])
     occupancy = _csv(tmp_path / "space.csv", ["Bldg", "Dept", "Start", "Staff", "USF"], [
         [TOWER, "GSD", "7/1/2024", "10", "1000"]])
-    leases = _csv(tmp_path / "leases.csv", ["Lease No", "Tenant", "Start", "Term"], [
-        ["L-1", "Cafe", "TBD", "12"]])
+    leases = _csv(tmp_path / "leases.csv", ["Lease No", "Tenant", "Start", "End"], [
+        ["L-1", "Cafe", "7/1/2024", "6/30/2023"]])  # an end before the start refuses it
     assert _import("costs", costs).exit_code == 1
     assert _import("costs", costs, "--skip-invalid").exit_code == 1
     assert _import("occupancy", occupancy, "--dry-run").exit_code == 0
@@ -240,7 +240,7 @@ def test_leases_occupancy_and_costs_are_kept_as_batches_with_their_problems(
         ("occupancy", "space.csv", "dry_run", "0", 0),
         ("occupancy", "space.csv", "imported", "0", 0),
         ("occupancy", "space.csv", "unchanged", "0", 0),  # wrote nothing: never "imported"
-        ("leases", "leases.csv", "rejected", "4", 4),
+        ("leases", "leases.csv", "rejected", "1", 1),
     ]
     problem, _ = query(places, "SELECT row_number, record_id, field, details FROM "
                                "import_problems WHERE field = 'amount' ORDER BY id")

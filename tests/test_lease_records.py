@@ -213,14 +213,14 @@ def test_an_end_date_inside_a_month_gives_a_partial_last_period(session: Session
     15 of 31 days: 30,000.00 x 15/31 = 14,516.13 on March 1. The term touches 36 months."""
     values = clean_lease(session, worked_example(term_months=None, end_date="2024-03-15"))
     assert values["term_months"] == 36 and values["max_possible_term_months"] == 36
-    assert values["end_date"] == dt.date(2024, 3, 15)  # the table cannot derive it
+    assert values["end_date"] == dt.date(2024, 3, 15)
     terms = terms_from_values(values)
     assert terms.end_date == dt.date(2024, 3, 15) and terms.period_count == 36
     last = lease_schedule(terms).rows[-1]
     assert (last.date, last.payment, last.balance) == (dt.date(2024, 3, 1), D("14516.13"),
                                                        D("0.00"))
     whole = clean_lease(session, worked_example(term_months=None, end_date="2024-03-31"))
-    assert "end_date" not in whole and whole["term_months"] == 36  # derived by the table
+    assert whole["end_date"] == dt.date(2024, 3, 31) and whole["term_months"] == 36
     quarterly = clean_lease(session, worked_example(
         term_months=None, end_date="2024-02-29", payment_frequency="quarterly",
         payments=[{"periods": 12, "amount": "90000.00"}]))  # 35 months: 11 quarters and 2/3
@@ -233,7 +233,7 @@ def test_a_change_keeps_a_term_given_by_dates(session: Session) -> None:
     assert (kept["term_months"], kept["end_date"]) == (36, dt.date(2024, 3, 15))
     moved = clean_lease(session, {"term_months": 24,
                                   "payments": [{"periods": 24, "amount": "30000.00"}]}, current)
-    assert moved["term_months"] == 24 and "end_date" not in moved
+    assert moved["term_months"] == 24 and moved["end_date"] == dt.date(2023, 3, 31)
     quarterly = {**worked_example(payment_frequency="quarterly",
                                   payments=[{"periods": 12, "amount": "90000.00"}]),
                  "term_months": 35, "end_date": "2024-02-29"}  # whole months, not quarters

@@ -1,28 +1,33 @@
 """One row of a lease list → the API's lease fields, or a skipped row, with what it cannot read.
 
 Nothing is invented: a blank cell leaves the field out (so an update keeps the stored value), a
-free-text date or a misspelt department goes on as written for lease validation to refuse, and
-the only values derived are those the row states in another form: the payment steps from a rent
-amount and its period, the term's length from an end date (for the number of payments), the
-parcel from a point (see `lease_import`).
+misspelt or doubted department goes on as written for lease validation to judge, free text where
+a date or a rent goes ("Lease in process", "TBD") is kept verbatim as the field's source note (a
+rent's as the payments') and the value left missing, and the only values derived are those the
+row states in another form: the payment steps from a rent amount and its period (the number of
+payments counted by the engine's periods, a partial one included), the parcel from a point (see
+`registry.imports.leases`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from registry.imports.cells import is_blank, normalise_cell, parse_date
+from registry.imports.cells import cell_text, is_blank, normalise_cell, parse_date
 from registry.imports.columns import ColumnSource
 from registry.imports.report import ImportReport
 from registry.imports.rows import skip_reason, skipped_text
 from registry.imports.sources import SourceRow
 from registry.imports.synonyms import LEASE_LIST_ONLY
-from registry.leases.validation import months_until
+from registry.leases.accounting.periods import default_anchor, payment_periods
 
 MONTHS_PER_PAYMENT = {"monthly": 1, "quarterly": 3, "annual": 12}
+#: Date fields whose free text is kept as a source note, the date left missing.
+DATE_TARGETS = ("commencement_date", "end_date", "terminated_on")
 # the period each rent column is stated for; `rent` is for the payment frequency's period
 RENT_BASIS: dict[str, str | None] = {
     "rent": None, "monthly_rent": "monthly", "quarterly_rent": "quarterly", "annual_rent": "annual",
@@ -43,9 +48,15 @@ class LeaseRow:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (field, message)
     derived_from: dict[str, str] = field(default_factory=dict)  # derived field → source target
     point: tuple[float, float] | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # field → the source's text for it
+    # (field, message) that refuse nothing: the point's, found with the others' (see leases.py)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def problem(self, field_name: str, message: str) -> None:
         self.problems.append((field_name, message))
+
+    def warning(self, field_name: str, message: str) -> None:
+        self.warnings.append((field_name, message))
 
 
 def read_lease_row(
@@ -63,8 +74,13 @@ def read_lease_row(
     lease = LeaseRow(row.number, None, {}, {k: v for k, v in raw.items() if not is_blank(v)})
     values: dict[str, Any] = {}
     for target, cell in lease.raw.items():
+        if target in DATE_TARGETS and parse_date(cell) is None:
+            lease.notes[target] = cell_text(cell)  # "Lease in process": kept, the date missing
+            continue
         value, problem = normalise_cell("leases", target, cell)
-        if problem:
+        if problem and target in RENT_BASIS:
+            lease.notes["payments"] = cell_text(cell)  # "TBD": kept, the payments missing
+        elif problem:
             lease.problem(target, problem)
         elif value is not None:
             values[target] = value
@@ -104,15 +120,10 @@ def _payments_from_rent(lease: LeaseRow, values: dict[str, Any]) -> None:
     if frequency not in MONTHS_PER_PAYMENT or any(target not in values for target in rents):
         return  # validation reports the frequency, the rent its own problem
     amount = _payment_amount(lease, values, rents, frequency)
-    months = _term_months(values)
-    if amount is None or months is None:
+    periods = _period_count(lease, values, MONTHS_PER_PAYMENT[frequency], frequency)
+    if amount is None or periods is None:
         return  # the rent's or the term's own problem says why
-    per_payment = MONTHS_PER_PAYMENT[frequency]
-    if months % per_payment:
-        lease.problem("payments", f"a {months}-month term is not a whole number of {frequency} "
-                      "payments; give the payment steps")
-        return
-    values["payments"] = [{"periods": months // per_payment, "amount": f"{amount:.2f}"}]
+    values["payments"] = [{"periods": periods, "amount": f"{amount:.2f}"}]
 
 
 def _payment_amount(
@@ -142,17 +153,25 @@ def _period(frequency: str) -> str:
     return {"monthly": "month", "quarterly": "quarter", "annual": "year"}[frequency]
 
 
-def _term_months(values: dict[str, Any]) -> int | None:
-    """The term as given, or the whole months from commencement to the end date (if whole)."""
+def _period_count(lease: LeaseRow, values: dict[str, Any], months: int,
+                  frequency: str) -> int | None:
+    """The payment periods of the term, as the engine counts them: `term_months` of whole
+    periods, or from commencement to the end date, a partial first or last period included
+    (`accounting.periods`)."""
     term = values.get("term_months")
-    if isinstance(term, int):
-        return term
     if term is not None:
-        return None
+        if not isinstance(term, int):
+            return None
+        if term % months:
+            lease.problem("payments", f"a {term}-month term is not a whole number of "
+                          f"{frequency} payments; give the end date or the payment steps")
+            return None
+        return term // months
     start, end = parse_date(values.get("commencement_date")), parse_date(values.get("end_date"))
     if start is None or end is None or end < start:
         return None
-    return months_until(start, end)
+    term_end = end + dt.timedelta(days=1)
+    return len(payment_periods(start, term_end, months, default_anchor(start, term_end, months)))
 
 
 def _point(lease: LeaseRow, values: dict[str, Any], row: SourceRow) -> None:

@@ -1,12 +1,24 @@
 """`asset-registry import leases FILE`: a lease list as cities keep it, into the registry.
 
-Every row is read and validated (by `lease_records.clean_lease`, the same rules as the API)
-before anything is written, and every problem is reported with its row, lease number and field.
-By default one bad row rejects the file and nothing is written; `skip_invalid` loads the good
-rows. All writes are one transaction whose audit actor is `import:<file name>`. Leases are
-matched by lease number: a row identical to the stored lease is left alone (no new version, no
-history), a changed one is updated, a new one created, so importing a file twice changes nothing.
-Every run, dry runs and rejections too, is kept as an import batch with all its problems.
+Every row is read and validated (by `lease_records.clean_lease`, the same rules as the API, the
+lease recorded *as found*) before anything is written, and every finding is reported with its
+row, lease number and field. A finding is an error or a warning:
+
+- An error refuses the row: a date that is not one where the term needs it to be (an end before
+  the start), a department that matches nothing (with "did you mean", never applied: an alias or
+  `--map` decides), a repeated lease number, a point in several parcels. By default one refused
+  row means nothing is written; `skip_invalid` loads the others.
+- A warning does not: a blank term or free text where a date goes ("Lease in process", kept
+  verbatim in the lease's `source_notes`) leaves the lease incomplete; no payment terms leave it
+  recorded but not measured; a department the source doubted (`GSD?`) is read and flagged for
+  confirmation; a point outside the city's extent (a geocoding error) is not kept (its
+  coordinates go to `source_notes`); a point inside the city that lies in no parcel is kept, the
+  lease not linked to a parcel.
+
+All writes are one transaction whose audit actor is `import:<file name>`. Leases are matched by
+lease number: a row identical to the stored lease is left alone (no new version, no history), a
+changed one is updated, a new one created, so importing a file twice changes nothing. Every run,
+dry runs and rejections too, is kept as an import batch with all its findings.
 """
 
 from __future__ import annotations
@@ -21,14 +33,19 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from registry.city.profile import city_profile
 from registry.fields import FieldProblem, RecordInvalid
 from registry.imports.cells import normalise_cell
 from registry.imports.columns import ImportUsageError, MappingError, check_defaults
-from registry.imports.lease_rows import LeaseRow, read_lease_row
+from registry.imports.lease_rows import RENT_BASIS, LeaseRow, read_lease_row
 from registry.imports.pipeline import ImportOptions, read_table, recorded_batch, table_report
 from registry.imports.report import ImportReport
+from registry.leases.incomplete import missing_text
 from registry.leases.records import clean_lease, create_lease, lease_as_dict, update_lease
-from registry.settings import STORAGE_SRID
+from registry.settings import STORAGE_SRID, Settings
+
+#: Missing payment terms are one warning: "not measured: no payment terms".
+PAYMENT_TERMS = ("payments", "payment_frequency", "payment_timing", "discount_rate")
 
 
 @dataclass(frozen=True)
@@ -38,9 +55,11 @@ class LeaseImportOptions(ImportOptions):
 
 
 def import_leases(
-    factory: sessionmaker[Session], path: Path, options: LeaseImportOptions
+    factory: sessionmaker[Session], path: Path, options: LeaseImportOptions,
+    settings: Settings | None = None,
 ) -> ImportReport:
-    """Read, validate and (unless told otherwise) load `path`; the report says what happened."""
+    """Read, validate and (unless told otherwise) load `path`; the report says what happened.
+    `settings`: the environment's (default), whose overrides of the city profile apply."""
     mapping = dict(options.mapping)
     if options.id_field:
         mapping["lease_number"] = options.id_field
@@ -57,7 +76,7 @@ def import_leases(
     srid = _points_srid(rows, options.srs, table.crs, path)
     with recorded_batch(factory, report, path, options.as_record(
             report.columns, srs=options.srs)) as session:
-        _locate_parcels(session, rows, srid)
+        _place(session, rows, srid, city_profile(session, settings or Settings.from_env()).extent)
         _flag_repeated_numbers(rows)
         plan = _validate(session, rows, report)
         if report.may_write():
@@ -94,42 +113,58 @@ def _points_srid(rows: list[LeaseRow], srs: str | None, crs: str | None, path: P
     return int(match.group(1))
 
 
-_LOCATE_SQL = text(
+_PLACE_SQL = text(
     """
     WITH points AS (
-        SELECT r.row_number, ST_Transform(ST_SetSRID(ST_MakePoint(r.x, r.y), :srid), :storage) AS g
+        SELECT r.row_number, ST_Transform(ST_SetSRID(ST_MakePoint(r.x, r.y), :srid), 4326) AS g
         FROM unnest(CAST(:rows AS int[]), CAST(:xs AS float8[]), CAST(:ys AS float8[]))
              AS r(row_number, x, y)
     )
-    SELECT points.row_number, array_agg(p.parcel_id ORDER BY p.parcel_id) AS parcels
-    FROM points JOIN parcels p ON p.retired_at IS NULL AND ST_Covers(p.geom, points.g)
-    GROUP BY points.row_number
+    SELECT points.row_number, ST_X(points.g) AS lon, ST_Y(points.g) AS lat,
+           ST_Intersects(points.g, ST_MakeEnvelope(:west, :south, :east, :north, 4326)) AS inside,
+           array_remove(array_agg(p.parcel_id ORDER BY p.parcel_id), NULL) AS parcels
+    FROM points LEFT JOIN parcels p
+      ON p.retired_at IS NULL AND ST_Contains(p.geom, ST_Transform(points.g, :storage))
+    GROUP BY points.row_number, points.g
     """
 )
 
 
-def _locate_parcels(session: Session, rows: list[LeaseRow], srid: int) -> None:
-    """The parcel containing each point of a row without a parcel id, in one query."""
-    wanted = {row.number: (row, row.point) for row in rows
-              if row.point is not None and "parcel_id" not in row.data}
+def _place(session: Session, rows: list[LeaseRow], srid: int,
+           extent: tuple[float, float, float, float]) -> None:
+    """Each row's point, in one query: outside the city's extent (a geocoding error: not kept,
+    its coordinates noted), in one parcel (the lease's parcel when the row names none), in
+    several (an error), or in none (kept, the lease not linked)."""
+    wanted = {row.number: (row, row.point) for row in rows if row.point is not None}
     if not wanted:
         return
     numbers = list(wanted)
-    result = session.execute(_LOCATE_SQL, {
+    west, south, east, north = extent
+    result = session.execute(_PLACE_SQL, {
         "rows": numbers, "xs": [wanted[n][1][0] for n in numbers],
         "ys": [wanted[n][1][1] for n in numbers], "srid": srid, "storage": STORAGE_SRID,
+        "west": west, "south": south, "east": east, "north": north,
     })  # fmt: skip
-    found: dict[int, list[str]] = {row[0]: list(row[1]) for row in result}
-    for number, (row, (x, y)) in wanted.items():
-        parcels = found.get(number, [])
+    for number, lon, lat, inside, parcels in result:
+        row, (x, y) = wanted[number]
+        where = f"({x}, {y})" + ("" if srid == 4326 else f" in EPSG:{srid}")
+        if not inside:
+            row.notes["location"] = f"POINT ({x} {y})" + ("" if srid == 4326 else f" EPSG:{srid}")
+            row.warning("location", f"the point {where} lies outside the city (a geocoding "
+                        "error?): not kept, its coordinates noted on the lease")
+            continue
+        row.data["location"] = {"type": "Point", "coordinates": [lon, lat]}
+        if "parcel_id" in row.data or "building_id" in row.data:
+            continue
         if len(parcels) == 1:
             row.data["parcel_id"] = parcels[0]
             row.derived_from["parcel_id"] = "point"
         elif parcels:
-            row.problem("parcel_id", f"the point ({x}, {y}) lies in {len(parcels)} parcels "
+            row.problem("parcel_id", f"the point {where} lies in {len(parcels)} parcels "
                         f"({', '.join(parcels)}); give the parcel id")
         else:
-            row.problem("parcel_id", f"the point ({x}, {y}) lies in no parcel of the registry")
+            row.warning("parcel_id", f"the point {where} lies in no parcel of the registry: "
+                        "the lease keeps its point, not linked to a parcel")
 
 
 def _flag_repeated_numbers(rows: list[LeaseRow]) -> None:
@@ -167,15 +202,19 @@ def _validate(session: Session, rows: list[LeaseRow], report: ImportReport) -> _
             lease_as_dict(session, row.lease_number)
             if row.lease_number and row.lease_number in stored else None
         )
-        problems = _problems_of(session, row, current)
+        if row.notes:  # the source's text joins the notes already kept
+            row.data["source_notes"] = {**((current or {}).get("source_notes") or {}),
+                                        **row.notes}
+        problems, cleaned = _problems_of(session, row, current)
         for problem in problems:
             source = row.derived_from.get(_root(problem), _root(problem))
             report.add_problem(row.number, row.lease_number, problem.field, problem.message,
                                row.raw.get(source), report.columns.get(source),
                                problem.details)
-        if problems:
+        if problems or cleaned is None:
             continue
         report.valid += 1
+        _warn(session, report, row, cleaned)
         if current is None:
             plan.inserts.append(row.data)
             report.plan("inserted", str(row.lease_number))
@@ -187,22 +226,74 @@ def _validate(session: Session, rows: list[LeaseRow], report: ImportReport) -> _
     return plan
 
 
+def _warn(session: Session, report: ImportReport, row: LeaseRow,
+          cleaned: Mapping[str, Any]) -> None:
+    """The warnings of a valid row: what the lease lacks (it is recorded incomplete), the text
+    the source wrote instead of a date, what the source doubted, and where its point lies."""
+    missing = list(cleaned["missing"])
+    if missing:
+        report.incomplete += 1
+    measured = "" if cleaned["measured"] else ", not measured"
+    for name in missing:
+        if name in PAYMENT_TERMS:
+            continue
+        note, column = row.notes.get(name), report.columns.get(name)
+        message = (f"{note!r} is not a date: kept as written (source_notes); the lease is "
+                   f"recorded incomplete{measured}" if note else
+                   f"is missing: the lease is recorded incomplete{measured}")
+        report.add_warning(row.number, row.lease_number, name, message, note, column)
+    for name, note in row.notes.items():
+        if name not in missing and name not in ("location", "payments"):
+            report.add_warning(row.number, row.lease_number, name, f"{note!r} is not a date: "
+                               "kept as written (source_notes), the field left as it was",
+                               note, report.columns.get(name))
+    payment_terms = [name for name in missing if name in PAYMENT_TERMS]
+    if payment_terms:
+        rent = row.derived_from.get("payments") or next(
+            (target for target in RENT_BASIS if target in row.raw), None)
+        if "payments" in row.notes:
+            why = f"the rent is {row.notes['payments']!r}, not an amount (kept as written)"
+        elif "payments" in payment_terms and rent is not None:
+            why = "the rent cannot become payment steps without the lease's dates"
+        else:
+            why = "no payment terms"
+        report.add_warning(
+            row.number, row.lease_number,
+            "payments" if "payments" in payment_terms else payment_terms[0],
+            f"not measured: {why} ({missing_text(payment_terms)} missing); the lease is "
+            "recorded and left out of GASB 87 schedules, exports and KPIs until they are given",
+            row.raw.get(rent) if rent else None, report.columns.get(rent) if rent else None,
+            {"missing": payment_terms})
+    doubted = row.data.get("department_code")
+    if "department_code" in cleaned["needs_confirmation"] and str(doubted).rstrip().endswith("?"):
+        code = session.execute(text("SELECT code FROM departments WHERE id = :id"),
+                               {"id": cleaned["department_id"]}).scalar()
+        report.add_warning(row.number, row.lease_number, "department_code",
+                           f"{doubted!r} is marked uncertain in the source: read as {code}, "
+                           "to be confirmed", row.raw.get("department_code"),
+                           report.columns.get("department_code"))
+    for name, message in row.warnings:
+        report.add_warning(row.number, row.lease_number, name, message)
+
+
 def _problems_of(
     session: Session, row: LeaseRow, current: Mapping[str, Any] | None
-) -> list[FieldProblem]:
+) -> tuple[list[FieldProblem], dict[str, Any] | None]:
     """The import's own problems, then validation's on other fields (a field the import already
-    faulted, or one derived from a faulted field, is reported once)."""
+    faulted, or one derived from a faulted field, is reported once); the cleaned lease when
+    validation passed."""
     problems = [FieldProblem(name, message) for name, message in row.problems]
     faulted = {_root(problem) for problem in problems}
     if faulted & {"rent", "monthly_rent", "quarterly_rent", "annual_rent", "payment_frequency"}:
         faulted.add("payments")
     try:
-        clean_lease(session, row.data, current)
+        cleaned = clean_lease(session, row.data, current, as_found=True)
     except RecordInvalid as invalid:
         for problem in invalid.problems:
             if _root(problem) not in faulted and not _consequence(problem, row, invalid.problems):
                 problems.append(problem)
-    return problems
+        return problems, None
+    return problems, cleaned
 
 
 def _root(problem: FieldProblem) -> str:
@@ -225,14 +316,14 @@ def _changes(session: Session, data: Mapping[str, Any], current: Mapping[str, An
     """Whether the row would change the stored lease: both cleaned the same way and compared,
     so "30000" against "30000.00" or 4/1/2021 against 2021-04-01 is no change."""
     try:
-        before = clean_lease(session, {}, current)
+        before = clean_lease(session, {}, current, as_found=True)
     except RecordInvalid:
         return True
-    return clean_lease(session, data, current) != before
+    return clean_lease(session, data, current, as_found=True) != before
 
 
 def _write(session: Session, plan: _Plan) -> None:
     for data in plan.inserts:
-        create_lease(session, data)
+        create_lease(session, data, as_found=True)
     for number, version, data in plan.updates:
-        update_lease(session, number, version, data)
+        update_lease(session, number, version, data, as_found=True)

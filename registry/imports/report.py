@@ -97,6 +97,18 @@ class ImportReport:
             self._invalid_rows.add(row)
             self.invalid += 1
 
+    def add_warning(self, row: int | None, record_id: str | None, field_name: str,
+                    message: str, value: Any = None, column: str | None = None,
+                    details: dict[str, Any] | None = None) -> None:
+        """A problem that refuses nothing: the row stays valid and its record is stored (a
+        value missing, doubted or out of place)."""
+        self.problems.append(ImportProblem(
+            row, record_id, field_name, message, _jsonable(value), column,
+            {key: _jsonable(item) for key, item in (details or {}).items()}, "warning",
+        ))
+        self.problem_count += 1
+        self.warnings += 1
+
     def skip(self, row: int, reason: str, text: str = "") -> None:
         self.skipped.append(SkippedRow(row, reason, text))
 
@@ -143,8 +155,8 @@ class ImportReport:
         }  # fmt: skip
 
     def summary_lines(self, limit: int = SUMMARY_PROBLEM_LIMIT) -> list[str]:
-        """The batch and its outcome, the counts, then the first `limit` problems; the JSON
-        report has them all."""
+        """The batch and its outcome, the counts, then the first `limit` problems, errors
+        before warnings (what refused a row must show); the JSON report has them all."""
         c = self.counts()
         by_reason = Counter(item.reason for item in self.skipped)
         skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(by_reason.items()))
@@ -168,8 +180,9 @@ class ImportReport:
             hint = (f" (--skip-invalid loads the {c['valid']} valid ones)"
                     if self.valid and not self.skip_invalid else "")
             lines.append(f"nothing written: {c['invalid']} {self.row_unit}s have problems{hint}")
+        errors_first = sorted(self.problems, key=lambda problem: problem.severity == "warning")
         lines.extend(problem.line(self.file, self.row_unit, self.record_label)
-                     for problem in self.problems[:limit])
+                     for problem in errors_first[:limit])
         if self.problem_count > limit:
             lines.append(f"... and {self.problem_count - limit:,} more (see --report)")
         return lines

@@ -7,6 +7,9 @@ DIG-6 (the milestone forecast) needs the verification history: see `milestone_fo
 
 DIG-5 counts one finding per parcel and problem: a missing field is one finding per field, an
 overlap is a finding on each of the two parcels (unless an editor accepted it with a reason).
+A lease recorded incomplete counts one missing required field per term it lacks, per value it
+took from a source that doubted it (not established until confirmed) and for the parcel its point
+lies in none of (not linked), as the work queue (`registry.milestones.findings`) lists them.
 """
 
 from __future__ import annotations
@@ -82,7 +85,10 @@ def _sql() -> str:
           FROM parcel LEFT JOIN overlap_count ON overlap_count.id = parcel.id
         UNION ALL
         SELECT {LEASE_DIMS_SQL}, 0, 0, 0, 0, 1, {_LEASE_ABSTRACTED}::int,
-               (l.end_date < l.commencement_date OR l.terminated_on < l.commencement_date)::int
+               coalesce((l.end_date < l.commencement_date
+                         OR l.terminated_on < l.commencement_date)::int, 0)
+               + cardinality(l.missing) + cardinality(l.needs_confirmation)
+               + (l.location IS NOT NULL AND l.parcel_id IS NULL)::int
           FROM {LEASE_JOINS_SQL}
     )
     SELECT {select},

@@ -13,6 +13,10 @@ are summed per breakdown value here. Four balances share one KPI, so each breakd
 row per balance kind, named at the start of the note ("lease liability (lessee)", ...): the
 breakdown value stays the department, district or asset type it is everywhere else. Leases
 terminated by the period end are derecognized and left out.
+
+Both leave out the leases recorded incomplete (not measured: no rent, no schedule), and the city
+rows say how many and which ("not measured, left out: 3 leases (…)"); when no lease is measured
+at all, both are empty with that reason.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from registry.kpis.values import (
     nothing,
 )
 from registry.leases.accounting import LeaseTermsError, balances_at
+from registry.leases.queries import UnmeasuredLease, unmeasured_leases, unmeasured_note
 from registry.leases.records import leases_with_schedules
 from registry.leases.rent_sql import CURRENT_TERMS_CTES
 
@@ -54,7 +59,7 @@ def _lse1_sql() -> str:
         SELECT {LEASE_DIMS_SQL}, (t.ends >= :as_of) AS expiring, a.rent
           FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
           JOIN annual_rent a ON a.lease_id = l.id
-         WHERE t.in_force
+         WHERE t.in_force AND t.measured
            AND t.ends <= :as_of + make_interval(months => {EXPIRY_WINDOW_MONTHS})
     )
     SELECT {select}, count(*) FILTER (WHERE expiring) AS expiring,
@@ -68,6 +73,10 @@ def lease_kpis(session: Session, period: Period) -> list[KpiValue]:
     if session.execute(text("SELECT NOT EXISTS (SELECT 1 FROM leases)")).scalar():
         reason = "no leases recorded"
         return [nothing("LSE-1", period, reason), nothing("LSE-2", period, reason)]
+    unmeasured = unmeasured_leases(session)
+    if not session.execute(text("SELECT EXISTS (SELECT 1 FROM leases WHERE measured)")).scalar():
+        reason = f"no lease is measured; {unmeasured_note(unmeasured)}"
+        return [nothing("LSE-1", period, reason), nothing("LSE-2", period, reason)]
     out: list[KpiValue] = []
     for row in grouped_rows(session, _lse1_sql(), period):
         count = row["expiring"] + row["holdovers"]
@@ -75,8 +84,16 @@ def lease_kpis(session: Session, period: Period) -> list[KpiValue]:
             continue
         note = (f"annual rent {row['rent']:.2f}; {row['expiring']} ending within "
                 f"{EXPIRY_WINDOW_MONTHS} months, {row['holdovers']} holdovers")
-        out.append(make_value("LSE-1", period, row, count, count, None, note))
-    return out + _lse2(session, period)
+        out.append(make_value("LSE-1", period, row, count, count, None,
+                              _with_unmeasured(note, row, unmeasured)))
+    return out + _lse2(session, period, unmeasured)
+
+
+def _with_unmeasured(note: str, row: Any, unmeasured: list[UnmeasuredLease]) -> str:
+    """The city row's note names the leases left out as not measured."""
+    if row["breakdown"] != "city" or not unmeasured:
+        return note
+    return f"{note}; {unmeasured_note(unmeasured)}"
 
 
 _DIMS_OF_LEASES = f"""
@@ -85,9 +102,11 @@ _DIMS_OF_LEASES = f"""
 """
 
 
-def _lse2(session: Session, period: Period) -> list[KpiValue]:
+def _lse2(session: Session, period: Period,
+          unmeasured: list[UnmeasuredLease]) -> list[KpiValue]:
     """Empty with the reason when a recorded lease cannot be scheduled (one that bypassed the
-    lease rules): a partial total would understate the balances without saying so."""
+    lease rules): a partial total would understate the balances without saying so. A lease
+    recorded incomplete is no such lease: it is left out and named."""
     try:
         totals = _balances(session, period)
     except LeaseTermsError as error:
@@ -98,7 +117,8 @@ def _lse2(session: Session, period: Period) -> list[KpiValue]:
     return [
         make_value("LSE-2", period, {"breakdown": breakdown, "breakdown_value": value},
                    totals[(breakdown, value, kind)], totals[(breakdown, value, kind)], None,
-                   note=f"{kind} at {period.end.isoformat()}")
+                   note=_with_unmeasured(f"{kind} at {period.end.isoformat()}",
+                                         {"breakdown": breakdown}, unmeasured))
         for breakdown, value in keys for _, kind in BALANCE_KINDS
         if (breakdown, value, kind) in totals
     ]

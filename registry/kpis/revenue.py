@@ -8,7 +8,8 @@ REV-2 counts the leases out in force at the as-of date (modifications followed, 
 included: `registry.leases.rent_sql`) whose annual rent (the rate then) is at or below
 REGISTRY_NOMINAL_RENT (default 1.00 a year), or, where the market rent is known, below
 REGISTRY_BELOW_MARKET_SHARE of it (default 0.5); its denominator is every lease out in force,
-so the share can be read off the row.
+so the share can be read off the row. A lease recorded incomplete (not measured) has no rent in
+the model and counts in neither.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def _sql() -> str:
         SELECT lease_id, sum(rent) AS rent FROM rent_due
          WHERE due BETWEEN :start AND :end GROUP BY lease_id
     ), facts AS (
-        SELECT {LEASE_DIMS_SQL}, coalesce(r.rent, 0) AS rent, t.in_force::int AS in_force,
+        SELECT {LEASE_DIMS_SQL}, coalesce(r.rent, 0) AS rent,
+               (t.in_force AND t.measured)::int AS in_force,
                (t.in_force AND (a.rent <= :nominal
                 OR (l.market_rent_annual > 0 AND a.rent < :share * l.market_rent_annual)))::int
                AS nominal,

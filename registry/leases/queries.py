@@ -28,8 +28,9 @@ LEASE_SELECT = """
            l.escalation_pct, l.free_periods, l.non_lease_amount, l.discount_rate,
            l.discount_rate_source, l.fair_value, l.residual_value, l.initial_direct_costs,
            l.incentives, l.prepaid_at_commencement, l.useful_life_months, l.fund_type,
-           l.market_rent_annual, l.occupied, l.terminated_on, l.notes, l.version,
-           l.created_at, l.updated_at
+           l.market_rent_annual, l.occupied, l.terminated_on, l.notes, l.source_notes,
+           CAST(ST_AsGeoJSON(ST_Transform(l.location, 4326), 7) AS jsonb) AS location,
+           l.measured, l.missing, l.needs_confirmation, l.version, l.created_at, l.updated_at
       FROM leases l
       LEFT JOIN parcels p ON p.id = l.parcel_id
       LEFT JOIN buildings b ON b.id = l.building_id
@@ -40,7 +41,7 @@ _MONEY = frozenset({"non_lease_amount", "fair_value", "residual_value", "initial
 _RATES = frozenset({"escalation_pct", "discount_rate"})
 _DATES = frozenset({"commencement_date", "terminated_on", "end_date"})
 _COLUMNS = {"parcel_id": "parcel_public_id", "building_id": "building_public_id"}
-_DERIVED = ("end_date", "version", "id")
+_DERIVED = ("end_date", "measured", "missing", "needs_confirmation", "version", "id")
 
 
 def _json_value(name: str, value: Any) -> Any:
@@ -59,12 +60,21 @@ def _json_value(name: str, value: Any) -> Any:
 
 def lease_row_to_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row of `LEASE_SELECT` as the API's JSON, in the order of `LEASE_FIELDS` then the
-    derived fields: money and rates as decimal strings, public parcel and building ids."""
+    derived fields: money and rates as decimal strings, public parcel and building ids;
+    `status` is "incomplete" while anything is `missing`, else "complete"."""
     out = {name: _json_value(name, row[_COLUMNS.get(name, name)])
            for name in (*LEASE_FIELDS, *_DERIVED)}
+    out["location"] = _location(out["location"])
     out.update(department=row["department_name"], parcel_address=row["parcel_address"],
-               updated_at=row["updated_at"].isoformat())
+               updated_at=row["updated_at"].isoformat(),
+               status="incomplete" if row["missing"] else "complete")
     return out
+
+
+def _location(point: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """PostGIS's GeoJSON point, without the `crs` member it may add."""
+    return None if point is None else {"type": "Point",
+                                       "coordinates": list(point["coordinates"])}
 
 
 # The lists read a lease's current end (after modifications) from the one model of rent, end
@@ -180,3 +190,57 @@ def leases_on_parcel(session: Session, parcel_id: str) -> list[dict[str, Any]]:
         {"parcel_id": parcel_id},
     ).mappings().all()
     return [lease_row_to_dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class UnmeasuredLease:
+    """A lease recorded without every term GASB 87 needs (`missing`), which every measurement
+    leaves out and names."""
+
+    lease_number: str
+    counterparty: str | None
+    direction: str
+    portfolio: str
+    fund_type: str
+    department_code: str | None
+    commencement_date: dt.date | None
+    end_date: dt.date | None
+    missing: tuple[str, ...]
+
+
+def unmeasured_leases(
+    session: Session, *, direction: str | None = None, fund_type: str | None = None,
+    during: tuple[dt.date, dt.date] | None = None,
+) -> list[UnmeasuredLease]:
+    """The leases not measured, in lease-number order (of one direction / fund type; `during`:
+    those not known to lie wholly before or after that period, as a report of it would hold
+    them had they been measured)."""
+    where, params = ["NOT l.measured"], dict[str, Any]()
+    for name, value in (("direction", direction), ("fund_type", fund_type)):
+        if value is not None:
+            where.append(f"l.{name} = :{name}")
+            params[name] = value
+    if during is not None:
+        where.append("(l.commencement_date IS NULL OR l.commencement_date <= :last_day) AND "
+                     "(l.end_date IS NULL OR l.end_date >= :first_day)")
+        params.update(first_day=during[0], last_day=during[1])
+    rows = session.execute(text(
+        "SELECT l.lease_number, l.counterparty, l.direction, l.portfolio, l.fund_type, "
+        "d.code AS department_code, l.commencement_date, l.end_date, l.missing "
+        "FROM leases l LEFT JOIN departments d ON d.id = l.department_id "
+        f"WHERE {' AND '.join(where)} ORDER BY l.lease_number"), params)
+    return [UnmeasuredLease(
+        row.lease_number, row.counterparty, row.direction, row.portfolio, row.fund_type,
+        row.department_code, row.commencement_date, row.end_date, tuple(row.missing),
+    ) for row in rows]
+
+
+def unmeasured_note(leases: list[UnmeasuredLease], shown: int = 10) -> str:
+    """"not measured, left out: 3 leases (L-1, L-2, L-7)", the first `shown` named; "" for
+    none."""
+    if not leases:
+        return ""
+    numbers = [lease.lease_number for lease in leases[:shown]]
+    more = ", …" if len(leases) > shown else ""
+    noun = "lease" if len(leases) == 1 else "leases"
+    return f"not measured, left out: {len(leases)} {noun} ({', '.join(numbers)}{more})"

@@ -25,9 +25,11 @@ def ibr_rate(session: Session, on: dt.date, term_months: int) -> Decimal | None:
 
 
 def resolve_rate(session: Session, problems: f.Problems, values: dict[str, Any],
-                  data: Mapping[str, Any], current: Mapping[str, Any] | None) -> None:
+                 data: Mapping[str, Any], current: Mapping[str, Any] | None,
+                 missing: list[str] | None = None) -> None:
     """Stated needs `discount_rate`; implicit needs `fair_value` (the rate is solved);
-    ibr_table takes the table's rate for the commencement date and term (and keeps it)."""
+    ibr_table takes the table's rate for the commencement date and term (and keeps it). A lease
+    recorded as found (`missing` given) without a stated rate lists it as missing."""
     rate, source = values["discount_rate"], values["discount_rate_source"]
     if "discount_rate_source" in problems.failed or "discount_rate" in problems.failed:
         return
@@ -36,6 +38,9 @@ def resolve_rate(session: Session, problems: f.Problems, values: dict[str, Any],
         values["discount_rate_source"] = source
     short = (values["max_possible_term_months"] or 13) <= 12
     if source == "stated" and rate is None and not short:
+        if missing is not None:
+            missing.append("discount_rate")
+            return
         problems.add("discount_rate", "is required when discount_rate_source is stated "
                      "(or give fair_value and set discount_rate_source to implicit)")
     elif source == "implicit":

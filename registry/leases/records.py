@@ -4,6 +4,10 @@ The one entry point for every writer (the API, the pages, imports, the sample) a
 of lease accounting (reports, exports), so validation, optimistic locking and the discount-rate
 rules are the same whichever way a lease comes in. Each write is one statement inside the
 caller's transaction (`registry.db.unit_of_work`), audited by the database's triggers.
+
+A lease recorded incomplete (`measured` false) has no schedule: reading or modifying one raises
+`NotMeasured` naming what is missing, and `leases_with_schedules` leaves such leases out (reports
+name them from `queries.unmeasured_leases`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry.errors import NotFound, version_conflict
+from registry.errors import NotFound, NotMeasured, version_conflict
 from registry.fields import FieldProblem, RecordInvalid
 from registry.leases.accounting import (
     LeaseHistory,
@@ -39,6 +43,7 @@ from registry.leases.remeasurement import (
     modification_order,
 )
 from registry.leases.validation import LEASE_FIELDS, clean_lease, terms_from_values
+from registry.settings import STORAGE_SRID
 
 __all__ = [
     "LEASE_FIELDS",
@@ -68,17 +73,25 @@ def _write(session: Session, statement: str, values: Mapping[str, Any]) -> Any:
             "lease_number", f"{values['lease_number']} is already in the registry")]) from error
 
 
+_JSON_COLUMNS = ("payments", "options", "source_notes", "location")
+
+
 def _params(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: json.dumps(v) if k in ("payments", "options") else v for k, v in values.items()}
+    return {k: json.dumps(v) if k in _JSON_COLUMNS and v is not None else v
+            for k, v in values.items()}
 
 
 def _column_sql(name: str) -> str:
-    return f"CAST(:{name} AS jsonb)" if name in ("payments", "options") else f":{name}"
+    if name == "location":  # a GeoJSON point in WGS 84, stored in the storage SRID
+        return (f"ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(CAST(:{name} AS text)), 4326), "
+                f"{STORAGE_SRID})")
+    return f"CAST(:{name} AS jsonb)" if name in _JSON_COLUMNS else f":{name}"
 
 
-def create_lease(session: Session, data: Mapping[str, Any]) -> str:
-    """Validate and insert a lease; its lease number."""
-    values = clean_lease(session, data)
+def create_lease(session: Session, data: Mapping[str, Any], *, as_found: bool = False) -> str:
+    """Validate and insert a lease; its lease number. `as_found`: record it as its source gives
+    it, incomplete if need be (see `clean_lease`)."""
+    values = clean_lease(session, data, as_found=as_found)
     columns = ", ".join(values)
     placeholders = ", ".join(_column_sql(name) for name in values)
     _write(session, f"INSERT INTO leases ({columns}) VALUES ({placeholders}) RETURNING id",
@@ -87,13 +100,13 @@ def create_lease(session: Session, data: Mapping[str, Any]) -> str:
 
 
 def update_lease(session: Session, lease_number: str, expected_version: int,
-                 data: Mapping[str, Any]) -> int:
+                 data: Mapping[str, Any], *, as_found: bool = False) -> int:
     """Apply `data` (a PATCH: only the fields to change) if the lease is still at
     `expected_version`; the new version (unchanged when nothing really changed)."""
     current = lease_as_dict(session, lease_number)
     if current["version"] != expected_version:
         raise version_conflict(session, "lease", lease_number)
-    values = clean_lease(session, data, current)
+    values = clean_lease(session, data, current, as_found=as_found)
     assignments = ", ".join(f"{name} = {_column_sql(name)}" for name in values)
     version = _write(session, f"UPDATE leases SET {assignments} WHERE lease_number = :current "
                      "AND version = :expected RETURNING version",
@@ -142,9 +155,13 @@ def _modifications_of(
     return found
 
 
-def _current_end(start: dt.date, end: dt.date, mods: list[RecordedModification]) -> dt.date:
-    for mod in mods:
-        if "term_months" in mod.terms:
+def _current_end(end: dt.date | None, mods: list[RecordedModification]) -> dt.date | None:
+    """The last day of the term after the modifications (each a new `end_date` or the
+    remaining `term_months` from its date), as `rent_sql.LEASE_TERM_CTE` has it."""
+    for mod in sorted(mods, key=modification_order):
+        if "end_date" in mod.terms:
+            end = dt.date.fromisoformat(str(mod.terms["end_date"]))
+        elif "term_months" in mod.terms:
             end = add_months(mod.effective_date, int(mod.terms["term_months"])) - dt.timedelta(1)
     return end
 
@@ -154,9 +171,8 @@ def _with_modifications(record: dict[str, Any], mods: list[RecordedModification]
         {"id": m.id, "effective_date": m.effective_date.isoformat(), "terms": dict(m.terms),
          "reason": m.reason} for m in mods
     ]
-    record["current_end_date"] = _current_end(
-        dt.date.fromisoformat(record["commencement_date"]),
-        dt.date.fromisoformat(record["end_date"]), mods).isoformat()
+    end = _current_end(record["end_date"] and dt.date.fromisoformat(record["end_date"]), mods)
+    record["current_end_date"] = end and end.isoformat()
     return record
 
 
@@ -170,6 +186,8 @@ def lease_as_dict(session: Session, lease_number: str) -> dict[str, Any]:
 
 
 def _terms_of_row(row: Mapping[Any, Any]) -> LeaseTerms:
+    if not row["measured"]:
+        raise NotMeasured("lease", row["lease_number"], row["missing"])
     values = dict(row)
     if values["discount_rate"] is not None:  # the column's six places: 0.008900 → 0.0089
         values["discount_rate"] = values["discount_rate"].normalize()
@@ -223,9 +241,10 @@ def lease_history_of(session: Session, lease_number: str) -> LeaseHistory:
 def leases_with_schedules(
     session: Session, *, direction: str | None = None, fund_type: str | None = None
 ) -> Iterator[tuple[dict[str, Any], LeaseSchedule | LeaseModification]]:
-    """Every lease (optionally of one direction / fund type) with its schedule, for reports:
-    two set-based reads (leases, modifications), one schedule computed per lease."""
-    where, params = ["true"], {}
+    """Every measured lease (optionally of one direction / fund type) with its schedule, for
+    reports: two set-based reads (leases, modifications), one schedule computed per lease.
+    Leases recorded incomplete are left out (`queries.unmeasured_leases` names them)."""
+    where, params = ["l.measured"], {}
     if direction is not None:
         where.append("l.direction = :direction")
         params["direction"] = direction
@@ -273,11 +292,14 @@ def add_modification(session: Session, lease_number: str, effective_date: Any,
 
 
 def _check_modifications_still_apply(session: Session, lease_number: str) -> None:
-    """A corrected lease must still carry its recorded modifications."""
+    """A corrected lease must still carry its recorded modifications (and so stay measured)."""
     row = _row(session, lease_number)
     mods = _modifications_of(session, [row["id"]]).get(row["id"], [])
     if not mods:
         return
+    if not row["measured"]:
+        raise RecordInvalid([FieldProblem(name, "is required: the lease has modifications, "
+                                          "which need its measurement") for name in row["missing"]])
     try:
         apply_modifications(lease_schedule(_terms_of_row(row)), mods)
     except ModificationInvalid as error:

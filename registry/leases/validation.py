@@ -4,6 +4,13 @@ The lease-accounting engine stays the one authority on the accounting rules (pay
 cover the term, free periods, non-lease components, incentives, the implicit rate): it is run on
 what converted cleanly and its problems are mapped to the same fields, so an import report or a
 form shows conversion and accounting problems side by side.
+
+A lease may also be recorded *as found* (`registry.leases.incomplete`): by the importer, by an
+API client that says `"incomplete": true`, and on any change to a lease already recorded so.
+Then a blank term is not an error but listed in `missing` (the lease is recorded, not measured),
+and a department the source doubted (`GSD?`) is read and listed in `needs_confirmation`. Errors
+(a date that is not one, an end before the start, a department that matches nothing) refuse the
+record either way.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry import fields as f
-from registry.city.departments import find_department
+from registry.city.departments import resolve_department
 from registry.fields import FieldProblem, RecordInvalid
 from registry.leases.accounting import LeaseTerms, LeaseTermsError, PaymentStep, measure_lease
 from registry.leases.accounting import validate_lease_terms as engine_problems
@@ -27,6 +34,16 @@ from registry.leases.accounting.money import add_months
 from registry.leases.accounting.periods import months_covering
 from registry.leases.accounting.terms import MONTHS_PER_PERIOD
 from registry.leases.fields import to_payment_steps, to_rate
+from registry.leases.incomplete import (
+    INCOMPLETE_FLAG,
+    MISSABLE,
+    confirmations,
+    is_incomplete,
+    is_measured,
+    notes_kept,
+    to_location,
+    to_source_notes,
+)
 from registry.leases.options import extension_months, to_options
 from registry.leases.rates import resolve_rate
 from registry.vocabulary import (
@@ -45,13 +62,16 @@ LEASE_FIELDS: tuple[str, ...] = (
     "payment_frequency", "payment_timing", "payments", "escalation_pct", "free_periods",
     "non_lease_amount", "discount_rate", "discount_rate_source", "fair_value", "residual_value",
     "initial_direct_costs", "incentives", "prepaid_at_commencement", "useful_life_months",
-    "fund_type", "market_rent_annual", "occupied", "terminated_on", "notes",
+    "fund_type", "market_rent_annual", "occupied", "terminated_on", "notes", "source_notes",
+    "location",
 )  # fmt: skip
 #: Sent back unchanged from a GET: derived or kept by the registry, ignored on input.
 READ_ONLY_FIELDS = frozenset({
     "id", "version", "created_at", "updated_at", "department", "parcel_address",
-    "modifications", "current_end_date",
+    "modifications", "current_end_date", "status", "measured", "missing", "needs_confirmation",
 })  # fmt: skip
+#: Fields a source note may stand in for (`end_date` is the term's, given as a date).
+NOTED_FIELDS = (*LEASE_FIELDS, "end_date")
 _REQUIRED = ("lease_number", "direction", "counterparty", "commencement_date",
              "payment_frequency", "payment_timing", "payments")  # fmt: skip
 _MONEY = ("non_lease_amount", "fair_value", "residual_value", "initial_direct_costs",
@@ -65,23 +85,34 @@ _LEASE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
 def clean_lease(
-    session: Session, data: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    session: Session, data: Mapping[str, Any], current: Mapping[str, Any] | None = None,
+    *, as_found: bool = False,
 ) -> dict[str, Any]:
     """Validate `current` (a stored lease as `lease_as_dict` gives it) merged with `data`.
 
     Returns the column values of the `leases` table; raises `RecordInvalid` listing every
     problem. `end_date` may be given instead of `term_months`: a term that is not a whole number
     of payment periods then has a partial first or last period (`term_months` becomes the months
-    it touches, a partial month counted whole) and `end_date` is among the values returned; for
-    a whole term it is not, as the table derives it. An IBR-table rate is looked up and stored,
-    an implicit rate is solved when read, not stored.
+    it touches, a partial month counted whole). `end_date`, the term's last day, is always among
+    the values returned. An IBR-table rate is looked up and stored, an implicit rate is solved
+    when read, not stored.
+
+    `as_found` (or `"incomplete": true` in `data`, or a stored lease already incomplete) records
+    the lease as its source gives it: missing terms listed in `missing` (`measured` is then
+    False unless only the counterparty is missing), a doubted department in
+    `needs_confirmation`.
     """
     if not isinstance(data, Mapping):
         raise RecordInvalid([FieldProblem("body", "must be an object of lease fields")])
     problems = f.Problems()
     for name in data:
-        if name not in LEASE_FIELDS and name not in READ_ONLY_FIELDS and name != "end_date":
+        if name not in LEASE_FIELDS and name not in READ_ONLY_FIELDS \
+                and name not in ("end_date", INCOMPLETE_FLAG):
             problems.add(name, "is not a lease field")
+    flag = data.get(INCOMPLETE_FLAG, False)
+    if not isinstance(flag, bool):
+        problems.add(INCOMPLETE_FLAG, "must be true or false")
+    as_found = as_found or flag is True or is_incomplete(current)
     merged = {k: v for k, v in (current or {}).items() if k in LEASE_FIELDS}
     if data.get("discount_rate_source") in {"implicit", "ibr_table"} \
             and "discount_rate" not in data:
@@ -91,22 +122,61 @@ def clean_lease(
     merged.update({k: v for k, v in data.items() if k in LEASE_FIELDS})
     values = _convert(problems, merged)
     _check_lease_number(session, problems, values, current)
-    _resolve_places(session, problems, values, merged)
-    _resolve_term(problems, values, data, merged, current)
+    doubted = _resolve_places(session, problems, values, merged, as_found)
+    missing: list[str] | None = [] if as_found else None
+    _resolve_term(problems, values, data, merged, current, missing)
     _check_dates(problems, values)
     for name in _REQUIRED:
         if values.get(name) is None and name not in problems.failed:
-            problems.add(name, "is required")
+            if missing is not None and name in MISSABLE:
+                missing.append(name)
+            else:
+                problems.add(name, "is required")
     _check_portfolio(problems, values)
-    resolve_rate(session, problems, values, data, current)
-    terms = _engine_check(problems, values)
+    resolve_rate(session, problems, values, data, current, missing)
+    measured = missing is None or is_measured(missing)
+    terms = None
+    if measured or _has_term_and_payments(values):
+        terms = _engine_check(problems, values, rate_missing=not measured)
+    _as_found(problems, values, data, current, missing or [], doubted)
     if problems:
         raise RecordInvalid(list(problems))
-    assert terms is not None
-    if terms.end_date is None:
-        values.pop("end_date", None)  # a whole term: derived from term_months
-    values["payments"] = [dict(step) for step in values["payments"]]
+    values["measured"] = measured
+    values["end_date"] = _last_day(values, terms)
+    if values["payments"] is not None:
+        values["payments"] = [dict(step) for step in values["payments"]]
     return values
+
+
+def _last_day(values: Mapping[str, Any], terms: LeaseTerms | None) -> dt.date | None:
+    """The term's last day: the engine's when it checked the terms, else from the end date or
+    term given (a lease recorded as found may have an end date and no start)."""
+    if terms is not None:
+        return terms.last_day
+    start, term = values["commencement_date"], values["term_months"]
+    if start is not None and term is not None and values.get("end_date") is None:
+        return add_months(start, term) - dt.timedelta(days=1)
+    return values.get("end_date")
+
+
+def _has_term_and_payments(values: Mapping[str, Any]) -> bool:
+    """Whether an unmeasured lease has every term but its rate, so its payment steps are
+    checked against the term all the same."""
+    return all(values.get(name) is not None for name in (
+        "commencement_date", "term_months", "payment_frequency", "payment_timing", "payments"))
+
+
+def _as_found(problems: f.Problems, values: dict[str, Any], data: Mapping[str, Any],
+              current: Mapping[str, Any] | None, missing: list[str], doubted: list[str]) -> None:
+    """`missing`, `needs_confirmation`, `source_notes` and `location` of the record."""
+    values["missing"] = [name for name in MISSABLE if name in missing]
+    values["needs_confirmation"] = confirmations(current, data, doubted)
+    given = data.get("source_notes") if "source_notes" in data \
+        else (current or {}).get("source_notes")
+    notes = to_source_notes(problems, given, NOTED_FIELDS)
+    values["source_notes"] = notes_kept(notes, values)
+    location = data["location"] if "location" in data else (current or {}).get("location")
+    values["location"] = to_location(problems, location)
 
 
 def _derived_maximum(current: Mapping[str, Any]) -> bool:
@@ -190,8 +260,9 @@ def _check_lease_number(session: Session, problems: f.Problems, values: dict[str
 
 
 def _resolve_places(session: Session, problems: f.Problems, values: dict[str, Any],
-                    merged: Mapping[str, Any]) -> None:
-    """Public parcel, building and department ids to the internal keys the table stores."""
+                    merged: Mapping[str, Any], as_found: bool) -> list[str]:
+    """Public parcel, building and department ids to the internal keys the table stores; the
+    fields resolved from a doubted value (`GSD?`, read only as found), to be confirmed."""
     parcel = f.to_text(problems, "parcel_id", merged.get("parcel_id"), 32)
     building = f.to_text(problems, "building_id", merged.get("building_id"), 48)
     department = f.to_text(problems, "department_code", merged.get("department_code"), 200)
@@ -215,12 +286,16 @@ def _resolve_places(session: Session, problems: f.Problems, values: dict[str, An
         else:
             values["building_id"] = row.id
             values["parcel_id"] = values["parcel_id"] or row.parcel_id
-    if department is not None:
-        values["department_id"], nearest = find_department(session, department)
-        if values["department_id"] is None:
-            hint = f"; did you mean {nearest!r}?" if nearest else ""
-            problems.add("department_code", f"no department {department!r}{hint}",
-                         **({"suggestion": nearest} if nearest else {}))
+    if department is None:
+        return []
+    match = resolve_department(session, department)
+    if match.department_id is not None and (as_found or not match.uncertain):
+        values["department_id"] = match.department_id
+        return ["department_code"] if match.uncertain else []
+    hint = f"; did you mean {match.nearest!r}?" if match.nearest else ""
+    problems.add("department_code", f"no department {department!r}{hint}",
+                 **({"suggestion": match.nearest} if match.nearest else {}))
+    return []
 
 
 def months_until(start: dt.date, end_date: dt.date) -> int | None:
@@ -246,14 +321,18 @@ def _partial_end(values: Mapping[str, Any]) -> dt.date | None:
 
 
 def _resolve_term(problems: f.Problems, values: dict[str, Any], data: Mapping[str, Any],
-                  merged: Mapping[str, Any], current: Mapping[str, Any] | None) -> None:
+                  merged: Mapping[str, Any], current: Mapping[str, Any] | None,
+                  missing: list[str] | None) -> None:
     """`term_months` from `end_date` when that was sent (a term of dates: the months it touches,
     a partial month counted whole; the engine finds its partial period); the maximum possible
-    term from the options when not given (term plus every extension not reasonably certain)."""
+    term from the options when not given (term plus every extension not reasonably certain). A
+    lease recorded as found (`missing` not None) may lack both, or have an end date and no
+    start."""
     start = values["commencement_date"]
     end = f.to_date(problems, "end_date", data.get("end_date"))
     if end is None and current and "end_date" not in data and "term_months" not in data:
-        end = _partial_end(current)
+        end = _partial_end(current) if current.get("term_months") is not None \
+            else f.to_date(problems, "end_date", current.get("end_date"))
     if end is not None and start is not None:
         months = months_covering(start, end + dt.timedelta(days=1)) if end >= start else None
         if months is None:
@@ -267,9 +346,15 @@ def _resolve_term(problems: f.Problems, values: dict[str, Any], data: Mapping[st
                          f"{values['term_months']}; send one of them")
         else:
             values["end_date"] = end
+    if end is not None and start is None and "end_date" not in problems.failed:
+        values["end_date"] = end  # kept for when the start is known
     if values["term_months"] is None and "term_months" not in problems.failed \
             and "end_date" not in problems.failed:
-        problems.add("term_months", "is required (or give end_date)")
+        if missing is not None:
+            if end is None:
+                missing.append("end_date")
+        else:
+            problems.add("term_months", "is required (or give end_date)")
     term = values["term_months"]
     extensions = extension_months(values["options"] or [], reasonably_certain=False)
     maximum = values["max_possible_term_months"]
@@ -327,11 +412,15 @@ def terms_from_values(values: Mapping[str, Any]) -> LeaseTerms:
     return LeaseTerms(**kwargs)
 
 
-def _engine_check(problems: f.Problems, values: dict[str, Any]) -> LeaseTerms | None:
+def _engine_check(problems: f.Problems, values: dict[str, Any],
+                  rate_missing: bool = False) -> LeaseTerms | None:
     """Run the engine's rules on what converted; its problems on fields that already failed
-    (or were never given) are dropped, so each problem is reported once."""
+    (or were never given) are dropped, so each problem is reported once. `rate_missing`: a
+    lease recorded without its rate, whose other terms are checked at a rate of 0."""
     failed = set(problems.failed)
     candidate = {name: values.get(name) for name in _ENGINE_FIELDS}
+    if rate_missing:
+        candidate["discount_rate"] = Decimal(0)
     candidate.update(end_date=_dated_end(values), period_anchor=None, first_period_share=None)
     candidate["payments"] = None if values["payments"] is None else tuple(
         PaymentStep(s["periods"], Decimal(s["amount"])) for s in values["payments"])
@@ -349,7 +438,8 @@ def _engine_check(problems: f.Problems, values: dict[str, Any]) -> LeaseTerms | 
     if problems:
         return None
     try:
-        terms = terms_from_values(values)
+        terms = terms_from_values(
+            {**values, "discount_rate": candidate["discount_rate"]} if rate_missing else values)
         measure_lease(terms)  # solves an implicit rate, checks incentives against the asset
     except LeaseTermsError as error:
         for name, message in error.errors:

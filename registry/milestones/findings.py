@@ -3,7 +3,9 @@
 The same rules as DIG-5 (registry/kpis/digitization.py), one row per finding instead of a
 count, so the queue's length is the KPI's value: each missing required field, an invalid
 shape, an overlap with another parcel over the tolerance (a finding on both parcels, unless
-an editor accepted it), a duplicate parcel id, a lease that ends before it starts.
+an editor accepted it), a duplicate parcel id, a lease that ends before it starts; and of a
+lease recorded incomplete, each term it lacks (with the source's text for it), each value it
+took from a source that doubted it (to confirm), and the point that placed it in no parcel.
 """
 
 from __future__ import annotations
@@ -59,6 +61,31 @@ _FINDINGS_SQL = f"""
           LEFT JOIN departments d ON d.id = p.department_id
           LEFT JOIN departments ld ON ld.id = l.department_id
          WHERE l.end_date < l.commencement_date OR l.terminated_on < l.commencement_date
+        UNION ALL
+        SELECT 'incomplete lease', p.parcel_id, l.lease_number,
+               'lease ' || l.lease_number || ': ' || field || ' is missing'
+               || coalesce(' (the source says ' || quote_literal(l.source_notes ->> field) || ')',
+                           ''),
+               coalesce(ld.code, d.code), p.council_district
+          FROM leases l CROSS JOIN LATERAL unnest(l.missing) AS field
+          LEFT JOIN parcels p ON p.id = l.parcel_id
+          LEFT JOIN departments d ON d.id = p.department_id
+          LEFT JOIN departments ld ON ld.id = l.department_id
+        UNION ALL
+        SELECT 'lease value to confirm', p.parcel_id, l.lease_number,
+               'lease ' || l.lease_number || ': ' || field
+               || ' was doubted in the source; confirm it', coalesce(ld.code, d.code),
+               p.council_district
+          FROM leases l CROSS JOIN LATERAL unnest(l.needs_confirmation) AS field
+          LEFT JOIN parcels p ON p.id = l.parcel_id
+          LEFT JOIN departments d ON d.id = p.department_id
+          LEFT JOIN departments ld ON ld.id = l.department_id
+        UNION ALL
+        SELECT 'lease not linked', NULL, l.lease_number,
+               'lease ' || l.lease_number || ': its point lies in no parcel of the registry',
+               ld.code, NULL
+          FROM leases l LEFT JOIN departments ld ON ld.id = l.department_id
+         WHERE l.location IS NOT NULL AND l.parcel_id IS NULL
     )
     SELECT kind, parcel_id, lease_number, detail, department, council_district, count(*) OVER ()
       FROM finding

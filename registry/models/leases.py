@@ -2,6 +2,13 @@
 
 Payment steps and options are JSONB on the lease row, so that every change to a lease's terms is
 one audited row change (before → after) rather than a scatter of child-row events.
+
+A lease may be recorded *incomplete*, as an old list gives it: the terms GASB 87 needs
+(commencement, end, payments, a discount rate) may be missing. `missing` names them, `measured`
+says whether the engine can measure the lease (a CHECK holds it to the columns the engine reads),
+`source_notes` keeps a source's free text verbatim per field ("end_date": "Lease in process"),
+`needs_confirmation` the fields whose value the source doubted (`GSD?`), and `location` the point
+that placed a lease (linked to the parcel holding it, if any).
 """
 
 from __future__ import annotations
@@ -10,11 +17,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Computed,
     Date,
     ForeignKey,
     Identity,
@@ -25,10 +32,11 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.models.core import Base, Money, Parcel, VersionedMixin
+from registry.settings import STORAGE_SRID
 from registry.vocabulary import (
     DISCOUNT_RATE_SOURCES,
     FUND_TYPES,
@@ -40,6 +48,18 @@ from registry.vocabulary import (
 )
 
 Rate = Numeric(9, 6)  # an annual fraction: 0.008900 = 0.89 %
+#: The last day of the term lies in the last of the `term_months` it touches (migration 0012).
+END_DATE_IN_TERM = (
+    "term_months IS NULL OR commencement_date IS NULL OR (end_date IS NOT NULL "
+    "AND end_date >= CAST(commencement_date + make_interval(months => term_months - 1) AS date) "
+    "AND end_date < CAST(commencement_date + make_interval(months => term_months) AS date))"
+)
+#: A measured lease has every term the engine reads.
+MEASURED_HAS_TERMS = (
+    "NOT measured OR (commencement_date IS NOT NULL AND term_months IS NOT NULL "
+    "AND max_possible_term_months IS NOT NULL AND end_date IS NOT NULL "
+    "AND payment_frequency IS NOT NULL AND payment_timing IS NOT NULL AND payments IS NOT NULL)"
+)
 
 
 class Lease(VersionedMixin, Base):
@@ -63,15 +83,20 @@ class Lease(VersionedMixin, Base):
         CheckConstraint("leased_area_sq_ft >= 0", name="leased_area_sq_ft"),
         CheckConstraint("discount_rate >= 0 AND discount_rate < 1", name="discount_rate"),
         CheckConstraint("jsonb_typeof(payments) = 'array'", name="payments_array"),
+        CheckConstraint(END_DATE_IN_TERM, name="end_date_in_term"),
+        CheckConstraint(MEASURED_HAS_TERMS, name="measured_has_terms"),
+        CheckConstraint("measured OR cardinality(missing) > 0", name="unmeasured_says_why"),
+        CheckConstraint("jsonb_typeof(source_notes) = 'object'", name="source_notes_object"),
         Index("ix_leases_parcel_id", "parcel_id"),
         Index("ix_leases_end_date", "end_date"),
+        Index("ix_leases_location", "location", postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     lease_number: Mapped[str] = mapped_column(String(40), unique=True)
     direction: Mapped[str] = mapped_column(String(3))
     portfolio: Mapped[str] = mapped_column(String(16))
-    counterparty: Mapped[str] = mapped_column(Text)
+    counterparty: Mapped[str | None] = mapped_column(Text)
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
@@ -79,21 +104,15 @@ class Lease(VersionedMixin, Base):
     leased_area_sq_ft: Mapped[Decimal | None] = mapped_column(Numeric(12, 1))
     approval_reference: Mapped[str | None] = mapped_column(Text)  # e.g. council file number
     source_document: Mapped[str | None] = mapped_column(Text)  # where the signed lease is kept
-    commencement_date: Mapped[dt.date] = mapped_column(Date)
-    term_months: Mapped[int] = mapped_column(Integer)
-    max_possible_term_months: Mapped[int] = mapped_column(Integer)
-    # the last day of the term; derived so it can never disagree with the terms
-    end_date: Mapped[dt.date] = mapped_column(
-        Date,
-        Computed(
-            "(commencement_date + make_interval(months => term_months) - interval '1 day')::date",
-            persisted=True,
-        ),
-    )
+    commencement_date: Mapped[dt.date | None] = mapped_column(Date)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    max_possible_term_months: Mapped[int | None] = mapped_column(Integer)
+    # the last day of the term, written by `clean_lease` (a CHECK keeps it inside term_months)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
-    payment_frequency: Mapped[str] = mapped_column(String(10))
-    payment_timing: Mapped[str] = mapped_column(String(8))
-    payments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # [{"periods", "amount"}]
+    payment_frequency: Mapped[str | None] = mapped_column(String(10))
+    payment_timing: Mapped[str | None] = mapped_column(String(8))
+    payments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)  # [{periods, amount}]
     escalation_pct: Mapped[Decimal] = mapped_column(Numeric(7, 4), server_default=text("0"))
     free_periods: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     non_lease_amount: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
@@ -111,6 +130,13 @@ class Lease(VersionedMixin, Base):
     occupied: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     terminated_on: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    measured: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    missing: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    needs_confirmation: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]"))
+    source_notes: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'"))
+    location: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=STORAGE_SRID, spatial_index=False))
 
     parcel: Mapped[Parcel | None] = relationship()
     modifications: Mapped[list[LeaseModification]] = relationship(

@@ -77,14 +77,24 @@ def portfolio_workbook(tables: Sequence[Table], as_of: dt.date, fiscal_year: int
             sheet.append([_xlsx_cell(sheet, styles, value, fmt) for value, fmt in
                           zip(row, formats, strict=True)])
     about = book.create_sheet("About")
-    for line in _about(as_of, fiscal_year):
+    for line in _about(as_of, fiscal_year, _not_measured(tables)):
         about.append(list(line))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _about(as_of: dt.date, fiscal_year: int) -> list[tuple[str, str]]:
+def _not_measured(tables: Sequence[Table]) -> list[str]:
+    """Lease numbers of the leases sheet's leases not measured."""
+    leases = next((table for table in tables if table.name == "leases"), None)
+    if leases is None:
+        return []
+    number, measured = leases.columns.index("lease_number"), leases.columns.index("measured")
+    return [row[number] for row in leases.rows if not row[measured]]
+
+
+def _about(as_of: dt.date, fiscal_year: int, not_measured: Sequence[str]) -> list[tuple[str, str]]:
+    shown = ", ".join(not_measured[:10]) + (", …" if len(not_measured) > 10 else "")
     return [
         ("As of", as_of.isoformat()),
         ("Fiscal year", f"FY{fiscal_year} (om_cost columns; the costs sheet has every year)"),
@@ -98,6 +108,10 @@ def _about(as_of: dt.date, fiscal_year: int) -> list[tuple[str, str]]:
         ("Summaries", "parcels by their department, council district and asset type; buildings "
                       "by their own asset type; leases by their own department; lease_cost: "
                       "annual rent of leases in, lease_revenue: of leases out, in force"),
+        ("Not measured", f"{len(not_measured)} leases recorded without every term GASB 87 needs "
+                         "(measured false in the leases sheet, with what they lack in missing): "
+                         "no annual rent, left out of the summaries"
+                         + (f" ({shown})" if not_measured else "")),
         ("(none)", "records without that department, district or asset type"),
     ]
 

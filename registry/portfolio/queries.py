@@ -10,7 +10,8 @@ A lease's annual rent, end date and whether it is in force are those of
 `registry.leases.rent_sql`, the model the KPIs and the critical dates read too, so recorded
 modifications and terminations count the same everywhere: the rate of the payment period
 holding the as-of date × payments per year. A summary figure for finance, not the GASB 87
-schedule.
+schedule. A lease recorded incomplete (not measured) is listed in the leases sheet with
+`measured` false and what it lacks (`missing`), and left out of the summaries.
 """
 
 from __future__ import annotations
@@ -102,13 +103,15 @@ BUILDINGS_SQL = f"""
 """
 
 # `end_date` as signed, `current_end_date` after modifications; the payment frequency, rent and
-# in force at :as_of (the rent only for a lease in force).
+# in force at :as_of (the rent only for a lease in force and measured); `measured` and what a
+# lease not measured lacks.
 LEASES_SQL = f"""
     WITH {CURRENT_TERMS_CTES}
     SELECT l.lease_number, l.direction, l.portfolio, l.counterparty, p.parcel_id,
            coalesce(ld.code, d.code) AS department_code, l.premises, l.leased_area_sq_ft,
            l.commencement_date, l.end_date, t.ends AS current_end_date, l.terminated_on,
-           a.payment_frequency, t.in_force, CASE WHEN t.in_force THEN a.rent END AS annual_rent
+           a.payment_frequency, t.in_force, CASE WHEN t.in_force THEN a.rent END AS annual_rent,
+           l.measured, array_to_string(l.missing, ', ') AS missing
       FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
       JOIN annual_rent a ON a.lease_id = l.id
      ORDER BY l.lease_number
@@ -162,7 +165,7 @@ def _summary_sql() -> str:
             lease_revenue="CASE WHEN l.direction = 'out' THEN a.rent END")}
           FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
           JOIN annual_rent a ON a.lease_id = l.id
-         WHERE t.in_force
+         WHERE t.in_force AND t.measured
     )
     SELECT {select}, {sums} FROM facts GROUP BY {grouping}
     ORDER BY breakdown, breakdown_value

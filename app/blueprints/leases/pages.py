@@ -16,7 +16,7 @@ from app.charts import line_chart_svg
 from app.city import fiscal_year_start_month
 from app.database import db_session
 from registry.city.departments import department_choices
-from registry.errors import NotFound
+from registry.errors import NotFound, NotMeasured
 from registry.fiscal_years import fiscal_year_of
 from registry.leases.accounting import (
     LeaseTermsError,
@@ -127,6 +127,9 @@ def lease_page(lease_number: str) -> str:
         accounting = _accounting(lease_number, start_month)
     except NotFound:
         abort(404, description=f"There is no lease {lease_number} in the registry.")
+    except NotMeasured as error:  # recorded incomplete: say what it lacks
+        lease, accounting = lease_as_dict(db_session(), lease_number), {
+            "not_measured": error.missing}
     except LeaseTermsError as error:  # stored terms the engine refuses: show, do not crash
         lease, accounting = lease_as_dict(db_session(), lease_number), {"error": str(error)}
     return render_template(

@@ -1,7 +1,9 @@
 """The GASB 87 report's columns, shared by the CSV and the workbook, and the CSV itself.
 
 Lessee and lessor figures have columns of their own (a lessee row leaves the lessor columns
-blank), so summing a column in a spreadsheet never mixes a liability with a receivable.
+blank), so summing a column in a spreadsheet never mixes a liability with a receivable. A lease
+recorded incomplete is a `not_measured` row after the totals: named, with what it lacks, and no
+figures.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from registry.cells import spreadsheet_safe
 from registry.fields import decimal_str
 from registry.leases.gasb87.report import Gasb87Report, GroupTotals, LeaseYear, YearAmounts
+from registry.leases.queries import UnmeasuredLease
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,9 @@ MONEY_COLUMNS: tuple[MoneyColumn, ...] = (
 )
 
 DESCRIPTIVE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("row_type", "'lease' for a lease, 'total' for a sum over a direction and fund type."),
+    ("row_type", "'lease' for a lease, 'total' for a sum over a direction and fund type, "
+                 "'not_measured' for a lease recorded without every term GASB 87 needs (left "
+                 "out of every figure)."),
     ("fiscal_year", "The fiscal year reported, named by the calendar year it ends in."),
     ("lease_number", "The lease (blank on totals)."),
     ("counterparty", "The lessor (city as lessee) or lessee (city as lessor)."),
@@ -107,24 +112,42 @@ DESCRIPTIVE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("short_term", "Maximum possible term of 12 months or less: no liability or receivable."),
     ("discount_rate", "Annual discount rate of the measurement in force at the year end."),
     ("lease_count", "Number of leases summed (totals only)."),
+    ("missing", "The terms a not_measured lease lacks (not_measured rows only)."),
 )
 CSV_COLUMNS = tuple(name for name, _ in DESCRIPTIVE_COLUMNS) + tuple(c.name for c in MONEY_COLUMNS)
 
 
-def descriptive_values(report: Gasb87Report, row: LeaseYear | GroupTotals) -> list[Any]:
-    """The descriptive cells of a lease or totals row, in `DESCRIPTIVE_COLUMNS` order."""
+Row = LeaseYear | GroupTotals | UnmeasuredLease
+
+
+def descriptive_values(report: Gasb87Report, row: Row) -> list[Any]:
+    """The descriptive cells of a lease, totals or not-measured row, in `DESCRIPTIVE_COLUMNS`
+    order."""
     if isinstance(row, GroupTotals):
         return ["total", report.fiscal_year, "", "", row.direction, row.fund_type, "", "", None,
-                None, None, None, row.lease_count]
+                None, None, None, row.lease_count, ""]
+    if isinstance(row, UnmeasuredLease):
+        return ["not_measured", report.fiscal_year, row.lease_number, row.counterparty or "",
+                row.direction, row.fund_type, row.portfolio, row.department_code or "",
+                row.commencement_date, row.end_date, None, None, None, ", ".join(row.missing)]
     return ["lease", report.fiscal_year, row.lease_number, row.counterparty, row.direction,
             row.fund_type, row.portfolio or "", row.department or "", row.commencement_date,
-            row.end_date, row.short_term, row.discount_rate, None]
+            row.end_date, row.short_term, row.discount_rate, None, ""]
 
 
-def report_rows(report: Gasb87Report) -> Iterable[LeaseYear | GroupTotals]:
-    """Leases first, then every direction and fund type total: the CSV's and the sheet's rows."""
+def money_values(row: Row) -> list[Decimal | None]:
+    """The money cells of a row, in `MONEY_COLUMNS` order (none for a lease not measured)."""
+    if isinstance(row, UnmeasuredLease):
+        return [None] * len(MONEY_COLUMNS)
+    return [column.value(row.direction, row.amounts) for column in MONEY_COLUMNS]
+
+
+def report_rows(report: Gasb87Report) -> Iterable[Row]:
+    """Leases first, then every direction and fund type total, then the leases not measured:
+    the CSV's rows."""
     yield from report.leases
     yield from report.totals
+    yield from report.not_measured
 
 
 def gasb87_csv(report: Gasb87Report) -> str:
@@ -133,8 +156,7 @@ def gasb87_csv(report: Gasb87Report) -> str:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in report_rows(report):
-        values = [*descriptive_values(report, row)]
-        values += [column.value(row.direction, row.amounts) for column in MONEY_COLUMNS]
+        values = [*descriptive_values(report, row), *money_values(row)]
         cells = zip(values, CSV_COLUMNS, strict=True)
         writer.writerow(_csv_cell(value, name) for value, name in cells)
     return buffer.getvalue()

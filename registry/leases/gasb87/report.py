@@ -6,8 +6,9 @@ and every total is a `Decimal` sum of the per-lease figures shown, so the report
 cent and agrees with each lease's own schedule. A lease modified more than once is followed
 through its whole measurement history (the engine's `LeaseHistory`, the one implementation the
 lease page uses too), so a year reaching back before its latest remeasurement is still right.
-Renderings: `registry.leases.gasb87.columns` (the columns, and the CSV) and
-`registry.leases.gasb87.workbook` (XLSX).
+A lease recorded incomplete (not measured) is left out of every figure and named in
+`not_measured`, with what it lacks. Renderings: `registry.leases.gasb87.columns` (the columns,
+and the CSV) and `registry.leases.gasb87.workbook` (XLSX).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from registry.leases.accounting import (
     maturity_table,
 )
 from registry.leases.accounting.balances import LeaseState
-from registry.leases.accounting.money import ZERO, add_months
+from registry.leases.accounting.money import ZERO
+from registry.leases.queries import UnmeasuredLease, unmeasured_leases
 from registry.leases.records import leases_with_schedules
 from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
 
@@ -110,6 +112,8 @@ class Gasb87Report:
     leases: tuple[LeaseYear, ...]
     totals: tuple[GroupTotals, ...]
     maturity: tuple[MaturityLine, ...]
+    # recorded incomplete, so in no figure: those not known to lie wholly outside the year
+    not_measured: tuple[UnmeasuredLease, ...] = ()
 
     def group(self, direction: str, fund_type: str = ALL_FUNDS) -> GroupTotals:
         return next(
@@ -150,6 +154,8 @@ def gasb87_report(
         leases=tuple(leases),
         totals=tuple(_totals(leases)),
         maturity=tuple(_maturity_lines(tables, fiscal_year)),
+        not_measured=tuple(unmeasured_leases(session, direction=direction, fund_type=fund_type,
+                                             during=(start, end))),
     )
 
 
@@ -181,7 +187,7 @@ def _lease_year(
         portfolio=record.get("portfolio"),
         department=record.get("department_code"),
         commencement_date=history.base.terms.commencement_date,
-        end_date=add_months(terms.commencement_date, terms.term_months) - ONE_DAY,
+        end_date=terms.last_day,
         short_term=in_force.short_term,
         discount_rate=in_force.discount_rate,
         amounts=YearAmounts(

@@ -1,4 +1,5 @@
-"""The GASB 87 report as an XLSX workbook: Summary, Leases, Maturity and Definitions sheets.
+"""The GASB 87 report as an XLSX workbook: Summary, Leases, Maturity, Not measured and
+Definitions sheets.
 
 Money cells are numbers written from the report's `Decimal`s (never re-added in the workbook or
 as floats first) with the format `#,##0.00`, so the sheet shows exactly what the report computed
@@ -32,7 +33,7 @@ RATE_FORMAT = "0.00##%"
 DATE_FORMAT = "yyyy-mm-dd"
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
-SHEETS = ("Summary", "Leases", "Maturity", "Definitions")
+SHEETS = ("Summary", "Leases", "Maturity", "Not measured", "Definitions")
 _FUNDS = (*FUND_TYPES, ALL_FUNDS)
 
 
@@ -45,7 +46,8 @@ def gasb87_workbook(report: Gasb87Report) -> bytes:
     _summary_sheet(summary, report)
     _leases_sheet(book.create_sheet(SHEETS[1]), report)
     _maturity_sheet(book.create_sheet(SHEETS[2]), report)
-    _definitions_sheet(book.create_sheet(SHEETS[3]), report)
+    _not_measured_sheet(book.create_sheet(SHEETS[3]), report)
+    _definitions_sheet(book.create_sheet(SHEETS[4]), report)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -91,6 +93,9 @@ def _summary_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
         _header(sheet, ["Measure", *(FUND_LABELS[fund] for fund in _FUNDS)])
         groups = [report.group(direction, fund) for fund in _FUNDS]
         _append(sheet, ["Leases", *(group.lease_count for group in groups)])
+        _append(sheet, ["Not measured (left out, see that sheet)",
+                        *(sum(1 for lease in report.not_measured if lease.direction == direction
+                              and fund in (ALL_FUNDS, lease.fund_type)) for fund in _FUNDS)])
         for column in MONEY_COLUMNS:
             if column.direction not in (None, direction):
                 continue
@@ -105,7 +110,7 @@ def _summary_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
 def _leases_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
     # row_type and fiscal_year say nothing on a sheet of leases, lease_count only on totals
     shown = [i for i, name in enumerate(CSV_COLUMNS)
-             if name not in ("row_type", "fiscal_year", "lease_count")]
+             if name not in ("row_type", "fiscal_year", "lease_count", "missing")]
     names = [CSV_COLUMNS[i] for i in shown]
     _header(sheet, names)
     rate_column = names.index("discount_rate") + 1
@@ -147,6 +152,22 @@ def _maturity_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
     _widths(sheet, [16] + [18] * (2 * len(_FUNDS) + 1))
 
 
+def _not_measured_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
+    """The leases recorded without every term GASB 87 needs: in no figure, each named with
+    what it lacks."""
+    _title(sheet, report, "leases not measured")
+    count = len(report.not_measured)
+    _append(sheet, [f"Not measured: {count} lease{'' if count == 1 else 's'}, left out of "
+                    "every figure until their terms are recorded"], bold=True)
+    _header(sheet, ["lease_number", "counterparty", "direction", "fund_type", "portfolio",
+                    "department", "commencement_date", "end_date", "missing"])
+    for lease in report.not_measured:
+        _append(sheet, [lease.lease_number, lease.counterparty or "", lease.direction,
+                        lease.fund_type, lease.portfolio, lease.department_code or "",
+                        lease.commencement_date, lease.end_date, ", ".join(lease.missing)])
+    _widths(sheet, [16, 30, 9, 14, 12, 12, 14, 14, 60])
+
+
 def _definitions_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
     _header(sheet, ["Term", "Definition"])
     for name, definition in DESCRIPTIVE_COLUMNS:
@@ -173,6 +194,9 @@ def _definitions_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
         ("Maturity", "Principal and interest due in each of the five fiscal years after the "
                      "reported year, then in five-year buckets; principal totals the balance."),
         ("Current portion", "Principal due in the first of those years."),
+        ("Not measured", "Leases recorded without every term GASB 87 needs (commencement, end, "
+                         "payments, a discount rate) are in no figure; the Not measured sheet "
+                         f"names them ({len(report.not_measured)} for this year)."),
     ]  # fmt: skip
     for term, text in notes:
         _append(sheet, [term, text])
