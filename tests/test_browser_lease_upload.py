@@ -1,13 +1,18 @@
 """In a real browser: an editor digitizes a lease list through the upload page. The list is laid
 out like Los Angeles' list of leases to non-profits (No., Non Profit, Dept, Lease Start, Lease
-Exp., Lat/Lon, a blank row and a totals footer), with a monthly fee and a rate, since a lease
-without payments cannot be recorded yet. The editor maps the two columns the resolver does not
-know, says the city is the lessor and rent is paid in advance, dry-runs, reads the report (one
-point lies in Texas, shown on the map), chooses to skip any invalid row, imports; the two other
-leases are then in the registry, each on the parcel its point lies in, and listed on /leases.
+Exp., Lat/Lon, a blank row and a totals footer), with a monthly fee and a rate (written when a
+lease without payments could not be recorded; kept as the case mapped by hand). The editor maps
+the two columns the resolver does not know, says the city is the lessor and rent is paid in
+advance, dry-runs, reads the report (one point lies in Texas, shown on the map), chooses to skip
+any invalid row, imports; the two other leases are then in the registry, each on the parcel its
+point lies in, and listed on /leases.
 
 Whether the point in Texas refuses its row (no parcel found) or only warns (not kept) is lease
-validation's to say; this test holds either way."""
+validation's to say; this test holds either way.
+
+The second test uploads the real list (tests/data/real_world/la_nonprofit_leases, no rent
+columns): every column is recognised, and with the list's departments and the typo's alias in
+the database all 112 leases are recorded incomplete and not measured, their problems warnings."""
 
 from __future__ import annotations
 
@@ -17,8 +22,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, expect
+from sqlalchemy.orm import sessionmaker
 
+from registry.city.departments import add_alias, import_departments
+from registry.db import create_registry_engine, unit_of_work
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
 from tests.conftest import LiveServer
@@ -143,3 +151,128 @@ def test_an_editor_digitizes_a_lease_list_through_the_upload_page(
     expect(listing).to_contain_text("NP-902")
     assert errors == []
     context.close()
+
+
+LA_LEASES = Path(__file__).parent / "data" / "real_world" / "la_nonprofit_leases"
+DOUBTED = {"4", "15", "25", "102"}  # "GSD?" (tests/data/real_world/README.md)
+FAR_OFF = {"21", "32", "36", "45"}  # geocoded to Texas, New York, Mexico, Spain
+REAL_LEASES = "SELECT {} FROM leases WHERE lease_number ~ '^[0-9]+$'"  # the list's No. 1..112
+
+
+def _la_departments(app: Flask) -> None:
+    """The list's departments and aliases, and the typo `Cutural Affairs` made an alias of DCA
+    (the one way it is ever applied), as tests/test_real_records_leases.py sets them up."""
+    engine = create_registry_engine(app.config["DATABASE_URL"])
+    try:
+        with unit_of_work(sessionmaker(engine), "tests") as session:
+            with (LA_LEASES / "departments.csv").open(encoding="utf-8", newline="") as lines:
+                import_departments(session, lines)
+            add_alias(session, "Cutural Affairs", "DCA")
+    finally:
+        engine.dispose()
+
+
+def test_an_editor_uploads_the_real_la_list_and_every_lease_is_recorded_not_measured(
+    browser: Browser, server: LiveServer, editing_app: Flask
+) -> None:
+    """Los Angeles' list of leases to non-profits as it is (no rent columns, text in the date
+    columns, `GSD?`, four points geocoded far away, a blank row and a footer): with the typo's
+    alias in place, all 112 leases go in, each recorded incomplete and not measured."""
+    _la_departments(editing_app)
+    assert _rows(editing_app, REAL_LEASES.format("count(*)")) == [(0,)]
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.url + "/login")
+    page.fill("#email", EDITOR)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+
+    page.goto(server.url + "/imports")
+    page.get_by_role("link", name="Import a file").click()
+    page.get_by_role("radio", name="Leases").check()
+    page.set_input_files("#file", str(LA_LEASES / "nonprofit_leases.csv"))
+    page.get_by_role("button", name="Upload and map the columns").click()
+
+    # map: every column the list has is recognised, nothing chosen by hand; no rent column
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Map the columns of nonprofit_leases.csv")
+    for target, column in (("lease_number", "No."), ("counterparty", "Non Profit"),
+                           ("premises", "Address"), ("department_code", "Dept"),
+                           ("commencement_date", "Lease Start"), ("end_date", "Lease Exp."),
+                           ("latitude", "Lat"), ("longitude", "Lon"), ("monthly_rent", "")):
+        expect(page.locator(f"#map_{target}")).to_have_value(column)
+    page.get_by_label("The city's side").select_option("out")
+    page.get_by_role("button", name="Dry run").click()
+
+    # the report: nothing written, no row refused, the warnings counted by kind
+    expect(heading).to_contain_text("dry run — nothing written")
+    counts = _table(page.locator("table.counts tr"))
+    assert {label: counts[label] for label in ("rows read", "valid", "incomplete", "invalid",
+                                               "skipped rows", "would be inserted")} == {
+        "rows read": ["114"], "valid": ["112"], "incomplete": ["112"], "invalid": ["0"],
+        "skipped rows": ["2"], "would be inserted": ["112"]}
+    expect(page.locator("nav.severity-filter")).not_to_contain_text("error")
+    kinds = _table(page.locator("table.problem-kinds tbody tr"))
+    assert {kind: kinds[kind] for kind in (
+        "payments: not measured", "location: the point lies outside the city",
+        "department: marked uncertain in the source", "commencement date: not a date",
+        "commencement date: missing", "end date: not a date", "end date: missing",
+        "row: blank row", "row: total row")} == {
+        "payments: not measured": ["warning", "112"],
+        "location: the point lies outside the city": ["warning", "4"],
+        "department: marked uncertain in the source": ["warning", "4"],
+        "commencement date: not a date": ["warning", "6"],
+        "commencement date: missing": ["warning", "4"],
+        "end date: not a date": ["warning", "14"], "end date: missing": ["warning", "4"],
+        "row: blank row": ["skipped", "1"], "row: total row": ["skipped", "1"]}
+    # the rest are points in no parcel of the sample registry: warned of, kept, not linked
+    assert {severity for severity, _ in kinds.values()} == {"warning", "skipped"}
+    assert _rows(editing_app, REAL_LEASES.format("count(*)")) == [(0,)]
+
+    page.get_by_role("button", name="Import nonprofit_leases.csv as checked").click()
+    expect(heading).to_contain_text(": imported")
+    counts = _table(page.locator("table.counts tr"))
+    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (["112"], ["0"],
+                                                                           ["0"])
+
+    # every lease recorded as found: incomplete, not measured, what the source doubted noted
+    assert _rows(editing_app, REAL_LEASES.format(
+        "count(*), count(*) FILTER (WHERE NOT measured AND 'payments' = ANY(missing)), "
+        "count(DISTINCT department_id), bool_and(direction = 'out')")) == [(112, 112, 6, True)]
+    assert sorted(_rows(editing_app, REAL_LEASES.format(
+        "lease_number, location IS NULL, source_notes->>'location' LIKE 'POINT (%'")
+        + " AND source_notes ? 'location'")) == sorted((n, True, True) for n in FAR_OFF)
+    assert sorted(_rows(editing_app, "SELECT l.lease_number, l.needs_confirmation, d.code "
+                                     "FROM leases l JOIN departments d ON d.id = l.department_id "
+                                     "WHERE l.lease_number ~ '^[0-9]+$' "
+                                     "AND cardinality(l.needs_confirmation) > 0")) == sorted(
+        (n, ["department_code"], "GSD") for n in DOUBTED)
+    unlinked = _rows(editing_app, REAL_LEASES.format("count(*)")
+                     + " AND location IS NOT NULL AND parcel_id IS NULL")
+    assert [(int(kinds["parcel id: the point lies in no parcel of the registry"][1]),)] \
+        == unlinked
+
+    # /leases lists them, not measured (the eight Transportation leases: one page)
+    numbers = [n for (n,) in _rows(editing_app, "SELECT l.lease_number FROM leases l "
+                                                "JOIN departments d ON d.id = l.department_id "
+                                                "WHERE l.lease_number ~ '^[0-9]+$' "
+                                                "AND d.code = 'LADOT'")]
+    assert len(numbers) == 8
+    page.goto(server.url + "/leases?department=LADOT&direction=out")
+    for number in numbers:
+        row = page.locator(f"tr.lease-row[data-lease-number='{number}']")
+        expect(row).to_contain_text("not measured")
+    assert errors == []
+    context.close()
+
+
+def _table(rows: Locator) -> dict[str, list[str]]:
+    """A table's rows by their first cell: the other cells' text."""
+    found = {}
+    for row in rows.all():
+        first, *rest = [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+        found[first] = rest
+    return found
