@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-# Los Angeles, for an empty registry: the map still opens on the city rather than on (0, 0).
-DEFAULT_BOUNDS = ((33.70, -118.67), (34.34, -118.15))
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+# Los Angeles, for an empty registry with no city extent given.
+DEFAULT_BOUNDS: Bounds = ((33.70, -118.67), (34.34, -118.15))
 
 
-def portfolio_bounds(connection: Connection) -> tuple[tuple[float, float], tuple[float, float]]:
-    """South-west and north-east corners (lat, lon) of all live parcels.
+def extent_bounds(extent: tuple[float, float, float, float]) -> Bounds:
+    """A (west, south, east, north) extent as the map's south-west and north-east corners."""
+    west, south, east, north = extent
+    return ((south, west), (north, east))
+
+
+def portfolio_bounds(connection: Connection, empty: Bounds = DEFAULT_BOUNDS) -> Bounds:
+    """South-west and north-east corners (lat, lon) of all live parcels; `empty` (the city's
+    extent) when there are none yet, so a new city's map opens on the city, not on (0, 0).
 
     `ST_EstimatedExtent` reads the planner's statistics (cheap at a million parcels) and is only
     missing before the first ANALYZE; then the exact extent is computed once.
@@ -26,5 +35,5 @@ def portfolio_bounds(connection: Connection) -> tuple[tuple[float, float], tuple
         )
     ).one()
     if row[0] is None:
-        return DEFAULT_BOUNDS
+        return empty
     return ((row[1], row[0]), (row[3], row[2]))

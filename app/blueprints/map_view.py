@@ -9,8 +9,9 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.assets import map_assets
 from app.auth import current_user
+from app.city import current_city
 from app.database import db_session
-from geo.extent import portfolio_bounds
+from geo.extent import extent_bounds, portfolio_bounds
 from geo.map_builder import ParcelMapSpec, build_parcel_map, render_map_page
 from registry.city.departments import department_choices
 from registry.vocabulary import (
@@ -65,7 +66,8 @@ def portfolio_map() -> str:
             "/0/0/0.mvt", "/{z}/{x}/{y}.mvt"
         ),
         parcel_page_url=_url_template("parcels.parcel_page", "parcel_id"),
-        bounds=portfolio_bounds(db_session().connection()),
+        bounds=portfolio_bounds(db_session().connection(),
+                                extent_bounds(current_city().extent)),
         basemap_url=settings.basemap_url,
         basemap_attribution=settings.basemap_attribution,
         extra={
