@@ -1,5 +1,10 @@
 """Who is asking: the signed-in user (session cookie) or a script (`Authorization: Bearer`).
 
+The session cookie carries only the id of a server-side session (registry.users.sessions), checked
+on every request: once it is ended (sign-out, "sign out everywhere", an admin, deactivation),
+expired (`REGISTRY_SESSION_MAX_HOURS` after sign-in) or idle (`REGISTRY_SESSION_IDLE_MINUTES`),
+a copy of the cookie signs nobody in.
+
 `init_app` loads the current user before every request and enforces CSRF on unsafe requests
 that a browser could forge, i.e. those authenticated by the session cookie. Views declare who may
 call them with `require_role(...)` / `require_login`; writes pass `actor_name()` to
@@ -12,6 +17,7 @@ Anonymous visitors get what the city marks public and never lease financials.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hmac
 import os
@@ -21,15 +27,35 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, has_app_context, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.database import db_session, session_factory
+from app.database import session_factory
 from app.problems import problem
 from app.problems import wants_problem_json as _wants_json
 from registry.db import unit_of_work
 from registry.models import User
-from registry.users.records import active_user, user_for_token
+from registry.users.records import user_by_id, user_for_token
+from registry.users.sessions import (
+    SIGNED_OUT,
+    SIGNED_OUT_EVERYWHERE,
+    SessionPolicy,
+    end_every_session,
+    end_session,
+    start_session,
+    user_for_session,
+)
 from registry.vocabulary import USER_ROLES
 
 reading_roles: tuple[str, ...] = USER_ROLES
@@ -41,8 +67,10 @@ ANONYMOUS = "anonymous"
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FAILURE = "CSRF token missing or invalid"
-_SESSION_USER = "user_id"
+_SESSION_ID = "session_id"
 _SESSION_CSRF = "csrf_token"
+_SESSION_POLICY = "registry_session_policy"
+_SESSION_ACTOR = "session"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Token checks write (last_used_at) but change nothing the audit trail keeps.
 _TOKEN_ACTOR = "api-token"
@@ -88,12 +116,21 @@ class CurrentUser:
 
 def init_app(app: Flask) -> None:
     # dev serves plain http, where a Secure cookie would never come back
-    app.config["SESSION_COOKIE_SECURE"] = _env_flag(
-        app.config.get("REGISTRY_SECURE_COOKIES", os.environ.get("REGISTRY_SECURE_COOKIES"))
+    app.config["SESSION_COOKIE_SECURE"] = _env_flag(_setting(app, "REGISTRY_SECURE_COOKIES"))
+    policy = SessionPolicy(
+        idle_minutes=int(_setting(app, "REGISTRY_SESSION_IDLE_MINUTES") or 30),
+        max_hours=float(_setting(app, "REGISTRY_SESSION_MAX_HOURS") or 12),
     )
+    app.extensions[_SESSION_POLICY] = policy
+    # the signed cookie itself is refused past the session's lifetime, not Flask's 31 days
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=policy.max_hours)
     app.before_request(_load_user_and_check_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"current_user": current_user()})
+
+    from app.blueprints.users import pages as user_pages
+
+    app.register_blueprint(user_pages.bp)
 
 
 def current_user() -> CurrentUser | None:
@@ -166,17 +203,42 @@ def csrf_failure() -> Response:
 
 
 def sign_in(user: User) -> None:
-    """Start a new session for `user`: nothing of the old one (a planted id, its CSRF token)
-    survives, which defeats session fixation."""
+    """Start a new server-side session for `user`: nothing of the old one (a planted id, its CSRF
+    token) survives, which defeats session fixation."""
+    _end_cookie_session(SIGNED_OUT)
+    with unit_of_work(session_factory(), actor=user.email) as uow:
+        session_id = start_session(
+            uow, user.id, current_app.extensions[_SESSION_POLICY],
+            user_agent=request.user_agent.string, client_address=request.remote_addr,
+        )
     session.clear()
-    session[_SESSION_USER] = user.id
+    session[_SESSION_ID] = session_id
     session[_SESSION_CSRF] = secrets.token_urlsafe(32)
     g.current_user = CurrentUser.from_user(user)
 
 
 def sign_out() -> None:
+    """End this browser's session on the server, so a copy of its cookie no longer works."""
+    _end_cookie_session(SIGNED_OUT)
     session.clear()
     g.current_user = None
+
+
+def sign_out_everywhere(user: CurrentUser) -> tuple[int, int]:
+    """End every session of `user` (this one too) and revoke their API tokens."""
+    with unit_of_work(session_factory(), actor=user.email) as uow:
+        signed_in = user_by_id(uow, user.id)
+        counts = end_every_session(uow, signed_in, SIGNED_OUT_EVERYWHERE) if signed_in else (0, 0)
+    session.clear()
+    g.current_user = None
+    return counts
+
+
+def _end_cookie_session(reason: str) -> None:
+    session_id = session.get(_SESSION_ID)
+    if session_id:
+        with unit_of_work(session_factory(), actor=actor_name()) as uow:
+            end_session(uow, str(session_id), reason)
 
 
 def is_local_path(target: str | None) -> bool:
@@ -202,13 +264,14 @@ def _load_user_and_check_csrf() -> BaseResponse | None:
         if g.current_user is None:
             return _unauthorized(invalid_token=True)
         return None  # scripts cannot be tricked into sending a header: no CSRF check
-    user_id = session.get(_SESSION_USER)
-    if user_id is not None:
-        user = active_user(db_session(), user_id)
-        if user is None:
-            session.clear()  # deleted or deactivated since signing in
-        else:
-            g.current_user = CurrentUser.from_user(user)
+    session_id = session.get(_SESSION_ID)
+    if session_id is not None:
+        with unit_of_work(session_factory(), actor=_SESSION_ACTOR) as uow:
+            found = user_for_session(uow, str(session_id))
+            if found is not None:
+                g.current_user = CurrentUser.from_user(found[0])
+        if g.current_user is None:
+            session.clear()  # ended, expired, idle, or the user deactivated
     if (
         request.method in _UNSAFE_METHODS
         and g.current_user is not None
@@ -241,6 +304,11 @@ def _unauthorized(invalid_token: bool = False) -> BaseResponse:
         return response
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=target))
+
+
+def _setting(app: Flask, name: str) -> Any:
+    """A setting from the app's config (tests) or else the environment."""
+    return app.config.get(name, os.environ.get(name))
 
 
 def _env_flag(value: Any) -> bool:

@@ -76,6 +76,23 @@ def users_revoke_tokens(email: str) -> None:
     click.echo(f"revoked {count} token{'s' if count != 1 else ''}")
 
 
+@users.command("deactivate")
+@click.argument("email")
+def users_deactivate(email: str) -> None:
+    """End every session and API token of the user and refuse them from now on (kept for the
+    history; the audit trail records who deactivated them)."""
+    from registry.users.sessions import deactivate_user
+
+    with _unit_of_work() as session:
+        user = _existing_user(session, email)
+        sessions, tokens = deactivate_user(session, user)
+        email = user.email
+    click.echo(
+        f"deactivated {email}: ended {sessions} session{'s' if sessions != 1 else ''}, "
+        f"revoked {tokens} token{'s' if tokens != 1 else ''}"
+    )
+
+
 def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 

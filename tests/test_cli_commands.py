@@ -23,7 +23,7 @@ COMMANDS = {
     "kpi": ["snapshot"],
     "sample": ["load"],
     "serve": [],
-    "users": ["add", "revoke-tokens", "token"],
+    "users": ["add", "deactivate", "revoke-tokens", "token"],
 }
 COMMAND_PATHS = [[group] for group in COMMANDS] + [
     [group, name] for group, names in COMMANDS.items() for name in names]

@@ -1,18 +1,21 @@
-"""Sign in and out: `/login` (GET form, POST credentials) and `/logout` (GET asks, POST does).
+"""Sign in and out: `/login` (GET form, POST credentials), `/logout` (GET asks, POST does) and
+`/logout/everywhere` (POST: every session of the user and their API tokens).
 
 Logging out takes a POST with the CSRF token, so a link or an image on another site cannot sign a
-user out; `GET /logout` shows a one-button form for the header's "Sign out" link.
+user out; `GET /logout` shows a form for the header's "Sign out" link.
+
+Failed sign-ins slow down the address they come from, for that email only (registry.users.throttle,
+kept in the database so every worker agrees): an attacker elsewhere cannot lock the owner out.
+A refused try is a 429 with `Retry-After`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.auth import (
@@ -22,83 +25,30 @@ from app.auth import (
     is_local_path,
     sign_in,
     sign_out,
+    sign_out_everywhere,
 )
-from app.database import db_session
+from app.database import db_session, session_factory
+from registry.db import unit_of_work
+from registry.users import throttle
 from registry.users.records import authenticate, normalise_email
 
 bp = Blueprint("auth", __name__)
 
 # One message for an unknown email and a wrong password: the form must not reveal who has one.
 FAILED_LOGIN = "Email or password is incorrect."
-_THROTTLE_EXTENSION = "registry_login_throttle"
+THROTTLE_POLICY = "registry_login_throttle_policy"
+#: `app.extensions[LOGIN_CLOCK]`, when set, replaces the wall clock of the throttle (tests).
+LOGIN_CLOCK = "registry_login_clock"
+_THROTTLE_ACTOR = "login"
 
 
-class LoginThrottle:
-    """After `limit` failed sign-ins for one email within `window` seconds, refuse that email for
-    `lockout` seconds, whatever the password: online guessing then gets 5 tries per 15 minutes.
-
-    Kept in memory, per process: right for the single waitress process `asset-registry serve`
-    runs, forgotten on restart, and counted separately by each process if there were several
-    (then it belongs in the database). Keyed by email, not client address, so it also slows a
-    botnet; the price is that anyone can lock a known email out for 15 minutes.
-    """
-
-    _PRUNE_ABOVE = 10_000  # emails tracked before old entries are swept, to bound memory
-
-    def __init__(
-        self,
-        limit: int = 5,
-        window: float = 15 * 60,
-        lockout: float = 15 * 60,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit, self.window, self.lockout, self.clock = limit, window, lockout, clock
-        self._failures: dict[str, deque[float]] = {}
-        self._locked_until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, email: str) -> float | None:
-        """Seconds until `email` may try again, or None when it may try now."""
-        with self._lock:
-            until = self._locked_until.get(email)
-            now = self.clock()
-            if until is None or until <= now:
-                self._locked_until.pop(email, None)
-                return None
-            return until - now
-
-    def record_failure(self, email: str) -> None:
-        with self._lock:
-            now = self.clock()
-            failures = self._failures.setdefault(email, deque())
-            failures.append(now)
-            while failures and failures[0] <= now - self.window:
-                failures.popleft()
-            if len(failures) >= self.limit:
-                self._locked_until[email] = now + self.lockout
-                failures.clear()
-            if len(self._failures) > self._PRUNE_ABOVE:
-                self._prune(now)
-
-    def reset(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(email, None)
-            self._locked_until.pop(email, None)
-
-    def _prune(self, now: float) -> None:
-        stale = now - self.window
-        for key in [k for k, times in self._failures.items() if not times or times[-1] <= stale]:
-            del self._failures[key]
-        for key in [k for k, until in self._locked_until.items() if until <= now]:
-            del self._locked_until[key]
+def login_clock() -> dt.datetime:
+    clock: Callable[[], dt.datetime] | None = current_app.extensions.get(LOGIN_CLOCK)
+    return clock() if clock is not None else dt.datetime.now(dt.UTC)
 
 
-def login_throttle() -> LoginThrottle:
-    """The app's throttle (one per app, so each test app starts with a clean slate)."""
-    throttle = current_app.extensions.get(_THROTTLE_EXTENSION)
-    if throttle is None:
-        throttle = current_app.extensions.setdefault(_THROTTLE_EXTENSION, LoginThrottle())
-    return throttle
+def throttle_policy() -> throttle.ThrottlePolicy:
+    return current_app.extensions.get(THROTTLE_POLICY) or throttle.ThrottlePolicy()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -110,21 +60,20 @@ def login() -> ResponseReturnValue:
     email = normalise_email(request.form.get("email", ""))
     password = request.form.get("password", "")
     next_target = _next_target(request.form.get("next"))
-    throttle = login_throttle()
-    wait = throttle.retry_after(email)
+    address = request.remote_addr or "unknown"
+    now = login_clock()
+    with unit_of_work(session_factory(), actor=_THROTTLE_ACTOR) as uow:
+        wait = throttle.retry_after(uow, email, address, now)
     if wait is not None:
-        minutes = math.ceil(wait / 60)
-        message = (
-            f"Too many failed sign-in attempts for this email. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-        )
-        headers = {"Retry-After": str(math.ceil(wait))}
-        return _login_page(next_target, email, message), 429, headers
+        return _too_soon(next_target, email, wait)
     user = authenticate(db_session(), email, password)
+    with unit_of_work(session_factory(), actor=_THROTTLE_ACTOR) as uow:
+        if user is None:
+            throttle.record_failure(uow, email, address, now, throttle_policy())
+        else:
+            throttle.record_success(uow, email, address)
     if user is None:
-        throttle.record_failure(email)
         return _login_page(next_target, email, FAILED_LOGIN), 401
-    throttle.reset(email)
     sign_in(user)
     return redirect(next_target)
 
@@ -138,6 +87,28 @@ def logout() -> ResponseReturnValue:
         return render_template("login.html", mode="logout")
     sign_out()
     return redirect(url_for("map_view.portfolio_map"))
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere() -> ResponseReturnValue:
+    """End every session of the signed-in user, on every device, and revoke their API tokens."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    sessions, tokens = sign_out_everywhere(user)
+    flash(f"Signed out of {sessions} session{'s' if sessions != 1 else ''}; "
+          f"{tokens} API token{'s' if tokens != 1 else ''} revoked.")
+    return redirect(url_for("auth.login"))
+
+
+def _too_soon(next_target: str, email: str, wait: dt.timedelta) -> ResponseReturnValue:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 120:
+        when = f"{seconds} second{'s' if seconds != 1 else ''}"
+    else:
+        when = f"{math.ceil(seconds / 60)} minutes"
+    message = f"Too many failed sign-in attempts from here for this email. Try again in {when}."
+    return _login_page(next_target, email, message), 429, {"Retry-After": str(seconds)}
 
 
 def _next_target(candidate: str | None) -> str:

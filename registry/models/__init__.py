@@ -9,9 +9,11 @@ from registry.models.core import (
     Base,
     Building,
     Department,
+    LoginThrottle,
     Money,
     Parcel,
     User,
+    UserSession,
     VersionedMixin,
 )
 from registry.models.imports import ImportBatch, ImportProblem
@@ -34,6 +36,7 @@ __all__ = [
     "KpiSnapshot",
     "Lease",
     "LeaseModification",
+    "LoginThrottle",
     "Milestone",
     "Money",
     "Occupancy",
@@ -41,5 +44,6 @@ __all__ = [
     "Parcel",
     "ParcelIdFormat",
     "User",
+    "UserSession",
     "VersionedMixin",
 ]

@@ -18,11 +18,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.models import ApiToken, User
+from registry.users.passwords import password_problem
 from registry.vocabulary import USER_ROLES
 
-MIN_PASSWORD_LENGTH = 12
-# Hashing cost grows with the input; no human types more than this.
-MAX_PASSWORD_LENGTH = 1024
 MAX_DISPLAY_NAME_LENGTH = 200
 TOKEN_PREFIX = "car_"
 # Touching last_used_at on every request would make each API call a write; a minute is precise
@@ -51,10 +49,8 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == normalise_email(email))).one_or_none()
 
 
-def active_user(session: Session, user_id: int) -> User | None:
-    """The user with this id while they may still sign in (None once deleted or deactivated)."""
-    user = session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
 
 
 def create_user(
@@ -71,7 +67,7 @@ def create_user(
     if role not in USER_ROLES:
         raise UserError("role", f"must be one of {', '.join(USER_ROLES)}")
     if password is not None:
-        _check_password_rules(password)
+        _check_password_rules(password, email)
     if display_name is not None:
         display_name = display_name.strip() or None
         if display_name and len(display_name) > MAX_DISPLAY_NAME_LENGTH:
@@ -97,7 +93,7 @@ def create_user(
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    _check_password_rules(password)
+    _check_password_rules(password, user.email)
     user.password_hash = _hash_password(password)
     session.flush()
 
@@ -151,11 +147,15 @@ def user_for_token(session: Session, token: str) -> User | None:
     return user
 
 
-def revoke_tokens(session: Session, user: User) -> int:
-    """Revoke every live token of `user` (a leak, a departure); returns how many were live."""
+def revoke_tokens(session: Session, user: User, token_id: int | None = None) -> int:
+    """Revoke every live token of `user` (a leak, a departure), or only the one with `token_id`;
+    returns how many were live."""
+    which = [ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)]
+    if token_id is not None:
+        which.append(ApiToken.id == token_id)
     revoked = session.scalars(
         update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .where(*which)
         .values(revoked_at=func.now())
         .returning(ApiToken.id)
         .execution_options(synchronize_session=False)
@@ -168,11 +168,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
+def _check_password_rules(password: str, email: str) -> None:
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise UserError("password", problem)
 
 
 def _hash_password(password: str) -> str:
