@@ -32,7 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # development only: sessions do not survive a restart, which is what we want there
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
-    from app import auth, database, problems
+    from app import auth, database, problems, security
     from app.blueprints import auth as auth_views
     from app.blueprints import health, map_view
     from app.blueprints.city import pages as city_pages
@@ -51,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
     problems.init_app(app)
+    security.init_app(app)  # before auth: its CSRF check reads the body
     auth.init_app(app)
     for blueprint in (
         map_view.bp, tiles.bp, health.bp, auth_views.bp,

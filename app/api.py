@@ -72,6 +72,9 @@ def json_body(doubles: tuple[str, ...] = ()) -> Any:
     text = request.get_data(as_text=True)
     if not text.strip():
         raise ProblemError(400, "Bad request", "The body is empty: send a JSON document.")
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise ProblemError(400, "Bad request", f"The body is too deeply nested: more than "
+                           f"{MAX_JSON_DEPTH} levels of arrays and objects.")
     try:
         body = loads_json(text)
     except ValueError as error:
@@ -79,6 +82,20 @@ def json_body(doubles: tuple[str, ...] = ()) -> Any:
     if isinstance(body, dict):
         body.update((name, _as_doubles(body[name])) for name in doubles if name in body)
     return body
+
+
+MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deeply `text`'s arrays and objects nest, counted without parsing (or recursing)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def json_object_body() -> dict[str, Any]:

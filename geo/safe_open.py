@@ -146,3 +146,13 @@ def check_driver(source: GdalSource, driver: str | None) -> None:
         raise UnsafeSource(f"{source.name}: GDAL reads it as {driver or 'an unknown format'}, "
                            f"not as the {' or '.join(source.drivers)} its name says; "
                            "nothing was read from it")
+
+
+def without_folders(error: object, path: Path) -> str:
+    """`error`'s text naming the file by its name only: messages reach the web pages, where a
+    server's folders are nobody's business."""
+    text = str(error)
+    for folder in sorted({str(path.resolve().parent), str(path.parent)}, key=len, reverse=True):
+        if folder not in ("", "."):
+            text = text.replace(f"/vsizip/{folder}/", "").replace(f"{folder}/", "")
+    return text

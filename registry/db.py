@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError as RefusedValue  # noqa: F401 (re-exported: bad input)
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:  # pandas only for the COPY helpers' callers, which have it loaded already

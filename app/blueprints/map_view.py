@@ -11,6 +11,7 @@ from app.assets import map_assets
 from app.auth import current_user
 from app.city import current_city
 from app.database import db_session
+from app.security import nonced
 from geo.extent import extent_bounds, portfolio_bounds
 from geo.map_builder import ParcelMapSpec, build_parcel_map, render_map_page
 from registry.city.departments import department_choices
@@ -77,10 +78,10 @@ def portfolio_map() -> str:
             **(_editor_options() if editing else {}),
         },
     )
-    return render_map_page(
+    return nonced(render_map_page(
         build_parcel_map(spec),
         "City Asset Registry — map",
         head_html=render_template("_map_head.html"),
         header_html=render_template("_header.html", show_search=True),
         body_html=render_template("_parcel_panel.html") if editing else "",
-    )
+    ))

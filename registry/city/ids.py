@@ -26,7 +26,9 @@ NO_INFORMATION = re.compile(r"[\s\-_.?#*0]*")
 SPREADSHEET_NUMBER = re.compile(r"[+-]?\d+\.\d+[eE][+-]?\d+")
 #: Separators left out of a spelling before it is regrouped into a template.
 _SEPARATORS = " \t-./_"
-_SLOTS = {"#": str.isdigit, "@": str.isalpha, "*": str.isalnum}
+# ASCII only: `２００１` (full-width digits) is not a spelling of 2001 that may stand beside it
+_SLOTS = {"#": lambda c: c.isascii() and c.isdigit(), "@": lambda c: c.isascii() and c.isalpha(),
+          "*": lambda c: c.isascii() and c.isalnum()}
 CONFIGURED_FORMAT = "configured format"
 
 
@@ -76,7 +78,7 @@ class HasIdRules(Protocol):
 
 @lru_cache(maxsize=64)
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    return re.compile(pattern, re.ASCII)
 
 
 def _either(values: Sequence[str]) -> str:

@@ -21,6 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from geo.safe_open import without_folders
+
 HEADER_SEARCH_ROWS = 50
 MIN_HEADER_MATCHES = 2
 
@@ -62,7 +64,8 @@ def read_source(path: Path, score_header: HeaderScore, layer: str | None = None)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         if layer is not None:
-            raise SourceUnreadable(f"{path}: a CSV file has no layers or sheets (--layer {layer})")
+            raise SourceUnreadable(
+                f"{path.name}: a CSV file has no layers or sheets (--layer {layer})")
         return _table_from_grid(_csv_grid(path), score_header, path)
     if suffix in WORKBOOK_SUFFIXES:
         grid, sheet = _xlsx_grid(path, layer)
@@ -70,11 +73,12 @@ def read_source(path: Path, score_header: HeaderScore, layer: str | None = None)
         table.layer = sheet
         return table
     if suffix == ".xls":
-        raise SourceUnreadable(f"{path}: old Excel .xls files cannot be read; save it as .xlsx")
+        raise SourceUnreadable(
+            f"{path.name}: old Excel .xls files cannot be read; save it as .xlsx")
     if suffix in LAYER_SUFFIXES:
         return _layer_table(path, layer)
     raise SourceUnreadable(
-        f"{path}: unknown format {suffix or '(no extension)'}; use CSV, XLSX, GeoPackage, "
+        f"{path.name}: unknown format {suffix or '(no extension)'}; use CSV, XLSX, GeoPackage, "
         "Shapefile (.shp or .zip) or GeoJSON"
     )
 
@@ -106,11 +110,13 @@ def _xlsx_grid(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[Any]
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:
-        raise SourceUnreadable(f"{path}: not a readable XLSX workbook ({error})") from error
+        raise SourceUnreadable(
+            f"{path.name}: not a readable XLSX workbook ({without_folders(error, path)})"
+        ) from error
     try:
         names = workbook.sheetnames
         if sheet is not None and sheet not in names:
-            raise SourceUnreadable(f"{path}: no sheet {sheet!r}; sheets: {', '.join(names)}")
+            raise SourceUnreadable(f"{path.name}: no sheet {sheet!r}; sheets: {', '.join(names)}")
         worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
         grid = [
             (number, [_xlsx_value(cell) for cell in row])
@@ -159,7 +165,7 @@ def _table_from_grid(
     if best is None:
         where = f" (sheet {sheet!r})" if sheet else ""
         raise SourceUnreadable(
-            f"{path}{where}: no header row found in the first {HEADER_SEARCH_ROWS} rows; "
+            f"{path.name}{where}: no header row found in the first {HEADER_SEARCH_ROWS} rows; "
             "name the columns with --map TARGET=SOURCE"
         )
     header_number, header_cells = grid[best[1]]
@@ -192,13 +198,14 @@ def _layer_table(path: Path, layer: str | None) -> SourceTable:
     try:
         names = [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
         if layer is not None and layer not in names:
-            raise SourceUnreadable(f"{path}: no layer {layer!r}; layers: {', '.join(names)}")
+            raise SourceUnreadable(f"{path.name}: no layer {layer!r}; layers: {', '.join(names)}")
         chosen = layer if layer is not None else names[0]
         frame = pyogrio.read_dataframe(gdal_path, layer=chosen)
     except SourceUnreadable:
         raise
     except Exception as error:
-        raise SourceUnreadable(f"{path}: cannot be read ({error})") from error
+        raise SourceUnreadable(
+            f"{path.name}: cannot be read ({without_folders(error, path)})") from error
     crs = frame.crs.to_string() if getattr(frame, "crs", None) is not None else None
     columns = [str(name) for name in frame.columns if name != "geometry"]
     table = SourceTable(columns, [], row_unit="feature", layer=chosen, crs=crs)

@@ -56,6 +56,7 @@ def parcel_feature(session: Session, parcel_id: str, public: bool = False) -> Pa
         text(
             f"SELECT p.version, {_feature_sql(public)} FROM parcels p "
             "LEFT JOIN departments d ON d.id = p.department_id WHERE p.parcel_id = :parcel_id"
+            + (" AND p.retired_at IS NULL" if public else "")  # the public never sees retired
         ),
         {"parcel_id": parcel_id},
     ).one_or_none()
@@ -89,7 +90,7 @@ def list_parcel_features(session: Session, query: ParcelQuery, public: bool = Fa
     """One page of parcels in parcel-id order (keyset pagination: stable under edits, no OFFSET)."""
     conditions: list[str] = ["true"]
     params: dict[str, Any] = {"limit": query.limit + 1}
-    if not query.include_retired:
+    if public or not query.include_retired:
         conditions.append("p.retired_at IS NULL")
     if query.bbox is not None:
         # the envelope must not depend on the row (e.g. ST_SRID(p.geom)), or the spatial index

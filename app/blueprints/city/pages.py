@@ -10,7 +10,6 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name, admin_roles, require_role
+from app.blueprints.imports.uploads import upload_root
 from app.city import current_city
 from app.database import db_session, session_factory
 from geo.polygon_file import PolygonFileError, PolygonLayer, read_polygons
@@ -194,9 +194,7 @@ def _uploaded_layer() -> Iterator[PolygonLayer]:
     name = secure_filename(file.filename or "") if file else ""
     if not file or not name.lower().endswith(GIS_FILES):
         raise PolygonFileError(f"choose a GIS file: {', '.join(GIS_FILES)}")
-    configured = current_app.config.get("UPLOAD_FOLDER")
-    folder = (Path(configured) if configured else Path(current_app.instance_path) / "uploads") \
-        / f"city-{secrets.token_hex(8)}"
+    folder = upload_root() / f"city-{secrets.token_hex(8)}"
     folder.mkdir(parents=True)
     try:
         file.save(folder / name)

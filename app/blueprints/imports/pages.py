@@ -23,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from werkzeug.utils import secure_filename
 
 from app.auth import actor_name, current_user, editing_roles, require_role
 from app.blueprints.imports import uploads
@@ -106,13 +105,14 @@ def upload() -> ResponseReturnValue:
     if request.method == "GET":
         return _upload_page(None, kind)
     file = request.files.get("file")
-    name = secure_filename(file.filename or "") if file else ""
+    original = (file.filename or "").strip()[:255] if file else ""
+    name = uploads.stored_name(original)
     accepted = KINDS[kind].accepted
     if not file or not name or not name.lower().endswith(accepted):
         return _upload_page(
             f"{KINDS[kind].title} come as {KINDS[kind].formats}: choose a file ending in "
             f"{', '.join(accepted)} (zip a Shapefile with its .dbf, .shx and .prj).", kind, 400)
-    token = uploads.save_upload(file, name, kind, _user_id())
+    token = uploads.save_upload(file, original, kind, _user_id())
     return redirect(url_for("imports.prepare", token=token))
 
 

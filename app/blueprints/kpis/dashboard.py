@@ -23,6 +23,7 @@ from app.charts import line_chart_svg
 from app.city import council_districts, fiscal_year_start_month
 from app.database import db_session
 from app.kpi_links import records_url
+from app.security import nonced
 from geo.districts import district_areas
 from geo.kpi_choropleth import build_kpi_choropleth
 from geo.map_builder import render_map_page
@@ -185,10 +186,10 @@ def _choropleth_page(values: list[KpiValue], kpi_id: str) -> str:
         title=f"{definition.id} {definition.name}", unit=definition.unit,
         assets=map_assets(editing=False),
     )
-    return render_map_page(
+    return nonced(render_map_page(
         kpi_map, f"{definition.id} by council district — City Asset Registry",
         head_html=render_template("_kpi_map_head.html"),
-    )
+    ))
 
 
 @bp.get("/kpi/map")

@@ -87,7 +87,8 @@ def _burn_up_chart(weeks: list[BurnUpWeek], milestone: Milestone | None,
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    # ASCII digits that fit a database integer; anything else is as if not given
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 @bp.get("/milestone")

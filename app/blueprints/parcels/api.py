@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
@@ -70,7 +71,8 @@ def _parse_query() -> ParcelQuery:
     if args.get("bbox"):
         try:
             parts = tuple(float(part) for part in args["bbox"].split(","))
-            if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+            if (len(parts) != 4 or not all(math.isfinite(part) for part in parts)
+                    or parts[0] > parts[2] or parts[1] > parts[3]):
                 raise ValueError
             bbox = (parts[0], parts[1], parts[2], parts[3])
         except ValueError:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.auth import actor_name, editing_roles, require_login, require_role
+from app.auth import actor_name, editing_roles, is_local_path, require_login, require_role
 from app.database import db_session, session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
@@ -57,7 +57,9 @@ def _workflow_step(parcel_id: str, change: ParcelChange, done: str, verb: str) -
               "review it again.", "error")
     except RecordInvalid as invalid:
         flash(f"Not {verb}: " + "; ".join(p.message for p in invalid.problems), "error")
-    return redirect(request.form.get("next") or url_for("parcels.parcel_page", parcel_id=parcel_id))
+    wanted = request.form.get("next") or ""  # a page of this site only: no open redirect
+    return redirect(wanted if is_local_path(wanted) else
+                    url_for("parcels.parcel_page", parcel_id=parcel_id))
 
 
 @bp.post("/parcels/<parcel_id>/verify")

@@ -45,6 +45,7 @@
     var map = ready.detail.map, options = ready.detail.options;
     if (!options.editing) { return; }
     var panel = byId("parcel-panel"), form = byId("parcel-form");
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
     var state = { parcelId: null, etag: null, original: {}, isNew: false, editLayer: null,
                   geometryDirty: false, marker: null, theirs: null,
                   drawingShape: false, shapeDrawn: false };

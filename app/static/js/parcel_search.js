@@ -7,6 +7,9 @@
     var input = document.getElementById("parcel-search-input");
     var list = document.getElementById("parcel-search-results");
     if (!input || !list) { return; }
+    if (input.form) {
+      input.form.addEventListener("submit", function (event) { event.preventDefault(); });
+    }
     var timer = null, features = [], active = -1;
 
     function render() {

@@ -57,7 +57,7 @@ def _srid(srs: str | None, file_crs: str | None, path: Path) -> int:
     crs = srs or file_crs
     if not crs:
         raise SourceError(
-            f"{path}: the file names no coordinate reference system; give one with --srs "
+            f"{path.name}: the file names no coordinate reference system; give one with --srs "
             "(e.g. --srs EPSG:2229 for California State Plane zone V in US feet)"
         )
     from pyproj import CRS
@@ -65,9 +65,9 @@ def _srid(srs: str | None, file_crs: str | None, path: Path) -> int:
     try:
         epsg = CRS.from_user_input(crs).to_epsg(min_confidence=70)
     except Exception as error:
-        raise SourceError(f"{path}: unknown CRS {crs!r}: {error}") from error
+        raise SourceError(f"{path.name}: unknown CRS {crs!r}: {error}") from error
     if epsg is None:
-        raise SourceError(f"{path}: the CRS {crs!r} has no EPSG code; give one with --srs")
+        raise SourceError(f"{path.name}: the CRS {crs!r} has no EPSG code; give one with --srs")
     return int(epsg)
 
 

@@ -34,7 +34,7 @@ def _columns(on: str, shape_fields: list[str], table_fields: list[str],
     try:
         table_column = find_column(table_name.strip(), table_fields, f"--on {on}")
     except MappingError as error:
-        raise SourceError(f"{table}: no column {table_name.strip()!r} to join on (it has: "
+        raise SourceError(f"{table.name}: no column {table_name.strip()!r} to join on (it has: "
                           f"{', '.join(table_fields)})") from error
     return shapes_column, table_column
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyogrio
 from pyogrio.raw import open_arrow
 
-from geo.safe_open import UnsafeSource, check_driver, gdal_source
+from geo.safe_open import UnsafeSource, check_driver, gdal_source, without_folders
 
 BATCH_SIZE = 50_000
 
@@ -59,7 +59,8 @@ def checked_gdal_path(path: Path) -> str:
     except UnsafeSource as error:
         raise SourceError(str(error)) from error
     except Exception as error:
-        raise SourceError(f"{path.name}: cannot be read: {error}") from error
+        raise SourceError(
+            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
     return source.path
 
 
@@ -79,7 +80,8 @@ def describe(path: Path, layer: str | None = None) -> SourceInfo:
     try:
         info = pyogrio.read_info(gdal_path, layer=layer, **_open_options(path))
     except Exception as error:
-        raise SourceError(f"{path}: cannot be read: {error}") from error
+        raise SourceError(
+            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
     has_geometry = info.get("geometry_type") not in (None, "None")
     crs = info.get("crs")
     if crs is None and has_geometry and _lon_lat_table(path):
@@ -109,7 +111,8 @@ def layers(path: Path) -> list[str]:
     try:
         return [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
     except Exception as error:
-        raise SourceError(f"{path}: cannot be read: {error}") from error
+        raise SourceError(
+            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,8 @@ def read_batches(path: Path, layer: str | None = None,
                             use_pyarrow=True, **_open_options(path))
         meta, reader = stream.__enter__()
     except Exception as error:
-        raise SourceError(f"{path}: cannot be read: {error}") from error
+        raise SourceError(
+            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
 
     def batches() -> Iterator[FeatureBatch]:
         first_row = 1
