@@ -32,9 +32,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # development only: sessions do not survive a restart, which is what we want there
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
-    from app import auth, database, problems, security
+    from app import auth
+    from app import database
+    from app import problems
+    from app import security
     from app.blueprints import auth as auth_views
-    from app.blueprints import health, map_view
+    from app.blueprints import health
+    from app.blueprints import map_view
     from app.blueprints.city import pages as city_pages
     from app.blueprints.imports import pages as import_pages
     from app.blueprints.kpis import dashboard as kpi_dashboard
@@ -47,18 +51,32 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints.operations import pages as operations_pages
     from app.blueprints.parcels import api as parcel_api
     from app.blueprints.parcels import pages as parcel_pages
-    from app.blueprints.parcels import tiles, verification
+    from app.blueprints.parcels import tiles
+    from app.blueprints.parcels import verification
 
     database.init_app(app)
     problems.init_app(app)
     security.init_app(app)  # before auth: its CSRF check reads the body
     auth.init_app(app)
     for blueprint in (
-        map_view.bp, tiles.bp, health.bp, auth_views.bp,
-        parcel_pages.bp, parcel_api.bp, operations_pages.bp, verification.bp, import_pages.bp,
-        lease_pages.bp, lease_api.bp, lease_reports.bp,
-        operations_api.occupancy_bp, operations_api.costs_bp,
-        kpi_dashboard.bp, kpi_export.bp, milestone_pages.bp, city_pages.bp,
+        map_view.bp,
+        tiles.bp,
+        health.bp,
+        auth_views.bp,
+        parcel_pages.bp,
+        parcel_api.bp,
+        operations_pages.bp,
+        verification.bp,
+        import_pages.bp,
+        lease_pages.bp,
+        lease_api.bp,
+        lease_reports.bp,
+        operations_api.occupancy_bp,
+        operations_api.costs_bp,
+        kpi_dashboard.bp,
+        kpi_export.bp,
+        milestone_pages.bp,
+        city_pages.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_SETTINGS"].public_map:

@@ -12,20 +12,29 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response
+from flask import request
+from flask import url_for
 from sqlalchemy.orm import Session
 
 from app.auth import actor_name
-from app.database import db_session, session_factory
+from app.database import db_session
+from app.database import session_factory
 from app.problems import ProblemError
 from registry.db import unit_of_work
-from registry.errors import NotFound, NotMeasured, VersionConflict
-from registry.fields import FieldProblem, JsonFloat, RecordInvalid, loads_json
+from registry.errors import NotFound
+from registry.errors import NotMeasured
+from registry.errors import VersionConflict
+from registry.fields import FieldProblem
+from registry.fields import JsonFloat
+from registry.fields import RecordInvalid
+from registry.fields import loads_json
 
 JSON = "application/json"
 
@@ -73,8 +82,12 @@ def json_body(doubles: tuple[str, ...] = ()) -> Any:
     if not text.strip():
         raise ProblemError(400, "Bad request", "The body is empty: send a JSON document.")
     if json_depth(text) > MAX_JSON_DEPTH:
-        raise ProblemError(400, "Bad request", f"The body is too deeply nested: more than "
-                           f"{MAX_JSON_DEPTH} levels of arrays and objects.")
+        raise ProblemError(
+            400,
+            "Bad request",
+            f"The body is too deeply nested: more than "
+            f"{MAX_JSON_DEPTH} levels of arrays and objects.",
+        )
     try:
         body = loads_json(text)
     except ValueError as error:
@@ -140,14 +153,16 @@ def expected_version(what: str = "record") -> int:
     header = request.headers.get("If-Match")
     if not header:
         raise ProblemError(
-            428, "Precondition required",
+            428,
+            "Precondition required",
             f"Send If-Match with the ETag of the {what} version you edited, so that nobody's "
             "change is overwritten unseen.",
         )
     match = re.fullmatch(r'\s*(?:W/)?"v(\d+)"\s*', header)
     if not match:
-        raise ProblemError(412, "Precondition failed",
-                           f"If-Match {header} is not an ETag of this API.")
+        raise ProblemError(
+            412, "Precondition failed", f"If-Match {header} is not an ETag of this API."
+        )
     return int(match.group(1))
 
 
@@ -157,7 +172,8 @@ def _version_conflict_problem(resource: Resource, conflict: VersionConflict) -> 
     when = f" at {changed_at}" if changed_at else ""
     current = json.loads(resource.show(db_session(), conflict.key).body)
     return ProblemError(
-        412, f"The {resource.name} was changed by someone else",
+        412,
+        f"The {resource.name} was changed by someone else",
         f"{conflict.changed_by or 'Someone'} saved version {conflict.current_version}{when}; "
         "review the current version and apply your change again.",
         current_version=conflict.current_version,
@@ -177,14 +193,18 @@ def domain_errors(resource: Resource) -> Iterator[None]:
         yield
     except RecordInvalid as error:
         raise ProblemError(
-            422, f"The {resource.name} is not valid", "Correct the fields listed in errors.",
+            422,
+            f"The {resource.name} is not valid",
+            "Correct the fields listed in errors.",
             [problem.as_dict() for problem in error.problems],
         ) from error
     except NotFound as error:
         raise ProblemError(404, f"{error.kind.capitalize()} not found", str(error)) from error
     except NotMeasured as error:
         raise ProblemError(
-            409, f"The {error.kind} is not measured", str(error),
+            409,
+            f"The {error.kind} is not measured",
+            str(error),
             [FieldProblem(name, "is missing").as_dict() for name in error.missing],
         ) from error
     except VersionConflict as conflict:
@@ -203,8 +223,9 @@ def audited_transaction(resource: Resource) -> Iterator[Session]:
         yield session
 
 
-def audited_write(resource: Resource, operation: Callable[[Session], Any],
-                  status: int = 200) -> Response:
+def audited_write(
+    resource: Resource, operation: Callable[[Session], Any], status: int = 200
+) -> Response:
     """Run `operation` (which returns the key of the record it wrote) in one audited
     transaction and answer with that record and its ETag; a 201 also gets its `Location`."""
     with audited_transaction(resource) as session:
@@ -215,8 +236,9 @@ def audited_write(resource: Resource, operation: Callable[[Session], Any],
     return response
 
 
-def audited_update(resource: Resource,
-                   update: Callable[[Session, int, dict[str, Any]], Any]) -> Response:
+def audited_update(
+    resource: Resource, update: Callable[[Session, int, dict[str, Any]], Any]
+) -> Response:
     """PATCH: `update(session, expected_version, body)` with the version of `If-Match` and the
     JSON object sent, answered with the record under the key `update` returns."""
     expected = expected_version(resource.name)

@@ -7,18 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint
+from flask import Response
 from sqlalchemy.orm import Session
 
-from app.api import (
-    Resource,
-    audited_delete,
-    audited_update,
-    audited_write,
-    json_object_body,
-    read_record,
-)
-from app.auth import editing_roles, reading_roles, require_role
+from app.api import Resource
+from app.api import audited_delete
+from app.api import audited_update
+from app.api import audited_write
+from app.api import json_object_body
+from app.api import read_record
+from app.auth import editing_roles
+from app.auth import reading_roles
+from app.auth import require_role
 
 
 def record_routes(
@@ -60,7 +61,8 @@ def record_routes(
 
     def delete_view(**key: Any) -> Response:
         return audited_delete(
-            resource, lambda session, expected: delete(session, key[resource.key], expected))
+            resource, lambda session, expected: delete(session, key[resource.key], expected)
+        )
 
     for path, method, endpoint, roles, view in (
         ("", "POST", "create", editing_roles, create_view),

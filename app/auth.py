@@ -24,21 +24,21 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import (
-    Flask,
-    Response,
-    abort,
-    current_app,
-    g,
-    has_app_context,
-    redirect,
-    request,
-    session,
-    url_for,
-)
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import has_app_context
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.database import session_factory
@@ -46,16 +46,15 @@ from app.problems import problem
 from app.problems import wants_problem_json as _wants_json
 from registry.db import unit_of_work
 from registry.models import User
-from registry.users.records import user_by_id, user_for_token
-from registry.users.sessions import (
-    SIGNED_OUT,
-    SIGNED_OUT_EVERYWHERE,
-    SessionPolicy,
-    end_every_session,
-    end_session,
-    start_session,
-    user_for_session,
-)
+from registry.users.records import user_by_id
+from registry.users.records import user_for_token
+from registry.users.sessions import SIGNED_OUT
+from registry.users.sessions import SIGNED_OUT_EVERYWHERE
+from registry.users.sessions import SessionPolicy
+from registry.users.sessions import end_every_session
+from registry.users.sessions import end_session
+from registry.users.sessions import start_session
+from registry.users.sessions import user_for_session
 from registry.vocabulary import USER_ROLES
 
 reading_roles: tuple[str, ...] = USER_ROLES
@@ -208,8 +207,11 @@ def sign_in(user: User) -> None:
     _end_cookie_session(SIGNED_OUT)
     with unit_of_work(session_factory(), actor=user.email) as uow:
         session_id = start_session(
-            uow, user.id, current_app.extensions[_SESSION_POLICY],
-            user_agent=request.user_agent.string, client_address=request.remote_addr,
+            uow,
+            user.id,
+            current_app.extensions[_SESSION_POLICY],
+            user_agent=request.user_agent.string,
+            client_address=request.remote_addr,
         )
     session.clear()
     session[_SESSION_ID] = session_id
@@ -272,11 +274,7 @@ def _load_user_and_check_csrf() -> BaseResponse | None:
                 g.current_user = CurrentUser.from_user(found[0])
         if g.current_user is None:
             session.clear()  # ended, expired, idle, or the user deactivated
-    if (
-        request.method in _UNSAFE_METHODS
-        and g.current_user is not None
-        and not csrf_is_valid()
-    ):
+    if request.method in _UNSAFE_METHODS and g.current_user is not None and not csrf_is_valid():
         return csrf_failure()
     return None
 
@@ -297,7 +295,8 @@ def _unauthorized(invalid_token: bool = False) -> BaseResponse:
         response = problem(
             401,
             "Authentication required",
-            "The token is unknown or revoked." if invalid_token
+            "The token is unknown or revoked."
+            if invalid_token
             else "Sign in, or send Authorization: Bearer <token>.",
         )
         response.headers["WWW-Authenticate"] = challenge

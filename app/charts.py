@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from decimal import Decimal
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+from markupsafe import escape
 
 Number = int | float | Decimal
 XValue = dt.date | int | float | Decimal
@@ -53,8 +56,9 @@ def compact_money(value: float) -> str:
 def _year_ticks(low: float, high: float) -> list[tuple[float, str]]:
     first, last = dt.date.fromordinal(int(low)).year, dt.date.fromordinal(int(high)).year
     step = max(1, math.ceil((last - first + 1) / 8))
-    ticks = [(float(dt.date(year, 1, 1).toordinal()), str(year))
-             for year in range(first, last + 2, step)]
+    ticks = [
+        (float(dt.date(year, 1, 1).toordinal()), str(year)) for year in range(first, last + 2, step)
+    ]
     return [(x, label) for x, label in ticks if low <= x <= high] or [(low, str(first))]
 
 
@@ -71,13 +75,18 @@ def line_chart_svg(
     x may be dates (year ticks) or numbers; the y axis starts at zero. Returned as `Markup`, so a
     template embeds it as is; every label is escaped.
     """
-    points = {name: [(_x_number(x), float(y)) for x, y in values]
-              for name, values in series.items() if values}
+    points = {
+        name: [(_x_number(x), float(y)) for x, y in values]
+        for name, values in series.items()
+        if values
+    }
     left, right, top, bottom = 64, 16, 28, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} '
-             f'{height}" width="{width}" height="{height}" role="img" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} '
+        f'{height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
     if not points:
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No data</text>')
         return Markup("".join(parts) + "</svg>")
@@ -95,27 +104,39 @@ def line_chart_svg(
         return round(top + plot_h - (y - y_low) / (y_high - y_low) * plot_h, 1)
 
     for tick in y_ticks:
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{sy(tick)}" '
-                     f'y2="{sy(tick)}" stroke="#ddd"/><text x="{left - 6}" y="{sy(tick) + 4}" '
-                     f'text-anchor="end" font-size="11">{escape(y_format(tick))}</text>')
+        parts.append(
+            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{sy(tick)}" '
+            f'y2="{sy(tick)}" stroke="#ddd"/><text x="{left - 6}" y="{sy(tick) + 4}" '
+            f'text-anchor="end" font-size="11">{escape(y_format(tick))}</text>'
+        )
     dated = all(isinstance(x, dt.date) for values in series.values() for x, _ in values)
-    x_ticks = _year_ticks(x_low, x_high) if dated else [
-        (t, f"{t:g}") for t in nice_ticks(x_low, x_high) if x_low <= t <= x_high]
+    x_ticks = (
+        _year_ticks(x_low, x_high)
+        if dated
+        else [(t, f"{t:g}") for t in nice_ticks(x_low, x_high) if x_low <= t <= x_high]
+    )
     for x, label in x_ticks:
-        parts.append(f'<line x1="{sx(x)}" x2="{sx(x)}" y1="{top + plot_h}" y2="{top + plot_h + 4}"'
-                     f' stroke="#555"/><text x="{sx(x)}" y="{top + plot_h + 18}" '
-                     f'text-anchor="middle" font-size="11">{escape(label)}</text>')
-    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{sy(y_low)}" y2="{sy(y_low)}" '
-                 'stroke="#555"/>')
+        parts.append(
+            f'<line x1="{sx(x)}" x2="{sx(x)}" y1="{top + plot_h}" y2="{top + plot_h + 4}"'
+            f' stroke="#555"/><text x="{sx(x)}" y="{top + plot_h + 18}" '
+            f'text-anchor="middle" font-size="11">{escape(label)}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{sy(y_low)}" y2="{sy(y_low)}" stroke="#555"/>'
+    )
     for index, (name, values) in enumerate(points.items()):
         colour, dash = COLOURS[index % len(COLOURS)], DASHES[index % len(DASHES)]
         path = " ".join(f"{sx(x)},{sy(y)}" for x, y in values)
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<polyline class="series" data-series="{escape(name)}" fill="none" '
-                     f'stroke="{colour}" stroke-width="2"{dash_attr} points="{path}">'
-                     f'<title>{escape(name)}</title></polyline>')
+        parts.append(
+            f'<polyline class="series" data-series="{escape(name)}" fill="none" '
+            f'stroke="{colour}" stroke-width="2"{dash_attr} points="{path}">'
+            f"<title>{escape(name)}</title></polyline>"
+        )
         legend_x = left + 8 + index * 190
-        parts.append(f'<line x1="{legend_x}" x2="{legend_x + 22}" y1="12" y2="12" '
-                     f'stroke="{colour}" stroke-width="2"{dash_attr}/><text x="{legend_x + 28}" '
-                     f'y="16" font-size="12">{escape(name)}</text>')
+        parts.append(
+            f'<line x1="{legend_x}" x2="{legend_x + 22}" y1="12" y2="12" '
+            f'stroke="{colour}" stroke-width="2"{dash_attr}/><text x="{legend_x + 28}" '
+            f'y="16" font-size="12">{escape(name)}</text>'
+        )
     return Markup("".join(parts) + "</svg>")

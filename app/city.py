@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app
+from flask import g
 
 from app.database import db_session
 from registry.city.districts import district_numbers
-from registry.city.profile import CityProfile, city_profile
+from registry.city.profile import CityProfile
+from registry.city.profile import city_profile
 
 
 def current_city() -> CityProfile:

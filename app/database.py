@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask
+from flask import current_app
+from flask import g
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
-from registry.db import create_read_engine, create_registry_engine
+from registry.db import create_read_engine
+from registry.db import create_registry_engine
 
 _EXTENSION = "registry"
 _READ_ENGINE = "registry_read_engine"

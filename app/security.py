@@ -18,22 +18,34 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
 from werkzeug.exceptions import BadRequest
 
-from app.problems import problem, wants_problem_json
+from app.problems import problem
+from app.problems import wants_problem_json
 from registry.db import RefusedValue
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 #: The endpoints that take an uploaded file, allowed REGISTRY_MAX_UPLOAD_MB.
-UPLOAD_ENDPOINTS = frozenset({"imports.upload", "city_admin.import_districts",
-                              "city_admin.import_boundary", "city_admin.import_departments"})
+UPLOAD_ENDPOINTS = frozenset(
+    {
+        "imports.upload",
+        "city_admin.import_districts",
+        "city_admin.import_boundary",
+        "city_admin.import_departments",
+    }
+)
 
 
 def setting(app: Flask, name: str) -> Any:
@@ -71,12 +83,15 @@ def _check_request() -> Response | None:
         request.method = "GET"
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = current_app.extensions["registry_upload_limit"]
-    names = [name for name, value in request.args.items(multi=True)
-             if "\x00" in name or "\x00" in value]
+    names = [
+        name for name, value in request.args.items(multi=True) if "\x00" in name or "\x00" in value
+    ]
     if "\x00" in request.path or names:
         where = f"the query parameter {names[0]!r}" if names else "the address"
-        return _bad_request(f"NUL characters are not allowed in {where}.",
-                            names[0].replace("\x00", "") if names else "path")
+        return _bad_request(
+            f"NUL characters are not allowed in {where}.",
+            names[0].replace("\x00", "") if names else "path",
+        )
     return None
 
 
@@ -119,20 +134,29 @@ def content_security_policy(basemap_url: str, nonce: str | None = None) -> str:
         host = origin.netloc.replace("a.", "*.", 1) if "{s}" in basemap_url else origin.netloc
         images.append(f"{origin.scheme}://{host}")
     scripts = f"script-src 'self' 'nonce-{nonce}'" if nonce else "script-src 'self'"
-    return "; ".join([
-        "default-src 'self'", scripts,
-        # Leaflet positions its panes with style attributes
-        "style-src 'self' 'unsafe-inline'", f"img-src {' '.join(images)}",
-        "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'self'",
-        "form-action 'self'", "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            scripts,
+            # Leaflet positions its panes with style attributes
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {' '.join(images)}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     settings = current_app.config["REGISTRY_SETTINGS"]
-    headers.setdefault("Content-Security-Policy",
-                       content_security_policy(settings.basemap_url, g.get("csp_nonce")))
+    headers.setdefault(
+        "Content-Security-Policy", content_security_policy(settings.basemap_url, g.get("csp_nonce"))
+    )
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -11,8 +11,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import kpis, page_weight, parcel_import, tiles
-from bench.harness import machine, prepare_database, served_app
+from bench import kpis
+from bench import page_weight
+from bench import parcel_import
+from bench import tiles
+from bench.harness import machine
+from bench.harness import prepare_database
+from bench.harness import served_app
 
 
 def _tiles_and_page(parcels: int) -> None:
@@ -35,8 +40,12 @@ def _tiles_and_page(parcels: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--parcels", type=int, default=100_000,
-                        help="size of the large city (kpis: 0 = the shipped sample, a smoke run)")
+    parser.add_argument(
+        "--parcels",
+        type=int,
+        default=100_000,
+        help="size of the large city (kpis: 0 = the shipped sample, a smoke run)",
+    )
     parser.add_argument("--only", choices=("tiles", "import", "kpis"), help="run one part only")
     parser.add_argument("--million", action="store_true", help="also import 1,000,000 parcels")
     args = parser.parse_args()

@@ -11,17 +11,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from registry import database_admin
-from registry.db import create_registry_engine, normalise_database_url
+from registry.db import create_registry_engine
+from registry.db import normalise_database_url
 from registry.settings import Settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -115,8 +118,12 @@ class Report:
 
     def save(self) -> None:
         RESULTS_DIR.mkdir(exist_ok=True)
-        payload = {"name": self.name, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
-                   "figures": self.figures}
+        payload = {
+            "name": self.name,
+            "machine": machine(),
+            "date": time.strftime("%Y-%m-%d"),
+            "figures": self.figures,
+        }
         (RESULTS_DIR / f"{self.name}.json").write_text(json.dumps(payload, indent=2))
 
 

@@ -11,7 +11,9 @@ from functools import partial
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from bench.harness import Report, prepare_database, time_call
+from bench.harness import Report
+from bench.harness import prepare_database
+from bench.harness import time_call
 from registry.db import create_registry_engine
 from registry.kpis import compute_kpis
 from registry.kpis.engine import FAMILIES
@@ -41,12 +43,16 @@ def run(parcels: int | None) -> Report:
             xlsx_seconds = time_call(lambda: portfolio_export(session, "xlsx", as_of), REPEATS)
             period = Period.resolve(None, as_of)
             # each family alone, to show where the KPI set's time goes
-            families = {family.__name__: time_call(partial(family, session, period), REPEATS)
-                        for family in FAMILIES}
+            families = {
+                family.__name__: time_call(partial(family, session, period), REPEATS)
+                for family in FAMILIES
+            }
     finally:
         engine.dispose()
-    city = (f"{counts[0]:,} parcels, {counts[1]:,} buildings, {counts[2]:,} leases, "
-            f"{counts[3]:,} cost records, {counts[4]:,} occupancy records")
+    city = (
+        f"{counts[0]:,} parcels, {counts[1]:,} buildings, {counts[2]:,} leases, "
+        f"{counts[3]:,} cost records, {counts[4]:,} occupancy records"
+    )
     lines = [
         f"  city: {city}",
         f"  whole KPI set ({len(values):,} rows, every breakdown): {kpi_seconds:.2f} s "
@@ -56,10 +62,17 @@ def run(parcels: int | None) -> Report:
         f"(median of {REPEATS})",
     ]
     figures = {
-        "database": label, "parcels": counts[0], "buildings": counts[1], "leases": counts[2],
-        "om_costs": counts[3], "occupancy": counts[4], "kpi_rows": len(values),
-        "kpi_set_seconds": round(kpi_seconds, 3), "portfolio_xlsx_seconds": round(xlsx_seconds, 3),
-        "portfolio_xlsx_bytes": len(workbook), "repeats": REPEATS,
+        "database": label,
+        "parcels": counts[0],
+        "buildings": counts[1],
+        "leases": counts[2],
+        "om_costs": counts[3],
+        "occupancy": counts[4],
+        "kpi_rows": len(values),
+        "kpi_set_seconds": round(kpi_seconds, 3),
+        "portfolio_xlsx_seconds": round(xlsx_seconds, 3),
+        "portfolio_xlsx_bytes": len(workbook),
+        "repeats": REPEATS,
         "family_seconds": {name: round(seconds, 3) for name, seconds in families.items()},
     }
     return Report("kpis" if parcels else "kpis-sample", lines, figures)

@@ -22,5 +22,6 @@ def run(weights: dict[str, tuple[int, int]]) -> Report:
         f"  {label}: HTML {html / 1024:.1f} KiB, with its scripts and styles {total / 1024:.1f} KiB"
         for label, (html, total) in weights.items()
     ]
-    return Report("page_weight", lines, {k: {"html": h, "total": t}
-                                         for k, (h, t) in weights.items()})
+    return Report(
+        "page_weight", lines, {k: {"html": h, "total": t} for k, (h, t) in weights.items()}
+    )

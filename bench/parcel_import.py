@@ -13,9 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text
 
-from bench.harness import RESULTS_DIR, Report, bench_database_url
+from bench.harness import RESULTS_DIR
+from bench.harness import Report
+from bench.harness import bench_database_url
 from registry import database_admin
 from registry.db import normalise_database_url
 
@@ -52,12 +55,15 @@ def _fresh_database(name: str) -> str:
 def _seed_departments(url: str) -> None:
     import pandas as pd
 
-    departments = pd.read_csv(Path(__file__).resolve().parent.parent / "sample_parcels" /
-                              "departments.csv")
+    departments = pd.read_csv(
+        Path(__file__).resolve().parent.parent / "sample_parcels" / "departments.csv"
+    )
     engine = create_engine(normalise_database_url(url))
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO departments (code, name) VALUES (:code, :name)"),
-                           departments.to_dict("records"))
+        connection.execute(
+            text("INSERT INTO departments (code, name) VALUES (:code, :name)"),
+            departments.to_dict("records"),
+        )
     engine.dispose()
 
 
@@ -67,9 +73,21 @@ def time_ours(path: Path, url: str, *options: str) -> tuple[float, int, str]:
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "import", "parcels", str(path), "--actor", "bench",
-             *options],
-            env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "import",
+                "parcels",
+                str(path),
+                "--actor",
+                "bench",
+                *options,
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
@@ -85,9 +103,23 @@ def time_ogr2ogr(path: Path, url: str) -> float:
     dsn = normalise_database_url(url).replace("postgresql+psycopg://", "postgresql://")
     started = time.perf_counter()
     subprocess.run(
-        ["ogr2ogr", "-f", "PostgreSQL", f"PG:{dsn}", str(path), "-nln", "ogr_parcels",
-         "-lco", "GEOMETRY_NAME=geom", "--config", "PG_USE_COPY", "YES", "-overwrite"],
-        check=True, capture_output=True,
+        [
+            "ogr2ogr",
+            "-f",
+            "PostgreSQL",
+            f"PG:{dsn}",
+            str(path),
+            "-nln",
+            "ogr_parcels",
+            "-lco",
+            "GEOMETRY_NAME=geom",
+            "--config",
+            "PG_USE_COPY",
+            "YES",
+            "-overwrite",
+        ],
+        check=True,
+        capture_output=True,
     )
     return time.perf_counter() - started
 
@@ -99,9 +131,23 @@ def time_ogr2ogr_into_registry(path: Path, url: str) -> float:
     columns = "parcel_id, address, use, asset_type, legal_interest, status, digitization_status"
     started = time.perf_counter()
     subprocess.run(
-        ["ogr2ogr", "-f", "PostgreSQL", f"PG:{dsn}", str(path), "-append", "-nln", "parcels",
-         "-sql", f"SELECT {columns} FROM parcels", "--config", "PG_USE_COPY", "YES"],
-        check=True, capture_output=True,
+        [
+            "ogr2ogr",
+            "-f",
+            "PostgreSQL",
+            f"PG:{dsn}",
+            str(path),
+            "-append",
+            "-nln",
+            "parcels",
+            "-sql",
+            f"SELECT {columns} FROM parcels",
+            "--config",
+            "PG_USE_COPY",
+            "YES",
+        ],
+        check=True,
+        capture_output=True,
     )
     return time.perf_counter() - started
 
@@ -117,22 +163,33 @@ def _one_round(path: Path) -> dict[str, Any]:
     """Every contender once, on fresh databases, one after the other."""
     peer = time_ogr2ogr(path, _fresh_database("asset_registry_bench_ogr2ogr"))
     peer_registry = time_ogr2ogr_into_registry(
-        path, _registry_database("asset_registry_bench_ogr2ogr_registry"))
+        path, _registry_database("asset_registry_bench_ogr2ogr_registry")
+    )
     ours_url = _registry_database("asset_registry_bench_import")
     checked, _, _ = time_ours(path, ours_url, "--dry-run")
     ours, rss, summary = time_ours(path, ours_url)
     again, _, summary_again = time_ours(path, ours_url)
-    return {"ogr2ogr_s": peer, "ogr2ogr_into_registry_s": peer_registry, "dry_run_s": checked,
-            "ours_s": ours, "reimport_s": again, "peak_rss_mib": rss / 1024,
-            "summary": summary, "summary_again": summary_again}
+    return {
+        "ogr2ogr_s": peer,
+        "ogr2ogr_into_registry_s": peer_registry,
+        "dry_run_s": checked,
+        "ours_s": ours,
+        "reimport_s": again,
+        "peak_rss_mib": rss / 1024,
+        "summary": summary,
+        "summary_again": summary_again,
+    }
 
 
 def run(n: int = 100_000, big: int | None = None, rounds: int = 3) -> Report:
     """Medians of `rounds` rounds; the ratios are of those medians."""
     path = parcels_file(n)
     results = [_one_round(path) for _ in range(rounds)]
-    m = {key: statistics.median(r[key] for r in results)
-         for key in results[0] if key.endswith(("_s", "_mib"))}
+    m = {
+        key: statistics.median(r[key] for r in results)
+        for key in results[0]
+        if key.endswith(("_s", "_mib"))
+    }
     peer, ours = m["ogr2ogr_s"], m["ours_s"]
     lines = [
         f"  {n:,} parcels from a {path.stat().st_size / 2**20:.0f} MiB GeoPackage, "
@@ -151,7 +208,10 @@ def run(n: int = 100_000, big: int | None = None, rounds: int = 3) -> Report:
         f"      {results[-1]['summary_again']}",
     ]
     figures: dict[str, Any] = {
-        "parcels": n, "rounds": rounds, **m, "ratio": ours / peer,
+        "parcels": n,
+        "rounds": rounds,
+        **m,
+        "ratio": ours / peer,
         "dry_run_ratio": m["dry_run_s"] / peer,
         "ratio_to_ogr2ogr_into_registry": ours / m["ogr2ogr_into_registry_s"],
     }
@@ -160,10 +220,17 @@ def run(n: int = 100_000, big: int | None = None, rounds: int = 3) -> Report:
         big_url = _registry_database("asset_registry_bench_import_big")
         big_peer = time_ogr2ogr(big_path, _fresh_database("asset_registry_bench_ogr2ogr"))
         seconds, big_rss, big_summary = time_ours(big_path, big_url)
-        lines += [f"  {big:,} parcels: ogr2ogr {big_peer:.1f} s; asset-registry import parcels "
-                  f"{seconds:.1f} s (ratio {seconds / big_peer:.2f}), importer peak RSS "
-                  f"{big_rss / 1024:.0f} MiB",
-                  f"      {big_summary}"]
-        figures.update(big_parcels=big, big_s=seconds, big_ogr2ogr_s=big_peer,
-                       big_ratio=seconds / big_peer, big_peak_rss_mib=big_rss / 1024)
+        lines += [
+            f"  {big:,} parcels: ogr2ogr {big_peer:.1f} s; asset-registry import parcels "
+            f"{seconds:.1f} s (ratio {seconds / big_peer:.2f}), importer peak RSS "
+            f"{big_rss / 1024:.0f} MiB",
+            f"      {big_summary}",
+        ]
+        figures.update(
+            big_parcels=big,
+            big_s=seconds,
+            big_ogr2ogr_s=big_peer,
+            big_ratio=seconds / big_peer,
+            big_peak_rss_mib=big_rss / 1024,
+        )
     return Report("parcel_import", lines, figures)

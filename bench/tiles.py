@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import mapbox_vector_tile
 import psycopg
 
-from bench.harness import Report, time_call
+from bench.harness import Report
+from bench.harness import time_call
 from geo.tiles import PARCEL_TILE_SQL
 from registry.db import normalise_database_url
 
@@ -70,14 +71,19 @@ def run(database_url: str, app_url: str, label: str) -> Report:
                 raw_bytes = _one(connection.execute(raw_sql, params).fetchone()) or b""
                 # the same features; their order (so the bytes) varies with parallel plans
                 assert _feature_ids(bytes(raw_bytes)) == _feature_ids(fetch(z, x, y))
-                raw_times.append(time_call(partial(_raw_tile, connection, raw_sql, params),
-                                           REPEATS))
+                raw_times.append(
+                    time_call(partial(_raw_tile, connection, raw_sql, params), REPEATS)
+                )
                 app_times.append(time_call(partial(fetch, z, x, y), REPEATS))
                 sizes.append(len(raw_bytes))
             raw_median, app_median = statistics.median(raw_times), statistics.median(app_times)
-            per_zoom[z] = {"tiles": len(tiles), "raw_ms": raw_median * 1000,
-                           "endpoint_ms": app_median * 1000, "ratio": app_median / raw_median,
-                           "median_tile_kb": statistics.median(sizes) / 1024}
+            per_zoom[z] = {
+                "tiles": len(tiles),
+                "raw_ms": raw_median * 1000,
+                "endpoint_ms": app_median * 1000,
+                "ratio": app_median / raw_median,
+                "median_tile_kb": statistics.median(sizes) / 1024,
+            }
             raw_all += raw_times
             app_all += app_times
             ratios_all += [a / r for a, r in zip(app_times, raw_times, strict=True)]
@@ -93,6 +99,9 @@ def run(database_url: str, app_url: str, label: str) -> Report:
         f"{statistics.median(app_all) * 1000:.2f} ms, ratio of medians {overall:.2f} "
         f"(median of per-tile ratios {statistics.median(ratios_all):.2f})"
     )
-    figures = {"per_zoom": per_zoom, "ratio_of_medians": overall,
-               "median_per_tile_ratio": statistics.median(ratios_all)}
+    figures = {
+        "per_zoom": per_zoom,
+        "ratio_of_medians": overall,
+        "median_per_tile_ratio": statistics.median(ratios_all),
+    }
     return Report(f"tiles_{label}", lines, figures)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 import click
 
@@ -27,10 +30,13 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(cls=LazyGroup, lazy_subcommands={
-    "kpi": "cli.kpis.export.export_kpi",
-    "portfolio": "cli.portfolio.export.export_portfolio",
-})
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={
+        "kpi": "cli.kpis.export.export_kpi",
+        "portfolio": "cli.portfolio.export.export_portfolio",
+    },
+)
 def export() -> None:
     """Write a report for finance to a file (XLSX, CSV, …)."""
 
@@ -38,15 +44,22 @@ def export() -> None:
 def format_option(*formats: str) -> Callable[[F], F]:
     """`-f/--format` among `formats`, the first being the default."""
     return click.option(
-        "-f", "--format", "export_format", type=click.Choice(formats), default=formats[0],
-        show_default=True, help="File format.",
+        "-f",
+        "--format",
+        "export_format",
+        type=click.Choice(formats),
+        default=formats[0],
+        show_default=True,
+        help="File format.",
     )
 
 
 def output_option(function: F) -> F:
     """`-o/--output PATH`, required: exports are files, never a terminal dump."""
     return click.option(
-        "-o", "--output", required=True,
+        "-o",
+        "--output",
+        required=True,
         type=click.Path(dir_okay=False, writable=True, path_type=Path),
         help="File to write (replaced if it exists).",
     )(function)
@@ -89,9 +102,14 @@ def write_output(path: Path, content: str | bytes) -> None:
 
 
 @export.command("gasb87")
-@click.option("--fy", "fiscal_year", required=True, type=click.IntRange(1901, 2199),
-              help="Fiscal year, named by the calendar year it ends in (2026: July 2025-June "
-                   "2026 when the city's fiscal year starts in July).")
+@click.option(
+    "--fy",
+    "fiscal_year",
+    required=True,
+    type=click.IntRange(1901, 2199),
+    help="Fiscal year, named by the calendar year it ends in (2026: July 2025-June "
+    "2026 when the city's fiscal year starts in July).",
+)
 @format_option("xlsx", "csv")
 @output_option
 def export_gasb87(fiscal_year: int, export_format: str, output: Path) -> None:
@@ -113,6 +131,9 @@ def export_gasb87(fiscal_year: int, export_format: str, output: Path) -> None:
         f"FY{fiscal_year} ({report.start} to {report.end}): {len(report.leases)} leases; "
         f"lease liability {lessee.amounts.closing_balance:,.2f}, "
         f"lease receivable {lessor.amounts.closing_balance:,.2f} -> {output}"
-        + (f"; not measured, left out: {not_measured} leases (recorded incomplete)"
-           if not_measured else "")
+        + (
+            f"; not measured, left out: {not_measured} leases (recorded incomplete)"
+            if not_measured
+            else ""
+        )
     )

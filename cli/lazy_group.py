@@ -18,8 +18,9 @@ class LazyGroup(click.Group):
     """A group whose `lazy_subcommands` ({"name": "package.module.attribute"}) are imported on
     first use; commands added the usual way (`@group.command`) work alongside them."""
 
-    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = lazy_subcommands or {}
 

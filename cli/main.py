@@ -18,15 +18,18 @@ def _database_url() -> str:
     return Settings.from_env().database_url
 
 
-@click.group(cls=LazyGroup, lazy_subcommands={
-    "users": "cli.users.users",
-    "import": "cli.imports.group.imports",
-    "export": "cli.exports.export",
-    "kpi": "cli.kpis.commands.kpi",
-    "city": "cli.city.profile.city",
-    "departments": "cli.city.departments.departments",
-    "districts": "cli.city.districts.districts",
-})
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={
+        "users": "cli.users.users",
+        "import": "cli.imports.group.imports",
+        "export": "cli.exports.export",
+        "kpi": "cli.kpis.commands.kpi",
+        "city": "cli.city.profile.city",
+        "departments": "cli.city.departments.departments",
+        "districts": "cli.city.districts.districts",
+    },
+)
 def cli() -> None:
     """City Asset Registry: a city's parcels, buildings and leases on PostGIS."""
 
@@ -86,8 +89,11 @@ def sample_load(n_parcels: int | None) -> None:
         result = load_sample(sessionmaker(engine), n_parcels)
     finally:
         engine.dispose()
-    for name, counts in (("parcels", result.parcels), ("buildings", result.buildings),
-                         ("leases", result.leases)):
+    for name, counts in (
+        ("parcels", result.parcels),
+        ("buildings", result.buildings),
+        ("leases", result.leases),
+    ):
         click.echo(
             f"{name}: {counts.inserted} inserted, {counts.updated} updated, "
             f"{counts.unchanged} unchanged"

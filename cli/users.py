@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
+from typing import NoReturn
 
 import click
 
@@ -41,7 +42,8 @@ def users() -> None:
 )
 def users_add(email: str, role: str, display_name: str | None, password_stdin: bool) -> None:
     """Create a user."""
-    from registry.users.records import UserError, create_user
+    from registry.users.records import UserError
+    from registry.users.records import create_user
 
     password = _read_password() if password_stdin else None
     with _unit_of_work() as session:
@@ -98,7 +100,8 @@ def _read_password() -> str:
 
 
 def _existing_user(session: Session, email: str) -> User:
-    from registry.users.records import find_user, normalise_email
+    from registry.users.records import find_user
+    from registry.users.records import normalise_email
 
     user = find_user(session, email)
     if user is None or not user.is_active:
@@ -117,7 +120,8 @@ def _unit_of_work() -> Iterator[Session]:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import sessionmaker
 
-    from registry.db import create_registry_engine, unit_of_work
+    from registry.db import create_registry_engine
+    from registry.db import unit_of_work
 
     engine = create_registry_engine(Settings.from_env().database_url)
     try:

@@ -60,8 +60,10 @@ def district_areas(session: Session) -> dict[str, Any]:
     features = [
         {
             "type": "Feature",
-            "properties": {"council_district": str(row["council_district"]),
-                           "parcels": int(row["parcels"])},
+            "properties": {
+                "council_district": str(row["council_district"]),
+                "parcels": int(row["parcels"]),
+            },
             "geometry": json.loads(row["geometry"]),
         }
         for row in rows

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import folium
 from branca.element import Figure
@@ -40,8 +41,9 @@ def _colour(value: Decimal | None, breaks: list[Decimal]) -> str:
     return CLASS_COLOURS[index]
 
 
-def _styled(districts: Mapping[str, Any], values: Mapping[str, Decimal | None],
-            unit: str) -> tuple[dict[str, Any], list[Decimal]]:
+def _styled(
+    districts: Mapping[str, Any], values: Mapping[str, Decimal | None], unit: str
+) -> tuple[dict[str, Any], list[Decimal]]:
     present = [value for value in values.values() if value is not None]
     breaks = class_breaks(present) if present else []
     features = []
@@ -49,27 +51,41 @@ def _styled(districts: Mapping[str, Any], values: Mapping[str, Decimal | None],
         district = feature["properties"]["council_district"]
         value = values.get(district)
         label = "no value" if value is None else f"{value:,} {unit}"
-        features.append({**feature, "properties": {
-            **feature["properties"], "fill": _colour(value, breaks), "label": label,
-        }})
+        features.append(
+            {
+                **feature,
+                "properties": {
+                    **feature["properties"],
+                    "fill": _colour(value, breaks),
+                    "label": label,
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}, breaks
 
 
 def _legend(title: str, unit: str, breaks: list[Decimal]) -> str:
     rows, low = [], None
-    for colour, bound in zip(CLASS_COLOURS[len(CLASS_COLOURS) - len(breaks):], breaks,
-                             strict=True):
+    for colour, bound in zip(
+        CLASS_COLOURS[len(CLASS_COLOURS) - len(breaks) :], breaks, strict=True
+    ):
         span = f"≤ {bound:,.2f}" if low is None else f"{low:,.2f} – {bound:,.2f}"
         rows.append(f'<li><span style="background:{colour}"></span>{span} {escape(unit)}</li>')
         low = bound
     rows.append(f'<li><span style="background:{NO_VALUE_COLOUR}"></span>no value</li>')
-    return (f'<div class="choropleth-legend"><strong>{escape(title)}</strong>'
-            f'<ul>{"".join(rows)}</ul></div>')
+    return (
+        f'<div class="choropleth-legend"><strong>{escape(title)}</strong>'
+        f"<ul>{''.join(rows)}</ul></div>"
+    )
 
 
 def build_kpi_choropleth(
-    districts: Mapping[str, Any], values: Mapping[str, Decimal | None], *, title: str,
-    unit: str, assets: MapAssets,
+    districts: Mapping[str, Any],
+    values: Mapping[str, Decimal | None],
+    *,
+    title: str,
+    unit: str,
+    assets: MapAssets,
 ) -> folium.Map:
     """`districts` (see geo.districts.district_areas) coloured by `values` (council district →
     KPI value; None for a district where the KPI has no value). The dashboard lists the same
@@ -82,13 +98,17 @@ def build_kpi_choropleth(
         collection,
         name=title,
         style_function=lambda feature: {
-            "fillColor": feature["properties"]["fill"], "fillOpacity": 0.75,
-            "color": "#333333", "weight": 1,
+            "fillColor": feature["properties"]["fill"],
+            "fillOpacity": 0.75,
+            "color": "#333333",
+            "weight": 1,
         },
         # folium refuses a tooltip over no features (a registry without districts yet)
-        tooltip=folium.GeoJsonTooltip(["council_district", "label"],
-                                      aliases=["Council district", title])
-        if collection["features"] else None,
+        tooltip=folium.GeoJsonTooltip(
+            ["council_district", "label"], aliases=["Council district", title]
+        )
+        if collection["features"]
+        else None,
     )
     layer.add_to(kpi_map)
     if collection["features"]:

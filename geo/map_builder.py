@@ -7,7 +7,8 @@ machines) may have no internet, so every map built here links only the asset URL
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import folium
@@ -16,7 +17,9 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from registry.vocabulary import PARCEL_STATUSES, STATUS_COLOURS, STATUS_LABELS
+from registry.vocabulary import PARCEL_STATUSES
+from registry.vocabulary import STATUS_COLOURS
+from registry.vocabulary import STATUS_LABELS
 
 # Parcels below this zoom would be sub-pixel slivers: the layer starts where they can be read.
 PARCEL_LAYER_MIN_ZOOM = 10
@@ -60,8 +63,9 @@ class ParcelTileLayer(JSCSSMixin, Layer):
         """
     )
 
-    def __init__(self, options: dict[str, Any], js: list[tuple[str, str]],
-                 css: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, options: dict[str, Any], js: list[tuple[str, str]], css: list[tuple[str, str]]
+    ) -> None:
         super().__init__(name="Parcels", overlay=True, control=True, show=True)
         self._name = "ParcelTileLayer"
         self.options = options
@@ -94,8 +98,11 @@ def build_parcel_map(spec: ParcelMapSpec) -> folium.Map:
             "minZoom": PARCEL_LAYER_MIN_ZOOM,
             **spec.extra,
         },
-        js=[("vectorgrid", assets.vectorgrid_js), ("registry_map", assets.registry_map_js),
-            *assets.extra_js],
+        js=[
+            ("vectorgrid", assets.vectorgrid_js),
+            ("registry_map", assets.registry_map_js),
+            *assets.extra_js,
+        ],
         css=[("registry_map_css", assets.registry_map_css), *assets.extra_css],
     ).add_to(parcel_map)
     parcel_map.fit_bounds([list(spec.bounds[0]), list(spec.bounds[1])])
@@ -103,7 +110,10 @@ def build_parcel_map(spec: ParcelMapSpec) -> folium.Map:
 
 
 def render_map_page(
-    parcel_map: folium.Map, title: str, head_html: str = "", header_html: str = "",
+    parcel_map: folium.Map,
+    title: str,
+    head_html: str = "",
+    header_html: str = "",
     body_html: str = "",
 ) -> str:
     """The whole HTML page: the map filling the window under a header of the app's own.

@@ -14,7 +14,9 @@ from pathlib import Path
 import pyogrio
 from pyogrio.raw import read
 
-from geo.safe_open import UnsafeSource, check_driver, gdal_source
+from geo.safe_open import UnsafeSource
+from geo.safe_open import check_driver
+from geo.safe_open import gdal_source
 
 
 class PolygonFileError(ValueError):
@@ -40,8 +42,9 @@ class PolygonLayer:
         by_key = {name.casefold(): name for name in self.fields}
         if wanted is not None:
             if wanted.casefold() not in by_key:
-                raise PolygonFileError(f"there is no field {wanted}; the fields are "
-                                       f"{', '.join(self.fields) or 'none'}")
+                raise PolygonFileError(
+                    f"there is no field {wanted}; the fields are {', '.join(self.fields) or 'none'}"
+                )
             return by_key[wanted.casefold()]
         return next((by_key[c.casefold()] for c in candidates if c.casefold() in by_key), None)
 
@@ -49,12 +52,14 @@ class PolygonLayer:
 def _srid(crs: str | None, srs: str | None, shown: str) -> int:
     given = srs or crs
     if not given:
-        raise PolygonFileError(f"{shown}: the file names no coordinate reference system: give "
-                               "one (e.g. EPSG:4326)")
+        raise PolygonFileError(
+            f"{shown}: the file names no coordinate reference system: give one (e.g. EPSG:4326)"
+        )
     code = given.strip().upper().removeprefix("EPSG:")
     if not code.isdigit():
-        raise PolygonFileError(f"{shown}: its coordinate reference system has no EPSG code: "
-                               "give one (e.g. EPSG:2229)")
+        raise PolygonFileError(
+            f"{shown}: its coordinate reference system has no EPSG code: give one (e.g. EPSG:2229)"
+        )
     return int(code)
 
 
@@ -67,8 +72,9 @@ def _text(value: object) -> str | None:
     return shown or None
 
 
-def read_polygons(path: Path, *, name: str | None = None, layer: str | None = None,
-                  srs: str | None = None) -> PolygonLayer:
+def read_polygons(
+    path: Path, *, name: str | None = None, layer: str | None = None, srs: str | None = None
+) -> PolygonLayer:
     """Every feature of the layer (its attributes as text, its shape as WKB, None when it has
     none) and the SRID of its coordinates: `srs` ("EPSG:N") when given, else the file's."""
     shown = name or path.name
@@ -83,8 +89,11 @@ def read_polygons(path: Path, *, name: str | None = None, layer: str | None = No
         raise PolygonFileError(f"{shown}: cannot be read: {error}") from error
     fields = tuple(str(field) for field in meta["fields"])
     features = tuple(
-        PolygonFeature(index + 1, {field: _text(column[index])
-                                   for field, column in zip(fields, columns, strict=True)},
-                       None if geometry[index] is None else bytes(geometry[index]))
-        for index in range(len(geometry)))
+        PolygonFeature(
+            index + 1,
+            {field: _text(column[index]) for field, column in zip(fields, columns, strict=True)},
+            None if geometry[index] is None else bytes(geometry[index]),
+        )
+        for index in range(len(geometry))
+    )
     return PolygonLayer(_srid(meta.get("crs"), srs, shown), fields, features)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from pathlib import PurePosixPath
 
 _JSON_DRIVERS = ("GeoJSON", "TopoJSON", "ESRIJSON", "GeoJSONSeq", "JSONFG")
 #: suffix → (what the user calls it, the GDAL drivers that may open it)
@@ -95,13 +96,19 @@ def _shapefile_in_zip(path: Path, name: str) -> str:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES:
-                raise UnsafeSource(f"{name}: the zip unpacks to more than "
-                                   f"{MAX_UNZIPPED_BYTES // 1024**3} GB")
-            shapefiles = [member for member in members
-                          if member.filename.lower().endswith(".shp") and not member.is_dir()]
+                raise UnsafeSource(
+                    f"{name}: the zip unpacks to more than {MAX_UNZIPPED_BYTES // 1024**3} GB"
+                )
+            shapefiles = [
+                member
+                for member in members
+                if member.filename.lower().endswith(".shp") and not member.is_dir()
+            ]
             if len(shapefiles) != 1:
-                raise UnsafeSource(f"{name}: a zip must hold exactly one shapefile (.shp), "
-                                   f"this one holds {len(shapefiles)}")
+                raise UnsafeSource(
+                    f"{name}: a zip must hold exactly one shapefile (.shp), "
+                    f"this one holds {len(shapefiles)}"
+                )
             member = shapefiles[0]
             inner = PurePosixPath(member.filename)
             if inner.is_absolute() or ".." in inner.parts or "\\" in member.filename:
@@ -123,8 +130,10 @@ def gdal_source(path: Path, name: str | None = None) -> GdalSource:
     shown = name or path.name
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise UnsafeSource(f"{shown}: the registry reads {_format_list()}; "
-                           f"{suffix or 'a file without an extension'} is none of them")
+        raise UnsafeSource(
+            f"{shown}: the registry reads {_format_list()}; "
+            f"{suffix or 'a file without an extension'} is none of them"
+        )
     label, drivers = FORMATS[suffix]
     try:
         head = _head(path)
@@ -135,17 +144,21 @@ def gdal_source(path: Path, name: str | None = None) -> GdalSource:
             raise UnsafeSource(f"{shown}: is not a zip file")
         return GdalSource(_shapefile_in_zip(path, shown), drivers, shown)
     if not _looks_like(suffix, head):
-        raise UnsafeSource(f"{shown}: its content is not a {label} file, although its name "
-                           "says so; nothing was read from it")
+        raise UnsafeSource(
+            f"{shown}: its content is not a {label} file, although its name "
+            "says so; nothing was read from it"
+        )
     return GdalSource(str(path), drivers, shown)
 
 
 def check_driver(source: GdalSource, driver: str | None) -> None:
     """Refuse the file when GDAL opened it with a driver its format does not allow."""
     if driver not in source.drivers:
-        raise UnsafeSource(f"{source.name}: GDAL reads it as {driver or 'an unknown format'}, "
-                           f"not as the {' or '.join(source.drivers)} its name says; "
-                           "nothing was read from it")
+        raise UnsafeSource(
+            f"{source.name}: GDAL reads it as {driver or 'an unknown format'}, "
+            f"not as the {' or '.join(source.drivers)} its name says; "
+            "nothing was read from it"
+        )
 
 
 def without_folders(error: object, path: Path) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 
 from psycopg import OperationalError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 TILE_EXTENT = 4096

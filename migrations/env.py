@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine
+from sqlalchemy import pool
 
 from registry.database_admin import include_object
 from registry.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
 
 def _configure(**kwargs: object) -> None:
     context.configure(

@@ -7,7 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from registry.db import normalise_database_url
@@ -25,8 +26,10 @@ def include_object(obj, name, obj_type, reflected, compare_to):
 
 
 def _maintenance_url(url: str) -> str:
-    return make_url(normalise_database_url(url)).set(database="postgres").render_as_string(
-        hide_password=False
+    return (
+        make_url(normalise_database_url(url))
+        .set(database="postgres")
+        .render_as_string(hide_password=False)
     )
 
 

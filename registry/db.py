@@ -7,14 +7,20 @@ audit triggers in the database record who made each change whatever the write pa
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError as RefusedValue  # noqa: F401 (re-exported: bad input)
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 if TYPE_CHECKING:  # pandas only for the COPY helpers' callers, which have it loaded already
     import pandas as pd
@@ -33,7 +39,10 @@ def normalise_database_url(url: str) -> str:
 def create_registry_engine(url: str, **kwargs: object) -> Engine:
     # LIFO keeps a few connections hot (their prepared statements and caches) under light load
     options: dict[str, object] = {
-        "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_use_lifo": True,
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_use_lifo": True,
     }
     options.update(kwargs)
     return create_engine(normalise_database_url(url), **options)
@@ -84,8 +93,9 @@ def _driver_connection(session: Session) -> Any:
     return raw
 
 
-def copy_frame(session: Session, table: str, frame: pd.DataFrame,
-               columns: Sequence[str] | None = None) -> None:
+def copy_frame(
+    session: Session, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None
+) -> None:
     """Rows of `frame` (its `columns`, default all) into `table`; an empty cell is NULL.
 
     CSV through COPY is one round trip for the whole frame, where INSERTs would be one per row.
@@ -95,14 +105,16 @@ def copy_frame(session: Session, table: str, frame: pd.DataFrame,
     names = list(columns or frame.columns)
     buffer = io.StringIO()
     frame[names].to_csv(buffer, index=False, header=False, na_rep="")
-    with _driver_connection(session).cursor() as cursor, cursor.copy(
-        f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv, NULL '')"
-    ) as copy:
+    with (
+        _driver_connection(session).cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv, NULL '')") as copy,
+    ):
         copy.write(buffer.getvalue())
 
 
-def copy_frame_binary(session: Session, table: str, frame: pd.DataFrame,
-                      types: Mapping[str, str]) -> None:
+def copy_frame_binary(
+    session: Session, table: str, frame: pd.DataFrame, types: Mapping[str, str]
+) -> None:
     """The columns of `frame` that `types` names into `table` by binary COPY, each sent as the
     Postgres type given (its values Python values of that type: str, int, date, Decimal, a dict
     for jsonb, bytes for bytea); NA is NULL, an empty string stays an empty string.
@@ -115,11 +127,13 @@ def copy_frame_binary(session: Session, table: str, frame: pd.DataFrame,
     if frame.empty:
         return
     names = list(types)
-    columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist()
-               for name in names]
-    with _driver_connection(session).cursor() as cursor, cursor.copy(
-        f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
-    ) as copy:
+    columns = [
+        frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in names
+    ]
+    with (
+        _driver_connection(session).cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT binary)") as copy,
+    ):
         copy.set_types([types[name] for name in names])
         for row in zip(*columns, strict=True):
             copy.write_row(row)

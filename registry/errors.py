@@ -26,20 +26,31 @@ class NotMeasured(Exception):
     modification) needs the terms `missing` first."""
 
     def __init__(self, kind: str, key: str | int, missing: Sequence[str]) -> None:
-        super().__init__(f"{kind.capitalize()} {key} is recorded incomplete and not measured: "
-                         f"it needs {', '.join(missing)}.")
+        super().__init__(
+            f"{kind.capitalize()} {key} is recorded incomplete and not measured: "
+            f"it needs {', '.join(missing)}."
+        )
         self.kind, self.key, self.missing = kind, key, tuple(missing)
 
 
 class VersionConflict(Exception):
     """Someone saved the record after the version the caller edited: who, when, which version."""
 
-    def __init__(self, kind: str, key: str | int, current_version: int,
-                 changed_by: str | None, changed_at: dt.datetime | None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        key: str | int,
+        current_version: int,
+        changed_by: str | None,
+        changed_at: dt.datetime | None,
+    ) -> None:
         super().__init__(f"{kind} {key} is at version {current_version}")
         self.kind, self.key = kind, key
         self.current_version, self.changed_by, self.changed_at = (
-            current_version, changed_by, changed_at)
+            current_version,
+            changed_by,
+            changed_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -61,9 +72,13 @@ def last_change(
     session: Session, table: str, row_key: str
 ) -> tuple[str | None, dt.datetime | None]:
     """Who last changed the row `row_key` of `table`, and when, from the audit trail."""
-    row = session.execute(text(
-        "SELECT actor, occurred_at FROM audit_events WHERE table_name = :table"
-        " AND row_key = :key ORDER BY id DESC LIMIT 1"), {"table": table, "key": row_key}).first()
+    row = session.execute(
+        text(
+            "SELECT actor, occurred_at FROM audit_events WHERE table_name = :table"
+            " AND row_key = :key ORDER BY id DESC LIMIT 1"
+        ),
+        {"table": table, "key": row_key},
+    ).first()
     return (row[0], row[1]) if row else (None, None)
 
 
@@ -71,9 +86,10 @@ def version_conflict(session: Session, kind: str, key: str | int) -> VersionConf
     """The conflict to raise when a versioned write of `kind` `key` matched no row: the current
     version with its last change. Raises NotFound when the record is gone altogether."""
     versioned = _VERSIONED[kind]
-    version = session.execute(text(
-        f"SELECT version FROM {versioned.table} WHERE {versioned.key_column} = :key"),
-        {"key": key}).scalar()
+    version = session.execute(
+        text(f"SELECT version FROM {versioned.table} WHERE {versioned.key_column} = :key"),
+        {"key": key},
+    ).scalar()
     if version is None:
         raise NotFound(kind, key)
     changed_by, changed_at = last_change(session, versioned.table, str(key))

@@ -18,7 +18,8 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 #: The ceiling on any amount of money the registry keeps (NUMERIC(14, 2) holds it, and cent
@@ -69,8 +70,16 @@ class Problems(list[FieldProblem]):
         self.failed.add(re.split(r"[.\[]", field, maxsplit=1)[0])
 
 
-def to_decimal(problems: Problems, name: str, value: Any, *, places: int, minimum: Decimal,
-               maximum: Decimal, what: str = "an amount") -> Decimal | None:
+def to_decimal(
+    problems: Problems,
+    name: str,
+    value: Any,
+    *,
+    places: int,
+    minimum: Decimal,
+    maximum: Decimal,
+    what: str = "an amount",
+) -> Decimal | None:
     """An exact decimal with at most `places` decimals in [minimum, maximum]; None if blank."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -96,13 +105,18 @@ def to_decimal(problems: Problems, name: str, value: Any, *, places: int, minimu
     if not number.is_finite():
         problems.add(name, "must be a finite number")
     elif number < minimum:
-        problems.add(name, "must not be negative" if minimum == 0
-                     else f"must be at least {minimum}")
+        problems.add(
+            name, "must not be negative" if minimum == 0 else f"must be at least {minimum}"
+        )
     elif number > maximum:
         problems.add(name, f"must be at most {maximum}")
     elif number != number.quantize(Decimal(1).scaleb(-places)):
-        problems.add(name, "must be in whole cents (at most two decimals)" if places == 2
-                     else f"has more than {places} decimals")
+        problems.add(
+            name,
+            "must be in whole cents (at most two decimals)"
+            if places == 2
+            else f"has more than {places} decimals",
+        )
     else:
         return number
     return None
@@ -113,8 +127,9 @@ def to_money(problems: Problems, name: str, value: Any) -> Decimal | None:
     return to_decimal(problems, name, value, places=2, minimum=Decimal(0), maximum=MAX_MONEY)
 
 
-def to_int(problems: Problems, name: str, value: Any, *, minimum: int,
-           maximum: int = MAX_MONTHS) -> int | None:
+def to_int(
+    problems: Problems, name: str, value: Any, *, minimum: int, maximum: int = MAX_MONTHS
+) -> int | None:
     """A whole number in [minimum, maximum]; digit strings are accepted (spreadsheets)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None

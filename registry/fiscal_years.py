@@ -9,7 +9,8 @@ engine can use this module too.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 DEFAULT_FISCAL_YEAR_START_MONTH = 7
 ONE_DAY = timedelta(days=1)

@@ -37,6 +37,7 @@ def sql_in_list(values: tuple[str, ...]) -> str:
     """Render a vocabulary as a SQL IN list for CHECK constraints (values are our own constants)."""
     return ", ".join(f"'{value}'" for value in values)
 
+
 LEASE_DIRECTIONS = ("in", "out")  # in: the city is lessee; out: the city is lessor
 LEASE_PORTFOLIOS = ("payable", "receivable", "non_profit")
 PAYMENT_FREQUENCIES = ("monthly", "quarterly", "annual")

@@ -18,7 +18,8 @@ from functools import lru_cache
 import numpy as np
 from pyproj import Transformer
 
-from sample_parcels._city import EXCLUSIONS, REGIONS
+from sample_parcels._city import EXCLUSIONS
+from sample_parcels._city import REGIONS
 from sample_parcels._random import Stream
 
 UTM = "EPSG:32611"
@@ -142,13 +143,17 @@ def catalog(seed: int) -> Catalog:
     groups = np.rint(width / rng.uniform(*LOT_GROUP_WIDTH_M, nblocks))
     halves = rng.integers(3, 5, nblocks)
     split = rng.uniform(0.45, 0.55, nblocks)
-    south = np.select([template == _RESIDENTIAL, template == _MIXED, template == _HALVES],
-                      [lots_a, lots_a, halves], 1).astype(np.int16)
+    south = np.select(
+        [template == _RESIDENTIAL, template == _MIXED, template == _HALVES],
+        [lots_a, lots_a, halves],
+        1,
+    ).astype(np.int16)
     north = np.select([template == _RESIDENTIAL, template == _MIXED], [lots_b, groups], 0)
     north = north.astype(np.int16)
     counts = np.select(
         [template <= _MIXED, template == _HALVES, template == _WHOLE, template == _SUPER_HEAD],
-        [south + north, south, 1, 1], 0,
+        [south + north, south, 1, 1],
+        0,
     )
     slot_block = np.repeat(np.arange(nblocks, dtype=np.int32), counts)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
@@ -156,16 +161,32 @@ def catalog(seed: int) -> Catalog:
     t = template[slot_block]
     kind = np.select(
         [t == _RESIDENTIAL, t == _MIXED, t == _HALVES, t == _WHOLE],
-        [Kind.LOT, np.where(slot_local < south[slot_block], Kind.LOT, Kind.LOT_GROUP),
-         Kind.HALF_BLOCK, Kind.BLOCK],
+        [
+            Kind.LOT,
+            np.where(slot_local < south[slot_block], Kind.LOT, Kind.LOT_GROUP),
+            Kind.HALF_BLOCK,
+            Kind.BLOCK,
+        ],
         Kind.SUPERBLOCK,
     ).astype(np.int8)
 
     weight = KIND_SHARE / np.maximum(np.bincount(kind, minlength=len(Kind)), 1)
     key = rng.exponential(size=len(kind)) / weight[kind]
     order = np.argsort(key, kind="stable").astype(np.int32)
-    arrays = (col_x, col_w, row_y, row_d, template, south, north, split, slot_block,
-              slot_local, kind, order)
+    arrays = (
+        col_x,
+        col_w,
+        row_y,
+        row_d,
+        template,
+        south,
+        north,
+        split,
+        slot_block,
+        slot_local,
+        kind,
+        order,
+    )
     for a in arrays:
         a.flags.writeable = False
     return Catalog(seed, *arrays)

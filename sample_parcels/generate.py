@@ -14,15 +14,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from sample_parcels.generator import (
-    DATE_COLUMNS,
-    DEFAULT_SEED,
-    MONEY_COLUMNS,
-    SAMPLE_PARCEL_COUNT,
-    SHIPPED_DIRECTORY,
-    Portfolio,
-    generate_portfolio,
-)
+from sample_parcels.generator import DATE_COLUMNS
+from sample_parcels.generator import DEFAULT_SEED
+from sample_parcels.generator import MONEY_COLUMNS
+from sample_parcels.generator import SAMPLE_PARCEL_COUNT
+from sample_parcels.generator import SHIPPED_DIRECTORY
+from sample_parcels.generator import Portfolio
+from sample_parcels.generator import generate_portfolio
 
 COORDINATE_PRECISION = 7  # ~1 cm; keeps parcels.geojson around a megabyte
 
@@ -32,8 +30,10 @@ def _as_text(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = frame.copy()
     for col in (*DATE_COLUMNS, *MONEY_COLUMNS):
         if col in out:
-            text = [None if v is None else (v.isoformat() if col in DATE_COLUMNS else str(v))
-                    for v in out[col]]
+            text = [
+                None if v is None else (v.isoformat() if col in DATE_COLUMNS else str(v))
+                for v in out[col]
+            ]
             out[col] = pd.Series(text, index=out.index, dtype=object)
     return out
 

@@ -11,7 +11,8 @@ however it is chunked, so a million parcels can be streamed in bounded memory.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,18 +22,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sample_parcels import _city, _geometry, _grid
+from sample_parcels import _city
+from sample_parcels import _geometry
+from sample_parcels import _grid
 from sample_parcels._random import Stream
-from sample_parcels._uses import (
-    DEPARTMENTS,
-    DIGITIZATION,
-    DIGITIZATION_P,
-    STATUS_P_OTHER,
-    STATUS_P_VACANT,
-    STATUSES,
-    USE_INDEX,
-    USES,
-)
+from sample_parcels._uses import DEPARTMENTS
+from sample_parcels._uses import DIGITIZATION
+from sample_parcels._uses import DIGITIZATION_P
+from sample_parcels._uses import STATUS_P_OTHER
+from sample_parcels._uses import STATUS_P_VACANT
+from sample_parcels._uses import STATUSES
+from sample_parcels._uses import USE_INDEX
+from sample_parcels._uses import USES
 
 DEFAULT_SEED = 2026
 SAMPLE_PARCEL_COUNT = 2400
@@ -40,18 +41,45 @@ SHIPPED_DIRECTORY = Path(__file__).resolve().parent
 CRS = "EPSG:4326"
 
 PARCEL_COLUMNS = (
-    "parcel_id", "address", "council_district", "use", "asset_type", "legal_interest",
-    "status", "department_code", "acquisition_date", "acquisition_cost", "disposition_date",
-    "disposition_proceeds", "digitization_status", "geometry",
+    "parcel_id",
+    "address",
+    "council_district",
+    "use",
+    "asset_type",
+    "legal_interest",
+    "status",
+    "department_code",
+    "acquisition_date",
+    "acquisition_cost",
+    "disposition_date",
+    "disposition_proceeds",
+    "digitization_status",
+    "geometry",
 )
 BUILDING_COLUMNS = (
-    "building_id", "parcel_id", "name", "asset_type", "gross_sq_ft", "usable_sq_ft",
-    "year_built", "replacement_value", "repair_needs", "geometry",
+    "building_id",
+    "parcel_id",
+    "name",
+    "asset_type",
+    "gross_sq_ft",
+    "usable_sq_ft",
+    "year_built",
+    "replacement_value",
+    "repair_needs",
+    "geometry",
 )
 DATE_COLUMNS = ("acquisition_date", "disposition_date")
 MONEY_COLUMNS = ("acquisition_cost", "disposition_proceeds", "replacement_value", "repair_needs")
-_STR_PARCEL = ("parcel_id", "address", "use", "asset_type", "legal_interest", "status",
-               "department_code", "digitization_status")
+_STR_PARCEL = (
+    "parcel_id",
+    "address",
+    "use",
+    "asset_type",
+    "legal_interest",
+    "status",
+    "department_code",
+    "digitization_status",
+)
 _STR_BUILDING = ("building_id", "parcel_id", "name", "asset_type")
 _INT_BUILDING = ("gross_sq_ft", "usable_sq_ft", "year_built")
 
@@ -81,9 +109,7 @@ def departments_frame() -> pd.DataFrame:
     return pd.DataFrame(list(DEPARTMENTS), columns=["code", "name"]).astype("str")
 
 
-def generate_portfolio(
-    n_parcels: int = SAMPLE_PARCEL_COUNT, seed: int = DEFAULT_SEED
-) -> Portfolio:
+def generate_portfolio(n_parcels: int = SAMPLE_PARCEL_COUNT, seed: int = DEFAULT_SEED) -> Portfolio:
     """The first ``n_parcels`` parcels of the city for ``seed``, with their buildings."""
     cat = _catalog(n_parcels, seed)
     return Portfolio(departments_frame(), *_chunk(cat, 0, n_parcels))
@@ -116,12 +142,14 @@ def read_shipped_portfolio(directory: Path | None = None) -> Portfolio:
     for frame in (parcels, buildings):
         for col in DATE_COLUMNS:
             if col in frame:
-                frame[col] = pd.Series([_to_date(v) for v in frame[col]], index=frame.index,
-                                       dtype=object)
+                frame[col] = pd.Series(
+                    [_to_date(v) for v in frame[col]], index=frame.index, dtype=object
+                )
         for col in MONEY_COLUMNS:
             if col in frame:
-                frame[col] = pd.Series([_to_decimal(v) for v in frame[col]], index=frame.index,
-                                       dtype=object)
+                frame[col] = pd.Series(
+                    [_to_decimal(v) for v in frame[col]], index=frame.index, dtype=object
+                )
     parcels = _typed(parcels[list(PARCEL_COLUMNS)], _STR_PARCEL, ("council_district",))
     buildings = _typed(buildings[list(BUILDING_COLUMNS)], _STR_BUILDING, _INT_BUILDING)
     return Portfolio(departments.astype("str"), parcels, buildings)
@@ -178,9 +206,7 @@ def _price_per_m2(year: np.ndarray) -> np.ndarray:
     return 4.0 * np.exp(0.055 * (year - 1905))
 
 
-def _per_group(
-    groups: np.ndarray, draw: Callable[[int, np.ndarray], np.ndarray]
-) -> np.ndarray:
+def _per_group(groups: np.ndarray, draw: Callable[[int, np.ndarray], np.ndarray]) -> np.ndarray:
     """Apply ``draw(group, rows)`` group by group and scatter the results back."""
     out = np.empty(len(groups), dtype=np.int64)
     for g in np.unique(groups):
@@ -218,8 +244,11 @@ def _site(cat: _grid.Catalog, s: Stream, start: int, stop: int) -> _Site:
     lon, lat = _grid.to_wgs84((cells[:, 0] + cells[:, 2]) / 2, (cells[:, 1] + cells[:, 3]) / 2)
     kind = cat.slot_kind[ids]
     use = _per_group(kind, lambda k, r: s.choice(ids[r], "use", _USE_ON[:, k]))
-    family = np.where(kind == _grid.Kind.LOT, s.choice(ids, "shape", _FAMILY_P_LOT),
-                      s.choice(ids, "shape-large", _FAMILY_P_LARGE))
+    family = np.where(
+        kind == _grid.Kind.LOT,
+        s.choice(ids, "shape", _FAMILY_P_LOT),
+        s.choice(ids, "shape-large", _FAMILY_P_LARGE),
+    )
     geoms, area, box, flips = _geometry.parcels(s, ids, cells, family)
     return _Site(ids, lon, lat, use, family, geoms, area, box, flips)
 
@@ -244,8 +273,11 @@ def _records(s: Stream, site: _Site) -> dict[str, np.ndarray]:
     digit = s.choice(ids, "digitization", DIGITIZATION_P)
     paper = digit == 0
     leased = _LEASABLE[use] & s.chance(ids, "leased", 0.12)
-    status = np.where(_VACANT[use], s.choice(ids, "status", STATUS_P_VACANT),
-                      s.choice(ids, "status", STATUS_P_OTHER))
+    status = np.where(
+        _VACANT[use],
+        s.choice(ids, "status", STATUS_P_VACANT),
+        s.choice(ids, "status", STATUS_P_OTHER),
+    )
     status = np.where(leased, np.where(s.chance(ids, "leased-idle", 0.1), 1, 0), status)
     disposed = status == STATUSES.index("disposed")
 
@@ -260,12 +292,15 @@ def _records(s: Stream, site: _Site) -> dict[str, np.ndarray]:
     cost = area * _price_per_m2(acq_year) * s.uniform(ids, "acq-price", 0.5, 1.8)
     cost_none = acq_none | leased | s.chance(ids, "cost-none", 0.08)
 
-    d_start = np.where(acq_none, (np.datetime64("1950-01-01") - _EPOCH).astype(int),
-                       np.minimum(acq_days + 365, span))
+    d_start = np.where(
+        acq_none,
+        (np.datetime64("1950-01-01") - _EPOCH).astype(int),
+        np.minimum(acq_days + 365, span),
+    )
     d_days = d_start + np.floor(
-        s.uniform(ids, "disp") * ((_LAST_DISPOSITION - _EPOCH).astype(int) - d_start))
-    proceeds = area * _price_per_m2(1905 + d_days / 365.25) * s.uniform(ids, "disp-price",
-                                                                        0.6, 1.4)
+        s.uniform(ids, "disp") * ((_LAST_DISPOSITION - _EPOCH).astype(int) - d_start)
+    )
+    proceeds = area * _price_per_m2(1905 + d_days / 365.25) * s.uniform(ids, "disp-price", 0.6, 1.4)
     return {
         "legal_interest": np.where(leased, "leased", "owned"),
         "status": np.array(STATUSES)[status],
@@ -280,9 +315,7 @@ def _records(s: Stream, site: _Site) -> dict[str, np.ndarray]:
     }
 
 
-def _chunk(
-    cat: _grid.Catalog, start: int, stop: int
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _chunk(cat: _grid.Catalog, start: int, stop: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Parcels ``start:stop`` of the portfolio and their buildings."""
     s = Stream(cat.seed)
     site = _site(cat, s, start, stop)
@@ -330,18 +363,25 @@ def _buildings(
     u = site.use[rows]
     fp = _table("footprint", u)
     footprint = np.column_stack([_between(s, bid, f"footprint-{a}", fp) for a in "ab"])
-    geoms, fp_area = _geometry.buildings(s, bid, site.box[rows], site.family[rows],
-                                         site.flips[rows], slot, count[rows], footprint)
+    geoms, fp_area = _geometry.buildings(
+        s, bid, site.box[rows], site.family[rows], site.flips[rows], slot, count[rows], footprint
+    )
     keep = fp_area >= _MIN_FOOTPRINT_M2  # no sheds: a slot too small gets no building
     bid, rows, slot, u, geoms, fp_area = (a[keep] for a in (bid, rows, slot, u, geoms, fp_area))
 
     floors = np.floor(_between(s, bid, "floors", _table("floors", u) + np.array([0, 1])))
     gross = np.floor(fp_area * floors * _geometry.SQ_FT_PER_M2).astype(np.int64)
-    usable = np.clip(np.rint(gross * s.uniform(bid, "usable", 0.70, 0.90)),
-                     np.ceil(gross * 0.70), np.floor(gross * 0.90)).astype(np.int64)
+    usable = np.clip(
+        np.rint(gross * s.uniform(bid, "usable", 0.70, 0.90)),
+        np.ceil(gross * 0.70),
+        np.floor(gross * 0.90),
+    ).astype(np.int64)
     acq = acq_year[rows]
-    year = np.where(np.isnan(acq), s.integers(bid, "year", 1910, 2022),
-                    np.nan_to_num(acq) + s.integers(bid, "year-after", -25, 30))
+    year = np.where(
+        np.isnan(acq),
+        s.integers(bid, "year", 1910, 2022),
+        np.nan_to_num(acq) + s.integers(bid, "year-after", -25, 30),
+    )
     year = np.clip(year, 1910, 2022).astype(np.int64)
     replacement = gross * _between(s, bid, "rate", _table("cost_per_sq_ft", u))
     age = np.clip((2025 - year) / 115.0, 0.0, 1.0)  # older buildings need more repairs
@@ -351,19 +391,24 @@ def _buildings(
     hood = _city.neighbourhoods(site.lon[rows], site.lat[rows])
     station = s.integers(site.ids[rows], "station", 1, 112)
     names = [
-        USES[k].names[min(sl, len(USES[k].names) - 1)].format(hood=h, station=st,
-                                                               address=address[r])
-        for k, sl, h, st, r in zip(u.tolist(), slot.tolist(), hood, station.tolist(),
-                                   rows.tolist(), strict=True)
+        USES[k]
+        .names[min(sl, len(USES[k].names) - 1)]
+        .format(hood=h, station=st, address=address[r])
+        for k, sl, h, st, r in zip(
+            u.tolist(), slot.tolist(), hood, station.tolist(), rows.tolist(), strict=True
+        )
     ]
     frame = gpd.GeoDataFrame(
         {
-            "building_id": [f"{parcel_id[r]}-B{k}"
-                            for r, k in zip(rows.tolist(), number.tolist(), strict=True)],
+            "building_id": [
+                f"{parcel_id[r]}-B{k}" for r, k in zip(rows.tolist(), number.tolist(), strict=True)
+            ],
             "parcel_id": [parcel_id[r] for r in rows.tolist()],
             "name": names,
-            "asset_type": ["recreation" if USES[k].asset_type == "park" else USES[k].asset_type
-                           for k in u.tolist()],
+            "asset_type": [
+                "recreation" if USES[k].asset_type == "park" else USES[k].asset_type
+                for k in u.tolist()
+            ],
             "gross_sq_ft": gross,
             "usable_sq_ft": usable,
             "year_built": year,

@@ -38,13 +38,19 @@ CSV_COLUMNS = (
 #: The Treasurer's incremental borrowing rates (%), by fiscal year and term bucket (months).
 IBR_BUCKETS = (12, 60, 120, 240, 360)
 IBR_PERCENT = {
-    2015: (0.45, 1.55, 2.40, 3.10, 3.45), 2016: (0.80, 1.35, 2.05, 2.70, 3.05),
-    2017: (1.20, 1.80, 2.45, 3.05, 3.35), 2018: (1.75, 2.35, 2.85, 3.30, 3.60),
-    2019: (1.45, 1.70, 2.10, 2.60, 2.95), 2020: (0.25, 0.65, 1.35, 2.05, 2.40),
-    2021: (0.10, 0.55, 1.25, 1.90, 2.25), 2022: (1.85, 2.45, 2.75, 3.30, 3.60),
-    2023: (3.40, 3.05, 3.15, 3.75, 4.05), 2024: (3.35, 2.95, 3.10, 3.80, 4.10),
+    2015: (0.45, 1.55, 2.40, 3.10, 3.45),
+    2016: (0.80, 1.35, 2.05, 2.70, 3.05),
+    2017: (1.20, 1.80, 2.45, 3.05, 3.35),
+    2018: (1.75, 2.35, 2.85, 3.30, 3.60),
+    2019: (1.45, 1.70, 2.10, 2.60, 2.95),
+    2020: (0.25, 0.65, 1.35, 2.05, 2.40),
+    2021: (0.10, 0.55, 1.25, 1.90, 2.25),
+    2022: (1.85, 2.45, 2.75, 3.30, 3.60),
+    2023: (3.40, 3.05, 3.15, 3.75, 4.05),
+    2024: (3.35, 2.95, 3.10, 3.80, 4.10),
     2025: (2.85, 2.80, 3.20, 3.95, 4.25),
 }
+
 
 def _months_later(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
@@ -55,9 +61,12 @@ def ibr_rows() -> Iterator[dict[str, str]]:
     """The rate table, effective each 1 July."""
     for year, rates in IBR_PERCENT.items():
         for bucket, percent in zip(IBR_BUCKETS, rates, strict=True):
-            yield {"effective_date": f"{year}-07-01", "max_term_months": str(bucket),
-                   "rate": f"{Decimal(str(percent)) / 100:f}",
-                   "source": f"City Treasurer, FY{year + 1} lease discount rates"}
+            yield {
+                "effective_date": f"{year}-07-01",
+                "max_term_months": str(bucket),
+                "rate": f"{Decimal(str(percent)) / 100:f}",
+                "source": f"City Treasurer, FY{year + 1} lease discount rates",
+            }
 
 
 def _ibr(start: dt.date, term: int) -> bool:
@@ -93,17 +102,33 @@ class _Leases:
             end = _months_later(REFERENCE_DATE, self.random.randint(1, term - 1))
         return _months_later(end, -term), term
 
-    def add(self, direction: str, *, counterparty: str, start: dt.date, term: int,
-            amount: Decimal, fate: str, frequency: str = "monthly", timing: str = "advance",
-            rate: str | None = None, **fields: Any) -> dict[str, Any]:
+    def add(
+        self,
+        direction: str,
+        *,
+        counterparty: str,
+        start: dt.date,
+        term: int,
+        amount: Decimal,
+        fate: str,
+        frequency: str = "monthly",
+        timing: str = "advance",
+        rate: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         per_year = {"monthly": 12, "quarterly": 4, "annual": 1}[frequency]
         periods = term * per_year // 12
         row: dict[str, Any] = {
-            "lease_number": self.number(direction, start), "direction": direction,
-            "counterparty": counterparty, "commencement_date": start.isoformat(),
-            "term_months": term, "payment_frequency": frequency, "payment_timing": timing,
+            "lease_number": self.number(direction, start),
+            "direction": direction,
+            "counterparty": counterparty,
+            "commencement_date": start.isoformat(),
+            "term_months": term,
+            "payment_frequency": frequency,
+            "payment_timing": timing,
             "payments": [{"periods": periods, "amount": f"{amount:.2f}"}],
-            "fund_type": "governmental", "occupied": fate != "terminated",
+            "fund_type": "governmental",
+            "occupied": fate != "terminated",
             "approval_reference": f"CF {start.year % 100:02d}-{self.random.randint(100, 1999):04d}",
             "source_document": f"GSD Real Estate, lease file RE-{self.random.randint(1000, 9999)}",
         }
@@ -133,7 +158,8 @@ def _read_places() -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
 
 def generate_leases() -> list[dict[str, Any]]:
     """Every sample lease as a row of `CSV_COLUMNS` values (JSON columns still as lists)."""
-    from sample_parcels._lease_kinds import add_leases_in, add_leases_out
+    from sample_parcels._lease_kinds import add_leases_in
+    from sample_parcels._lease_kinds import add_leases_out
 
     parcels, buildings = _read_places()
     leases = _Leases(parcels, buildings)
@@ -151,19 +177,25 @@ def generate_city_leases(
     the city leases in (~55 %) and of those it leases out, with holdovers, expiring and
     terminated leases in the shipped proportions. No tower floors and no amendments: those are
     the shipped sample's hand-made story, not something that scales with the city."""
-    from sample_parcels._lease_kinds import _IN_KINDS, _OUT_KINDS, _fates, _place_in, _place_out
+    from sample_parcels._lease_kinds import _IN_KINDS
+    from sample_parcels._lease_kinds import _OUT_KINDS
+    from sample_parcels._lease_kinds import _fates
+    from sample_parcels._lease_kinds import _place_in
+    from sample_parcels._lease_kinds import _place_out
 
     leases = _Leases(parcels, buildings)
     r = leases.random
-    leased_in = [p for p in parcels
-                 if p["legal_interest"] == "leased" and p["use"] in _IN_KINDS]
+    leased_in = [p for p in parcels if p["legal_interest"] == "leased" and p["use"] in _IN_KINDS]
     leased_out = [p for p in parcels if p["status"] == "leased_out"]
     count_in = min(len(leased_in), target * 11 // 20)
     count_out = min(len(leased_out), target - count_in)
     for places, count, place in (
         (leased_in, count_in, lambda p, fate: _place_in(leases, p, fate)),
-        (leased_out, count_out, lambda p, fate: _place_out(
-            leases, p, fate, _OUT_KINDS.get(p["use"], "non_profit"))),
+        (
+            leased_out,
+            count_out,
+            lambda p, fate: _place_out(leases, p, fate, _OUT_KINDS.get(p["use"], "non_profit")),
+        ),
     ):
         picked = sorted(r.sample(places, count), key=lambda p: p["parcel_id"])
         fates = _fates(leases, count, count // 30, count * 7 // 120, count // 60)
@@ -175,9 +207,12 @@ def generate_city_leases(
 def as_api_fields(row: dict[str, Any]) -> dict[str, Any]:
     """A generated row as the CSV round trip gives it to the lease API (strings, JSON lists
     kept), so generated cities are validated exactly as the shipped file is."""
-    return {key: value if isinstance(value, list) or value is None
-            else ("true" if value is True else "false" if value is False else str(value))
-            for key, value in row.items()}
+    return {
+        key: value
+        if isinstance(value, list) or value is None
+        else ("true" if value is True else "false" if value is False else str(value))
+        for key, value in row.items()
+    }
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path = LEASES_CSV) -> None:
@@ -185,24 +220,30 @@ def write_csv(rows: list[dict[str, Any]], path: Path = LEASES_CSV) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
         writer.writeheader()
         for row in rows:
-            writer.writerow({
-                key: json.dumps(value) if isinstance(value, list)
-                else ("true" if value is True else "false" if value is False else value)
-                for key, value in row.items()
-            })
+            writer.writerow(
+                {
+                    key: json.dumps(value)
+                    if isinstance(value, list)
+                    else ("true" if value is True else "false" if value is False else value)
+                    for key, value in row.items()
+                }
+            )
 
 
 def main() -> None:
     rows = generate_leases()
     write_csv(rows)
     with RATES_CSV.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["effective_date", "max_term_months", "rate",
-                                                    "source"])
+        writer = csv.DictWriter(
+            handle, fieldnames=["effective_date", "max_term_months", "rate", "source"]
+        )
         writer.writeheader()
         writer.writerows(ibr_rows())
     directions = [row["direction"] for row in rows]
-    print(f"{LEASES_CSV.name}: {directions.count('in')} leases in, "
-          f"{directions.count('out')} out; {RATES_CSV.name} written")
+    print(
+        f"{LEASES_CSV.name}: {directions.count('in')} leases in, "
+        f"{directions.count('out')} out; {RATES_CSV.name} written"
+    )
 
 
 if __name__ == "__main__":

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from registry.db import unit_of_work
-from registry.parcels.bulk_load import (
-    UpsertCounts,
-    upsert_buildings,
-    upsert_departments,
-    upsert_parcels,
-)
-from sample_parcels.generator import Portfolio, iter_portfolio_chunks, read_shipped_portfolio
+from registry.parcels.bulk_load import UpsertCounts
+from registry.parcels.bulk_load import upsert_buildings
+from registry.parcels.bulk_load import upsert_departments
+from registry.parcels.bulk_load import upsert_parcels
+from sample_parcels.generator import Portfolio
+from sample_parcels.generator import iter_portfolio_chunks
+from sample_parcels.generator import read_shipped_portfolio
 from sample_parcels.load_city import load_city_extras
-from sample_parcels.load_leases import load_sample_leases, upsert_borrowing_rates
-from sample_parcels.load_operations import upsert_sample_costs, upsert_sample_occupancy
+from sample_parcels.load_leases import load_sample_leases
+from sample_parcels.load_leases import upsert_borrowing_rates
+from sample_parcels.load_operations import upsert_sample_costs
+from sample_parcels.load_operations import upsert_sample_occupancy
 
 SAMPLE_ACTOR = "sample-loader"
 
@@ -49,9 +53,11 @@ _SAMPLE_MILESTONES = (
 
 def _record_sample_verifications(session: Session) -> None:
     session.execute(
-        text("UPDATE parcels SET verified_by = :verifier, verified_at = timestamptz "
-             "'2025-10-01 09:00+00' + (abs(hashtext(parcel_id)) % 400) * interval '1 day' "
-             "WHERE digitization_status = 'verified' AND verified_by IS NULL"),
+        text(
+            "UPDATE parcels SET verified_by = :verifier, verified_at = timestamptz "
+            "'2025-10-01 09:00+00' + (abs(hashtext(parcel_id)) % 400) * interval '1 day' "
+            "WHERE digitization_status = 'verified' AND verified_by IS NULL"
+        ),
         {"verifier": _SAMPLE_VERIFIER},
     )
 
@@ -59,9 +65,11 @@ def _record_sample_verifications(session: Session) -> None:
 def _add_sample_milestones(session: Session) -> None:
     for name, target, due in _SAMPLE_MILESTONES:
         session.execute(
-            text("INSERT INTO milestones (name, target_pct_verified, target_date) "
-                 "VALUES (:name, CAST(:target AS numeric), CAST(:due AS date)) "
-                 "ON CONFLICT (name) DO NOTHING"),
+            text(
+                "INSERT INTO milestones (name, target_pct_verified, target_date) "
+                "VALUES (:name, CAST(:target AS numeric), CAST(:due AS date)) "
+                "ON CONFLICT (name) DO NOTHING"
+            ),
             {"name": name, "target": target, "due": due},
         )
 

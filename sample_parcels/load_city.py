@@ -21,14 +21,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.leases.validation import clean_lease
 from registry.models.leases import Lease
 from registry.parcels.bulk_load import UpsertCounts
-from sample_parcels.leases import as_api_fields, generate_city_leases
-from sample_parcels.load_operations import upsert_cost_rows, upsert_occupancy_rows
+from sample_parcels.leases import as_api_fields
+from sample_parcels.leases import generate_city_leases
+from sample_parcels.load_operations import upsert_cost_rows
+from sample_parcels.load_operations import upsert_occupancy_rows
 from sample_parcels.operations import generate_city_operations
 
 #: One lease per this many parcels, in and out together.
@@ -53,8 +56,9 @@ def _city(session: Session) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
     return parcels, buildings
 
 
-def load_city_leases(session: Session, parcels: list[dict[str, Any]],
-                     buildings: list[dict[str, Any]]) -> UpsertCounts:
+def load_city_leases(
+    session: Session, parcels: list[dict[str, Any]], buildings: list[dict[str, Any]]
+) -> UpsertCounts:
     """About one lease per `PARCELS_PER_LEASE` parcels; those already registered skipped."""
     by_parcel: dict[str, list[str]] = defaultdict(list)
     for building in buildings:
@@ -79,7 +83,8 @@ def load_city_operations(
     """Three fiscal years of occupancy and O&M costs: (occupancy counts, cost counts)."""
     occupancy, costs = generate_city_operations(
         {p["parcel_id"]: p for p in parcels},
-        [{**b, "replacement_value": b["replacement_value"] or 0} for b in buildings])
+        [{**b, "replacement_value": b["replacement_value"] or 0} for b in buildings],
+    )
     return upsert_occupancy_rows(session, occupancy), upsert_cost_rows(session, costs)
 
 

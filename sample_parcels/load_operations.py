@@ -18,13 +18,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.parcels.bulk_load import UpsertCounts
-from sample_parcels.operations import COSTS_CSV, OCCUPANCY_CSV
+from sample_parcels.operations import COSTS_CSV
+from sample_parcels.operations import OCCUPANCY_CSV
 
 
 def _rows(path: Path) -> str:
     with path.open(newline="") as handle:
-        return json.dumps([{k: (v or None) for k, v in row.items()}
-                           for row in csv.DictReader(handle)])
+        return json.dumps(
+            [{k: (v or None) for k, v in row.items()} for row in csv.DictReader(handle)]
+        )
 
 
 def _counts(changed: list[bool], total: int) -> UpsertCounts:
@@ -81,8 +83,7 @@ _COSTS_SQL = """
 
 def _as_json(rows: list[dict[str, Any]]) -> str:
     """Generated rows as the CSV files hold them: every value a string, None for empty."""
-    return json.dumps([{k: None if v is None else str(v) for k, v in row.items()}
-                       for row in rows])
+    return json.dumps([{k: None if v is None else str(v) for k, v in row.items()} for row in rows])
 
 
 def _upsert(session: Session, sql: str, rows: str) -> UpsertCounts:

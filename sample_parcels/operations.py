@@ -17,7 +17,8 @@ import datetime as dt
 import json
 import random
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,14 @@ CONSOLIDATION_DAY = dt.date(2024, 7, 1)  # FY2025 begins
 CONSOLIDATED_BUILDINGS = 5
 UNDERUSED_OFFICES = 4
 INFLATION = Decimal("0.035")
-OCCUPANCY_COLUMNS = ("building_id", "department_code", "period_start", "period_end",
-                     "headcount", "usable_sq_ft_occupied")
+OCCUPANCY_COLUMNS = (
+    "building_id",
+    "department_code",
+    "period_start",
+    "period_end",
+    "headcount",
+    "usable_sq_ft_occupied",
+)
 COST_COLUMNS = ("parcel_id", "building_id", "fiscal_year", "category", "amount", "note")
 
 _OCCUPIED_TYPES = ("office", "library", "community", "public_safety")
@@ -46,9 +53,13 @@ _RATES: dict[str, tuple[float, float, tuple[str, ...]]] = {
     "security": (0.80, 1.60, ("office", "public_safety")),
 }
 # What is left of a consolidated building's cost from FY2025 on
-_AFTER_CONSOLIDATION = {"operations": Decimal("0.40"), "utilities": Decimal("0.35"),
-                        "janitorial": Decimal("0.25"), "security": Decimal("0.50"),
-                        "maintenance": Decimal("0.60")}
+_AFTER_CONSOLIDATION = {
+    "operations": Decimal("0.40"),
+    "utilities": Decimal("0.35"),
+    "janitorial": Decimal("0.25"),
+    "security": Decimal("0.50"),
+    "maintenance": Decimal("0.60"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,8 +81,9 @@ def _money(value: Decimal | float) -> Decimal:
 def _read_buildings() -> tuple[list[_Building], list[dict[str, Any]]]:
     """The shipped files' costed buildings and idle owned parcels (see `costed_places`)."""
     with (DIRECTORY / "parcels.geojson").open() as handle:
-        parcels = {f["properties"]["parcel_id"]: f["properties"]
-                   for f in json.load(handle)["features"]}
+        parcels = {
+            f["properties"]["parcel_id"]: f["properties"] for f in json.load(handle)["features"]
+        }
     with (DIRECTORY / "buildings.geojson").open() as handle:
         features = [f["properties"] for f in json.load(handle)["features"]]
     return costed_places(parcels, features)
@@ -88,28 +100,43 @@ def costed_places(
     buildings = []
     for props in features:
         parcel = parcels[props["parcel_id"]]
-        if (parcel["status"] == "in_use"
-                and props["asset_type"] in _COSTED_TYPES and props.get("gross_sq_ft")):
-            buildings.append(_Building(
-                props["building_id"], props["parcel_id"], parcel["department_code"],
-                props["asset_type"], int(props["gross_sq_ft"]),
-                int(props.get("usable_sq_ft") or props["gross_sq_ft"]),
-                Decimal(props.get("replacement_value") or 0),
-                parcel["legal_interest"] == "owned"))
-    idle = [p for p in parcels.values()
-            if p["legal_interest"] == "owned" and p["status"] == "no_current_use"]
+        if (
+            parcel["status"] == "in_use"
+            and props["asset_type"] in _COSTED_TYPES
+            and props.get("gross_sq_ft")
+        ):
+            buildings.append(
+                _Building(
+                    props["building_id"],
+                    props["parcel_id"],
+                    parcel["department_code"],
+                    props["asset_type"],
+                    int(props["gross_sq_ft"]),
+                    int(props.get("usable_sq_ft") or props["gross_sq_ft"]),
+                    Decimal(props.get("replacement_value") or 0),
+                    parcel["legal_interest"] == "owned",
+                )
+            )
+    idle = [
+        p
+        for p in parcels.values()
+        if p["legal_interest"] == "owned" and p["status"] == "no_current_use"
+    ]
     return sorted(buildings, key=lambda b: b.building_id), idle
 
 
 class _Operations:
     """Builds both files' rows; one instance per generation, seeded."""
 
-    def __init__(self, buildings: list[_Building], consolidated: int = CONSOLIDATED_BUILDINGS,
-                 underused: int = UNDERUSED_OFFICES) -> None:
+    def __init__(
+        self,
+        buildings: list[_Building],
+        consolidated: int = CONSOLIDATED_BUILDINGS,
+        underused: int = UNDERUSED_OFFICES,
+    ) -> None:
         self.random = random.Random(SEED)
         self.buildings = buildings
-        offices = [b for b in buildings
-                   if b.asset_type == "office" and b.owned and b.usf >= 5_000]
+        offices = [b for b in buildings if b.asset_type == "office" and b.owned and b.usf >= 5_000]
         picked = self.random.sample(offices, min(len(offices), consolidated + underused))
         self.consolidated = {b.building_id for b in picked[:consolidated]}
         self.underused = {b.building_id for b in picked[consolidated:]}
@@ -120,8 +147,7 @@ class _Operations:
     def _receivers(self, offices: list[_Building]) -> dict[str, _Building]:
         """Each consolidated building's staff moves to the largest other office of its
         department (else of the city), one that is neither consolidated nor underused."""
-        others = [b for b in offices
-                  if b.building_id not in self.consolidated | self.underused]
+        others = [b for b in offices if b.building_id not in self.consolidated | self.underused]
         chosen: dict[str, _Building] = {}
         for building in (b for b in offices if b.building_id in self.consolidated):
             same = [b for b in others if b.department == building.department] or others
@@ -144,28 +170,44 @@ class _Operations:
                 headcount = round(self._utilization(building) * building.usf / 150)
             else:
                 headcount = round(building.usf / self.random.uniform(250, 600))
-            row = {"building_id": building.building_id, "department_code": building.department,
-                   "period_start": FIRST_DAY, "period_end": None,
-                   "headcount": max(headcount, 1), "usable_sq_ft_occupied": building.usf}
+            row = {
+                "building_id": building.building_id,
+                "department_code": building.department,
+                "period_start": FIRST_DAY,
+                "period_end": None,
+                "headcount": max(headcount, 1),
+                "usable_sq_ft_occupied": building.usf,
+            }
             if building.building_id in self.consolidated:
                 row["period_end"] = CONSOLIDATION_DAY - dt.timedelta(days=1)
                 skeleton = max(2, headcount // 10)  # records staff and a front counter
                 self.occupancy.append(row)
-                row = {**row, "period_start": CONSOLIDATION_DAY, "period_end": None,
-                       "headcount": skeleton, "usable_sq_ft_occupied": building.usf // 10}
+                row = {
+                    **row,
+                    "period_start": CONSOLIDATION_DAY,
+                    "period_end": None,
+                    "headcount": skeleton,
+                    "usable_sq_ft_occupied": building.usf // 10,
+                }
                 receiver = self.receivers[building.building_id].building_id
                 arrivals = moved.setdefault(receiver, {})
-                arrivals[building.department] = (arrivals.get(building.department, 0)
-                                                 + headcount - skeleton)
+                arrivals[building.department] = (
+                    arrivals.get(building.department, 0) + headcount - skeleton
+                )
             self.occupancy.append(row)
         by_id = {b.building_id: b for b in self.buildings}
         for receiver, arrivals in sorted(moved.items()):
             for department, headcount in sorted(arrivals.items()):
-                self.occupancy.append({
-                    "building_id": receiver, "department_code": department,
-                    "period_start": CONSOLIDATION_DAY, "period_end": None,
-                    "headcount": headcount,
-                    "usable_sq_ft_occupied": min(by_id[receiver].usf, headcount * 150)})
+                self.occupancy.append(
+                    {
+                        "building_id": receiver,
+                        "department_code": department,
+                        "period_start": CONSOLIDATION_DAY,
+                        "period_end": None,
+                        "headcount": headcount,
+                        "usable_sq_ft_occupied": min(by_id[receiver].usf, headcount * 150),
+                    }
+                )
 
     def build_costs(self, idle: list[dict[str, Any]]) -> None:
         for building in (b for b in self.buildings if b.owned):
@@ -180,28 +222,57 @@ class _Operations:
                     note = None
                     if building.building_id in self.consolidated and year >= 2025:
                         amount *= _AFTER_CONSOLIDATION[category]
-                        note = "consolidated in FY2025: staff moved to " \
-                               f"{self.receivers[building.building_id].building_id}"
-                    self._cost(building.parcel_id, building.building_id, year, category,
-                               amount, note)
+                        note = (
+                            "consolidated in FY2025: staff moved to "
+                            f"{self.receivers[building.building_id].building_id}"
+                        )
+                    self._cost(
+                        building.parcel_id, building.building_id, year, category, amount, note
+                    )
             for year in FISCAL_YEARS:
                 if building.replacement_value and self.random.random() < 0.06:
                     share = Decimal(str(round(self.random.uniform(0.01, 0.03), 4)))
-                    self._cost(building.parcel_id, building.building_id, year, "capital",
-                               building.replacement_value * share, "roof and HVAC renewal")
+                    self._cost(
+                        building.parcel_id,
+                        building.building_id,
+                        year,
+                        "capital",
+                        building.replacement_value * share,
+                        "roof and HVAC renewal",
+                    )
         for parcel in sorted(idle, key=lambda p: p["parcel_id"]):
             for category, low, high in (("security", 2_000, 9_000), ("maintenance", 800, 6_000)):
                 base = self.random.uniform(low, high)
                 for index, year in enumerate(FISCAL_YEARS):
                     amount = Decimal(str(round(base, 2))) * (1 + INFLATION) ** index
-                    self._cost(parcel["parcel_id"], None, year, category, amount,
-                               "vacant lot: fencing, patrols, brush clearance")
+                    self._cost(
+                        parcel["parcel_id"],
+                        None,
+                        year,
+                        category,
+                        amount,
+                        "vacant lot: fencing, patrols, brush clearance",
+                    )
 
-    def _cost(self, parcel_id: str, building_id: str | None, year: int, category: str,
-              amount: Decimal, note: str | None) -> None:
-        self.costs.append({"parcel_id": parcel_id, "building_id": building_id,
-                           "fiscal_year": year, "category": category,
-                           "amount": _money(amount), "note": note})
+    def _cost(
+        self,
+        parcel_id: str,
+        building_id: str | None,
+        year: int,
+        category: str,
+        amount: Decimal,
+        note: str | None,
+    ) -> None:
+        self.costs.append(
+            {
+                "parcel_id": parcel_id,
+                "building_id": building_id,
+                "fiscal_year": year,
+                "category": category,
+                "amount": _money(amount),
+                "note": note,
+            }
+        )
 
 
 def generate_operations() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -221,10 +292,12 @@ def generate_city_operations(
     consolidated and underused offices scaled to the city's office count, so a large city
     tells the same story in the same proportions rather than in 9 buildings out of thousands."""
     buildings, idle = costed_places(parcels, features)
-    offices = sum(1 for b in buildings
-                  if b.asset_type == "office" and b.owned and b.usf >= 5_000)
-    operations = _Operations(buildings, consolidated=max(CONSOLIDATED_BUILDINGS, offices // 25),
-                             underused=max(UNDERUSED_OFFICES, offices // 30))
+    offices = sum(1 for b in buildings if b.asset_type == "office" and b.owned and b.usf >= 5_000)
+    operations = _Operations(
+        buildings,
+        consolidated=max(CONSOLIDATED_BUILDINGS, offices // 25),
+        underused=max(UNDERUSED_OFFICES, offices // 30),
+    )
     operations.build_occupancy()
     operations.build_costs(idle)
     return operations.occupancy, operations.costs
@@ -235,8 +308,9 @@ def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> 
         writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: "" if value is None else str(value)
-                             for key, value in row.items()})
+            writer.writerow(
+                {key: "" if value is None else str(value) for key, value in row.items()}
+            )
 
 
 def main() -> None:

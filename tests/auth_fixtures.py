@@ -22,7 +22,9 @@ from werkzeug.test import TestResponse
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from registry.users.records import create_user, find_user, issue_token
+from registry.users.records import create_user
+from registry.users.records import find_user
+from registry.users.records import issue_token
 
 TEST_PASSWORD = "correct horse battery staple"
 TEST_ACTOR = "tests"

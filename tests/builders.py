@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon
+from shapely.geometry import box
 
-from registry.models import Department, Parcel
+from registry.models import Department
+from registry.models import Parcel
 
 
 def square(lon: float = -118.25, lat: float = 34.05, size: float = 0.001) -> MultiPolygon:

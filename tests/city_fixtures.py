@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 from geo.polygon_file import read_polygons
 from registry.city.departments import import_departments
-from registry.city.districts import DistrictShape, replace_districts
-from registry.city.profile import (
-    add_id_format,
-    add_placeholder,
-    remove_id_format,
-    set_boundary,
-    update_city,
-)
+from registry.city.districts import DistrictShape
+from registry.city.districts import replace_districts
+from registry.city.profile import add_id_format
+from registry.city.profile import add_placeholder
+from registry.city.profile import remove_id_format
+from registry.city.profile import set_boundary
+from registry.city.profile import update_city
 
 PORTLAND = Path(__file__).parent / "data" / "real_world" / "portland_like"
 MAP_LOT_EXAMPLES = ("127-123", "268B-41", "267E-17")
@@ -30,11 +29,11 @@ LAT = 43.660
 SIZE = 0.001
 
 
-def district_shapes(path: Path = PORTLAND / "districts.geojson") -> tuple[list[DistrictShape],
-                                                                         int]:
+def district_shapes(path: Path = PORTLAND / "districts.geojson") -> tuple[list[DistrictShape], int]:
     layer = read_polygons(path)
-    return [DistrictShape(f.number, f.values["DISTRICT"], f.wkb) for f in layer.features], \
-        layer.srid
+    return [
+        DistrictShape(f.number, f.values["DISTRICT"], f.wkb) for f in layer.features
+    ], layer.srid
 
 
 def set_up_portland(session: Session) -> None:
@@ -55,11 +54,17 @@ def set_up_portland(session: Session) -> None:
 
 def box(west: float, south: float = LAT, size: float = SIZE) -> dict[str, Any]:
     """A square GeoJSON polygon `size` degrees wide with its south-west corner given."""
-    ring = [[west, south], [west + size, south], [west + size, south + size],
-            [west, south + size], [west, south]]
+    ring = [
+        [west, south],
+        [west + size, south],
+        [west + size, south + size],
+        [west, south + size],
+        [west, south],
+    ]
     return {"type": "Polygon", "coordinates": [ring]}
 
 
 def district_of(session: Session, parcel_id: str) -> int | None:
-    return session.execute(text("SELECT council_district FROM parcels WHERE parcel_id = :id"),
-                           {"id": parcel_id}).scalar()
+    return session.execute(
+        text("SELECT council_district FROM parcels WHERE parcel_id = :id"), {"id": parcel_id}
+    ).scalar()

@@ -9,14 +9,19 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import BaseWSGIServer, make_server
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import make_server
 
-from app import create_app, database
+from app import create_app
+from app import database
 from registry import database_admin
 from registry.db import create_registry_engine
-from tests.database import clone, make_template
+from tests.database import clone
+from tests.database import make_template
 
 pytest_plugins = ["tests.auth_fixtures", "tests.import_fixtures"]
 
@@ -80,8 +85,14 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def _app_for(url: str) -> Flask:
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
-                       "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="registry-uploads-")})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+            "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="registry-uploads-"),
+        }
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from registry import database_admin
@@ -52,9 +53,13 @@ def drop_abandoned_test_databases() -> None:
     )
     try:
         with engine.connect() as connection:
-            names = connection.execute(text(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'registry\\_test\\_%'"
-            )).scalars().all()
+            names = (
+                connection.execute(
+                    text("SELECT datname FROM pg_database WHERE datname LIKE 'registry\\_test\\_%'")
+                )
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     for name in names:

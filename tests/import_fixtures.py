@@ -12,7 +12,9 @@ from tests.sql import execute
 @pytest.fixture
 def database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", fresh_database_url)
-    execute(fresh_database_url,
-            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services'), "
-            "('RAP', 'Recreation and Parks')")
+    execute(
+        fresh_database_url,
+        "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services'), "
+        "('RAP', 'Recreation and Parks')",
+    )
     yield fresh_database_url

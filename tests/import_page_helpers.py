@@ -12,9 +12,15 @@ from tests.auth_fixtures import SignedInClient
 
 def upload(client: SignedInClient, name: str, content: bytes, kind: str) -> str:
     """Upload `content` as `name` holding `kind`; returns the prepare page's URL."""
-    response = client.post("/imports/new", data={
-        "file": (io.BytesIO(content), name), "kind": kind, "csrf_token": client.csrf_token,
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/imports/new",
+        data={
+            "file": (io.BytesIO(content), name),
+            "kind": kind,
+            "csrf_token": client.csrf_token,
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return str(response.headers["Location"])
 
@@ -40,8 +46,9 @@ class _MappingForm(HTMLParser):
                 self.values.setdefault(self._select, "")
         elif tag == "option" and self._select and "selected" in found:
             self.values[self._select] = found.get("value", "")
-        elif tag == "input" and found.get("name") and found.get("type") not in (
-                "checkbox", "submit"):
+        elif (
+            tag == "input" and found.get("name") and found.get("type") not in ("checkbox", "submit")
+        ):
             self.values[found["name"]] = found.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
@@ -64,8 +71,12 @@ def selected(page: str, target: str) -> str:
 
 def submit(client: SignedInClient, prepare_url: str, action: str, **changes: str) -> str:
     """Post the prepare form as it stands, with `changes`; returns the report's URL."""
-    form = {**mapping_form(client.get(prepare_url).get_data(as_text=True)), **changes,
-            "action": action, "csrf_token": client.csrf_token}
+    form = {
+        **mapping_form(client.get(prepare_url).get_data(as_text=True)),
+        **changes,
+        "action": action,
+        "csrf_token": client.csrf_token,
+    }
     response = client.post(prepare_url, data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
     return str(response.headers["Location"])

@@ -13,8 +13,11 @@ from typing import Any
 from geoalchemy2.shape import from_shape
 from sqlalchemy.orm import Session
 
-from registry.models import Building, IncrementalBorrowingRate
-from tests.builders import department, parcel, square
+from registry.models import Building
+from registry.models import IncrementalBorrowingRate
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 PARCEL = "5555-012-034"
 OTHER_PARCEL = "5555-012-035"
@@ -44,14 +47,24 @@ def worked_example(**overrides: Any) -> dict[str, Any]:
 
 def lessor_example(**overrides: Any) -> dict[str, Any]:
     """A city-as-lessor lease: a cell site, $2,400 a quarter in arrears for 5 years at 4 %."""
-    return worked_example(**{
-        "lease_number": "R-2022-007", "direction": "out", "portfolio": "receivable",
-        "counterparty": "Pacific Wireless Inc.", "premises": "Rooftop cell site",
-        "commencement_date": "2022-07-01", "term_months": 60,
-        "payment_frequency": "quarterly", "payment_timing": "arrears",
-        "payments": [{"periods": 20, "amount": "2400.00"}], "discount_rate": "0.04",
-        "leased_area_sq_ft": None, "department_code": None, **overrides,
-    })
+    return worked_example(
+        **{
+            "lease_number": "R-2022-007",
+            "direction": "out",
+            "portfolio": "receivable",
+            "counterparty": "Pacific Wireless Inc.",
+            "premises": "Rooftop cell site",
+            "commencement_date": "2022-07-01",
+            "term_months": 60,
+            "payment_frequency": "quarterly",
+            "payment_timing": "arrears",
+            "payments": [{"periods": 20, "amount": "2400.00"}],
+            "discount_rate": "0.04",
+            "leased_area_sq_ft": None,
+            "department_code": None,
+            **overrides,
+        }
+    )
 
 
 def seed_places(session: Session) -> None:
@@ -61,14 +74,34 @@ def seed_places(session: Session) -> None:
     second = parcel(OTHER_PARCEL, geometry=square(lon=-118.26))
     session.add_all([first, second])
     session.flush()
-    session.add(Building(building_id=BUILDING, parcel_id=first.id, name="Tower",
-                         footprint=from_shape(square(size=0.0005), srid=4326)))
-    session.add_all([
-        IncrementalBorrowingRate(effective_date=dt.date(2020, 7, 1), max_term_months=60,
-                                 rate=Decimal("0.0150"), source="Treasurer FY2021"),
-        IncrementalBorrowingRate(effective_date=dt.date(2020, 7, 1), max_term_months=120,
-                                 rate=Decimal("0.0210"), source="Treasurer FY2021"),
-        IncrementalBorrowingRate(effective_date=dt.date(2022, 7, 1), max_term_months=60,
-                                 rate=Decimal("0.0380"), source="Treasurer FY2023"),
-    ])
+    session.add(
+        Building(
+            building_id=BUILDING,
+            parcel_id=first.id,
+            name="Tower",
+            footprint=from_shape(square(size=0.0005), srid=4326),
+        )
+    )
+    session.add_all(
+        [
+            IncrementalBorrowingRate(
+                effective_date=dt.date(2020, 7, 1),
+                max_term_months=60,
+                rate=Decimal("0.0150"),
+                source="Treasurer FY2021",
+            ),
+            IncrementalBorrowingRate(
+                effective_date=dt.date(2020, 7, 1),
+                max_term_months=120,
+                rate=Decimal("0.0210"),
+                source="Treasurer FY2021",
+            ),
+            IncrementalBorrowingRate(
+                effective_date=dt.date(2022, 7, 1),
+                max_term_months=60,
+                rate=Decimal("0.0380"),
+                source="Treasurer FY2023",
+            ),
+        ]
+    )
     session.flush()

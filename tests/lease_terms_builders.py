@@ -9,7 +9,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from registry.leases.accounting import LeaseTerms, PaymentStep, lease_schedule
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import lease_schedule
 
 D = Decimal
 ZERO = D("0.00")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
 from sqlalchemy.orm import sessionmaker
 
-from app import create_app, database
+from app import create_app
+from app import database
 from registry import database_admin
 from registry.db import create_registry_engine
 from tests.auth_fixtures import make_user

@@ -18,12 +18,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
-from app import create_app, database
+from app import create_app
+from app import database
 from app.database import session_factory
 from registry import database_admin
 from registry.db import unit_of_work
-from registry.users.records import create_user, issue_token
-from tests.auth_fixtures import TEST_PASSWORD, LoginHelper, SignedInClient
+from registry.users.records import create_user
+from registry.users.records import issue_token
+from tests.auth_fixtures import TEST_PASSWORD
+from tests.auth_fixtures import LoginHelper
+from tests.auth_fixtures import SignedInClient
 from tests.database import clone
 
 LON, LAT, SIZE = -118.25, 34.05, 0.001
@@ -75,8 +79,9 @@ def new_parcel(parcel_id: str = "5555-012-034", geometry: Any = None, **properti
     return feature(square() if geometry is None else geometry, **values)
 
 
-def create(client: FlaskClient, parcel_id: str = "5555-012-034", geometry: Any = None,
-           **properties: Any) -> dict[str, Any]:
+def create(
+    client: FlaskClient, parcel_id: str = "5555-012-034", geometry: Any = None, **properties: Any
+) -> dict[str, Any]:
     """POST a parcel (must succeed) and return the stored Feature."""
     response = client.post("/api/parcels", json=new_parcel(parcel_id, geometry, **properties))
     assert response.status_code == 201, response.get_json()
@@ -89,8 +94,9 @@ def etag(client: FlaskClient, parcel_id: str) -> str:
     return response.headers["ETag"]
 
 
-def patch(client: FlaskClient, parcel_id: str, if_match: str | None, body: Any,
-          **headers: str) -> Any:
+def patch(
+    client: FlaskClient, parcel_id: str, if_match: str | None, body: Any, **headers: str
+) -> Any:
     sent = dict(headers)
     if if_match is not None:
         sent["If-Match"] = if_match
@@ -107,6 +113,7 @@ def message(response: Any, field: str) -> str:
 
 
 # --- what the database holds -------------------------------------------------------------------
+
 
 def rows(app: Flask, sql: str, **params: Any) -> list[dict[str, Any]]:
     with app.app_context(), session_factory()() as session:
@@ -195,8 +202,9 @@ class TokenClient(FlaskClient):
     email: str = ""
 
 
-def token_client(app: Flask, email: str = "editor@city.example",
-                 role: str = "editor") -> TokenClient:
+def token_client(
+    app: Flask, email: str = "editor@city.example", role: str = "editor"
+) -> TokenClient:
     with app.app_context(), unit_of_work(session_factory(), SETUP_ACTOR) as session:
         token = issue_token(session, create_user(session, email, role))
     client = TokenClient(app, app.response_class, use_cookies=False)

@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Row, create_engine, text
+from sqlalchemy import Connection
+from sqlalchemy import Row
+from sqlalchemy import create_engine
+from sqlalchemy import text
 
 from registry.db import normalise_database_url
 

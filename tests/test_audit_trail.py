@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from registry.db import unit_of_work
-from registry.models import AuditEvent, Parcel
-from tests.builders import department, parcel, square
+from registry.models import AuditEvent
+from registry.models import Parcel
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 
 def _events(session: Session, parcel_id: str) -> list[AuditEvent]:
@@ -36,11 +42,14 @@ def test_every_write_is_recorded_with_its_actor_and_the_row_before_and_after(
     assert (insert.action, insert.actor, insert.before) == ("INSERT", "ana@lacity.example", None)
     assert insert.after is not None and insert.after["address"] == "200 N Spring St"
     assert (update.action, update.actor, update.changed_fields) == (
-        "UPDATE", "ben@lacity.example", ["address"]
+        "UPDATE",
+        "ben@lacity.example",
+        ["address"],
     )
     assert update.before is not None and update.after is not None
     assert (update.before["address"], update.after["address"]) == (
-        "200 N Spring St", "201 N Spring St"
+        "200 N Spring St",
+        "201 N Spring St",
     )
     assert (delete.action, delete.actor, delete.after) == ("DELETE", "cy@lacity.example", None)
 
@@ -91,8 +100,11 @@ def test_writes_outside_the_app_are_attributed_to_the_database_user(
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events",
-     "TRUNCATE audit_events"],
+    [
+        "UPDATE audit_events SET actor = 'mallory'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ],
 )
 def test_the_audit_trail_is_append_only(
     session_factory: sessionmaker[Session], statement: str
@@ -107,9 +119,10 @@ def test_invalid_geometry_is_refused_by_the_database(
     session_factory: sessionmaker[Session],
 ) -> None:
     bow_tie = "MULTIPOLYGON(((0 0, 1 1, 1 0, 0 1, 0 0)))"
-    with pytest.raises(IntegrityError, match="geom_valid"), unit_of_work(
-        session_factory, "ana@lacity.example"
-    ) as session:
+    with (
+        pytest.raises(IntegrityError, match="geom_valid"),
+        unit_of_work(session_factory, "ana@lacity.example") as session,
+    ):
         session.execute(
             text(
                 "INSERT INTO parcels (parcel_id, geom) "
@@ -132,30 +145,42 @@ def test_one_statement_over_many_rows_records_each_row_that_changed(
     session_factory: sessionmaker[Session],
 ) -> None:
     with unit_of_work(session_factory, "ana@lacity.example") as session:
-        session.add_all([parcel(f"5555-012-{n:03d}", geometry=square(lat=34.05 + n * 0.002),
-                                address=f"{n} Main St") for n in range(1, 7)])
+        session.add_all(
+            [
+                parcel(
+                    f"5555-012-{n:03d}",
+                    geometry=square(lat=34.05 + n * 0.002),
+                    address=f"{n} Main St",
+                )
+                for n in range(1, 7)
+            ]
+        )
     with unit_of_work(session_factory, "ben@lacity.example") as session:
         # rows 1–3 get a new address, rows 4–6 are written back unchanged
-        session.execute(text(
-            "UPDATE parcels SET address = CASE WHEN parcel_id <= '5555-012-003' "
-            "THEN address || ' (rear)' ELSE address END"
-        ))
-        session.execute(text("DELETE FROM parcels WHERE parcel_id IN ('5555-012-005', "
-                             "'5555-012-006')"))
+        session.execute(
+            text(
+                "UPDATE parcels SET address = CASE WHEN parcel_id <= '5555-012-003' "
+                "THEN address || ' (rear)' ELSE address END"
+            )
+        )
+        session.execute(
+            text("DELETE FROM parcels WHERE parcel_id IN ('5555-012-005', '5555-012-006')")
+        )
     with session_factory() as session:
-        rows = session.execute(text(
-            "SELECT row_key, action, actor, changed_fields, before ->> 'address' AS old, "
-            "after ->> 'address' AS new FROM audit_events WHERE table_name = 'parcels' "
-            "ORDER BY id"
-        )).all()
+        rows = session.execute(
+            text(
+                "SELECT row_key, action, actor, changed_fields, before ->> 'address' AS old, "
+                "after ->> 'address' AS new FROM audit_events WHERE table_name = 'parcels' "
+                "ORDER BY id"
+            )
+        ).all()
     assert [(r.row_key, r.action) for r in rows] == (
         [(f"5555-012-{n:03d}", "INSERT") for n in range(1, 7)]
         + [(f"5555-012-{n:03d}", "UPDATE") for n in range(1, 4)]
         + [("5555-012-005", "DELETE"), ("5555-012-006", "DELETE")]
     )
     updates = [r for r in rows if r.action == "UPDATE"]
-    assert all(r.changed_fields == ["address"] and r.actor == "ben@lacity.example"
-               for r in updates)
+    assert all(r.changed_fields == ["address"] and r.actor == "ben@lacity.example" for r in updates)
     assert [(r.old, r.new) for r in updates] == [
         (f"{n} Main St", f"{n} Main St (rear)") for n in range(1, 4)
     ]
@@ -181,13 +206,15 @@ def test_a_table_wider_than_one_json_call_keeps_every_column(
     columns = ", ".join(f"c{n} integer DEFAULT {n}" for n in range(70))
     with unit_of_work(session_factory, "ana@lacity.example") as session:
         session.execute(text(f"CREATE TABLE wide_things (id integer PRIMARY KEY, {columns})"))
-        session.execute(text(
-            "CREATE TRIGGER wide_things_audit_insert AFTER INSERT ON wide_things "
-            "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-            "EXECUTE FUNCTION registry_audit_statement('id', '', 'c69')"
-        ))
+        session.execute(
+            text(
+                "CREATE TRIGGER wide_things_audit_insert AFTER INSERT ON wide_things "
+                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                "EXECUTE FUNCTION registry_audit_statement('id', '', 'c69')"
+            )
+        )
         session.execute(text("INSERT INTO wide_things (id) VALUES (1)"))
-        after = session.execute(text(
-            "SELECT after FROM audit_events WHERE table_name = 'wide_things'"
-        )).scalar_one()
+        after = session.execute(
+            text("SELECT after FROM audit_events WHERE table_name = 'wide_things'")
+        ).scalar_one()
     assert after == {"id": 1, **{f"c{n}": n for n in range(69)}}

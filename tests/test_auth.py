@@ -6,41 +6,43 @@ import datetime as dt
 import hashlib
 
 import pytest
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import jsonify
 from flask.testing import FlaskClient
-from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from app import create_app
 from app import database as app_database
-from app.auth import (
-    CurrentUser,
-    actor_name,
-    current_user,
-    editing_roles,
-    is_local_path,
-    require_login,
-    require_role,
-)
+from app.auth import CurrentUser
+from app.auth import actor_name
+from app.auth import current_user
+from app.auth import editing_roles
+from app.auth import is_local_path
+from app.auth import require_login
+from app.auth import require_role
 from app.blueprints.auth import FAILED_LOGIN
 from registry.db import unit_of_work
-from registry.models import ApiToken, AuditEvent, User
-from registry.users.records import (
-    UserError,
-    authenticate,
-    create_user,
-    issue_token,
-    revoke_tokens,
-    user_for_token,
-)
-from tests.auth_fixtures import (
-    TEST_PASSWORD,
-    LoginHelper,
-    SignedInClient,
-    bearer,
-    csrf_token_of,
-    make_user,
-)
+from registry.models import ApiToken
+from registry.models import AuditEvent
+from registry.models import User
+from registry.users.records import UserError
+from registry.users.records import authenticate
+from registry.users.records import create_user
+from registry.users.records import issue_token
+from registry.users.records import revoke_tokens
+from registry.users.records import user_for_token
+from tests.auth_fixtures import TEST_PASSWORD
+from tests.auth_fixtures import LoginHelper
+from tests.auth_fixtures import SignedInClient
+from tests.auth_fixtures import bearer
+from tests.auth_fixtures import csrf_token_of
+from tests.auth_fixtures import make_user
 
 _probe = Blueprint("auth_probe", __name__)
 
@@ -95,7 +97,9 @@ def test_signing_in_with_the_right_password_redirects_to_next_and_starts_a_sessi
     assert response.headers["Location"] == "/parcels/5555?tab=2"
     whoami = client.get("/api/probe/whoami").get_json()
     assert whoami == {
-        "email": "ana@city.example", "role": "editor", "actor": "ana@city.example",
+        "email": "ana@city.example",
+        "role": "editor",
+        "actor": "ana@city.example",
         "via_token": False,
     }
 
@@ -196,8 +200,16 @@ def test_sign_in_never_redirects_to_another_site(
 
 @pytest.mark.parametrize(
     ("target", "local"),
-    [("/", True), ("/parcels/1?x=//y", True), ("//evil", False), ("/\\evil", False),
-     ("https://evil", False), ("", False), (None, False), ("/a\tb", False)],
+    [
+        ("/", True),
+        ("/parcels/1?x=//y", True),
+        ("//evil", False),
+        ("/\\evil", False),
+        ("https://evil", False),
+        ("", False),
+        (None, False),
+        ("/a\tb", False),
+    ],
 )
 def test_only_paths_on_this_site_count_as_local(target: str | None, local: bool) -> None:
     assert is_local_path(target) is local
@@ -254,9 +266,7 @@ def test_a_bearer_token_authenticates_and_only_its_hash_is_stored(
 
 
 @pytest.mark.parametrize("token", ["car_not-a-token", "not even the shape", ""])
-def test_an_unknown_token_gets_401_with_a_bearer_challenge(
-    client: FlaskClient, token: str
-) -> None:
+def test_an_unknown_token_gets_401_with_a_bearer_challenge(client: FlaskClient, token: str) -> None:
     response = client.get("/api/probe/whoami", headers=bearer(token))
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
@@ -445,4 +455,3 @@ def test_users_and_tokens_are_audited_but_not_hashes_or_token_use(
     assert events[0].after is not None and "password_hash" not in events[0].after
     assert events[1].after is not None and "token_hash" not in events[1].after
     assert events[1].after["user_id"] == user_id
-

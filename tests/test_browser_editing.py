@@ -4,7 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser
+from playwright.sync_api import BrowserContext
+from playwright.sync_api import Page
+from playwright.sync_api import expect
 
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
@@ -18,8 +21,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def editing_app(template_url: str) -> Iterator[Flask]:
     """The sample portfolio in a database of this module's own, with an editor and a viewer."""
-    users = (("ed@city.example", "editor"), ("eve@city.example", "editor"),
-             ("vi@city.example", "viewer"))
+    users = (
+        ("ed@city.example", "editor"),
+        ("eve@city.example", "editor"),
+        ("vi@city.example", "viewer"),
+    )
     with sample_app(template_url, users) as app:
         yield app
 
@@ -89,8 +95,9 @@ def test_an_editor_finds_a_parcel_changes_an_attribute_and_a_vertex_and_both_are
     browser: Browser, server: LiveServer, editing_app: Flask
 ) -> None:
     parcel_id = _a_parcel(editing_app, "Sunset")
-    (geometry_before, start), = _query(
-        editing_app, "SELECT ST_AsText(geom), version FROM parcels WHERE parcel_id = :id",
+    ((geometry_before, start),) = _query(
+        editing_app,
+        "SELECT ST_AsText(geom), version FROM parcels WHERE parcel_id = :id",
         id=parcel_id,
     )
     context, page = _signed_in(browser, server, "ed@city.example")
@@ -101,16 +108,18 @@ def test_an_editor_finds_a_parcel_changes_an_attribute_and_a_vertex_and_both_are
     page.fill("#f-address", "1 Reform Plaza")
     _drag_first_vertex(page)
     page.click("#save-parcel")
-    expect(page.locator("#panel-status")).to_contain_text(f"Saved: version {start + 1}",
-                                                          timeout=10_000)
+    expect(page.locator("#panel-status")).to_contain_text(
+        f"Saved: version {start + 1}", timeout=10_000
+    )
 
-    (address, geometry_after, version), = _query(
-        editing_app, "SELECT address, ST_AsText(geom), version FROM parcels WHERE parcel_id = :id",
+    ((address, geometry_after, version),) = _query(
+        editing_app,
+        "SELECT address, ST_AsText(geom), version FROM parcels WHERE parcel_id = :id",
         id=parcel_id,
     )
     assert (address, version) == ("1 Reform Plaza", start + 1)
     assert geometry_after != geometry_before
-    (actor, changed), = _query(
+    ((actor, changed),) = _query(
         editing_app,
         "SELECT actor, changed_fields FROM audit_events WHERE row_key = :id AND action = 'UPDATE'",
         id=parcel_id,
@@ -125,8 +134,9 @@ def test_a_second_editor_is_told_who_saved_first_and_can_reapply_their_change(
     browser: Browser, server: LiveServer, editing_app: Flask
 ) -> None:
     parcel_id = _a_parcel(editing_app, "Figueroa")
-    (start,), = _query(editing_app, "SELECT version FROM parcels WHERE parcel_id = :id",
-                       id=parcel_id)
+    ((start,),) = _query(
+        editing_app, "SELECT version FROM parcels WHERE parcel_id = :id", id=parcel_id
+    )
     first_context, first = _signed_in(browser, server, "ed@city.example")
     second_context, second = _signed_in(browser, server, "eve@city.example")
     _find(first, parcel_id)
@@ -142,10 +152,11 @@ def test_a_second_editor_is_told_who_saved_first_and_can_reapply_their_change(
     expect(conflict).to_be_visible(timeout=10_000)
     expect(conflict).to_contain_text("ed@city.example")
     second.click("#reapply-changes")
-    expect(second.locator("#panel-status")).to_contain_text(f"Saved: version {start + 2}",
-                                                            timeout=10_000)
+    expect(second.locator("#panel-status")).to_contain_text(
+        f"Saved: version {start + 2}", timeout=10_000
+    )
 
-    (use, address), = _query(
+    ((use, address),) = _query(
         editing_app, "SELECT use, address FROM parcels WHERE parcel_id = :id", id=parcel_id
     )
     assert (use, address) == ("Community Garden", "2 Second Editor Way")  # nothing overwritten
@@ -164,7 +175,7 @@ def test_a_viewer_sees_no_editing_controls(browser: Browser, server: LiveServer)
 def test_an_editor_cuts_a_hole_in_a_parcel(
     browser: Browser, server: LiveServer, editing_app: Flask
 ) -> None:
-    (parcel_id,), = _query(
+    ((parcel_id,),) = _query(
         editing_app,
         "SELECT parcel_id FROM parcels WHERE geom IS NOT NULL AND retired_at IS NULL "
         "ORDER BY land_area_sq_ft DESC LIMIT 1",
@@ -190,7 +201,7 @@ def test_an_editor_cuts_a_hole_in_a_parcel(
     assert page.evaluate("RegistryMap.editor.state.geometryDirty") is True
     page.click("#save-parcel")
     expect(page.locator("#panel-status")).to_contain_text("Saved", timeout=10_000)
-    (rings,), = _query(
+    ((rings,),) = _query(
         editing_app, "SELECT ST_NRings(geom) FROM parcels WHERE parcel_id = :id", id=parcel_id
     )
     assert rings == 2  # the outer ring and the hole

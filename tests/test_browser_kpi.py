@@ -11,12 +11,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
-from sqlalchemy import delete, text
+from playwright.sync_api import Browser
+from playwright.sync_api import BrowserContext
+from playwright.sync_api import Page
+from playwright.sync_api import Route
+from playwright.sync_api import expect
+from sqlalchemy import delete
+from sqlalchemy import text
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from registry.models import KpiSnapshot, Milestone
+from registry.models import KpiSnapshot
+from registry.models import Milestone
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
 from tests.conftest import LiveServer
@@ -33,11 +39,23 @@ def kpi_app(template_url: str) -> Iterator[Flask]:
     with sample_app(template_url, [("vi@city.example", "viewer")]) as app:
         with app.app_context(), unit_of_work(session_factory(), "tests") as session:
             for days, value in ((90, "80"), (45, "88"), (0, "93.46")):
-                session.add(KpiSnapshot(as_of=TODAY - dt.timedelta(days=days), kpi_id="DIG-1",
-                                        breakdown="city", value=Decimal(value), unit="%"))
+                session.add(
+                    KpiSnapshot(
+                        as_of=TODAY - dt.timedelta(days=days),
+                        kpi_id="DIG-1",
+                        breakdown="city",
+                        value=Decimal(value),
+                        unit="%",
+                    )
+                )
             session.execute(delete(Milestone))  # only this test's milestone, not the sample's
-            session.add(Milestone(name="Half verified", target_pct_verified=Decimal(50),
-                                  target_date=TODAY + dt.timedelta(days=180)))
+            session.add(
+                Milestone(
+                    name="Half verified",
+                    target_pct_verified=Decimal(50),
+                    target_date=TODAY + dt.timedelta(days=180),
+                )
+            )
         yield app
 
 
@@ -64,8 +82,10 @@ class Offline:
         self.context.route("**/*", self._route)
         self.page: Page = self.context.new_page()
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", lambda message: self.errors.append(message.text)
-                     if message.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda message: self.errors.append(message.text) if message.type == "error" else None,
+        )
         # straight to /kpi: the portfolio map at / may use an internet base map by setting
         self.page.goto(server.url + "/login?next=/kpi")
         self.page.fill("#email", "vi@city.example")
@@ -91,10 +111,14 @@ def offline(browser: Browser, server: LiveServer) -> Iterator[Offline]:
 
 def _districts(app: Flask) -> int:
     with app.app_context(), session_factory()() as session:
-        return int(session.execute(text(
-            "SELECT count(DISTINCT council_district) FROM parcels "
-            "WHERE geom IS NOT NULL AND council_district IS NOT NULL AND retired_at IS NULL"
-        )).scalar_one())
+        return int(
+            session.execute(
+                text(
+                    "SELECT count(DISTINCT council_district) FROM parcels "
+                    "WHERE geom IS NOT NULL AND council_district IS NOT NULL AND retired_at IS NULL"
+                )
+            ).scalar_one()
+        )
 
 
 def test_the_dashboard_draws_its_charts_and_choropleth_offline(
@@ -118,15 +142,15 @@ def test_the_dashboard_draws_its_charts_and_choropleth_offline(
     assert offline.errors == []
 
 
-def test_the_milestone_page_draws_its_burn_up_offline(
-    offline: Offline, server: LiveServer
-) -> None:
+def test_the_milestone_page_draws_its_burn_up_offline(offline: Offline, server: LiveServer) -> None:
     page = offline.page
     page.goto(server.url + "/milestone")
     chart = page.locator("figure.burn-up svg.chart")
     expect(chart).to_be_visible()
-    series = {chart.locator("polyline.series").nth(i).get_attribute("data-series")
-              for i in range(chart.locator("polyline.series").count())}
+    series = {
+        chart.locator("polyline.series").nth(i).get_attribute("data-series")
+        for i in range(chart.locator("polyline.series").count())
+    }
     assert {"Digitized", "Verified", "Target: Half verified"} <= series
     expect(page.locator("#dig-6")).to_contain_text("DIG-6 forecast")
     expect(page.locator("table.findings a[href^='/parcels/']").first).to_be_visible()

@@ -22,11 +22,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Locator, expect
+from playwright.sync_api import Browser
+from playwright.sync_api import Locator
+from playwright.sync_api import expect
 from sqlalchemy.orm import sessionmaker
 
-from registry.city.departments import add_alias, import_departments
-from registry.db import create_registry_engine, unit_of_work
+from registry.city.departments import add_alias
+from registry.city.departments import import_departments
+from registry.db import create_registry_engine
+from registry.db import unit_of_work
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
 from tests.conftest import LiveServer
@@ -36,8 +40,9 @@ from tests.sql import query
 pytestmark = pytest.mark.browser
 
 EDITOR = "ed@city.example"
-HEADER = ("No.,Non Profit,Address,Council District,Dept,Lease Start,Lease Exp.,Monthly Fee,"
-          "Rate,Lat,Lon")
+HEADER = (
+    "No.,Non Profit,Address,Council District,Dept,Lease Start,Lease Exp.,Monthly Fee,Rate,Lat,Lon"
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,19 +69,31 @@ def _rows(app: Flask, sql: str, **params: object) -> list[tuple[Any, ...]]:
 
 def _lease_list(app: Flask, folder: Path) -> tuple[Path, list[str]]:
     """Two leases at points inside two sample parcels, one at a point in Texas."""
-    places = _rows(app, "SELECT parcel_id, ST_Y(ST_PointOnSurface(geom)), "
-                        "ST_X(ST_PointOnSurface(geom)) FROM parcels WHERE geom IS NOT NULL "
-                        "AND retired_at IS NULL ORDER BY parcel_id LIMIT 2")
+    places = _rows(
+        app,
+        "SELECT parcel_id, ST_Y(ST_PointOnSurface(geom)), "
+        "ST_X(ST_PointOnSurface(geom)) FROM parcels WHERE geom IS NOT NULL "
+        "AND retired_at IS NULL ORDER BY parcel_id LIMIT 2",
+    )
     (first, lat1, lon1), (second, lat2, lon2) = places
     path = folder / "zoo_leases.csv"
-    path.write_text("\r\n".join([
-        HEADER,
-        f"NP-901,Friends of the Zoo,5333 Zoo Dr,4,Zoo,7/1/2024,6/30/2029,$500.00,3%,{lat1},{lon1}",
-        f"NP-902,Zoo Docents Guild,5333 Zoo Dr,4,ZOO,1/1/2025,12/31/2027,$250.00,3%,{lat2},{lon2}",
-        "NP-903,Far Away Org,1 Congress Ave,4,Zoo,1/1/2025,12/31/2027,$100.00,3%,30.2672,-97.7431",
-        ",,,,,,,,,,",
-        "Total: 3 leases,,,,,,,,,,",
-    ]) + "\r\n", encoding="utf-8")
+    path.write_text(
+        "\r\n".join(
+            [
+                HEADER,
+                "NP-901,Friends of the Zoo,5333 Zoo "
+                f"Dr,4,Zoo,7/1/2024,6/30/2029,$500.00,3%,{lat1},{lon1}",
+                "NP-902,Zoo Docents Guild,5333 Zoo "
+                f"Dr,4,ZOO,1/1/2025,12/31/2027,$250.00,3%,{lat2},{lon2}",
+                "NP-903,Far Away Org,1 Congress "
+                "Ave,4,Zoo,1/1/2025,12/31/2027,$100.00,3%,30.2672,-97.7431",
+                ",,,,,,,,,,",
+                "Total: 3 leases,,,,,,,,,,",
+            ]
+        )
+        + "\r\n",
+        encoding="utf-8",
+    )
     return path, [first, second]
 
 
@@ -124,8 +141,9 @@ def test_an_editor_digitizes_a_lease_list_through_the_upload_page(
     expect(page.locator("table.problems")).to_contain_text("NP-903")
     expect(page.locator(".problem-marker")).to_have_count(1, timeout=10_000)
     expect(page.locator("#problem-map-note")).to_contain_text("have a place: 1 row on the map")
-    assert _rows(editing_app, "SELECT count(*) FROM leases WHERE lease_number LIKE 'NP-%'") \
-        == [(0,)]
+    assert _rows(editing_app, "SELECT count(*) FROM leases WHERE lease_number LIKE 'NP-%'") == [
+        (0,)
+    ]
 
     # back to the mapping, which kept the choices: skip the row in Texas, check again, import
     page.get_by_role("link", name="Back to the column mapping").click()
@@ -138,13 +156,17 @@ def test_an_editor_digitizes_a_lease_list_through_the_upload_page(
     expect(heading).to_contain_text(": imported")
     expect(page.locator("table.counts")).to_contain_text("inserted")
 
-    assert _rows(editing_app, "SELECT l.lease_number, l.direction, p.parcel_id, d.code, "
-                              "l.payment_timing, l.term_months FROM leases l "
-                              "JOIN parcels p ON p.id = l.parcel_id "
-                              "JOIN departments d ON d.id = l.department_id "
-                              "WHERE l.lease_number IN ('NP-901', 'NP-902') ORDER BY 1") == [
+    assert _rows(
+        editing_app,
+        "SELECT l.lease_number, l.direction, p.parcel_id, d.code, "
+        "l.payment_timing, l.term_months FROM leases l "
+        "JOIN parcels p ON p.id = l.parcel_id "
+        "JOIN departments d ON d.id = l.department_id "
+        "WHERE l.lease_number IN ('NP-901', 'NP-902') ORDER BY 1",
+    ) == [
         ("NP-901", "out", parcels[0], "ZOO", "advance", 60),
-        ("NP-902", "out", parcels[1], "ZOO", "advance", 36)]
+        ("NP-902", "out", parcels[1], "ZOO", "advance", 36),
+    ]
     page.goto(server.url + "/leases?department=ZOO")
     listing = page.locator("main")
     expect(listing).to_contain_text("NP-901")
@@ -199,10 +221,17 @@ def test_an_editor_uploads_the_real_la_list_and_every_lease_is_recorded_not_meas
     # map: every column the list has is recognised, nothing chosen by hand; no rent column
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text("Map the columns of nonprofit_leases.csv")
-    for target, column in (("lease_number", "No."), ("counterparty", "Non Profit"),
-                           ("premises", "Address"), ("department_code", "Dept"),
-                           ("commencement_date", "Lease Start"), ("end_date", "Lease Exp."),
-                           ("latitude", "Lat"), ("longitude", "Lon"), ("monthly_rent", "")):
+    for target, column in (
+        ("lease_number", "No."),
+        ("counterparty", "Non Profit"),
+        ("premises", "Address"),
+        ("department_code", "Dept"),
+        ("commencement_date", "Lease Start"),
+        ("end_date", "Lease Exp."),
+        ("latitude", "Lat"),
+        ("longitude", "Lon"),
+        ("monthly_rent", ""),
+    ):
         expect(page.locator(f"#map_{target}")).to_have_value(column)
     page.get_by_label("The city's side").select_option("out")
     page.get_by_role("button", name="Dry run").click()
@@ -210,24 +239,50 @@ def test_an_editor_uploads_the_real_la_list_and_every_lease_is_recorded_not_meas
     # the report: nothing written, no row refused, the warnings counted by kind
     expect(heading).to_contain_text("dry run — nothing written")
     counts = _table(page.locator("table.counts tr"))
-    assert {label: counts[label] for label in ("rows read", "valid", "incomplete", "invalid",
-                                               "skipped rows", "would be inserted")} == {
-        "rows read": ["114"], "valid": ["112"], "incomplete": ["112"], "invalid": ["0"],
-        "skipped rows": ["2"], "would be inserted": ["112"]}
+    assert {
+        label: counts[label]
+        for label in (
+            "rows read",
+            "valid",
+            "incomplete",
+            "invalid",
+            "skipped rows",
+            "would be inserted",
+        )
+    } == {
+        "rows read": ["114"],
+        "valid": ["112"],
+        "incomplete": ["112"],
+        "invalid": ["0"],
+        "skipped rows": ["2"],
+        "would be inserted": ["112"],
+    }
     expect(page.locator("nav.severity-filter")).not_to_contain_text("error")
     kinds = _table(page.locator("table.problem-kinds tbody tr"))
-    assert {kind: kinds[kind] for kind in (
-        "payments: not measured", "location: the point lies outside the city",
-        "department: marked uncertain in the source", "commencement date: not a date",
-        "commencement date: missing", "end date: not a date", "end date: missing",
-        "row: blank row", "row: total row")} == {
+    assert {
+        kind: kinds[kind]
+        for kind in (
+            "payments: not measured",
+            "location: the point lies outside the city",
+            "department: marked uncertain in the source",
+            "commencement date: not a date",
+            "commencement date: missing",
+            "end date: not a date",
+            "end date: missing",
+            "row: blank row",
+            "row: total row",
+        )
+    } == {
         "payments: not measured": ["warning", "112"],
         "location: the point lies outside the city": ["warning", "4"],
         "department: marked uncertain in the source": ["warning", "4"],
         "commencement date: not a date": ["warning", "6"],
         "commencement date: missing": ["warning", "4"],
-        "end date: not a date": ["warning", "14"], "end date: missing": ["warning", "4"],
-        "row: blank row": ["skipped", "1"], "row: total row": ["skipped", "1"]}
+        "end date: not a date": ["warning", "14"],
+        "end date: missing": ["warning", "4"],
+        "row: blank row": ["skipped", "1"],
+        "row: total row": ["skipped", "1"],
+    }
     # the rest are points in no parcel of the sample registry: warned of, kept, not linked
     assert {severity for severity, _ in kinds.values()} == {"warning", "skipped"}
     assert _rows(editing_app, REAL_LEASES.format("count(*)")) == [(0,)]
@@ -235,31 +290,51 @@ def test_an_editor_uploads_the_real_la_list_and_every_lease_is_recorded_not_meas
     page.get_by_role("button", name="Import nonprofit_leases.csv as checked").click()
     expect(heading).to_contain_text(": imported")
     counts = _table(page.locator("table.counts tr"))
-    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (["112"], ["0"],
-                                                                           ["0"])
+    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (["112"], ["0"], ["0"])
 
     # every lease recorded as found: incomplete, not measured, what the source doubted noted
-    assert _rows(editing_app, REAL_LEASES.format(
-        "count(*), count(*) FILTER (WHERE NOT measured AND 'payments' = ANY(missing)), "
-        "count(DISTINCT department_id), bool_and(direction = 'out')")) == [(112, 112, 6, True)]
-    assert sorted(_rows(editing_app, REAL_LEASES.format(
-        "lease_number, location IS NULL, source_notes->>'location' LIKE 'POINT (%'")
-        + " AND source_notes ? 'location'")) == sorted((n, True, True) for n in FAR_OFF)
-    assert sorted(_rows(editing_app, "SELECT l.lease_number, l.needs_confirmation, d.code "
-                                     "FROM leases l JOIN departments d ON d.id = l.department_id "
-                                     "WHERE l.lease_number ~ '^[0-9]+$' "
-                                     "AND cardinality(l.needs_confirmation) > 0")) == sorted(
-        (n, ["department_code"], "GSD") for n in DOUBTED)
-    unlinked = _rows(editing_app, REAL_LEASES.format("count(*)")
-                     + " AND location IS NOT NULL AND parcel_id IS NULL")
-    assert [(int(kinds["parcel id: the point lies in no parcel of the registry"][1]),)] \
-        == unlinked
+    assert _rows(
+        editing_app,
+        REAL_LEASES.format(
+            "count(*), count(*) FILTER (WHERE NOT measured AND 'payments' = ANY(missing)), "
+            "count(DISTINCT department_id), bool_and(direction = 'out')"
+        ),
+    ) == [(112, 112, 6, True)]
+    assert sorted(
+        _rows(
+            editing_app,
+            REAL_LEASES.format(
+                "lease_number, location IS NULL, source_notes->>'location' LIKE 'POINT (%'"
+            )
+            + " AND source_notes ? 'location'",
+        )
+    ) == sorted((n, True, True) for n in FAR_OFF)
+    assert sorted(
+        _rows(
+            editing_app,
+            "SELECT l.lease_number, l.needs_confirmation, d.code "
+            "FROM leases l JOIN departments d ON d.id = l.department_id "
+            "WHERE l.lease_number ~ '^[0-9]+$' "
+            "AND cardinality(l.needs_confirmation) > 0",
+        )
+    ) == sorted((n, ["department_code"], "GSD") for n in DOUBTED)
+    unlinked = _rows(
+        editing_app,
+        REAL_LEASES.format("count(*)") + " AND location IS NOT NULL AND parcel_id IS NULL",
+    )
+    assert [(int(kinds["parcel id: the point lies in no parcel of the registry"][1]),)] == unlinked
 
     # /leases lists them, not measured (the eight Transportation leases: one page)
-    numbers = [n for (n,) in _rows(editing_app, "SELECT l.lease_number FROM leases l "
-                                                "JOIN departments d ON d.id = l.department_id "
-                                                "WHERE l.lease_number ~ '^[0-9]+$' "
-                                                "AND d.code = 'LADOT'")]
+    numbers = [
+        n
+        for (n,) in _rows(
+            editing_app,
+            "SELECT l.lease_number FROM leases l "
+            "JOIN departments d ON d.id = l.department_id "
+            "WHERE l.lease_number ~ '^[0-9]+$' "
+            "AND d.code = 'LADOT'",
+        )
+    ]
     assert len(numbers) == 8
     page.goto(server.url + "/leases?department=LADOT&direction=out")
     for number in numbers:

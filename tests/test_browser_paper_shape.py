@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser
+from playwright.sync_api import BrowserContext
+from playwright.sync_api import Page
+from playwright.sync_api import expect
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from registry.parcels.records import ParcelChange, create_parcel
+from registry.parcels.records import ParcelChange
+from registry.parcels.records import create_parcel
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
 from tests.conftest import LiveServer
@@ -53,13 +57,20 @@ def _rows(app: Flask, sql: str, **params: object) -> list[tuple[Any, ...]]:
 
 def _paper_record(app: Flask) -> str:
     """A record without a shape, on a street of the sample two numbers from a mapped parcel."""
-    (address,), = _rows(
-        app, "SELECT address FROM parcels WHERE geom IS NOT NULL AND address ~ '^[0-9]+ ' "
+    ((address,),) = _rows(
+        app,
+        "SELECT address FROM parcels WHERE geom IS NOT NULL AND address ~ '^[0-9]+ ' "
         "ORDER BY parcel_id LIMIT 1",
     )
     number, street = str(address).split(" ", 1)
-    change = ParcelChange({"parcel_id": PAPER_ID, "address": f"{int(number) + 2} {street}",
-                           "digitization_status": "paper"}, geometry=None)
+    change = ParcelChange(
+        {
+            "parcel_id": PAPER_ID,
+            "address": f"{int(number) + 2} {street}",
+            "digitization_status": "paper",
+        },
+        geometry=None,
+    )
     with app.app_context(), unit_of_work(session_factory(), "tests") as session:
         create_parcel(session, change, app.config["REGISTRY_SETTINGS"])
     return str(address)
@@ -81,8 +92,9 @@ def _signed_in(browser: Browser, server: LiveServer) -> tuple[BrowserContext, Pa
 
 def _draw_square(page: Page, centre: tuple[float, float]) -> None:
     """Press *Draw its shape*, then click four corners around `centre` and the first again."""
-    page.evaluate("([lat, lon]) => RegistryMap.map.setView([lat, lon], 18, {animate: false})",
-                  list(centre))
+    page.evaluate(
+        "([lat, lon]) => RegistryMap.map.setView([lat, lon], 18, {animate: false})", list(centre)
+    )
     page.get_by_role("button", name="Draw its shape").click()
     box = page.locator(".leaflet-container").bounding_box()
     assert box is not None
@@ -96,7 +108,7 @@ def test_an_editor_draws_the_shape_of_a_paper_record_and_it_becomes_digitized(
     browser: Browser, server: LiveServer, editing_app: Flask
 ) -> None:
     near = _paper_record(editing_app)
-    (parcels_before,), = _rows(editing_app, "SELECT count(*) FROM parcels")
+    ((parcels_before,),) = _rows(editing_app, "SELECT count(*) FROM parcels")
     context, page, errors = _signed_in(browser, server)
 
     # The parcel page offers it as a real button, reached and pressed from the keyboard.
@@ -114,25 +126,36 @@ def test_an_editor_draws_the_shape_of_a_paper_record_and_it_becomes_digitized(
     # Outside the city: refused like any edit, nothing written, and the editor may draw again.
     _draw_square(page, OUTSIDE)
     expect(page.locator('.field[data-field="geometry"] .field-error')).to_contain_text(
-        "outside the city's extent", timeout=10_000)
+        "outside the city's extent", timeout=10_000
+    )
     expect(page.locator("#panel-status")).to_contain_text("Not saved")
-    assert _rows(editing_app, "SELECT geom IS NULL, digitization_status, version FROM parcels "
-                 "WHERE parcel_id = :id", id=PAPER_ID) == [(True, "paper", 1)]
+    assert _rows(
+        editing_app,
+        "SELECT geom IS NULL, digitization_status, version FROM parcels WHERE parcel_id = :id",
+        id=PAPER_ID,
+    ) == [(True, "paper", 1)]
 
     _draw_square(page, EMPTY_INSIDE)
     expect(page.locator("#panel-status")).to_contain_text(
-        "Saved: version 2. The record is now digitized.", timeout=10_000)
+        "Saved: version 2. The record is now digitized.", timeout=10_000
+    )
     expect(page.locator("#no-shape")).to_be_hidden()
     expect(page.locator("#f-digitization_status")).to_have_value("digitized")
 
-    (has_shape, status, version, points), = _rows(
-        editing_app, "SELECT geom IS NOT NULL, digitization_status, version, ST_NPoints(geom) "
-        "FROM parcels WHERE parcel_id = :id", id=PAPER_ID)
+    ((has_shape, status, version, points),) = _rows(
+        editing_app,
+        "SELECT geom IS NOT NULL, digitization_status, version, ST_NPoints(geom) "
+        "FROM parcels WHERE parcel_id = :id",
+        id=PAPER_ID,
+    )
     assert (has_shape, status, version, points) == (True, "digitized", 2, 5)  # a closed square
     assert _rows(editing_app, "SELECT count(*) FROM parcels") == [(parcels_before,)]
-    (actor, changed), = _rows(
-        editing_app, "SELECT actor, changed_fields FROM audit_events "
-        "WHERE table_name = 'parcels' AND row_key = :id AND action = 'UPDATE'", id=PAPER_ID)
+    ((actor, changed),) = _rows(
+        editing_app,
+        "SELECT actor, changed_fields FROM audit_events "
+        "WHERE table_name = 'parcels' AND row_key = :id AND action = 'UPDATE'",
+        id=PAPER_ID,
+    )
     assert actor == "ed@city.example"
     assert {"geom", "digitization_status"} <= set(changed)
 
@@ -159,12 +182,17 @@ def _find(page: Page, parcel_id: str) -> None:
 def test_searching_a_record_without_a_shape_offers_draw_its_shape(
     browser: Browser, server: LiveServer, editing_app: Flask
 ) -> None:
-    (paper_id,), = _rows(
-        editing_app, "SELECT parcel_id FROM parcels WHERE geom IS NULL AND retired_at IS NULL "
-        "AND parcel_id <> :id ORDER BY parcel_id LIMIT 1", id=PAPER_ID)
-    (mapped_id,), = _rows(
-        editing_app, "SELECT parcel_id FROM parcels WHERE geom IS NOT NULL AND retired_at IS NULL "
-        "ORDER BY parcel_id LIMIT 1")
+    ((paper_id,),) = _rows(
+        editing_app,
+        "SELECT parcel_id FROM parcels WHERE geom IS NULL AND retired_at IS NULL "
+        "AND parcel_id <> :id ORDER BY parcel_id LIMIT 1",
+        id=PAPER_ID,
+    )
+    ((mapped_id,),) = _rows(
+        editing_app,
+        "SELECT parcel_id FROM parcels WHERE geom IS NOT NULL AND retired_at IS NULL "
+        "ORDER BY parcel_id LIMIT 1",
+    )
     context, page, errors = _signed_in(browser, server)
     expect(page.locator("path.parcel").first).to_be_attached(timeout=20_000)
 

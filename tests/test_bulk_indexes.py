@@ -3,7 +3,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.parcels.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
+from registry.parcels.bulk_indexes import spatial_indexes_rebuilt
+from registry.parcels.bulk_indexes import worth_rebuilding
 
 _GIST = (
     "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
@@ -16,17 +17,22 @@ def test_the_spatial_indexes_come_back_exactly_as_they_were(db_session: Session)
     before = db_session.execute(text(_GIST)).all()
     with spatial_indexes_rebuilt(db_session, "parcels"):
         assert db_session.execute(text(_GIST)).all() == []
-        db_session.execute(text(
-            "INSERT INTO parcels (parcel_id, geom) SELECT '5555-012-' || lpad(n::text, 3, '0'), "
-            "ST_Multi(ST_MakeEnvelope(-118.25 + n * 0.001, 34.05, -118.2495 + n * 0.001, "
-            "34.0505, 4326)) FROM generate_series(1, 50) n"
-        ))
+        db_session.execute(
+            text(
+                "INSERT INTO parcels (parcel_id, geom) SELECT '5555-012-' || lpad(n::text, 3, "
+                "'0'), "
+                "ST_Multi(ST_MakeEnvelope(-118.25 + n * 0.001, 34.05, -118.2495 + n * 0.001, "
+                "34.0505, 4326)) FROM generate_series(1, 50) n"
+            )
+        )
     assert db_session.execute(text(_GIST)).all() == before
     assert [name for name, _ in before] == ["ix_parcels_geom", "ix_parcels_geom_3857"]
-    found = db_session.execute(text(
-        "SELECT count(*) FROM parcels WHERE geom && ST_MakeEnvelope(-118.26, 34.04, -118.19, "
-        "34.06, 4326)"
-    )).scalar_one()
+    found = db_session.execute(
+        text(
+            "SELECT count(*) FROM parcels WHERE geom && ST_MakeEnvelope(-118.26, 34.04, -118.19, "
+            "34.06, 4326)"
+        )
+    ).scalar_one()
     assert found == 50
 
 

@@ -7,18 +7,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from click.testing import Result
 
 from cli.main import cli
 from tests.city_fixtures import PORTLAND
-from tests.sql import execute, query, scalar
+from tests.sql import execute
+from tests.sql import query
+from tests.sql import scalar
 
 
 @pytest.fixture
 def database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DATABASE_URL", fresh_database_url)
-    for name in ("REGISTRY_CITY_EXTENT", "REGISTRY_PARCEL_ID_PATTERN",
-                 "REGISTRY_FISCAL_YEAR_START_MONTH"):
+    for name in (
+        "REGISTRY_CITY_EXTENT",
+        "REGISTRY_PARCEL_ID_PATTERN",
+        "REGISTRY_FISCAL_YEAR_START_MONTH",
+    ):
         monkeypatch.delenv(name, raising=False)
     return fresh_database_url
 
@@ -38,8 +44,20 @@ def test_a_new_city_is_described_from_the_shell(database: str) -> None:
     boundary = ok("city", "boundary", "import", str(PORTLAND / "boundary.geojson"))
     assert "extent -70.2724,43.6496,-70.2477,43.6705" in boundary
     ok("city", "id-format", "remove", "LA County APN")
-    ok("city", "id-format", "add", "Map-Lot", "--example", "127-123", "--example", "268B-41",
-       "--example", "267E-17", "--pattern", r"^\d{3}[A-E]?-\d+$")
+    ok(
+        "city",
+        "id-format",
+        "add",
+        "Map-Lot",
+        "--example",
+        "127-123",
+        "--example",
+        "268B-41",
+        "--example",
+        "267E-17",
+        "--pattern",
+        r"^\d{3}[A-E]?-\d+$",
+    )
     ok("city", "placeholder", "add", "000-000")
     ok("city", "placeholder", "add", "UNKNOWN")
     imported = ok("departments", "import", str(PORTLAND / "departments.csv"))
@@ -53,13 +71,18 @@ def test_a_new_city_is_described_from_the_shell(database: str) -> None:
     assert "council districts: 1 (0 parcels), 2 (0 parcels)" in shown
     listed = ok("departments", "list")
     assert "PARKS\tParks, Recreation & Facilities (also: Parks & Rec; Parks Department)" in listed
-    actors = {row[0] for row in query(database, "SELECT DISTINCT actor FROM audit_events "
-                                                "WHERE table_name = 'city_profile'")}
+    actors = {
+        row[0]
+        for row in query(
+            database, "SELECT DISTINCT actor FROM audit_events WHERE table_name = 'city_profile'"
+        )
+    }
     assert actors == {"clerk", "cli"}
 
 
-def test_the_environment_overrides_what_show_prints(database: str,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_overrides_what_show_prints(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REGISTRY_FISCAL_YEAR_START_MONTH", "10")
     monkeypatch.setenv("REGISTRY_PARCEL_ID_PATTERN", r"^P\d+$")
     shown = ok("city", "show")
@@ -74,39 +97,61 @@ def test_departments_are_added_renamed_aliased_and_merged(database: str) -> None
     ok("departments", "add", "LAHD", "Los Angeles Housing Department")
     ok("departments", "add", "HCID", "Housing and Community Investment", "--alias", "HCIDLA")
     ok("departments", "alias", "add", "Housing Dept", "LAHD")
-    execute(database, "INSERT INTO parcels (parcel_id, department_id) "
-                      "SELECT '5056-011-903', id FROM departments WHERE code = 'HCID'")
+    execute(
+        database,
+        "INSERT INTO parcels (parcel_id, department_id) "
+        "SELECT '5056-011-903', id FROM departments WHERE code = 'HCID'",
+    )
     merged = ok("departments", "merge", "HCID", "LAHD", "--actor", "ana@city.example")
     assert "1 parcels, 0 leases, 0 occupancy records moved; 3 aliases added" in merged
     ok("departments", "rename", "LAHD", "--name", "Housing Department")
     listed = ok("departments", "list")
-    assert listed == ("LAHD\tHousing Department (also: HCID; HCIDLA; Housing and Community "
-                      "Investment; Housing Dept; Los Angeles Housing Department)\n")
-    assert scalar(database, "SELECT count(*) FROM audit_events WHERE table_name = 'parcels' "
-                            "AND actor = 'ana@city.example'") == 1
+    assert listed == (
+        "LAHD\tHousing Department (also: HCID; HCIDLA; Housing and Community "
+        "Investment; Housing Dept; Los Angeles Housing Department)\n"
+    )
+    assert (
+        scalar(
+            database,
+            "SELECT count(*) FROM audit_events WHERE table_name = 'parcels' "
+            "AND actor = 'ana@city.example'",
+        )
+        == 1
+    )
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (("departments", "alias", "add", "X", "NOPE"), "error: code: no department 'NOPE'"),
-    (("departments", "merge", "GSD", "GSD"), "cannot merge into itself"),
-    (("city", "id-format", "add", "Lot", "--example", "12-3", "--pattern", r"^\d+$"),
-     "error: pattern: the example 12-3 is not written in the format Lot itself"),
-    (("city", "id-format", "remove", "Nothing"), "error: name: there is no format Nothing"),
-    (("city", "placeholder", "remove", "ZZZ"), "'ZZZ' is not a placeholder"),
-])
-def test_a_refused_change_exits_1_and_says_why(database: str, args: tuple[str, ...],
-                                               says: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("departments", "alias", "add", "X", "NOPE"), "error: code: no department 'NOPE'"),
+        (("departments", "merge", "GSD", "GSD"), "cannot merge into itself"),
+        (
+            ("city", "id-format", "add", "Lot", "--example", "12-3", "--pattern", r"^\d+$"),
+            "error: pattern: the example 12-3 is not written in the format Lot itself",
+        ),
+        (("city", "id-format", "remove", "Nothing"), "error: name: there is no format Nothing"),
+        (("city", "placeholder", "remove", "ZZZ"), "'ZZZ' is not a placeholder"),
+    ],
+)
+def test_a_refused_change_exits_1_and_says_why(
+    database: str, args: tuple[str, ...], says: str
+) -> None:
     execute(database, "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')")
     result = run(*args)
     assert result.exit_code == 1, result.output
     assert says in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ("city", "set"), ("city", "set", "--extent", "1,2,3"),
-    ("city", "set", "--fiscal-year-start", "13"), ("departments", "rename", "GSD"),
-    ("districts", "import", "missing.geojson"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("city", "set"),
+        ("city", "set", "--extent", "1,2,3"),
+        ("city", "set", "--fiscal-year-start", "13"),
+        ("departments", "rename", "GSD"),
+        ("districts", "import", "missing.geojson"),
+    ],
+)
 def test_usage_errors_exit_2(database: str, args: tuple[str, ...]) -> None:
     assert run(*args).exit_code == 2
 

@@ -26,10 +26,21 @@ COMMANDS = {
     "users": ["add", "deactivate", "revoke-tokens", "token"],
 }
 COMMAND_PATHS = [[group] for group in COMMANDS] + [
-    [group, name] for group, names in COMMANDS.items() for name in names]
+    [group, name] for group, names in COMMANDS.items() for name in names
+]
 # What the commands import when they run; `--help` needs none of it.
-HEAVY_MODULES = ("sqlalchemy", "pandas", "geopandas", "pyogrio", "pyarrow", "openpyxl",
-                 "alembic", "flask", "registry.models", "registry.kpis")
+HEAVY_MODULES = (
+    "sqlalchemy",
+    "pandas",
+    "geopandas",
+    "pyogrio",
+    "pyarrow",
+    "openpyxl",
+    "alembic",
+    "flask",
+    "registry.models",
+    "registry.kpis",
+)
 
 
 def _listed(group: list[str]) -> list[str]:
@@ -49,8 +60,13 @@ def _modules_imported_by(*args: str) -> list[str]:
         f"    cli({list(args)!r})\n"
         f"print(*sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True, cwd=Path(__file__).parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
     return done.stdout.split()
 
 
@@ -83,8 +99,16 @@ def test_a_lazily_loaded_command_runs_with_its_usual_exit_code(tmp_path: Path) -
     assert f"{missing}: no such file" in result.output
 
 
-@pytest.mark.parametrize("args", [["--help"], ["import", "--help"], ["import", "parcels", "--help"],
-                                  ["users", "--help"], ["kpi", "snapshot", "--help"]],
-                         ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["import", "--help"],
+        ["import", "parcels", "--help"],
+        ["users", "--help"],
+        ["kpi", "snapshot", "--help"],
+    ],
+    ids=" ".join,
+)
 def test_help_imports_no_heavy_library(args: list[str]) -> None:
     assert _modules_imported_by(*args) == []

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from click.testing import CliRunner, Result
-from sqlalchemy import Engine, select
+from click.testing import CliRunner
+from click.testing import Result
+from sqlalchemy import Engine
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from cli.main import cli
 from registry.db import create_registry_engine
-from registry.models import AuditEvent, User
-from registry.users.records import authenticate, user_for_token
+from registry.models import AuditEvent
+from registry.models import User
+from registry.users.records import authenticate
+from registry.users.records import user_for_token
 
 PASSWORD = "a long enough password"
 
@@ -38,8 +42,14 @@ def test_users_add_creates_a_user_who_can_sign_in_with_the_password_from_stdin(
     engine: Engine,
 ) -> None:
     result = _run(
-        "add", "Ana@City.example", "--role", "editor", "--display-name", "Ana Ruiz",
-        "--password-stdin", stdin=PASSWORD + "\n",
+        "add",
+        "Ana@City.example",
+        "--role",
+        "editor",
+        "--display-name",
+        "Ana Ruiz",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output
     assert "ana@city.example" in result.output
@@ -104,8 +114,10 @@ def test_users_add_with_a_short_password_exits_1_naming_the_field(engine: Engine
 
 @pytest.mark.parametrize(
     ("email", "message"),
-    [("not-an-email", "error: email: is not an email address"),
-     ("ana@city.example", "error: email: already exists")],
+    [
+        ("not-an-email", "error: email: is not an email address"),
+        ("ana@city.example", "error: email: already exists"),
+    ],
 )
 def test_users_add_refuses_a_bad_or_taken_email(
     database_url: str, email: str, message: str

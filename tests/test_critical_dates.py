@@ -13,16 +13,24 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from app.database import session_factory as app_session_factory
 from registry.db import unit_of_work
-from registry.leases.accounting import LeaseSchedule, payment_stream
-from registry.leases.calendar import critical_dates_ics, fold_line, ics_text
+from registry.leases.accounting import LeaseSchedule
+from registry.leases.accounting import payment_stream
+from registry.leases.calendar import critical_dates_ics
+from registry.leases.calendar import fold_line
+from registry.leases.calendar import ics_text
 from registry.leases.critical_dates import critical_dates
-from registry.leases.records import create_lease, lease_schedule_of
-from tests.auth_fixtures import LoginHelper, SignedInClient
-from tests.builders import department, parcel, square
+from registry.leases.records import create_lease
+from registry.leases.records import lease_schedule_of
+from tests.auth_fixtures import LoginHelper
+from tests.auth_fixtures import SignedInClient
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 AS_OF = dt.date(2025, 1, 15)  # the window runs to 2026-01-15, both days included
 
@@ -41,10 +49,20 @@ def lease(number: str, commencement: str, term_months: int, **changes: Any) -> d
     return data
 
 
-EXTENSION = {"kind": "extension", "holder": "lessee", "months": 60, "notice_months": 9,
-             "reasonably_certain": False}
-TERMINATION = {"kind": "termination", "holder": "lessor", "months": 24, "notice_months": 3,
-               "reasonably_certain": False}
+EXTENSION = {
+    "kind": "extension",
+    "holder": "lessee",
+    "months": 60,
+    "notice_months": 9,
+    "reasonably_certain": False,
+}
+TERMINATION = {
+    "kind": "termination",
+    "holder": "lessor",
+    "months": 24,
+    "notice_months": 3,
+    "reasonably_certain": False,
+}
 
 LEASES = [
     # ends 2025-06-30: inside the window
@@ -55,8 +73,15 @@ LEASES = [
     # two options with the same deadline make one item
     lease("OPT-2", "2023-07-01", 36, options=[EXTENSION, {**EXTENSION, "months": 12}]),
     # ended 2024-06-30, still occupied: a holdover, whatever the window
-    lease("HOLD-1", "2021-07-01", 36, direction="out", portfolio="receivable",
-          department_code="LIB", counterparty="Café Ñandú, Inc.; West Wing"),
+    lease(
+        "HOLD-1",
+        "2021-07-01",
+        36,
+        direction="out",
+        portfolio="receivable",
+        department_code="LIB",
+        counterparty="Café Ñandú, Inc.; West Wing",
+    ),
     # ended and vacated / ended and terminated: nothing to do
     lease("GONE-1", "2021-07-01", 36, occupied=False),
     lease("TERM-1", "2021-07-01", 36, terminated_on="2024-06-30"),
@@ -66,15 +91,25 @@ LEASES = [
     # terminated early, in the window: the term ends on the termination date, no options
     lease("TERM-2", "2024-01-01", 60, terminated_on="2025-03-31", options=[EXTENSION]),
     # step rent with free months, ending in the window
-    lease("STEP-1", "2023-04-01", 24, payments=[{"periods": 12, "amount": "900.00"},
-                                                {"periods": 12, "amount": "1250.50"}],
-          free_periods=2, payment_timing="arrears"),
+    lease(
+        "STEP-1",
+        "2023-04-01",
+        24,
+        payments=[{"periods": 12, "amount": "900.00"}, {"periods": 12, "amount": "1250.50"}],
+        free_periods=2,
+        payment_timing="arrears",
+    ),
 ]
 
 
 def add_leases(session: Session, leases: list[dict[str, Any]] = LEASES) -> None:
-    session.add_all([department("GSD", "General Services"), department("LIB", "Library"),
-                     parcel("5555-012-034", geometry=square())])
+    session.add_all(
+        [
+            department("GSD", "General Services"),
+            department("LIB", "Library"),
+            parcel("5555-012-034", geometry=square()),
+        ]
+    )
     session.flush()
     for data in leases:
         create_lease(session, data)
@@ -114,22 +149,30 @@ def test_option_notices_say_which_option(leases_session: Session) -> None:
     notices = [i for i in critical_dates(leases_session, AS_OF) if i.kind == "option_notice"]
     details = {(i.lease_number, i.date.isoformat()): i.detail for i in notices}
     assert details[("OPT-1", "2025-03-30")] == (
-        "Termination option from month 24 held by lessor: notice 3 months before 2025-06-30")
+        "Termination option from month 24 held by lessor: notice 3 months before 2025-06-30"
+    )
     assert details[("OPT-1", "2025-09-30")] == (
-        "Extension option for 60 months held by lessee: notice 9 months before 2026-06-30")
+        "Extension option for 60 months held by lessee: notice 9 months before 2026-06-30"
+    )
     assert str(details[("OPT-2", "2025-09-30")]).count("Extension option") == 2
     # a shorter window leaves the later deadline out
-    assert {(i.lease_number, i.date.isoformat()) for i in critical_dates(
-        leases_session, AS_OF, 6) if i.kind == "option_notice"} == {("OPT-1", "2025-03-30")}
+    assert {
+        (i.lease_number, i.date.isoformat())
+        for i in critical_dates(leases_session, AS_OF, 6)
+        if i.kind == "option_notice"
+    } == {("OPT-1", "2025-03-30")}
 
 
 def test_filters_by_direction_and_department(leases_session: Session) -> None:
-    assert {i.lease_number for i in critical_dates(leases_session, AS_OF, direction="out")} \
-        == {"HOLD-1"}
-    assert {i.lease_number for i in critical_dates(leases_session, AS_OF, department="library")} \
-        == {"HOLD-1"}
-    assert "HOLD-1" not in {i.lease_number for i in critical_dates(
-        leases_session, AS_OF, department="GSD")}
+    assert {i.lease_number for i in critical_dates(leases_session, AS_OF, direction="out")} == {
+        "HOLD-1"
+    }
+    assert {
+        i.lease_number for i in critical_dates(leases_session, AS_OF, department="library")
+    } == {"HOLD-1"}
+    assert "HOLD-1" not in {
+        i.lease_number for i in critical_dates(leases_session, AS_OF, department="GSD")
+    }
 
 
 def test_annual_rent_is_the_engines_payment_at_the_as_of_date(leases_session: Session) -> None:
@@ -156,11 +199,16 @@ def test_a_modified_term_moves_the_end(session_factory: sessionmaker[Session]) -
     with unit_of_work(session_factory, "tests") as session:
         add_leases(session, [lease("MOD-1", "2022-07-01", 36)])
         # from 2024-07-01 the remaining 12 months become 24: the lease now ends 2026-06-30
-        add_modification(session, "MOD-1", "2024-07-01", {
-            "term_months": 24, "payments": [{"periods": 24, "amount": "1100.00"}]})
+        add_modification(
+            session,
+            "MOD-1",
+            "2024-07-01",
+            {"term_months": 24, "payments": [{"periods": 24, "amount": "1100.00"}]},
+        )
         items = critical_dates(session, AS_OF, 18)
     assert [(i.lease_number, i.kind, i.date) for i in items] == [
-        ("MOD-1", "expiring", dt.date(2026, 6, 30))]
+        ("MOD-1", "expiring", dt.date(2026, 6, 30))
+    ]
 
 
 def test_csv_lists_the_same_items(leases_session: Session) -> None:
@@ -171,9 +219,16 @@ def test_csv_lists_the_same_items(leases_session: Session) -> None:
     assert text.endswith("\r\n")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["lease_number"], r["kind"], r["date"]) for r in rows] == [
-        (i.lease_number, i.kind, i.date.isoformat()) for i in items]
-    assert rows[0].keys() >= {"counterparty", "direction", "parcel_id", "department",
-                              "days_from_as_of", "annual_rent"}
+        (i.lease_number, i.kind, i.date.isoformat()) for i in items
+    ]
+    assert rows[0].keys() >= {
+        "counterparty",
+        "direction",
+        "parcel_id",
+        "department",
+        "days_from_as_of",
+        "annual_rent",
+    }
 
 
 # --- iCalendar ---------------------------------------------------------------------------------
@@ -210,7 +265,8 @@ def parse_ics(body: bytes) -> list[dict[str, list[tuple[str, str]]]]:
             assert stack == ["VCALENDAR"]
     assert not stack
     assert {"VERSION:2.0", "PRODID:-//City Asset Registry//Lease critical dates//EN"} <= set(
-        logical)
+        logical
+    )
     return events
 
 
@@ -233,8 +289,9 @@ def test_ics_has_one_all_day_event_per_date(leases_session: Session) -> None:
     for event, item in zip(events, items, strict=True):
         assert event["UID"] == [("", f"{item.lease_number}-{item.kind}-{item.date}@asset-registry")]
         assert event["DTSTART"] == [("VALUE=DATE", item.date.strftime("%Y%m%d"))]
-        assert event["DTEND"] == [("VALUE=DATE",
-                                   (item.date + dt.timedelta(days=1)).strftime("%Y%m%d"))]
+        assert event["DTEND"] == [
+            ("VALUE=DATE", (item.date + dt.timedelta(days=1)).strftime("%Y%m%d"))
+        ]
         assert len(event["DTSTAMP"][0][1]) == 16 and event["DTSTAMP"][0][1].endswith("Z")
         assert item.lease_number in unescape(event["SUMMARY"][0][1])
         description = unescape(event["DESCRIPTION"][0][1])
@@ -243,8 +300,7 @@ def test_ics_has_one_all_day_event_per_date(leases_session: Session) -> None:
     holdover = next(e for e in events if "HOLD-1-holdover" in e["UID"][0][1])
     # commas and semicolons are escaped, the multi-byte name survives folding
     assert "Café Ñandú\\, Inc.\\; West Wing" in holdover["SUMMARY"][0][1]
-    assert "Counterparty: Café Ñandú, Inc.; West Wing" in unescape(
-        holdover["DESCRIPTION"][0][1])
+    assert "Counterparty: Café Ñandú, Inc.; West Wing" in unescape(holdover["DESCRIPTION"][0][1])
 
 
 def test_folding_counts_octets_and_keeps_characters_whole() -> None:
@@ -299,7 +355,8 @@ def test_feed_works_for_a_signed_in_user(
     response = viewer_client.get(f"{FEED}&direction=out")
     assert response.status_code == 200
     assert [e["UID"][0][1] for e in parse_ics(response.data)] == [
-        "HOLD-1-holdover-2024-06-30@asset-registry"]
+        "HOLD-1-holdover-2024-06-30@asset-registry"
+    ]
 
 
 def test_page_and_csv_for_readers_only(
@@ -324,4 +381,3 @@ def test_bad_filters_are_refused(
     app_with_leases: Flask, viewer_client: SignedInClient, query: str
 ) -> None:
     assert viewer_client.get(f"/leases/critical-dates?{query}").status_code == 400
-

@@ -53,7 +53,8 @@ def _modules(*packages: str) -> Iterator[tuple[str, Path]]:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(module: str, path: Path) -> Iterator[tuple[str, int]]:
@@ -104,8 +105,9 @@ def _ours(module: str) -> bool:
 
 
 def test_every_registry_module_belongs_to_a_layer() -> None:
-    strays = [name for name, _ in _modules("registry")
-              if name != "registry" and _layer(name) is None]
+    strays = [
+        name for name, _ in _modules("registry") if name != "registry" and _layer(name) is None
+    ]
     assert strays == [], f"modules outside every layer (add a layer or move them): {strays}"
 
 
@@ -130,48 +132,60 @@ def test_registry_imports_only_earlier_layers_and_never_the_front_ends() -> None
 
 
 def test_geo_depends_on_the_kernel_only() -> None:
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {imported}"
-             for module, path in _modules("geo")
-             for imported, line in _imports(module, path)
-             if _ours(imported) and not imported.startswith("geo")
-             and _layer(imported) != KERNEL]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for module, path in _modules("geo")
+        for imported, line in _imports(module, path)
+        if _ours(imported) and not imported.startswith("geo") and _layer(imported) != KERNEL
+    ]
     assert wrong == []
 
 
 def test_sample_loaders_may_use_the_registry_but_not_the_other_way_round() -> None:
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {imported}"
-             for module, path in _modules("registry", "geo")
-             for imported, line in _imports(module, path)
-             if imported.split(".")[0] in ("sample_parcels", "app", "cli", "bench")]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for module, path in _modules("registry", "geo")
+        for imported, line in _imports(module, path)
+        if imported.split(".")[0] in ("sample_parcels", "app", "cli", "bench")
+    ]
     assert wrong == []
 
 
 def test_migrations_do_not_import_live_code_other_than_their_environment() -> None:
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {imported}"
-             for module, path in _modules("migrations/versions")
-             for imported, line in _imports(module, path)
-             if _ours(imported)]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for module, path in _modules("migrations/versions")
+        for imported, line in _imports(module, path)
+        if _ours(imported)
+    ]
     assert wrong == []
 
 
 @pytest.mark.parametrize("package", sorted(PURE_PACKAGES))
 def test_the_lease_accounting_engine_is_pure(package: str) -> None:
     allowed = PURE_PACKAGES[package]
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {imported}"
-             for module, path in _modules(package.replace(".", "/"))
-             for imported, line in _imports(module, path)
-             if (_ours(imported) and not imported.startswith(allowed)
-                 and imported not in ("registry.fiscal_years", "registry.fields"))
-             or imported.split(".")[0] in ("sqlalchemy", "flask", "geoalchemy2", "psycopg")]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for module, path in _modules(package.replace(".", "/"))
+        for imported, line in _imports(module, path)
+        if (
+            _ours(imported)
+            and not imported.startswith(allowed)
+            and imported not in ("registry.fiscal_years", "registry.fields")
+        )
+        or imported.split(".")[0] in ("sqlalchemy", "flask", "geoalchemy2", "psycopg")
+    ]
     assert wrong == []
 
 
 def _graph(*packages: str) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for module, path in _modules(*packages):
-        graph[module] = {imported for imported, _ in _imports(module, path)
-                         if _ours(imported) and imported != module
-                         and not module.startswith(imported + ".")}
+        graph[module] = {
+            imported
+            for imported, _ in _imports(module, path)
+            if _ours(imported) and imported != module and not module.startswith(imported + ".")
+        }
     return graph
 
 
@@ -188,7 +202,7 @@ def test_no_module_imports_itself_through_others() -> None:
             if successor not in graph:
                 continue
             if state.get(successor) == 1:
-                cycles.append([*stack[stack.index(successor):], successor])
+                cycles.append([*stack[stack.index(successor) :], successor])
             elif successor not in state:
                 visit(successor)
         stack.pop()

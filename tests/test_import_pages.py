@@ -8,27 +8,39 @@ from flask import Flask
 from shapely.geometry import box
 
 from tests.auth_fixtures import SignedInClient
-from tests.sql import execute, scalar
+from tests.sql import execute
+from tests.sql import scalar
 
 
 def _gpkg(*parcels: tuple[str, object]) -> bytes:
     frame = gpd.GeoDataFrame(
-        [{"APN": pid, "SITE_ADDR": f"{i} Main St", "DEPT": "GSD", "geometry": geom}
-         for i, (pid, geom) in enumerate(parcels)], crs="EPSG:4326")
+        [
+            {"APN": pid, "SITE_ADDR": f"{i} Main St", "DEPT": "GSD", "geometry": geom}
+            for i, (pid, geom) in enumerate(parcels)
+        ],
+        crs="EPSG:4326",
+    )
     buffer = io.BytesIO()
     frame.to_file(buffer, driver="GPKG")
     return buffer.getvalue()
 
 
 def _seed(app: Flask) -> None:
-    execute(app.config["DATABASE_URL"],
-            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')")
+    execute(
+        app.config["DATABASE_URL"],
+        "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')",
+    )
 
 
 def _upload(client: SignedInClient, content: bytes) -> str:
-    response = client.post("/imports/new", data={
-        "file": (io.BytesIO(content), "legacy.gpkg"), "csrf_token": client.csrf_token,
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/imports/new",
+        data={
+            "file": (io.BytesIO(content), "legacy.gpkg"),
+            "csrf_token": client.csrf_token,
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return str(response.headers["Location"])
 
@@ -37,14 +49,22 @@ def test_an_editor_uploads_maps_dry_runs_reads_the_report_and_imports(
     app: Flask, editor_client: SignedInClient
 ) -> None:
     _seed(app)
-    prepare = _upload(editor_client, _gpkg(
-        ("5555-001-001", box(-118.3, 34.05, -118.2995, 34.0505)),
-        ("5555-001-002", box(-118.299, 34.05, -118.2985, 34.0505)),
-    ))
+    prepare = _upload(
+        editor_client,
+        _gpkg(
+            ("5555-001-001", box(-118.3, 34.05, -118.2995, 34.0505)),
+            ("5555-001-002", box(-118.299, 34.05, -118.2985, 34.0505)),
+        ),
+    )
     page = editor_client.get(prepare).get_data(as_text=True)
     assert 'option value="APN" selected' in page  # the id column was recognised
-    form = {"csrf_token": editor_client.csrf_token, "map_parcel_id": "APN",
-            "map_address": "SITE_ADDR", "map_department_code": "DEPT", "srs": "EPSG:4326"}
+    form = {
+        "csrf_token": editor_client.csrf_token,
+        "map_parcel_id": "APN",
+        "map_address": "SITE_ADDR",
+        "map_department_code": "DEPT",
+        "srs": "EPSG:4326",
+    }
     dry = editor_client.post(prepare, data={**form, "action": "dry_run"})
     report = editor_client.get(dry.headers["Location"]).get_data(as_text=True)
     assert "dry run" in report and "No problems." in report
@@ -60,9 +80,16 @@ def test_a_rejected_upload_shows_each_problem_and_writes_nothing(
 ) -> None:
     _seed(app)
     prepare = _upload(editor_client, _gpkg(("---", box(-118.3, 34.05, -118.2995, 34.0505))))
-    response = editor_client.post(prepare, data={
-        "csrf_token": editor_client.csrf_token, "map_parcel_id": "APN", "map_address": "SITE_ADDR",
-        "map_department_code": "DEPT", "action": "import"})
+    response = editor_client.post(
+        prepare,
+        data={
+            "csrf_token": editor_client.csrf_token,
+            "map_parcel_id": "APN",
+            "map_address": "SITE_ADDR",
+            "map_department_code": "DEPT",
+            "action": "import",
+        },
+    )
     report = editor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "rejected" in report and "placeholder" in report
     assert scalar(app.config["DATABASE_URL"], "SELECT count(*) FROM parcels") == 0

@@ -18,13 +18,19 @@ from sqlalchemy.orm import Session
 
 from app.database import session_factory
 from geo.districts import district_areas
-from geo.kpi_choropleth import CLASS_COLOURS, NO_VALUE_COLOUR, build_kpi_choropleth
+from geo.kpi_choropleth import CLASS_COLOURS
+from geo.kpi_choropleth import NO_VALUE_COLOUR
+from geo.kpi_choropleth import build_kpi_choropleth
 from geo.map_builder import MapAssets
 from registry.db import unit_of_work
-from registry.kpis import KPI_DEFINITIONS, KpiValue, compute_kpis
+from registry.kpis import KPI_DEFINITIONS
+from registry.kpis import KpiValue
+from registry.kpis import compute_kpis
 from registry.models import KpiSnapshot
 from tests.auth_fixtures import SignedInClient
-from tests.builders import department, parcel, square
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 TODAY = dt.date.today()
 # any absolute URL but the SVG namespace (an identifier, never fetched) and the app itself
@@ -36,15 +42,39 @@ EXTERNAL_URL = re.compile(
 def _portfolio(session: Session) -> None:
     gsd, lapl = department("GSD", "General Services"), department("LAPL", "Library")
     common = {"legal_interest": "owned", "status": "in_use", "use": "Office"}
-    session.add_all([
-        parcel("1111-001-001", department=gsd, council_district=1, asset_type="office",
-               geometry=square(-118.250), digitization_status="verified", verified_by="second",
-               verified_at=dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC), **common),
-        parcel("1111-001-002", department=gsd, council_district=1, asset_type="office",
-               geometry=square(-118.240, 34.06), digitization_status="digitized", **common),
-        parcel("1111-001-003", department=lapl, council_district=2, asset_type="library",
-               geometry=square(-118.200), digitization_status="digitized", **common),
-    ])
+    session.add_all(
+        [
+            parcel(
+                "1111-001-001",
+                department=gsd,
+                council_district=1,
+                asset_type="office",
+                geometry=square(-118.250),
+                digitization_status="verified",
+                verified_by="second",
+                verified_at=dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC),
+                **common,
+            ),
+            parcel(
+                "1111-001-002",
+                department=gsd,
+                council_district=1,
+                asset_type="office",
+                geometry=square(-118.240, 34.06),
+                digitization_status="digitized",
+                **common,
+            ),
+            parcel(
+                "1111-001-003",
+                department=lapl,
+                council_district=2,
+                asset_type="library",
+                geometry=square(-118.200),
+                digitization_status="digitized",
+                **common,
+            ),
+        ]
+    )
 
 
 @pytest.fixture
@@ -66,7 +96,7 @@ def _engine_values(app: Flask) -> list[KpiValue]:
 
 def _tile(page: str, kpi_id: str) -> str:
     start = page.index(f'id="tile-{kpi_id}"')
-    return page[start:page.index("</article>", start)]
+    return page[start : page.index("</article>", start)]
 
 
 def test_a_tile_per_kpi_with_the_engines_city_values(
@@ -94,13 +124,16 @@ def test_a_figure_links_to_the_records_behind_it(viewer: SignedInClient) -> None
     assert 'href="/verification?department=GSD"' in _tile(department_page, "DIG-2")
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("department=GSD", "50.00"),          # 1 of GSD's 2 parcels verified
-    ("department=LAPL", "0.00"),
-    ("district=1", "50.00"),
-    ("asset_type=library", "0.00"),
-    ("", "33.33"),                         # the city: 1 of 3
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("department=GSD", "50.00"),  # 1 of GSD's 2 parcels verified
+        ("department=LAPL", "0.00"),
+        ("district=1", "50.00"),
+        ("asset_type=library", "0.00"),
+        ("", "33.33"),  # the city: 1 of 3
+    ],
+)
 def test_filters_select_the_breakdown_row_shown(
     viewer: SignedInClient, query: str, expected: str
 ) -> None:
@@ -128,14 +161,21 @@ def test_trends_come_from_snapshots_or_say_there_are_none(
     assert "No snapshots yet" in _tile(viewer.get("/kpi").get_data(as_text=True), "DIG-1")
     with portfolio_app.app_context(), unit_of_work(session_factory(), "tests") as session:
         for days, value in ((60, "40"), (30, "55"), (0, "66.67")):
-            session.add(KpiSnapshot(as_of=TODAY - dt.timedelta(days=days), kpi_id="DIG-1",
-                                    breakdown="city", breakdown_value=None,
-                                    value=Decimal(value), unit="%"))
+            session.add(
+                KpiSnapshot(
+                    as_of=TODAY - dt.timedelta(days=days),
+                    kpi_id="DIG-1",
+                    breakdown="city",
+                    breakdown_value=None,
+                    value=Decimal(value),
+                    unit="%",
+                )
+            )
     page = viewer.get("/kpi").get_data(as_text=True)
     tile = _tile(page, "DIG-1")
     assert "No snapshots yet" not in tile
     assert tile.count('<polyline class="series"') == 1
-    assert 'data-series="DIG-1"' in page[page.index('id="family-digitization"'):]
+    assert 'data-series="DIG-1"' in page[page.index('id="family-digitization"') :]
 
 
 def test_the_dashboard_and_map_link_nothing_outside_the_app(viewer: SignedInClient) -> None:
@@ -154,8 +194,8 @@ def test_the_dashboard_needs_a_signed_in_user(portfolio_app: Flask) -> None:
 
 def test_the_district_table_lists_the_mapped_kpi_per_district(viewer: SignedInClient) -> None:
     page = viewer.get("/kpi?map_kpi=DIG-2").get_data(as_text=True)
-    table = page[page.index('class="listing district-values"'):]
-    assert '<tr><td>1</td>' in table and '<tr><td>2</td>' in table
+    table = page[page.index('class="listing district-values"') :]
+    assert "<tr><td>1</td>" in table and "<tr><td>2</td>" in table
     assert "50.00 %" in table
 
 
@@ -177,16 +217,28 @@ def test_district_areas_are_hulls_of_each_districts_parcels(
 def test_the_choropleth_colours_districts_by_value_and_greys_the_empty_ones() -> None:
     def feature(district: str, lon: float) -> dict[str, object]:
         ring = [[lon, 34.0], [lon + 0.01, 34.0], [lon + 0.01, 34.01], [lon, 34.0]]
-        return {"type": "Feature", "properties": {"council_district": district, "parcels": 1},
-                "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        return {
+            "type": "Feature",
+            "properties": {"council_district": district, "parcels": 1},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
 
-    areas = {"type": "FeatureCollection",
-             "features": [feature("1", -118.3), feature("2", -118.2), feature("3", -118.1)]}
+    areas = {
+        "type": "FeatureCollection",
+        "features": [feature("1", -118.3), feature("2", -118.2), feature("3", -118.1)],
+    }
     assets = MapAssets("/l.js", "/l.css", "/vg.js", "/m.js", "/m.css")
-    html = build_kpi_choropleth(
-        areas, {"1": Decimal(10), "2": Decimal(90), "3": None}, title="DIG-2", unit="%",
-        assets=assets,
-    ).get_root().render()
+    html = (
+        build_kpi_choropleth(
+            areas,
+            {"1": Decimal(10), "2": Decimal(90), "3": None},
+            title="DIG-2",
+            unit="%",
+            assets=assets,
+        )
+        .get_root()
+        .render()
+    )
     assert CLASS_COLOURS[0] in html and CLASS_COLOURS[-1] in html and NO_VALUE_COLOUR in html
     assert EXTERNAL_URL.findall(html) == []
 

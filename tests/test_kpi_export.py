@@ -17,16 +17,26 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.database import session_factory
 from cli.main import cli
 from registry.db import unit_of_work
-from registry.kpis import EXPORT_COLUMNS, KPI_DEFINITIONS, KpiValue, compute_kpis
-from registry.models import Building, KpiSnapshot, Occupancy, OmCost
+from registry.kpis import EXPORT_COLUMNS
+from registry.kpis import KPI_DEFINITIONS
+from registry.kpis import KpiValue
+from registry.kpis import compute_kpis
+from registry.models import Building
+from registry.models import KpiSnapshot
+from registry.models import Occupancy
+from registry.models import OmCost
 from tests.auth_fixtures import SignedInClient
-from tests.builders import department, parcel, square
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 AS_OF = dt.date(2026, 3, 31)
 QUERY = "period=FY2026&as_of=2026-03-31"
@@ -38,21 +48,51 @@ def kpi_app(app: Flask) -> Flask:
     enough for values, breakdowns and KPIs without data (leases, disposals)."""
     with app.app_context(), unit_of_work(session_factory(), "tests") as session:
         gsd = department("GSD", "General Services")
-        p1 = parcel("1111-001-001", department=gsd, council_district=1, asset_type="office",
-                    use="Office", geometry=square(-118.25), digitization_status="digitized")
-        p2 = parcel("1111-001-002", department=gsd, council_district=2, asset_type="library",
-                    geometry=None, status="no_current_use")
-        b1 = Building(building_id="B1", parcel=p1, asset_type="office", gross_sq_ft=12_000,
-                      usable_sq_ft=10_000, replacement_value=Decimal(5_000_000),
-                      repair_needs=Decimal(500_000))
+        p1 = parcel(
+            "1111-001-001",
+            department=gsd,
+            council_district=1,
+            asset_type="office",
+            use="Office",
+            geometry=square(-118.25),
+            digitization_status="digitized",
+        )
+        p2 = parcel(
+            "1111-001-002",
+            department=gsd,
+            council_district=2,
+            asset_type="library",
+            geometry=None,
+            status="no_current_use",
+        )
+        b1 = Building(
+            building_id="B1",
+            parcel=p1,
+            asset_type="office",
+            gross_sq_ft=12_000,
+            usable_sq_ft=10_000,
+            replacement_value=Decimal(5_000_000),
+            repair_needs=Decimal(500_000),
+        )
         session.add_all([gsd, p1, p2, b1])
         session.flush()
-        session.add_all([
-            Occupancy(building_id=b1.id, department_id=gsd.id, period_start=dt.date(2025, 7, 1),
-                      headcount=45, usable_sq_ft_occupied=10_000),
-            OmCost(building_id=b1.id, fiscal_year=2026, category="operations",
-                   amount=Decimal("120000.10")),
-        ])
+        session.add_all(
+            [
+                Occupancy(
+                    building_id=b1.id,
+                    department_id=gsd.id,
+                    period_start=dt.date(2025, 7, 1),
+                    headcount=45,
+                    usable_sq_ft_occupied=10_000,
+                ),
+                OmCost(
+                    building_id=b1.id,
+                    fiscal_year=2026,
+                    category="operations",
+                    amount=Decimal("120000.10"),
+                ),
+            ]
+        )
     return app
 
 
@@ -100,8 +140,13 @@ def test_json_agrees_with_the_engine_and_carries_the_definitions(
     assert metadata["columns"] == list(EXPORT_COLUMNS)
     assert metadata["period"] == "FY2026" and metadata["as_of"] == "2026-03-31"
     assert metadata["kpi_set_version"] == 1
-    expected = [{name: (None if getattr(v, name) is None else as_text(getattr(v, name)))
-                 for name in EXPORT_COLUMNS} for v in engine_values(kpi_app)]
+    expected = [
+        {
+            name: (None if getattr(v, name) is None else as_text(getattr(v, name)))
+            for name in EXPORT_COLUMNS
+        }
+        for v in engine_values(kpi_app)
+    ]
     assert document["rows"] == expected
     assert all(isinstance(row["value"], str | None) for row in document["rows"])
 
@@ -128,8 +173,16 @@ def test_xlsx_agrees_with_the_engine_and_defines_the_kpi_set(
                 assert isinstance(got[name], int | float), (value, name)
                 assert Decimal(str(got[name])) == expected, (value, name)
         assert got["as_of"].date() == AS_OF
-        for name in ("kpi_id", "kpi_name", "period", "breakdown", "breakdown_value", "unit",
-                     "status", "note"):
+        for name in (
+            "kpi_id",
+            "kpi_name",
+            "period",
+            "breakdown",
+            "breakdown_value",
+            "unit",
+            "status",
+            "note",
+        ):
             assert got[name] == getattr(value, name), (value, name)
     definitions = list(book["Definitions"].iter_rows(values_only=True))
     assert definitions[0] == ("id", "name", "definition", "unit", "better")
@@ -154,9 +207,7 @@ def test_viewers_and_anonymous_cannot_export(
 
 
 @pytest.mark.parametrize("query", ["format=pdf", "period=2026x", "as_of=31/03/2026"])
-def test_bad_requests_are_refused(
-    kpi_app: Flask, admin_client: SignedInClient, query: str
-) -> None:
+def test_bad_requests_are_refused(kpi_app: Flask, admin_client: SignedInClient, query: str) -> None:
     assert admin_client.get(f"/kpi/export?{query}").status_code == 400
 
 
@@ -167,16 +218,31 @@ def test_cli_export_writes_what_the_endpoint_serves(
     env = {"DATABASE_URL": kpi_app.config["DATABASE_URL"]}
     for export_format in ("csv", "json", "xlsx"):
         target = tmp_path / f"kpis.{export_format}"
-        result = runner.invoke(cli, ["export", "kpi", "-f", export_format, "-o", str(target),
-                                     "--period", "FY2026", "--as-of", "2026-03-31"], env=env)
+        result = runner.invoke(
+            cli,
+            [
+                "export",
+                "kpi",
+                "-f",
+                export_format,
+                "-o",
+                str(target),
+                "--period",
+                "FY2026",
+                "--as-of",
+                "2026-03-31",
+            ],
+            env=env,
+        )
         assert result.exit_code == 0, result.output
         assert result.output.startswith("FY2026: ")
         if export_format != "xlsx":  # an XLSX zip carries its own timestamps
             served = finance_client.get(f"/kpi/export?format={export_format}&{QUERY}")
             assert target.read_bytes() == served.data
     assert openpyxl.load_workbook(tmp_path / "kpis.xlsx").sheetnames == ["KPIs", "Definitions"]
-    usage = runner.invoke(cli, ["export", "kpi", "-o", str(tmp_path / "x.csv"),
-                                "--period", "2026"], env=env)
+    usage = runner.invoke(
+        cli, ["export", "kpi", "-o", str(tmp_path / "x.csv"), "--period", "2026"], env=env
+    )
     assert usage.exit_code == 2, usage.output
 
 
@@ -195,10 +261,33 @@ def test_snapshots_store_the_engines_values_and_are_never_rewritten(kpi_app: Fla
         stored = session.scalars(
             select(KpiSnapshot).where(KpiSnapshot.as_of == AS_OF).order_by(KpiSnapshot.id)
         ).all()
-        assert [(s.kpi_id, s.breakdown, s.breakdown_value, s.value, s.numerator, s.denominator,
-                 s.unit, s.note, s.period) for s in stored] == [
-            (v.kpi_id, v.breakdown, v.breakdown_value, v.value, v.numerator, v.denominator,
-             v.unit, v.note, v.period) for v in values]
+        assert [
+            (
+                s.kpi_id,
+                s.breakdown,
+                s.breakdown_value,
+                s.value,
+                s.numerator,
+                s.denominator,
+                s.unit,
+                s.note,
+                s.period,
+            )
+            for s in stored
+        ] == [
+            (
+                v.kpi_id,
+                v.breakdown,
+                v.breakdown_value,
+                v.value,
+                v.numerator,
+                v.denominator,
+                v.unit,
+                v.note,
+                v.period,
+            )
+            for v in values
+        ]
         dates = session.scalars(select(func.count(func.distinct(KpiSnapshot.as_of)))).one()
         assert dates == 2
         with pytest.raises(DBAPIError):

@@ -24,9 +24,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from registry.kpis import EXPORT_COLUMNS, KPI_DEFINITIONS, KpiValue, compute_kpis
-from registry.models import Building, Lease, Occupancy, OmCost
-from tests.builders import department, parcel, square
+from registry.kpis import EXPORT_COLUMNS
+from registry.kpis import KPI_DEFINITIONS
+from registry.kpis import KpiValue
+from registry.kpis import compute_kpis
+from registry.models import Building
+from registry.models import Lease
+from registry.models import Occupancy
+from registry.models import OmCost
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 AS_OF = dt.date(2026, 3, 31)
 D = Decimal
@@ -36,57 +44,147 @@ def _portfolio(session: Session) -> None:
     gsd, lapl = department("GSD", "General Services"), department("LAPL", "Library")
     session.add_all([gsd, lapl])
     common = {"legal_interest": "owned", "status": "in_use"}
-    p1 = parcel("1111-001-001", department=gsd, council_district=1, asset_type="office",
-                use="Office", geometry=square(-118.250), digitization_status="verified",
-                verified_by="second", verified_at=dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC),
-                **common)
-    p2 = parcel("1111-001-002", department=gsd, council_district=2, asset_type="office",
-                use="Office", geometry=square(-118.248), digitization_status="digitized",
-                legal_interest="owned", status="no_current_use")
-    p3 = parcel("1111-001-003", department=lapl, council_district=1, asset_type="library",
-                geometry=None, **common)
-    p4 = parcel("1111-001-004", department=lapl, council_district=2, asset_type="park",
-                use="Park", geometry=square(-118.246), digitization_status="verified",
-                verified_by="second", verified_at=dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC),
-                legal_interest="leased", status="in_use")
-    b1 = Building(building_id="B1", parcel=p1, asset_type="office", gross_sq_ft=12_000,
-                  usable_sq_ft=10_000, replacement_value=D(5_000_000), repair_needs=D(500_000))
-    b2 = Building(building_id="B2", parcel=p2, asset_type="office", gross_sq_ft=6_000,
-                  usable_sq_ft=5_000, replacement_value=D(2_000_000), repair_needs=D(1_000_000))
-    b3 = Building(building_id="B3", parcel=p3, asset_type="library", gross_sq_ft=4_000,
-                  usable_sq_ft=3_000, replacement_value=D(3_000_000), repair_needs=D(300_000))
+    p1 = parcel(
+        "1111-001-001",
+        department=gsd,
+        council_district=1,
+        asset_type="office",
+        use="Office",
+        geometry=square(-118.250),
+        digitization_status="verified",
+        verified_by="second",
+        verified_at=dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC),
+        **common,
+    )
+    p2 = parcel(
+        "1111-001-002",
+        department=gsd,
+        council_district=2,
+        asset_type="office",
+        use="Office",
+        geometry=square(-118.248),
+        digitization_status="digitized",
+        legal_interest="owned",
+        status="no_current_use",
+    )
+    p3 = parcel(
+        "1111-001-003",
+        department=lapl,
+        council_district=1,
+        asset_type="library",
+        geometry=None,
+        **common,
+    )
+    p4 = parcel(
+        "1111-001-004",
+        department=lapl,
+        council_district=2,
+        asset_type="park",
+        use="Park",
+        geometry=square(-118.246),
+        digitization_status="verified",
+        verified_by="second",
+        verified_at=dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC),
+        legal_interest="leased",
+        status="in_use",
+    )
+    b1 = Building(
+        building_id="B1",
+        parcel=p1,
+        asset_type="office",
+        gross_sq_ft=12_000,
+        usable_sq_ft=10_000,
+        replacement_value=D(5_000_000),
+        repair_needs=D(500_000),
+    )
+    b2 = Building(
+        building_id="B2",
+        parcel=p2,
+        asset_type="office",
+        gross_sq_ft=6_000,
+        usable_sq_ft=5_000,
+        replacement_value=D(2_000_000),
+        repair_needs=D(1_000_000),
+    )
+    b3 = Building(
+        building_id="B3",
+        parcel=p3,
+        asset_type="library",
+        gross_sq_ft=4_000,
+        usable_sq_ft=3_000,
+        replacement_value=D(3_000_000),
+        repair_needs=D(300_000),
+    )
     session.add_all([p1, p2, p3, p4, b1, b2, b3])
     session.flush()
-    session.add_all([
-        Occupancy(building_id=b1.id, department_id=gsd.id, period_start=dt.date(2025, 7, 1),
-                  headcount=50, usable_sq_ft_occupied=10_000),
-        Occupancy(building_id=b1.id, department_id=lapl.id, period_start=dt.date(2024, 7, 1),
-                  period_end=dt.date(2025, 6, 30), headcount=10, usable_sq_ft_occupied=2_000),
-        Occupancy(building_id=b2.id, department_id=gsd.id, period_start=dt.date(2024, 1, 1),
-                  period_end=dt.date(2026, 12, 31), headcount=10, usable_sq_ft_occupied=5_000),
-        Occupancy(building_id=b3.id, department_id=lapl.id, period_start=dt.date(2020, 1, 1),
-                  headcount=20, usable_sq_ft_occupied=3_000),
-        OmCost(building_id=b1.id, fiscal_year=2026, category="operations", amount=D(120_000)),
-        OmCost(building_id=b1.id, fiscal_year=2026, category="maintenance", amount=D(60_000)),
-        OmCost(building_id=b1.id, fiscal_year=2026, category="utilities", amount=D(30_000)),
-        OmCost(building_id=b3.id, fiscal_year=2026, category="maintenance", amount=D(20_000)),
-        OmCost(parcel_id=p1.id, fiscal_year=2026, category="security", amount=D(5_000)),
-        OmCost(building_id=b2.id, fiscal_year=2025, category="operations", amount=D(24_000)),
-        _lease("L1", "in", p4.id, lapl.id, source_document="CF 23-0001"),
-        _lease("L2", "out", p1.id, None, source_document=None),
-    ])
+    session.add_all(
+        [
+            Occupancy(
+                building_id=b1.id,
+                department_id=gsd.id,
+                period_start=dt.date(2025, 7, 1),
+                headcount=50,
+                usable_sq_ft_occupied=10_000,
+            ),
+            Occupancy(
+                building_id=b1.id,
+                department_id=lapl.id,
+                period_start=dt.date(2024, 7, 1),
+                period_end=dt.date(2025, 6, 30),
+                headcount=10,
+                usable_sq_ft_occupied=2_000,
+            ),
+            Occupancy(
+                building_id=b2.id,
+                department_id=gsd.id,
+                period_start=dt.date(2024, 1, 1),
+                period_end=dt.date(2026, 12, 31),
+                headcount=10,
+                usable_sq_ft_occupied=5_000,
+            ),
+            Occupancy(
+                building_id=b3.id,
+                department_id=lapl.id,
+                period_start=dt.date(2020, 1, 1),
+                headcount=20,
+                usable_sq_ft_occupied=3_000,
+            ),
+            OmCost(building_id=b1.id, fiscal_year=2026, category="operations", amount=D(120_000)),
+            OmCost(building_id=b1.id, fiscal_year=2026, category="maintenance", amount=D(60_000)),
+            OmCost(building_id=b1.id, fiscal_year=2026, category="utilities", amount=D(30_000)),
+            OmCost(building_id=b3.id, fiscal_year=2026, category="maintenance", amount=D(20_000)),
+            OmCost(parcel_id=p1.id, fiscal_year=2026, category="security", amount=D(5_000)),
+            OmCost(building_id=b2.id, fiscal_year=2025, category="operations", amount=D(24_000)),
+            _lease("L1", "in", p4.id, lapl.id, source_document="CF 23-0001"),
+            _lease("L2", "out", p1.id, None, source_document=None),
+        ]
+    )
     session.flush()
 
 
-def _lease(number: str, direction: str, parcel_pk: int, department_pk: int | None,
-           source_document: str | None) -> Lease:
+def _lease(
+    number: str,
+    direction: str,
+    parcel_pk: int,
+    department_pk: int | None,
+    source_document: str | None,
+) -> Lease:
     return Lease(
-        lease_number=number, direction=direction,
-        portfolio="payable" if direction == "in" else "receivable", counterparty="Acme LLC",
-        parcel_id=parcel_pk, department_id=department_pk, leased_area_sq_ft=D(5_000),
-        source_document=source_document, commencement_date=dt.date(2024, 1, 1), term_months=60,
-        max_possible_term_months=60, payment_frequency="monthly", payment_timing="advance",
-        payments=[{"periods": 60, "amount": "10000.00"}], discount_rate=D("0.03"),
+        lease_number=number,
+        direction=direction,
+        portfolio="payable" if direction == "in" else "receivable",
+        counterparty="Acme LLC",
+        parcel_id=parcel_pk,
+        department_id=department_pk,
+        leased_area_sq_ft=D(5_000),
+        source_document=source_document,
+        commencement_date=dt.date(2024, 1, 1),
+        term_months=60,
+        max_possible_term_months=60,
+        payment_frequency="monthly",
+        payment_timing="advance",
+        payments=[{"periods": 60, "amount": "10000.00"}],
+        discount_rate=D("0.03"),
     )
 
 
@@ -97,9 +195,15 @@ def kpis(db_session: Session) -> dict[tuple[str, str, str | None], KpiValue]:
     return {(v.kpi_id, v.breakdown, v.breakdown_value): v for v in values}
 
 
-def _check(kpis: dict[tuple[str, str, str | None], KpiValue], kpi_id: str, breakdown: str,
-           key: str | None, value: str | None, numerator: str | None,
-           denominator: str | None) -> None:
+def _check(
+    kpis: dict[tuple[str, str, str | None], KpiValue],
+    kpi_id: str,
+    breakdown: str,
+    key: str | None,
+    value: str | None,
+    numerator: str | None,
+    denominator: str | None,
+) -> None:
     got = kpis[(kpi_id, breakdown, key)]
     expected = [None if x is None else D(x) for x in (value, numerator, denominator)]
     assert [got.value, got.numerator, got.denominator] == expected, got
@@ -136,8 +240,13 @@ def _check(kpis: dict[tuple[str, str, str | None], KpiValue], kpi_id: str, break
     ("CST-5", "asset_type", "office", "78.57", "1500000", "7000000"),
 ])  # fmt: skip
 def test_kpi_values_worked_out_by_hand(
-    kpis: dict[tuple[str, str, str | None], KpiValue], kpi_id: str, breakdown: str,
-    key: str | None, value: str | None, numerator: str | None, denominator: str | None,
+    kpis: dict[tuple[str, str, str | None], KpiValue],
+    kpi_id: str,
+    breakdown: str,
+    key: str | None,
+    value: str | None,
+    numerator: str | None,
+    denominator: str | None,
 ) -> None:
     if kpi_id == "UTL-1":  # land areas come from the geometry: check the ratio and the count
         got = kpis[(kpi_id, breakdown, key)]
@@ -163,17 +272,35 @@ def test_breakdowns_cover_every_value_of_the_records(
     kpis: dict[tuple[str, str, str | None], KpiValue],
 ) -> None:
     dig1 = {(b, v) for (kpi, b, v) in kpis if kpi == "DIG-1"}
-    assert dig1 == {("city", None), ("department", "GSD"), ("department", "LAPL"),
-                    ("council_district", "1"), ("council_district", "2"),
-                    ("asset_type", "office"), ("asset_type", "library"), ("asset_type", "park")}
+    assert dig1 == {
+        ("city", None),
+        ("department", "GSD"),
+        ("department", "LAPL"),
+        ("council_district", "1"),
+        ("council_district", "2"),
+        ("asset_type", "office"),
+        ("asset_type", "library"),
+        ("asset_type", "park"),
+    }
     first = next(iter(kpis.values()))
     assert (first.period, first.as_of) == ("FY2026", AS_OF)
 
 
 def test_rows_carry_exactly_the_kpi_set_columns() -> None:
     assert EXPORT_COLUMNS == (
-        "kpi_id", "kpi_name", "period", "as_of", "breakdown", "breakdown_value", "value", "unit",
-        "numerator", "denominator", "target", "status", "note",
+        "kpi_id",
+        "kpi_name",
+        "period",
+        "as_of",
+        "breakdown",
+        "breakdown_value",
+        "value",
+        "unit",
+        "numerator",
+        "denominator",
+        "target",
+        "status",
+        "note",
     )
     assert [d.id for d in KPI_DEFINITIONS][:3] == ["DIG-1", "DIG-2", "DIG-3"]
     assert len(KPI_DEFINITIONS) == 21
@@ -200,11 +327,13 @@ def test_period_names_a_fiscal_year(db_session: Session) -> None:
 
 
 def test_kpi_snapshots_are_append_only(db_session: Session) -> None:
-    db_session.execute(text(
-        "INSERT INTO kpi_snapshots (as_of, period, kpi_id, breakdown, unit) "
-        "VALUES ('2026-03-31', 'FY2026', 'DIG-1', 'city', '%')"))
-    with pytest.raises(DBAPIError, match="kpi_snapshots is append-only"), \
-            db_session.begin_nested():
+    db_session.execute(
+        text(
+            "INSERT INTO kpi_snapshots (as_of, period, kpi_id, breakdown, unit) "
+            "VALUES ('2026-03-31', 'FY2026', 'DIG-1', 'city', '%')"
+        )
+    )
+    with pytest.raises(DBAPIError, match="kpi_snapshots is append-only"), db_session.begin_nested():
         db_session.execute(text("UPDATE kpi_snapshots SET unit = 'x'"))
     with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
         db_session.execute(text("DELETE FROM kpi_snapshots"))

@@ -29,81 +29,171 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.db import create_registry_engine
-from registry.kpis import KpiValue, compute_kpis
+from registry.kpis import KpiValue
+from registry.kpis import compute_kpis
 from registry.leases.accounting import payment_stream
 from registry.leases.records import lease_terms
 from registry.leases.rent_sql import RENT_STREAM_CTES
-from registry.models import Building, Lease, Milestone, OmCost
-from tests.builders import department, parcel, square
+from registry.models import Building
+from registry.models import Lease
+from registry.models import Milestone
+from registry.models import OmCost
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 AS_OF = dt.date(2026, 3, 31)
 D = Decimal
 Key = tuple[str, str, str | None]
 
 
-def _lease(number: str, direction: str, parcel_pk: int, department_pk: int, start: dt.date,
-           periods: int, amount: str, frequency: str = "monthly", **extra: Any) -> Lease:
+def _lease(
+    number: str,
+    direction: str,
+    parcel_pk: int,
+    department_pk: int,
+    start: dt.date,
+    periods: int,
+    amount: str,
+    frequency: str = "monthly",
+    **extra: Any,
+) -> Lease:
     months = periods * {"monthly": 1, "quarterly": 3, "annual": 12}[frequency]
     fields: dict[str, Any] = {"payment_timing": "advance", **extra}
     return Lease(
-        lease_number=number, direction=direction,
-        portfolio="payable" if direction == "in" else "receivable", counterparty="Acme LLC",
-        parcel_id=parcel_pk, department_id=department_pk, commencement_date=start,
-        term_months=months, max_possible_term_months=months, payment_frequency=frequency,
-        payments=[{"periods": periods, "amount": amount}], discount_rate=D(0),
-        source_document="CF 1", **fields,
+        lease_number=number,
+        direction=direction,
+        portfolio="payable" if direction == "in" else "receivable",
+        counterparty="Acme LLC",
+        parcel_id=parcel_pk,
+        department_id=department_pk,
+        commencement_date=start,
+        term_months=months,
+        max_possible_term_months=months,
+        payment_frequency=frequency,
+        payments=[{"periods": periods, "amount": amount}],
+        discount_rate=D(0),
+        source_document="CF 1",
+        **fields,
     )
 
 
 def _portfolio(session: Session) -> None:
     gsd, lapl = department("GSD", "General Services"), department("LAPL", "Library")
     owned = {"legal_interest": "owned", "status": "in_use"}
-    p1 = parcel("1111-001-001", department=gsd, council_district=1, asset_type="office",
-                geometry=square(-118.250), **owned)
-    p2 = parcel("1111-001-002", department=lapl, council_district=2, asset_type="library",
-                geometry=square(-118.248), **owned)
-    p3 = parcel("1111-001-003", department=gsd, council_district=2, asset_type="vacant_land",
-                geometry=square(-118.246), legal_interest="owned", status="disposed",
-                disposition_date=dt.date(2025, 9, 15), disposition_proceeds=D(1_250_000))
-    p4 = parcel("1111-001-004", department=lapl, council_district=1, asset_type="vacant_land",
-                geometry=square(-118.244), legal_interest="owned", status="disposed",
-                disposition_date=dt.date(2024, 3, 1), disposition_proceeds=D(99_999))
+    p1 = parcel(
+        "1111-001-001",
+        department=gsd,
+        council_district=1,
+        asset_type="office",
+        geometry=square(-118.250),
+        **owned,
+    )
+    p2 = parcel(
+        "1111-001-002",
+        department=lapl,
+        council_district=2,
+        asset_type="library",
+        geometry=square(-118.248),
+        **owned,
+    )
+    p3 = parcel(
+        "1111-001-003",
+        department=gsd,
+        council_district=2,
+        asset_type="vacant_land",
+        geometry=square(-118.246),
+        legal_interest="owned",
+        status="disposed",
+        disposition_date=dt.date(2025, 9, 15),
+        disposition_proceeds=D(1_250_000),
+    )
+    p4 = parcel(
+        "1111-001-004",
+        department=lapl,
+        council_district=1,
+        asset_type="vacant_land",
+        geometry=square(-118.244),
+        legal_interest="owned",
+        status="disposed",
+        disposition_date=dt.date(2024, 3, 1),
+        disposition_proceeds=D(99_999),
+    )
     b1 = Building(building_id="B1", parcel=p1, asset_type="office", gross_sq_ft=12_000)
     b2 = Building(building_id="B2", parcel=p2, asset_type="library", gross_sq_ft=4_000)
     session.add_all([gsd, lapl, p1, p2, p3, p4, b1, b2])
     session.flush()
 
     def cost(year: int, category: str, amount: int, building: Building | None = None) -> OmCost:
-        return OmCost(building_id=building.id if building else None,
-                      parcel_id=None if building else p2.id, fiscal_year=year,
-                      category=category, amount=D(amount))
+        return OmCost(
+            building_id=building.id if building else None,
+            parcel_id=None if building else p2.id,
+            fiscal_year=year,
+            category=category,
+            amount=D(amount),
+        )
 
-    session.add_all([
-        cost(2024, "operations", 100_000, b1), cost(2024, "maintenance", 50_000, b1),
-        cost(2024, "operations", 20_000, b2),
-        cost(2026, "operations", 80_000, b1), cost(2026, "maintenance", 40_000, b1),
-        cost(2026, "utilities", 30_000, b1), cost(2026, "maintenance", 10_000),
-        _lease("L1", "in", p1.id, gsd.id, dt.date(2024, 7, 1), 60, "10000.00",
-               leased_area_sq_ft=D(5_000), escalation_pct=D(3)),
-        _lease("L2", "in", p2.id, lapl.id, dt.date(2023, 5, 1), 12, "6000.00", "quarterly",
-               leased_area_sq_ft=D(2_000), free_periods=1),
-        _lease("L3", "out", p1.id, gsd.id, dt.date(2025, 1, 1), 2, "1.00", "annual"),
-        _lease("L4", "out", p2.id, lapl.id, dt.date(2025, 7, 1), 120, "2000.00",
-               payment_timing="arrears", market_rent_annual=D(60_000)),
-        _lease("L5", "out", p1.id, gsd.id, dt.date(2020, 1, 1), 60, "5000.00", occupied=True),
-    ])
+    session.add_all(
+        [
+            cost(2024, "operations", 100_000, b1),
+            cost(2024, "maintenance", 50_000, b1),
+            cost(2024, "operations", 20_000, b2),
+            cost(2026, "operations", 80_000, b1),
+            cost(2026, "maintenance", 40_000, b1),
+            cost(2026, "utilities", 30_000, b1),
+            cost(2026, "maintenance", 10_000),
+            _lease(
+                "L1",
+                "in",
+                p1.id,
+                gsd.id,
+                dt.date(2024, 7, 1),
+                60,
+                "10000.00",
+                leased_area_sq_ft=D(5_000),
+                escalation_pct=D(3),
+            ),
+            _lease(
+                "L2",
+                "in",
+                p2.id,
+                lapl.id,
+                dt.date(2023, 5, 1),
+                12,
+                "6000.00",
+                "quarterly",
+                leased_area_sq_ft=D(2_000),
+                free_periods=1,
+            ),
+            _lease("L3", "out", p1.id, gsd.id, dt.date(2025, 1, 1), 2, "1.00", "annual"),
+            _lease(
+                "L4",
+                "out",
+                p2.id,
+                lapl.id,
+                dt.date(2025, 7, 1),
+                120,
+                "2000.00",
+                payment_timing="arrears",
+                market_rent_annual=D(60_000),
+            ),
+            _lease("L5", "out", p1.id, gsd.id, dt.date(2020, 1, 1), 60, "5000.00", occupied=True),
+        ]
+    )
     session.flush()
 
 
 @pytest.fixture
 def kpis(db_session: Session, monkeypatch: pytest.MonkeyPatch) -> dict[Key, KpiValue]:
-    for name in ("REGISTRY_KPI_BASELINE_FY", "REGISTRY_NOMINAL_RENT",
-                 "REGISTRY_BELOW_MARKET_SHARE"):
+    for name in (
+        "REGISTRY_KPI_BASELINE_FY",
+        "REGISTRY_NOMINAL_RENT",
+        "REGISTRY_BELOW_MARKET_SHARE",
+    ):
         monkeypatch.delenv(name, raising=False)
     _portfolio(db_session)
     values = compute_kpis(db_session, "FY2026", AS_OF)
-    return {(v.kpi_id, v.breakdown, v.breakdown_value): v for v in values
-            if v.kpi_id != "LSE-2"}
+    return {(v.kpi_id, v.breakdown, v.breakdown_value): v for v in values if v.kpi_id != "LSE-2"}
 
 
 @pytest.mark.parametrize(("kpi_id", "breakdown", "key", "value", "numerator", "denominator"), [
@@ -127,8 +217,13 @@ def kpis(db_session: Session, monkeypatch: pytest.MonkeyPatch) -> dict[Key, KpiV
     ("LSE-1", "department", "LAPL", "1", "1", None),
 ])  # fmt: skip
 def test_values_worked_out_by_hand(
-    kpis: dict[Key, KpiValue], kpi_id: str, breakdown: str, key: str | None,
-    value: str | None, numerator: str | None, denominator: str | None,
+    kpis: dict[Key, KpiValue],
+    kpi_id: str,
+    breakdown: str,
+    key: str | None,
+    value: str | None,
+    numerator: str | None,
+    denominator: str | None,
 ) -> None:
     got = kpis[(kpi_id, breakdown, key)]
     expected = [None if x is None else D(x) for x in (value, numerator, denominator)]
@@ -139,27 +234,37 @@ def test_breakdowns_only_where_there_are_records(kpis: dict[Key, KpiValue]) -> N
     assert ("REV-3", "department", "LAPL") not in kpis  # P4 was disposed of in FY2024
     assert ("REV-1", "department", "LAPL") in kpis
     assert {b for (k, b, _) in kpis if k == "CST-4"} == {
-        "city", "department", "council_district", "asset_type"}
+        "city",
+        "department",
+        "council_district",
+        "asset_type",
+    }
 
 
 def test_notes_carry_the_second_measure(kpis: dict[Key, KpiValue]) -> None:
     # annual rent at the as-of date: L2 6,000 × 4 + L3 1 × 1 + L5 5,000 × 12
     assert kpis[("LSE-1", "city", None)].note == (
-        "annual rent 84001.00; 2 ending within 12 months, 1 holdovers")
+        "annual rent 84001.00; 2 ending within 12 months, 1 holdovers"
+    )
     assert kpis[("CST-4", "city", None)].note == (
-        "baseline FY2024; CST-3 271600.00 against 194000.00")
+        "baseline FY2024; CST-3 271600.00 against 194000.00"
+    )
     assert kpis[("REV-3", "city", None)].note == "1 parcels disposed of"
 
 
 def test_settings_move_the_thresholds_and_the_baseline(
-    db_session: Session, monkeypatch: pytest.MonkeyPatch,
+    db_session: Session,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _portfolio(db_session)
-    monkeypatch.setenv("REGISTRY_NOMINAL_RENT", "0")          # L3's 1.00 is no longer nominal
+    monkeypatch.setenv("REGISTRY_NOMINAL_RENT", "0")  # L3's 1.00 is no longer nominal
     monkeypatch.setenv("REGISTRY_BELOW_MARKET_SHARE", "0.3")  # 24,000 ≥ 0.3 × 60,000
     monkeypatch.setenv("REGISTRY_KPI_BASELINE_FY", "FY2026")
-    values = {(v.kpi_id, v.breakdown): v for v in compute_kpis(db_session, "FY2026", AS_OF)
-              if v.breakdown == "city"}
+    values = {
+        (v.kpi_id, v.breakdown): v
+        for v in compute_kpis(db_session, "FY2026", AS_OF)
+        if v.breakdown == "city"
+    }
     assert values[("REV-2", "city")].value == 0
     assert values[("CST-4", "city")].value == D("0.00")
 
@@ -176,16 +281,25 @@ def test_gasb_balances_at_the_period_end(db_session: Session) -> None:
     city = {v.note: v.value for v in values if v.breakdown == "city"}
     assert city["lease liability (lessee) at 2026-06-30"] == D("393496.32")
     assert city["lease receivable (lessor) at 2026-06-30"] == D("218000.00")
-    assert set(city) == {f"{kind} at 2026-06-30" for kind in (
-        "lease liability (lessee)", "right-to-use asset, net (lessee)",
-        "lease receivable (lessor)", "deferred inflow of resources (lessor)")}
+    assert set(city) == {
+        f"{kind} at 2026-06-30"
+        for kind in (
+            "lease liability (lessee)",
+            "right-to-use asset, net (lessee)",
+            "lease receivable (lessor)",
+            "deferred inflow of resources (lessor)",
+        )
+    }
     gsd = {v.note: v.value for v in values if v.breakdown_value == "GSD"}
     assert gsd["lease receivable (lessor) at 2026-06-30"] == D("0.00")
 
 
 def test_no_leases_says_why(db_session: Session) -> None:
-    values = [v for v in compute_kpis(db_session, "FY2026", AS_OF)
-              if v.kpi_id in {"CST-2", "CST-4", "REV-1", "REV-3", "LSE-1", "LSE-2"}]
+    values = [
+        v
+        for v in compute_kpis(db_session, "FY2026", AS_OF)
+        if v.kpi_id in {"CST-2", "CST-4", "REV-1", "REV-3", "LSE-1", "LSE-2"}
+    ]
     assert values and all(v.value is None and v.note for v in values)
 
 
@@ -195,22 +309,27 @@ def test_the_sql_rent_stream_is_the_engines_payment_stream(sample_database_url: 
     engine = create_registry_engine(sample_database_url)
     try:
         with Session(engine) as session:
-            rows = session.execute(text(f"""
+            rows = session.execute(
+                text(f"""
                 WITH {RENT_STREAM_CTES}
                 SELECT l.lease_number, r.due, r.rent FROM rent_due r JOIN leases l
                     ON l.id = r.lease_id
                  WHERE NOT EXISTS (SELECT 1 FROM lease_modifications m WHERE m.lease_id = l.id)
-                 ORDER BY l.lease_number, r.due""")).all()
+                 ORDER BY l.lease_number, r.due""")
+            ).all()
             sql: dict[str, list[tuple[dt.date, Decimal]]] = {}
             for number, due, rent in rows:
                 sql.setdefault(number, []).append((due, rent))
-            terminated: dict[str, dt.date | None] = dict(session.execute(text(
-                "SELECT lease_number, terminated_on FROM leases")).all())
+            terminated: dict[str, dt.date | None] = dict(
+                session.execute(text("SELECT lease_number, terminated_on FROM leases")).all()
+            )
             for number, stream in sql.items():
                 end = terminated[number] or dt.date.max
-                expected = [(p.due_date, p.gross_amount)
-                            for p in payment_stream(lease_terms(session, number))
-                            if p.due_date <= end]
+                expected = [
+                    (p.due_date, p.gross_amount)
+                    for p in payment_stream(lease_terms(session, number))
+                    if p.due_date <= end
+                ]
                 assert stream == expected, number
     finally:
         engine.dispose()
@@ -229,27 +348,57 @@ def test_milestone_forecast_at_the_pace_of_the_last_8_weeks(db_session: Session)
     gsd, lapl = department("GSD", "General Services"), department("LAPL", "Library")
     verified = [dt.date(2025, 12, 1), dt.date(2026, 2, 10), dt.date(2026, 3, 1)]
     parcels = [
-        parcel(f"2222-001-{i:03d}", department=gsd, council_district=1, asset_type="office",
-               geometry=square(-118.25 + i * 0.002),
-               **({"digitization_status": "verified", "verified_by": "second",
-                   "verified_at": dt.datetime.combine(verified[i], dt.time(12), dt.UTC)}
-                  if i < 3 else {}))
+        parcel(
+            f"2222-001-{i:03d}",
+            department=gsd,
+            council_district=1,
+            asset_type="office",
+            geometry=square(-118.25 + i * 0.002),
+            **(
+                {
+                    "digitization_status": "verified",
+                    "verified_by": "second",
+                    "verified_at": dt.datetime.combine(verified[i], dt.time(12), dt.UTC),
+                }
+                if i < 3
+                else {}
+            ),
+        )
         for i in range(6)
     ] + [
-        parcel(f"2222-002-{i:03d}", department=lapl, council_district=2, asset_type="library",
-               geometry=square(-118.20 + i * 0.002),
-               **({"digitization_status": "verified", "verified_by": "second",
-                   "verified_at": dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC)} if i == 0 else {}))
+        parcel(
+            f"2222-002-{i:03d}",
+            department=lapl,
+            council_district=2,
+            asset_type="library",
+            geometry=square(-118.20 + i * 0.002),
+            **(
+                {
+                    "digitization_status": "verified",
+                    "verified_by": "second",
+                    "verified_at": dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC),
+                }
+                if i == 0
+                else {}
+            ),
+        )
         for i in range(4)
     ]
-    db_session.add_all([gsd, lapl, *parcels,
-                        Milestone(name="Pilot", target_pct_verified=D(20),
-                                  target_date=dt.date(2025, 12, 31)),
-                        Milestone(name="Phase 1", target_pct_verified=D(50),
-                                  target_date=dt.date(2026, 6, 30))])
+    db_session.add_all(
+        [
+            gsd,
+            lapl,
+            *parcels,
+            Milestone(name="Pilot", target_pct_verified=D(20), target_date=dt.date(2025, 12, 31)),
+            Milestone(name="Phase 1", target_pct_verified=D(50), target_date=dt.date(2026, 6, 30)),
+        ]
+    )
     db_session.flush()
-    dig6 = {(v.breakdown, v.breakdown_value): v for v in compute_kpis(db_session, "FY2026", AS_OF)
-            if v.kpi_id == "DIG-6"}
+    dig6 = {
+        (v.breakdown, v.breakdown_value): v
+        for v in compute_kpis(db_session, "FY2026", AS_OF)
+        if v.kpi_id == "DIG-6"
+    }
     city = dig6[("city", None)]
     assert (city.value, city.numerator, city.denominator) == (D(35), D(2), D(56))
     assert city.note and city.note.startswith("forecast 2026-05-26; milestone 'Phase 1'")

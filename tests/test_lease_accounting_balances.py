@@ -8,14 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
-from registry.leases.accounting import (
-    PaymentStep,
-    balances_at,
-    fiscal_year_balances,
-    lease_schedule,
-    maturity_table,
-)
+from registry.fiscal_years import fiscal_year_bounds
+from registry.fiscal_years import fiscal_year_of
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import balances_at
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import maturity_table
 from tests.lease_terms_builders import annual
 
 D = Decimal

@@ -20,14 +20,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from registry.leases.accounting import (
-    LeaseTerms,
-    PaymentStep,
-    balances_at,
-    fiscal_year_balances,
-    lease_schedule,
-    maturity_table,
-)
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import balances_at
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import maturity_table
 from tests.lease_terms_builders import washington as sbctc_terms
 
 D = Decimal

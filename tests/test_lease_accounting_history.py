@@ -15,28 +15,33 @@ import itertools
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Literal, cast
+from typing import Literal
+from typing import cast
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from registry.leases.accounting import (
-    LeaseHistory,
-    LeaseModification,
-    LeaseSchedule,
-    LeaseTerms,
-    PaymentStep,
-    balances_at,
-    fiscal_year_balances,
-    lease_history,
-    lease_schedule,
-    maturity_table,
-    modify_lease,
-    payment_stream,
-)
+from registry.leases.accounting import LeaseHistory
+from registry.leases.accounting import LeaseModification
+from registry.leases.accounting import LeaseSchedule
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import balances_at
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import lease_history
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import maturity_table
+from registry.leases.accounting import modify_lease
+from registry.leases.accounting import payment_stream
 from registry.leases.accounting.money import add_months
-from tests.lease_terms_builders import MAX_PERIODS, MONTHS, ZERO, cell_site, washington
+from tests.lease_terms_builders import MAX_PERIODS
+from tests.lease_terms_builders import MONTHS
+from tests.lease_terms_builders import ZERO
+from tests.lease_terms_builders import cell_site
+from tests.lease_terms_builders import washington
 
 D = Decimal
 
@@ -115,8 +120,9 @@ def lease_and_payment_date(draw: st.DrawFn) -> tuple[LeaseTerms, int]:
         # Days 29-31 are left out: a remeasurement commencing on a clamped date
         # (Feb 28 for a lease from Jan 30) keeps that day, drifting off the original
         # payment day - a separate, known limitation of dating from the modification.
-        commencement_date=draw(st.dates(date(2000, 1, 1), date(2040, 12, 31)).filter(
-            lambda day: day.day <= 28)),
+        commencement_date=draw(
+            st.dates(date(2000, 1, 1), date(2040, 12, 31)).filter(lambda day: day.day <= 28)
+        ),
         term_months=periods * MONTHS[frequency],
         payment_frequency=frequency,
         payment_timing=cast(
@@ -132,8 +138,9 @@ def lease_and_payment_date(draw: st.DrawFn) -> tuple[LeaseTerms, int]:
     return terms, draw(st.integers(min_value=1, max_value=periods - 1))
 
 
-@settings(max_examples=300, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)  # CI machines may be busy
 @given(lease_and_payment_date())
 def test_modifying_with_the_remaining_terms_changes_nothing(case: tuple[LeaseTerms, int]) -> None:
     """Same remaining payments, same rate, at any payment date: an adjustment of 0.00 up to
@@ -177,13 +184,21 @@ def twice_modified() -> tuple[LeaseSchedule, LeaseModification, LeaseModificatio
     base = lease_schedule(washington())
     first = modify_lease(
         base,
-        washington(commencement_date=FIRST, term_months=24,
-                   payments=(PaymentStep(24, D("32000.00")),), discount_rate=D("0.02")),
+        washington(
+            commencement_date=FIRST,
+            term_months=24,
+            payments=(PaymentStep(24, D("32000.00")),),
+            discount_rate=D("0.02"),
+        ),
     )
     second = modify_lease(
         first,
-        washington(commencement_date=SECOND, term_months=24,
-                   payments=(PaymentStep(24, D("31000.00")),), discount_rate=D("0.02")),
+        washington(
+            commencement_date=SECOND,
+            term_months=24,
+            payments=(PaymentStep(24, D("31000.00")),),
+            discount_rate=D("0.02"),
+        ),
     )
     return base, first, second
 
@@ -194,8 +209,12 @@ def test_a_modification_carries_the_ones_before_it() -> None:
     assert history.base == base
     assert history.modifications == (first, second)
     assert history.schedules == (base, first.remeasured, second.remeasured)
-    assert modify_lease(modify_lease(LeaseHistory(base), first.remeasured.terms),
-                        second.remeasured.terms).history == history
+    assert (
+        modify_lease(
+            modify_lease(LeaseHistory(base), first.remeasured.terms), second.remeasured.terms
+        ).history
+        == history
+    )
     assert lease_history(base, [first, second]) == history == lease_history(history)
     assert second.original_full == first.remeasured
     with pytest.raises(ValueError, match="remeasure"):
@@ -213,7 +232,9 @@ def test_balances_before_between_and_after_two_modifications(use: str) -> None:
         assert balances_at(source, day) == balances_at(base, day)
     before = balances_at(source, date(2022, 3, 31))
     assert (before.balance, before.accrued_interest, before.right_of_use_asset_net) == (
-        D("713367.70"), D("529.08"), D("710739.90"),
+        D("713367.70"),
+        D("529.08"),
+        D("710739.90"),
     )
     # Between them: the first remeasurement (753,482.25 less the April 1 payment).
     assert balances_at(source, FIRST).balance == D("721482.25")
@@ -250,11 +271,15 @@ def test_fiscal_years_across_two_modifications() -> None:
     assert sum(y.payments for y in years) == sum(row.payment for _, row in booked)
     assert sum(y.interest for y in years) == (
         sum(row.interest for _, row in booked)
-        + first.accrued_interest_before + second.accrued_interest_before
+        + first.accrued_interest_before
+        + second.accrued_interest_before
     )
     assert sum(y.amortization or ZERO for y in years) == (
-        base.opening_recognizable - first.carrying_before
-        + first.carrying_after - second.carrying_before + second.carrying_after
+        base.opening_recognizable
+        - first.carrying_before
+        + first.carrying_after
+        - second.carrying_before
+        + second.carrying_after
     )
     assert years[-1].balance == ZERO and years[-1].right_of_use_asset_net == ZERO
 
@@ -273,9 +298,11 @@ def test_maturity_table_across_two_modifications() -> None:
         assert table == maturity_table(second, fiscal_year)
         year_end = date(fiscal_year, 6, 30)
         assert table.total_principal == balances_at(history, year_end).balance
-    assert maturity_table(history, 2023).buckets[0].principal + maturity_table(
-        history, 2023
-    ).buckets[1].principal == balances_at(history, date(2023, 6, 30)).balance
+    assert (
+        maturity_table(history, 2023).buckets[0].principal
+        + maturity_table(history, 2023).buckets[1].principal
+        == balances_at(history, date(2023, 6, 30)).balance
+    )
 
 
 def test_an_arrears_lease_modified_twice_books_every_receipt() -> None:

@@ -15,15 +15,13 @@ from typing import Any
 
 import pytest
 
-from registry.leases.accounting import (
-    LeaseTermsError,
-    PaymentStep,
-    balances_at,
-    fiscal_year_balances,
-    lease_schedule,
-    maturity_table,
-    modify_lease,
-)
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import balances_at
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import maturity_table
+from registry.leases.accounting import modify_lease
 from tests.lease_terms_builders import washington as original
 
 D = Decimal

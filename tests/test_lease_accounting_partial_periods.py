@@ -13,31 +13,43 @@ falls on the day after its last day.
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal, cast
+from typing import Any
+from typing import Literal
+from typing import cast
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck
+from hypothesis import assume
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
-from registry.leases.accounting import (
-    LeaseModification,
-    LeaseTerms,
-    LeaseTermsError,
-    PaymentStep,
-    balances_at,
-    fiscal_year_balances,
-    lease_schedule,
-    lease_terms_from_dict,
-    maturity_table,
-    payment_stream,
-)
-from registry.leases.accounting.periods import default_anchor, months_covering, payment_periods
-from registry.leases.remeasurement import RecordedModification, apply_modifications
-from tests.lease_terms_builders import MAX_PERIODS, MONTHS, ZERO, washington, washington_values
+from registry.fiscal_years import fiscal_year_bounds
+from registry.fiscal_years import fiscal_year_of
+from registry.leases.accounting import LeaseModification
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import balances_at
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import lease_terms_from_dict
+from registry.leases.accounting import maturity_table
+from registry.leases.accounting import payment_stream
+from registry.leases.accounting.periods import default_anchor
+from registry.leases.accounting.periods import months_covering
+from registry.leases.accounting.periods import payment_periods
+from registry.leases.remeasurement import RecordedModification
+from registry.leases.remeasurement import apply_modifications
+from tests.lease_terms_builders import MAX_PERIODS
+from tests.lease_terms_builders import MONTHS
+from tests.lease_terms_builders import ZERO
+from tests.lease_terms_builders import washington
+from tests.lease_terms_builders import washington_values
 
 D = Decimal
 
@@ -92,7 +104,10 @@ def test_hand_worked_partial_last_period() -> None:
     stream = payment_stream(terms)
     assert stream[-1].fraction == Fraction(15, 31)
     assert (stream[-1].period_start, stream[-1].due_date, stream[-1].gross_amount) == (
-        date(2026, 1, 1), date(2026, 1, 16), D("483.87"))
+        date(2026, 1, 1),
+        date(2026, 1, 16),
+        D("483.87"),
+    )
     schedule = lease_schedule(terms)
     assert schedule.initial_measurement == D("23230.93") == schedule.right_of_use_asset
     rows = schedule.lessee_rows
@@ -102,7 +117,11 @@ def test_hand_worked_partial_last_period() -> None:
     ]
     assert rows[22].balance == D("1476.76")
     assert (rows[23].date, rows[23].interest, rows[23].principal, rows[23].balance) == (
-        date(2026, 1, 1), D("6.15"), D("993.85"), D("482.91"))
+        date(2026, 1, 1),
+        D("6.15"),
+        D("993.85"),
+        D("482.91"),
+    )
     assert (rows[24].date, rows[24].payment, rows[24].interest, rows[24].principal,
             rows[24].balance) == (date(2026, 1, 16), D("483.87"), D("0.96"), D("482.91"),
                                   D("0.00"))  # fmt: skip
@@ -127,7 +146,10 @@ def test_hand_worked_balances_fiscal_years_and_maturity() -> None:
     schedule = lease_schedule(stub_lease())
     inside = balances_at(schedule, date(2026, 1, 10))
     assert (inside.balance, inside.accrued_interest, inside.right_of_use_asset_net) == (
-        D("482.91"), D("0.64"), D("153.00"))
+        D("482.91"),
+        D("0.64"),
+        D("153.00"),
+    )
     years = {year.fiscal_year: year for year in fiscal_year_balances(schedule)}
     assert sorted(years) == [2024, 2025, 2026]
     assert (years[2026].payments, years[2026].balance) == (D("7483.87"), ZERO)
@@ -135,7 +157,11 @@ def test_hand_worked_balances_fiscal_years_and_maturity() -> None:
     table = maturity_table(schedule, 2025)
     first = table.buckets[0]
     assert (first.label, first.principal, first.interest, first.total) == (
-        "2026", D("7353.84"), D("130.03"), D("7483.87"))
+        "2026",
+        D("7353.84"),
+        D("130.03"),
+        D("7483.87"),
+    )
     assert all(bucket.total == ZERO for bucket in table.buckets[1:])
 
 
@@ -201,11 +227,18 @@ def test_hand_worked_partial_first_period() -> None:
      (date(2021, 7, 20), date(2021, 8, 10), Fraction(21, 31))),
 ])  # fmt: skip
 def test_the_dates_pick_the_partial_period(
-    start: date, end: date, frequency: str, first: tuple[date, date, Fraction],
+    start: date,
+    end: date,
+    frequency: str,
+    first: tuple[date, date, Fraction],
     last: tuple[date, date, Fraction],
 ) -> None:
-    periods = payment_periods(start, end + timedelta(days=1), MONTHS[frequency],
-                              default_anchor(start, end + timedelta(days=1), MONTHS[frequency]))
+    periods = payment_periods(
+        start,
+        end + timedelta(days=1),
+        MONTHS[frequency],
+        default_anchor(start, end + timedelta(days=1), MONTHS[frequency]),
+    )
     assert (periods[0].start, periods[0].end, periods[0].fraction) == first
     assert (periods[-1].start, periods[-1].end, periods[-1].fraction) == last
     assert all(not period.is_partial for period in periods[1:-1])
@@ -224,8 +257,10 @@ def test_partial_periods_pay_their_fraction_and_escalate_on_anniversaries() -> N
                        discount_rate=D("0.04"))  # fmt: skip
     stream = payment_stream(terms)
     assert [(p.due_date, p.gross_amount) for p in stream[:3]] == [
-        (date(2015, 1, 15), D("16700.00")), (date(2015, 7, 1), D("36500.00")),
-        (date(2016, 7, 1), D("37230.00"))]
+        (date(2015, 1, 15), D("16700.00")),
+        (date(2015, 7, 1), D("36500.00")),
+        (date(2016, 7, 1), D("37230.00")),
+    ]
     assert (stream[-1].due_date, stream[-1].gross_amount) == (date(2024, 7, 1), D("43620.88"))
     # The non-lease component is pro-rated with it: 3,650 x 167/365 = 1,670.00.
     assert (stream[0].non_lease_amount, stream[0].lease_amount) == (D("1670.00"), D("15030.00"))
@@ -237,8 +272,14 @@ def test_partial_periods_pay_their_fraction_and_escalate_on_anniversaries() -> N
     (date(2025, 1, 15), False),   # 12 months and a day: the partial month counts
 ])  # fmt: skip
 def test_the_short_term_test_counts_a_partial_month(end: date, short_term: bool) -> None:
-    periods = len(payment_periods(date(2024, 1, 15), end + timedelta(days=1), 1,
-                                  default_anchor(date(2024, 1, 15), end + timedelta(days=1), 1)))
+    periods = len(
+        payment_periods(
+            date(2024, 1, 15),
+            end + timedelta(days=1),
+            1,
+            default_anchor(date(2024, 1, 15), end + timedelta(days=1), 1),
+        )
+    )
     terms = LeaseTerms(direction="in", commencement_date=date(2024, 1, 15), end_date=end,
                        payment_frequency="monthly", payment_timing="advance",
                        payments=(PaymentStep(periods, D("500.00")),),
@@ -257,12 +298,22 @@ def test_a_whole_term_given_by_dates_is_the_term_given_in_months() -> None:
 
 def test_the_term_by_months_still_needs_whole_periods_and_the_dates_must_agree() -> None:
     with pytest.raises(LeaseTermsError) as caught:
-        LeaseTerms(**washington_values(payment_frequency="quarterly", term_months=35,
-                                       payments=(PaymentStep(12, D("1.00")),)))
+        LeaseTerms(
+            **washington_values(
+                payment_frequency="quarterly",
+                term_months=35,
+                payments=(PaymentStep(12, D("1.00")),),
+            )
+        )
     assert "give end_date" in dict(caught.value.errors)["term_months"]
-    quarterly = LeaseTerms(**washington_values(
-        payment_frequency="quarterly", term_months=0, end_date=date(2024, 2, 29),
-        payments=(PaymentStep(12, D("90000.00")),)))  # 35 months: the last quarter has 2
+    quarterly = LeaseTerms(
+        **washington_values(
+            payment_frequency="quarterly",
+            term_months=0,
+            end_date=date(2024, 2, 29),
+            payments=(PaymentStep(12, D("90000.00")),),
+        )
+    )  # 35 months: the last quarter has 2
     assert quarterly.term_months == 35 and quarterly.periods[-1].fraction == Fraction(60, 91)
     for overrides, field in [
         ({"term_months": 35, "end_date": date(2024, 3, 15)}, "term_months"),
@@ -275,22 +326,34 @@ def test_the_term_by_months_still_needs_whole_periods_and_the_dates_must_agree()
 
 
 def test_lease_terms_from_json_with_an_end_date() -> None:
-    terms = lease_terms_from_dict({
-        "direction": "in", "commencement_date": "2024-01-01", "end_date": "2026-01-15",
-        "payment_frequency": "monthly", "payment_timing": "arrears",
-        "payments": [{"periods": 25, "amount": "1000.00"}], "discount_rate": "0.05"})
+    terms = lease_terms_from_dict(
+        {
+            "direction": "in",
+            "commencement_date": "2024-01-01",
+            "end_date": "2026-01-15",
+            "payment_frequency": "monthly",
+            "payment_timing": "arrears",
+            "payments": [{"periods": 25, "amount": "1000.00"}],
+            "discount_rate": "0.05",
+        }
+    )
     assert terms == stub_lease()
     with pytest.raises(LeaseTermsError) as caught:
-        lease_terms_from_dict({**{k: v for k, v in STUB.items() if k != "end_date"},
-                               "commencement_date": "2024-01-01"})
+        lease_terms_from_dict(
+            {
+                **{k: v for k, v in STUB.items() if k != "end_date"},
+                "commencement_date": "2024-01-01",
+            }
+        )
     assert "term_months" in dict(caught.value.errors)
 
 
 # --- remeasurement across a partial period ------------------------------------------------
 
 
-def remeasure(effective: date, changes: dict[str, Any], terms: LeaseTerms | None = None
-              ) -> LeaseModification:
+def remeasure(
+    effective: date, changes: dict[str, Any], terms: LeaseTerms | None = None
+) -> LeaseModification:
     base = lease_schedule(terms or stub_lease())
     return apply_modifications(base, [RecordedModification(effective, changes)])[-1]
 
@@ -300,8 +363,7 @@ def test_a_carried_modification_keeps_the_partial_last_period() -> None:
     # re-prorated exactly as before (1,000.00 x 15/31 = 483.87 on 2026-01-16).
     result = remeasure(date(2025, 1, 1), {"discount_rate": "0.06"})
     rows = result.remeasured.rows
-    assert len(rows) == 13 and (rows[-1].date, rows[-1].payment) == (date(2026, 1, 16),
-                                                                     D("483.87"))
+    assert len(rows) == 13 and (rows[-1].date, rows[-1].payment) == (date(2026, 1, 16), D("483.87"))
     assert rows[-1].balance == ZERO
     booked = [row for _, row in result.history.booked_rows()]
     assert [row.date for row in booked] == [row.date for row in lease_schedule(STUB_TERMS).rows]
@@ -314,8 +376,10 @@ def test_a_term_extension_from_a_partial_last_period() -> None:
     # On 2025-07-01 the lease is extended from 2026-01-15 to 2027-01-15 at 1,050.00: 18
     # whole months and a new partial January 2027, 1,050 x 15/31 = 508.06 on 2027-01-16;
     # the old partial January 2026 becomes a whole month.
-    result = remeasure(date(2025, 7, 1), {"end_date": "2027-01-15",
-                                          "payments": [{"periods": 19, "amount": "1050.00"}]})
+    result = remeasure(
+        date(2025, 7, 1),
+        {"end_date": "2027-01-15", "payments": [{"periods": 19, "amount": "1050.00"}]},
+    )
     rows = result.remeasured.rows
     assert [row.payment for row in rows] == [D("1050.00")] * 18 + [D("508.06")]
     assert rows[6].date == date(2026, 2, 1) and rows[-1].date == date(2027, 1, 16)
@@ -324,8 +388,9 @@ def test_a_term_extension_from_a_partial_last_period() -> None:
     assert result.adjustment == result.remeasured.initial_measurement - D("6384.48")
     years = fiscal_year_balances(result)
     assert [year.fiscal_year for year in years] == [2024, 2025, 2026, 2027]
-    assert sum(year.payments for year in years) == 18 * D("1000.00") + 18 * D("1050.00") \
-        + D("508.06")
+    assert sum(year.payments for year in years) == 18 * D("1000.00") + 18 * D("1050.00") + D(
+        "508.06"
+    )
     table = maturity_table(result, 2026)
     assert table.total_principal + table.total_interest == 7 * D("1050.00") + D("508.06")
 
@@ -343,12 +408,14 @@ def test_a_modification_inside_a_period_paid_in_arrears() -> None:
     rounded cent.
     """
     result = remeasure(date(2025, 3, 16), {"discount_rate": "0.06"})
-    assert (result.balance_before, result.accrued_interest_before) == (D("10237.85"),
-                                                                       D("20.64"))
+    assert (result.balance_before, result.accrued_interest_before) == (D("10237.85"), D("20.64"))
     assert result.remeasured.initial_measurement == D("10214.22")
     first = result.remeasured.rows[0]
-    assert (first.date, first.payment, first.interest) == (date(2025, 4, 1), D("1000.00"),
-                                                           D("26.36"))
+    assert (first.date, first.payment, first.interest) == (
+        date(2025, 4, 1),
+        D("1000.00"),
+        D("26.36"),
+    )
     assert result.remeasured.rows[-1].payment == D("483.87")
     booked = [row for _, row in result.history.booked_rows()]
     assert [row.date for row in booked] == [row.date for row in lease_schedule(STUB_TERMS).rows]
@@ -398,8 +465,9 @@ def dated_terms(draw: st.DrawFn) -> LeaseTerms:
     end = start + timedelta(days=draw(st.integers(0, MAX_PERIODS[frequency] * months * 30)))
     anchor = draw(st.none() | st.dates(start - timedelta(days=400), start + timedelta(days=400)))
     finish = end + timedelta(days=1)
-    periods = len(payment_periods(start, finish, months,
-                                  anchor or default_anchor(start, finish, months)))
+    periods = len(
+        payment_periods(start, finish, months, anchor or default_anchor(start, finish, months))
+    )
     cuts = sorted(draw(st.sets(st.integers(1, periods - 1), max_size=2)) if periods > 1 else [])
     bounds = [0, *cuts, periods]
     amounts = [draw(st.decimals(D("100.00"), D("100000.00"), places=2)) for _ in bounds[1:]]
@@ -417,8 +485,10 @@ def dated_terms(draw: st.DrawFn) -> LeaseTerms:
         payment_timing=cast(
             Literal["advance", "arrears"], draw(st.sampled_from(["advance", "arrears"]))
         ),
-        payments=tuple(PaymentStep(b - a, amount)
-                       for a, b, amount in zip(bounds, bounds[1:], amounts, strict=False)),
+        payments=tuple(
+            PaymentStep(b - a, amount)
+            for a, b, amount in zip(bounds, bounds[1:], amounts, strict=False)
+        ),
         escalation_pct=draw(st.decimals(min_value=0, max_value=10, places=1)),
         free_periods=draw(st.integers(0, periods - 1)),
         non_lease_amount=draw(st.decimals(D("0"), min(amounts) / 2, places=2)),
@@ -429,8 +499,9 @@ def dated_terms(draw: st.DrawFn) -> LeaseTerms:
     )
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)  # CI machines may be busy
 @given(dated_terms(), st.integers(min_value=-400, max_value=12 * 400))
 def test_any_dated_term_settles_and_its_reports_agree(terms: LeaseTerms, offset: int) -> None:
     schedule = lease_schedule(terms)
@@ -459,11 +530,16 @@ def test_any_dated_term_settles_and_its_reports_agree(terms: LeaseTerms, offset:
         assert table.total_principal + table.total_interest == still_due
 
 
-@settings(max_examples=100, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(dated_terms(), st.fractions(Fraction(1, 1000), Fraction(999, 1000)))
-def test_a_carried_modification_on_any_day_loses_no_payment(terms: LeaseTerms,
-                                                            at: Fraction) -> None:
+def test_a_carried_modification_on_any_day_loses_no_payment(
+    terms: LeaseTerms, at: Fraction
+) -> None:
     """Unchanged terms from any day inside the term: every payment booked once, the lease
     settled, and an adjustment no bigger than the interest compounded at the date (at
     most balance x period rate^2 / 4) plus a cent of rounding a row."""

@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from registry.leases.accounting import PaymentStep, lease_schedule, payment_stream
-from tests.lease_terms_builders import annual, splits
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import payment_stream
+from tests.lease_terms_builders import annual
+from tests.lease_terms_builders import splits
 
 D = Decimal
 

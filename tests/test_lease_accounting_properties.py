@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
-from typing import Literal, cast
+from typing import Literal
+from typing import cast
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
-from registry.leases.accounting import (
-    LeaseSchedule,
-    LeaseTerms,
-    PaymentStep,
-    balances_at,
-    fiscal_year_balances,
-    lease_schedule,
-    maturity_table,
-)
-from tests.lease_terms_builders import MAX_PERIODS, MONTHS, ZERO
+from registry.fiscal_years import fiscal_year_bounds
+from registry.fiscal_years import fiscal_year_of
+from registry.leases.accounting import LeaseSchedule
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import balances_at
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import maturity_table
+from tests.lease_terms_builders import MAX_PERIODS
+from tests.lease_terms_builders import MONTHS
+from tests.lease_terms_builders import ZERO
 
 D = Decimal
 
@@ -79,8 +84,9 @@ def carrying(schedule: LeaseSchedule) -> list[Decimal]:
     return [row.carrying for row in schedule.rows]
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)  # CI machines may be busy
 @given(lease_terms())
 def test_schedule_invariants(terms: LeaseTerms) -> None:
     schedule = lease_schedule(terms)
@@ -108,8 +114,9 @@ def test_schedule_invariants(terms: LeaseTerms) -> None:
         assert schedule.deferred_inflow is not None and schedule.right_of_use_asset is None
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)  # CI machines may be busy
 @given(lease_terms(), st.sampled_from([1, 7, 10]))
 def test_fiscal_years_add_up(terms: LeaseTerms, start_month: int) -> None:
     schedule = lease_schedule(terms)
@@ -128,8 +135,9 @@ def test_fiscal_years_add_up(terms: LeaseTerms, start_month: int) -> None:
         assert current.start == previous.end + timedelta(days=1)
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])  # CI machines may be busy
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)  # CI machines may be busy
 @given(lease_terms(), st.integers(min_value=-400, max_value=12 * 400))
 def test_balances_and_maturity_agree(terms: LeaseTerms, offset_days: int) -> None:
     schedule = lease_schedule(terms)

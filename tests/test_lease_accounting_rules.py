@@ -12,14 +12,13 @@ from decimal import Decimal
 
 import pytest
 
-from registry.leases.accounting import (
-    LeaseTermsError,
-    PaymentStep,
-    implicit_rate,
-    is_short_term,
-    lease_schedule,
-)
-from tests.lease_terms_builders import annual, splits
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import implicit_rate
+from registry.leases.accounting import is_short_term
+from registry.leases.accounting import lease_schedule
+from tests.lease_terms_builders import annual
+from tests.lease_terms_builders import splits
 
 D = Decimal
 

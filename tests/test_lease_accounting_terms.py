@@ -11,18 +11,16 @@ from typing import Any
 
 import pytest
 
-from registry.leases.accounting import (
-    LeaseTerms,
-    LeaseTermsError,
-    PaymentStep,
-    fiscal_year_balances,
-    fiscal_years_to_csv,
-    lease_schedule,
-    lease_terms_from_dict,
-    maturity_table,
-    maturity_table_to_csv,
-    schedule_to_csv,
-)
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import fiscal_years_to_csv
+from registry.leases.accounting import lease_schedule
+from registry.leases.accounting import lease_terms_from_dict
+from registry.leases.accounting import maturity_table
+from registry.leases.accounting import maturity_table_to_csv
+from registry.leases.accounting import schedule_to_csv
 from tests.lease_terms_builders import washington_values as values
 
 D = Decimal

@@ -18,8 +18,11 @@ from sqlalchemy import text
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from tests.auth_fixtures import LoginHelper, bearer
-from tests.lease_fixtures import lessor_example, seed_places, worked_example
+from tests.auth_fixtures import LoginHelper
+from tests.auth_fixtures import bearer
+from tests.lease_fixtures import lessor_example
+from tests.lease_fixtures import seed_places
+from tests.lease_fixtures import worked_example
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -32,8 +35,9 @@ def places(app: Flask) -> None:
 
 def post(client: FlaskClient, body: Any, path: str = "/api/leases") -> Any:
     """POST raw JSON text, so that numbers with fractions stay JSON numbers."""
-    return client.post(path, data=body if isinstance(body, str) else json.dumps(body),
-                       headers=JSON_HEADERS)
+    return client.post(
+        path, data=body if isinstance(body, str) else json.dumps(body), headers=JSON_HEADERS
+    )
 
 
 @pytest.mark.usefixtures("places")
@@ -49,10 +53,17 @@ def test_the_worked_example_through_the_api(editor_client: FlaskClient) -> None:
     assert schedule["right_of_use_asset"] == "1066109.82"
     rows = schedule["rows"]
     assert len(rows) == 36
-    assert rows[1] == {"period": 2, "date": "2021-05-01", "payment": "30000.00",
-                       "interest": "768.45", "principal": "29231.55", "balance": "1006878.27",
-                       "amortization": "29614.16", "asset_balance": "1006881.50",
-                       "measurement": 0}
+    assert rows[1] == {
+        "period": 2,
+        "date": "2021-05-01",
+        "payment": "30000.00",
+        "interest": "768.45",
+        "principal": "29231.55",
+        "balance": "1006878.27",
+        "amortization": "29614.16",
+        "asset_balance": "1006881.50",
+        "measurement": 0,
+    }
     assert rows[0]["interest"] == "0.00" and rows[0]["principal"] == "30000.00"
     assert rows[3]["balance"] == "948350.11"
     assert (rows[30]["interest"], rows[30]["balance"]) == ("133.15", "149666.83")
@@ -65,8 +76,17 @@ def test_the_schedule_as_csv(editor_client: FlaskClient) -> None:
     response = editor_client.get("/api/leases/L-2021-001/schedule?format=csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == ["measurement", "period", "date", "payment", "interest",
-                             "principal", "balance", "amortization", "asset_balance"]
+    assert list(rows[0]) == [
+        "measurement",
+        "period",
+        "date",
+        "payment",
+        "interest",
+        "principal",
+        "balance",
+        "amortization",
+        "asset_balance",
+    ]
     assert rows[30]["interest"] == "133.15" and rows[30]["balance"] == "149666.83"
     assert sum(float(row["principal"]) for row in rows) == pytest.approx(1066109.82)
 
@@ -78,16 +98,21 @@ def test_a_lessor_schedule(editor_client: FlaskClient) -> None:
     assert "right_of_use_asset" not in schedule
     assert schedule["deferred_inflow"] == schedule["initial_measurement"]
     assert {"period", "date", "payment", "interest", "principal", "balance"} <= set(
-        schedule["rows"][0])
+        schedule["rows"][0]
+    )
     assert schedule["rows"][0]["date"] == "2022-10-01"  # a quarter in arrears
     assert schedule["rows"][-1]["balance"] == "0.00"
 
 
 @pytest.mark.usefixtures("places")
 def test_invalid_input_lists_every_problem(editor_client: FlaskClient) -> None:
-    body = json.dumps(worked_example(parcel_id="0000-000-000", department_code="GDS",
-                                     end_date="2020-01-01")).replace(
-        '"0.0089"', "0.0089").replace('"30000.00"', "30000.50")
+    body = (
+        json.dumps(
+            worked_example(parcel_id="0000-000-000", department_code="GDS", end_date="2020-01-01")
+        )
+        .replace('"0.0089"', "0.0089")
+        .replace('"30000.00"', "30000.50")
+    )
     response = post(editor_client, body)
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -106,13 +131,16 @@ def test_a_json_area_number_is_fine(editor_client: FlaskClient) -> None:
 
 
 @pytest.mark.usefixtures("places")
-def test_editing_needs_the_current_etag(app: Flask, auth: LoginHelper,
-                                        editor_client: FlaskClient) -> None:
+def test_editing_needs_the_current_etag(
+    app: Flask, auth: LoginHelper, editor_client: FlaskClient
+) -> None:
     post(editor_client, worked_example())
     url = "/api/leases/L-2021-001"
     assert editor_client.patch(url, json={"notes": "x"}).status_code == 428
-    assert editor_client.patch(url, json={"notes": "x"},
-                               headers={"If-Match": "abc"}).status_code == 412
+    assert (
+        editor_client.patch(url, json={"notes": "x"}, headers={"If-Match": "abc"}).status_code
+        == 412
+    )
     changed = editor_client.patch(url, json={"notes": "renewal"}, headers={"If-Match": '"v1"'})
     assert changed.status_code == 200 and changed.headers["ETag"] == '"v2"'
     assert changed.get_json()["notes"] == "renewal"
@@ -133,20 +161,33 @@ def test_editing_needs_the_current_etag(app: Flask, auth: LoginHelper,
 
 
 @pytest.mark.usefixtures("places")
-def test_who_may_do_what(app: Flask, client: FlaskClient, auth: LoginHelper,
-                         editor_client: FlaskClient, viewer_client: FlaskClient,
-                         finance_client: FlaskClient) -> None:
+def test_who_may_do_what(
+    app: Flask,
+    client: FlaskClient,
+    auth: LoginHelper,
+    editor_client: FlaskClient,
+    viewer_client: FlaskClient,
+    finance_client: FlaskClient,
+) -> None:
     post(editor_client, worked_example())
-    for path in ("/api/leases", "/api/leases/L-2021-001", "/api/leases/L-2021-001/schedule",
-                 "/api/leases?format=geojson"):
+    for path in (
+        "/api/leases",
+        "/api/leases/L-2021-001",
+        "/api/leases/L-2021-001/schedule",
+        "/api/leases?format=geojson",
+    ):
         assert client.get(path).status_code == 401  # lease financials are never public
         assert viewer_client.get(path).status_code == 200
         assert finance_client.get(path).status_code == 200
     assert post(viewer_client, lessor_example()).status_code == 403
     assert post(finance_client, lessor_example()).status_code == 403
     assert post(client, lessor_example()).status_code == 401
-    assert viewer_client.post("/api/leases/L-2021-001/modifications",
-                              json={"effective_date": "2022-04-01"}).status_code == 403
+    assert (
+        viewer_client.post(
+            "/api/leases/L-2021-001/modifications", json={"effective_date": "2022-04-01"}
+        ).status_code
+        == 403
+    )
     token = auth.token(app, "script@city.example", "editor")
     scripted = client.post("/api/leases", json=lessor_example(), headers=bearer(token))
     assert scripted.status_code == 201  # tokens need no CSRF header
@@ -154,17 +195,23 @@ def test_who_may_do_what(app: Flask, client: FlaskClient, auth: LoginHelper,
 
 
 @pytest.mark.usefixtures("places")
-def test_a_modification_keeps_the_earlier_measurement(app: Flask,
-                                                      editor_client: FlaskClient) -> None:
+def test_a_modification_keeps_the_earlier_measurement(
+    app: Flask, editor_client: FlaskClient
+) -> None:
     post(editor_client, worked_example())
     before = editor_client.get("/api/leases/L-2021-001/schedule").get_json()
     url = "/api/leases/L-2021-001/modifications"
     refused = editor_client.post(url, json={"effective_date": "2021-03-15", "terms": {}})
     assert refused.status_code == 422
     assert refused.get_json()["errors"][0]["field"] == "effective_date"
-    response = editor_client.post(url, json={
-        "effective_date": "2022-04-01", "reason": "rent increase",
-        "terms": {"discount_rate": "0.02", "payments": [{"periods": 24, "amount": "32000.00"}]}})
+    response = editor_client.post(
+        url,
+        json={
+            "effective_date": "2022-04-01",
+            "reason": "rent increase",
+            "terms": {"discount_rate": "0.02", "payments": [{"periods": 24, "amount": "32000.00"}]},
+        },
+    )
     assert response.status_code == 201, response.get_json()
     schedule = editor_client.get(response.headers["Location"]).get_json()
     assert schedule["initial_measurement"] == "1066109.82"
@@ -177,15 +224,17 @@ def test_a_modification_keeps_the_earlier_measurement(app: Flask,
     assert remeasured["right_of_use_asset_after"] == "750325.37"
     assert remeasured["reason"] == "rent increase" and remeasured["discount_rate"] == "0.02"
     with app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        actors = session.execute(text(
-            "SELECT actor FROM audit_events WHERE table_name = 'lease_modifications'")).all()
+        actors = session.execute(
+            text("SELECT actor FROM audit_events WHERE table_name = 'lease_modifications'")
+        ).all()
     assert actors == [("editor@city.example",)]
 
 
 @pytest.mark.usefixtures("places")
 def test_the_ibr_table_through_the_api(editor_client: FlaskClient) -> None:
-    created = post(editor_client, worked_example(discount_rate=None,
-                                                 discount_rate_source="ibr_table"))
+    created = post(
+        editor_client, worked_example(discount_rate=None, discount_rate_source="ibr_table")
+    )
     assert created.get_json()["discount_rate"] == "0.015"
     schedule = editor_client.get("/api/leases/L-2021-001/schedule").get_json()
     assert schedule["discount_rate"] == "0.015"
@@ -194,8 +243,12 @@ def test_the_ibr_table_through_the_api(editor_client: FlaskClient) -> None:
 @pytest.mark.usefixtures("places")
 def test_listing_filters_and_pages(editor_client: FlaskClient) -> None:
     post(editor_client, worked_example())
-    post(editor_client, worked_example(lease_number="L-2025-002", commencement_date="2025-01-01",
-                                       department_code="RAP"))
+    post(
+        editor_client,
+        worked_example(
+            lease_number="L-2025-002", commencement_date="2025-01-01", department_code="RAP"
+        ),
+    )
     for index in range(3):
         post(editor_client, lessor_example(lease_number=f"R-{index}", portfolio="non_profit"))
 
@@ -231,7 +284,9 @@ def test_leased_parcels_as_geojson_points(editor_client: FlaskClient) -> None:
     assert -118.25 < lon < -118.249 and 34.05 < lat < 34.051  # inside the parcel
     assert feature["properties"]["lease_count"] == 2
     assert [lease["lease_number"] for lease in feature["properties"]["leases"]] == [
-        "L-2021-001", "R-2022-007"]
+        "L-2021-001",
+        "R-2022-007",
+    ]
 
 
 def test_a_body_that_is_not_a_json_object_is_refused(editor_client: FlaskClient) -> None:
@@ -245,8 +300,9 @@ def test_a_lease_paid_in_arrears_can_be_modified(editor_client: FlaskClient) -> 
     measurement, and unchanged terms remeasure to the carrying receivable (within a cent)."""
     post(editor_client, lessor_example())
     url = "/api/leases/R-2022-007/modifications"
-    response = editor_client.post(url, json={"effective_date": "2023-07-01",
-                                             "terms": {"discount_rate": "0.04"}})
+    response = editor_client.post(
+        url, json={"effective_date": "2023-07-01", "terms": {"discount_rate": "0.04"}}
+    )
     assert response.status_code == 201, response.get_json()
     schedule = response.get_json()
     assert [row["measurement"] for row in schedule["rows"]] == [0] * 4 + [1] * 16

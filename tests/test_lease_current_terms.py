@@ -34,14 +34,22 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.database import session_factory
-from registry.db import create_registry_engine, unit_of_work
+from registry.db import create_registry_engine
+from registry.db import unit_of_work
 from registry.kpis import compute_kpis
-from registry.leases.accounting import LeaseTerms, lease_history, payment_stream
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import lease_history
+from registry.leases.accounting import payment_stream
 from registry.leases.accounting.cashflows import escalated_amount
-from registry.leases.records import add_modification, create_lease, leases_with_schedules
-from registry.leases.rent_sql import CURRENT_TERMS_CTES, without_jit
+from registry.leases.records import add_modification
+from registry.leases.records import create_lease
+from registry.leases.records import leases_with_schedules
+from registry.leases.rent_sql import CURRENT_TERMS_CTES
+from registry.leases.rent_sql import without_jit
 from tests.auth_fixtures import SignedInClient
-from tests.builders import department, parcel, square
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 AS_OF = dt.date(2025, 1, 15)
 D = Decimal
@@ -53,8 +61,9 @@ EXPECTED = {
 }
 
 
-def _lease(number: str, direction: str, start: str, periods: int, amount: str,
-           **changes: Any) -> dict[str, Any]:
+def _lease(
+    number: str, direction: str, start: str, periods: int, amount: str, **changes: Any
+) -> dict[str, Any]:
     return {
         "lease_number": number, "direction": direction, "counterparty": f"Party {number}",
         "portfolio": "payable" if direction == "in" else "receivable",
@@ -75,8 +84,9 @@ def _modified(periods: int, amount: str, term_months: int | None = None) -> dict
 @pytest.fixture
 def modified_leases(app: Flask) -> Flask:
     with app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        session.add_all([department(code, f"Department {code}")
-                         for code in ("PAY", "EXT", "CUT", "GONE")])
+        session.add_all(
+            [department(code, f"Department {code}") for code in ("PAY", "EXT", "CUT", "GONE")]
+        )
         session.add(parcel("5555-012-034", geometry=square()))
         session.flush()
         create_lease(session, _lease("PAY", "in", "2023-01-01", 36, "1000.00"))
@@ -128,10 +138,14 @@ def test_the_workbook_reads_the_modified_terms(
     response = finance_client.get(f"/portfolio/export?format=xlsx&as_of={AS_OF}")
     assert response.status_code == 200
     header, *rows = openpyxl.load_workbook(io.BytesIO(response.data))["leases"].iter_rows(
-        values_only=True)
+        values_only=True
+    )
     sheet = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
-    workbook = {number: (D(str(row["annual_rent"])), row["current_end_date"].date())
-                for number, row in sheet.items() if row["in_force"]}
+    workbook = {
+        number: (D(str(row["annual_rent"])), row["current_end_date"].date())
+        for number, row in sheet.items()
+        if row["in_force"]
+    }
     assert workbook == EXPECTED
     assert sheet["GONE"]["annual_rent"] is None
     assert sheet["GONE"]["current_end_date"].date() == dt.date(2024, 9, 30)
@@ -145,23 +159,33 @@ def test_the_critical_dates_page_and_csv_read_the_modified_terms(
     parser = _TableRows()
     parser.feed(finance_client.get(f"/leases/critical-dates?{window}").get_data(as_text=True))
     # Date, Days, What, Lease, Counterparty, Direction, Parcel, Department, Annual rent, Details
-    page = {row[3]: (_money(row[8]), dt.date.fromisoformat(row[0]))
-            for row in parser.rows if row[2] == "Term ends"}
+    page = {
+        row[3]: (_money(row[8]), dt.date.fromisoformat(row[0]))
+        for row in parser.rows
+        if row[2] == "Term ends"
+    }
     assert page == EXPECTED
     download = finance_client.get(f"/leases/critical-dates?{window}&format=csv")
     listed = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
     assert {row["lease_number"] for row in listed} == set(EXPECTED)
-    assert {row["lease_number"]: (D(row["annual_rent"]), dt.date.fromisoformat(row["date"]))
-            for row in listed if row["kind"] == "expiring"} == EXPECTED
+    assert {
+        row["lease_number"]: (D(row["annual_rent"]), dt.date.fromisoformat(row["date"]))
+        for row in listed
+        if row["kind"] == "expiring"
+    } == EXPECTED
 
 
 def test_the_kpis_read_the_modified_terms(modified_leases: Flask) -> None:
     with modified_leases.app_context(), session_factory()() as session:
-        kpis = {(v.kpi_id, v.breakdown_value): v
-                for v in compute_kpis(session, None, AS_OF) if v.breakdown == "department"}
+        kpis = {
+            (v.kpi_id, v.breakdown_value): v
+            for v in compute_kpis(session, None, AS_OF)
+            if v.breakdown == "department"
+        }
     for number, (rent, _) in EXPECTED.items():  # each ends within LSE-1's 12 months
         assert kpis[("LSE-1", number)].note == (
-            f"annual rent {rent}; 1 ending within 12 months, 0 holdovers"), number
+            f"annual rent {rent}; 1 ending within 12 months, 0 holdovers"
+        ), number
     assert ("LSE-1", "GONE") not in kpis
     assert kpis[("REV-2", "EXT")].denominator == 1  # a lease out in force
     assert ("REV-2", "GONE") not in kpis
@@ -174,8 +198,9 @@ def _engines_annual_rent(terms: LeaseTerms, as_of: dt.date) -> Decimal:
     held = [p for p in stream if p.period_start <= as_of] or [stream[0]]
     index = held[-1].period - 1
     bases = [step.amount for step in terms.payments for _ in range(step.periods)]
-    rate = escalated_amount(bases[index], terms.escalation_pct,
-                            index * terms.months_per_period // 12)
+    rate = escalated_amount(
+        bases[index], terms.escalation_pct, index * terms.months_per_period // 12
+    )
     return rate * terms.periods_per_year
 
 
@@ -192,11 +217,17 @@ def test_the_sql_model_is_the_engines_rent_and_the_apis_end(sample_database_url:
             assert any(lease["modifications"] for lease, _ in leases)
             for year in range(2019, 2033, 2):
                 as_of = dt.date(year, 1, 1)
-                model = {row.lease_number: row for row in session.execute(text(f"""
+                model = {
+                    row.lease_number: row
+                    for row in session.execute(
+                        text(f"""
                     WITH {CURRENT_TERMS_CTES}
                     SELECT l.lease_number, a.rent, t.ends FROM leases l
                       JOIN annual_rent a ON a.lease_id = l.id
-                      JOIN lease_term t ON t.lease_id = l.id"""), {"as_of": as_of})}
+                      JOIN lease_term t ON t.lease_id = l.id"""),
+                        {"as_of": as_of},
+                    )
+                }
                 for lease, schedule in leases:
                     row = model[lease["lease_number"]]
                     assert row.ends.isoformat() == lease["current_end_date"], lease
@@ -211,13 +242,17 @@ def test_the_lease_list_and_map_read_the_same_current_end(modified_leases: Flask
     """The list's "expiring within N days" filter and the leased-parcels map use the one model:
     CUT (cut to end 2025-06-30) expires within 200 days of AS_OF; EXT, extended past its signed
     end of 2024-12-31, does not look expired; the map shows each lease's current end."""
-    from registry.leases.queries import LeaseQuery, leased_parcels_geojson, list_leases
+    from registry.leases.queries import LeaseQuery
+    from registry.leases.queries import leased_parcels_geojson
+    from registry.leases.queries import list_leases
 
     with modified_leases.app_context(), unit_of_work(session_factory(), "tests") as session:
         expiring = list_leases(session, LeaseQuery(expiring_days=200, today=AS_OF)).leases
         assert [lease["lease_number"] for lease in expiring] == ["CUT"]
         geojson = leased_parcels_geojson(session, LeaseQuery(today=AS_OF))
-    ends = {lease["lease_number"]: lease["end_date"]
-            for feature in json.loads(geojson)["features"]
-            for lease in feature["properties"]["leases"]}
+    ends = {
+        lease["lease_number"]: lease["end_date"]
+        for feature in json.loads(geojson)["features"]
+        for lease in feature["properties"]["leases"]
+    }
     assert ends["CUT"] == "2025-06-30" and ends["EXT"] == "2025-12-31"

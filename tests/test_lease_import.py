@@ -12,12 +12,17 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from click.testing import Result
 from openpyxl import Workbook
 from pyproj import Transformer
 from shapely.geometry import Point
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from cli.main import cli
 from registry.db import create_registry_engine
@@ -27,9 +32,13 @@ from registry.imports.lease_rows import read_lease_row
 from registry.imports.report import ImportReport
 from registry.imports.sources import SourceRow
 from registry.leases.accounting import LeaseSchedule
-from registry.leases.records import lease_as_dict, lease_schedule_of
-from registry.models import AuditEvent, Lease
-from tests.builders import department, parcel, square
+from registry.leases.records import lease_as_dict
+from registry.leases.records import lease_schedule_of
+from registry.models import AuditEvent
+from registry.models import Lease
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 DATA = Path(__file__).parent / "data" / "leases"
 MESSY = DATA / "messy_leases.csv"
@@ -103,8 +112,12 @@ def test_messy_list_is_rejected_with_every_bad_row_named_and_nothing_written(
     lines = _problem_lines(result)
     expected = [
         (8, "L-102", "department_code", "did you mean 'General Services'?"),
-        (9, "L-103", "department_code [warning]",
-         "'Police?' is marked uncertain in the source: read as LAPD, to be confirmed"),
+        (
+            9,
+            "L-103",
+            "department_code [warning]",
+            "'Police?' is marked uncertain in the source: read as LAPD, to be confirmed",
+        ),
         (9, "L-103", "commencement_date [warning]", "'Lease in process' is not a date: kept"),
         (9, "L-103", "payments [warning]", "not measured: the rent cannot become payment steps"),
         (12, "L-104", "end_date", "before the commencement date 2023-07-01"),
@@ -119,7 +132,10 @@ def test_messy_list_is_rejected_with_every_bad_row_named_and_nothing_written(
     for row, lease, field, message in expected:
         prefix = f"{MESSY}:row {row} lease {lease} field {field}: "
         assert any(line.startswith(prefix) and message in line for line in lines), (
-            prefix, message, result.output)
+            prefix,
+            message,
+            result.output,
+        )
     assert len(lines) == len(expected), result.output
     assert "nothing written" in result.output
     assert "6 valid (3 incomplete), 5 invalid (12 problems, 7 of them warnings)" in result.output
@@ -133,8 +149,9 @@ def test_skip_invalid_loads_the_good_rows_and_reports_the_rest(engine: Engine) -
     assert _lease_numbers(engine) == GOOD_ROWS_OF_MESSY
     assert len(_problem_lines(result)) == 12
     with sessionmaker(engine)() as session:
-        actors = set(session.scalars(
-            select(AuditEvent.actor).where(AuditEvent.table_name == "leases")))
+        actors = set(
+            session.scalars(select(AuditEvent.actor).where(AuditEvent.table_name == "leases"))
+        )
         assert actors == {"import:messy_leases.csv"}
         first = lease_as_dict(session, "L-100")
         assert first["payments"] == [{"periods": 36, "amount": "30000.00"}]
@@ -152,7 +169,9 @@ def test_skip_invalid_loads_the_good_rows_and_reports_the_rest(engine: Engine) -
         assert started["missing"] == ["commencement_date", "payments"]
         assert started["source_notes"] == {"commencement_date": "Lease in process"}
         assert (started["department_code"], started["needs_confirmation"]) == (
-            "LAPD", ["department_code"])
+            "LAPD",
+            ["department_code"],
+        )
         assert started["end_date"] == "2027-12-31"  # kept for when the start is known
         unpriced = lease_as_dict(session, "L-108")
         assert (unpriced["source_notes"], unpriced["term_months"]) == ({"payments": "TBD"}, 36)
@@ -182,17 +201,18 @@ def test_reimporting_an_unchanged_file_changes_nothing_and_adds_no_history(
     assert _state(engine) == after_first
 
 
-def test_a_changed_row_is_updated_and_audited_as_the_import(
-    engine: Engine, tmp_path: Path
-) -> None:
+def test_a_changed_row_is_updated_and_audited_as_the_import(engine: Engine, tmp_path: Path) -> None:
     assert _import(_clean_csv(tmp_path / "leases.csv", CLEAN_ROWS), *TENANT).exit_code == 0
     changed = [CLEAN_ROWS[0], [*CLEAN_ROWS[1][:7], "$2,750.00", "3.5%"]]
     result = _import(_clean_csv(tmp_path / "leases-v2.csv", changed), *TENANT)
     assert result.exit_code == 0, result.output
     assert "leases: 0 inserted, 1 updated, 1 unchanged" in result.output
     with sessionmaker(engine)() as session:
-        event = session.scalars(select(AuditEvent).where(
-            AuditEvent.table_name == "leases", AuditEvent.action == "UPDATE")).one()
+        event = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.table_name == "leases", AuditEvent.action == "UPDATE"
+            )
+        ).one()
         assert event.actor == "import:leases-v2.csv"
         assert event.after is not None
         assert event.after["payments"] == [{"periods": 60, "amount": "2750.00"}]
@@ -210,10 +230,36 @@ def test_xlsx_with_a_title_above_the_header_on_a_chosen_sheet(
     sheet = workbook.create_sheet("Leases")
     sheet.append(["City as landlord - communication sites"])
     sheet.append([])
-    sheet.append(["Lease Number", "In/Out", "Tenant", "APN", "Commencement", "Term (months)",
-                  "Annual Rent", "Payment Frequency", "Timing", "Escalation", "Discount Rate"])
-    sheet.append([1001, "Lease Out", "Tower Co", "5555-012-035", dt.datetime(2023, 1, 1), 120,
-                  120000, "Monthly", "in advance", "3%", 0.04])
+    sheet.append(
+        [
+            "Lease Number",
+            "In/Out",
+            "Tenant",
+            "APN",
+            "Commencement",
+            "Term (months)",
+            "Annual Rent",
+            "Payment Frequency",
+            "Timing",
+            "Escalation",
+            "Discount Rate",
+        ]
+    )
+    sheet.append(
+        [
+            1001,
+            "Lease Out",
+            "Tower Co",
+            "5555-012-035",
+            dt.datetime(2023, 1, 1),
+            120,
+            120000,
+            "Monthly",
+            "in advance",
+            "3%",
+            0.04,
+        ]
+    )
     sheet["K4"].number_format = "0.00%"
     workbook.save(tmp_path / "sites.xlsx")
     result = _import(tmp_path / "sites.xlsx", "--layer", "Leases")
@@ -221,10 +267,16 @@ def test_xlsx_with_a_title_above_the_header_on_a_chosen_sheet(
     with sessionmaker(engine)() as session:
         lease = lease_as_dict(session, "1001")
     assert (lease["direction"], lease["portfolio"], lease["counterparty"]) == (
-        "out", "receivable", "Tower Co")
+        "out",
+        "receivable",
+        "Tower Co",
+    )
     assert lease["payments"] == [{"periods": 120, "amount": "10000.00"}]  # 120,000 a year
     assert (lease["payment_timing"], lease["escalation_pct"], lease["discount_rate"]) == (
-        "advance", "3", "0.04")
+        "advance",
+        "3",
+        "0.04",
+    )
     assert lease["commencement_date"] == "2023-01-01"
 
 
@@ -247,23 +299,38 @@ def test_geopackage_points_locate_the_parcel_when_the_id_is_missing(
         crs="EPSG:4326",
     )
     frame.to_file(tmp_path / "sites.gpkg", layer="leases", driver="GPKG")
-    args = (tmp_path / "sites.gpkg", "--direction", "out", "--default", "payment_timing=arrears",
-            "--default", "discount_rate=0.04")
+    args = (
+        tmp_path / "sites.gpkg",
+        "--direction",
+        "out",
+        "--default",
+        "payment_timing=arrears",
+        "--default",
+        "discount_rate=0.04",
+    )
     result = _import(*args)
     assert result.exit_code == 0, result.output
-    assert f"{tmp_path / 'sites.gpkg'}:feature 3 lease G-3 field parcel_id [warning]: the " \
-        "point (-118.0, 34.3) lies in no parcel of the registry: the lease keeps its point, " \
+    assert (
+        f"{tmp_path / 'sites.gpkg'}:feature 3 lease G-3 field parcel_id [warning]: the "
+        "point (-118.0, 34.3) lies in no parcel of the registry: the lease keeps its point, "
         "not linked to a parcel" in result.output
-    assert f"{tmp_path / 'sites.gpkg'}:feature 4 lease G-4 field location [warning]: the " \
+    )
+    assert (
+        f"{tmp_path / 'sites.gpkg'}:feature 4 lease G-4 field location [warning]: the "
         "point (-97.7431, 30.2672) lies outside the city (a geocoding error?)" in result.output
+    )
     with sessionmaker(engine)() as session:
         first, second, unlinked, far = (lease_as_dict(session, f"G-{n}") for n in range(1, 5))
     assert first["parcel_id"] == "5555-012-035"  # by the point
     assert second["parcel_id"] == "5555-012-034"  # as written
     assert (unlinked["parcel_id"], unlinked["location"]) == (
-        None, {"type": "Point", "coordinates": [-118.0, 34.3]})
+        None,
+        {"type": "Point", "coordinates": [-118.0, 34.3]},
+    )
     assert (far["location"], far["source_notes"]) == (
-        None, {"location": "POINT (-97.7431 30.2672)"})  # its coordinates noted
+        None,
+        {"location": "POINT (-97.7431 30.2672)"},
+    )  # its coordinates noted
     assert all(lease["measured"] for lease in (first, second, unlinked, far))
     assert _lease_numbers(engine) == ["G-1", "G-2", "G-3", "G-4"]
 
@@ -274,9 +341,16 @@ def test_shapefile_without_a_crs_needs_srs_and_its_points_are_transformed(
     mercator = Transformer.from_crs(4326, 3857, always_xy=True)
     inside_034 = Point(*mercator.transform(-118.2495, 34.0505))
     frame = gpd.GeoDataFrame(
-        {"Lease No": ["S-1"], "Tenant": ["Newsstand"], "Start": ["7/1/2024"], "Term": [12],
-         "Rent": ["250.00"], "Frequency": ["monthly"]},
-        geometry=[inside_034], crs="EPSG:3857",
+        {
+            "Lease No": ["S-1"],
+            "Tenant": ["Newsstand"],
+            "Start": ["7/1/2024"],
+            "Term": [12],
+            "Rent": ["250.00"],
+            "Frequency": ["monthly"],
+        },
+        geometry=[inside_034],
+        crs="EPSG:3857",
     )
     frame.to_file(tmp_path / "stands.shp")
     (tmp_path / "stands.prj").unlink()  # the .prj gone missing, as it often is
@@ -295,7 +369,7 @@ def test_map_overrides_name_columns_the_headers_do_not(engine: Engine, tmp_path:
     path = tmp_path / "odd.csv"
     path.write_text(
         "Contract,Who,Begins,Ends,Pay,Dept,Remarks\n"
-        "K-9,Café Concessions,2024-07-01,2029-06-30,\"$1,200.00\",Recreation and Parks,old\n",
+        'K-9,Café Concessions,2024-07-01,2029-06-30,"$1,200.00",Recreation and Parks,old\n',
         encoding="cp1252",  # as Excel on Windows saves a CSV
     )
     result = _import(
@@ -365,10 +439,15 @@ def test_json_report_lists_every_problem_with_file_row_lease_field_and_value(
     assert report["outcome"] == "rejected" and report["problem_count"] == 12
     typo = next(p for p in report["problems"] if p["record_id"] == "L-102")
     assert typo == {
-        "file": str(copy), "row": 8, "record_id": "L-102", "field": "department_code",
+        "file": str(copy),
+        "row": 8,
+        "record_id": "L-102",
+        "field": "department_code",
         "message": "no department 'Genral Services'; did you mean 'General Services'?",
-        "value": "Genral Services", "column": "Dept",
-        "details": {"suggestion": "General Services"}, "severity": "error",
+        "value": "Genral Services",
+        "column": "Dept",
+        "details": {"suggestion": "General Services"},
+        "severity": "error",
     }
     total = next(s for s in report["skipped"] if s["reason"] == "total")
     assert total["row"] == 21 and total["text"].startswith("Total")
@@ -378,9 +457,12 @@ def test_header_typed_columns_and_audit_rows_count_once_per_lease(engine: Engine
     """Skipping invalid rows still writes in one transaction: one INSERT event per lease."""
     assert _import(MESSY, *TENANT, "--skip-invalid").exit_code == 1
     with Session(engine) as session:
-        per_lease = session.execute(text(
-            "SELECT row_key, count(*) FROM audit_events WHERE table_name = 'leases' "
-            "GROUP BY row_key ORDER BY row_key")).all()
+        per_lease = session.execute(
+            text(
+                "SELECT row_key, count(*) FROM audit_events WHERE table_name = 'leases' "
+                "GROUP BY row_key ORDER BY row_key"
+            )
+        ).all()
     assert [tuple(row) for row in per_lease] == [(n, 1) for n in GOOD_ROWS_OF_MESSY]
 
 
@@ -424,9 +506,11 @@ def test_cells_are_normalised_never_guessed(
 def test_headings_and_totals_are_skipped_but_leases_missing_data_are_not(
     cells: dict[str, object], skipped_as: str | None
 ) -> None:
-    columns = {"lease_number": ColumnSource.column("Lease No"),
-               "counterparty": ColumnSource.column("Lessor"),
-               "monthly_rent": ColumnSource.column("Monthly Rent")}
+    columns = {
+        "lease_number": ColumnSource.column("Lease No"),
+        "counterparty": ColumnSource.column("Lessor"),
+        "monthly_rent": ColumnSource.column("Monthly Rent"),
+    }
     report = ImportReport(file="list.csv", kind="leases")
     row = SourceRow(7, {"Lessor": None, "Lease No": None, "Monthly Rent": None, **cells})
     lease = read_lease_row(row, columns, {}, report)
@@ -437,25 +521,48 @@ def test_headings_and_totals_are_skipped_but_leases_missing_data_are_not(
 @pytest.mark.parametrize(
     ("cells", "payments", "problem"),
     [
-        ({"Annual Rent": "$120,000.00", "Frequency": "monthly"},
-         [{"periods": 24, "amount": "10000.00"}], None),
-        ({"Annual Rent": "$100,000.00", "Frequency": "monthly"}, None,
-         ("annual_rent", "100,000.00 per year is not a whole number of cents per monthly")),
-        ({"Annual Rent": "$120,000.00"}, None,
-         ("payment_frequency", "is required to read an annual rent")),
-        ({"Monthly Rent": "$10,000.00", "Annual Rent": "$121,200.00"}, None,
-         ("annual_rent", "gives 10,100.00 per monthly payment but monthly_rent gives 10,000.00")),
-        ({"Monthly Rent": "$10,000.00", "Annual Rent": "$120,000.00"},
-         [{"periods": 24, "amount": "10000.00"}], None),
+        (
+            {"Annual Rent": "$120,000.00", "Frequency": "monthly"},
+            [{"periods": 24, "amount": "10000.00"}],
+            None,
+        ),
+        (
+            {"Annual Rent": "$100,000.00", "Frequency": "monthly"},
+            None,
+            ("annual_rent", "100,000.00 per year is not a whole number of cents per monthly"),
+        ),
+        (
+            {"Annual Rent": "$120,000.00"},
+            None,
+            ("payment_frequency", "is required to read an annual rent"),
+        ),
+        (
+            {"Monthly Rent": "$10,000.00", "Annual Rent": "$121,200.00"},
+            None,
+            ("annual_rent", "gives 10,100.00 per monthly payment but monthly_rent gives 10,000.00"),
+        ),
+        (
+            {"Monthly Rent": "$10,000.00", "Annual Rent": "$120,000.00"},
+            [{"periods": 24, "amount": "10000.00"}],
+            None,
+        ),
     ],
 )
 def test_rent_becomes_one_payment_step_only_when_it_converts_to_whole_cents(
-    cells: dict[str, object], payments: list[dict[str, object]] | None,
+    cells: dict[str, object],
+    payments: list[dict[str, object]] | None,
     problem: tuple[str, str] | None,
 ) -> None:
-    columns = {target: ColumnSource.column(name) for target, name in {
-        "lease_number": "Lease No", "term_months": "Term", "payment_frequency": "Frequency",
-        "monthly_rent": "Monthly Rent", "annual_rent": "Annual Rent"}.items()}
+    columns = {
+        target: ColumnSource.column(name)
+        for target, name in {
+            "lease_number": "Lease No",
+            "term_months": "Term",
+            "payment_frequency": "Frequency",
+            "monthly_rent": "Monthly Rent",
+            "annual_rent": "Annual Rent",
+        }.items()
+    }
     row = SourceRow(3, {"Lease No": "R-1", "Term": "24", **cells})
     lease = read_lease_row(row, columns, {}, ImportReport(file="rents.csv", kind="leases"))
     assert lease is not None

@@ -7,19 +7,27 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Route
+from playwright.sync_api import expect
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from app.charts import line_chart_svg, nice_ticks
+from app.charts import line_chart_svg
+from app.charts import nice_ticks
 from app.database import session_factory
-from registry.db import create_registry_engine, unit_of_work
-from registry.leases.records import add_modification, create_lease
+from registry.db import create_registry_engine
+from registry.db import unit_of_work
+from registry.leases.records import add_modification
+from registry.leases.records import create_lease
 from sample_parcels.load import load_sample
-from tests.auth_fixtures import TEST_PASSWORD, make_user
+from tests.auth_fixtures import TEST_PASSWORD
+from tests.auth_fixtures import make_user
 from tests.browser import chromium
 from tests.conftest import LiveServer
-from tests.lease_fixtures import PARCEL, lessor_example, seed_places, worked_example
+from tests.lease_fixtures import PARCEL
+from tests.lease_fixtures import lessor_example
+from tests.lease_fixtures import seed_places
+from tests.lease_fixtures import worked_example
 
 
 @pytest.fixture
@@ -29,8 +37,9 @@ def leases(app: Flask) -> None:
         seed_places(session)
         create_lease(session, worked_example())
         create_lease(session, lessor_example(payment_timing="advance"))
-        add_modification(session, "R-2022-007", "2023-07-01", {"discount_rate": "0.05"},
-                         "rate reset")
+        add_modification(
+            session, "R-2022-007", "2023-07-01", {"discount_rate": "0.05"}, "rate reset"
+        )
 
 
 @pytest.mark.usefixtures("leases")
@@ -99,8 +108,12 @@ def test_an_unknown_lease_is_404(viewer_client: FlaskClient) -> None:
 
 
 def test_the_chart_is_plain_escaped_svg() -> None:
-    svg = line_chart_svg({"<b>liability</b>": [(0, 10), (1, 5), (2, 0)], "asset": []},
-                         title="A & B", width=300, height=120)
+    svg = line_chart_svg(
+        {"<b>liability</b>": [(0, 10), (1, 5), (2, 0)], "asset": []},
+        title="A & B",
+        width=300,
+        height=120,
+    )
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert "<b>" not in svg and "&lt;b&gt;liability&lt;/b&gt;" in svg and "A &amp; B" in svg
     assert svg.count("<polyline") == 1  # an empty series is left out
@@ -115,15 +128,19 @@ def test_the_sample_leases_load_twice_without_changes(fresh_database_url: str) -
         assert first.leases.inserted >= 200 and first.borrowing_rates.inserted > 0
         with engine.connect() as connection:
             events = connection.execute(text("SELECT count(*) FROM audit_events")).scalar()
-            summary = connection.execute(text(
-                "SELECT count(*) FILTER (WHERE direction = 'in'), "
-                "count(*) FILTER (WHERE direction = 'out'), "
-                "count(*) FILTER (WHERE portfolio = 'non_profit'), "
-                "count(*) FILTER (WHERE discount_rate_source = 'ibr_table'), "
-                "count(*) FILTER (WHERE end_date < DATE '2026-12-01' AND occupied "
-                "AND terminated_on IS NULL) FROM leases")).one()
-            modified = connection.execute(text(
-                "SELECT count(DISTINCT lease_id) FROM lease_modifications")).scalar()
+            summary = connection.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE direction = 'in'), "
+                    "count(*) FILTER (WHERE direction = 'out'), "
+                    "count(*) FILTER (WHERE portfolio = 'non_profit'), "
+                    "count(*) FILTER (WHERE discount_rate_source = 'ibr_table'), "
+                    "count(*) FILTER (WHERE end_date < DATE '2026-12-01' AND occupied "
+                    "AND terminated_on IS NULL) FROM leases"
+                )
+            ).one()
+            modified = connection.execute(
+                text("SELECT count(DISTINCT lease_id) FROM lease_modifications")
+            ).scalar()
         assert summary[0] >= 100 and summary[1] >= 90 and summary[2] > 20 and summary[3] > 50
         assert summary[4] >= 6 and modified == 3  # holdovers; amended leases
         second = load_sample(sessionmaker(engine))
@@ -137,14 +154,19 @@ def test_the_sample_leases_load_twice_without_changes(fresh_database_url: str) -
 
 
 @pytest.mark.browser
-def test_the_lease_page_and_map_overlay_work_offline(sample_app: Flask,
-                                                     sample_server: LiveServer) -> None:
+def test_the_lease_page_and_map_overlay_work_offline(
+    sample_app: Flask, sample_server: LiveServer
+) -> None:
     """No request leaves the app: the chart is inline SVG, the overlay comes from our API."""
     make_user(sample_app, "lease-browser@city.example", "viewer")
     with sample_app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        number = session.execute(text(
-            "SELECT l.lease_number FROM leases l JOIN lease_modifications m ON m.lease_id = l.id "
-            "ORDER BY 1 LIMIT 1")).scalar_one()
+        number = session.execute(
+            text(
+                "SELECT l.lease_number FROM leases l JOIN lease_modifications m ON m.lease_id "
+                "= l.id "
+                "ORDER BY 1 LIMIT 1"
+            )
+        ).scalar_one()
     outside: list[str] = []
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine
+from sqlalchemy import inspect
 
 from registry import database_admin
 from registry.db import normalise_database_url

@@ -17,10 +17,15 @@ from registry.db import unit_of_work
 from registry.kpis import Period
 from registry.kpis.digitization import digitization_kpis
 from registry.milestones.findings import open_findings
-from registry.milestones.progress import BurnUpWeek, burn_up, forecast, verified_pace
+from registry.milestones.progress import BurnUpWeek
+from registry.milestones.progress import burn_up
+from registry.milestones.progress import forecast
+from registry.milestones.progress import verified_pace
 from registry.models import Lease
 from tests.auth_fixtures import SignedInClient
-from tests.builders import department, parcel, square
+from tests.builders import department
+from tests.builders import parcel
+from tests.builders import square
 
 D = Decimal
 TODAY = dt.date.today()
@@ -29,22 +34,36 @@ UTC = dt.UTC
 
 # --- DIG-6, by hand ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("target_date", "days_ahead"), [
-    (dt.date(2026, 3, 2), 28),    # 40 more at 10 a week: 28 days → 2026-02-02, 4 weeks early
-    (dt.date(2026, 1, 26), -7),   # a week late
-])
+
+@pytest.mark.parametrize(
+    ("target_date", "days_ahead"),
+    [
+        (dt.date(2026, 3, 2), 28),  # 40 more at 10 a week: 28 days → 2026-02-02, 4 weeks early
+        (dt.date(2026, 1, 26), -7),  # a week late
+    ],
+)
 def test_forecast_at_the_recent_pace(target_date: dt.date, days_ahead: int) -> None:
-    got = forecast(D(80), target_date, verified=40, parcels=100, pace_per_week=D(10),
-                   as_of=dt.date(2026, 1, 5))
+    got = forecast(
+        D(80), target_date, verified=40, parcels=100, pace_per_week=D(10), as_of=dt.date(2026, 1, 5)
+    )
     assert (got.target_parcels, got.forecast_date, got.days_ahead) == (
-        80, dt.date(2026, 2, 2), days_ahead)
+        80,
+        dt.date(2026, 2, 2),
+        days_ahead,
+    )
 
 
 def test_a_partial_day_of_work_still_takes_the_day() -> None:
-    got = forecast(D("33.3"), dt.date(2026, 6, 1), verified=0, parcels=10, pace_per_week=D(3),
-                   as_of=dt.date(2026, 1, 1))
-    assert got.target_parcels == 4                       # ceil(3.33)
-    assert got.forecast_date == dt.date(2026, 1, 11)     # ceil(4 × 7 ÷ 3) = 10 days
+    got = forecast(
+        D("33.3"),
+        dt.date(2026, 6, 1),
+        verified=0,
+        parcels=10,
+        pace_per_week=D(3),
+        as_of=dt.date(2026, 1, 1),
+    )
+    assert got.target_parcels == 4  # ceil(3.33)
+    assert got.forecast_date == dt.date(2026, 1, 11)  # ceil(4 × 7 ÷ 3) = 10 days
 
 
 def test_no_pace_no_forecast_and_a_reached_target_says_so() -> None:
@@ -52,49 +71,73 @@ def test_no_pace_no_forecast_and_a_reached_target_says_so() -> None:
     assert stalled.forecast_date is None and "no parcels verified" in (stalled.reason or "")
     done = forecast(D(50), dt.date(2026, 1, 11), 60, 100, D(0), dt.date(2026, 1, 1))
     assert (done.forecast_date, done.days_ahead, done.reason) == (
-        dt.date(2026, 1, 1), 10, "target already reached")
+        dt.date(2026, 1, 1),
+        10,
+        "target already reached",
+    )
     empty = forecast(D(50), dt.date(2026, 1, 11), 0, 0, D(1), dt.date(2026, 1, 1))
     assert empty.forecast_date is None and empty.reason == "no parcels in the registry"
 
 
 # --- burn-up and pace from the audit trail -------------------------------------------------
 
-def _event(session: Session, parcel_id: str, when: dt.datetime, status: str,
-           verified_at: dt.datetime | None = None) -> None:
+
+def _event(
+    session: Session,
+    parcel_id: str,
+    when: dt.datetime,
+    status: str,
+    verified_at: dt.datetime | None = None,
+) -> None:
     """An audited edit of a parcel's digitization status, shaped as the audit trigger writes
     it (the parcel's row id in `after`, the changed fields named), since DIG-6 reads those."""
-    session.execute(text(
-        "INSERT INTO audit_events (occurred_at, actor, table_name, row_key, action, "
-        "changed_fields, after) "
-        "VALUES (:when, 'tests', 'parcels', :id, 'UPDATE', "
-        "ARRAY['digitization_status', 'verified_at'], jsonb_build_object("
-        "'id', (SELECT id FROM parcels WHERE parcel_id = :id), "
-        "'digitization_status', CAST(:status AS text), 'verified_at', CAST(:verified AS text)))"
-    ), {"when": when, "id": parcel_id, "status": status,
-        "verified": verified_at.isoformat() if verified_at else None})
+    session.execute(
+        text(
+            "INSERT INTO audit_events (occurred_at, actor, table_name, row_key, action, "
+            "changed_fields, after) "
+            "VALUES (:when, 'tests', 'parcels', :id, 'UPDATE', "
+            "ARRAY['digitization_status', 'verified_at'], jsonb_build_object("
+            "'id', (SELECT id FROM parcels WHERE parcel_id = :id), "
+            "'digitization_status', CAST(:status AS text), 'verified_at', CAST(:verified AS text)))"
+        ),
+        {
+            "when": when,
+            "id": parcel_id,
+            "status": status,
+            "verified": verified_at.isoformat() if verified_at else None,
+        },
+    )
 
 
 def test_burn_up_counts_parcels_reaching_each_state_per_week(db_session: Session) -> None:
-    db_session.add_all([parcel("A-1", geometry=square(-118.30)),
-                        parcel("B-1", geometry=square(-118.20)),
-                        parcel("C-1", geometry=square(-118.10),
-                               retired_at=dt.datetime(2025, 1, 1, tzinfo=UTC))])
+    db_session.add_all(
+        [
+            parcel("A-1", geometry=square(-118.30)),
+            parcel("B-1", geometry=square(-118.20)),
+            parcel("C-1", geometry=square(-118.10), retired_at=dt.datetime(2025, 1, 1, tzinfo=UTC)),
+        ]
+    )
     db_session.flush()
-    _event(db_session, "A-1", dt.datetime(2026, 1, 5, 9, tzinfo=UTC), "digitized")   # Monday
+    _event(db_session, "A-1", dt.datetime(2026, 1, 5, 9, tzinfo=UTC), "digitized")  # Monday
     _event(db_session, "A-1", dt.datetime(2026, 1, 14, 9, tzinfo=UTC), "verified")
     _event(db_session, "A-1", dt.datetime(2026, 1, 15, 9, tzinfo=UTC), "attributed")  # revoked
     _event(db_session, "B-1", dt.datetime(2026, 1, 6, 9, tzinfo=UTC), "paper")
     _event(db_session, "B-1", dt.datetime(2026, 1, 20, 9, tzinfo=UTC), "attributed")
-    _event(db_session, "C-1", dt.datetime(2026, 1, 5, 9, tzinfo=UTC), "verified")     # retired
+    _event(db_session, "C-1", dt.datetime(2026, 1, 5, 9, tzinfo=UTC), "verified")  # retired
     # keyed in on 3 February, verified on 28 January: counts from the 28th
-    _event(db_session, "B-1", dt.datetime(2026, 2, 3, 9, tzinfo=UTC), "verified",
-           verified_at=dt.datetime(2026, 1, 28, 15, tzinfo=UTC))
+    _event(
+        db_session,
+        "B-1",
+        dt.datetime(2026, 2, 3, 9, tzinfo=UTC),
+        "verified",
+        verified_at=dt.datetime(2026, 1, 28, 15, tzinfo=UTC),
+    )
 
     assert burn_up(db_session, dt.date(2026, 1, 31)) == [
         BurnUpWeek(dt.date(2026, 1, 5), 1, 0),
         BurnUpWeek(dt.date(2026, 1, 12), 1, 1),
         BurnUpWeek(dt.date(2026, 1, 19), 2, 1),
-        BurnUpWeek(dt.date(2026, 1, 26), 2, 2),   # no gaps up to the as-of week
+        BurnUpWeek(dt.date(2026, 1, 26), 2, 2),  # no gaps up to the as-of week
     ]
     assert burn_up(db_session, dt.date(2026, 1, 13))[-1] == BurnUpWeek(dt.date(2026, 1, 12), 1, 0)
     # DIG-6's pace is the net gain in DIG-2: A-1's verification of 14 January was revoked the
@@ -105,38 +148,95 @@ def test_burn_up_counts_parcels_reaching_each_state_per_week(db_session: Session
 
 # --- the work queue is DIG-5 record by record --------------------------------------------
 
+
 def test_findings_are_dig5_one_row_per_finding(db_session: Session) -> None:
     gsd = department("GSD", "General Services")
     db_session.add(gsd)
-    db_session.add_all([
-        parcel("P-1", department=gsd, council_district=1, use=None, legal_interest="owned",
-               status="in_use", geometry=square(-118.300)),                # use missing
-        parcel("P-2", department=gsd, council_district=2, use="Office", legal_interest="owned",
-               status="in_use", geometry=square(-118.2000)),
-        parcel("P-3", department=gsd, council_district=2, use="Office", legal_interest="owned",
-               status="in_use", geometry=square(-118.1995)),              # overlaps P-2
-        parcel("P-4", department=gsd, council_district=3, use="Office", legal_interest="owned",
-               status="in_use", geometry=square(-118.1000)),
-        parcel("P-5", department=gsd, council_district=3, use="Office", legal_interest="owned",
-               status="in_use", geometry=square(-118.0995),
-               overlap_accepted_reason="shared easement"),                # accepted: none
-    ])
+    db_session.add_all(
+        [
+            parcel(
+                "P-1",
+                department=gsd,
+                council_district=1,
+                use=None,
+                legal_interest="owned",
+                status="in_use",
+                geometry=square(-118.300),
+            ),  # use missing
+            parcel(
+                "P-2",
+                department=gsd,
+                council_district=2,
+                use="Office",
+                legal_interest="owned",
+                status="in_use",
+                geometry=square(-118.2000),
+            ),
+            parcel(
+                "P-3",
+                department=gsd,
+                council_district=2,
+                use="Office",
+                legal_interest="owned",
+                status="in_use",
+                geometry=square(-118.1995),
+            ),  # overlaps P-2
+            parcel(
+                "P-4",
+                department=gsd,
+                council_district=3,
+                use="Office",
+                legal_interest="owned",
+                status="in_use",
+                geometry=square(-118.1000),
+            ),
+            parcel(
+                "P-5",
+                department=gsd,
+                council_district=3,
+                use="Office",
+                legal_interest="owned",
+                status="in_use",
+                geometry=square(-118.0995),
+                overlap_accepted_reason="shared easement",
+            ),  # accepted: none
+        ]
+    )
     db_session.flush()
-    db_session.add(Lease(
-        lease_number="L-9", direction="in", portfolio="payable", counterparty="Acme",
-        parcel_id=db_session.execute(text("SELECT id FROM parcels WHERE parcel_id = 'P-4'"))
-        .scalar_one(), leased_area_sq_ft=D(100), commencement_date=dt.date(2026, 1, 1),
-        term_months=12, max_possible_term_months=12, payment_frequency="monthly",
-        payment_timing="advance", payments=[{"periods": 12, "amount": "10.00"}],
-        terminated_on=dt.date(2025, 12, 1)))
+    db_session.add(
+        Lease(
+            lease_number="L-9",
+            direction="in",
+            portfolio="payable",
+            counterparty="Acme",
+            parcel_id=db_session.execute(
+                text("SELECT id FROM parcels WHERE parcel_id = 'P-4'")
+            ).scalar_one(),
+            leased_area_sq_ft=D(100),
+            commencement_date=dt.date(2026, 1, 1),
+            term_months=12,
+            max_possible_term_months=12,
+            payment_frequency="monthly",
+            payment_timing="advance",
+            payments=[{"periods": 12, "amount": "10.00"}],
+            terminated_on=dt.date(2025, 12, 1),
+        )
+    )
     db_session.flush()
 
     page = open_findings(db_session)
     got = {(f.kind, f.parcel_id, f.lease_number) for f in page.findings}
-    assert got == {("missing field", "P-1", None), ("overlap", "P-2", None),
-                   ("overlap", "P-3", None), ("lease ends before it starts", "P-4", "L-9")}
-    dig5 = {(v.breakdown, v.breakdown_value): v.value for v in
-            digitization_kpis(db_session, Period.resolve(None, TODAY)) if v.kpi_id == "DIG-5"}
+    assert got == {
+        ("missing field", "P-1", None),
+        ("overlap", "P-2", None),
+        ("overlap", "P-3", None),
+        ("lease ends before it starts", "P-4", "L-9"),
+    }
+    dig5 = {
+        (v.breakdown, v.breakdown_value): v.value
+        for v in digitization_kpis(db_session, Period.resolve(None, TODAY))
+        if v.kpi_id == "DIG-5"
+    }
     assert page.total == dig5[("city", None)] == 4
     assert open_findings(db_session, district=2).total == dig5[("council_district", "2")] == 2
     assert open_findings(db_session, department="GSD", limit=1).total == 4
@@ -145,22 +245,36 @@ def test_findings_are_dig5_one_row_per_finding(db_session: Session) -> None:
 
 # --- the page ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def portfolio_app(app: Flask) -> Flask:
     """Three GSD parcels, one verified yesterday (so the pace is 1 in 8 weeks), one with no
     use recorded (a finding)."""
     with app.app_context(), unit_of_work(session_factory(), "tests") as session:
         gsd = department("GSD", "General Services")
-        common = {"department": gsd, "legal_interest": "owned", "status": "in_use",
-                  "council_district": 4}
-        session.add_all([
-            parcel("M-1", use="Office", geometry=square(-118.3), digitization_status="verified",
-                   verified_by="second",
-                   verified_at=dt.datetime.combine(TODAY - dt.timedelta(days=1), dt.time(12),
-                                                   tzinfo=UTC), **common),
-            parcel("M-2", use="Office", geometry=square(-118.2), **common),
-            parcel("M-3", use=None, geometry=square(-118.1), **common),
-        ])
+        common = {
+            "department": gsd,
+            "legal_interest": "owned",
+            "status": "in_use",
+            "council_district": 4,
+        }
+        session.add_all(
+            [
+                parcel(
+                    "M-1",
+                    use="Office",
+                    geometry=square(-118.3),
+                    digitization_status="verified",
+                    verified_by="second",
+                    verified_at=dt.datetime.combine(
+                        TODAY - dt.timedelta(days=1), dt.time(12), tzinfo=UTC
+                    ),
+                    **common,
+                ),
+                parcel("M-2", use="Office", geometry=square(-118.2), **common),
+                parcel("M-3", use=None, geometry=square(-118.1), **common),
+            ]
+        )
     return app
 
 
@@ -170,9 +284,16 @@ def admin(portfolio_app: Flask, signed_in: Callable[..., SignedInClient]) -> Sig
 
 
 def _add(client: SignedInClient, name: str, pct: str, when: dt.date) -> str:
-    response = client.post("/milestone/milestones", data={
-        "csrf_token": client.csrf_token, "name": name, "target_pct_verified": pct,
-        "target_date": when.isoformat()}, follow_redirects=True)
+    response = client.post(
+        "/milestone/milestones",
+        data={
+            "csrf_token": client.csrf_token,
+            "name": name,
+            "target_pct_verified": pct,
+            "target_date": when.isoformat(),
+        },
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -188,9 +309,12 @@ def test_an_admin_adds_a_milestone_and_sees_the_forecast(
     assert 'data-series="Verified"' in page and 'data-series="Target: All verified"' in page
     assert 'data-series="Forecast at recent pace"' in page
     with portfolio_app.app_context(), session_factory()() as session:
-        actor = session.execute(text(
-            "SELECT actor FROM audit_events WHERE table_name = 'milestones' "
-            "AND row_key = 'All verified' AND action = 'INSERT'")).scalar_one()
+        actor = session.execute(
+            text(
+                "SELECT actor FROM audit_events WHERE table_name = 'milestones' "
+                "AND row_key = 'All verified' AND action = 'INSERT'"
+            )
+        ).scalar_one()
     assert actor == "ada@city.example"
 
 
@@ -201,16 +325,29 @@ def test_a_milestone_missed_at_this_pace_is_days_behind(admin: SignedInClient) -
 
 def test_an_admin_changes_and_deletes_a_milestone(admin: SignedInClient) -> None:
     _add(admin, "First", "50", TODAY + dt.timedelta(days=30))
-    page = admin.post("/milestone/milestones/1", data={
-        "csrf_token": admin.csrf_token, "name": "Renamed", "target_pct_verified": "75.5",
-        "target_date": (TODAY + dt.timedelta(days=60)).isoformat()},
-        follow_redirects=True).get_data(as_text=True)
+    page = admin.post(
+        "/milestone/milestones/1",
+        data={
+            "csrf_token": admin.csrf_token,
+            "name": "Renamed",
+            "target_pct_verified": "75.5",
+            "target_date": (TODAY + dt.timedelta(days=60)).isoformat(),
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Renamed: 75.50 % of parcels verified" in page
-    page = admin.post("/milestone/milestones/1/delete", data={"csrf_token": admin.csrf_token},
-                      follow_redirects=True).get_data(as_text=True)
+    page = admin.post(
+        "/milestone/milestones/1/delete",
+        data={"csrf_token": admin.csrf_token},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "No milestone set yet" in page
-    assert admin.post("/milestone/milestones/1/delete",
-                      data={"csrf_token": admin.csrf_token}).status_code == 404
+    assert (
+        admin.post(
+            "/milestone/milestones/1/delete", data={"csrf_token": admin.csrf_token}
+        ).status_code
+        == 404
+    )
 
 
 def test_every_problem_with_a_milestone_is_reported(admin: SignedInClient) -> None:
@@ -226,8 +363,12 @@ def test_only_admins_keep_milestones_and_a_form_needs_its_csrf_token(
 ) -> None:
     form = {"name": "X", "target_pct_verified": "10", "target_date": "2027-01-01"}
     editor = signed_in("editor")
-    assert editor.post("/milestone/milestones", data={**form, "csrf_token": editor.csrf_token}
-                       ).status_code == 403
+    assert (
+        editor.post(
+            "/milestone/milestones", data={**form, "csrf_token": editor.csrf_token}
+        ).status_code
+        == 403
+    )
     admin.environ_base.pop("HTTP_X_CSRF_TOKEN")
     assert admin.post("/milestone/milestones", data=form).status_code in {400, 403}
     assert "No milestones." in editor.get("/milestone").get_data(as_text=True)
@@ -238,10 +379,9 @@ def test_progress_by_department_and_findings_linking_to_the_parcel(
     admin: SignedInClient,
 ) -> None:
     page = admin.get("/milestone").get_data(as_text=True)
-    departments = page[page.index('class="listing departments"'):]
-    assert ('<td>GSD</td><td class="num">3</td>' in departments
-            and "33.33 %" in departments)
-    findings = page[page.index('class="listing findings"'):]
+    departments = page[page.index('class="listing departments"') :]
+    assert '<td>GSD</td><td class="num">3</td>' in departments and "33.33 %" in departments
+    findings = page[page.index('class="listing findings"') :]
     assert '<a href="/parcels/M-3">M-3</a>' in findings and "use is missing" in findings
     assert "Open data-quality findings (DIG-5): 1" in page
     assert "No open findings." in admin.get("/milestone?district=9").get_data(as_text=True)

@@ -7,15 +7,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from click.testing import Result
 from openpyxl import Workbook
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from cli.main import cli
-from registry.db import create_registry_engine, unit_of_work
+from registry.db import create_registry_engine
+from registry.db import unit_of_work
 from registry.imports.cells import normalise_cell
-from tests.operations_fixtures import OTHER_PARCEL, PARCEL, TOWER, YARD, seed_operations_places
+from tests.operations_fixtures import OTHER_PARCEL
+from tests.operations_fixtures import PARCEL
+from tests.operations_fixtures import TOWER
+from tests.operations_fixtures import YARD
+from tests.operations_fixtures import seed_operations_places
 
 # A title, a blank line, headers as finance writes them, FY in three spellings, $ amounts,
 # a repeated header (page break), a section heading, bad rows and a total.
@@ -69,29 +76,38 @@ def _count(engine: Engine, sql: str) -> int:
 
 
 def test_a_messy_cost_sheet_is_rejected_whole_with_every_problem(
-    engine: Engine, tmp_path: Path,
+    engine: Engine,
+    tmp_path: Path,
 ) -> None:
     path = _write(tmp_path, "costs.csv", MESSY_COSTS)
     report_path = tmp_path / "report.json"
     result = _import("costs", path, "--report", report_path)
     assert result.exit_code == 1, result.output
     assert "nothing written: 3 rows have problems" in result.output
-    assert f"{path}:row 10 cost 5555-012-043 FY2025 utilities field parcel_id: there is no " \
+    assert (
+        f"{path}:row 10 cost 5555-012-043 FY2025 utilities field parcel_id: there is no "
         "parcel '5555-012-043' in the registry; did you mean '5555-012-03" in result.output
+    )
     assert "[column 'APN']" in result.output
     report = json.loads(report_path.read_text())
     found = {(p["row"], p["field"]) for p in report["problems"]}
-    assert found == {(10, "parcel_id"), (11, "fiscal_year"), (11, "category"), (11, "amount"),
-                     (12, "building_id"), (12, "amount")}
-    assert report["counts"]["skipped_by_reason"] == {"repeated header": 1, "heading": 1,
-                                                     "total": 1}
+    assert found == {
+        (10, "parcel_id"),
+        (11, "fiscal_year"),
+        (11, "category"),
+        (11, "amount"),
+        (12, "building_id"),
+        (12, "amount"),
+    }
+    assert report["counts"]["skipped_by_reason"] == {"repeated header": 1, "heading": 1, "total": 1}
     assert report["header_row"] == 4 and report["columns"]["amount"] == "Cost"
     assert _count(engine, "SELECT count(*) FROM om_costs") == 0
     assert _count(engine, "SELECT count(*) FROM audit_events WHERE table_name = 'om_costs'") == 0
 
 
 def test_skip_invalid_loads_the_good_rows_and_a_reimport_changes_nothing(
-    engine: Engine, tmp_path: Path,
+    engine: Engine,
+    tmp_path: Path,
 ) -> None:
     path = _write(tmp_path, "costs.csv", MESSY_COSTS)
     assert _import("costs", path, "--dry-run", "--skip-invalid").exit_code == 1
@@ -99,11 +115,14 @@ def test_skip_invalid_loads_the_good_rows_and_a_reimport_changes_nothing(
     first = _import("costs", path, "--skip-invalid")
     assert first.exit_code == 1 and "costs: 3 inserted, 0 updated, 0 unchanged" in first.output
     with engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT fiscal_year, category, amount::text, note FROM om_costs ORDER BY id")).all()
+        rows = connection.execute(
+            text("SELECT fiscal_year, category, amount::text, note FROM om_costs ORDER BY id")
+        ).all()
     assert [tuple(row) for row in rows] == [
         (2025, "utilities", "84210.50", "Electricity and water"),
-        (2025, "janitorial", "12000.00", None), (2025, "security", "3000.00", None)]
+        (2025, "janitorial", "12000.00", None),
+        (2025, "security", "3000.00", None),
+    ]
     events = _count(engine, "SELECT count(*) FROM audit_events")
     again = _import("costs", path, "--skip-invalid")
     assert "costs: 0 inserted, 0 updated, 3 unchanged" in again.output
@@ -126,10 +145,14 @@ def test_an_occupancy_xlsx_with_a_map_and_its_problems(engine: Engine, tmp_path:
     workbook.save(path)
     rejected = _import("occupancy", path)
     assert rejected.exit_code == 1
-    assert "usable_sq_ft_occupied: 6,000 sq ft is more than the building's usable 5,000" in \
-        rejected.output
-    assert "field department_code: there is no department 'Genral Services'; did you mean " \
+    assert (
+        "usable_sq_ft_occupied: 6,000 sq ft is more than the building's usable 5,000"
+        in rejected.output
+    )
+    assert (
+        "field department_code: there is no department 'Genral Services'; did you mean "
         "'General Services'?" in rejected.output
+    )
     assert "row 6 occupancy" in rejected.output and "field period_end" in rejected.output
     loaded = _import("occupancy", path, "--skip-invalid", "--map", "headcount=Staff")
     assert "occupancy: 3 inserted" in loaded.output, loaded.output
@@ -148,23 +171,38 @@ def test_usage_errors_exit_2(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_the_same_record_twice_in_a_file_is_refused_on_both_rows(
-    engine: Engine, tmp_path: Path,
+    engine: Engine,
+    tmp_path: Path,
 ) -> None:
-    path = _write(tmp_path, "twice.csv", f"parcel_id,fiscal_year,category,amount\n"
-                  f"{PARCEL},2025,utilities,1\n{PARCEL},FY2025,Utilities,2\n")
+    path = _write(
+        tmp_path,
+        "twice.csv",
+        f"parcel_id,fiscal_year,category,amount\n"
+        f"{PARCEL},2025,utilities,1\n{PARCEL},FY2025,Utilities,2\n",
+    )
     result = _import("costs", path)
     assert result.exit_code == 1 and "appears 2 times in this file (rows 2, 3)" in result.output
 
 
-@pytest.mark.parametrize(("target", "cell", "expected"), [
-    ("fiscal_year", "FY2025", 2025), ("fiscal_year", "2024-25", 2025),
-    ("fiscal_year", "2024/2025", 2025), ("fiscal_year", "FY26", 2026),
-    ("fiscal_year", 2025.0, 2025), ("fiscal_year", "2024-26", "2024-26"),
-    ("amount", "$1,200.5", "1200.5"), ("amount", "(300)", "-300"),
-    ("headcount", "12", 12), ("headcount", "12.5", "12.5"),
-    ("period_start", "3/1/2025", "2025-03-01"), ("period_start", "TBD", "TBD"),
-    ("category", "Custodial", "janitorial"), ("category", "R&M", "R&M"),
-])
+@pytest.mark.parametrize(
+    ("target", "cell", "expected"),
+    [
+        ("fiscal_year", "FY2025", 2025),
+        ("fiscal_year", "2024-25", 2025),
+        ("fiscal_year", "2024/2025", 2025),
+        ("fiscal_year", "FY26", 2026),
+        ("fiscal_year", 2025.0, 2025),
+        ("fiscal_year", "2024-26", "2024-26"),
+        ("amount", "$1,200.5", "1200.5"),
+        ("amount", "(300)", "-300"),
+        ("headcount", "12", 12),
+        ("headcount", "12.5", "12.5"),
+        ("period_start", "3/1/2025", "2025-03-01"),
+        ("period_start", "TBD", "TBD"),
+        ("category", "Custodial", "janitorial"),
+        ("category", "R&M", "R&M"),
+    ],
+)
 def test_cells_are_normalised_not_guessed(target: str, cell: object, expected: object) -> None:
     kind = "occupancy" if target in {"headcount", "period_start"} else "costs"
     assert normalise_cell(kind, target, cell) == (expected, None)
@@ -176,21 +214,40 @@ SUMMIT = "SUMMIT-01"  # a building id that starts like the totals word "sum"
 @pytest.fixture
 def summit(engine: Engine) -> str:
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO buildings (building_id, parcel_id, name, usable_sq_ft) "
-            "SELECT :b, id, 'Summit', 10000 FROM parcels WHERE parcel_id = :p"),
-            {"b": SUMMIT, "p": PARCEL})
+        connection.execute(
+            text(
+                "INSERT INTO buildings (building_id, parcel_id, name, usable_sq_ft) "
+                "SELECT :b, id, 'Summit', 10000 FROM parcels WHERE parcel_id = :p"
+            ),
+            {"b": SUMMIT, "p": PARCEL},
+        )
     return SUMMIT
 
 
-@pytest.mark.parametrize(("kind", "content", "table"), [
-    ("costs", f"Bldg,FY,Cost Type,Cost\n{SUMMIT},FY2025,Utilities,1200\n"
-              f"{TOWER},FY2025,Utilities,800\nTotal,,,2000\n", "om_costs"),
-    ("occupancy", f"Bldg,Dept,Move-in date,Staff,USF\n{SUMMIT},GSD,7/1/2024,10,2000\n"
-                  f"{TOWER},RAP,7/1/2024,5,1000\nSubtotal,,,15,3000\n", "occupancy"),
-])
+@pytest.mark.parametrize(
+    ("kind", "content", "table"),
+    [
+        (
+            "costs",
+            f"Bldg,FY,Cost Type,Cost\n{SUMMIT},FY2025,Utilities,1200\n"
+            f"{TOWER},FY2025,Utilities,800\nTotal,,,2000\n",
+            "om_costs",
+        ),
+        (
+            "occupancy",
+            f"Bldg,Dept,Move-in date,Staff,USF\n{SUMMIT},GSD,7/1/2024,10,2000\n"
+            f"{TOWER},RAP,7/1/2024,5,1000\nSubtotal,,,15,3000\n",
+            "occupancy",
+        ),
+    ],
+)
 def test_a_real_row_whose_first_cell_starts_like_a_totals_word_is_imported(
-    engine: Engine, summit: str, tmp_path: Path, kind: str, content: str, table: str,
+    engine: Engine,
+    summit: str,
+    tmp_path: Path,
+    kind: str,
+    content: str,
+    table: str,
 ) -> None:
     """SUMMIT-01 begins with "sum" but is a building: only a real totals row is skipped."""
     path = _write(tmp_path, f"{kind}.csv", content)
@@ -201,5 +258,11 @@ def test_a_real_row_whose_first_cell_starts_like_a_totals_word_is_imported(
     report = json.loads(report_path.read_text())
     assert report["counts"]["skipped_by_reason"] == {"total": 1}
     assert [item["row"] for item in report["skipped"]] == [4]
-    assert _count(engine, f"SELECT count(*) FROM {table} t JOIN buildings b "
-                          f"ON b.id = t.building_id WHERE b.building_id = '{SUMMIT}'") == 1
+    assert (
+        _count(
+            engine,
+            f"SELECT count(*) FROM {table} t JOIN buildings b "
+            f"ON b.id = t.building_id WHERE b.building_id = '{SUMMIT}'",
+        )
+        == 1
+    )

@@ -9,18 +9,17 @@ from sqlalchemy import text
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from registry.operations.records import create_cost, create_occupancy
+from registry.operations.records import create_cost
+from registry.operations.records import create_occupancy
 from tests.auth_fixtures import SignedInClient
-from tests.operations_fixtures import (
-    ANNEX,
-    OTHER_PARCEL,
-    PARCEL,
-    TOWER,
-    YARD,
-    cost_body,
-    occupancy_body,
-    seed_operations_places,
-)
+from tests.operations_fixtures import ANNEX
+from tests.operations_fixtures import OTHER_PARCEL
+from tests.operations_fixtures import PARCEL
+from tests.operations_fixtures import TOWER
+from tests.operations_fixtures import YARD
+from tests.operations_fixtures import cost_body
+from tests.operations_fixtures import occupancy_body
+from tests.operations_fixtures import seed_operations_places
 
 PAGE = f"/parcels/{PARCEL}"
 
@@ -57,58 +56,97 @@ def test_costs_and_occupancy_are_not_public(app: Flask, client: FlaskClient) -> 
 
 
 @pytest.mark.usefixtures("places")
-def test_an_editor_adds_a_cost_and_an_occupancy(app: Flask,
-                                                editor_client: SignedInClient) -> None:
+def test_an_editor_adds_a_cost_and_an_occupancy(app: Flask, editor_client: SignedInClient) -> None:
     page = editor_client.get(PAGE).get_data(as_text=True)
     assert 'class="record-form add-cost"' in page and 'class="record-form add-occupancy"' in page
     assert f'<option value="{ANNEX}">' in page and YARD not in page.split("add-occupancy")[1]
-    added = editor_client.post(f"{PAGE}/costs", data={
-        "fiscal_year": "2026", "building_id": TOWER, "category": "janitorial",
-        "amount": "12,500.00", "note": ""}, follow_redirects=True)
+    added = editor_client.post(
+        f"{PAGE}/costs",
+        data={
+            "fiscal_year": "2026",
+            "building_id": TOWER,
+            "category": "janitorial",
+            "amount": "12,500.00",
+            "note": "",
+        },
+        follow_redirects=True,
+    )
     assert added.status_code == 200 and "Saved cost record" in added.get_data(as_text=True)
-    added = editor_client.post(f"{PAGE}/occupancy", data={
-        "building_id": ANNEX, "department_code": "RAP", "period_start": "2025-01-01",
-        "period_end": "", "headcount": "8", "usable_sq_ft_occupied": "2000"},
-        follow_redirects=True)
+    added = editor_client.post(
+        f"{PAGE}/occupancy",
+        data={
+            "building_id": ANNEX,
+            "department_code": "RAP",
+            "period_start": "2025-01-01",
+            "period_end": "",
+            "headcount": "8",
+            "usable_sq_ft_occupied": "2000",
+        },
+        follow_redirects=True,
+    )
     assert "Saved occupancy record" in added.get_data(as_text=True)
-    assert stored(app, "SELECT fiscal_year, category, amount::text, building_id IS NOT NULL "
-                  "FROM om_costs WHERE fiscal_year = 2026") == [(2026, "janitorial", "12500.00",
-                                                                 True)]
-    assert stored(app, "SELECT actor FROM audit_events WHERE table_name = 'occupancy' "
-                  "ORDER BY id DESC LIMIT 1") == [("editor@city.example",)]
+    assert stored(
+        app,
+        "SELECT fiscal_year, category, amount::text, building_id IS NOT NULL "
+        "FROM om_costs WHERE fiscal_year = 2026",
+    ) == [(2026, "janitorial", "12500.00", True)]
+    assert stored(
+        app,
+        "SELECT actor FROM audit_events WHERE table_name = 'occupancy' ORDER BY id DESC LIMIT 1",
+    ) == [("editor@city.example",)]
 
 
 @pytest.mark.usefixtures("places")
-def test_problems_are_shown_by_field_and_nothing_is_saved(app: Flask,
-                                                          editor_client: SignedInClient) -> None:
-    answer = editor_client.post(f"{PAGE}/occupancy", data={
-        "building_id": TOWER, "department_code": "Genral Services", "period_start": "2025-07-01",
-        "period_end": "2025-01-01", "headcount": "-2", "usable_sq_ft_occupied": "90000"},
-        follow_redirects=True).get_data(as_text=True)
+def test_problems_are_shown_by_field_and_nothing_is_saved(
+    app: Flask, editor_client: SignedInClient
+) -> None:
+    answer = editor_client.post(
+        f"{PAGE}/occupancy",
+        data={
+            "building_id": TOWER,
+            "department_code": "Genral Services",
+            "period_start": "2025-07-01",
+            "period_end": "2025-01-01",
+            "headcount": "-2",
+            "usable_sq_ft_occupied": "90000",
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "The occupancy record was not saved" in answer
     for field in ("department_code", "period_end", "headcount", "usable_sq_ft_occupied"):
         assert f"{field}: " in answer
     assert "did you mean &#39;General Services&#39;?" in answer
-    answer = editor_client.post(f"{PAGE}/costs", data={
-        "fiscal_year": "FY26", "category": "snacks", "amount": "10.001"},
-        follow_redirects=True).get_data(as_text=True)
+    answer = editor_client.post(
+        f"{PAGE}/costs",
+        data={"fiscal_year": "FY26", "category": "snacks", "amount": "10.001"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "The cost record was not saved" in answer
     assert stored(app, "SELECT count(*) FROM om_costs") == [(2,)]
     assert stored(app, "SELECT count(*) FROM occupancy") == [(1,)]
-    other = editor_client.post(f"{PAGE}/occupancy", data={
-        "building_id": YARD, "department_code": "GSD", "period_start": "2025-07-01",
-        "headcount": "1", "usable_sq_ft_occupied": "1"})
+    other = editor_client.post(
+        f"{PAGE}/occupancy",
+        data={
+            "building_id": YARD,
+            "department_code": "GSD",
+            "period_start": "2025-07-01",
+            "headcount": "1",
+            "usable_sq_ft_occupied": "1",
+        },
+    )
     assert other.status_code == 400  # the Yard is on another parcel: a tampered form
 
 
 @pytest.mark.usefixtures("places")
-def test_forms_need_an_editor_and_the_csrf_token(app: Flask, viewer_client: SignedInClient,
-                                                 editor_client: SignedInClient) -> None:
+def test_forms_need_an_editor_and_the_csrf_token(
+    app: Flask, viewer_client: SignedInClient, editor_client: SignedInClient
+) -> None:
     data = {"fiscal_year": "2026", "category": "capital", "amount": "1.00"}
     assert viewer_client.post(f"{PAGE}/costs", data=data).status_code == 403
     del editor_client.environ_base["HTTP_X_CSRF_TOKEN"]
     assert editor_client.post(f"{PAGE}/costs", data=data).status_code == 400
     token = editor_client.csrf_token
-    assert editor_client.post(f"{PAGE}/costs", data={**data, "csrf_token": token}).status_code \
-        == 302
+    assert (
+        editor_client.post(f"{PAGE}/costs", data={**data, "csrf_token": token}).status_code == 302
+    )
     assert stored(app, "SELECT count(*) FROM om_costs WHERE category = 'capital'") == [(1,)]

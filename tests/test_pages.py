@@ -45,7 +45,9 @@ def _parcel_with_a_building(url: str) -> tuple[str, str, str]:
 
 
 def test_the_parcel_page_shows_staff_the_attributes_and_buildings(
-    sample_app: Flask, sample_database_url: str, auth  # type: ignore[no-untyped-def]
+    sample_app: Flask,
+    sample_database_url: str,
+    auth,  # type: ignore[no-untyped-def]
 ) -> None:
     parcel_id, address, building = _parcel_with_a_building(sample_database_url)
     reader = auth.signed_in_client(sample_app, "viewer", email="page-reader@city.example")

@@ -9,13 +9,21 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.auth_fixtures import LoginHelper, SignedInClient
+from tests.auth_fixtures import LoginHelper
+from tests.auth_fixtures import SignedInClient
 
 PAPER_ID = "5555-012-034"
 SQUARE = {
     "type": "Polygon",
-    "coordinates": [[[-118.25, 34.05], [-118.2495, 34.05], [-118.2495, 34.0505],
-                     [-118.25, 34.0505], [-118.25, 34.05]]],
+    "coordinates": [
+        [
+            [-118.25, 34.05],
+            [-118.2495, 34.05],
+            [-118.2495, 34.0505],
+            [-118.25, 34.0505],
+            [-118.25, 34.05],
+        ]
+    ],
 }
 DRAW_BUTTON = re.compile(
     r'<form method="get" action="/" class="draw-shape">\s*'
@@ -26,11 +34,18 @@ DRAW_BUTTON = re.compile(
 
 def _paper_record(client: SignedInClient, parcel_id: str = PAPER_ID) -> str:
     """A record without a shape, as legacy paper files arrive; its ETag."""
-    response = client.post("/api/parcels", json={
-        "type": "Feature", "geometry": None,
-        "properties": {"parcel_id": parcel_id, "address": "200 N Spring St",
-                       "digitization_status": "paper"},
-    })
+    response = client.post(
+        "/api/parcels",
+        json={
+            "type": "Feature",
+            "geometry": None,
+            "properties": {
+                "parcel_id": parcel_id,
+                "address": "200 N Spring St",
+                "digitization_status": "paper",
+            },
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return str(response.headers["ETag"])
 
@@ -57,9 +72,14 @@ def test_viewers_and_visitors_are_not_offered_draw_its_shape(
 def test_a_parcel_with_a_shape_is_not_offered_draw_its_shape(
     editor_client: SignedInClient,
 ) -> None:
-    response = editor_client.post("/api/parcels", json={
-        "type": "Feature", "geometry": SQUARE, "properties": {"parcel_id": PAPER_ID},
-    })
+    response = editor_client.post(
+        "/api/parcels",
+        json={
+            "type": "Feature",
+            "geometry": SQUARE,
+            "properties": {"parcel_id": PAPER_ID},
+        },
+    )
     assert response.status_code == 201, response.get_json()
     assert "Draw its shape" not in editor_client.get(f"/parcels/{PAPER_ID}").get_data(as_text=True)
 
@@ -82,11 +102,15 @@ def test_the_editors_patch_gives_the_record_its_shape_and_moves_it_to_digitized(
 ) -> None:
     """What the editor sends when a drawn shape is finished: the same record, not a new one."""
     etag = _paper_record(editor_client)
-    response = editor_client.patch(f"/api/parcels/{PAPER_ID}", headers={"If-Match": etag}, json={
-        "type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [
-            SQUARE["coordinates"]]},
-        "properties": {"digitization_status": "digitized"},
-    })
+    response = editor_client.patch(
+        f"/api/parcels/{PAPER_ID}",
+        headers={"If-Match": etag},
+        json={
+            "type": "Feature",
+            "geometry": {"type": "MultiPolygon", "coordinates": [SQUARE["coordinates"]]},
+            "properties": {"digitization_status": "digitized"},
+        },
+    )
     assert response.status_code == 200, response.get_json()
     feature = response.get_json()
     assert feature["properties"]["digitization_status"] == "digitized"
@@ -102,7 +126,10 @@ def test_a_shape_sent_without_a_status_moves_a_paper_record_on_to_digitized(
 ) -> None:
     """Scripts and GIS clients that PATCH only the shape get what the editor gets."""
     etag = _paper_record(editor_client)
-    response = editor_client.patch(f"/api/parcels/{PAPER_ID}", json={
-        "type": "Feature", "geometry": SQUARE, "properties": {}}, headers={"If-Match": etag})
+    response = editor_client.patch(
+        f"/api/parcels/{PAPER_ID}",
+        json={"type": "Feature", "geometry": SQUARE, "properties": {}},
+        headers={"If-Match": etag},
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["properties"]["digitization_status"] == "digitized"

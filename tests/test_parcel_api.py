@@ -12,47 +12,53 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import mapbox_vector_tile
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from shapely.geometry import box, shape
-from sqlalchemy import create_engine, event, text
+from shapely.geometry import box
+from shapely.geometry import shape
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.db import normalise_database_url
-from registry.fields import Problems, loads_json, to_money
-from registry.parcels.features import ParcelQuery, list_parcel_features
-from tests.auth_fixtures import LoginHelper, make_user
-from tests.parcel_fixtures import (
-    LON,
-    NEIGHBOUR,
-    PARCEL,
-    PROBLEM,
-    PUBLIC_PROPERTIES,
-    SIZE,
-    Lot,
-    TokenClient,
-    bow_tie,
-    create,
-    etag,
-    feature,
-    fields,
-    history_events,
-    new_parcel,
-    parcels_workspace,  # noqa: F401 (a fixture)
-    patch,
-    scalar,
-    square,
-    state,
-    stored,
-    token_client,
-    workspace_app,  # noqa: F401 (a fixture)
-    workspace_editor,  # noqa: F401 (a fixture)
-    workspace_lot,  # noqa: F401 (a fixture)
-)
+from registry.fields import Problems
+from registry.fields import loads_json
+from registry.fields import to_money
+from registry.parcels.features import ParcelQuery
+from registry.parcels.features import list_parcel_features
+from tests.auth_fixtures import LoginHelper
+from tests.auth_fixtures import make_user
+from tests.parcel_fixtures import LON
+from tests.parcel_fixtures import NEIGHBOUR
+from tests.parcel_fixtures import PARCEL
+from tests.parcel_fixtures import PROBLEM
+from tests.parcel_fixtures import PUBLIC_PROPERTIES
+from tests.parcel_fixtures import SIZE
+from tests.parcel_fixtures import Lot
+from tests.parcel_fixtures import TokenClient
+from tests.parcel_fixtures import bow_tie
+from tests.parcel_fixtures import create
+from tests.parcel_fixtures import etag
+from tests.parcel_fixtures import feature
+from tests.parcel_fixtures import fields
+from tests.parcel_fixtures import history_events
+from tests.parcel_fixtures import new_parcel
+from tests.parcel_fixtures import parcels_workspace  # noqa: F401 (a fixture)
+from tests.parcel_fixtures import patch
+from tests.parcel_fixtures import scalar
+from tests.parcel_fixtures import square
+from tests.parcel_fixtures import state
+from tests.parcel_fixtures import stored
+from tests.parcel_fixtures import token_client
+from tests.parcel_fixtures import workspace_app  # noqa: F401 (a fixture)
+from tests.parcel_fixtures import workspace_editor  # noqa: F401 (a fixture)
+from tests.parcel_fixtures import workspace_lot  # noqa: F401 (a fixture)
 from tests.tiles import tile_of
 
 
@@ -77,8 +83,11 @@ def _writes(event_id: int = 1) -> list[tuple[str, str, dict[str, Any]]]:
     if_match = {"If-Match": '"v1"'}
     return [
         ("POST", "/api/parcels", {"json": new_parcel("5555-012-036", square(LON + 0.01))}),
-        ("PATCH", f"/api/parcels/{PARCEL}",
-         {"json": feature(address="1 Main St"), "headers": if_match}),
+        (
+            "PATCH",
+            f"/api/parcels/{PARCEL}",
+            {"json": feature(address="1 Main St"), "headers": if_match},
+        ),
         ("DELETE", f"/api/parcels/{PARCEL}", {"headers": if_match}),
         ("POST", f"/api/parcels/{PARCEL}/history/{event_id}/restore", {"headers": if_match}),
         ("POST", "/api/parcels/repair-proposal", {"json": {"geometry": bow_tie()}}),
@@ -91,6 +100,7 @@ def _ids(response: Any) -> list[str]:
 
 
 # --- who may do what -------------------------------------------------------------------------
+
 
 def test_anonymous_visitors_read_only_the_public_view_when_the_map_is_public(
     app: Flask, client: FlaskClient, lot: Lot, parcel: dict[str, Any]
@@ -186,6 +196,7 @@ def test_an_admin_edits_parcels_too(app: Flask, lot: Lot) -> None:
 
 # --- GET /api/parcels on the shipped sample (read only) ---------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sample_db(sample_database_url: str) -> Iterator[Any]:
     engine = create_engine(normalise_database_url(sample_database_url))
@@ -214,8 +225,9 @@ def test_the_list_is_a_geojson_feature_collection_with_links(sample_client: Flas
 def test_the_cursor_walks_every_parcel_exactly_once_in_id_order(
     sample_client: FlaskClient, sample_db: Any
 ) -> None:
-    expected = sample_db("SELECT parcel_id FROM parcels WHERE retired_at IS NULL "
-                         "ORDER BY parcel_id")
+    expected = sample_db(
+        "SELECT parcel_id FROM parcels WHERE retired_at IS NULL ORDER BY parcel_id"
+    )
     seen: list[str] = []
     url: str | None = "/api/parcels?limit=700"
     while url:
@@ -228,8 +240,9 @@ def test_the_cursor_walks_every_parcel_exactly_once_in_id_order(
 
 
 def test_the_next_link_keeps_the_filters(sample_client: FlaskClient, sample_db: Any) -> None:
-    expected = sample_db("SELECT parcel_id FROM parcels WHERE status = 'surplus' "
-                         "ORDER BY parcel_id")
+    expected = sample_db(
+        "SELECT parcel_id FROM parcels WHERE status = 'surplus' ORDER BY parcel_id"
+    )
     first = sample_client.get("/api/parcels?status=surplus&limit=50").get_json()
     (next_link,) = [link["href"] for link in first["links"] if link["rel"] == "next"]
     query = parse_qs(urlsplit(next_link).query)
@@ -248,13 +261,19 @@ def test_the_last_page_has_no_next_link(sample_client: FlaskClient) -> None:
 def test_bbox_returns_exactly_the_parcels_it_touches(
     sample_client: FlaskClient, sample_db: Any
 ) -> None:
-    lon, lat = sample_db("SELECT ST_X(ST_PointOnSurface(geom)) || ',' || "
-                         "ST_Y(ST_PointOnSurface(geom)) FROM parcels ORDER BY parcel_id "
-                         "LIMIT 1")[0].split(",")
+    lon, lat = sample_db(
+        "SELECT ST_X(ST_PointOnSurface(geom)) || ',' || "
+        "ST_Y(ST_PointOnSurface(geom)) FROM parcels ORDER BY parcel_id "
+        "LIMIT 1"
+    )[0].split(",")
     bbox = (float(lon) - 0.02, float(lat) - 0.02, float(lon) + 0.02, float(lat) + 0.02)
     expected = sample_db(
         "SELECT parcel_id FROM parcels WHERE ST_Intersects(geom, ST_MakeEnvelope("
-        ":a, :b, :c, :d, 4326)) ORDER BY parcel_id", a=bbox[0], b=bbox[1], c=bbox[2], d=bbox[3],
+        ":a, :b, :c, :d, 4326)) ORDER BY parcel_id",
+        a=bbox[0],
+        b=bbox[1],
+        c=bbox[2],
+        d=bbox[3],
     )
     response = sample_client.get("/api/parcels?bbox=" + ",".join(map(str, bbox)))
     assert 0 < len(expected) < 2400
@@ -272,16 +291,18 @@ def test_a_malformed_bbox_is_400_naming_the_field(sample_client: FlaskClient, bb
 
 def test_q_finds_parcels_by_id_prefix(sample_client: FlaskClient, sample_db: Any) -> None:
     prefix = sample_db("SELECT left(parcel_id, 6) FROM parcels ORDER BY parcel_id LIMIT 1")[0]
-    expected = sample_db("SELECT parcel_id FROM parcels WHERE parcel_id LIKE :p "
-                         "ORDER BY parcel_id", p=prefix + "%")
+    expected = sample_db(
+        "SELECT parcel_id FROM parcels WHERE parcel_id LIKE :p ORDER BY parcel_id", p=prefix + "%"
+    )
     assert _ids(sample_client.get(f"/api/parcels?q={prefix}")) == expected
 
 
 def test_q_finds_parcels_by_a_piece_of_the_address_ignoring_case(
     sample_client: FlaskClient, sample_db: Any
 ) -> None:
-    expected = sample_db("SELECT parcel_id FROM parcels WHERE address ILIKE '%crenshaw%' "
-                         "ORDER BY parcel_id")
+    expected = sample_db(
+        "SELECT parcel_id FROM parcels WHERE address ILIKE '%crenshaw%' ORDER BY parcel_id"
+    )
     response = sample_client.get("/api/parcels?q=CRENSHAW")
     assert _ids(response) == expected and len(expected) == 10
     assert all("Crenshaw" in f["properties"]["address"] for f in response.get_json()["features"])
@@ -293,8 +314,9 @@ def test_q_takes_like_wildcards_literally(sample_client: FlaskClient) -> None:
 
 
 def test_status_takes_a_comma_list(sample_client: FlaskClient, sample_db: Any) -> None:
-    expected = sample_db("SELECT parcel_id FROM parcels WHERE status IN ('surplus', 'leased_out') "
-                         "ORDER BY parcel_id")
+    expected = sample_db(
+        "SELECT parcel_id FROM parcels WHERE status IN ('surplus', 'leased_out') ORDER BY parcel_id"
+    )
     response = sample_client.get("/api/parcels?status=surplus,leased_out&limit=10000")
     assert _ids(response) == expected and len(expected) == 75 + 103
 
@@ -306,11 +328,11 @@ def test_an_unknown_status_is_400_naming_the_field(sample_client: FlaskClient) -
     assert "sold" in response.get_json()["errors"][0]["message"]
 
 
-def test_department_is_matched_by_code_or_name(
-    sample_client: FlaskClient, sample_db: Any
-) -> None:
-    expected = sample_db("SELECT p.parcel_id FROM parcels p JOIN departments d "
-                         "ON d.id = p.department_id WHERE d.code = 'LAPD' ORDER BY p.parcel_id")
+def test_department_is_matched_by_code_or_name(sample_client: FlaskClient, sample_db: Any) -> None:
+    expected = sample_db(
+        "SELECT p.parcel_id FROM parcels p JOIN departments d "
+        "ON d.id = p.department_id WHERE d.code = 'LAPD' ORDER BY p.parcel_id"
+    )
     by_code = sample_client.get("/api/parcels?department=LAPD&limit=10000")
     by_name = sample_client.get("/api/parcels?department=police&limit=10000")
     assert _ids(by_code) == _ids(by_name) == expected and expected
@@ -348,6 +370,7 @@ def test_limit_bounds_are_accepted(sample_client: FlaskClient) -> None:
 
 # --- create and read --------------------------------------------------------------------------
 
+
 def test_post_creates_the_parcel_with_location_etag_and_an_audited_insert(
     app: Flask, editor: TokenClient, lot: Lot
 ) -> None:
@@ -362,7 +385,10 @@ def test_post_creates_the_parcel_with_location_etag_and_an_audited_insert(
     row = stored(app, lot.id())
     assert row is not None
     assert (row["address"], row["status"], row["council_district"], row["version"]) == (
-        "200 N Spring St", "in_use", 14, 1
+        "200 N Spring St",
+        "in_use",
+        14,
+        1,
     )
     west, south = lot.lon, lot.lat
     east, north = round(west + SIZE, 9), round(south + SIZE, 9)
@@ -370,8 +396,10 @@ def test_post_creates_the_parcel_with_location_etag_and_an_audited_insert(
         f"SRID=4326;MULTIPOLYGON((({west} {south},{east} {south},{east} {north},"
         f"{west} {north},{west} {south})))"
     )
-    assert scalar(app, "SELECT acquisition_cost::text FROM parcels WHERE parcel_id = :id",
-                  id=lot.id()) == "1250000.10"
+    assert (
+        scalar(app, "SELECT acquisition_cost::text FROM parcels WHERE parcel_id = :id", id=lot.id())
+        == "1250000.10"
+    )
     (event,) = history_events(app, lot.id())
     assert (event["action"], event["actor"]) == ("INSERT", "editor@city.example")
     assert event["after"]["address"] == "200 N Spring St"
@@ -435,9 +463,8 @@ def test_an_unknown_parcel_is_404_problem_json(editor: TokenClient) -> None:
 
 # --- PATCH ------------------------------------------------------------------------------------
 
-def test_patch_without_if_match_is_428_and_writes_nothing(
-    app: Flask, editor: TokenClient
-) -> None:
+
+def test_patch_without_if_match_is_428_and_writes_nothing(app: Flask, editor: TokenClient) -> None:
     before = state(app, PARCEL)
     response = patch(editor, PARCEL, None, feature(address="1 Main St"))
     assert (response.status_code, response.mimetype) == (428, PROBLEM)
@@ -458,8 +485,9 @@ def test_a_stale_patch_is_412_says_who_changed_it_and_writes_nothing(
     problem = response.get_json()
     assert problem["current_version"] == 2
     assert problem["changed_by"] == lot.email("ben")
-    assert dt.datetime.fromisoformat(problem["changed_at"]) == (
-        history_events(app, lot.id())[-1]["occurred_at"]
+    assert (
+        dt.datetime.fromisoformat(problem["changed_at"])
+        == (history_events(app, lot.id())[-1]["occurred_at"])
     )
     assert problem["etag"] == '"v2"'
     assert problem["current"]["properties"]["address"] == "1 Main St"
@@ -503,7 +531,8 @@ def test_patch_of_the_shape_only_keeps_the_properties(
     assert shape(body["geometry"]).equals(shape(smaller))
     derived = {"version", "updated_at", "land_area_sq_ft"}
     assert {k: v for k, v in body["properties"].items() if k not in derived} == {
-        k: v for k, v in parcel["properties"].items() if k not in derived}
+        k: v for k, v in parcel["properties"].items() if k not in derived
+    }
     assert body["properties"]["land_area_sq_ft"] == pytest.approx(
         parcel["properties"]["land_area_sq_ft"] / 4, rel=1e-3
     )
@@ -560,8 +589,7 @@ def test_patch_can_change_the_parcel_id(
 
 _FAILED_SAVES: dict[str, tuple[str, dict[str, Any], int]] = {
     "invalid property": ("editor", {"json": feature(status="sold"), "if_match": '"v1"'}, 422),
-    "invalid shape": ("editor", {"json": feature(bow_tie(), address="x"), "if_match": '"v1"'},
-                      422),
+    "invalid shape": ("editor", {"json": feature(bow_tie(), address="x"), "if_match": '"v1"'}, 422),
     "overlap": ("editor", {"json": feature(square(LON + SIZE / 2)), "if_match": '"v1"'}, 422),
     "stale": ("editor", {"json": feature(address="x"), "if_match": '"v0"'}, 412),
     "no If-Match": ("editor", {"json": feature(address="x"), "if_match": None}, 428),
@@ -575,8 +603,11 @@ def test_a_failed_save_leaves_the_parcel_and_its_history_exactly_as_they_were(
     app: Flask, editor: TokenClient, lot: Lot, case: str
 ) -> None:
     who, request, status = _FAILED_SAVES[case]
-    client = {"editor": editor, "viewer": token_client(app, lot.email("viewer"), "viewer"),
-              "anonymous": app.test_client()}[who]
+    client = {
+        "editor": editor,
+        "viewer": token_client(app, lot.email("viewer"), "viewer"),
+        "anonymous": app.test_client(),
+    }[who]
     before, neighbour = state(app, PARCEL), state(app, NEIGHBOUR)
 
     response = patch(client, PARCEL, request["if_match"], request["json"])
@@ -589,8 +620,9 @@ def test_a_failed_save_leaves_the_parcel_and_its_history_exactly_as_they_were(
 
 def test_a_failed_create_stores_nothing(app: Flask, editor: TokenClient, lot: Lot) -> None:
     before = state(app, lot.id())
-    response = editor.post("/api/parcels",
-                           json=new_parcel(lot.id(), bow_tie(lot.lon, lot.lat), status="sold"))
+    response = editor.post(
+        "/api/parcels", json=new_parcel(lot.id(), bow_tie(lot.lon, lot.lat), status="sold")
+    )
     assert response.status_code == 422
     assert fields(response) == {"status", "geometry"}
     assert state(app, lot.id()) == before
@@ -605,8 +637,9 @@ def test_money_sent_as_a_json_number_with_a_fraction_is_refused(
     expected_problem = Problems()
     to_money(expected_problem, "acquisition_cost", loads_json(json.dumps(amount)))
     (expected,) = [problem.as_dict() for problem in expected_problem]
-    refused = editor.post("/api/parcels",
-                          json=new_parcel(lot.id(), lot.square(), acquisition_cost=amount))
+    refused = editor.post(
+        "/api/parcels", json=new_parcel(lot.id(), lot.square(), acquisition_cost=amount)
+    )
     assert (refused.status_code, refused.mimetype) == (422, PROBLEM)
     assert refused.get_json()["errors"] == [expected]
     assert stored(app, lot.id()) is None
@@ -619,10 +652,13 @@ def test_money_sent_as_a_json_number_with_a_fraction_is_refused(
 def test_money_sent_as_a_decimal_string_or_a_whole_number_is_stored_exactly(
     app: Flask, editor: TokenClient, lot: Lot
 ) -> None:
-    create(editor, lot.id(), lot.square(), acquisition_cost="1234567.89",
-           disposition_proceeds=1234567)
-    sql = "SELECT acquisition_cost::text || ' ' || disposition_proceeds::text FROM parcels" \
-          " WHERE parcel_id = :id"
+    create(
+        editor, lot.id(), lot.square(), acquisition_cost="1234567.89", disposition_proceeds=1234567
+    )
+    sql = (
+        "SELECT acquisition_cost::text || ' ' || disposition_proceeds::text FROM parcels"
+        " WHERE parcel_id = :id"
+    )
     assert scalar(app, sql, id=lot.id()) == "1234567.89 1234567.00"
     changed = patch(editor, lot.id(), '"v1"', feature(acquisition_cost="0.10"))
     assert changed.get_json()["properties"]["acquisition_cost"] == "0.10"
@@ -630,6 +666,7 @@ def test_money_sent_as_a_decimal_string_or_a_whole_number_is_stored_exactly(
 
 
 # --- DELETE: retire ---------------------------------------------------------------------------
+
 
 def _tile_parcel_ids(client: FlaskClient, lot: Lot) -> set[str]:
     x, y = tile_of(lot.lon + SIZE / 2, lot.lat + SIZE / 2, 15)
@@ -653,7 +690,8 @@ def test_delete_retires_the_parcel_keeping_it_and_its_history(
     assert response.data == b""
     assert _ids(editor.get(f"/api/parcels?q={lot.prefix}")) == [lot.id(1)]
     assert _ids(editor.get(f"/api/parcels?q={lot.prefix}&include_retired=true")) == [
-        lot.id(), lot.id(1)
+        lot.id(),
+        lot.id(1),
     ]
     assert _tile_parcel_ids(editor, lot) == {lot.id(1)}
     one = editor.get(f"/api/parcels/{lot.id()}")
@@ -663,7 +701,8 @@ def test_delete_retires_the_parcel_keeping_it_and_its_history(
     events = history_events(app, lot.id())
     assert events[: len(events_before)] == events_before
     assert (events[-1]["changed_fields"], events[-1]["actor"]) == (
-        ["retired_at"], "editor@city.example"
+        ["retired_at"],
+        "editor@city.example",
     )
 
 
@@ -685,16 +724,20 @@ def test_a_retired_parcel_no_longer_blocks_a_new_shape_where_it_was(
 def test_bbox_is_answered_from_the_spatial_index(sample_database_url: str) -> None:
     engine = create_engine(normalise_database_url(sample_database_url))
     statements: list[tuple[str, Any]] = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda _c, _cur, statement, params, _ctx, _many:
-                 statements.append((statement, params)))
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, params, _ctx, _many: statements.append((statement, params)),
+    )
     try:
         with Session(engine) as session:
             list_parcel_features(session, ParcelQuery(bbox=(-118.3, 34.0, -118.29, 34.01)))
             statement, params = statements[-1]
-            plan = session.connection().exec_driver_sql(
-                f"EXPLAIN (FORMAT JSON) {statement}", params
-            ).scalar()
+            plan = (
+                session.connection()
+                .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", params)
+                .scalar()
+            )
     finally:
         engine.dispose()
     assert '"Index Name": "ix_parcels_geom"' in json.dumps(plan)

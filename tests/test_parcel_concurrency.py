@@ -18,22 +18,21 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import sessionmaker
 
 from registry.db import create_registry_engine
-from tests.auth_fixtures import SignedInClient, bearer
-from tests.parcel_fixtures import (
-    LAT,
-    LON,
-    SIZE,
-    add_departments,
-    create,
-    editor_tokens,
-    feature,
-    history_events,
-    new_parcel,
-    patch,
-    signed_in_editors,
-    square,
-    stored,
-)
+from tests.auth_fixtures import SignedInClient
+from tests.auth_fixtures import bearer
+from tests.parcel_fixtures import LAT
+from tests.parcel_fixtures import LON
+from tests.parcel_fixtures import SIZE
+from tests.parcel_fixtures import add_departments
+from tests.parcel_fixtures import create
+from tests.parcel_fixtures import editor_tokens
+from tests.parcel_fixtures import feature
+from tests.parcel_fixtures import history_events
+from tests.parcel_fixtures import new_parcel
+from tests.parcel_fixtures import patch
+from tests.parcel_fixtures import signed_in_editors
+from tests.parcel_fixtures import square
+from tests.parcel_fixtures import stored
 
 EDITORS = 20
 PARCEL = "5555-012-034"
@@ -73,7 +72,8 @@ def test_twenty_editors_patching_the_same_version_one_wins_and_nineteen_get_412(
     def save(number: int) -> Callable[[], Any]:
         body = {"properties": {"address": f"{number} Main St"}}
         return lambda: clients[number].patch(
-            f"/api/parcels/{PARCEL}", json=body,
+            f"/api/parcels/{PARCEL}",
+            json=body,
             headers={**bearer(tokens[number][1]), "If-Match": '"v1"'},
         )
 
@@ -120,9 +120,7 @@ def test_twenty_editors_reshaping_the_same_version_one_shape_is_kept(
     )
     events = history_events(app, PARCEL)
     assert len(events) == events_before + 1
-    assert (events[-1]["actor"], events[-1]["changed_fields"]) == (
-        clients[winner].email, ["geom"]
-    )
+    assert (events[-1]["actor"], events[-1]["changed_fields"]) == (clients[winner].email, ["geom"])
 
 
 def test_twenty_editors_creating_the_same_parcel_id_one_is_created_the_rest_get_422(
@@ -183,9 +181,12 @@ def test_more_simultaneous_saves_than_pooled_connections_all_get_an_answer(
     regular = app.extensions["registry"]
     app.extensions["registry"] = sessionmaker(small_pool, expire_on_commit=False)
     try:
-        results = _race([functools.partial(
-            patch, client, PARCEL, '"v1"', feature(use=client.email)
-        ) for client in clients])
+        results = _race(
+            [
+                functools.partial(patch, client, PARCEL, '"v1"', feature(use=client.email))
+                for client in clients
+            ]
+        )
     finally:
         app.extensions["registry"] = regular
         small_pool.dispose()

@@ -10,21 +10,19 @@ import pytest
 from flask import Flask
 from shapely.geometry import shape
 
-from tests.parcel_fixtures import (
-    SIZE,
-    Lot,
-    TokenClient,
-    Workspace,
-    create,
-    feature,
-    fields,
-    new_parcel,
-    patch,
-    scalar,
-    state,
-    token_client,
-    workspace,
-)
+from tests.parcel_fixtures import SIZE
+from tests.parcel_fixtures import Lot
+from tests.parcel_fixtures import TokenClient
+from tests.parcel_fixtures import Workspace
+from tests.parcel_fixtures import create
+from tests.parcel_fixtures import feature
+from tests.parcel_fixtures import fields
+from tests.parcel_fixtures import new_parcel
+from tests.parcel_fixtures import patch
+from tests.parcel_fixtures import scalar
+from tests.parcel_fixtures import state
+from tests.parcel_fixtures import token_client
+from tests.parcel_fixtures import workspace
 
 PROBLEM = "application/problem+json"
 
@@ -82,8 +80,12 @@ def test_the_history_lists_every_change_who_when_which_fields_and_the_shapes(
 ) -> None:
     parcel = lot.id()
     create(ana, parcel, lot.square())
-    patch(ben, parcel, '"v1"', feature(address="1 Main St", acquisition_cost="99.95",
-                                       department_code="LAPD"))
+    patch(
+        ben,
+        parcel,
+        '"v1"',
+        feature(address="1 Main St", acquisition_cost="99.95", department_code="LAPD"),
+    )
     patch(ana, parcel, '"v2"', feature(lot.square(size=SIZE / 2)))
     ben.delete(f"/api/parcels/{parcel}", headers={"If-Match": '"v3"'})
 
@@ -91,7 +93,11 @@ def test_the_history_lists_every_change_who_when_which_fields_and_the_shapes(
 
     assert [e["action"] for e in entries] == ["INSERT", "UPDATE", "UPDATE", "UPDATE"]
     assert [e["actor"] for e in entries] == [
-        "ana@city.example", "ben@city.example", "ana@city.example", "ben@city.example"]
+        "ana@city.example",
+        "ben@city.example",
+        "ana@city.example",
+        "ben@city.example",
+    ]
     assert [e["version"] for e in entries] == [1, 2, 3, 4]
     times = [dt.datetime.fromisoformat(e["occurred_at"]) for e in entries]
     assert times == sorted(times) and all(t.tzinfo for t in times)
@@ -149,10 +155,19 @@ def test_restoring_an_earlier_version_is_a_new_audited_change_bringing_back_valu
 ) -> None:
     parcel = lot.id()
     original = create(ana, parcel, lot.square())
-    patch(ben, parcel, '"v1"', feature(
-        lot.square(size=SIZE / 2), address="1 Main St", status="surplus",
-        acquisition_cost="5.00", council_district=None, department_code="RAP",
-    ))
+    patch(
+        ben,
+        parcel,
+        '"v1"',
+        feature(
+            lot.square(size=SIZE / 2),
+            address="1 Main St",
+            status="surplus",
+            acquisition_cost="5.00",
+            council_district=None,
+            department_code="RAP",
+        ),
+    )
     first = _history(ben, parcel)[0]
 
     response = _restore(ben, parcel, first["event_id"], '"v2"')
@@ -165,12 +180,16 @@ def test_restoring_an_earlier_version_is_a_new_audited_change_bringing_back_valu
     assert {k: v for k, v in restored["properties"].items() if k not in ignore} == {
         k: v for k, v in original["properties"].items() if k not in ignore
     }
-    assert scalar(app, "SELECT acquisition_cost::text FROM parcels WHERE parcel_id = :id",
-                  id=parcel) == "1250000.10"
+    assert (
+        scalar(app, "SELECT acquisition_cost::text FROM parcels WHERE parcel_id = :id", id=parcel)
+        == "1250000.10"
+    )
     history = _history(ben, parcel)
     assert len(history) == 3
     assert (history[-1]["action"], history[-1]["actor"], history[-1]["version"]) == (
-        "UPDATE", "ben@city.example", 3
+        "UPDATE",
+        "ben@city.example",
+        3,
     )
     assert _changes(history[-1]) == {
         "address": ("1 Main St", "200 N Spring St"),
@@ -193,9 +212,7 @@ def test_restoring_a_version_from_before_retirement_brings_the_parcel_back(
     assert [f["id"] for f in listed] == [lot.id()]
 
 
-def test_restoring_a_version_without_a_shape_removes_the_shape(
-    ana: TokenClient, lot: Lot
-) -> None:
+def test_restoring_a_version_without_a_shape_removes_the_shape(ana: TokenClient, lot: Lot) -> None:
     body = new_parcel(lot.id(), digitization_status="paper")
     del body["geometry"]
     assert ana.post("/api/parcels", json=body).status_code == 201

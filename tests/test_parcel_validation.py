@@ -13,34 +13,32 @@ import pytest
 from flask import Flask
 from shapely.geometry import shape
 
-from tests.parcel_fixtures import (
-    LAT,
-    LON,
-    NEIGHBOUR,
-    PARCEL,
-    PROBLEM,
-    SIZE,
-    Lot,
-    TokenClient,
-    Workspace,
-    bow_tie,
-    create,
-    etag,
-    feature,
-    fields,
-    history_events,
-    message,
-    new_parcel,
-    parcels_workspace,  # noqa: F401 (a fixture)
-    patch,
-    scalar,
-    square,
-    state,
-    stored,
-    workspace_app,  # noqa: F401 (a fixture)
-    workspace_editor,  # noqa: F401 (a fixture)
-    workspace_lot,  # noqa: F401 (a fixture)
-)
+from tests.parcel_fixtures import LAT
+from tests.parcel_fixtures import LON
+from tests.parcel_fixtures import NEIGHBOUR
+from tests.parcel_fixtures import PARCEL
+from tests.parcel_fixtures import PROBLEM
+from tests.parcel_fixtures import SIZE
+from tests.parcel_fixtures import Lot
+from tests.parcel_fixtures import TokenClient
+from tests.parcel_fixtures import Workspace
+from tests.parcel_fixtures import bow_tie
+from tests.parcel_fixtures import create
+from tests.parcel_fixtures import etag
+from tests.parcel_fixtures import feature
+from tests.parcel_fixtures import fields
+from tests.parcel_fixtures import history_events
+from tests.parcel_fixtures import message
+from tests.parcel_fixtures import new_parcel
+from tests.parcel_fixtures import parcels_workspace  # noqa: F401 (a fixture)
+from tests.parcel_fixtures import patch
+from tests.parcel_fixtures import scalar
+from tests.parcel_fixtures import square
+from tests.parcel_fixtures import state
+from tests.parcel_fixtures import stored
+from tests.parcel_fixtures import workspace_app  # noqa: F401 (a fixture)
+from tests.parcel_fixtures import workspace_editor  # noqa: F401 (a fixture)
+from tests.parcel_fixtures import workspace_lot  # noqa: F401 (a fixture)
 
 NEW = "5555-012-036"
 
@@ -75,6 +73,7 @@ def refused(ws: Workspace) -> Refusals:
 
 # --- properties -------------------------------------------------------------------------------
 
+
 def test_an_unknown_field_is_named(refused: Refusals) -> None:
     response = refused.patch(feature(colour="red", address="1 Main St"))
     assert fields(response) == {"colour"}
@@ -98,8 +97,17 @@ def test_required_vocabulary_fields_cannot_be_emptied(refused: Refusals) -> None
 
 
 @pytest.mark.parametrize(
-    "value", ["2024-13-01", "2024-02-30", "01/02/2024", "yesterday", "20240131", "2024-W05-3",
-              20240131, True],
+    "value",
+    [
+        "2024-13-01",
+        "2024-02-30",
+        "01/02/2024",
+        "yesterday",
+        "20240131",
+        "2024-W05-3",
+        20240131,
+        True,
+    ],
 )
 def test_a_date_must_be_a_calendar_date_written_yyyy_mm_dd(refused: Refusals, value: Any) -> None:
     response = refused.patch(feature(acquisition_date=value))
@@ -108,18 +116,25 @@ def test_a_date_must_be_a_calendar_date_written_yyyy_mm_dd(refused: Refusals, va
 
 
 def test_a_disposition_before_the_acquisition_is_refused(refused: Refusals) -> None:
-    response = refused.patch(
-        feature(acquisition_date="2020-05-01", disposition_date="2019-12-31")
-    )
+    response = refused.patch(feature(acquisition_date="2020-05-01", disposition_date="2019-12-31"))
     assert fields(response) == {"disposition_date"}
 
 
 @pytest.mark.parametrize(
     ("value", "says"),
-    [(-1, "not be negative"), ("-0.01", "not be negative"), ("1.005", "two decimals"),
-     ("12.5.0", "not an amount"), ("abc", "not an amount"), ("NaN", "finite"),
-     ("Infinity", "finite"), (True, "amount"), ([1], "amount"), ({"usd": 1}, "amount"),
-     ("1000000000000.00", "at most 999999999999.99")],
+    [
+        (-1, "not be negative"),
+        ("-0.01", "not be negative"),
+        ("1.005", "two decimals"),
+        ("12.5.0", "not an amount"),
+        ("abc", "not an amount"),
+        ("NaN", "finite"),
+        ("Infinity", "finite"),
+        (True, "amount"),
+        ([1], "amount"),
+        ({"usd": 1}, "amount"),
+        ("1000000000000.00", "at most 999999999999.99"),
+    ],
 )
 def test_money_must_be_zero_or_more_in_whole_cents(
     refused: Refusals, value: Any, says: str
@@ -136,8 +151,10 @@ def test_the_council_district_must_be_one_of_the_citys(refused: Refusals, value:
     assert message(response, "council_district") == "must be a district number from 1 to 15"
 
 
-@pytest.mark.parametrize(("typed", "meant"), [("Polise", "Police"), ("GDS", "GSD"),
-                                              ("Recreation & Parks", "Recreation and Parks")])
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("Polise", "Police"), ("GDS", "GSD"), ("Recreation & Parks", "Recreation and Parks")],
+)
 def test_a_department_typo_gets_a_did_you_mean(refused: Refusals, typed: str, meant: str) -> None:
     response = refused.patch(feature(department_code=typed))
     assert fields(response) == {"department_code"}
@@ -171,23 +188,41 @@ def test_a_parcel_id_is_unique(refused: Refusals) -> None:
 
 
 def test_every_problem_is_reported_at_once(refused: Refusals) -> None:
-    body = new_parcel(NEW, bow_tie(LON + 0.01), status="sold", acquisition_cost="-5",
-                      acquisition_date="someday", council_district=99, colour="red",
-                      department_code="Polise")
+    body = new_parcel(
+        NEW,
+        bow_tie(LON + 0.01),
+        status="sold",
+        acquisition_cost="-5",
+        acquisition_date="someday",
+        council_district=99,
+        colour="red",
+        department_code="Polise",
+    )
     del body["properties"]["parcel_id"]
     response = refused.create(body)
-    assert fields(response) == {"parcel_id", "status", "acquisition_cost", "acquisition_date",
-                                "council_district", "colour", "department_code", "geometry"}
+    assert fields(response) == {
+        "parcel_id",
+        "status",
+        "acquisition_cost",
+        "acquisition_date",
+        "council_district",
+        "colour",
+        "department_code",
+        "geometry",
+    }
 
 
 # --- shapes -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "geometry",
-    [{"type": "Point", "coordinates": [LON, LAT]},
-     {"type": "LineString", "coordinates": [[LON, LAT], [LON + SIZE, LAT + SIZE]]},
-     {"type": "MultiPoint", "coordinates": [[LON, LAT]]},
-     {"type": "GeometryCollection", "geometries": [square(LON + 0.01)]}],
+    [
+        {"type": "Point", "coordinates": [LON, LAT]},
+        {"type": "LineString", "coordinates": [[LON, LAT], [LON + SIZE, LAT + SIZE]]},
+        {"type": "MultiPoint", "coordinates": [[LON, LAT]]},
+        {"type": "GeometryCollection", "geometries": [square(LON + 0.01)]},
+    ],
 )
 def test_a_shape_must_be_a_polygon_or_multipolygon(
     refused: Refusals, geometry: dict[str, Any]
@@ -201,11 +236,16 @@ def test_a_shape_must_be_a_polygon_or_multipolygon(
 
 @pytest.mark.parametrize(
     "geometry",
-    ["POLYGON((0 0, 1 0, 1 1, 0 0))", 42, [], {"coordinates": []},
-     {"type": "Polygon", "coordinates": "nope"},
-     {"type": "Polygon", "coordinates": [[[LON, LAT], [LON + SIZE, LAT]]]},
-     {"type": "Polygon", "coordinates": [[["a", "b"], [1, 2], [3, 4], ["a", "b"]]]},
-     {"type": "Polygon", "coordinates": []}],
+    [
+        "POLYGON((0 0, 1 0, 1 1, 0 0))",
+        42,
+        [],
+        {"coordinates": []},
+        {"type": "Polygon", "coordinates": "nope"},
+        {"type": "Polygon", "coordinates": [[[LON, LAT], [LON + SIZE, LAT]]]},
+        {"type": "Polygon", "coordinates": [[["a", "b"], [1, 2], [3, 4], ["a", "b"]]]},
+        {"type": "Polygon", "coordinates": []},
+    ],
 )
 def test_malformed_geojson_is_422_not_500(refused: Refusals, geometry: Any) -> None:
     response = refused.patch(feature(geometry))
@@ -221,8 +261,9 @@ def test_a_self_intersection_is_refused_with_the_geos_reason_and_where_it_is(
     assert error["reason"].startswith("Self-intersection")
     assert error["reason"] in error["message"]
     assert error["location"]["type"] == "Point"
-    assert error["location"]["coordinates"] == pytest.approx([LON + 0.01 + SIZE / 2,
-                                                               LAT + SIZE / 2])
+    assert error["location"]["coordinates"] == pytest.approx(
+        [LON + 0.01 + SIZE / 2, LAT + SIZE / 2]
+    )
     assert error["repair_available"] is True
 
 
@@ -237,8 +278,9 @@ def test_a_repair_proposal_is_a_valid_multipolygon_and_nothing_is_stored(
     refused: Refusals,
 ) -> None:
     before = [state(refused.app, parcel_id) for parcel_id in (PARCEL, NEW)]
-    response = refused.editor.post("/api/parcels/repair-proposal",
-                                   json={"geometry": bow_tie(LON + 0.01)})
+    response = refused.editor.post(
+        "/api/parcels/repair-proposal", json={"geometry": bow_tie(LON + 0.01)}
+    )
 
     assert response.status_code == 200
     proposal = response.get_json()
@@ -253,14 +295,22 @@ def test_a_repair_proposal_is_a_valid_multipolygon_and_nothing_is_stored(
 
 
 def test_the_repair_proposal_of_a_valid_shape_changes_nothing(refused: Refusals) -> None:
-    proposal = refused.editor.post("/api/parcels/repair-proposal",
-                                   json={"geometry": square(LON + 0.01)}).get_json()
+    proposal = refused.editor.post(
+        "/api/parcels/repair-proposal", json={"geometry": square(LON + 0.01)}
+    ).get_json()
     assert shape(proposal["geometry"]).equals(shape(square(LON + 0.01)))
     assert proposal["area_change_sq_m"] == 0
 
 
-@pytest.mark.parametrize("body", [{}, {"geometry": "x"}, {"geometry": {"type": "Polygon"}},
-                                  {"geometry": {"type": "Polygon", "coordinates": "x"}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"geometry": "x"},
+        {"geometry": {"type": "Polygon"}},
+        {"geometry": {"type": "Polygon", "coordinates": "x"}},
+    ],
+)
 def test_a_repair_proposal_of_nothing_readable_is_422(refused: Refusals, body: Any) -> None:
     response = refused.editor.post("/api/parcels/repair-proposal", json=body)
     assert (response.status_code, response.mimetype) == (422, PROBLEM)
@@ -269,9 +319,11 @@ def test_a_repair_proposal_of_nothing_readable_is_422(refused: Refusals, body: A
 
 @pytest.mark.parametrize(
     "geometry",
-    [square(LAT, LON),  # latitude and longitude swapped
-     square(-73.99, 40.75),  # New York
-     square(-118.96, LAT, 0.02)],  # straddles the western edge of the extent
+    [
+        square(LAT, LON),  # latitude and longitude swapped
+        square(-73.99, 40.75),  # New York
+        square(-118.96, LAT, 0.02),
+    ],  # straddles the western edge of the extent
 )
 def test_a_shape_outside_the_citys_extent_is_refused(
     refused: Refusals, geometry: dict[str, Any]
@@ -283,8 +335,12 @@ def test_a_shape_outside_the_citys_extent_is_refused(
 
 def test_a_shape_in_another_crs_is_refused(refused: Refusals) -> None:
     state_plane = {"type": "name", "properties": {"name": "EPSG:2229"}}
-    in_feet = {"type": "Polygon", "coordinates": [[[6487000, 1840000], [6487300, 1840000],
-                                                   [6487300, 1840300], [6487000, 1840000]]]}
+    in_feet = {
+        "type": "Polygon",
+        "coordinates": [
+            [[6487000, 1840000], [6487300, 1840000], [6487300, 1840300], [6487000, 1840000]]
+        ],
+    }
     on_the_geometry = refused.patch(feature({**square(), "crs": state_plane}))
     on_the_feature = refused.patch({**feature(square()), "crs": state_plane})
     in_feet_too = refused.patch({**feature(in_feet), "crs": state_plane})
@@ -303,18 +359,27 @@ def test_an_overlap_with_another_parcel_is_refused_naming_it_and_the_area(
     assert [o["parcel_id"] for o in error["overlaps"]] == [PARCEL, NEIGHBOUR]
     assert error["overlaps"][0]["area_sq_m"] == pytest.approx(5120.8, abs=1)
     moved_onto_the_neighbour = refused.patch(feature(square(LON + SIZE * 0.9)))
-    assert [o["parcel_id"] for o in moved_onto_the_neighbour.get_json()["errors"][0]
-            ["overlaps"]] == [NEIGHBOUR]
+    assert [
+        o["parcel_id"] for o in moved_onto_the_neighbour.get_json()["errors"][0]["overlaps"]
+    ] == [NEIGHBOUR]
 
 
 # --- saves that must succeed (each on a lot of its own) -------------------------------------
 
+
 def test_money_is_stored_exactly(app: Flask, editor: TokenClient, lot: Lot) -> None:
-    create(editor, lot.id(), lot.square(), acquisition_cost="1250000.10",
-           disposition_proceeds="0.3")
+    create(
+        editor, lot.id(), lot.square(), acquisition_cost="1250000.10", disposition_proceeds="0.3"
+    )
     sql = "SELECT {} FROM parcels WHERE parcel_id = :id"
-    assert scalar(app, sql.format("acquisition_cost::text || ' ' || disposition_proceeds::text"),
-                  id=lot.id()) == "1250000.10 0.30"
+    assert (
+        scalar(
+            app,
+            sql.format("acquisition_cost::text || ' ' || disposition_proceeds::text"),
+            id=lot.id(),
+        )
+        == "1250000.10 0.30"
+    )
     response = patch(editor, lot.id(), '"v1"', feature(acquisition_cost="999999999999.99"))
     assert response.get_json()["properties"]["acquisition_cost"] == "999999999999.99"
     assert scalar(app, sql.format("acquisition_cost"), id=lot.id()) == Decimal("999999999999.99")
@@ -323,8 +388,14 @@ def test_money_is_stored_exactly(app: Flask, editor: TokenClient, lot: Lot) -> N
 def test_dates_departments_and_districts_are_stored_typed(
     app: Flask, editor: TokenClient, lot: Lot
 ) -> None:
-    create(editor, lot.id(), lot.square(), acquisition_date="2001-02-03",
-           department_code="police", council_district=15)
+    create(
+        editor,
+        lot.id(),
+        lot.square(),
+        acquisition_date="2001-02-03",
+        department_code="police",
+        council_district=15,
+    )
     row = stored(app, lot.id())
     assert row is not None
     assert (row["acquisition_date"], row["council_district"]) == ("2001-02-03", 15)
@@ -353,15 +424,17 @@ def test_an_accepted_overlap_is_saved_and_the_history_says_who_accepted_it(
     create(editor, lot.id(0), lot.square())
     reason = "Shared driveway easement, recorded 1987-0412345"
 
-    response = editor.post("/api/parcels", json=new_parcel(
-        lot.id(1), lot.square(east=SIZE / 2), overlap_accepted_reason=reason
-    ))
+    response = editor.post(
+        "/api/parcels",
+        json=new_parcel(lot.id(1), lot.square(east=SIZE / 2), overlap_accepted_reason=reason),
+    )
 
     assert response.status_code == 201
     assert response.get_json()["properties"]["overlap_accepted_reason"] == reason
     (event,) = history_events(app, lot.id(1))
     assert (event["actor"], event["after"]["overlap_accepted_reason"]) == (
-        "editor@city.example", reason
+        "editor@city.example",
+        reason,
     )
     history = editor.get(f"/api/parcels/{lot.id(1)}/history").get_json()["history"]
     assert {"field": "overlap_accepted_reason", "old": None, "new": reason} in (
@@ -378,12 +451,16 @@ def test_an_accepted_overlap_can_be_given_when_reshaping(
     refused = patch(editor, lot.id(1), '"v1"', feature(lot.square(east=SIZE / 2)))
     assert refused.status_code == 422
     assert [o["parcel_id"] for o in refused.get_json()["errors"][0]["overlaps"]] == [lot.id(0)]
-    accepted = patch(editor, lot.id(1), '"v1"', feature(
-        lot.square(east=SIZE / 2), overlap_accepted_reason="Party wall"
-    ))
+    accepted = patch(
+        editor,
+        lot.id(1),
+        '"v1"',
+        feature(lot.square(east=SIZE / 2), overlap_accepted_reason="Party wall"),
+    )
     assert accepted.status_code == 200
     assert history_events(app, lot.id(1))[-1]["changed_fields"] == [
-        "geom", "overlap_accepted_reason"
+        "geom",
+        "overlap_accepted_reason",
     ]
 
 
@@ -406,21 +483,29 @@ def test_an_earlier_acceptance_does_not_cover_an_overlap_with_another_parcel(
     # `accepted` grows east into `third`: its acceptance was for `first`, not for this
     west, east = round(lot.lon + SIZE / 2, 9), round(lot.lon + SIZE * 2, 9)
     south, north = lot.lat, round(lot.lat + SIZE, 9)
-    grown = {"type": "Polygon", "coordinates": [[
-        [west, south], [east, south], [east, north], [west, north], [west, south]]]}
+    grown = {
+        "type": "Polygon",
+        "coordinates": [
+            [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        ],
+    }
     response = patch(editor, accepted, '"v1"', feature(grown))
 
     assert response.status_code == 422
-    assert [o["parcel_id"] for o in response.get_json()["errors"][0]["overlaps"]] == [
-        first, third
-    ]
+    assert [o["parcel_id"] for o in response.get_json()["errors"][0]["overlaps"]] == [first, third]
     assert state(app, accepted) == before
     # reshaping within what was accepted needs no new reason; a new overlap needs one
     smaller = lot.square(east=SIZE / 2, size=SIZE * 0.9)
     assert patch(editor, accepted, '"v1"', feature(smaller)).status_code == 200
-    assert patch(editor, accepted, '"v2"', feature(
-        grown, overlap_accepted_reason=f"Party wall; shared yard with {third}"
-    )).status_code == 200
+    assert (
+        patch(
+            editor,
+            accepted,
+            '"v2"',
+            feature(grown, overlap_accepted_reason=f"Party wall; shared yard with {third}"),
+        ).status_code
+        == 200
+    )
 
 
 def test_coordinates_with_an_altitude_are_stored_flat(
@@ -428,13 +513,13 @@ def test_coordinates_with_an_altitude_are_stored_flat(
 ) -> None:
     ring = [[*corner, 71.5] for corner in lot.square()["coordinates"][0]]
     create(editor, lot.id(), {"type": "Polygon", "coordinates": [ring]})
-    assert scalar(app, "SELECT ST_NDims(geom) FROM parcels WHERE parcel_id = :id",
-                  id=lot.id()) == 2
+    assert scalar(app, "SELECT ST_NDims(geom) FROM parcels WHERE parcel_id = :id", id=lot.id()) == 2
 
 
 def test_wgs84_may_be_named_in_a_crs_member(editor: TokenClient, lot: Lot) -> None:
-    for number, name in enumerate(["EPSG:4326", "urn:ogc:def:crs:OGC:1.3:CRS84",
-                                   "urn:ogc:def:crs:EPSG::4326"]):
+    for number, name in enumerate(
+        ["EPSG:4326", "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326"]
+    ):
         crs = {"type": "name", "properties": {"name": name}}
         body = new_parcel(lot.id(number), {**lot.square(east=number * 0.002), "crs": crs})
         assert editor.post("/api/parcels", json=body).status_code == 201, name

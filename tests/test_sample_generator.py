@@ -13,20 +13,21 @@ import pandas as pd
 import pytest
 import shapely
 
-from sample_parcels import _city, _geometry, _grid
+from sample_parcels import _city
+from sample_parcels import _geometry
+from sample_parcels import _grid
 from sample_parcels._random import Stream
-from sample_parcels._uses import ASSET_TYPES, USES
-from sample_parcels.generator import (
-    BUILDING_COLUMNS,
-    DEFAULT_SEED,
-    PARCEL_COLUMNS,
-    SAMPLE_PARCEL_COUNT,
-    SHIPPED_DIRECTORY,
-    Portfolio,
-    generate_portfolio,
-    iter_portfolio_chunks,
-    read_shipped_portfolio,
-)
+from sample_parcels._uses import ASSET_TYPES
+from sample_parcels._uses import USES
+from sample_parcels.generator import BUILDING_COLUMNS
+from sample_parcels.generator import DEFAULT_SEED
+from sample_parcels.generator import PARCEL_COLUMNS
+from sample_parcels.generator import SAMPLE_PARCEL_COUNT
+from sample_parcels.generator import SHIPPED_DIRECTORY
+from sample_parcels.generator import Portfolio
+from sample_parcels.generator import generate_portfolio
+from sample_parcels.generator import iter_portfolio_chunks
+from sample_parcels.generator import read_shipped_portfolio
 
 SMALL = 500
 APN = re.compile(r"^\d{4}-\d{3}-\d{3}$")
@@ -161,8 +162,9 @@ def test_polygons_are_valid_with_4_to_12_distinct_vertices(sample: Portfolio) ->
         rings = shapely.get_exterior_ring(shapely.get_geometry(geoms, 0))
         distinct = np.array([len({tuple(c) for c in shapely.get_coordinates(r)}) for r in rings])
         assert distinct.min() >= 4 and distinct.max() <= 12
-    counts = np.bincount(shapely.get_num_coordinates(
-        np.asarray(sample.parcels.geometry.dropna().values)) - 1)
+    counts = np.bincount(
+        shapely.get_num_coordinates(np.asarray(sample.parcels.geometry.dropna().values)) - 1
+    )
     assert {4, 5, 6, 8, 12} <= set(np.flatnonzero(counts))  # a mix of shapes
 
 
@@ -220,8 +222,10 @@ def test_council_districts_follow_location(sample: Portfolio) -> None:
     cd = p.loc[c.index, "council_district"]
     assert set(cd[c.y < 33.80]) == {15}  # San Pedro, Wilmington, Harbor City
     assert set(cd[(c.y > 34.15) & (c.x < -118.40)]) <= {2, 3, 4, 6, 7, 12}  # the Valley
-    near = np.hypot(c.x.to_numpy()[:, None] - c.x.to_numpy(), c.y.to_numpy()[:, None]
-                    - c.y.to_numpy()) < 0.004
+    near = (
+        np.hypot(c.x.to_numpy()[:, None] - c.x.to_numpy(), c.y.to_numpy()[:, None] - c.y.to_numpy())
+        < 0.004
+    )
     same = cd.to_numpy()[:, None] == cd.to_numpy()
     assert same[near].mean() > 0.9  # parcels a few hundred metres apart share a district
 
@@ -234,16 +238,26 @@ def test_addresses_are_on_real_streets_near_the_parcel(sample: Portfolio) -> Non
     assert set(parsed[2]) <= STREET_NAMES
     assert {"Sunset Blvd", "Van Nuys Blvd", "Figueroa St", "Gaffey St"} & set(parsed[2])
     c = _centres(p.geometry.dropna())
-    km = np.array([_km_to_street(x, y, name)
-                   for x, y, name in zip(c.x, c.y, parsed.loc[c.index, 2], strict=True)])
+    km = np.array(
+        [
+            _km_to_street(x, y, name)
+            for x, y, name in zip(c.x, c.y, parsed.loc[c.index, 2], strict=True)
+        ]
+    )
     assert km.max() < 4.0 and np.median(km) < 0.6 and np.percentile(km, 90) < 1.5
 
 
 def test_department_and_asset_type_match_the_use(sample: Portfolio) -> None:
     p = sample.parcels
-    expected = {"Fire Station": "LAFD", "Police Station": "LAPD", "Branch Library": "LAPL",
-                "Park": "RAP", "Recreation Center": "RAP", "Animal Shelter": "LAAS",
-                "Affordable Housing Site": "LAHD"}
+    expected = {
+        "Fire Station": "LAFD",
+        "Police Station": "LAPD",
+        "Branch Library": "LAPL",
+        "Park": "RAP",
+        "Recreation Center": "RAP",
+        "Animal Shelter": "LAAS",
+        "Affordable Housing Site": "LAHD",
+    }
     for use, code in expected.items():
         assert set(p.loc[p["use"] == use, "department_code"]) == {code}
     by_name = {u.name: u for u in USES}
@@ -286,8 +300,14 @@ def test_dates_and_money_are_realistic_and_dispositions_only_for_disposed(
     assert p.loc[disposed, "disposition_date"].notna().all()
     both = p.loc[disposed & p["acquisition_date"].notna()]
     assert (both["disposition_date"] > both["acquisition_date"]).all()
-    money = pd.concat([p["acquisition_cost"], p["disposition_proceeds"],
-                       sample.buildings["replacement_value"], sample.buildings["repair_needs"]])
+    money = pd.concat(
+        [
+            p["acquisition_cost"],
+            p["disposition_proceeds"],
+            sample.buildings["replacement_value"],
+            sample.buildings["repair_needs"],
+        ]
+    )
     assert all(v.as_tuple().exponent == -2 and v >= 0 for v in money.dropna())
     assert p["acquisition_cost"].notna().mean() > 0.7
 

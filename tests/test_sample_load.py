@@ -10,19 +10,23 @@ from tests.sql import scalar
 
 
 def test_the_sample_has_over_2000_valid_parcels_on_the_map(sample_database_url: str) -> None:
-    assert scalar(sample_database_url, "SELECT count(*) FROM parcels WHERE geom IS NOT NULL") \
-        >= 2000  # type: ignore[operator]
+    assert (
+        scalar(sample_database_url, "SELECT count(*) FROM parcels WHERE geom IS NOT NULL") >= 2000
+    )  # type: ignore[operator]
     assert scalar(sample_database_url, "SELECT bool_and(ST_IsValid(geom)) FROM parcels") is True
 
 
 def test_no_two_sample_parcels_overlap_by_more_than_a_square_metre(
     sample_database_url: str,
 ) -> None:
-    overlapping = scalar(sample_database_url, """
+    overlapping = scalar(
+        sample_database_url,
+        """
         SELECT count(*) FROM parcels a JOIN parcels b
           ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
          WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 1
-    """)
+    """,
+    )
     assert overlapping == 0
 
 

@@ -10,13 +10,11 @@ from sqlalchemy.orm import sessionmaker
 
 from registry.db import create_registry_engine
 from sample_parcels.load import load_sample
-from sample_parcels.operations import (
-    COST_COLUMNS,
-    COSTS_CSV,
-    OCCUPANCY_COLUMNS,
-    OCCUPANCY_CSV,
-    generate_operations,
-)
+from sample_parcels.operations import COST_COLUMNS
+from sample_parcels.operations import COSTS_CSV
+from sample_parcels.operations import OCCUPANCY_COLUMNS
+from sample_parcels.operations import OCCUPANCY_CSV
+from sample_parcels.operations import generate_operations
 from tests.sql import scalar
 
 
@@ -38,8 +36,7 @@ def test_the_shipped_files_are_what_the_seeded_generator_writes() -> None:
 
 
 def test_every_row_is_loaded(sample_database_url: str) -> None:
-    assert scalar(sample_database_url, "SELECT count(*) FROM occupancy") \
-        == len(_csv(OCCUPANCY_CSV))
+    assert scalar(sample_database_url, "SELECT count(*) FROM occupancy") == len(_csv(OCCUPANCY_CSV))
     assert scalar(sample_database_url, "SELECT count(*) FROM om_costs") == len(_csv(COSTS_CSV))
 
 
@@ -55,7 +52,9 @@ def test_loading_again_changes_nothing_and_audits_nothing(sample_database_url: s
 
 
 def test_costs_fall_where_offices_were_consolidated(sample_database_url: str) -> None:
-    falling = scalar(sample_database_url, """
+    falling = scalar(
+        sample_database_url,
+        """
         SELECT count(*) FROM (
             SELECT building_id FROM om_costs WHERE note LIKE 'consolidated%'
              GROUP BY building_id) AS consolidated
@@ -63,24 +62,31 @@ def test_costs_fall_where_offices_were_consolidated(sample_database_url: str) ->
                      < 0.7 * sum(amount) FILTER (WHERE fiscal_year = 2024)
                   FROM om_costs c WHERE c.building_id = consolidated.building_id
                    AND c.category <> 'capital')
-    """)
+    """,
+    )
     assert falling == 5
-    city = scalar(sample_database_url, """
+    city = scalar(
+        sample_database_url,
+        """
         SELECT sum(amount) FILTER (WHERE fiscal_year = 2026)
                > sum(amount) FILTER (WHERE fiscal_year = 2024)
-          FROM om_costs WHERE category <> 'capital' AND note IS NULL""")
+          FROM om_costs WHERE category <> 'capital' AND note IS NULL""",
+    )
     assert city is True  # elsewhere costs rise with inflation
 
 
 def test_a_few_occupied_office_buildings_are_under_60_percent(sample_database_url: str) -> None:
-    under = scalar(sample_database_url, """
+    under = scalar(
+        sample_database_url,
+        """
         SELECT count(*) FROM (
             SELECT b.id FROM buildings b JOIN occupancy o ON o.building_id = b.id
              WHERE b.asset_type = 'office' AND o.period_start <= DATE '2026-03-31'
                AND (o.period_end IS NULL OR o.period_end >= DATE '2026-03-31')
              GROUP BY b.id, b.usable_sq_ft
             HAVING 150 * 100 * sum(o.headcount) < 60 * b.usable_sq_ft) AS under
-    """)
+    """,
+    )
     assert 5 <= under <= 12  # type: ignore[operator]
 
 
@@ -96,12 +102,17 @@ def test_a_generated_city_gets_leases_occupancy_and_costs_once(fresh_database_ur
     finally:
         engine.dispose()
     assert 60 <= first.leases.inserted <= 100
-    assert scalar(fresh_database_url,
-                   "SELECT count(DISTINCT direction) FROM leases") == 2
+    assert scalar(fresh_database_url, "SELECT count(DISTINCT direction) FROM leases") == 2
     assert first.occupancy.inserted > 0 and first.costs.inserted > 0
-    assert scalar(fresh_database_url,
-                   "SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year) FROM om_costs") \
-        == [2024, 2025, 2026]
-    assert (again.leases.inserted, again.occupancy.inserted, again.occupancy.updated,
-            again.costs.inserted, again.costs.updated) == (0, 0, 0, 0, 0)
+    assert scalar(
+        fresh_database_url,
+        "SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year) FROM om_costs",
+    ) == [2024, 2025, 2026]
+    assert (
+        again.leases.inserted,
+        again.occupancy.inserted,
+        again.occupancy.updated,
+        again.costs.inserted,
+        again.costs.updated,
+    ) == (0, 0, 0, 0, 0)
     assert scalar(fresh_database_url, "SELECT count(*) FROM audit_events") == before

@@ -22,9 +22,12 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app import create_app, database
+from app import create_app
+from app import database
 from tests.auth_fixtures import SignedInClient
-from tests.parcel_fixtures import create, new_parcel, square
+from tests.parcel_fixtures import create
+from tests.parcel_fixtures import new_parcel
+from tests.parcel_fixtures import square
 from tests.sql import execute
 
 MB = 1024 * 1024
@@ -33,15 +36,19 @@ HUGE = "99999999999999999999"
 
 @pytest.fixture
 def departments(app: Flask) -> None:
-    execute(app.config["DATABASE_URL"],
-            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')")
+    execute(
+        app.config["DATABASE_URL"],
+        "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')",
+    )
 
 
 # --- item 3: request size and JSON depth -----------------------------------------------------
 
+
 def test_an_anonymous_body_over_the_limit_is_refused_before_it_is_read(client: FlaskClient) -> None:
-    response = client.post("/login", data=b"x" * (6 * MB),
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/login", data=b"x" * (6 * MB), content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 413
 
 
@@ -59,8 +66,15 @@ def test_a_json_body_over_the_limit_is_a_413_problem(
 def test_an_upload_may_be_larger_than_a_json_body_but_has_its_own_limit(
     fresh_database_url: str, auth: Any, tmp_path: Any
 ) -> None:
-    app = create_app({"TESTING": True, "DATABASE_URL": fresh_database_url, "SECRET_KEY": "t",
-                      "UPLOAD_FOLDER": str(tmp_path), "REGISTRY_MAX_UPLOAD_MB": 8})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": fresh_database_url,
+            "SECRET_KEY": "t",
+            "UPLOAD_FOLDER": str(tmp_path),
+            "REGISTRY_MAX_UPLOAD_MB": 8,
+        }
+    )
     try:
         editor = auth.signed_in_client(app, "editor")
         csv = b"APN,WKT\n" + b"5555-001-001,POINT (-118.25 34.05)\n" * (6 * MB // 36)
@@ -73,18 +87,19 @@ def test_an_upload_may_be_larger_than_a_json_body_but_has_its_own_limit(
 
 def _post_file(client: SignedInClient, path: str, content: bytes) -> Any:
     # encoded in memory: the test client's own spooled file stays open when nothing reads it
-    boundary, body = encode_multipart({
-        "file": FileStorage(io.BytesIO(content), "parcels.csv"), "csrf_token": client.csrf_token})
-    return client.post(path, data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(content), "parcels.csv"), "csrf_token": client.csrf_token}
+    )
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 @pytest.mark.parametrize("depth", [101, 100_000])
 def test_deeply_nested_json_is_a_400_not_a_recursion_error(
     editor_client: SignedInClient, depth: int
 ) -> None:
-    response = editor_client.post("/api/parcels", data="[" * depth + "]" * depth,
-                                  content_type="application/json")
+    response = editor_client.post(
+        "/api/parcels", data="[" * depth + "]" * depth, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "too deeply nested" in response.get_json()["detail"]
 
@@ -95,12 +110,16 @@ def test_json_nested_a_hundred_deep_is_still_read(editor_client: SignedInClient)
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/parcels", new_parcel(address="200 N\x00 Spring")),
-    ("/api/leases", {"lease_number": "L-\x00", "counterparty": "A\x00B"}),
-    ("/api/occupancy", {"building_id": "B\x00", "department_code": "G\x00SD"}),
-    ("/api/costs", {"parcel_id": "5555\x00", "category": "x\x00"}),
-], ids=["parcel", "lease", "occupancy", "cost"])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/parcels", new_parcel(address="200 N\x00 Spring")),
+        ("/api/leases", {"lease_number": "L-\x00", "counterparty": "A\x00B"}),
+        ("/api/occupancy", {"building_id": "B\x00", "department_code": "G\x00SD"}),
+        ("/api/costs", {"parcel_id": "5555\x00", "category": "x\x00"}),
+    ],
+    ids=["parcel", "lease", "occupancy", "cost"],
+)
 def test_a_nul_in_a_json_field_is_refused_not_a_500(
     editor_client: SignedInClient, departments: None, path: str, body: dict[str, Any]
 ) -> None:
@@ -109,6 +128,7 @@ def test_a_nul_in_a_json_field_is_refused_not_a_500(
 
 
 # --- item 6: headers -------------------------------------------------------------------------
+
 
 def test_every_page_says_it_may_not_be_framed_nor_sniffed(client: FlaskClient) -> None:
     for path in ("/login", "/api/parcels", "/nowhere"):
@@ -136,28 +156,56 @@ def test_the_policy_allows_the_base_map_tiles(client: FlaskClient) -> None:
 
 # --- item 8: NUL bytes, huge integers, bad numbers -------------------------------------------
 
-QUERY_NAMES = ("q", "status", "department", "district", "page", "limit", "cursor", "after",
-               "bbox", "fy", "period", "as_of", "format", "milestone", "kind", "severity",
-               "field", "months", "direction", "id", "year", "month", "token")
+QUERY_NAMES = (
+    "q",
+    "status",
+    "department",
+    "district",
+    "page",
+    "limit",
+    "cursor",
+    "after",
+    "bbox",
+    "fy",
+    "period",
+    "as_of",
+    "format",
+    "milestone",
+    "kind",
+    "severity",
+    "field",
+    "months",
+    "direction",
+    "id",
+    "year",
+    "month",
+    "token",
+)
 
 
 def _get_paths(app: Flask, value: str, number: str) -> Iterator[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
             continue
-        path = re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>",
-                      lambda part: number if part.group(1) in ("int", "float") else value,
-                      rule.rule)
+        path = re.sub(
+            r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>",
+            lambda part: number if part.group(1) in ("int", "float") else value,
+            rule.rule,
+        )
         yield path
         yield f"{path}?" + "&".join(f"{name}={value}" for name in QUERY_NAMES)
         yield f"{path}?" + "&".join(f"{name}={number}" for name in QUERY_NAMES)
 
 
-@pytest.mark.parametrize("value", ["%00", HUGE, "abc", "%EF%BC%92"], ids=["nul", "huge", "word",
-                                                                           "full-width-2"])
+@pytest.mark.parametrize(
+    "value", ["%00", HUGE, "abc", "%EF%BC%92"], ids=["nul", "huge", "word", "full-width-2"]
+)
 def test_no_get_route_answers_500_to_nul_bytes_or_huge_numbers(
-    app: Flask, admin_client: SignedInClient, client: FlaskClient,
-    caplog: pytest.LogCaptureFixture, value: str
+    app: Flask,
+    admin_client: SignedInClient,
+    client: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
+    value: str,
 ) -> None:
     failures = []
     with caplog.at_level(logging.ERROR):
@@ -170,8 +218,9 @@ def test_no_get_route_answers_500_to_nul_bytes_or_huge_numbers(
     assert [record.getMessage() for record in caplog.records if record.exc_info] == []
 
 
-def test_the_reported_cases_answer_clearly(admin_client: SignedInClient, client: FlaskClient
-                                          ) -> None:
+def test_the_reported_cases_answer_clearly(
+    admin_client: SignedInClient, client: FlaskClient
+) -> None:
     nul = client.get("/parcels/%00")
     assert nul.status_code == 400 and b"NUL" in nul.data
     assert client.get("/api/parcels?q=%00").status_code == 400
@@ -182,6 +231,7 @@ def test_the_reported_cases_answer_clearly(admin_client: SignedInClient, client:
 
 # --- item 9 ------------------------------------------------------------------------------------
 
+
 def test_a_parcel_id_of_full_width_digits_is_refused(
     editor_client: SignedInClient, departments: None
 ) -> None:
@@ -191,16 +241,19 @@ def test_a_parcel_id_of_full_width_digits_is_refused(
     assert "parcel_id" in {error["field"] for error in response.get_json()["errors"]}
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example",
-                                    "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_verify_never_redirects_off_the_site(
     app: Flask, auth: Any, departments: None, target: str
 ) -> None:
     ana = auth.signed_in_client(app, "editor", email="ana@city.example")
     ben = auth.signed_in_client(app, "editor", email="ben@city.example")
     create(ana, "5555-012-034")
-    response = ben.post("/parcels/5555-012-034/verify", data={
-        "version": 1, "next": target, "csrf_token": ben.csrf_token})
+    response = ben.post(
+        "/parcels/5555-012-034/verify",
+        data={"version": 1, "next": target, "csrf_token": ben.csrf_token},
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/parcels/5555-012-034"
 
@@ -211,8 +264,10 @@ def test_the_verify_redirect_still_follows_a_page_of_the_site(
     ana = auth.signed_in_client(app, "editor", email="ana@city.example")
     ben = auth.signed_in_client(app, "editor", email="ben@city.example")
     create(ana, "5555-012-034")
-    response = ben.post("/parcels/5555-012-034/verify", data={
-        "version": 1, "next": "/verification?department=GSD", "csrf_token": ben.csrf_token})
+    response = ben.post(
+        "/parcels/5555-012-034/verify",
+        data={"version": 1, "next": "/verification?department=GSD", "csrf_token": ben.csrf_token},
+    )
     assert response.headers["Location"] == "/verification?department=GSD"
 
 
@@ -245,16 +300,25 @@ def test_head_answers_like_get(client: FlaskClient) -> None:
 
 
 def test_a_forged_host_never_reaches_a_link(fresh_database_url: str, auth: Any) -> None:
-    app = create_app({"TESTING": True, "DATABASE_URL": fresh_database_url, "SECRET_KEY": "t",
-                      "REGISTRY_PUBLIC_URL": "https://assets.city.example"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": fresh_database_url,
+            "SECRET_KEY": "t",
+            "REGISTRY_PUBLIC_URL": "https://assets.city.example",
+        }
+    )
     try:
-        execute(fresh_database_url,
-                "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')")
+        execute(
+            fresh_database_url,
+            "INSERT INTO departments (code, name) VALUES ('GSD', 'General Services')",
+        )
         client = app.test_client()
         signed = {"Authorization": f"Bearer {auth.token(app, 'ed@city.example', 'editor')}"}
         for parcel_id, lon in (("5555-012-034", -118.25), ("5555-012-035", -118.24)):
-            created = client.post("/api/parcels", headers=signed,
-                                  json=new_parcel(parcel_id, square(lon=lon)))
+            created = client.post(
+                "/api/parcels", headers=signed, json=new_parcel(parcel_id, square(lon=lon))
+            )
             assert created.status_code == 201
         forged = {**signed, "Host": "evil.example", "X-Forwarded-Host": "evil.example"}
         response = client.get("/api/parcels?limit=1", headers=forged)
@@ -272,8 +336,10 @@ def test_a_forged_host_never_reaches_a_link(fresh_database_url: str, auth: Any) 
 
 # --- item 9: uploads -------------------------------------------------------------------------
 
-def test_uploads_wait_outside_the_source_tree_by_default(app: Flask, monkeypatch: Any,
-                                                          tmp_path: Any) -> None:
+
+def test_uploads_wait_outside_the_source_tree_by_default(
+    app: Flask, monkeypatch: Any, tmp_path: Any
+) -> None:
     from app.blueprints.imports.uploads import upload_root
 
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", None)
@@ -288,16 +354,19 @@ def test_uploads_wait_outside_the_source_tree_by_default(app: Flask, monkeypatch
         assert Path(__file__).resolve().parent.parent not in upload_root().resolve().parents
 
 
-@pytest.mark.parametrize("original, shown", [("Parcelles été.csv", "Parcelles été.csv"),
-                                             ("地块.csv", "地块.csv")])
+@pytest.mark.parametrize(
+    "original, shown", [("Parcelles été.csv", "Parcelles été.csv"), ("地块.csv", "地块.csv")]
+)
 def test_a_file_with_a_non_ascii_name_is_kept_under_its_name(
     app: Flask, editor_client: SignedInClient, original: str, shown: str
 ) -> None:
     content = b"APN,WKT\n5555-001-001,POINT (-118.25 34.05)\n"
-    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(content), original),
-                                       "csrf_token": editor_client.csrf_token})
-    sent = editor_client.post("/imports/new", data=body,
-                              content_type=f"multipart/form-data; boundary={boundary}")
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(content), original), "csrf_token": editor_client.csrf_token}
+    )
+    sent = editor_client.post(
+        "/imports/new", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
     assert sent.status_code == 302, sent.get_data(as_text=True)
     page = editor_client.get(sent.headers["Location"]).get_data(as_text=True)
     assert f"Map the columns of {shown}" in page
@@ -324,8 +393,11 @@ def test_an_unreadable_upload_never_shows_the_server_s_folders(
     app: Flask, editor_client: SignedInClient
 ) -> None:
     sent = _post_file(editor_client, "/imports/new", b"\x00\x01 not a table")
-    page = editor_client.get(sent.headers["Location"]).get_data(as_text=True) \
-        if sent.status_code == 302 else sent.get_data(as_text=True)
+    page = (
+        editor_client.get(sent.headers["Location"]).get_data(as_text=True)
+        if sent.status_code == 302
+        else sent.get_data(as_text=True)
+    )
     assert "parcels.csv" in page
     assert app.config["UPLOAD_FOLDER"] not in page and "/tmp/" not in page
 
@@ -337,5 +409,7 @@ def test_the_map_s_inline_scripts_carry_the_response_s_nonce(client: FlaskClient
     page = response.get_data(as_text=True)
     inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page)
     assert inline and all(f'nonce="{nonce.group(1)}"' in tag for tag in inline)
-    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"].split(
-        "script-src")[1].split(";")[0]
+    assert (
+        "'unsafe-inline'"
+        not in response.headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    )

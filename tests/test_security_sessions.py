@@ -18,9 +18,14 @@ from app import database as app_database
 from app.blueprints.auth import LOGIN_CLOCK
 from cli.main import cli
 from registry.users.passwords import password_problem
-from registry.users.records import UserError, create_user
+from registry.users.records import UserError
+from registry.users.records import create_user
 from registry.users.throttle import ThrottlePolicy
-from tests.auth_fixtures import TEST_PASSWORD, LoginHelper, SignedInClient, bearer, make_user
+from tests.auth_fixtures import TEST_PASSWORD
+from tests.auth_fixtures import LoginHelper
+from tests.auth_fixtures import SignedInClient
+from tests.auth_fixtures import bearer
+from tests.auth_fixtures import make_user
 
 WHOAMI = "/leases"  # any page for signed-in users only: 200 signed in, 302 to /login otherwise
 ATTACKER = "203.0.113.9"
@@ -97,8 +102,12 @@ def test_sign_out_everywhere_takes_the_csrf_token(viewer_client: SignedInClient)
 
 
 def test_users_deactivate_ends_sessions_and_tokens_and_refuses_new_ones(
-    app: Flask, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch,
-    viewer_client: SignedInClient, auth: LoginHelper, client: FlaskClient,
+    app: Flask,
+    fresh_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    viewer_client: SignedInClient,
+    auth: LoginHelper,
+    client: FlaskClient,
 ) -> None:
     thief = _copy_of(app, viewer_client)
     token = auth.token(app, viewer_client.email, "viewer")
@@ -122,10 +131,15 @@ def test_users_deactivate_ends_sessions_and_tokens_and_refuses_new_ones(
 
 @pytest.fixture
 def short_session_app(fresh_database_url: str) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": fresh_database_url, "SECRET_KEY": "test",
-        "REGISTRY_SESSION_IDLE_MINUTES": 5, "REGISTRY_SESSION_MAX_HOURS": 1,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": fresh_database_url,
+            "SECRET_KEY": "test",
+            "REGISTRY_SESSION_IDLE_MINUTES": 5,
+            "REGISTRY_SESSION_MAX_HOURS": 1,
+        }
+    )
     yield app
     app_database.dispose(app)
 
@@ -159,9 +173,7 @@ def test_a_session_ends_at_its_maximum_age_even_when_in_use(
     assert not _signed_in(client)
 
 
-def test_an_old_style_cookie_naming_a_user_signs_nobody_in(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_an_old_style_cookie_naming_a_user_signs_nobody_in(app: Flask, client: FlaskClient) -> None:
     user_id = make_user(app, "ana@city.example", "admin")
     with client.session_transaction() as cookie:
         cookie["user_id"] = user_id
@@ -229,9 +241,7 @@ def test_a_success_clears_the_count_of_that_address_only(
         for _ in range(3):
             assert auth.post_login(client, "ana@city.example", "typo typo typo").status_code == 401
     assert auth.post_login(owner, "ana@city.example", TEST_PASSWORD).status_code == 302
-    assert _execute(app, "SELECT client_address, failures FROM login_throttles") == [
-        (ATTACKER, 3)
-    ]
+    assert _execute(app, "SELECT client_address, failures FROM login_throttles") == [(ATTACKER, 3)]
 
 
 def test_the_throttle_forgets_failures_after_a_day(
@@ -293,7 +303,8 @@ def test_users_add_says_why_a_common_password_is_refused(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", fresh_database_url)
     result = CliRunner().invoke(
-        cli, ["users", "add", "ana@city.example", "--role", "admin", "--password-stdin"],
+        cli,
+        ["users", "add", "ana@city.example", "--role", "admin", "--password-stdin"],
         input="aaaaaaaaaaaa\n",
     )
     assert result.exit_code == 1

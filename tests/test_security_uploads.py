@@ -21,7 +21,8 @@ from click.testing import CliRunner
 from flask import Flask
 
 from cli.main import cli
-from geo.safe_open import UnsafeSource, gdal_source
+from geo.safe_open import UnsafeSource
+from geo.safe_open import gdal_source
 from tests.auth_fixtures import SignedInClient
 from tests.sql import scalar
 
@@ -31,8 +32,10 @@ SECRET_FILE_LINE = "root:"
 def _vrt(source: str) -> str:
     """An OGR VRT that makes GDAL read `source` (a CSV) as a layer of the file it is in."""
     layer = source.rsplit("/", 1)[-1].removesuffix(".csv")
-    return (f'<OGRVRTDataSource><OGRVRTLayer name="parcels"><SrcDataSource>{source}'
-            f'</SrcDataSource><SrcLayer>{layer}</SrcLayer></OGRVRTLayer></OGRVRTDataSource>')
+    return (
+        f'<OGRVRTDataSource><OGRVRTLayer name="parcels"><SrcDataSource>{source}'
+        f"</SrcDataSource><SrcLayer>{layer}</SrcLayer></OGRVRTLayer></OGRVRTDataSource>"
+    )
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -96,17 +99,28 @@ def test_a_file_whose_content_is_not_its_format_is_refused_before_gdal_opens_it(
 def test_the_upload_page_reads_nothing_of_the_file_a_vrt_names(
     app: Flask, editor_client: SignedInClient, name: str, content: bytes
 ) -> None:
-    response = editor_client.post("/imports/new", data={
-        "file": (io.BytesIO(content), name), "csrf_token": editor_client.csrf_token,
-    }, content_type="multipart/form-data")
+    response = editor_client.post(
+        "/imports/new",
+        data={
+            "file": (io.BytesIO(content), name),
+            "csrf_token": editor_client.csrf_token,
+        },
+        content_type="multipart/form-data",
+    )
     if response.status_code == 302:
         response = editor_client.get(response.headers["Location"])
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert SECRET_FILE_LINE not in page and "/bin/" not in page
     url = app.config["DATABASE_URL"]
-    assert scalar(url, "SELECT count(*) FROM import_problems "
-                       "WHERE message LIKE '%root:%' OR details::text LIKE '%root:%'") == 0
+    assert (
+        scalar(
+            url,
+            "SELECT count(*) FROM import_problems "
+            "WHERE message LIKE '%root:%' OR details::text LIKE '%root:%'",
+        )
+        == 0
+    )
     assert scalar(url, "SELECT count(*) FROM parcels") == 0
 
 
@@ -114,9 +128,14 @@ def test_the_upload_page_never_fetches_the_url_a_vrt_names(
     app: Flask, editor_client: SignedInClient, listener: str
 ) -> None:
     content = _vrt(f"CSV:/vsicurl/{listener}").encode()
-    response = editor_client.post("/imports/new", data={
-        "file": (io.BytesIO(content), "parcels.geojson"), "csrf_token": editor_client.csrf_token,
-    }, content_type="multipart/form-data")
+    response = editor_client.post(
+        "/imports/new",
+        data={
+            "file": (io.BytesIO(content), "parcels.geojson"),
+            "csrf_token": editor_client.csrf_token,
+        },
+        content_type="multipart/form-data",
+    )
     if response.status_code == 302:
         response = editor_client.get(response.headers["Location"])
     assert response.status_code == 400
@@ -131,8 +150,7 @@ def test_the_command_line_import_refuses_a_vrt_and_prints_nothing_it_names(
         path = tmp_path / "parcels.geojson"
         path.write_text(_vrt(target))
         report = tmp_path / "report.json"
-        result = CliRunner().invoke(cli, ["import", "parcels", str(path), "--report",
-                                          str(report)])
+        result = CliRunner().invoke(cli, ["import", "parcels", str(path), "--report", str(report)])
         assert result.exit_code != 0
         assert SECRET_FILE_LINE not in result.output
         assert not report.exists() or SECRET_FILE_LINE not in report.read_text()
@@ -155,8 +173,7 @@ def test_a_real_geojson_and_a_zipped_shapefile_still_open(tmp_path: Path) -> Non
     import geopandas as gpd
     from shapely.geometry import box
 
-    frame = gpd.GeoDataFrame({"APN": ["5555-001-001"]}, geometry=[box(0, 0, 1, 1)],
-                             crs="EPSG:4326")
+    frame = gpd.GeoDataFrame({"APN": ["5555-001-001"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")
     geojson = tmp_path / "parcels.geojson"
     geojson.write_text(json.dumps(json.loads(frame.to_json())))
     assert gdal_source(geojson).path == str(geojson)

@@ -58,9 +58,12 @@ def test_a_tile_address_outside_the_pyramid_is_404(sample_client: FlaskClient, p
 
 
 def test_a_private_map_serves_tiles_to_signed_in_users_only(
-    sample_database_url: str, monkeypatch: pytest.MonkeyPatch, auth  # type: ignore[no-untyped-def]
+    sample_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    auth,  # type: ignore[no-untyped-def]
 ) -> None:
-    from app import create_app, database
+    from app import create_app
+    from app import database
 
     monkeypatch.setenv("REGISTRY_PUBLIC_MAP", "false")
     app = create_app({"TESTING": True, "DATABASE_URL": sample_database_url, "SECRET_KEY": "t"})

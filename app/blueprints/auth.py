@@ -15,22 +15,28 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 
-from app.auth import (
-    csrf_failure,
-    csrf_is_valid,
-    current_user,
-    is_local_path,
-    sign_in,
-    sign_out,
-    sign_out_everywhere,
-)
-from app.database import db_session, session_factory
+from app.auth import csrf_failure
+from app.auth import csrf_is_valid
+from app.auth import current_user
+from app.auth import is_local_path
+from app.auth import sign_in
+from app.auth import sign_out
+from app.auth import sign_out_everywhere
+from app.database import db_session
+from app.database import session_factory
 from registry.db import unit_of_work
 from registry.users import throttle
-from registry.users.records import authenticate, normalise_email
+from registry.users.records import authenticate
+from registry.users.records import normalise_email
 
 bp = Blueprint("auth", __name__)
 
@@ -96,8 +102,10 @@ def logout_everywhere() -> ResponseReturnValue:
     if user is None:
         return redirect(url_for("auth.login"))
     sessions, tokens = sign_out_everywhere(user)
-    flash(f"Signed out of {sessions} session{'s' if sessions != 1 else ''}; "
-          f"{tokens} API token{'s' if tokens != 1 else ''} revoked.")
+    flash(
+        f"Signed out of {sessions} session{'s' if sessions != 1 else ''}; "
+        f"{tokens} API token{'s' if tokens != 1 else ''} revoked."
+    )
     return redirect(url_for("auth.login"))
 
 
@@ -119,6 +127,4 @@ def _next_target(candidate: str | None) -> str:
 
 
 def _login_page(next_target: str, email: str = "", error: str | None = None) -> str:
-    return render_template(
-        "login.html", mode="login", next=next_target, email=email, error=error
-    )
+    return render_template("login.html", mode="login", next=next_target, email=email, error=error)

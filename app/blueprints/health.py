@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
+from flask import jsonify
 
 from app.database import engine
 from registry.db import database_answers

@@ -5,23 +5,28 @@ Editors also get the side panel and the editing tools; everybody else gets none 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import url_for
 
 from app.assets import map_assets
 from app.auth import current_user
 from app.city import current_city
 from app.database import db_session
 from app.security import nonced
-from geo.extent import extent_bounds, portfolio_bounds
-from geo.map_builder import ParcelMapSpec, build_parcel_map, render_map_page
+from geo.extent import extent_bounds
+from geo.extent import portfolio_bounds
+from geo.map_builder import ParcelMapSpec
+from geo.map_builder import build_parcel_map
+from geo.map_builder import render_map_page
 from registry.city.departments import department_choices
-from registry.vocabulary import (
-    ASSET_TYPES,
-    DIGITIZATION_STATUSES,
-    LEGAL_INTERESTS,
-    PARCEL_STATUSES,
-    STATUS_LABELS,
-)
+from registry.vocabulary import ASSET_TYPES
+from registry.vocabulary import DIGITIZATION_STATUSES
+from registry.vocabulary import LEGAL_INTERESTS
+from registry.vocabulary import PARCEL_STATUSES
+from registry.vocabulary import STATUS_LABELS
 
 bp = Blueprint("map_view", __name__)
 
@@ -67,8 +72,7 @@ def portfolio_map() -> str:
             "/0/0/0.mvt", "/{z}/{x}/{y}.mvt"
         ),
         parcel_page_url=_url_template("parcels.parcel_page", "parcel_id"),
-        bounds=portfolio_bounds(db_session().connection(),
-                                extent_bounds(current_city().extent)),
+        bounds=portfolio_bounds(db_session().connection(), extent_bounds(current_city().extent)),
         basemap_url=settings.basemap_url,
         basemap_attribution=settings.basemap_attribution,
         extra={
@@ -78,10 +82,12 @@ def portfolio_map() -> str:
             **(_editor_options() if editing else {}),
         },
     )
-    return nonced(render_map_page(
-        build_parcel_map(spec),
-        "City Asset Registry — map",
-        head_html=render_template("_map_head.html"),
-        header_html=render_template("_header.html", show_search=True),
-        body_html=render_template("_parcel_panel.html") if editing else "",
-    ))
+    return nonced(
+        render_map_page(
+            build_parcel_map(spec),
+            "City Asset Registry — map",
+            head_html=render_template("_map_head.html"),
+            header_html=render_template("_header.html", show_search=True),
+            body_html=render_template("_parcel_panel.html") if editing else "",
+        )
+    )

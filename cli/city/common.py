@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
+from typing import NoReturn
 
 import click
 
@@ -20,8 +21,11 @@ if TYPE_CHECKING:
 CLI_ACTOR = "cli"
 
 actor_option = click.option(
-    "--actor", default=CLI_ACTOR, show_default=True,
-    help="Who the audit trail names as the author of the change.")
+    "--actor",
+    default=CLI_ACTOR,
+    show_default=True,
+    help="Who the audit trail names as the author of the change.",
+)
 
 
 def refuse(invalid: RecordInvalid) -> NoReturn:
@@ -38,7 +42,8 @@ def city_session(actor: str = CLI_ACTOR) -> Iterator[Session]:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import sessionmaker
 
-    from registry.db import create_registry_engine, unit_of_work
+    from registry.db import create_registry_engine
+    from registry.db import unit_of_work
     from registry.fields import RecordInvalid
 
     engine = create_registry_engine(Settings.from_env().database_url, pool_size=1)
@@ -53,8 +58,14 @@ def city_session(actor: str = CLI_ACTOR) -> Iterator[Session]:
         engine.dispose()
 
 
-def service_command(group: click.Group, name: str, service: str, done: str,
-                    arguments: dict[str, str], help: str | None = None) -> None:
+def service_command(
+    group: click.Group,
+    name: str,
+    service: str,
+    done: str,
+    arguments: dict[str, str],
+    help: str | None = None,
+) -> None:
     """Add the command `name` to `group`: its `arguments` ({parameter: metavar}, in order) go to
     the registry function `service` ("package.module.function", imported only when the command
     runs, as `cli.lazy_group` does) in a unit of work under --actor; then it prints `done`,

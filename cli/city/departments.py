@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from cli.city.common import actor_option, city_session, service_command
+from cli.city.common import actor_option
+from cli.city.common import city_session
+from cli.city.common import service_command
 
 
 @click.group()
@@ -68,8 +70,10 @@ def departments_merge(old: str, into_code: str, actor: str) -> None:
 
     with city_session(actor) as session:
         moved = merge_departments(session, old, into_code)
-    click.echo(f"merged {old} into {into_code}: {moved.parcels} parcels, {moved.leases} leases, "
-               f"{moved.occupancy} occupancy records moved; {moved.aliases} aliases added")
+    click.echo(
+        f"merged {old} into {into_code}: {moved.parcels} parcels, {moved.leases} leases, "
+        f"{moved.occupancy} occupancy records moved; {moved.aliases} aliases added"
+    )
 
 
 @departments.group("alias")
@@ -77,10 +81,21 @@ def alias() -> None:
     """Other names of a department."""
 
 
-service_command(alias, "add", "registry.city.departments.add_alias", "{alias_name} names {code}",
-                {"alias_name": "ALIAS", "code": "CODE"}, help="Let ALIAS name the department CODE.")
-service_command(alias, "remove", "registry.city.departments.remove_alias",
-                "removed the alias {alias_name}", {"alias_name": "ALIAS"})
+service_command(
+    alias,
+    "add",
+    "registry.city.departments.add_alias",
+    "{alias_name} names {code}",
+    {"alias_name": "ALIAS", "code": "CODE"},
+    help="Let ALIAS name the department CODE.",
+)
+service_command(
+    alias,
+    "remove",
+    "registry.city.departments.remove_alias",
+    "removed the alias {alias_name}",
+    {"alias_name": "ALIAS"},
+)
 
 
 @departments.command("import")
@@ -97,5 +112,7 @@ def departments_import(file: Path, actor: str) -> None:
         raise click.BadParameter(f"{file.name} is not UTF-8 text", param_hint="FILE") from error
     with city_session(actor) as session:
         counts = import_departments(session, lines)
-    click.echo(f"{file.name}: {counts.added} added, {counts.renamed} renamed, "
-               f"{counts.aliases_added} aliases added, {counts.unchanged} unchanged")
+    click.echo(
+        f"{file.name}: {counts.added} added, {counts.renamed} renamed, "
+        f"{counts.aliases_added} aliases added, {counts.unchanged} unchanged"
+    )

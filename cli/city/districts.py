@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from cli.city.common import actor_option, city_session
+from cli.city.common import actor_option
+from cli.city.common import city_session
 
 
 @click.group()
@@ -17,18 +18,33 @@ def districts() -> None:
 
 @districts.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--field", default=None,
-              help="Field holding the district number (default: DISTRICT, CD, WARD…).")
+@click.option(
+    "--field",
+    default=None,
+    help="Field holding the district number (default: DISTRICT, CD, WARD…).",
+)
 @click.option("--name-field", default=None, help="Field holding the district's name.")
-@click.option("--srs", default=None, help="CRS of the file's coordinates (EPSG:N) when the file "
-                                          "names none or names it wrongly.")
+@click.option(
+    "--srs",
+    default=None,
+    help="CRS of the file's coordinates (EPSG:N) when the file names none or names it wrongly.",
+)
 @click.option("--layer", default=None, help="Layer of a GeoPackage with several.")
 @actor_option
-def districts_import(file: Path, field: str | None, name_field: str | None, srs: str | None,
-                     layer: str | None, actor: str) -> None:
+def districts_import(
+    file: Path,
+    field: str | None,
+    name_field: str | None,
+    srs: str | None,
+    layer: str | None,
+    actor: str,
+) -> None:
     """Replace the council districts with the polygons of FILE."""
-    from geo.polygon_file import PolygonFileError, read_polygons
-    from registry.city.districts import DISTRICT_FIELDS, DistrictShape, replace_districts
+    from geo.polygon_file import PolygonFileError
+    from geo.polygon_file import read_polygons
+    from registry.city.districts import DISTRICT_FIELDS
+    from registry.city.districts import DistrictShape
+    from registry.city.districts import replace_districts
 
     try:
         polygons = read_polygons(file, layer=layer, srs=srs)
@@ -37,14 +53,20 @@ def districts_import(file: Path, field: str | None, name_field: str | None, srs:
     except PolygonFileError as error:
         raise click.BadParameter(str(error), param_hint="FILE") from error
     if number_field is None:
-        raise click.UsageError(f"{file.name}: name the field with the district number "
-                               f"(--field); the fields are {', '.join(polygons.fields)}")
-    shapes = [DistrictShape(f.number, f.values[number_field], f.wkb,
-                            f.values[names] if names else None) for f in polygons.features]
+        raise click.UsageError(
+            f"{file.name}: name the field with the district number "
+            f"(--field); the fields are {', '.join(polygons.fields)}"
+        )
+    shapes = [
+        DistrictShape(f.number, f.values[number_field], f.wkb, f.values[names] if names else None)
+        for f in polygons.features
+    ]
     with city_session(actor) as session:
         result = replace_districts(session, shapes, polygons.srid)
-    click.echo(f"{file.name}: {result.districts} council districts; "
-               f"{result.parcels_changed} parcels changed district")
+    click.echo(
+        f"{file.name}: {result.districts} council districts; "
+        f"{result.parcels_changed} parcels changed district"
+    )
 
 
 @districts.command("list")

@@ -9,15 +9,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.city.common import actor_option, city_session, service_command
+from cli.city.common import actor_option
+from cli.city.common import city_session
+from cli.city.common import service_command
 from registry.settings import Settings
 
 if TYPE_CHECKING:
     from registry.city.profile import CityProfile
 
 # CityProfile.overridden's names → the variable that overrides them
-_OVERRIDDEN_BY = {"extent": "REGISTRY_CITY_EXTENT", "id_formats": "REGISTRY_PARCEL_ID_PATTERN",
-                  "fiscal_year_start_month": "REGISTRY_FISCAL_YEAR_START_MONTH"}
+_OVERRIDDEN_BY = {
+    "extent": "REGISTRY_CITY_EXTENT",
+    "id_formats": "REGISTRY_PARCEL_ID_PATTERN",
+    "fiscal_year_start_month": "REGISTRY_FISCAL_YEAR_START_MONTH",
+}
 
 
 def parse_extent(value: str | None) -> tuple[float, float, float, float] | None:
@@ -29,14 +34,18 @@ def parse_extent(value: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         parts = []
     if len(parts) != 4:
-        raise click.BadParameter("expected four numbers: west,south,east,north (degrees)",
-                                 param_hint="--extent")
+        raise click.BadParameter(
+            "expected four numbers: west,south,east,north (degrees)", param_hint="--extent"
+        )
     return (parts[0], parts[1], parts[2], parts[3])
 
 
 def _note(profile: CityProfile, field: str) -> str:
-    return f" (set by {_OVERRIDDEN_BY[field]}, which overrides the profile)" \
-        if field in profile.overridden else ""
+    return (
+        f" (set by {_OVERRIDDEN_BY[field]}, which overrides the profile)"
+        if field in profile.overridden
+        else ""
+    )
 
 
 @click.group()
@@ -47,7 +56,8 @@ def city() -> None:
 @city.command("show")
 def city_show() -> None:
     """Print the city profile in force (with the environment's overrides)."""
-    from registry.city.districts import district_numbers, list_districts
+    from registry.city.districts import district_numbers
+    from registry.city.districts import list_districts
     from registry.city.profile import city_profile
 
     settings = Settings.from_env()
@@ -59,31 +69,45 @@ def city_show() -> None:
     click.echo(f"name: {profile.name}")
     click.echo(f"extent: {','.join(f'{v:g}' for v in profile.extent)}{_note(profile, 'extent')}")
     click.echo(f"boundary: {'kept' if profile.has_boundary else 'none'}")
-    click.echo(f"fiscal year starts: {calendar.month_name[month]} ({month})"
-               f"{_note(profile, 'fiscal_year_start_month')}")
+    click.echo(
+        f"fiscal year starts: {calendar.month_name[month]} ({month})"
+        f"{_note(profile, 'fiscal_year_start_month')}"
+    )
     click.echo(f"parcel-id formats{_note(profile, 'id_formats')}:")
     for id_format in profile.id_formats:
-        spelled = f"; other spellings regrouped as {id_format.canonical}" \
-            if id_format.canonical else ""
+        spelled = (
+            f"; other spellings regrouped as {id_format.canonical}" if id_format.canonical else ""
+        )
         click.echo(f"  {id_format.described()}{spelled}")
     click.echo(f"placeholder ids: {', '.join(profile.placeholder_ids) or 'none'}")
     if districts:
-        click.echo("council districts: " + ", ".join(
-            f"{d.district} ({d.parcels} parcels)" for d in districts))
+        click.echo(
+            "council districts: "
+            + ", ".join(f"{d.district} ({d.parcels} parcels)" for d in districts)
+        )
     else:
-        click.echo(f"council districts: {numbers[0]} to {numbers[-1]} (no polygons: "
-                   "asset-registry districts import FILE)")
+        click.echo(
+            f"council districts: {numbers[0]} to {numbers[-1]} (no polygons: "
+            "asset-registry districts import FILE)"
+        )
 
 
 @city.command("set")
 @click.option("--name", default=None, help="The city's name.")
-@click.option("--extent", default=None, metavar="W,S,E,N",
-              help="Longitude/latitude box a parcel must lie in.")
-@click.option("--fiscal-year-start", "fiscal_year_start", type=click.IntRange(1, 12),
-              default=None, help="First month of the fiscal year (1-12).")
+@click.option(
+    "--extent", default=None, metavar="W,S,E,N", help="Longitude/latitude box a parcel must lie in."
+)
+@click.option(
+    "--fiscal-year-start",
+    "fiscal_year_start",
+    type=click.IntRange(1, 12),
+    default=None,
+    help="First month of the fiscal year (1-12).",
+)
 @actor_option
-def city_set(name: str | None, extent: str | None, fiscal_year_start: int | None,
-             actor: str) -> None:
+def city_set(
+    name: str | None, extent: str | None, fiscal_year_start: int | None, actor: str
+) -> None:
     """Change the city's name, extent or fiscal-year start."""
     from registry.city.profile import update_city
 
@@ -95,8 +119,9 @@ def city_set(name: str | None, extent: str | None, fiscal_year_start: int | None
     click.echo("city profile saved")
     overrides = Settings.from_env().overrides
     for given, field, variable in (
-            (box, "city_extent", "REGISTRY_CITY_EXTENT"),
-            (fiscal_year_start, "fiscal_year_start_month", "REGISTRY_FISCAL_YEAR_START_MONTH")):
+        (box, "city_extent", "REGISTRY_CITY_EXTENT"),
+        (fiscal_year_start, "fiscal_year_start_month", "REGISTRY_FISCAL_YEAR_START_MONTH"),
+    ):
         if given is not None and field in overrides:
             click.echo(f"note: {variable} is set and overrides this value")
 
@@ -108,13 +133,17 @@ def boundary() -> None:
 
 @boundary.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--srs", default=None, help="CRS of the file's coordinates (EPSG:N) when the file "
-                                          "names none or names it wrongly.")
+@click.option(
+    "--srs",
+    default=None,
+    help="CRS of the file's coordinates (EPSG:N) when the file names none or names it wrongly.",
+)
 @click.option("--layer", default=None, help="Layer of a GeoPackage with several.")
 @actor_option
 def boundary_import(file: Path, srs: str | None, layer: str | None, actor: str) -> None:
     """Keep the city's boundary from a GIS file and take the extent from it."""
-    from geo.polygon_file import PolygonFileError, read_polygons
+    from geo.polygon_file import PolygonFileError
+    from geo.polygon_file import read_polygons
     from registry.city.profile import set_boundary
 
     try:
@@ -123,8 +152,10 @@ def boundary_import(file: Path, srs: str | None, layer: str | None, actor: str) 
         raise click.BadParameter(str(error), param_hint="FILE") from error
     with city_session(actor) as session:
         extent = set_boundary(session, [f.wkb for f in polygons.features], polygons.srid)
-    click.echo(f"boundary kept ({len(polygons.features)} polygons); extent "
-               f"{','.join(f'{v:g}' for v in extent)}")
+    click.echo(
+        f"boundary kept ({len(polygons.features)} polygons); extent "
+        f"{','.join(f'{v:g}' for v in extent)}"
+    )
 
 
 @city.group("id-format")
@@ -134,16 +165,29 @@ def id_format() -> None:
 
 @id_format.command("add")
 @click.argument("name")
-@click.option("--example", "examples", multiple=True, required=True,
-              help="An id written in the format (repeat for several); messages show them.")
-@click.option("--pattern", required=True,
-              help="Regular expression of the format's canonical spelling (never shown).")
-@click.option("--canonical", default=None, metavar="TEMPLATE",
-              help="Regroup other spellings into this template: # a digit, @ a letter, * "
-                   "either (e.g. ####-###-### turns 5056011903 into 5056-011-903).")
+@click.option(
+    "--example",
+    "examples",
+    multiple=True,
+    required=True,
+    help="An id written in the format (repeat for several); messages show them.",
+)
+@click.option(
+    "--pattern",
+    required=True,
+    help="Regular expression of the format's canonical spelling (never shown).",
+)
+@click.option(
+    "--canonical",
+    default=None,
+    metavar="TEMPLATE",
+    help="Regroup other spellings into this template: # a digit, @ a letter, * "
+    "either (e.g. ####-###-### turns 5056011903 into 5056-011-903).",
+)
 @actor_option
-def id_format_add(name: str, examples: tuple[str, ...], pattern: str, canonical: str | None,
-                  actor: str) -> None:
+def id_format_add(
+    name: str, examples: tuple[str, ...], pattern: str, canonical: str | None, actor: str
+) -> None:
     """Accept one more parcel-id format, tried after the others."""
     from registry.city.profile import add_id_format
 
@@ -163,9 +207,14 @@ def id_format_list() -> None:
         click.echo(f"{number}. {found.described()}")
 
 
-service_command(id_format, "remove", "registry.city.profile.remove_id_format", "removed {name}",
-                {"name": "NAME"},
-                help="Stop accepting a format (ids kept before are left as they are).")
+service_command(
+    id_format,
+    "remove",
+    "registry.city.profile.remove_id_format",
+    "removed {name}",
+    {"name": "NAME"},
+    help="Stop accepting a format (ids kept before are left as they are).",
+)
 
 
 @city.group("placeholder")
@@ -173,7 +222,17 @@ def placeholder() -> None:
     """Ids that stand for "no id" in the city's files (UNKNOWN, 000-000)."""
 
 
-service_command(placeholder, "add", "registry.city.profile.add_placeholder",
-                "{value} is a placeholder", {"value": "ID"})
-service_command(placeholder, "remove", "registry.city.profile.remove_placeholder",
-                "{value} is no placeholder any more", {"value": "ID"})
+service_command(
+    placeholder,
+    "add",
+    "registry.city.profile.add_placeholder",
+    "{value} is a placeholder",
+    {"value": "ID"},
+)
+service_command(
+    placeholder,
+    "remove",
+    "registry.city.profile.remove_placeholder",
+    "{value} is no placeholder any more",
+    {"value": "ID"},
+)

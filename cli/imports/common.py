@@ -9,14 +9,17 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 import click
 
 from registry.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import sessionmaker
 
     from registry.imports.report import ImportReport
 
@@ -24,19 +27,33 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 
 _SHARED_OPTIONS = (
     click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
-    click.option("--layer", help="Sheet of an XLSX workbook or layer of a GeoPackage (default: "
-                 "the first)."),
-    click.option("--map", "mappings", multiple=True, metavar="TARGET=SOURCE",
-                 help="Read field TARGET from column SOURCE, or compose it from several: "
-                 "TARGET='{COL_A} {COL_B}'; TARGET= ignores a column the headers would match. "
-                 "Repeatable."),
-    click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
-                 help="Value for FIELD where the file has no column or a blank cell. "
-                 "Repeatable."),
+    click.option(
+        "--layer", help="Sheet of an XLSX workbook or layer of a GeoPackage (default: the first)."
+    ),
+    click.option(
+        "--map",
+        "mappings",
+        multiple=True,
+        metavar="TARGET=SOURCE",
+        help="Read field TARGET from column SOURCE, or compose it from several: "
+        "TARGET='{COL_A} {COL_B}'; TARGET= ignores a column the headers would match. "
+        "Repeatable.",
+    ),
+    click.option(
+        "--default",
+        "defaults",
+        multiple=True,
+        metavar="FIELD=VALUE",
+        help="Value for FIELD where the file has no column or a blank cell. Repeatable.",
+    ),
     click.option("--dry-run", is_flag=True, help="Validate and report; write nothing."),
     click.option("--skip-invalid", is_flag=True, help="Load the valid rows, report the others."),
-    click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-                 help="Write the full report (every problem) as JSON."),
+    click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the full report (every problem) as JSON.",
+    ),
 )
 
 
@@ -58,9 +75,13 @@ def parse_pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:
     return pairs
 
 
-def run_import(ctx: click.Context, file: Path,
-               start: Callable[[sessionmaker[Session]], ImportReport], report_path: Path | None,
-               usage_errors: tuple[type[Exception], ...] = ()) -> None:
+def run_import(
+    ctx: click.Context,
+    file: Path,
+    start: Callable[[sessionmaker[Session]], ImportReport],
+    report_path: Path | None,
+    usage_errors: tuple[type[Exception], ...] = (),
+) -> None:
     """Run `start` against the registry, write the JSON report if asked (streamed from the
     batch, every problem), then print its summary, and exit 1 when any row was refused."""
     from sqlalchemy.exc import OperationalError

@@ -11,35 +11,58 @@ from pathlib import Path
 
 import click
 
-from cli.imports.common import import_options, parse_pairs, run_import
+from cli.imports.common import import_options
+from cli.imports.common import parse_pairs
+from cli.imports.common import run_import
 from cli.lazy_group import LazyGroup
 
 
-@click.group("import", cls=LazyGroup, lazy_subcommands={
-    "parcels": "cli.imports.parcels.import_parcels_command",
-    "occupancy": "cli.imports.operations.import_occupancy_command",
-    "costs": "cli.imports.operations.import_costs_command",
-})
+@click.group(
+    "import",
+    cls=LazyGroup,
+    lazy_subcommands={
+        "parcels": "cli.imports.parcels.import_parcels_command",
+        "occupancy": "cli.imports.operations.import_occupancy_command",
+        "costs": "cli.imports.operations.import_costs_command",
+    },
+)
 def imports() -> None:
     """Import records from files (CSV, XLSX, GeoPackage, Shapefile, GeoJSON)."""
 
 
 @imports.command("leases")
 @import_options
-@click.option("--id-field", help="The column holding the lease number (same as "
-              "--map lease_number=COLUMN).")
-@click.option("--direction", type=click.Choice(["in", "out"]),
-              help="in: the city is the lessee; out: the lessor (for rows that do not say).")
-@click.option("--srs", metavar="EPSG:N", help="CRS of the points when the file has none "
-              "(longitude/latitude columns default to EPSG:4326).")
+@click.option(
+    "--id-field", help="The column holding the lease number (same as --map lease_number=COLUMN)."
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["in", "out"]),
+    help="in: the city is the lessee; out: the lessor (for rows that do not say).",
+)
+@click.option(
+    "--srs",
+    metavar="EPSG:N",
+    help="CRS of the points when the file has none "
+    "(longitude/latitude columns default to EPSG:4326).",
+)
 @click.pass_context
 def import_leases_command(
-    ctx: click.Context, file: Path, layer: str | None, mappings: tuple[str, ...],
-    defaults: tuple[str, ...], dry_run: bool, skip_invalid: bool, report_path: Path | None,
-    id_field: str | None, direction: str | None, srs: str | None,
+    ctx: click.Context,
+    file: Path,
+    layer: str | None,
+    mappings: tuple[str, ...],
+    defaults: tuple[str, ...],
+    dry_run: bool,
+    skip_invalid: bool,
+    report_path: Path | None,
+    id_field: str | None,
+    direction: str | None,
+    srs: str | None,
 ) -> None:
     """Import a lease list, upserting by lease number (all or nothing unless --skip-invalid)."""
-    from registry.imports.leases import LeaseImportOptions, import_leases
+    from registry.imports.leases import LeaseImportOptions
+    from registry.imports.leases import import_leases
 
     default_values = parse_pairs("--default", defaults)
     if direction is not None:

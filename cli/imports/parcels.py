@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from cli.imports.common import import_options, parse_pairs, run_import
+from cli.imports.common import import_options
+from cli.imports.common import parse_pairs
+from cli.imports.common import run_import
 from registry.settings import Settings
 
 
@@ -14,28 +16,62 @@ from registry.settings import Settings
 @import_options
 @click.option("--id-field", help="Column holding the parcel id (same as --map parcel_id=F).")
 @click.option("--srs", help="CRS of the file's coordinates when it names none, e.g. EPSG:2229.")
-@click.option("--join", "join_path", type=click.Path(path_type=Path),
-              help="A second table of attributes (CSV, XLSX, …) joined to the shapes by --on.")
-@click.option("--on", "join_on", help="The id column the shapes and the --join table share "
-              "(matched as headers are: MAP_LOT finds Map-Lot), or SHAPES_COLUMN=TABLE_COLUMN.")
+@click.option(
+    "--join",
+    "join_path",
+    type=click.Path(path_type=Path),
+    help="A second table of attributes (CSV, XLSX, …) joined to the shapes by --on.",
+)
+@click.option(
+    "--on",
+    "join_on",
+    help="The id column the shapes and the --join table share "
+    "(matched as headers are: MAP_LOT finds Map-Lot), or SHAPES_COLUMN=TABLE_COLUMN.",
+)
 @click.option("--repair", is_flag=True, help="Repair invalid shapes with ST_MakeValid (reported).")
 @click.option("--actor", default="cli", show_default=True, help="Who runs the import (audit).")
 @click.pass_context
-def import_parcels_command(ctx: click.Context, file: Path, layer: str | None,
-                           mappings: tuple[str, ...], defaults: tuple[str, ...], dry_run: bool,
-                           skip_invalid: bool, report_path: Path | None, id_field: str | None,
-                           srs: str | None, join_path: Path | None, join_on: str | None,
-                           repair: bool, actor: str) -> None:
+def import_parcels_command(
+    ctx: click.Context,
+    file: Path,
+    layer: str | None,
+    mappings: tuple[str, ...],
+    defaults: tuple[str, ...],
+    dry_run: bool,
+    skip_invalid: bool,
+    report_path: Path | None,
+    id_field: str | None,
+    srs: str | None,
+    join_path: Path | None,
+    join_on: str | None,
+    repair: bool,
+    actor: str,
+) -> None:
     """Import parcels from GeoPackage, Shapefile (or .zip), GeoJSON, TopoJSON, CSV or XLSX;
     upsert by parcel id. Exit 1 when any feature is refused for an error (nothing written unless
     --skip-invalid); a record that only lacks data is stored, incomplete, with a warning."""
-    from registry.imports.parcels import ImportOptions, SourceError, import_parcels
+    from registry.imports.parcels import ImportOptions
+    from registry.imports.parcels import SourceError
+    from registry.imports.parcels import import_parcels
 
     mapping = parse_pairs("--map", mappings)
     if id_field:
         mapping.setdefault("parcel_id", id_field)
-    options = ImportOptions(layer=layer, mapping=mapping, defaults=parse_pairs("--default",
-                            defaults), srs=srs, dry_run=dry_run, skip_invalid=skip_invalid,
-                            repair=repair, join_path=join_path, join_on=join_on)
-    run_import(ctx, file, lambda factory: import_parcels(
-        factory, file, options, Settings.from_env(), actor), report_path, (SourceError,))
+    options = ImportOptions(
+        layer=layer,
+        mapping=mapping,
+        defaults=parse_pairs("--default", defaults),
+        srs=srs,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        repair=repair,
+        join_path=join_path,
+        join_on=join_on,
+    )
+    run_import(
+        ctx,
+        file,
+        lambda factory: import_parcels(factory, file, options, Settings.from_env(), actor),
+        report_path,
+        (SourceError,),
+    )

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 SNAPSHOT_ACTOR = "kpi-snapshot"
 
 as_of_option = click.option(
-    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
     help="Date the stock KPIs are measured at (YYYY-MM-DD; default: today).",
 )
 
@@ -29,7 +32,8 @@ def kpi_values(session: Session, period: str | None, as_of: dt.date) -> list[Kpi
     """The KPI set for `period` (default: the fiscal year holding `as_of`); a period that does
     not parse is a usage error on `--period` (exit 2)."""
     from registry.city.profile import city_profile
-    from registry.kpis import Period, compute_kpis
+    from registry.kpis import Period
+    from registry.kpis import compute_kpis
 
     start_month = city_profile(session, Settings.from_env()).fiscal_year_start_month
     try:
@@ -57,7 +61,8 @@ def kpi_snapshot(as_of: dt.datetime | None) -> None:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import sessionmaker
 
-    from registry.db import create_registry_engine, unit_of_work
+    from registry.db import create_registry_engine
+    from registry.db import unit_of_work
     from registry.kpis.export import store_snapshot
 
     day = as_of_date(as_of)
@@ -71,7 +76,8 @@ def kpi_snapshot(as_of: dt.datetime | None) -> None:
     finally:
         engine.dispose()
     if stored is None:
-        click.echo(f"a KPI snapshot as of {day} exists already: skipped (snapshots are never "
-                   "rewritten)")
+        click.echo(
+            f"a KPI snapshot as of {day} exists already: skipped (snapshots are never rewritten)"
+        )
     else:
         click.echo(f"KPI snapshot as of {day}: {stored} values stored")

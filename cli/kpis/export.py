@@ -11,19 +11,30 @@ from pathlib import Path
 
 import click
 
-from cli.exports import format_option, output_option, read_session, write_output
-from cli.kpis.commands import as_of_date, as_of_option, kpi_values
-from registry.kpis.export import KPI_EXPORT_FORMATS, kpi_export
+from cli.exports import format_option
+from cli.exports import output_option
+from cli.exports import read_session
+from cli.exports import write_output
+from cli.kpis.commands import as_of_date
+from cli.kpis.commands import as_of_option
+from cli.kpis.commands import kpi_values
+from registry.kpis.export import KPI_EXPORT_FORMATS
+from registry.kpis.export import kpi_export
 
 
 @click.command("kpi")
 @format_option(*KPI_EXPORT_FORMATS)
 @output_option
-@click.option("--period", default=None, metavar="FY2026",
-              help="Fiscal year (default: the one holding the as-of date).")
+@click.option(
+    "--period",
+    default=None,
+    metavar="FY2026",
+    help="Fiscal year (default: the one holding the as-of date).",
+)
 @as_of_option
-def export_kpi(export_format: str, output: Path, period: str | None,
-               as_of: dt.datetime | None) -> None:
+def export_kpi(
+    export_format: str, output: Path, period: str | None, as_of: dt.datetime | None
+) -> None:
     """The reform KPI set: one row per KPI and breakdown value, with numerator, denominator,
     target and status; XLSX adds a Definitions sheet, JSON carries the definitions."""
     with read_session() as session:

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import click
 
-from cli.exports import format_option, output_option, read_session, write_output
-from cli.kpis.commands import as_of_date, as_of_option
+from cli.exports import format_option
+from cli.exports import output_option
+from cli.exports import read_session
+from cli.exports import write_output
+from cli.kpis.commands import as_of_date
+from cli.kpis.commands import as_of_option
 from registry.city.profile import city_profile
-from registry.portfolio.export import PORTFOLIO_FORMATS, portfolio_export
+from registry.portfolio.export import PORTFOLIO_FORMATS
+from registry.portfolio.export import portfolio_export
 from registry.settings import Settings
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
 
 MAX_CODE = 16
 MAX_NAME = 200
@@ -63,13 +64,18 @@ def department_choices(session: Session) -> list[list[str]]:
 
 def list_departments(session: Session) -> list[Department]:
     """Every department with its aliases, by code."""
-    rows = session.execute(text(
-        "SELECT d.id, d.code, d.name, coalesce(array_agg(a.alias) "
-        "FILTER (WHERE a.alias IS NOT NULL), '{}') AS aliases "
-        "FROM departments d LEFT JOIN department_aliases a ON a.department_id = d.id "
-        "GROUP BY d.id ORDER BY d.code"))
-    return [Department(int(r.id), r.code, r.name, tuple(sorted(r.aliases, key=str.casefold)))
-            for r in rows]
+    rows = session.execute(
+        text(
+            "SELECT d.id, d.code, d.name, coalesce(array_agg(a.alias) "
+            "FILTER (WHERE a.alias IS NOT NULL), '{}') AS aliases "
+            "FROM departments d LEFT JOIN department_aliases a ON a.department_id = d.id "
+            "GROUP BY d.id ORDER BY d.code"
+        )
+    )
+    return [
+        Department(int(r.id), r.code, r.name, tuple(sorted(r.aliases, key=str.casefold)))
+        for r in rows
+    ]
 
 
 class DepartmentResolver:
@@ -89,12 +95,13 @@ class DepartmentResolver:
         found = self._names.get(wanted)
         if found is not None:
             department, name = found
-            return DepartmentMatch(department.id, department.code, uncertain,
-                                   name if uncertain else None)
-        nearest = difflib.get_close_matches(wanted.strip("* "), list(self._names), n=1,
-                                            cutoff=0.5)
-        return DepartmentMatch(None, None, uncertain,
-                               self._names[nearest[0]][1] if nearest else None)
+            return DepartmentMatch(
+                department.id, department.code, uncertain, name if uncertain else None
+            )
+        nearest = difflib.get_close_matches(wanted.strip("* "), list(self._names), n=1, cutoff=0.5)
+        return DepartmentMatch(
+            None, None, uncertain, self._names[nearest[0]][1] if nearest else None
+        )
 
 
 def resolve_department(session: Session, value: str) -> DepartmentMatch:
@@ -154,28 +161,35 @@ def add_department(session: Session, code: str, name: str, aliases: Iterable[str
             problems.append(FieldProblem(field, f"{value!r} is {taken} already"))
     if problems:
         raise DepartmentInvalid(problems)
-    session.execute(text("INSERT INTO departments (code, name) VALUES (:code, :name)"),
-                    {"code": code, "name": name})
+    session.execute(
+        text("INSERT INTO departments (code, name) VALUES (:code, :name)"),
+        {"code": code, "name": name},
+    )
     for alias in aliases:
         add_alias(session, alias, code)
 
 
 def _drop_own_alias(session: Session, department_id: int, value: str) -> None:
-    session.execute(text(
-        "DELETE FROM department_aliases WHERE department_id = :id "
-        "AND lower(regexp_replace(btrim(alias), '\\s+', ' ', 'g')) = :key"),
-        {"id": department_id, "key": _key(value)})
+    session.execute(
+        text(
+            "DELETE FROM department_aliases WHERE department_id = :id "
+            "AND lower(regexp_replace(btrim(alias), '\\s+', ' ', 'g')) = :key"
+        ),
+        {"id": department_id, "key": _key(value)},
+    )
 
 
 def _keep_as_alias(session: Session, department_id: int, former: str, now: Department) -> None:
     if _key(former) not in {_key(now.code), _key(now.name), *map(_key, now.aliases)}:
-        session.execute(text(
-            "INSERT INTO department_aliases (alias, department_id) VALUES (:alias, :id)"),
-            {"alias": former, "id": department_id})
+        session.execute(
+            text("INSERT INTO department_aliases (alias, department_id) VALUES (:alias, :id)"),
+            {"alias": former, "id": department_id},
+        )
 
 
-def rename_department(session: Session, code: str, *, name: str | None = None,
-                      new_code: str | None = None) -> None:
+def rename_department(
+    session: Session, code: str, *, name: str | None = None, new_code: str | None = None
+) -> None:
     """Give the department `code` a new name and/or code; the former ones become aliases."""
     department = _department(session, code)
     name = " ".join(name.split()) if name is not None else None
@@ -190,9 +204,13 @@ def rename_department(session: Session, code: str, *, name: str | None = None,
     for value in (new_code, name):
         if value:
             _drop_own_alias(session, department.id, value)
-    session.execute(text(
-        "UPDATE departments SET code = coalesce(:code, code), name = coalesce(:name, name) "
-        "WHERE id = :id"), {"code": new_code, "name": name, "id": department.id})
+    session.execute(
+        text(
+            "UPDATE departments SET code = coalesce(:code, code), name = coalesce(:name, name) "
+            "WHERE id = :id"
+        ),
+        {"code": new_code, "name": name, "id": department.id},
+    )
     now = _department(session, new_code or department.code)
     for former in (department.code, department.name):
         _keep_as_alias(session, department.id, former, now)
@@ -202,24 +220,31 @@ def add_alias(session: Session, alias: str, code: str) -> None:
     """Let `alias` name the department `code` (a former name, an abbreviation)."""
     alias = " ".join(alias.split())
     department = _department(session, code)
-    problems = [] if 1 <= len(alias) <= MAX_NAME and DOUBT_MARK not in alias else [
-        FieldProblem("alias", f"must be 1 to {MAX_NAME} characters, without a question mark")]
+    problems = (
+        []
+        if 1 <= len(alias) <= MAX_NAME and DOUBT_MARK not in alias
+        else [FieldProblem("alias", f"must be 1 to {MAX_NAME} characters, without a question mark")]
+    )
     taken = _taken(session, alias) if alias else None
     if taken and taken != f"an alias of {department.code}":
         problems.append(FieldProblem("alias", f"{alias!r} is {taken} already"))
     if problems:
         raise DepartmentInvalid(problems)
     if taken is None:
-        session.execute(text(
-            "INSERT INTO department_aliases (alias, department_id) VALUES (:alias, :id)"),
-            {"alias": alias, "id": department.id})
+        session.execute(
+            text("INSERT INTO department_aliases (alias, department_id) VALUES (:alias, :id)"),
+            {"alias": alias, "id": department.id},
+        )
 
 
 def remove_alias(session: Session, alias: str) -> None:
-    removed = session.execute(text(
-        "DELETE FROM department_aliases "
-        "WHERE lower(regexp_replace(btrim(alias), '\\s+', ' ', 'g')) = :key"),
-        {"key": _key(alias)})
+    removed = session.execute(
+        text(
+            "DELETE FROM department_aliases "
+            "WHERE lower(regexp_replace(btrim(alias), '\\s+', ' ', 'g')) = :key"
+        ),
+        {"key": _key(alias)},
+    )
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise DepartmentInvalid([FieldProblem("alias", f"there is no alias {alias!r}")])
 
@@ -253,28 +278,42 @@ def merge_departments(session: Session, old: str, into: str) -> MergeResult:
         raise DepartmentInvalid([FieldProblem("into", "a department cannot merge into itself")])
     clashes = session.execute(_OCCUPANCY_CLASHES, {"old": gone.id, "into": survivor.id}).all()
     if clashes:
-        raise DepartmentInvalid([FieldProblem(
-            "occupancy", f"both {gone.code} and {survivor.code} occupy building {building} from "
-            f"{start}: correct one of the records first") for building, start in clashes])
+        raise DepartmentInvalid(
+            [
+                FieldProblem(
+                    "occupancy",
+                    f"both {gone.code} and {survivor.code} occupy building {building} from "
+                    f"{start}: correct one of the records first",
+                )
+                for building, start in clashes
+            ]
+        )
     ids = {"old": gone.id, "into": survivor.id}
     session.execute(text("SELECT set_config('registry.department_merge', 'on', true)"))
-    parcels = session.execute(text(
-        "UPDATE parcels SET department_id = :into WHERE department_id = :old"), ids)
+    parcels = session.execute(
+        text("UPDATE parcels SET department_id = :into WHERE department_id = :old"), ids
+    )
     session.execute(text("SELECT set_config('registry.department_merge', '', true)"))
-    leases = session.execute(text(
-        "UPDATE leases SET department_id = :into WHERE department_id = :old"), ids)
-    occupancy = session.execute(text(
-        "UPDATE occupancy SET department_id = :into WHERE department_id = :old"), ids)
-    session.execute(text(
-        "UPDATE department_aliases SET department_id = :into WHERE department_id = :old"), ids)
+    leases = session.execute(
+        text("UPDATE leases SET department_id = :into WHERE department_id = :old"), ids
+    )
+    occupancy = session.execute(
+        text("UPDATE occupancy SET department_id = :into WHERE department_id = :old"), ids
+    )
+    session.execute(
+        text("UPDATE department_aliases SET department_id = :into WHERE department_id = :old"), ids
+    )
     session.execute(text("DELETE FROM departments WHERE id = :old"), ids)
     now = _department(session, survivor.code)
     for former in (gone.code, gone.name):
         _keep_as_alias(session, survivor.id, former, now)
         now = _department(session, survivor.code)
     return MergeResult(
-        parcels.rowcount, leases.rowcount, occupancy.rowcount,  # type: ignore[attr-defined]
-        len(now.aliases) - len(survivor.aliases))
+        parcels.rowcount,
+        leases.rowcount,
+        occupancy.rowcount,  # type: ignore[attr-defined]
+        len(now.aliases) - len(survivor.aliases),
+    )
 
 
 @dataclass(frozen=True)
@@ -285,19 +324,30 @@ class DepartmentImport:
     unchanged: int
 
 
-def _csv_rows(lines: Iterable[str]) -> tuple[list[tuple[int, str, str, list[str]]],
-                                              list[FieldProblem]]:
+def _csv_rows(
+    lines: Iterable[str],
+) -> tuple[list[tuple[int, str, str, list[str]]], list[FieldProblem]]:
     reader = csv.DictReader(lines)
     fields = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
     if "code" not in fields or "name" not in fields:
-        return [], [FieldProblem("header", "the first line must name the columns code, name "
-                                           "and (optionally) aliases")]
+        return [], [
+            FieldProblem(
+                "header", "the first line must name the columns code, name and (optionally) aliases"
+            )
+        ]
     rows, problems, seen = [], [], set[str]()
     for number, record in enumerate(reader, start=1):
         code = (record.get(fields["code"]) or "").strip()
         name = " ".join((record.get(fields["name"]) or "").split())
-        aliases = [a.strip() for a in (record.get(fields.get("aliases", ""), "") or "").split(";")
-                   if a.strip()] if "aliases" in fields else []
+        aliases = (
+            [
+                a.strip()
+                for a in (record.get(fields.get("aliases", ""), "") or "").split(";")
+                if a.strip()
+            ]
+            if "aliases" in fields
+            else []
+        )
         if not code and not name and not aliases:
             continue
         row_problems = _check_code_and_name(code, name)
@@ -329,16 +379,19 @@ def import_departments(session: Session, lines: Iterable[str]) -> DepartmentImpo
                 rename_department(session, before.code, name=name)
                 renamed += 1
             now = _department(session, code)
-            new_aliases = [alias for alias in dict.fromkeys(aliases) if _key(alias) not in
-                           {_key(v) for v in (now.code, now.name, *now.aliases)}]
+            new_aliases = [
+                alias
+                for alias in dict.fromkeys(aliases)
+                if _key(alias) not in {_key(v) for v in (now.code, now.name, *now.aliases)}
+            ]
             for alias in new_aliases:
                 add_alias(session, alias, now.code)
             aliases_added += len(new_aliases)
-            unchanged += before is not None and _key(before.name) == _key(name) \
-                and not new_aliases
+            unchanged += before is not None and _key(before.name) == _key(name) and not new_aliases
         except DepartmentInvalid as invalid:
-            problems += [FieldProblem(f"row {number} {p.field}", p.message)
-                         for p in invalid.problems]
+            problems += [
+                FieldProblem(f"row {number} {p.field}", p.message) for p in invalid.problems
+            ]
     if problems:
         raise DepartmentInvalid(problems)
     return DepartmentImport(added, renamed, aliases_added, unchanged)

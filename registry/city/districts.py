@@ -17,15 +17,26 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.fields import FieldProblem, RecordInvalid
-from registry.settings import STORAGE_SRID, Settings
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
+from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 
 MAX_DISTRICT = 99  # parcels.council_district's CHECK
 #: Fields a district file names its district by, when the user names none (any case).
-DISTRICT_FIELDS = ("DISTRICT", "COUNCIL_DISTRICT", "COUNCIL_DI", "DISTRICT_NUMBER", "DIST_NUM",
-                   "DIST", "CD", "WARD")
-_LABEL = re.compile(r"(?:council\s*district|district|dist|cd|ward)?\s*#?\s*0*(\d{1,2})",
-                    re.IGNORECASE)
+DISTRICT_FIELDS = (
+    "DISTRICT",
+    "COUNCIL_DISTRICT",
+    "COUNCIL_DI",
+    "DISTRICT_NUMBER",
+    "DIST_NUM",
+    "DIST",
+    "CD",
+    "WARD",
+)
+_LABEL = re.compile(
+    r"(?:council\s*district|district|dist|cd|ward)?\s*#?\s*0*(\d{1,2})", re.IGNORECASE
+)
 
 
 class DistrictsInvalid(RecordInvalid):
@@ -65,19 +76,27 @@ _POLYGON_FACTS = text("""
 """)
 
 
-def polygon_problems(session: Session, shapes: Sequence[tuple[int, bytes | None]],
-                     srid: int) -> list[FieldProblem]:
+def polygon_problems(
+    session: Session, shapes: Sequence[tuple[int, bytes | None]], srid: int
+) -> list[FieldProblem]:
     """What is wrong with the (feature number, WKB) shapes in `srid`: an unknown SRID, a
     missing shape, one that is not a polygon, an empty or an invalid one (with GEOS's
     reason)."""
-    if not session.execute(text("SELECT 1 FROM spatial_ref_sys WHERE srid = :srid"),
-                           {"srid": srid}).first():
-        return [FieldProblem("srs", f"EPSG:{srid} is not a coordinate reference system "
-                                    "PostGIS knows")]
+    if not session.execute(
+        text("SELECT 1 FROM spatial_ref_sys WHERE srid = :srid"), {"srid": srid}
+    ).first():
+        return [
+            FieldProblem("srs", f"EPSG:{srid} is not a coordinate reference system PostGIS knows")
+        ]
     problems = []
-    rows = session.execute(_POLYGON_FACTS, {
-        "features": [feature for feature, _ in shapes], "wkbs": [wkb for _, wkb in shapes],
-        "srid": srid})
+    rows = session.execute(
+        _POLYGON_FACTS,
+        {
+            "features": [feature for feature, _ in shapes],
+            "wkbs": [wkb for _, wkb in shapes],
+            "srid": srid,
+        },
+    )
     for row in rows:
         where = f"feature {row.feature}"
         if row.kind is None:
@@ -108,15 +127,21 @@ _UPSERT_DISTRICTS = text(f"""
 """)
 
 
-def replace_districts(session: Session, shapes: Sequence[DistrictShape],
-                      srid: int) -> DistrictImport:
+def replace_districts(
+    session: Session, shapes: Sequence[DistrictShape], srid: int
+) -> DistrictImport:
     """The city's council districts become `shapes` (WKB in `srid`, reprojected to the storage
     SRID; features of one district are united), and every parcel's district is derived again.
     A district kept before and absent from `shapes` is removed. All or nothing: every problem
     is reported with its feature."""
-    problems = [FieldProblem(f"feature {shape.feature}",
-                             f"{shape.label!r} is not a district number from 1 to {MAX_DISTRICT}")
-                for shape in shapes if district_number(shape.label) is None]
+    problems = [
+        FieldProblem(
+            f"feature {shape.feature}",
+            f"{shape.label!r} is not a district number from 1 to {MAX_DISTRICT}",
+        )
+        for shape in shapes
+        if district_number(shape.label) is None
+    ]
     if not shapes:
         problems.append(FieldProblem("districts", "the file holds no feature"))
     else:
@@ -124,12 +149,22 @@ def replace_districts(session: Session, shapes: Sequence[DistrictShape],
     if problems:
         raise DistrictsInvalid(problems)
     numbers = [district_number(shape.label) for shape in shapes]
-    session.execute(_UPSERT_DISTRICTS, {
-        "districts": numbers, "srid": srid, "wkbs": [shape.wkb for shape in shapes],
-        "names": [shape.name or f"District {number}" for shape, number in zip(
-            shapes, numbers, strict=True)]})
-    session.execute(text("DELETE FROM council_districts WHERE NOT district = ANY (:kept)"),
-                    {"kept": sorted({n for n in numbers if n is not None})})
+    session.execute(
+        _UPSERT_DISTRICTS,
+        {
+            "districts": numbers,
+            "srid": srid,
+            "wkbs": [shape.wkb for shape in shapes],
+            "names": [
+                shape.name or f"District {number}"
+                for shape, number in zip(shapes, numbers, strict=True)
+            ],
+        },
+    )
+    session.execute(
+        text("DELETE FROM council_districts WHERE NOT district = ANY (:kept)"),
+        {"kept": sorted({n for n in numbers if n is not None})},
+    )
     return DistrictImport(len(set(numbers)), derive_parcel_districts(session))
 
 
@@ -165,16 +200,20 @@ class District:
 
 def list_districts(session: Session) -> list[District]:
     """The districts kept as polygons, with their live parcels."""
-    rows = session.execute(text(
-        "SELECT d.district, d.name, (SELECT count(*) FROM parcels p WHERE p.retired_at IS NULL "
-        "AND p.council_district = d.district) AS parcels FROM council_districts d "
-        "ORDER BY d.district"))
+    rows = session.execute(
+        text(
+            "SELECT d.district, d.name, (SELECT count(*) FROM parcels p WHERE p.retired_at IS NULL "
+            "AND p.council_district = d.district) AS parcels FROM council_districts d "
+            "ORDER BY d.district"
+        )
+    )
     return [District(int(r.district), r.name, int(r.parcels)) for r in rows]
 
 
 def district_numbers(session: Session, settings: Settings) -> tuple[int, ...]:
     """The city's council districts: those kept as polygons, else 1 to
     REGISTRY_COUNCIL_DISTRICTS (the registry's rule before it kept district polygons)."""
-    kept = tuple(session.execute(
-        text("SELECT district FROM council_districts ORDER BY district")).scalars())
+    kept = tuple(
+        session.execute(text("SELECT district FROM council_districts ORDER BY district")).scalars()
+    )
     return kept or tuple(range(1, settings.council_districts + 1))

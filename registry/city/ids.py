@@ -27,8 +27,11 @@ SPREADSHEET_NUMBER = re.compile(r"[+-]?\d+\.\d+[eE][+-]?\d+")
 #: Separators left out of a spelling before it is regrouped into a template.
 _SEPARATORS = " \t-./_"
 # ASCII only: `２００１` (full-width digits) is not a spelling of 2001 that may stand beside it
-_SLOTS = {"#": lambda c: c.isascii() and c.isdigit(), "@": lambda c: c.isascii() and c.isalpha(),
-          "*": lambda c: c.isascii() and c.isalnum()}
+_SLOTS = {
+    "#": lambda c: c.isascii() and c.isdigit(),
+    "@": lambda c: c.isascii() and c.isalpha(),
+    "*": lambda c: c.isascii() and c.isalnum(),
+}
 CONFIGURED_FORMAT = "configured format"
 
 
@@ -113,15 +116,19 @@ def check_format(id_format: IdFormat) -> None:
     try:
         _compiled(id_format.pattern)
     except re.error as error:
-        raise InvalidFormat(f"the pattern of {id_format.name} is not a regular expression: "
-                            f"{error}") from error
+        raise InvalidFormat(
+            f"the pattern of {id_format.name} is not a regular expression: {error}"
+        ) from error
     if id_format.canonical is not None and not any(c in _SLOTS for c in id_format.canonical):
-        raise InvalidFormat(f"the canonical template of {id_format.name} has no slot "
-                            "(# a digit, @ a letter, * either)")
+        raise InvalidFormat(
+            f"the canonical template of {id_format.name} has no slot "
+            "(# a digit, @ a letter, * either)"
+        )
     for example in id_format.examples:
         if id_format.canonical_id(example) != example:
-            raise InvalidFormat(f"the example {example} is not written in the format "
-                                f"{id_format.name} itself")
+            raise InvalidFormat(
+                f"the example {example} is not written in the format {id_format.name} itself"
+            )
 
 
 def is_placeholder(profile: HasIdRules, value: str) -> bool:
@@ -151,12 +158,18 @@ def canonical_parcel_id(profile: HasIdRules, value: str) -> str | None:
 
 
 def expected_formats(profile: HasIdRules) -> str:
-    """"LA County APN, e.g. 5056-011-903", or several: "A (e.g. 1) or B (e.g. 2)"."""
+    """ "LA County APN, e.g. 5056-011-903", or several: "A (e.g. 1) or B (e.g. 2)"."""
     formats = profile.id_formats
     if len(formats) == 1:
         return formats[0].described()
-    return _either([f"{f.name} (e.g. {_either(f.examples)})" if f.examples
-                    else "the configured parcel-id format" for f in formats])
+    return _either(
+        [
+            f"{f.name} (e.g. {_either(f.examples)})"
+            if f.examples
+            else "the configured parcel-id format"
+            for f in formats
+        ]
+    )
 
 
 def id_problem(profile: HasIdRules, value: str) -> str | None:
@@ -170,9 +183,10 @@ def id_problem(profile: HasIdRules, value: str) -> str | None:
     if is_placeholder(profile, shown):
         return f"{shown!r} is a placeholder, not a parcel id"
     if SPREADSHEET_NUMBER.fullmatch(shown):
-        return (f"{shown!r} looks like a number a spreadsheet turned into scientific notation; "
-                "the real id is lost: correct it in the source")
+        return (
+            f"{shown!r} looks like a number a spreadsheet turned into scientific notation; "
+            "the real id is lost: correct it in the source"
+        )
     if not profile.id_formats:
-        return f"{shown[:MAX_ID_LENGTH + 8]!r} is longer than {MAX_ID_LENGTH} characters"
-    return (f"{shown!r} is not a parcel id of this city: expected "
-            f"{expected_formats(profile)}")
+        return f"{shown[: MAX_ID_LENGTH + 8]!r} is longer than {MAX_ID_LENGTH} characters"
+    return f"{shown!r} is not a parcel id of this city: expected {expected_formats(profile)}"

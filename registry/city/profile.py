@@ -16,9 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.city.districts import polygon_problems
-from registry.city.ids import CONFIGURED_FORMAT, IdFormat, InvalidFormat, check_format
-from registry.fields import FieldProblem, RecordInvalid
-from registry.settings import STORAGE_SRID, Settings
+from registry.city.ids import CONFIGURED_FORMAT
+from registry.city.ids import IdFormat
+from registry.city.ids import InvalidFormat
+from registry.city.ids import check_format
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
+from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 
 Extent = tuple[float, float, float, float]
 #: The margin around a boundary's box that its extent gets: a parcel drawn on the city line is
@@ -58,11 +63,15 @@ _FORMATS = text(
 def stored_profile(session: Session) -> CityProfile:
     """The profile as kept in the database, without the environment's overrides."""
     row = session.execute(_PROFILE).one()
-    formats = tuple(IdFormat(f.name, tuple(f.examples), f.pattern, f.canonical)
-                    for f in session.execute(_FORMATS))
+    formats = tuple(
+        IdFormat(f.name, tuple(f.examples), f.pattern, f.canonical)
+        for f in session.execute(_FORMATS)
+    )
     return CityProfile(
-        name=row.name, extent=(row.west, row.south, row.east, row.north),
-        has_boundary=bool(row.has_boundary), id_formats=formats,
+        name=row.name,
+        extent=(row.west, row.south, row.east, row.north),
+        has_boundary=bool(row.has_boundary),
+        id_formats=formats,
         placeholder_ids=tuple(row.placeholder_ids),
         fiscal_year_start_month=row.fiscal_year_start_month,
     )
@@ -78,8 +87,11 @@ def with_overrides(profile: CityProfile, settings: Settings) -> CityProfile:
         changes["id_formats"] = (IdFormat(CONFIGURED_FORMAT, (), settings.parcel_id_pattern),)
     if "fiscal_year_start_month" in settings.overrides:
         changes["fiscal_year_start_month"] = settings.fiscal_year_start_month
-    return dataclasses.replace(profile, **changes,  # type: ignore[arg-type]
-                               overridden=frozenset(changes))
+    return dataclasses.replace(
+        profile,
+        **changes,  # type: ignore[arg-type]
+        overridden=frozenset(changes),
+    )
 
 
 def city_profile(session: Session, settings: Settings) -> CityProfile:
@@ -90,13 +102,22 @@ def city_profile(session: Session, settings: Settings) -> CityProfile:
 def _check_extent(extent: Extent, problems: list[FieldProblem]) -> None:
     west, south, east, north = extent
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        problems.append(FieldProblem(
-            "extent", "must be west,south,east,north in degrees of longitude and latitude, "
-            "west < east and south < north"))
+        problems.append(
+            FieldProblem(
+                "extent",
+                "must be west,south,east,north in degrees of longitude and latitude, "
+                "west < east and south < north",
+            )
+        )
 
 
-def update_city(session: Session, *, name: str | None = None, extent: Extent | None = None,
-                fiscal_year_start_month: int | None = None) -> None:
+def update_city(
+    session: Session,
+    *,
+    name: str | None = None,
+    extent: Extent | None = None,
+    fiscal_year_start_month: int | None = None,
+) -> None:
     """Change what is given (None: leave as it is); every problem is reported at once."""
     problems: list[FieldProblem] = []
     if name is not None and not name.strip():
@@ -107,13 +128,19 @@ def update_city(session: Session, *, name: str | None = None, extent: Extent | N
         problems.append(FieldProblem("fiscal_year_start_month", "must be a month from 1 to 12"))
     if problems:
         raise CityProfileInvalid(problems)
-    session.execute(text(
-        "UPDATE city_profile SET name = coalesce(:name, name), "
-        "extent = CASE WHEN CAST(:west AS float8) IS NULL THEN extent "
-        "ELSE ST_MakeEnvelope(:west, :south, :east, :north, 4326) END, "
-        "fiscal_year_start_month = coalesce(:month, fiscal_year_start_month) WHERE id = 1"),
-        {"name": name.strip() if name else None, "month": fiscal_year_start_month,
-         **dict(zip(("west", "south", "east", "north"), extent or (None,) * 4, strict=True))})
+    session.execute(
+        text(
+            "UPDATE city_profile SET name = coalesce(:name, name), "
+            "extent = CASE WHEN CAST(:west AS float8) IS NULL THEN extent "
+            "ELSE ST_MakeEnvelope(:west, :south, :east, :north, 4326) END, "
+            "fiscal_year_start_month = coalesce(:month, fiscal_year_start_month) WHERE id = 1"
+        ),
+        {
+            "name": name.strip() if name else None,
+            "month": fiscal_year_start_month,
+            **dict(zip(("west", "south", "east", "north"), extent or (None,) * 4, strict=True)),
+        },
+    )
 
 
 _SET_BOUNDARY = text(f"""
@@ -140,17 +167,20 @@ def set_boundary(session: Session, polygons: Sequence[bytes | None], srid: int) 
     problems = polygon_problems(session, list(enumerate(polygons, start=1)), srid)
     if problems:
         raise CityProfileInvalid(problems)
-    row = session.execute(_SET_BOUNDARY, {
-        "wkbs": list(polygons), "srid": srid, "margin": BOUNDARY_MARGIN_DEGREES}).one()
+    row = session.execute(
+        _SET_BOUNDARY, {"wkbs": list(polygons), "srid": srid, "margin": BOUNDARY_MARGIN_DEGREES}
+    ).one()
     return (row[0], row[1], row[2], row[3])
 
 
-def add_id_format(session: Session, name: str, examples: Sequence[str], pattern: str,
-                  canonical: str | None = None) -> IdFormat:
+def add_id_format(
+    session: Session, name: str, examples: Sequence[str], pattern: str, canonical: str | None = None
+) -> IdFormat:
     """Accept one more parcel-id format, tried after the existing ones."""
     name = name.strip()
-    id_format = IdFormat(name, tuple(e.strip() for e in examples if e.strip()), pattern,
-                         canonical or None)
+    id_format = IdFormat(
+        name, tuple(e.strip() for e in examples if e.strip()), pattern, canonical or None
+    )
     problems: list[FieldProblem] = []
     if not name:
         problems.append(FieldProblem("name", "is required"))
@@ -162,24 +192,36 @@ def add_id_format(session: Session, name: str, examples: Sequence[str], pattern:
         check_format(id_format)
     except InvalidFormat as invalid:
         problems.append(FieldProblem("pattern", str(invalid)))
-    if name and session.execute(text("SELECT 1 FROM parcel_id_formats WHERE name = :name"),
-                                {"name": name}).first():
+    if (
+        name
+        and session.execute(
+            text("SELECT 1 FROM parcel_id_formats WHERE name = :name"), {"name": name}
+        ).first()
+    ):
         problems.append(FieldProblem("name", f"there is a format {name} already"))
     if problems:
         raise CityProfileInvalid(problems)
-    session.execute(text(
-        "INSERT INTO parcel_id_formats (position, name, examples, pattern, canonical) "
-        "SELECT coalesce(max(position), 0) + 1, :name, :examples, :pattern, :canonical "
-        "FROM parcel_id_formats"),
-        {"name": name, "examples": list(id_format.examples), "pattern": pattern,
-         "canonical": id_format.canonical})
+    session.execute(
+        text(
+            "INSERT INTO parcel_id_formats (position, name, examples, pattern, canonical) "
+            "SELECT coalesce(max(position), 0) + 1, :name, :examples, :pattern, :canonical "
+            "FROM parcel_id_formats"
+        ),
+        {
+            "name": name,
+            "examples": list(id_format.examples),
+            "pattern": pattern,
+            "canonical": id_format.canonical,
+        },
+    )
     return id_format
 
 
 def remove_id_format(session: Session, name: str) -> None:
     """Stop accepting the format `name` (ids already kept are left as they are)."""
-    removed = session.execute(text("DELETE FROM parcel_id_formats WHERE name = :name"),
-                              {"name": name.strip()})
+    removed = session.execute(
+        text("DELETE FROM parcel_id_formats WHERE name = :name"), {"name": name.strip()}
+    )
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise CityProfileInvalid([FieldProblem("name", f"there is no format {name.strip()}")])
 
@@ -189,18 +231,26 @@ def add_placeholder(session: Session, value: str) -> None:
     value = value.strip()
     if not value:
         raise CityProfileInvalid([FieldProblem("placeholder", "is required")])
-    session.execute(text(
-        "UPDATE city_profile SET placeholder_ids = placeholder_ids || CAST(:value AS text) "
-        "WHERE id = 1 AND NOT upper(:value) = ANY (SELECT upper(p) FROM unnest(placeholder_ids) p)"
-    ), {"value": value})
+    session.execute(
+        text(
+            "UPDATE city_profile SET placeholder_ids = placeholder_ids || CAST(:value AS text) "
+            "WHERE id = 1 AND NOT upper(:value) = ANY (SELECT upper(p) FROM "
+            "unnest(placeholder_ids) p)"
+        ),
+        {"value": value},
+    )
 
 
 def remove_placeholder(session: Session, value: str) -> None:
     value = value.strip()
-    removed = session.execute(text(
-        "UPDATE city_profile SET placeholder_ids = ARRAY(SELECT p FROM unnest(placeholder_ids) p "
-        "WHERE upper(p) <> upper(:value)) "
-        "WHERE id = 1 AND upper(:value) = ANY (SELECT upper(p) FROM unnest(placeholder_ids) p)"
-    ), {"value": value})
+    removed = session.execute(
+        text(
+            "UPDATE city_profile SET placeholder_ids = ARRAY(SELECT p FROM "
+            "unnest(placeholder_ids) p "
+            "WHERE upper(p) <> upper(:value)) "
+            "WHERE id = 1 AND upper(:value) = ANY (SELECT upper(p) FROM unnest(placeholder_ids) p)"
+        ),
+        {"value": value},
+    )
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise CityProfileInvalid([FieldProblem("placeholder", f"{value!r} is not a placeholder")])

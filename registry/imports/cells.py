@@ -12,18 +12,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING
+from typing import Any
 
-from registry.imports.synonyms import VALUE_SYNONYMS, header_key
+from registry.imports.synonyms import VALUE_SYNONYMS
+from registry.imports.synonyms import header_key
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Cell texts that mean "no value" (compared trimmed and in lower case).
 BLANK_LITERALS = frozenset({"", "null", "n/a", "#n/a"})
-_DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y",
-                 "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%Y/%m/%d")
+_DATE_FORMATS = (
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%m-%d-%Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%Y/%m/%d",
+)
 _MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?")
 _MONTHS = re.compile(r"(\d+)\s*(months?|mos?\.?|years?|yrs?\.?)")
 
@@ -50,8 +63,9 @@ _CELL_TYPES: dict[str, dict[str, str]] = {
     "parcels": {},
 }  # fmt: skip
 UNVALIDATED = {
-    "leases": frozenset({"rent", "monthly_rent", "quarterly_rent", "annual_rent", "longitude",
-                         "latitude"}),
+    "leases": frozenset(
+        {"rent", "monthly_rent", "quarterly_rent", "annual_rent", "longitude", "latitude"}
+    ),
 }
 
 
@@ -153,8 +167,9 @@ def parse_months(value: Any) -> int | None:
 def parse_fiscal_year(value: Any) -> int | None:
     """2025, "FY2025", "FY 25", "2024-25", "2024/2025": the year a fiscal year ends in."""
     text = cell_text(value).upper().replace(" ", "")
-    match = re.fullmatch(r"(?:FY)?(\d{4})(?:[-/](\d{2}|\d{4}))?", text) or \
-        re.fullmatch(r"FY(\d{2})", text)
+    match = re.fullmatch(r"(?:FY)?(\d{4})(?:[-/](\d{2}|\d{4}))?", text) or re.fullmatch(
+        r"FY(\d{2})", text
+    )
     if match is None:
         return None
     if len(match.group(1)) == 2:

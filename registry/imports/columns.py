@@ -12,13 +12,20 @@ better-ranked name wins (the field's own name, then its synonyms in order), then
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from registry.imports.cells import cell_text, is_blank
-from registry.imports.synonyms import HEADER_SYNONYMS, NO_DEFAULT, TARGETS, dbf_key, header_key
+from registry.imports.cells import cell_text
+from registry.imports.cells import is_blank
+from registry.imports.synonyms import HEADER_SYNONYMS
+from registry.imports.synonyms import NO_DEFAULT
+from registry.imports.synonyms import TARGETS
+from registry.imports.synonyms import dbf_key
+from registry.imports.synonyms import header_key
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _CUT_NAME_RANK = 1000  # a DBF-shortened name ranks after every full name
@@ -55,8 +62,10 @@ class ColumnSource:
         """The target's cell: the column's value as read, or the composed text (None if blank)."""
         if not self.composed:
             return cells.get(self.label)
-        pieces = [("" if is_blank(cells.get(text)) else cell_text(cells.get(text)))
-                  if is_column else text for text, is_column in self.parts]
+        pieces = [
+            ("" if is_blank(cells.get(text)) else cell_text(cells.get(text))) if is_column else text
+            for text, is_column in self.parts
+        ]
         return " ".join("".join(pieces).split()) or None
 
 
@@ -69,13 +78,16 @@ def find_column(name: str, headers: Sequence[str], option: str) -> str:
     """The header `name` means: as written, then matched like headers (also DBF-shortened)."""
     if name in headers:
         return name
-    for match in (lambda h: header_key(h) == header_key(name),
-                  lambda h: header_key(h) == dbf_key(name)):
+    for match in (
+        lambda h: header_key(h) == header_key(name),
+        lambda h: header_key(h) == dbf_key(name),
+    ):
         found = next((header for header in headers if match(header)), None)
         if found is not None:
             return found
-    raise MappingError(f"{option}: the file has no column {name!r}; its columns: "
-                       f"{', '.join(headers)}")
+    raise MappingError(
+        f"{option}: the file has no column {name!r}; its columns: {', '.join(headers)}"
+    )
 
 
 def column_source(source: str, headers: Sequence[str], option: str) -> ColumnSource:
@@ -86,7 +98,7 @@ def column_source(source: str, headers: Sequence[str], option: str) -> ColumnSou
     position = 0
     for match in _BRACES.finditer(source):
         if match.start() > position:
-            parts.append((source[position:match.start()], False))
+            parts.append((source[position : match.start()], False))
         parts.append((find_column(match.group(1).strip(), headers, option), True))
         position = match.end()
     if source[position:]:
@@ -111,12 +123,14 @@ def _names(kind: str) -> dict[str, tuple[str, int]]:
 
 def _check_target(kind: str, target: str, option: str) -> None:
     if target not in TARGETS[kind]:
-        raise MappingError(f"{option}: unknown target {target!r}; targets: "
-                           f"{', '.join(TARGETS[kind])}")
+        raise MappingError(
+            f"{option}: unknown target {target!r}; targets: {', '.join(TARGETS[kind])}"
+        )
 
 
-def resolve_columns(kind: str, headers: Sequence[str],
-                    mapping: Mapping[str, str]) -> dict[str, ColumnSource]:
+def resolve_columns(
+    kind: str, headers: Sequence[str], mapping: Mapping[str, str]
+) -> dict[str, ColumnSource]:
     """target → where its cells come from, for a file of `kind` with these headers."""
     resolved: dict[str, ColumnSource] = {}
     for target, source in mapping.items():
@@ -133,15 +147,20 @@ def resolve_columns(kind: str, headers: Sequence[str],
             continue
         if target not in best or (rank, position) < best[target][:2]:
             best[target] = (rank, position, header)
-    resolved.update({target: ColumnSource.column(header) for target, (_, _, header)
-                     in sorted(best.items(), key=lambda item: item[1][1])})
+    resolved.update(
+        {
+            target: ColumnSource.column(header)
+            for target, (_, _, header) in sorted(best.items(), key=lambda item: item[1][1])
+        }
+    )
     return resolved
 
 
 def header_score(kind: str, cells: Iterable[str], mapping: Mapping[str, str]) -> int:
     """How many cells of a candidate header row name a column (to find the header row)."""
-    known = set(_names(kind)) | {header_key(column) for source in mapping.values()
-                                 for column in template_columns(source)}
+    known = set(_names(kind)) | {
+        header_key(column) for source in mapping.values() for column in template_columns(source)
+    }
     known.discard("")
     return sum(1 for cell in cells if header_key(cell) in known)
 

@@ -13,17 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
-from registry.imports.cells import cell_text, is_blank, normalise_cell, parse_date
+from registry.imports.cells import cell_text
+from registry.imports.cells import is_blank
+from registry.imports.cells import normalise_cell
+from registry.imports.cells import parse_date
 from registry.imports.columns import ColumnSource
 from registry.imports.report import ImportReport
-from registry.imports.rows import skip_reason, skipped_text
+from registry.imports.rows import skip_reason
+from registry.imports.rows import skipped_text
 from registry.imports.sources import SourceRow
 from registry.imports.synonyms import LEASE_LIST_ONLY
-from registry.leases.accounting.periods import default_anchor, payment_periods
+from registry.leases.accounting.periods import default_anchor
+from registry.leases.accounting.periods import payment_periods
 
 MONTHS_PER_PAYMENT = {"monthly": 1, "quarterly": 3, "annual": 12}
 #: Date fields whose free text is kept as a source note, the date left missing.
@@ -60,7 +66,9 @@ class LeaseRow:
 
 
 def read_lease_row(
-    row: SourceRow, columns: Mapping[str, ColumnSource], defaults: Mapping[str, Any],
+    row: SourceRow,
+    columns: Mapping[str, ColumnSource],
+    defaults: Mapping[str, Any],
     report: ImportReport,
 ) -> LeaseRow | None:
     """The row's lease, or None after recording it as skipped (blank, heading, total)."""
@@ -114,8 +122,11 @@ def _payments_from_rent(lease: LeaseRow, values: dict[str, Any]) -> None:
             lease.derived_from["payment_frequency"] = rents[bases.index(frequency)]
         else:
             basis = "an annual rent" if "annual" in bases else "a rent amount"
-            lease.problem("payment_frequency", f"is required to read {basis}: add a payment "
-                          "frequency column or --default payment_frequency=monthly")
+            lease.problem(
+                "payment_frequency",
+                f"is required to read {basis}: add a payment "
+                "frequency column or --default payment_frequency=monthly",
+            )
             return
     if frequency not in MONTHS_PER_PAYMENT or any(target not in values for target in rents):
         return  # validation reports the frequency, the rent its own problem
@@ -135,16 +146,22 @@ def _payment_amount(
         basis = RENT_BASIS[target] or frequency
         amount = stated * MONTHS_PER_PAYMENT[frequency] / MONTHS_PER_PAYMENT[basis]
         if amount != amount.quantize(_CENT):
-            lease.problem(target, f"{stated:,.2f} per {_period(basis)} is not a whole number of "
-                          f"cents per {frequency} payment ({amount:,.4f}); give the "
-                          f"{frequency} amount")
+            lease.problem(
+                target,
+                f"{stated:,.2f} per {_period(basis)} is not a whole number of "
+                f"cents per {frequency} payment ({amount:,.4f}); give the "
+                f"{frequency} amount",
+            )
             return None
         amounts.append((target, amount))
     first_target, first = amounts[0]
     for target, amount in amounts[1:]:
         if amount != first:
-            lease.problem(target, f"gives {amount:,.2f} per {frequency} payment but "
-                          f"{first_target} gives {first:,.2f}")
+            lease.problem(
+                target,
+                f"gives {amount:,.2f} per {frequency} payment but "
+                f"{first_target} gives {first:,.2f}",
+            )
             return None
     return first
 
@@ -153,8 +170,9 @@ def _period(frequency: str) -> str:
     return {"monthly": "month", "quarterly": "quarter", "annual": "year"}[frequency]
 
 
-def _period_count(lease: LeaseRow, values: dict[str, Any], months: int,
-                  frequency: str) -> int | None:
+def _period_count(
+    lease: LeaseRow, values: dict[str, Any], months: int, frequency: str
+) -> int | None:
     """The payment periods of the term, as the engine counts them: `term_months` of whole
     periods, or from commencement to the end date, a partial first or last period included
     (`accounting.periods`)."""
@@ -163,8 +181,11 @@ def _period_count(lease: LeaseRow, values: dict[str, Any], months: int,
         if not isinstance(term, int):
             return None
         if term % months:
-            lease.problem("payments", f"a {term}-month term is not a whole number of "
-                          f"{frequency} payments; give the end date or the payment steps")
+            lease.problem(
+                "payments",
+                f"a {term}-month term is not a whole number of "
+                f"{frequency} payments; give the end date or the payment steps",
+            )
             return None
         return term // months
     start, end = parse_date(values.get("commencement_date")), parse_date(values.get("end_date"))
@@ -186,5 +207,6 @@ def _point(lease: LeaseRow, values: dict[str, Any], row: SourceRow) -> None:
     if x is not None and y is not None:
         lease.point = (float(x), float(y))
     elif (x is None) != (y is None):
-        lease.problem("longitude" if x is None else "latitude", "is required with the other "
-                      "coordinate")
+        lease.problem(
+            "longitude" if x is None else "latitude", "is required with the other coordinate"
+        )

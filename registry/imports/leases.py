@@ -26,23 +26,37 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from registry.city.profile import city_profile
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
 from registry.imports.cells import normalise_cell
-from registry.imports.columns import ImportUsageError, MappingError, check_defaults
-from registry.imports.lease_rows import RENT_BASIS, LeaseRow, read_lease_row
-from registry.imports.pipeline import ImportOptions, read_table, recorded_batch, table_report
+from registry.imports.columns import ImportUsageError
+from registry.imports.columns import MappingError
+from registry.imports.columns import check_defaults
+from registry.imports.lease_rows import RENT_BASIS
+from registry.imports.lease_rows import LeaseRow
+from registry.imports.lease_rows import read_lease_row
+from registry.imports.pipeline import ImportOptions
+from registry.imports.pipeline import read_table
+from registry.imports.pipeline import recorded_batch
+from registry.imports.pipeline import table_report
 from registry.imports.report import ImportReport
 from registry.leases.incomplete import missing_text
-from registry.leases.records import clean_lease, create_lease, lease_as_dict, update_lease
-from registry.settings import STORAGE_SRID, Settings
+from registry.leases.records import clean_lease
+from registry.leases.records import create_lease
+from registry.leases.records import lease_as_dict
+from registry.leases.records import update_lease
+from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 
 #: Missing payment terms are one warning: "not measured: no payment terms".
 PAYMENT_TERMS = ("payments", "payment_frequency", "payment_timing", "discount_rate")
@@ -55,7 +69,9 @@ class LeaseImportOptions(ImportOptions):
 
 
 def import_leases(
-    factory: sessionmaker[Session], path: Path, options: LeaseImportOptions,
+    factory: sessionmaker[Session],
+    path: Path,
+    options: LeaseImportOptions,
     settings: Settings | None = None,
 ) -> ImportReport:
     """Read, validate and (unless told otherwise) load `path`; the report says what happened.
@@ -74,8 +90,9 @@ def import_leases(
     read = (read_lease_row(row, columns, defaults, report) for row in table.rows)
     rows = [lease for lease in read if lease is not None]
     srid = _points_srid(rows, options.srs, table.crs, path)
-    with recorded_batch(factory, report, path, options.as_record(
-            report.columns, srs=options.srs)) as session:
+    with recorded_batch(
+        factory, report, path, options.as_record(report.columns, srs=options.srs)
+    ) as session:
         _place(session, rows, srid, city_profile(session, settings or Settings.from_env()).extent)
         _flag_repeated_numbers(rows)
         plan = _validate(session, rows, report)
@@ -101,8 +118,13 @@ def _points_srid(rows: list[LeaseRow], srs: str | None, crs: str | None, path: P
     """The EPSG code of the points: --srs, else the layer's CRS, else WGS 84 for lon/lat columns."""
     declared = srs or crs
     if declared is None:
-        if any(row.point for row in rows) and path.suffix.lower() not in {".csv", ".txt", ".tsv",
-                                                                         ".xlsx", ".xlsm"}:
+        if any(row.point for row in rows) and path.suffix.lower() not in {
+            ".csv",
+            ".txt",
+            ".tsv",
+            ".xlsx",
+            ".xlsm",
+        }:
             raise ImportUsageError(f"{path}: the layer has no CRS; give --srs EPSG:N")
         return 4326
     match = re.fullmatch(r"\s*EPSG:(\d+)\s*", declared, flags=re.IGNORECASE)
@@ -130,8 +152,9 @@ _PLACE_SQL = text(
 )
 
 
-def _place(session: Session, rows: list[LeaseRow], srid: int,
-           extent: tuple[float, float, float, float]) -> None:
+def _place(
+    session: Session, rows: list[LeaseRow], srid: int, extent: tuple[float, float, float, float]
+) -> None:
     """Each row's point, in one query: outside the city's extent (a geocoding error: not kept,
     its coordinates noted), in one parcel (the lease's parcel when the row names none), in
     several (an error), or in none (kept, the lease not linked)."""
@@ -150,8 +173,11 @@ def _place(session: Session, rows: list[LeaseRow], srid: int,
         where = f"({x}, {y})" + ("" if srid == 4326 else f" in EPSG:{srid}")
         if not inside:
             row.notes["location"] = f"POINT ({x} {y})" + ("" if srid == 4326 else f" EPSG:{srid}")
-            row.warning("location", f"the point {where} lies outside the city (a geocoding "
-                        "error?): not kept, its coordinates noted on the lease")
+            row.warning(
+                "location",
+                f"the point {where} lies outside the city (a geocoding "
+                "error?): not kept, its coordinates noted on the lease",
+            )
             continue
         row.data["location"] = {"type": "Point", "coordinates": [lon, lat]}
         if "parcel_id" in row.data or "building_id" in row.data:
@@ -160,11 +186,17 @@ def _place(session: Session, rows: list[LeaseRow], srid: int,
             row.data["parcel_id"] = parcels[0]
             row.derived_from["parcel_id"] = "point"
         elif parcels:
-            row.problem("parcel_id", f"the point {where} lies in {len(parcels)} parcels "
-                        f"({', '.join(parcels)}); give the parcel id")
+            row.problem(
+                "parcel_id",
+                f"the point {where} lies in {len(parcels)} parcels "
+                f"({', '.join(parcels)}); give the parcel id",
+            )
         else:
-            row.warning("parcel_id", f"the point {where} lies in no parcel of the registry: "
-                        "the lease keeps its point, not linked to a parcel")
+            row.warning(
+                "parcel_id",
+                f"the point {where} lies in no parcel of the registry: "
+                "the lease keeps its point, not linked to a parcel",
+            )
 
 
 def _flag_repeated_numbers(rows: list[LeaseRow]) -> None:
@@ -178,8 +210,10 @@ def _flag_repeated_numbers(rows: list[LeaseRow]) -> None:
         if len(repeated) > 1:
             where = ", ".join(str(row.number) for row in repeated)
             for row in repeated:
-                row.problem("lease_number", f"{number} appears {len(repeated)} times in this "
-                            f"file (rows {where})")
+                row.problem(
+                    "lease_number",
+                    f"{number} appears {len(repeated)} times in this file (rows {where})",
+                )
 
 
 @dataclass
@@ -200,17 +234,23 @@ def _validate(session: Session, rows: list[LeaseRow], report: ImportReport) -> _
     for row in rows:
         current = (
             lease_as_dict(session, row.lease_number)
-            if row.lease_number and row.lease_number in stored else None
+            if row.lease_number and row.lease_number in stored
+            else None
         )
         if row.notes:  # the source's text joins the notes already kept
-            row.data["source_notes"] = {**((current or {}).get("source_notes") or {}),
-                                        **row.notes}
+            row.data["source_notes"] = {**((current or {}).get("source_notes") or {}), **row.notes}
         problems, cleaned = _problems_of(session, row, current)
         for problem in problems:
             source = row.derived_from.get(_root(problem), _root(problem))
-            report.add_problem(row.number, row.lease_number, problem.field, problem.message,
-                               row.raw.get(source), report.columns.get(source),
-                               problem.details)
+            report.add_problem(
+                row.number,
+                row.lease_number,
+                problem.field,
+                problem.message,
+                row.raw.get(source),
+                report.columns.get(source),
+                problem.details,
+            )
         if problems or cleaned is None:
             continue
         report.valid += 1
@@ -226,8 +266,9 @@ def _validate(session: Session, rows: list[LeaseRow], report: ImportReport) -> _
     return plan
 
 
-def _warn(session: Session, report: ImportReport, row: LeaseRow,
-          cleaned: Mapping[str, Any]) -> None:
+def _warn(
+    session: Session, report: ImportReport, row: LeaseRow, cleaned: Mapping[str, Any]
+) -> None:
     """The warnings of a valid row: what the lease lacks (it is recorded incomplete), the text
     the source wrote instead of a date, what the source doubted, and where its point lies."""
     missing = list(cleaned["missing"])
@@ -238,19 +279,28 @@ def _warn(session: Session, report: ImportReport, row: LeaseRow,
         if name in PAYMENT_TERMS:
             continue
         note, column = row.notes.get(name), report.columns.get(name)
-        message = (f"{note!r} is not a date: kept as written (source_notes); the lease is "
-                   f"recorded incomplete{measured}" if note else
-                   f"is missing: the lease is recorded incomplete{measured}")
+        message = (
+            f"{note!r} is not a date: kept as written (source_notes); the lease is "
+            f"recorded incomplete{measured}"
+            if note
+            else f"is missing: the lease is recorded incomplete{measured}"
+        )
         report.add_warning(row.number, row.lease_number, name, message, note, column)
     for name, note in row.notes.items():
         if name not in missing and name not in ("location", "payments"):
-            report.add_warning(row.number, row.lease_number, name, f"{note!r} is not a date: "
-                               "kept as written (source_notes), the field left as it was",
-                               note, report.columns.get(name))
+            report.add_warning(
+                row.number,
+                row.lease_number,
+                name,
+                f"{note!r} is not a date: kept as written (source_notes), the field left as it was",
+                note,
+                report.columns.get(name),
+            )
     payment_terms = [name for name in missing if name in PAYMENT_TERMS]
     if payment_terms:
         rent = row.derived_from.get("payments") or next(
-            (target for target in RENT_BASIS if target in row.raw), None)
+            (target for target in RENT_BASIS if target in row.raw), None
+        )
         if "payments" in row.notes:
             why = f"the rent is {row.notes['payments']!r}, not an amount (kept as written)"
         elif "payments" in payment_terms and rent is not None:
@@ -258,20 +308,28 @@ def _warn(session: Session, report: ImportReport, row: LeaseRow,
         else:
             why = "no payment terms"
         report.add_warning(
-            row.number, row.lease_number,
+            row.number,
+            row.lease_number,
             "payments" if "payments" in payment_terms else payment_terms[0],
             f"not measured: {why} ({missing_text(payment_terms)} missing); the lease is "
             "recorded and left out of GASB 87 schedules, exports and KPIs until they are given",
-            row.raw.get(rent) if rent else None, report.columns.get(rent) if rent else None,
-            {"missing": payment_terms})
+            row.raw.get(rent) if rent else None,
+            report.columns.get(rent) if rent else None,
+            {"missing": payment_terms},
+        )
     doubted = row.data.get("department_code")
     if "department_code" in cleaned["needs_confirmation"] and str(doubted).rstrip().endswith("?"):
-        code = session.execute(text("SELECT code FROM departments WHERE id = :id"),
-                               {"id": cleaned["department_id"]}).scalar()
-        report.add_warning(row.number, row.lease_number, "department_code",
-                           f"{doubted!r} is marked uncertain in the source: read as {code}, "
-                           "to be confirmed", row.raw.get("department_code"),
-                           report.columns.get("department_code"))
+        code = session.execute(
+            text("SELECT code FROM departments WHERE id = :id"), {"id": cleaned["department_id"]}
+        ).scalar()
+        report.add_warning(
+            row.number,
+            row.lease_number,
+            "department_code",
+            f"{doubted!r} is marked uncertain in the source: read as {code}, to be confirmed",
+            row.raw.get("department_code"),
+            report.columns.get("department_code"),
+        )
     for name, message in row.warnings:
         report.add_warning(row.number, row.lease_number, name, message)
 

@@ -10,13 +10,16 @@ and never validated here: what cannot be read goes on as written for
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from registry.imports.cells import is_blank, normalise_cell
+from registry.imports.cells import is_blank
+from registry.imports.cells import normalise_cell
 from registry.imports.columns import ColumnSource
 from registry.imports.report import ImportReport
-from registry.imports.rows import skip_reason, skipped_text
+from registry.imports.rows import skip_reason
+from registry.imports.rows import skipped_text
 from registry.imports.sources import SourceRow
 from registry.imports.synonyms import KEY_TARGETS
 
@@ -32,12 +35,21 @@ class OperationsRow:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
-def read_row(kind: str, row: SourceRow, columns: Mapping[str, ColumnSource],
-             defaults: Mapping[str, Any], report: ImportReport) -> OperationsRow | None:
+def read_row(
+    kind: str,
+    row: SourceRow,
+    columns: Mapping[str, ColumnSource],
+    defaults: Mapping[str, Any],
+    report: ImportReport,
+) -> OperationsRow | None:
     """The row's record, or None after recording it as skipped (blank, heading, total)."""
     cells = list(row.cells.items())
-    keys = [column for target in KEY_TARGETS[kind] if target in columns
-            for column in columns[target].columns]
+    keys = [
+        column
+        for target in KEY_TARGETS[kind]
+        if target in columns
+        for column in columns[target].columns
+    ]
     reason = skip_reason(cells, keys, has_shape=row.point is not None)
     if reason:
         report.skip(row.number, reason, skipped_text(cells))

@@ -11,26 +11,33 @@ batch with `batches`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
-from registry.db import set_actor, unit_of_work
-from registry.imports.batches import close_batch, open_batch, record_problems
+from registry.db import set_actor
+from registry.db import unit_of_work
+from registry.imports.batches import close_batch
+from registry.imports.batches import open_batch
+from registry.imports.batches import record_problems
 from registry.imports.cells import normalise_cell
-from registry.imports.columns import (
-    ColumnSource,
-    ImportUsageError,
-    MappingError,
-    header_score,
-    resolve_columns,
-)
+from registry.imports.columns import ColumnSource
+from registry.imports.columns import ImportUsageError
+from registry.imports.columns import MappingError
+from registry.imports.columns import header_score
+from registry.imports.columns import resolve_columns
 from registry.imports.report import ImportReport
-from registry.imports.sources import SourceRow, SourceTable, SourceUnreadable, read_source
+from registry.imports.sources import SourceRow
+from registry.imports.sources import SourceTable
+from registry.imports.sources import SourceUnreadable
+from registry.imports.sources import read_source
 
 ACTOR_PREFIX = "import:"
 
@@ -49,14 +56,20 @@ class ImportOptions:
 
     def as_record(self, columns: Mapping[str, str], **extra: Any) -> dict[str, Any]:
         """The options as the batch keeps them, with the columns the import read."""
-        record = {"layer": self.layer, "dry_run": self.dry_run,
-                  "skip_invalid": self.skip_invalid, "mapping": dict(columns),
-                  "defaults": dict(self.defaults), **extra}
+        record = {
+            "layer": self.layer,
+            "dry_run": self.dry_run,
+            "skip_invalid": self.skip_invalid,
+            "mapping": dict(columns),
+            "defaults": dict(self.defaults),
+            **extra,
+        }
         return record | ({"actor": self.actor} if self.actor else {})
 
 
-def read_table(path: Path, kind: str, mapping: Mapping[str, str],
-               layer: str | None) -> tuple[SourceTable, dict[str, ColumnSource]]:
+def read_table(
+    path: Path, kind: str, mapping: Mapping[str, str], layer: str | None
+) -> tuple[SourceTable, dict[str, ColumnSource]]:
     """The file's rows below the header row it finds, and the column of each target."""
     try:
         table = read_source(path, lambda cells: header_score(kind, cells, mapping), layer)
@@ -65,8 +78,14 @@ def read_table(path: Path, kind: str, mapping: Mapping[str, str],
         raise ImportUsageError(str(error)) from error
 
 
-def table_report(path: Path, kind: str, label: str, table: SourceTable,
-                 columns: Mapping[str, ColumnSource], options: ImportOptions) -> ImportReport:
+def table_report(
+    path: Path,
+    kind: str,
+    label: str,
+    table: SourceTable,
+    columns: Mapping[str, ColumnSource],
+    options: ImportOptions,
+) -> ImportReport:
     report = ImportReport(
         file=str(path), kind=kind, record_label=label, row_unit=table.row_unit,
         dry_run=options.dry_run, skip_invalid=options.skip_invalid, header_row=table.header_row,
@@ -91,8 +110,9 @@ def _places_srid(declared: str | None, table: SourceTable) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _places(kind: str, table: SourceTable,
-            columns: Mapping[str, ColumnSource]) -> dict[int, tuple[float, float]]:
+def _places(
+    kind: str, table: SourceTable, columns: Mapping[str, ColumnSource]
+) -> dict[int, tuple[float, float]]:
     """row → its point: the feature's, or its longitude and latitude cells."""
     places: dict[int, tuple[float, float]] = {}
     for row in table.rows:
@@ -102,12 +122,15 @@ def _places(kind: str, table: SourceTable,
     return places
 
 
-def _coordinates(kind: str, row: SourceRow,
-                 columns: Mapping[str, ColumnSource]) -> tuple[float, float] | None:
+def _coordinates(
+    kind: str, row: SourceRow, columns: Mapping[str, ColumnSource]
+) -> tuple[float, float] | None:
     if "longitude" not in columns or "latitude" not in columns:
         return None
-    read = [normalise_cell(kind, target, columns[target].value(row.cells))
-            for target in ("longitude", "latitude")]
+    read = [
+        normalise_cell(kind, target, columns[target].value(row.cells))
+        for target in ("longitude", "latitude")
+    ]
     try:
         x, y = (float(value) for value, problem in read if value is not None and not problem)
     except (TypeError, ValueError):  # a coordinate blank or unreadable
@@ -116,8 +139,9 @@ def _coordinates(kind: str, row: SourceRow,
 
 
 @contextmanager
-def recorded_batch(factory: sessionmaker[Session], report: ImportReport, path: Path,
-                   options: Mapping[str, Any]) -> Iterator[Session]:
+def recorded_batch(
+    factory: sessionmaker[Session], report: ImportReport, path: Path, options: Mapping[str, Any]
+) -> Iterator[Session]:
     """One transaction, kept as a batch with every problem the report holds when the block
     ends; an error leaves neither data nor batch. Audited as `import:<file name>`, or, when
     the options name an `actor` (a user of the web pages), as `ACTOR (import #N)`."""

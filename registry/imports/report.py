@@ -15,7 +15,9 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -85,27 +87,56 @@ class ImportReport:
     places_srid: int | None = None
     _invalid_rows: set[int] = field(default_factory=set, repr=False)
 
-    def add_problem(self, row: int | None, record_id: str | None, field_name: str,
-                    message: str, value: Any = None, column: str | None = None,
-                    details: dict[str, Any] | None = None) -> None:
-        self.problems.append(ImportProblem(
-            row, record_id, field_name, message, _jsonable(value), column,
-            {key: _jsonable(item) for key, item in (details or {}).items()},
-        ))
+    def add_problem(
+        self,
+        row: int | None,
+        record_id: str | None,
+        field_name: str,
+        message: str,
+        value: Any = None,
+        column: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.problems.append(
+            ImportProblem(
+                row,
+                record_id,
+                field_name,
+                message,
+                _jsonable(value),
+                column,
+                {key: _jsonable(item) for key, item in (details or {}).items()},
+            )
+        )
         self.problem_count += 1
         if row is not None and row not in self._invalid_rows:
             self._invalid_rows.add(row)
             self.invalid += 1
 
-    def add_warning(self, row: int | None, record_id: str | None, field_name: str,
-                    message: str, value: Any = None, column: str | None = None,
-                    details: dict[str, Any] | None = None) -> None:
+    def add_warning(
+        self,
+        row: int | None,
+        record_id: str | None,
+        field_name: str,
+        message: str,
+        value: Any = None,
+        column: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         """A problem that refuses nothing: the row stays valid and its record is stored (a
         value missing, doubted or out of place)."""
-        self.problems.append(ImportProblem(
-            row, record_id, field_name, message, _jsonable(value), column,
-            {key: _jsonable(item) for key, item in (details or {}).items()}, "warning",
-        ))
+        self.problems.append(
+            ImportProblem(
+                row,
+                record_id,
+                field_name,
+                message,
+                _jsonable(value),
+                column,
+                {key: _jsonable(item) for key, item in (details or {}).items()},
+                "warning",
+            )
+        )
         self.problem_count += 1
         self.warnings += 1
 
@@ -168,21 +199,35 @@ class ImportReport:
             + (f", {c['warnings']} of them warnings" if c["warnings"] else "")
             + f"), {c['skipped']} skipped"
             + (f" ({skipped})" if skipped else "")
-            + (f", {c['repaired']} repaired" if c["repaired"] else ""))
+            + (f", {c['repaired']} repaired" if c["repaired"] else "")
+        )
         if self.outcome in {"imported", "imported_with_skips", "unchanged"}:
-            lines.append(f"{self.kind}: {c['inserted']} inserted, {c['updated']} updated, "
-                         f"{c['unchanged']} unchanged")
+            lines.append(
+                f"{self.kind}: {c['inserted']} inserted, {c['updated']} updated, "
+                f"{c['unchanged']} unchanged"
+            )
         elif self.dry_run and (not self.invalid or self.skip_invalid):
-            lines.append("dry run, nothing written" + (
-                f" (would insert {c['inserted']}, update {c['updated']}, leave "
-                f"{c['unchanged']} unchanged)" if self.changes else ""))
+            lines.append(
+                "dry run, nothing written"
+                + (
+                    f" (would insert {c['inserted']}, update {c['updated']}, leave "
+                    f"{c['unchanged']} unchanged)"
+                    if self.changes
+                    else ""
+                )
+            )
         else:
-            hint = (f" (--skip-invalid loads the {c['valid']} valid ones)"
-                    if self.valid and not self.skip_invalid else "")
+            hint = (
+                f" (--skip-invalid loads the {c['valid']} valid ones)"
+                if self.valid and not self.skip_invalid
+                else ""
+            )
             lines.append(f"nothing written: {c['invalid']} {self.row_unit}s have problems{hint}")
         errors_first = sorted(self.problems, key=lambda problem: problem.severity == "warning")
-        lines.extend(problem.line(self.file, self.row_unit, self.record_label)
-                     for problem in errors_first[:limit])
+        lines.extend(
+            problem.line(self.file, self.row_unit, self.record_label)
+            for problem in errors_first[:limit]
+        )
         if self.problem_count > limit:
             lines.append(f"... and {self.problem_count - limit:,} more (see --report)")
         return lines
@@ -207,8 +252,11 @@ class ImportReport:
                 out.write(f"  {json.dumps(key)}: {json.dumps(value, default=str)},\n")
             out.write('  "problems": [')
             for problem in problems:
-                out.write(("," if written else "") + "\n    "
-                          + json.dumps(problem.as_json(self.file), default=str))
+                out.write(
+                    ("," if written else "")
+                    + "\n    "
+                    + json.dumps(problem.as_json(self.file), default=str)
+                )
                 written += 1
             out.write("\n  ]\n}\n")
         return written

@@ -11,7 +11,8 @@ whole word ("SUMMIT-01" is a building, not a sum), and only in a row that names 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
+from collections.abc import Sequence
 from typing import Any
 
 from registry.imports.cells import is_blank
@@ -19,8 +20,9 @@ from registry.imports.cells import is_blank
 TOTAL_WORD = re.compile(r"\s*(grand\s*total|sub\s*-?\s*total|totals?|sum)\b", re.IGNORECASE)
 
 
-def skip_reason(cells: Sequence[tuple[str, Any]], key_columns: Collection[str],
-                has_shape: bool = False) -> str | None:
+def skip_reason(
+    cells: Sequence[tuple[str, Any]], key_columns: Collection[str], has_shape: bool = False
+) -> str | None:
     """'blank', 'heading' or 'total' for a row that is not a record, else None.
 
     `cells` are (column, value) in the file's order; `key_columns` are the columns of the
@@ -36,13 +38,15 @@ def skip_reason(cells: Sequence[tuple[str, Any]], key_columns: Collection[str],
     first_column, first = filled[0]
     if not isinstance(first, str):
         return None
-    names_a_record = any(column in key_columns and column != first_column
-                         for column, _ in filled)
+    names_a_record = any(column in key_columns and column != first_column for column, _ in filled)
     if not names_a_record and TOTAL_WORD.match(first):
         return "total"
     if len(filled) == 1:
-        could_be_id = first_column in key_columns and " " not in first.strip() and any(
-            character.isdigit() for character in first)
+        could_be_id = (
+            first_column in key_columns
+            and " " not in first.strip()
+            and any(character.isdigit() for character in first)
+        )
         return None if could_be_id else "heading"
     return None
 

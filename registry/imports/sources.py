@@ -15,8 +15,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,7 +67,8 @@ def read_source(path: Path, score_header: HeaderScore, layer: str | None = None)
     if suffix in TABLE_SUFFIXES:
         if layer is not None:
             raise SourceUnreadable(
-                f"{path.name}: a CSV file has no layers or sheets (--layer {layer})")
+                f"{path.name}: a CSV file has no layers or sheets (--layer {layer})"
+            )
         return _table_from_grid(_csv_grid(path), score_header, path)
     if suffix in WORKBOOK_SUFFIXES:
         grid, sheet = _xlsx_grid(path, layer)
@@ -74,7 +77,8 @@ def read_source(path: Path, score_header: HeaderScore, layer: str | None = None)
         return table
     if suffix == ".xls":
         raise SourceUnreadable(
-            f"{path.name}: old Excel .xls files cannot be read; save it as .xlsx")
+            f"{path.name}: old Excel .xls files cannot be read; save it as .xlsx"
+        )
     if suffix in LAYER_SUFFIXES:
         return _layer_table(path, layer)
     raise SourceUnreadable(
@@ -152,7 +156,9 @@ def _header_names(cells: list[Any]) -> list[str]:
 
 
 def _table_from_grid(
-    grid: list[tuple[int, list[Any]]], score_header: HeaderScore, path: Path,
+    grid: list[tuple[int, list[Any]]],
+    score_header: HeaderScore,
+    path: Path,
     sheet: str | None = None,
 ) -> SourceTable:
     while grid and all(_blank(cell) for cell in grid[-1][1]):
@@ -189,7 +195,8 @@ def _layer_table(path: Path, layer: str | None) -> SourceTable:
     """A GIS layer: field names are the header; each point is kept in the layer's own CRS."""
     import pyogrio
 
-    from registry.imports.parcels.source import SourceError, checked_gdal_path
+    from registry.imports.parcels.source import SourceError
+    from registry.imports.parcels.source import checked_gdal_path
 
     try:
         gdal_path = checked_gdal_path(path)  # through the allow-list of `geo.safe_open`
@@ -205,7 +212,8 @@ def _layer_table(path: Path, layer: str | None) -> SourceTable:
         raise
     except Exception as error:
         raise SourceUnreadable(
-            f"{path.name}: cannot be read ({without_folders(error, path)})") from error
+            f"{path.name}: cannot be read ({without_folders(error, path)})"
+        ) from error
     crs = frame.crs.to_string() if getattr(frame, "crs", None) is not None else None
     columns = [str(name) for name in frame.columns if name != "geometry"]
     table = SourceTable(columns, [], row_unit="feature", layer=chosen, crs=crs)
@@ -214,8 +222,9 @@ def _layer_table(path: Path, layer: str | None) -> SourceTable:
     for number, (values, shape) in enumerate(
         zip(records.itertuples(index=False, name=None), geometries, strict=True), start=1
     ):
-        row = SourceRow(number, {name: _plain(value) for name, value in zip(columns, values,
-                                                                               strict=True)})
+        row = SourceRow(
+            number, {name: _plain(value) for name, value in zip(columns, values, strict=True)}
+        )
         if shape is not None and not shape.is_empty:
             if shape.geom_type == "Point":
                 row.point = (float(shape.x), float(shape.y))

@@ -15,21 +15,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.kpis.common_sql import (
-    BUILDING_DIMS_SQL,
-    DIMS,
-    PARCEL_IN_REGISTRY_SQL,
-    PARCEL_OWNED_SQL,
-)
-from registry.kpis.values import (
-    KpiValue,
-    Period,
-    grouped_rows,
-    grouping_select,
-    make_value,
-    nothing,
-    ratio,
-)
+from registry.kpis.common_sql import BUILDING_DIMS_SQL
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
+from registry.kpis.common_sql import PARCEL_OWNED_SQL
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
+from registry.kpis.values import grouped_rows
+from registry.kpis.values import grouping_select
+from registry.kpis.values import make_value
+from registry.kpis.values import nothing
+from registry.kpis.values import ratio
 
 OM_CATEGORIES = ("operations", "maintenance")
 
@@ -77,9 +73,15 @@ def cost_kpis(session: Session, period: Period) -> list[KpiValue]:
 def _cst1(period: Period, row: Any) -> KpiValue | None:
     if row["breakdown"] != "city" and not row["om_gsf"]:
         return None
-    return ratio("CST-1", period, row, row["om_cost"], row["om_gsf"],
-                 f"no operations or maintenance costs on owned buildings in {period.label}",
-                 scale=1)
+    return ratio(
+        "CST-1",
+        period,
+        row,
+        row["om_cost"],
+        row["om_gsf"],
+        f"no operations or maintenance costs on owned buildings in {period.label}",
+        scale=1,
+    )
 
 
 def _cst5(period: Period, row: Any) -> KpiValue | None:
@@ -87,7 +89,14 @@ def _cst5(period: Period, row: Any) -> KpiValue | None:
     if not replacement:
         if row["breakdown"] != "city":
             return None
-        return make_value("CST-5", period, row, None, row["repair_needs"], replacement,
-                          empty_reason="no owned buildings with a replacement value")
+        return make_value(
+            "CST-5",
+            period,
+            row,
+            None,
+            row["repair_needs"],
+            replacement,
+            empty_reason="no owned buildings with a replacement value",
+        )
     value = 100 * (1 - row["repair_needs"] / replacement)
     return make_value("CST-5", period, row, value, row["repair_needs"], replacement)

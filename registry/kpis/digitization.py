@@ -18,23 +18,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.kpis.common_sql import (
-    DIMS,
-    LEASE_DIMS_SQL,
-    LEASE_JOINS_SQL,
-    PARCEL_DIMS_SQL,
-    PARCEL_IN_REGISTRY_SQL,
-)
-from registry.kpis.values import (
-    KpiValue,
-    Period,
-    grouped_rows,
-    grouping_select,
-    make_value,
-    nothing,
-    ratio,
-)
-from registry.parcels.verification import MISSING_FIELDS_SQL, REQUIRED_FOR_ATTRIBUTED
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import LEASE_DIMS_SQL
+from registry.kpis.common_sql import LEASE_JOINS_SQL
+from registry.kpis.common_sql import PARCEL_DIMS_SQL
+from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
+from registry.kpis.values import grouped_rows
+from registry.kpis.values import grouping_select
+from registry.kpis.values import make_value
+from registry.kpis.values import nothing
+from registry.kpis.values import ratio
+from registry.parcels.verification import MISSING_FIELDS_SQL
+from registry.parcels.verification import REQUIRED_FOR_ATTRIBUTED
 from registry.spatial import as_geography
 
 REQUIRED_FIELD_COUNT = len(REQUIRED_FOR_ATTRIBUTED)
@@ -104,8 +101,9 @@ def digitization_kpis(session: Session, period: Period) -> list[KpiValue]:
     rows = grouped_rows(session, _sql(), period)
     if not rows:
         reason = "no parcels or leases in the registry"
-        return [nothing(kpi, period, reason) for kpi in ("DIG-1", "DIG-2", "DIG-3", "DIG-4",
-                                                         "DIG-5")]
+        return [
+            nothing(kpi, period, reason) for kpi in ("DIG-1", "DIG-2", "DIG-3", "DIG-4", "DIG-5")
+        ]
     out: list[KpiValue] = []
     for build in _BUILDERS:
         out.extend(value for row in rows if (value := build(period, row)) is not None)
@@ -132,8 +130,14 @@ def _dig2(period: Period, row: Any) -> KpiValue | None:
 def _dig3(period: Period, row: Any) -> KpiValue | None:
     if not _shown(row, row["parcels"]):
         return None
-    return ratio("DIG-3", period, row, row["fields_filled"],
-                 REQUIRED_FIELD_COUNT * row["parcels"], "no parcels")
+    return ratio(
+        "DIG-3",
+        period,
+        row,
+        row["fields_filled"],
+        REQUIRED_FIELD_COUNT * row["parcels"],
+        "no parcels",
+    )
 
 
 def _dig4(period: Period, row: Any) -> KpiValue | None:

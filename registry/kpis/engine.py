@@ -15,12 +15,19 @@ from registry.kpis.milestone_forecast import milestone_forecast_kpis
 from registry.kpis.occupancy_costs import occupancy_cost_kpis
 from registry.kpis.revenue import revenue_kpis
 from registry.kpis.utilization import utilization_kpis
-from registry.kpis.values import BREAKDOWNS, KpiValue, Period
+from registry.kpis.values import BREAKDOWNS
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
 from registry.leases.rent_sql import without_jit
 
 FAMILIES = (
-    digitization_kpis, milestone_forecast_kpis, utilization_kpis, cost_kpis,
-    occupancy_cost_kpis, revenue_kpis, lease_kpis,
+    digitization_kpis,
+    milestone_forecast_kpis,
+    utilization_kpis,
+    cost_kpis,
+    occupancy_cost_kpis,
+    revenue_kpis,
+    lease_kpis,
 )
 _KPI_ORDER = {definition.id: index for index, definition in enumerate(KPI_DEFINITIONS)}
 _BREAKDOWN_ORDER = {name: index for index, name in enumerate((*BREAKDOWNS, "building"))}

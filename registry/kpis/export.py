@@ -21,14 +21,20 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.cells import spreadsheet_safe
-from registry.kpis import EXPORT_COLUMNS, KPI_DEFINITIONS, KPI_SET_VERSION, KpiValue
+from registry.kpis import EXPORT_COLUMNS
+from registry.kpis import KPI_DEFINITIONS
+from registry.kpis import KPI_SET_VERSION
+from registry.kpis import KpiValue
 from registry.models import KpiSnapshot
 
 KPI_EXPORT_FORMATS = ("csv", "xlsx", "json")
@@ -98,9 +104,13 @@ def kpi_json(values: Sequence[KpiValue]) -> str:
             "definitions": [asdict(definition) for definition in KPI_DEFINITIONS],
             "notes": _NOTES,
         },
-        "rows": [{name: _json_cell(cell) for name, cell in zip(EXPORT_COLUMNS, _cells(value),
-                                                                strict=True)}
-                 for value in values],
+        "rows": [
+            {
+                name: _json_cell(cell)
+                for name, cell in zip(EXPORT_COLUMNS, _cells(value), strict=True)
+            }
+            for value in values
+        ],
     }
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
@@ -186,10 +196,18 @@ def store_snapshot(session: Session, values: Sequence[KpiValue], as_of: dt.date)
     if taken is not None:
         return None
     rows = [
-        {"as_of": as_of, "period": value.period, "kpi_id": value.kpi_id,
-         "breakdown": value.breakdown, "breakdown_value": value.breakdown_value,
-         "value": value.value, "numerator": value.numerator, "denominator": value.denominator,
-         "unit": value.unit, "note": value.note}
+        {
+            "as_of": as_of,
+            "period": value.period,
+            "kpi_id": value.kpi_id,
+            "breakdown": value.breakdown,
+            "breakdown_value": value.breakdown_value,
+            "value": value.value,
+            "numerator": value.numerator,
+            "denominator": value.denominator,
+            "unit": value.unit,
+            "note": value.note,
+        }
         for value in values
     ]
     if rows:

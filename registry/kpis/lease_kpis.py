@@ -28,18 +28,21 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.kpis.common_sql import DIMS, LEASE_DIMS_SQL, LEASE_JOINS_SQL
-from registry.kpis.values import (
-    BREAKDOWNS,
-    KpiValue,
-    Period,
-    grouped_rows,
-    grouping_select,
-    make_value,
-    nothing,
-)
-from registry.leases.accounting import LeaseTermsError, balances_at
-from registry.leases.queries import UnmeasuredLease, unmeasured_leases, unmeasured_note
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import LEASE_DIMS_SQL
+from registry.kpis.common_sql import LEASE_JOINS_SQL
+from registry.kpis.values import BREAKDOWNS
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
+from registry.kpis.values import grouped_rows
+from registry.kpis.values import grouping_select
+from registry.kpis.values import make_value
+from registry.kpis.values import nothing
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import balances_at
+from registry.leases.queries import UnmeasuredLease
+from registry.leases.queries import unmeasured_leases
+from registry.leases.queries import unmeasured_note
 from registry.leases.records import leases_with_schedules
 from registry.leases.rent_sql import CURRENT_TERMS_CTES
 
@@ -82,10 +85,15 @@ def lease_kpis(session: Session, period: Period) -> list[KpiValue]:
         count = row["expiring"] + row["holdovers"]
         if row["breakdown"] != "city" and not count:
             continue
-        note = (f"annual rent {row['rent']:.2f}; {row['expiring']} ending within "
-                f"{EXPIRY_WINDOW_MONTHS} months, {row['holdovers']} holdovers")
-        out.append(make_value("LSE-1", period, row, count, count, None,
-                              _with_unmeasured(note, row, unmeasured)))
+        note = (
+            f"annual rent {row['rent']:.2f}; {row['expiring']} ending within "
+            f"{EXPIRY_WINDOW_MONTHS} months, {row['holdovers']} holdovers"
+        )
+        out.append(
+            make_value(
+                "LSE-1", period, row, count, count, None, _with_unmeasured(note, row, unmeasured)
+            )
+        )
     return out + _lse2(session, period, unmeasured)
 
 
@@ -102,8 +110,7 @@ _DIMS_OF_LEASES = f"""
 """
 
 
-def _lse2(session: Session, period: Period,
-          unmeasured: list[UnmeasuredLease]) -> list[KpiValue]:
+def _lse2(session: Session, period: Period, unmeasured: list[UnmeasuredLease]) -> list[KpiValue]:
     """Empty with the reason when a recorded lease cannot be scheduled (one that bypassed the
     lease rules): a partial total would understate the balances without saying so. A lease
     recorded incomplete is no such lease: it is left out and named."""
@@ -115,11 +122,19 @@ def _lse2(session: Session, period: Period,
         return [nothing("LSE-2", period, f"no leases in force at {period.end.isoformat()}")]
     keys = dict.fromkeys((breakdown, value) for breakdown, value, _ in totals)
     return [
-        make_value("LSE-2", period, {"breakdown": breakdown, "breakdown_value": value},
-                   totals[(breakdown, value, kind)], totals[(breakdown, value, kind)], None,
-                   note=_with_unmeasured(f"{kind} at {period.end.isoformat()}",
-                                         {"breakdown": breakdown}, unmeasured))
-        for breakdown, value in keys for _, kind in BALANCE_KINDS
+        make_value(
+            "LSE-2",
+            period,
+            {"breakdown": breakdown, "breakdown_value": value},
+            totals[(breakdown, value, kind)],
+            totals[(breakdown, value, kind)],
+            None,
+            note=_with_unmeasured(
+                f"{kind} at {period.end.isoformat()}", {"breakdown": breakdown}, unmeasured
+            ),
+        )
+        for breakdown, value in keys
+        for _, kind in BALANCE_KINDS
         if (breakdown, value, kind) in totals
     ]
 
@@ -132,11 +147,15 @@ def _balances(session: Session, period: Period) -> dict[tuple[str, str | None, s
             continue
         balances = balances_at(schedule, period.end)
         if balances.direction == "in":
-            amounts = {BALANCE_KINDS[0][1]: balances.balance,
-                       BALANCE_KINDS[1][1]: balances.right_of_use_asset_net or Decimal(0)}
+            amounts = {
+                BALANCE_KINDS[0][1]: balances.balance,
+                BALANCE_KINDS[1][1]: balances.right_of_use_asset_net or Decimal(0),
+            }
         else:
-            amounts = {BALANCE_KINDS[2][1]: balances.balance,
-                       BALANCE_KINDS[3][1]: balances.deferred_inflow_balance or Decimal(0)}
+            amounts = {
+                BALANCE_KINDS[2][1]: balances.balance,
+                BALANCE_KINDS[3][1]: balances.deferred_inflow_balance or Decimal(0),
+            }
         for breakdown, value in _breakdown_values(dims[lease["id"]]):
             for kind, amount in amounts.items():
                 totals[(breakdown, value, kind)] += amount

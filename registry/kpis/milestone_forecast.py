@@ -33,15 +33,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.kpis.common_sql import DIMS, PARCEL_DIMS_SQL, PARCEL_IN_REGISTRY_SQL
-from registry.kpis.values import (
-    KpiValue,
-    Period,
-    grouped_rows,
-    grouping_select,
-    make_value,
-    nothing,
-)
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import PARCEL_DIMS_SQL
+from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
+from registry.kpis.values import grouped_rows
+from registry.kpis.values import grouping_select
+from registry.kpis.values import make_value
+from registry.kpis.values import nothing
 
 PACE_WEEKS = 8
 PACE_DAYS = 7 * PACE_WEEKS  # the last 8 weeks
@@ -107,7 +107,11 @@ class MilestoneForecast:
 
 
 def forecast_at_pace(
-    target_pct: Decimal, target_date: dt.date, verified: int, parcels: int, gained: Decimal,
+    target_pct: Decimal,
+    target_date: dt.date,
+    verified: int,
+    parcels: int,
+    gained: Decimal,
     as_of: dt.date,
 ) -> MilestoneForecast:
     """When `verified` of `parcels` reaches `target_pct` if `gained` more parcels are verified
@@ -118,12 +122,18 @@ def forecast_at_pace(
     target = math.ceil(Decimal(target_pct) * parcels / 100)
     remaining = target - verified
     if remaining <= 0:
-        return MilestoneForecast(target, verified, pace, as_of, (target_date - as_of).days,
-                                 "target already reached")
+        return MilestoneForecast(
+            target, verified, pace, as_of, (target_date - as_of).days, "target already reached"
+        )
     if gained <= 0:
-        return MilestoneForecast(target, verified, pace, None, None,
-                                 f"no parcels verified in the {PACE_DAYS} days to {as_of}: "
-                                 "no pace")
+        return MilestoneForecast(
+            target,
+            verified,
+            pace,
+            None,
+            None,
+            f"no parcels verified in the {PACE_DAYS} days to {as_of}: no pace",
+        )
     forecast = as_of + dt.timedelta(days=math.ceil(remaining * PACE_DAYS / Decimal(gained)))
     return MilestoneForecast(target, verified, pace, forecast, (target_date - forecast).days)
 
@@ -143,22 +153,50 @@ def milestone_forecast_kpis(session: Session, period: Period) -> list[KpiValue]:
         return [nothing("DIG-6", period, "no digitization milestone set")]
     pace_start = period.as_of - dt.timedelta(days=PACE_DAYS)
     rows = grouped_rows(session, _sql(), period, {"pace_start": pace_start})
-    return [_dig6(period, row, milestone) for row in rows
-            if row["breakdown"] == "city" or row["parcels"]]
+    return [
+        _dig6(period, row, milestone)
+        for row in rows
+        if row["breakdown"] == "city" or row["parcels"]
+    ]
 
 
 def _dig6(period: Period, row: Any, milestone: Any) -> KpiValue:
     target = milestone.target_pct_verified
     goal = f"milestone {milestone.name!r}: {target} % verified by {milestone.target_date}"
     if not row["parcels"]:
-        return make_value("DIG-6", period, row, None, None, None, goal,
-                          target=Decimal(0), empty_reason="no parcels")
+        return make_value(
+            "DIG-6",
+            period,
+            row,
+            None,
+            None,
+            None,
+            goal,
+            target=Decimal(0),
+            empty_reason="no parcels",
+        )
     gained = row["verified_now"] - row["verified_before"]
-    outlook = forecast_at_pace(Decimal(target), milestone.target_date, row["verified_now"],
-                               row["parcels"], Decimal(gained), period.as_of)
+    outlook = forecast_at_pace(
+        Decimal(target),
+        milestone.target_date,
+        row["verified_now"],
+        row["parcels"],
+        Decimal(gained),
+        period.as_of,
+    )
     if outlook.forecast_date is None:
-        return make_value("DIG-6", period, row, None, gained, PACE_DAYS, goal, target=Decimal(0),
-                          empty_reason=outlook.reason)
+        return make_value(
+            "DIG-6",
+            period,
+            row,
+            None,
+            gained,
+            PACE_DAYS,
+            goal,
+            target=Decimal(0),
+            empty_reason=outlook.reason,
+        )
     note = f"forecast {outlook.forecast_date.isoformat()}; {goal}"
-    return make_value("DIG-6", period, row, outlook.days_ahead, gained, PACE_DAYS, note,
-                      target=Decimal(0))
+    return make_value(
+        "DIG-6", period, row, outlook.days_ahead, gained, PACE_DAYS, note, target=Decimal(0)
+    )

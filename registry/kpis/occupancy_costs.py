@@ -22,17 +22,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.fiscal_years import fiscal_year_bounds
-from registry.kpis.common_sql import BUILDING_DIMS_SQL, DIMS, LEASE_DIMS_SQL, LEASE_JOINS_SQL
+from registry.kpis.common_sql import BUILDING_DIMS_SQL
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import LEASE_DIMS_SQL
+from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.costs import OM_CATEGORIES
-from registry.kpis.values import (
-    KpiValue,
-    Period,
-    grouped_rows,
-    grouping_select,
-    make_value,
-    nothing,
-    ratio,
-)
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
+from registry.kpis.values import grouped_rows
+from registry.kpis.values import grouping_select
+from registry.kpis.values import make_value
+from registry.kpis.values import nothing
+from registry.kpis.values import ratio
 from registry.leases.rent_sql import RENT_STREAM_CTES
 
 BASELINE_SETTING = "REGISTRY_KPI_BASELINE_FY"
@@ -87,8 +88,12 @@ def occupancy_cost_kpis(session: Session, period: Period) -> list[KpiValue]:
     """CST-2, CST-3 and CST-4 for the city and each breakdown value."""
     base = baseline_fiscal_year(session)
     base_start, base_end = fiscal_year_bounds(base or period.fiscal_year, period.start.month)
-    rows = grouped_rows(session, _sql(), period, {
-        "base_fy": base or period.fiscal_year, "base_start": base_start, "base_end": base_end})
+    rows = grouped_rows(
+        session,
+        _sql(),
+        period,
+        {"base_fy": base or period.fiscal_year, "base_start": base_start, "base_end": base_end},
+    )
     out = [v for row in rows if (v := _cst2(period, row)) is not None]
     out += [v for row in rows if (v := _cst3(period, row)) is not None]
     if base is None:
@@ -100,8 +105,15 @@ def occupancy_cost_kpis(session: Session, period: Period) -> list[KpiValue]:
 def _cst2(period: Period, row: Any) -> KpiValue | None:
     if row["breakdown"] != "city" and not row["area"]:
         return None
-    return ratio("CST-2", period, row, row["area_rent"], row["area"],
-                 f"no rent due on leases in with a leased area in {period.label}", scale=1)
+    return ratio(
+        "CST-2",
+        period,
+        row,
+        row["area_rent"],
+        row["area"],
+        f"no rent due on leases in with a leased area in {period.label}",
+        scale=1,
+    )
 
 
 def _cst3(period: Period, row: Any) -> KpiValue | None:
@@ -110,8 +122,16 @@ def _cst3(period: Period, row: Any) -> KpiValue | None:
         return None
     note = f"operations + maintenance {row['om']:.2f}, rent paid {row['rent']:.2f}"
     if not total:
-        return make_value("CST-3", period, row, None, 0, None, note,
-                          empty_reason=f"no O&M costs or rent in {period.label}")
+        return make_value(
+            "CST-3",
+            period,
+            row,
+            None,
+            0,
+            None,
+            note,
+            empty_reason=f"no O&M costs or rent in {period.label}",
+        )
     return make_value("CST-3", period, row, total, total, None, note)
 
 
@@ -121,5 +141,12 @@ def _cst4(period: Period, row: Any, base: int) -> KpiValue | None:
     if row["breakdown"] != "city" and not base_total:
         return None
     note = f"baseline FY{base}; CST-3 {total:.2f} against {base_total:.2f}"
-    return ratio("CST-4", period, row, total - base_total, base_total,
-                 f"no O&M costs or rent in the baseline year FY{base}", note=note)
+    return ratio(
+        "CST-4",
+        period,
+        row,
+        total - base_total,
+        base_total,
+        f"no O&M costs or rent in the baseline year FY{base}",
+        note=note,
+    )

@@ -15,18 +15,21 @@ the model and counts in neither.
 from __future__ import annotations
 
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.kpis.common_sql import (
-    DIMS,
-    LEASE_DIMS_SQL,
-    LEASE_JOINS_SQL,
-    PARCEL_DIMS_SQL,
-)
-from registry.kpis.values import KpiValue, Period, grouped_rows, grouping_select, make_value
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import LEASE_DIMS_SQL
+from registry.kpis.common_sql import LEASE_JOINS_SQL
+from registry.kpis.common_sql import PARCEL_DIMS_SQL
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
+from registry.kpis.values import grouped_rows
+from registry.kpis.values import grouping_select
+from registry.kpis.values import make_value
 from registry.leases.rent_sql import CURRENT_TERMS_CTES
 
 NOMINAL_RENT_SETTING = "REGISTRY_NOMINAL_RENT"
@@ -79,22 +82,44 @@ def revenue_kpis(session: Session, period: Period) -> list[KpiValue]:
     out: list[KpiValue] = []
     for row in rows:
         if row["breakdown"] == "city" or row["rent"]:
-            out.append(_money_or_empty("REV-1", period, row, row["rent"], row["in_force"],
-                                       f"no rent due on leases out in {period.label}"))
+            out.append(
+                _money_or_empty(
+                    "REV-1",
+                    period,
+                    row,
+                    row["rent"],
+                    row["in_force"],
+                    f"no rent due on leases out in {period.label}",
+                )
+            )
     for row in rows:
         if row["breakdown"] == "city" or row["in_force"]:
             out.append(_rev2(period, row, nominal, share))
     for row in rows:
         if row["breakdown"] == "city" or row["disposed"]:
-            out.append(_money_or_empty("REV-3", period, row, row["proceeds"], row["disposed"],
-                                       f"no parcels disposed of in {period.label}",
-                                       f"{row['disposed']} parcels disposed of"
-                                       if row["disposed"] else None))
+            out.append(
+                _money_or_empty(
+                    "REV-3",
+                    period,
+                    row,
+                    row["proceeds"],
+                    row["disposed"],
+                    f"no parcels disposed of in {period.label}",
+                    f"{row['disposed']} parcels disposed of" if row["disposed"] else None,
+                )
+            )
     return out
 
 
-def _money_or_empty(kpi_id: str, period: Period, row: Any, amount: Any, records: Any,
-                    reason: str, note: str | None = None) -> KpiValue:
+def _money_or_empty(
+    kpi_id: str,
+    period: Period,
+    row: Any,
+    amount: Any,
+    records: Any,
+    reason: str,
+    note: str | None = None,
+) -> KpiValue:
     """An amount of money as value and numerator; empty with `reason` when nothing stands
     behind it (a zero the records produced, such as rent-free leases, stays 0)."""
     if not amount and not records:
@@ -105,7 +130,7 @@ def _money_or_empty(kpi_id: str, period: Period, row: Any, amount: Any, records:
 def _rev2(period: Period, row: Any, nominal: Decimal, share: Decimal) -> KpiValue:
     note = f"at or below {nominal:.2f} a year, or below {share} of market rent"
     if not row["in_force"]:
-        return make_value("REV-2", period, row, None, 0, 0, note,
-                          empty_reason="no leases out in force")
-    return make_value("REV-2", period, row, row["nominal"], row["nominal"], row["in_force"],
-                      note)
+        return make_value(
+            "REV-2", period, row, None, 0, 0, note, empty_reason="no leases out in force"
+        )
+    return make_value("REV-2", period, row, row["nominal"], row["nominal"], row["in_force"], note)

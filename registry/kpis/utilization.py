@@ -17,25 +17,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.kpis.common_sql import (
-    BUILDING_DIMS_SQL,
-    DIMS,
-    LEASE_DIMS_SQL,
-    LEASE_JOINS_SQL,
-    OCCUPANCY_CURRENT_SQL,
-    PARCEL_DIMS_SQL,
-    PARCEL_IN_REGISTRY_SQL,
-    PARCEL_OWNED_SQL,
-)
-from registry.kpis.values import (
-    KpiValue,
-    Period,
-    grouped_rows,
-    grouping_select,
-    make_value,
-    nothing,
-    ratio,
-)
+from registry.kpis.common_sql import BUILDING_DIMS_SQL
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import LEASE_DIMS_SQL
+from registry.kpis.common_sql import LEASE_JOINS_SQL
+from registry.kpis.common_sql import OCCUPANCY_CURRENT_SQL
+from registry.kpis.common_sql import PARCEL_DIMS_SQL
+from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
+from registry.kpis.common_sql import PARCEL_OWNED_SQL
+from registry.kpis.values import KpiValue
+from registry.kpis.values import Period
+from registry.kpis.values import grouped_rows
+from registry.kpis.values import grouping_select
+from registry.kpis.values import make_value
+from registry.kpis.values import nothing
+from registry.kpis.values import ratio
 from registry.leases.rent_sql import LEASE_TERM_CTE
 
 SQ_FT_PER_PERSON = 150
@@ -63,7 +59,9 @@ _UNDERUSED = f"(is_office AND {SQ_FT_PER_PERSON} * 100 * headcount < {UNDERUSED_
 
 def _grouped_sql() -> str:
     select, grouping = grouping_select(DIMS)
-    return _FACTS + f"""
+    return (
+        _FACTS
+        + f"""
     , {LEASE_TERM_CTE}, facts AS (
         SELECT dim_department, dim_district, dim_asset_type,
                (p.status = 'no_current_use')::int AS no_use,
@@ -98,12 +96,16 @@ def _grouped_sql() -> str:
            sum(owned_gsf_in_use) AS owned_gsf_in_use
       FROM facts GROUP BY {grouping}
     """
+    )
 
 
-_PER_BUILDING_SQL = _FACTS + """
+_PER_BUILDING_SQL = (
+    _FACTS
+    + """
     SELECT 'building' AS breakdown, building_key AS breakdown_value, usf, headcount
       FROM building WHERE is_office ORDER BY building_key
 """
+)
 
 
 def utilization_kpis(session: Session, period: Period) -> list[KpiValue]:
@@ -116,8 +118,16 @@ def utilization_kpis(session: Session, period: Period) -> list[KpiValue]:
     for build in (_utl1, _utl2, _utl3, _utl4, _utl5):
         out.extend(value for row in rows if (value := build(period, row)) is not None)
     for building in grouped_rows(session, _PER_BUILDING_SQL, period):
-        out.append(ratio("UTL-2", period, building, SQ_FT_PER_PERSON * building["headcount"],
-                         building["usf"], "no usable sq ft recorded"))
+        out.append(
+            ratio(
+                "UTL-2",
+                period,
+                building,
+                SQ_FT_PER_PERSON * building["headcount"],
+                building["usf"],
+                "no usable sq ft recorded",
+            )
+        )
     return out
 
 
@@ -141,18 +151,39 @@ class _Ratio:
         if row["breakdown"] != "city" and not shown:
             return None
         note = self.note.format(**row) if self.note else None
-        return ratio(self.kpi_id, period, row, row[self.numerator], denominator,
-                     self.empty_reason, scale=self.scale, note=note)
+        return ratio(
+            self.kpi_id,
+            period,
+            row,
+            row[self.numerator],
+            denominator,
+            self.empty_reason,
+            scale=self.scale,
+            note=note,
+        )
 
 
-_utl1 = _Ratio("UTL-1", "no_use_area", ("owned_area",), "no owned land area recorded",
-               shown_by=("owned_area", "no_use"), note="{no_use} parcels with no current use")
-_utl2 = _Ratio("UTL-2", "office_need", ("office_usf",), "no office buildings with usable sq ft",
-               note=f"{{underused}} office buildings under {UNDERUSED_BELOW_PCT} %")
-_utl3 = _Ratio("UTL-3", "occupied_usf", ("headcount",), "no buildings with a current headcount",
-               scale=1)
-_utl5 = _Ratio("UTL-5", "leased_in", ("leased_in", "owned_gsf_in_use"),
-               "no leased-in or owned sq ft in use")
+_utl1 = _Ratio(
+    "UTL-1",
+    "no_use_area",
+    ("owned_area",),
+    "no owned land area recorded",
+    shown_by=("owned_area", "no_use"),
+    note="{no_use} parcels with no current use",
+)
+_utl2 = _Ratio(
+    "UTL-2",
+    "office_need",
+    ("office_usf",),
+    "no office buildings with usable sq ft",
+    note=f"{{underused}} office buildings under {UNDERUSED_BELOW_PCT} %",
+)
+_utl3 = _Ratio(
+    "UTL-3", "occupied_usf", ("headcount",), "no buildings with a current headcount", scale=1
+)
+_utl5 = _Ratio(
+    "UTL-5", "leased_in", ("leased_in", "owned_gsf_in_use"), "no leased-in or owned sq ft in use"
+)
 
 
 def _utl4(period: Period, row: Any) -> KpiValue | None:

@@ -4,17 +4,22 @@ GROUPING SETS and the rule that a ratio over nothing is empty with a reason, nev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import fields
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
-from registry.kpis.definitions import DEFAULT_TARGETS, DEFINITIONS_BY_ID
+from registry.fiscal_years import fiscal_year_bounds
+from registry.fiscal_years import fiscal_year_of
+from registry.kpis.definitions import DEFAULT_TARGETS
+from registry.kpis.definitions import DEFINITIONS_BY_ID
 
 BREAKDOWNS = ("city", "department", "council_district", "asset_type")
 NONE_LABEL = "(none)"  # a record without a department, district or asset type: its own group
@@ -98,9 +103,15 @@ def _round(value: Decimal) -> Decimal:
 
 
 def make_value(
-    kpi_id: str, period: Period, row: Mapping[str, Any], value: Decimal | int | None,
-    numerator: Any, denominator: Any, note: str | None = None,
-    target: Decimal | None = None, empty_reason: str | None = None,
+    kpi_id: str,
+    period: Period,
+    row: Mapping[str, Any],
+    value: Decimal | int | None,
+    numerator: Any,
+    denominator: Any,
+    note: str | None = None,
+    target: Decimal | None = None,
+    empty_reason: str | None = None,
 ) -> KpiValue:
     """A KpiValue for one breakdown row; `value` None needs `empty_reason` (why there is none)."""
     definition = DEFINITIONS_BY_ID[kpi_id]
@@ -110,16 +121,31 @@ def make_value(
     elif empty_reason:
         note = empty_reason if note is None else f"{empty_reason}; {note}"
     return KpiValue(
-        kpi_id=kpi_id, kpi_name=definition.name, period=period.label, as_of=period.as_of,
-        breakdown=row["breakdown"], breakdown_value=row["breakdown_value"], value=value,
-        unit=definition.unit, numerator=_decimal(numerator), denominator=_decimal(denominator),
-        target=target, status=status_of(kpi_id, value, target), note=note,
+        kpi_id=kpi_id,
+        kpi_name=definition.name,
+        period=period.label,
+        as_of=period.as_of,
+        breakdown=row["breakdown"],
+        breakdown_value=row["breakdown_value"],
+        value=value,
+        unit=definition.unit,
+        numerator=_decimal(numerator),
+        denominator=_decimal(denominator),
+        target=target,
+        status=status_of(kpi_id, value, target),
+        note=note,
     )
 
 
 def ratio(
-    kpi_id: str, period: Period, row: Mapping[str, Any], numerator: Any, denominator: Any,
-    empty_reason: str, scale: int = 100, note: str | None = None,
+    kpi_id: str,
+    period: Period,
+    row: Mapping[str, Any],
+    numerator: Any,
+    denominator: Any,
+    empty_reason: str,
+    scale: int = 100,
+    note: str | None = None,
 ) -> KpiValue:
     """`scale × numerator ÷ denominator`, or empty with `empty_reason` when the denominator is 0."""
     num, den = _decimal(numerator) or Decimal(0), _decimal(denominator) or Decimal(0)

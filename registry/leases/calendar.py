@@ -8,9 +8,11 @@ escaping) are a few lines each.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
-from registry.leases.critical_dates import HOLDOVER, CriticalDate
+from registry.leases.critical_dates import HOLDOVER
+from registry.leases.critical_dates import CriticalDate
 
 _ICS_LINE_OCTETS = 75
 PRODID = "-//City Asset Registry//Lease critical dates//EN"

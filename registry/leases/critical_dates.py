@@ -34,7 +34,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.cells import spreadsheet_safe
-from registry.leases.rent_sql import CURRENT_TERMS_CTES, without_jit
+from registry.leases.rent_sql import CURRENT_TERMS_CTES
+from registry.leases.rent_sql import without_jit
 
 EXPIRING = "expiring"
 OPTION_NOTICE = "option_notice"

@@ -8,13 +8,23 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from registry.fields import Problems, to_decimal, to_int, to_money
+from registry.fields import Problems
+from registry.fields import to_decimal
+from registry.fields import to_int
+from registry.fields import to_money
 
 
 def to_rate(problems: Problems, name: str, value: Any) -> Decimal | None:
     """An annual fraction in [0, 1): "0.04" is 4 %; six decimals, as the column keeps."""
-    rate = to_decimal(problems, name, value, places=6, minimum=Decimal(0),
-                      maximum=Decimal("0.999999"), what="an annual rate such as \"0.04\"")
+    rate = to_decimal(
+        problems,
+        name,
+        value,
+        places=6,
+        minimum=Decimal(0),
+        maximum=Decimal("0.999999"),
+        what='an annual rate such as "0.04"',
+    )
     return rate
 
 

@@ -13,7 +13,8 @@ and says how many and which.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -61,8 +62,11 @@ def to_source_notes(problems: f.Problems, value: Any, fields: Iterable[str]) -> 
 def notes_kept(notes: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, str]:
     """The notes of fields still without a value: a value supersedes the text it stood in for
     (the audit trail keeps the text)."""
-    return {name: note for name, note in sorted(notes.items())
-            if name == "location" or values.get(name) is None}
+    return {
+        name: note
+        for name, note in sorted(notes.items())
+        if name == "location" or values.get(name) is None
+    }
 
 
 def to_location(problems: f.Problems, value: Any) -> dict[str, Any] | None:
@@ -70,11 +74,18 @@ def to_location(problems: f.Problems, value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     coordinates = value.get("coordinates") if isinstance(value, Mapping) else None
-    if not (isinstance(value, Mapping) and value.get("type") == "Point"
-            and isinstance(coordinates, list | tuple) and len(coordinates) == 2
-            and all(_number(c) for c in coordinates)):
-        problems.add("location", 'must be a GeoJSON Point {"type": "Point", "coordinates": '
-                     "[longitude, latitude]} in WGS 84")
+    if not (
+        isinstance(value, Mapping)
+        and value.get("type") == "Point"
+        and isinstance(coordinates, list | tuple)
+        and len(coordinates) == 2
+        and all(_number(c) for c in coordinates)
+    ):
+        problems.add(
+            "location",
+            'must be a GeoJSON Point {"type": "Point", "coordinates": '
+            "[longitude, latitude]} in WGS 84",
+        )
         return None
     lon, lat = (round(float(c), COORDINATE_PLACES) for c in coordinates)
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -89,15 +100,15 @@ def _number(value: Any) -> bool:
     return math.isfinite(float(value))
 
 
-def confirmations(current: Mapping[str, Any] | None, data: Mapping[str, Any],
-                  doubted: Iterable[str]) -> list[str]:
+def confirmations(
+    current: Mapping[str, Any] | None, data: Mapping[str, Any], doubted: Iterable[str]
+) -> list[str]:
     """Fields awaiting confirmation: the stored ones a change does not state again, and those
     doubted now. Stating a value again (without a doubt mark) confirms it."""
-    kept = {name for name in (current or {}).get("needs_confirmation") or ()
-            if name not in data}
+    kept = {name for name in (current or {}).get("needs_confirmation") or () if name not in data}
     return sorted(kept | set(doubted))
 
 
 def missing_text(missing: Iterable[str]) -> str:
-    """"payments, discount_rate" for messages."""
+    """ "payments, discount_rate" for messages."""
     return ", ".join(missing)

@@ -9,10 +9,14 @@ reasonably certain; the others only lengthen the maximum possible term (the shor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
-from registry.fields import Problems, to_bool, to_choice, to_int
+from registry.fields import Problems
+from registry.fields import to_bool
+from registry.fields import to_choice
+from registry.fields import to_int
 
 OPTION_KINDS = ("extension", "termination")
 OPTION_HOLDERS = ("lessee", "lessor", "both")
@@ -31,8 +35,10 @@ def to_options(problems: Problems, value: Any) -> list[dict[str, Any]] | None:
     for index, item in enumerate(value):
         here = f"options[{index}]"
         if not isinstance(item, Mapping):
-            problems.add(here, "must be an object with kind, holder, months, notice_months, "
-                         "reasonably_certain")
+            problems.add(
+                here,
+                "must be an object with kind, holder, months, notice_months, reasonably_certain",
+            )
             continue
         extra = sorted(set(item) - set(_KEYS))
         if extra:
@@ -41,10 +47,13 @@ def to_options(problems: Problems, value: Any) -> list[dict[str, Any]] | None:
             "kind": to_choice(problems, f"{here}.kind", item.get("kind"), OPTION_KINDS),
             "holder": to_choice(problems, f"{here}.holder", item.get("holder"), OPTION_HOLDERS),
             "months": to_int(problems, f"{here}.months", item.get("months"), minimum=1),
-            "notice_months": to_int(problems, f"{here}.notice_months",
-                                    item.get("notice_months"), minimum=0),
-            "reasonably_certain": to_bool(problems, f"{here}.reasonably_certain",
-                                          item.get("reasonably_certain")) or False,
+            "notice_months": to_int(
+                problems, f"{here}.notice_months", item.get("notice_months"), minimum=0
+            ),
+            "reasonably_certain": to_bool(
+                problems, f"{here}.reasonably_certain", item.get("reasonably_certain")
+            )
+            or False,
         }
         for key in ("kind", "holder", "months"):
             if item.get(key) is None:
@@ -56,7 +65,8 @@ def to_options(problems: Problems, value: Any) -> list[dict[str, Any]] | None:
 def extension_months(options: Iterable[Mapping[str, Any]], *, reasonably_certain: bool) -> int:
     """Months of the extension options that are (or are not) reasonably certain."""
     return sum(
-        int(option["months"]) for option in options
+        int(option["months"])
+        for option in options
         if option.get("kind") == "extension"
         and bool(option.get("reasonably_certain")) is reasonably_certain
     )

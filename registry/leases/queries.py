@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.fields import decimal_str, money_text
+from registry.fields import decimal_str
+from registry.fields import money_text
 from registry.leases.rent_sql import LEASE_TERM_CTE
 from registry.leases.validation import LEASE_FIELDS
 
@@ -36,8 +37,17 @@ LEASE_SELECT = """
       LEFT JOIN buildings b ON b.id = l.building_id
       LEFT JOIN departments d ON d.id = l.department_id
 """
-_MONEY = frozenset({"non_lease_amount", "fair_value", "residual_value", "initial_direct_costs",
-                    "incentives", "prepaid_at_commencement", "market_rent_annual"})
+_MONEY = frozenset(
+    {
+        "non_lease_amount",
+        "fair_value",
+        "residual_value",
+        "initial_direct_costs",
+        "incentives",
+        "prepaid_at_commencement",
+        "market_rent_annual",
+    }
+)
 _RATES = frozenset({"escalation_pct", "discount_rate"})
 _DATES = frozenset({"commencement_date", "terminated_on", "end_date"})
 _COLUMNS = {"parcel_id": "parcel_public_id", "building_id": "building_public_id"}
@@ -62,19 +72,23 @@ def lease_row_to_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row of `LEASE_SELECT` as the API's JSON, in the order of `LEASE_FIELDS` then the
     derived fields: money and rates as decimal strings, public parcel and building ids;
     `status` is "incomplete" while anything is `missing`, else "complete"."""
-    out = {name: _json_value(name, row[_COLUMNS.get(name, name)])
-           for name in (*LEASE_FIELDS, *_DERIVED)}
+    out = {
+        name: _json_value(name, row[_COLUMNS.get(name, name)])
+        for name in (*LEASE_FIELDS, *_DERIVED)
+    }
     out["location"] = _location(out["location"])
-    out.update(department=row["department_name"], parcel_address=row["parcel_address"],
-               updated_at=row["updated_at"].isoformat(),
-               status="incomplete" if row["missing"] else "complete")
+    out.update(
+        department=row["department_name"],
+        parcel_address=row["parcel_address"],
+        updated_at=row["updated_at"].isoformat(),
+        status="incomplete" if row["missing"] else "complete",
+    )
     return out
 
 
 def _location(point: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """PostGIS's GeoJSON point, without the `crs` member it may add."""
-    return None if point is None else {"type": "Point",
-                                       "coordinates": list(point["coordinates"])}
+    return None if point is None else {"type": "Point", "coordinates": list(point["coordinates"])}
 
 
 # The lists read a lease's current end (after modifications) from the one model of rent, end
@@ -119,8 +133,10 @@ def _where(query: LeaseQuery) -> tuple[str, dict[str, Any]]:
     today = query.today or dt.date.today()
     params["as_of"] = today  # the current end comes from the one model (rent_sql.LEASE_TERM_CTE)
     if query.expiring_days is not None:
-        clauses.append("l.terminated_on IS NULL AND l.id IN ("
-                       "SELECT lease_id FROM lease_term WHERE ends BETWEEN :today AND :until)")
+        clauses.append(
+            "l.terminated_on IS NULL AND l.id IN ("
+            "SELECT lease_id FROM lease_term WHERE ends BETWEEN :today AND :until)"
+        )
         params.update(today=today, until=today + dt.timedelta(days=query.expiring_days))
     return " AND ".join(clauses), params
 
@@ -131,10 +147,14 @@ def list_leases(session: Session, query: LeaseQuery) -> LeasePage:
     if query.cursor:
         where += " AND l.lease_number > :cursor"
         params["cursor"] = query.cursor
-    rows = session.execute(
-        text(f"{_WITH_TERM} {LEASE_SELECT} WHERE {where} ORDER BY l.lease_number LIMIT :limit"),
-        {**params, "limit": query.limit + 1},
-    ).mappings().all()
+    rows = (
+        session.execute(
+            text(f"{_WITH_TERM} {LEASE_SELECT} WHERE {where} ORDER BY l.lease_number LIMIT :limit"),
+            {**params, "limit": query.limit + 1},
+        )
+        .mappings()
+        .all()
+    )
     leases = [lease_row_to_dict(row) for row in rows[: query.limit]]
     more = len(rows) > query.limit
     return LeasePage(leases, leases[-1]["lease_number"] if more else None)
@@ -143,9 +163,16 @@ def list_leases(session: Session, query: LeaseQuery) -> LeasePage:
 def count_leases(session: Session, query: LeaseQuery) -> int:
     """How many leases match (for the list page's heading, not per API page)."""
     where, params = _where(query)
-    return int(session.execute(text(
-        f"{_WITH_TERM} SELECT count(*) FROM leases l LEFT JOIN parcels p ON p.id = l.parcel_id "
-        f"LEFT JOIN departments d ON d.id = l.department_id WHERE {where}"), params).scalar_one())
+    return int(
+        session.execute(
+            text(
+                f"{_WITH_TERM} SELECT count(*) FROM leases l LEFT JOIN parcels p ON p.id = "
+                "l.parcel_id "
+                f"LEFT JOIN departments d ON d.id = l.department_id WHERE {where}"
+            ),
+            params,
+        ).scalar_one()
+    )
 
 
 def leased_parcels_geojson(session: Session, query: LeaseQuery) -> str:
@@ -185,10 +212,14 @@ def _geojson_sql(where: str) -> str:
 
 def leases_on_parcel(session: Session, parcel_id: str) -> list[dict[str, Any]]:
     """The leases of one parcel (public id), for the parcel page."""
-    rows = session.execute(
-        text(f"{LEASE_SELECT} WHERE p.parcel_id = :parcel_id ORDER BY l.lease_number"),
-        {"parcel_id": parcel_id},
-    ).mappings().all()
+    rows = (
+        session.execute(
+            text(f"{LEASE_SELECT} WHERE p.parcel_id = :parcel_id ORDER BY l.lease_number"),
+            {"parcel_id": parcel_id},
+        )
+        .mappings()
+        .all()
+    )
     return [lease_row_to_dict(row) for row in rows]
 
 
@@ -209,7 +240,10 @@ class UnmeasuredLease:
 
 
 def unmeasured_leases(
-    session: Session, *, direction: str | None = None, fund_type: str | None = None,
+    session: Session,
+    *,
+    direction: str | None = None,
+    fund_type: str | None = None,
     during: tuple[dt.date, dt.date] | None = None,
 ) -> list[UnmeasuredLease]:
     """The leases not measured, in lease-number order (of one direction / fund type; `during`:
@@ -221,22 +255,38 @@ def unmeasured_leases(
             where.append(f"l.{name} = :{name}")
             params[name] = value
     if during is not None:
-        where.append("(l.commencement_date IS NULL OR l.commencement_date <= :last_day) AND "
-                     "(l.end_date IS NULL OR l.end_date >= :first_day)")
+        where.append(
+            "(l.commencement_date IS NULL OR l.commencement_date <= :last_day) AND "
+            "(l.end_date IS NULL OR l.end_date >= :first_day)"
+        )
         params.update(first_day=during[0], last_day=during[1])
-    rows = session.execute(text(
-        "SELECT l.lease_number, l.counterparty, l.direction, l.portfolio, l.fund_type, "
-        "d.code AS department_code, l.commencement_date, l.end_date, l.missing "
-        "FROM leases l LEFT JOIN departments d ON d.id = l.department_id "
-        f"WHERE {' AND '.join(where)} ORDER BY l.lease_number"), params)
-    return [UnmeasuredLease(
-        row.lease_number, row.counterparty, row.direction, row.portfolio, row.fund_type,
-        row.department_code, row.commencement_date, row.end_date, tuple(row.missing),
-    ) for row in rows]
+    rows = session.execute(
+        text(
+            "SELECT l.lease_number, l.counterparty, l.direction, l.portfolio, l.fund_type, "
+            "d.code AS department_code, l.commencement_date, l.end_date, l.missing "
+            "FROM leases l LEFT JOIN departments d ON d.id = l.department_id "
+            f"WHERE {' AND '.join(where)} ORDER BY l.lease_number"
+        ),
+        params,
+    )
+    return [
+        UnmeasuredLease(
+            row.lease_number,
+            row.counterparty,
+            row.direction,
+            row.portfolio,
+            row.fund_type,
+            row.department_code,
+            row.commencement_date,
+            row.end_date,
+            tuple(row.missing),
+        )
+        for row in rows
+    ]
 
 
 def unmeasured_note(leases: list[UnmeasuredLease], shown: int = 10) -> str:
-    """"not measured, left out: 3 leases (L-1, L-2, L-7)", the first `shown` named; "" for
+    """ "not measured, left out: 3 leases (L-1, L-2, L-7)", the first `shown` named; "" for
     none."""
     if not leases:
         return ""

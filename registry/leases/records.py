@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -22,27 +23,29 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry.errors import NotFound, NotMeasured, version_conflict
-from registry.fields import FieldProblem, RecordInvalid
-from registry.leases.accounting import (
-    LeaseHistory,
-    LeaseModification,
-    LeaseSchedule,
-    LeaseTerms,
-    implicit_rate,
-    lease_schedule,
-)
+from registry.errors import NotFound
+from registry.errors import NotMeasured
+from registry.errors import version_conflict
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
+from registry.leases.accounting import LeaseHistory
+from registry.leases.accounting import LeaseModification
+from registry.leases.accounting import LeaseSchedule
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import implicit_rate
+from registry.leases.accounting import lease_schedule
 from registry.leases.accounting.money import add_months
-from registry.leases.queries import LEASE_SELECT, lease_row_to_dict
-from registry.leases.remeasurement import (
-    ModificationInvalid,
-    RecordedModification,
-    apply_modifications,
-    clean_modification,
-    modification_history,
-    modification_order,
-)
-from registry.leases.validation import LEASE_FIELDS, clean_lease, terms_from_values
+from registry.leases.queries import LEASE_SELECT
+from registry.leases.queries import lease_row_to_dict
+from registry.leases.remeasurement import ModificationInvalid
+from registry.leases.remeasurement import RecordedModification
+from registry.leases.remeasurement import apply_modifications
+from registry.leases.remeasurement import clean_modification
+from registry.leases.remeasurement import modification_history
+from registry.leases.remeasurement import modification_order
+from registry.leases.validation import LEASE_FIELDS
+from registry.leases.validation import clean_lease
+from registry.leases.validation import terms_from_values
 from registry.settings import STORAGE_SRID
 
 __all__ = [
@@ -69,22 +72,26 @@ def _write(session: Session, statement: str, values: Mapping[str, Any]) -> Any:
     except IntegrityError as error:
         if "uq_leases_lease_number" not in str(error.orig):
             raise
-        raise RecordInvalid([FieldProblem(
-            "lease_number", f"{values['lease_number']} is already in the registry")]) from error
+        raise RecordInvalid(
+            [FieldProblem("lease_number", f"{values['lease_number']} is already in the registry")]
+        ) from error
 
 
 _JSON_COLUMNS = ("payments", "options", "source_notes", "location")
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: json.dumps(v) if k in _JSON_COLUMNS and v is not None else v
-            for k, v in values.items()}
+    return {
+        k: json.dumps(v) if k in _JSON_COLUMNS and v is not None else v for k, v in values.items()
+    }
 
 
 def _column_sql(name: str) -> str:
     if name == "location":  # a GeoJSON point in WGS 84, stored in the storage SRID
-        return (f"ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(CAST(:{name} AS text)), 4326), "
-                f"{STORAGE_SRID})")
+        return (
+            f"ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(CAST(:{name} AS text)), 4326), "
+            f"{STORAGE_SRID})"
+        )
     return f"CAST(:{name} AS jsonb)" if name in _JSON_COLUMNS else f":{name}"
 
 
@@ -94,13 +101,18 @@ def create_lease(session: Session, data: Mapping[str, Any], *, as_found: bool = 
     values = clean_lease(session, data, as_found=as_found)
     columns = ", ".join(values)
     placeholders = ", ".join(_column_sql(name) for name in values)
-    _write(session, f"INSERT INTO leases ({columns}) VALUES ({placeholders}) RETURNING id",
-           values)
+    _write(session, f"INSERT INTO leases ({columns}) VALUES ({placeholders}) RETURNING id", values)
     return str(values["lease_number"])
 
 
-def update_lease(session: Session, lease_number: str, expected_version: int,
-                 data: Mapping[str, Any], *, as_found: bool = False) -> int:
+def update_lease(
+    session: Session,
+    lease_number: str,
+    expected_version: int,
+    data: Mapping[str, Any],
+    *,
+    as_found: bool = False,
+) -> int:
     """Apply `data` (a PATCH: only the fields to change) if the lease is still at
     `expected_version`; the new version (unchanged when nothing really changed)."""
     current = lease_as_dict(session, lease_number)
@@ -108,9 +120,12 @@ def update_lease(session: Session, lease_number: str, expected_version: int,
         raise version_conflict(session, "lease", lease_number)
     values = clean_lease(session, data, current, as_found=as_found)
     assignments = ", ".join(f"{name} = {_column_sql(name)}" for name in values)
-    version = _write(session, f"UPDATE leases SET {assignments} WHERE lease_number = :current "
-                     "AND version = :expected RETURNING version",
-                     {**values, "current": lease_number, "expected": expected_version})
+    version = _write(
+        session,
+        f"UPDATE leases SET {assignments} WHERE lease_number = :current "
+        "AND version = :expected RETURNING version",
+        {**values, "current": lease_number, "expected": expected_version},
+    )
     if version is None:  # another writer committed between our read and our write
         raise version_conflict(session, "lease", lease_number)
     _check_modifications_still_apply(session, str(values["lease_number"]))
@@ -120,23 +135,30 @@ def update_lease(session: Session, lease_number: str, expected_version: int,
 def delete_lease(session: Session, lease_number: str, expected_version: int) -> None:
     """Delete a lease entered in error, with its modifications; the audit trail keeps both.
     (A lease that ended is not deleted: set `terminated_on`.)"""
-    current = session.execute(text("SELECT id, version FROM leases WHERE lease_number = :n"),
-                              {"n": lease_number}).one_or_none()
+    current = session.execute(
+        text("SELECT id, version FROM leases WHERE lease_number = :n"), {"n": lease_number}
+    ).one_or_none()
     if current is None:
         raise NotFound("lease", lease_number)
     if current.version != expected_version:
         raise version_conflict(session, "lease", lease_number)
-    session.execute(text("DELETE FROM lease_modifications WHERE lease_id = :id"),
-                    {"id": current.id})
-    deleted = session.execute(text("DELETE FROM leases WHERE id = :id AND version = :v "
-                                   "RETURNING id"), {"id": current.id, "v": expected_version})
+    session.execute(
+        text("DELETE FROM lease_modifications WHERE lease_id = :id"), {"id": current.id}
+    )
+    deleted = session.execute(
+        text("DELETE FROM leases WHERE id = :id AND version = :v RETURNING id"),
+        {"id": current.id, "v": expected_version},
+    )
     if deleted.scalar() is None:
         raise version_conflict(session, "lease", lease_number)
 
 
 def _row(session: Session, lease_number: str) -> Mapping[Any, Any]:
-    row = session.execute(text(f"{LEASE_SELECT} WHERE l.lease_number = :n"),
-                          {"n": lease_number}).mappings().one_or_none()
+    row = (
+        session.execute(text(f"{LEASE_SELECT} WHERE l.lease_number = :n"), {"n": lease_number})
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound("lease", lease_number)
     return row
@@ -145,13 +167,19 @@ def _row(session: Session, lease_number: str) -> Mapping[Any, Any]:
 def _modifications_of(
     session: Session, lease_ids: list[int]
 ) -> dict[int, list[RecordedModification]]:
-    rows = session.execute(text(
-        "SELECT id, lease_id, effective_date, terms, reason, created_at FROM lease_modifications "
-        "WHERE lease_id = ANY(:ids) ORDER BY lease_id, effective_date, id"), {"ids": lease_ids})
+    rows = session.execute(
+        text(
+            "SELECT id, lease_id, effective_date, terms, reason, created_at FROM "
+            "lease_modifications "
+            "WHERE lease_id = ANY(:ids) ORDER BY lease_id, effective_date, id"
+        ),
+        {"ids": lease_ids},
+    )
     found: dict[int, list[RecordedModification]] = {}
     for row in rows:
-        found.setdefault(row.lease_id, []).append(RecordedModification(
-            row.effective_date, row.terms, row.reason, row.id, row.created_at))
+        found.setdefault(row.lease_id, []).append(
+            RecordedModification(row.effective_date, row.terms, row.reason, row.id, row.created_at)
+        )
     return found
 
 
@@ -168,8 +196,13 @@ def _current_end(end: dt.date | None, mods: list[RecordedModification]) -> dt.da
 
 def _with_modifications(record: dict[str, Any], mods: list[RecordedModification]) -> dict[str, Any]:
     record["modifications"] = [
-        {"id": m.id, "effective_date": m.effective_date.isoformat(), "terms": dict(m.terms),
-         "reason": m.reason} for m in mods
+        {
+            "id": m.id,
+            "effective_date": m.effective_date.isoformat(),
+            "terms": dict(m.terms),
+            "reason": m.reason,
+        }
+        for m in mods
     ]
     end = _current_end(record["end_date"] and dt.date.fromisoformat(record["end_date"]), mods)
     record["current_end_date"] = end and end.isoformat()
@@ -181,8 +214,9 @@ def lease_as_dict(session: Session, lease_number: str) -> dict[str, Any]:
     department's name, the parcel's address, its `modifications` and `current_end_date`
     (the end after modifications)."""
     row = _row(session, lease_number)
-    return _with_modifications(lease_row_to_dict(row),
-                               _modifications_of(session, [row["id"]]).get(row["id"], []))
+    return _with_modifications(
+        lease_row_to_dict(row), _modifications_of(session, [row["id"]]).get(row["id"], [])
+    )
 
 
 def _terms_of_row(row: Mapping[Any, Any]) -> LeaseTerms:
@@ -203,16 +237,17 @@ def lease_terms(session: Session, lease_number: str) -> LeaseTerms:
     return _terms_of_row(_row(session, lease_number))
 
 
-def _schedule(row: Mapping[Any, Any], mods: list[RecordedModification]
-              ) -> LeaseSchedule | LeaseModification:
+def _schedule(
+    row: Mapping[Any, Any], mods: list[RecordedModification]
+) -> LeaseSchedule | LeaseModification:
     base = lease_schedule(_terms_of_row(row))
     applied = apply_modifications(base, mods)
     return applied[-1] if applied else base
 
 
-def lease_modifications(session: Session, lease_number: str
-                        ) -> tuple[LeaseSchedule, list[tuple[RecordedModification,
-                                                             LeaseModification]]]:
+def lease_modifications(
+    session: Session, lease_number: str
+) -> tuple[LeaseSchedule, list[tuple[RecordedModification, LeaseModification]]]:
     """The original schedule and every remeasurement in date order, each with its record:
     the whole measurement history (`lease_schedule_of` gives the latest)."""
     row = _row(session, lease_number)
@@ -251,23 +286,30 @@ def leases_with_schedules(
     if fund_type is not None:
         where.append("l.fund_type = :fund_type")
         params["fund_type"] = fund_type
-    rows = session.execute(text(f"{LEASE_SELECT} WHERE {' AND '.join(where)} "
-                                "ORDER BY l.lease_number"), params).mappings().all()
+    rows = (
+        session.execute(
+            text(f"{LEASE_SELECT} WHERE {' AND '.join(where)} ORDER BY l.lease_number"), params
+        )
+        .mappings()
+        .all()
+    )
     mods = _modifications_of(session, [row["id"] for row in rows])
     for row in rows:
         mine = mods.get(row["id"], [])
         yield _with_modifications(lease_row_to_dict(row), mine), _schedule(row, mine)
 
 
-def add_modification(session: Session, lease_number: str, effective_date: Any,
-                     terms: Any, reason: Any = None) -> int:
+def add_modification(
+    session: Session, lease_number: str, effective_date: Any, terms: Any, reason: Any = None
+) -> int:
     """Record a modification (the changed terms from `effective_date` on) after checking that
     it, and every later one, remeasures; its id. Problems name `effective_date`, `terms.*`.
 
     The lease row is locked first, so two modifications recorded at once are checked one after
     the other, each against the other's result."""
-    session.execute(text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"),
-                    {"n": lease_number})
+    session.execute(
+        text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"), {"n": lease_number}
+    )
     row = _row(session, lease_number)
     effective, changes, problems = clean_modification(effective_date, terms)
     if reason is not None and not isinstance(reason, str):
@@ -281,13 +323,21 @@ def add_modification(session: Session, lease_number: str, effective_date: Any,
     except ModificationInvalid as error:
         mine = error.index == sorted([*mods, new], key=modification_order).index(new)
         prefix = "" if mine else f"modifications[{error.index}]."
-        raise RecordInvalid([FieldProblem(prefix + name, message)
-                             for name, message in error.errors]) from error
-    new_id = session.execute(text(
-        "INSERT INTO lease_modifications (lease_id, effective_date, terms, reason) "
-        "VALUES (:lease, :effective, CAST(:terms AS jsonb), :reason) RETURNING id"),
-        {"lease": row["id"], "effective": effective, "terms": json.dumps(changes),
-         "reason": reason or None}).scalar_one()
+        raise RecordInvalid(
+            [FieldProblem(prefix + name, message) for name, message in error.errors]
+        ) from error
+    new_id = session.execute(
+        text(
+            "INSERT INTO lease_modifications (lease_id, effective_date, terms, reason) "
+            "VALUES (:lease, :effective, CAST(:terms AS jsonb), :reason) RETURNING id"
+        ),
+        {
+            "lease": row["id"],
+            "effective": effective,
+            "terms": json.dumps(changes),
+            "reason": reason or None,
+        },
+    ).scalar_one()
     return int(new_id)
 
 
@@ -298,10 +348,20 @@ def _check_modifications_still_apply(session: Session, lease_number: str) -> Non
     if not mods:
         return
     if not row["measured"]:
-        raise RecordInvalid([FieldProblem(name, "is required: the lease has modifications, "
-                                          "which need its measurement") for name in row["missing"]])
+        raise RecordInvalid(
+            [
+                FieldProblem(
+                    name, "is required: the lease has modifications, which need its measurement"
+                )
+                for name in row["missing"]
+            ]
+        )
     try:
         apply_modifications(lease_schedule(_terms_of_row(row)), mods)
     except ModificationInvalid as error:
-        raise RecordInvalid([FieldProblem(f"modifications[{error.index}].{name}", message)
-                             for name, message in error.errors]) from error
+        raise RecordInvalid(
+            [
+                FieldProblem(f"modifications[{error.index}].{name}", message)
+                for name, message in error.errors
+            ]
+        ) from error

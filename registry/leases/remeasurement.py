@@ -20,27 +20,36 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
-from registry.fields import Problems, to_choice, to_date, to_decimal, to_int, to_money
-from registry.leases.accounting import (
-    LeaseHistory,
-    LeaseModification,
-    LeaseSchedule,
-    LeaseTerms,
-    LeaseTermsError,
-    PaymentStep,
-    ScheduledPayment,
-    modify_lease,
-    payment_stream,
-)
-from registry.leases.accounting.money import ZERO, add_months
-from registry.leases.accounting.periods import payment_periods, whole_months
-from registry.leases.fields import to_payment_steps, to_rate
-from registry.vocabulary import PAYMENT_FREQUENCIES, PAYMENT_TIMINGS
+from registry.fields import Problems
+from registry.fields import to_choice
+from registry.fields import to_date
+from registry.fields import to_decimal
+from registry.fields import to_int
+from registry.fields import to_money
+from registry.leases.accounting import LeaseHistory
+from registry.leases.accounting import LeaseModification
+from registry.leases.accounting import LeaseSchedule
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import ScheduledPayment
+from registry.leases.accounting import modify_lease
+from registry.leases.accounting import payment_stream
+from registry.leases.accounting.money import ZERO
+from registry.leases.accounting.money import add_months
+from registry.leases.accounting.periods import payment_periods
+from registry.leases.accounting.periods import whole_months
+from registry.leases.fields import to_payment_steps
+from registry.leases.fields import to_rate
+from registry.vocabulary import PAYMENT_FREQUENCIES
+from registry.vocabulary import PAYMENT_TIMINGS
 
 MODIFICATION_FIELDS: tuple[str, ...] = (
     "term_months", "end_date", "payment_frequency", "payment_timing", "payments", "escalation_pct",
@@ -83,8 +92,10 @@ def clean_modification_terms(problems: Problems, terms: Any) -> dict[str, Any]:
     for name, value in terms.items():
         here = f"terms.{name}"
         if name not in MODIFICATION_FIELDS:
-            problems.add(here, "cannot be changed by a modification (allowed: "
-                         f"{', '.join(MODIFICATION_FIELDS)})")
+            problems.add(
+                here,
+                f"cannot be changed by a modification (allowed: {', '.join(MODIFICATION_FIELDS)})",
+            )
         elif name in ("term_months", "useful_life_months"):
             clean[name] = to_int(problems, here, value, minimum=1)
         elif name == "end_date":
@@ -102,8 +113,15 @@ def clean_modification_terms(problems: Problems, terms: Any) -> dict[str, Any]:
             rate = to_rate(problems, here, value)
             clean[name] = None if rate is None else f"{rate:f}"
         elif name == "escalation_pct":
-            pct = to_decimal(problems, here, value, places=4, minimum=Decimal(0),
-                             maximum=Decimal(100), what="a yearly percent")
+            pct = to_decimal(
+                problems,
+                here,
+                value,
+                places=4,
+                minimum=Decimal(0),
+                maximum=Decimal(100),
+                what="a yearly percent",
+            )
             clean[name] = None if pct is None else f"{pct:f}"
         else:
             amount = to_money(problems, here, value)
@@ -116,9 +134,18 @@ def clean_modification_terms(problems: Problems, terms: Any) -> dict[str, Any]:
 def _period_index(old: LeaseTerms, stream: Sequence[ScheduledPayment], effective: dt.date) -> int:
     """The payment period `effective` falls in: on its first day, or inside it."""
     if not old.commencement_date < effective < old.term_end:
-        raise LeaseTermsError([("effective_date", (
-            f"{effective} must fall after the commencement date {old.commencement_date} and "
-            f"before the term ends ({old.last_day} is its last day)"))])
+        raise LeaseTermsError(
+            [
+                (
+                    "effective_date",
+                    (
+                        f"{effective} must fall after the commencement date "
+                        f"{old.commencement_date} and "
+                        f"before the term ends ({old.last_day} is its last day)"
+                    ),
+                )
+            ]
+        )
     return next(index for index, p in enumerate(stream) if p.period_end > effective)
 
 
@@ -153,29 +180,52 @@ def remeasurement_terms(
     timing = changes.get("payment_timing", old.payment_timing)
     for name, value in (("payment_frequency", frequency), ("payment_timing", timing)):
         if inside and value != getattr(old, name):
-            raise LeaseTermsError([(f"terms.{name}", (
-                "cannot change inside a payment period: make the modification effective on the "
-                f"first day of one ({stream[index].period_end})"))])
+            raise LeaseTermsError(
+                [
+                    (
+                        f"terms.{name}",
+                        (
+                            "cannot change inside a payment period: make the modification "
+                            "effective on the "
+                            f"first day of one ({stream[index].period_end})"
+                        ),
+                    )
+                ]
+            )
     regular = old.is_regular and not inside and "end_date" not in changes
     remaining = old.term_months - index * old.months_per_period
     end = _new_end(old, effective, changes)
-    new_term = (int(changes.get("term_months", remaining)) != remaining if regular
-                else end != old.term_end)
+    new_term = (
+        int(changes.get("term_months", remaining)) != remaining if regular else end != old.term_end
+    )
     payments: tuple[PaymentStep, ...]
     if "payments" in changes:
-        payments = tuple(PaymentStep(int(s["periods"]), Decimal(s["amount"]))
-                         for s in changes["payments"])
+        payments = tuple(
+            PaymentStep(int(s["periods"]), Decimal(s["amount"])) for s in changes["payments"]
+        )
     elif new_term or frequency != old.payment_frequency or timing != old.payment_timing:
-        raise LeaseTermsError([("terms.payments", (
-            f"give the payment steps for the new term (to {end - dt.timedelta(days=1)}, "
-            f"{frequency}); only an unchanged remaining term (to {old.last_day}) and payment "
-            "timing carry the old payments"))])
+        raise LeaseTermsError(
+            [
+                (
+                    "terms.payments",
+                    (
+                        "give the payment steps for the new term "
+                        f"(to {end - dt.timedelta(days=1)}, {frequency}); only an unchanged "
+                        f"remaining term (to {old.last_day}) and payment timing carry the old "
+                        "payments"
+                    ),
+                )
+            ]
+        )
     else:
-        payments = _steps([p.billed_in_full for p in stream[index + inside:]])
+        payments = _steps([p.billed_in_full for p in stream[index + inside :]])
     life = changes.get("useful_life_months")
     if life is None and old.useful_life_months is not None:
-        elapsed = (index * old.months_per_period if regular
-                   else whole_months(old.commencement_date, effective))
+        elapsed = (
+            index * old.months_per_period
+            if regular
+            else whole_months(old.commencement_date, effective)
+        )
         life = max(1, old.useful_life_months - elapsed)
     rate = changes.get("discount_rate", in_force.discount_rate)
 
@@ -183,44 +233,69 @@ def remeasurement_terms(
         return Decimal(changes[name]) if name in changes else default
 
     common: dict[str, Any] = dict(
-        direction=old.direction, commencement_date=effective, payment_frequency=frequency,
-        payment_timing=timing, escalation_pct=money("escalation_pct", Decimal(0)),
+        direction=old.direction,
+        commencement_date=effective,
+        payment_frequency=frequency,
+        payment_timing=timing,
+        escalation_pct=money("escalation_pct", Decimal(0)),
         free_periods=int(changes.get("free_periods", 0)),
         non_lease_amount=money("non_lease_amount", old.non_lease_amount),
         discount_rate=None if rate is None else Decimal(rate),
-        initial_direct_costs=money("initial_direct_costs"), incentives=money("incentives"),
-        prepaid_at_commencement=money("prepaid_at_commencement"), useful_life_months=life,
+        initial_direct_costs=money("initial_direct_costs"),
+        incentives=money("incentives"),
+        prepaid_at_commencement=money("prepaid_at_commencement"),
+        useful_life_months=life,
     )
     try:
         if regular:
             term = int(changes.get("term_months", remaining))
-            return LeaseTerms(**common, term_months=term, max_possible_term_months=term,
-                              payments=payments)
+            return LeaseTerms(
+                **common, term_months=term, max_possible_term_months=term, payments=payments
+            )
         share = None
         if inside:
             payments = _with_current_period(old, stream[index], effective, end, payments)
             share = stream[index].billed_share if old.payment_timing == "arrears" else None
         return LeaseTerms(
-            **common, end_date=end - dt.timedelta(days=1), first_period_share=share,
+            **common,
+            end_date=end - dt.timedelta(days=1),
+            first_period_share=share,
             period_anchor=old.anchor if frequency == old.payment_frequency else None,
-            payments=payments)
+            payments=payments,
+        )
     except LeaseTermsError as error:
-        raise LeaseTermsError([(_terms_field(_shifted(name, inside)), message)
-                               for name, message in error.errors]) from error
+        raise LeaseTermsError(
+            [(_terms_field(_shifted(name, inside)), message) for name, message in error.errors]
+        ) from error
 
 
-def _with_current_period(old: LeaseTerms, current: ScheduledPayment, effective: dt.date,
-                         end: dt.date, later: tuple[PaymentStep, ...]) -> tuple[PaymentStep, ...]:
+def _with_current_period(
+    old: LeaseTerms,
+    current: ScheduledPayment,
+    effective: dt.date,
+    end: dt.date,
+    later: tuple[PaymentStep, ...],
+) -> tuple[PaymentStep, ...]:
     """The payments from a date inside a period: that period's payment as it was billed (none
     left if paid in advance, all of it if in arrears), then `later`, which must cover the
     periods after it."""
     after = len(payment_periods(effective, end, old.months_per_period, old.anchor)) - 1
     given = sum(step.periods for step in later)
     if given != after:
-        raise LeaseTermsError([("terms.payments", (
-            f"periods sum to {given} but the term has {after} payment periods after the one "
-            f"the modification falls in ({current.period_start} to "
-            f"{current.period_end - dt.timedelta(days=1)}), whose payment stays as it was"))])
+        raise LeaseTermsError(
+            [
+                (
+                    "terms.payments",
+                    (
+                        f"periods sum to {given} but the term has {after} payment periods "
+                        "after the one "
+                        f"the modification falls in ({current.period_start} to "
+                        f"{current.period_end - dt.timedelta(days=1)}), whose payment stays "
+                        "as it was"
+                    ),
+                )
+            ]
+        )
     owed = ZERO if old.payment_timing == "advance" else current.billed_in_full
     return (PaymentStep(1, owed), *later)
 
@@ -271,12 +346,12 @@ def modification_history(
     return applied[-1].history if applied else LeaseHistory(base)
 
 
-def clean_modification(effective_date: Any, terms: Any) -> tuple[dt.date | None, dict[str, Any],
-                                                                Problems]:
+def clean_modification(
+    effective_date: Any, terms: Any
+) -> tuple[dt.date | None, dict[str, Any], Problems]:
     """Convert a modification request; the problems name `effective_date` and `terms.*`."""
     problems = Problems()
     effective = to_date(problems, "effective_date", effective_date)
     if effective is None and "effective_date" not in problems.failed:
         problems.add("effective_date", "is required")
     return effective, clean_modification_terms(problems, terms), problems
-

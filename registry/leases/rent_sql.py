@@ -58,8 +58,10 @@ def _add_months(day: str, months: str) -> str:
 
 def _whole_months(start: str, day: str) -> str:
     """The engine's `whole_months`: the most `n` with add_months(start, n) <= day."""
-    guess = (f"CAST((date_part('year', {day}) - date_part('year', {start})) * 12 "
-             f"+ date_part('month', {day}) - date_part('month', {start}) AS integer)")
+    guess = (
+        f"CAST((date_part('year', {day}) - date_part('year', {start})) * 12 "
+        f"+ date_part('month', {day}) - date_part('month', {start}) AS integer)"
+    )
     return f"({guess} - CASE WHEN {_add_months(start, guess)} > {day} THEN 1 ELSE 0 END)"
 
 
@@ -77,8 +79,10 @@ def _is_whole_term(start: str, ends: str, months: str) -> str:
 def _default_anchor(start: str, ends: str, months: str) -> str:
     """The engine's `default_anchor`: the term's end for a lease starting after the 1st and
     ending on a month's last day (calendar periods, a partial first period), else the start."""
-    return (f"CASE WHEN date_part('day', {start}) <> 1 AND date_part('day', {ends}) = 1 "
-            f"AND NOT {_is_whole_term(start, ends, months)} THEN {ends} ELSE {start} END")
+    return (
+        f"CASE WHEN date_part('day', {start}) <> 1 AND date_part('day', {ends}) = 1 "
+        f"AND NOT {_is_whole_term(start, ends, months)} THEN {ends} ELSE {start} END"
+    )
 
 
 def _set_earlier(term: str) -> str:

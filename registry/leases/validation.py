@@ -20,40 +20,43 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry import fields as f
 from registry.city.departments import resolve_department
-from registry.fields import FieldProblem, RecordInvalid
-from registry.leases.accounting import LeaseTerms, LeaseTermsError, PaymentStep, measure_lease
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import measure_lease
 from registry.leases.accounting import validate_lease_terms as engine_problems
 from registry.leases.accounting.money import add_months
 from registry.leases.accounting.periods import months_covering
 from registry.leases.accounting.terms import MONTHS_PER_PERIOD
-from registry.leases.fields import to_payment_steps, to_rate
-from registry.leases.incomplete import (
-    INCOMPLETE_FLAG,
-    MISSABLE,
-    confirmations,
-    is_incomplete,
-    is_measured,
-    notes_kept,
-    to_location,
-    to_source_notes,
-)
-from registry.leases.options import extension_months, to_options
+from registry.leases.fields import to_payment_steps
+from registry.leases.fields import to_rate
+from registry.leases.incomplete import INCOMPLETE_FLAG
+from registry.leases.incomplete import MISSABLE
+from registry.leases.incomplete import confirmations
+from registry.leases.incomplete import is_incomplete
+from registry.leases.incomplete import is_measured
+from registry.leases.incomplete import notes_kept
+from registry.leases.incomplete import to_location
+from registry.leases.incomplete import to_source_notes
+from registry.leases.options import extension_months
+from registry.leases.options import to_options
 from registry.leases.rates import resolve_rate
-from registry.vocabulary import (
-    DISCOUNT_RATE_SOURCES,
-    FUND_TYPES,
-    LEASE_DIRECTIONS,
-    LEASE_PORTFOLIOS,
-    PAYMENT_FREQUENCIES,
-    PAYMENT_TIMINGS,
-)
+from registry.vocabulary import DISCOUNT_RATE_SOURCES
+from registry.vocabulary import FUND_TYPES
+from registry.vocabulary import LEASE_DIRECTIONS
+from registry.vocabulary import LEASE_PORTFOLIOS
+from registry.vocabulary import PAYMENT_FREQUENCIES
+from registry.vocabulary import PAYMENT_TIMINGS
 
 LEASE_FIELDS: tuple[str, ...] = (
     "lease_number", "direction", "portfolio", "counterparty", "parcel_id", "building_id",
@@ -85,8 +88,11 @@ _LEASE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
 def clean_lease(
-    session: Session, data: Mapping[str, Any], current: Mapping[str, Any] | None = None,
-    *, as_found: bool = False,
+    session: Session,
+    data: Mapping[str, Any],
+    current: Mapping[str, Any] | None = None,
+    *,
+    as_found: bool = False,
 ) -> dict[str, Any]:
     """Validate `current` (a stored lease as `lease_as_dict` gives it) merged with `data`.
 
@@ -106,16 +112,21 @@ def clean_lease(
         raise RecordInvalid([FieldProblem("body", "must be an object of lease fields")])
     problems = f.Problems()
     for name in data:
-        if name not in LEASE_FIELDS and name not in READ_ONLY_FIELDS \
-                and name not in ("end_date", INCOMPLETE_FLAG):
+        if (
+            name not in LEASE_FIELDS
+            and name not in READ_ONLY_FIELDS
+            and name not in ("end_date", INCOMPLETE_FLAG)
+        ):
             problems.add(name, "is not a lease field")
     flag = data.get(INCOMPLETE_FLAG, False)
     if not isinstance(flag, bool):
         problems.add(INCOMPLETE_FLAG, "must be true or false")
     as_found = as_found or flag is True or is_incomplete(current)
     merged = {k: v for k, v in (current or {}).items() if k in LEASE_FIELDS}
-    if data.get("discount_rate_source") in {"implicit", "ibr_table"} \
-            and "discount_rate" not in data:
+    if (
+        data.get("discount_rate_source") in {"implicit", "ibr_table"}
+        and "discount_rate" not in data
+    ):
         merged.pop("discount_rate", None)  # switching to a solved or looked-up rate
     if current and "max_possible_term_months" not in data and _derived_maximum(current):
         merged.pop("max_possible_term_months", None)  # follows the term and options
@@ -162,17 +173,32 @@ def _last_day(values: Mapping[str, Any], terms: LeaseTerms | None) -> dt.date | 
 def _has_term_and_payments(values: Mapping[str, Any]) -> bool:
     """Whether an unmeasured lease has every term but its rate, so its payment steps are
     checked against the term all the same."""
-    return all(values.get(name) is not None for name in (
-        "commencement_date", "term_months", "payment_frequency", "payment_timing", "payments"))
+    return all(
+        values.get(name) is not None
+        for name in (
+            "commencement_date",
+            "term_months",
+            "payment_frequency",
+            "payment_timing",
+            "payments",
+        )
+    )
 
 
-def _as_found(problems: f.Problems, values: dict[str, Any], data: Mapping[str, Any],
-              current: Mapping[str, Any] | None, missing: list[str], doubted: list[str]) -> None:
+def _as_found(
+    problems: f.Problems,
+    values: dict[str, Any],
+    data: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+    missing: list[str],
+    doubted: list[str],
+) -> None:
     """`missing`, `needs_confirmation`, `source_notes` and `location` of the record."""
     values["missing"] = [name for name in MISSABLE if name in missing]
     values["needs_confirmation"] = confirmations(current, data, doubted)
-    given = data.get("source_notes") if "source_notes" in data \
-        else (current or {}).get("source_notes")
+    given = (
+        data.get("source_notes") if "source_notes" in data else (current or {}).get("source_notes")
+    )
     notes = to_source_notes(problems, given, NOTED_FIELDS)
     values["source_notes"] = notes_kept(notes, values)
     location = data["location"] if "location" in data else (current or {}).get("location")
@@ -184,7 +210,8 @@ def _derived_maximum(current: Mapping[str, Any]) -> bool:
     reasonably certain), which then follows a changed term rather than blocking it."""
     try:
         default = int(current["term_months"]) + extension_months(
-            current.get("options") or [], reasonably_certain=False)
+            current.get("options") or [], reasonably_certain=False
+        )
         return int(current["max_possible_term_months"]) == default
     except (KeyError, TypeError, ValueError):
         return False
@@ -200,23 +227,33 @@ def _convert(problems: f.Problems, merged: Mapping[str, Any]) -> dict[str, Any]:
         "commencement_date": f.to_date(problems, "commencement_date", get("commencement_date")),
         "term_months": f.to_int(problems, "term_months", get("term_months"), minimum=1),
         "max_possible_term_months": f.to_int(
-            problems, "max_possible_term_months", get("max_possible_term_months"), minimum=1),
+            problems, "max_possible_term_months", get("max_possible_term_months"), minimum=1
+        ),
         "options": to_options(problems, get("options")),
         "payment_frequency": f.to_choice(
-            problems, "payment_frequency", get("payment_frequency"), PAYMENT_FREQUENCIES),
+            problems, "payment_frequency", get("payment_frequency"), PAYMENT_FREQUENCIES
+        ),
         "payment_timing": f.to_choice(
-            problems, "payment_timing", get("payment_timing"), PAYMENT_TIMINGS),
+            problems, "payment_timing", get("payment_timing"), PAYMENT_TIMINGS
+        ),
         "payments": to_payment_steps(problems, "payments", get("payments")),
         "escalation_pct": f.to_decimal(
-            problems, "escalation_pct", get("escalation_pct"), places=4, minimum=Decimal(0),
-            maximum=Decimal(100), what="a yearly percent such as \"3\""),
+            problems,
+            "escalation_pct",
+            get("escalation_pct"),
+            places=4,
+            minimum=Decimal(0),
+            maximum=Decimal(100),
+            what='a yearly percent such as "3"',
+        ),
         "free_periods": f.to_int(problems, "free_periods", get("free_periods"), minimum=0),
         "discount_rate": to_rate(problems, "discount_rate", get("discount_rate")),
         "discount_rate_source": f.to_choice(
-            problems, "discount_rate_source", get("discount_rate_source"), DISCOUNT_RATE_SOURCES),
+            problems, "discount_rate_source", get("discount_rate_source"), DISCOUNT_RATE_SOURCES
+        ),
         "useful_life_months": f.to_int(
-            problems, "useful_life_months", get("useful_life_months"), minimum=1,
-            maximum=12_000),
+            problems, "useful_life_months", get("useful_life_months"), minimum=1, maximum=12_000
+        ),
         "fund_type": f.to_choice(problems, "fund_type", get("fund_type"), FUND_TYPES)
         or "governmental",
         "occupied": f.to_bool(problems, "occupied", get("occupied")),
@@ -241,26 +278,44 @@ def _convert(problems: f.Problems, merged: Mapping[str, Any]) -> dict[str, Any]:
 def _area(problems: f.Problems, value: Any) -> Decimal | None:
     if isinstance(value, float | f.JsonFloat):  # an area is not money: a JSON number is fine
         value = Decimal(str(value))
-    return f.to_decimal(problems, "leased_area_sq_ft", value, places=1, minimum=Decimal(0),
-                        maximum=Decimal("99999999999.9"), what="an area in sq ft")
+    return f.to_decimal(
+        problems,
+        "leased_area_sq_ft",
+        value,
+        places=1,
+        minimum=Decimal(0),
+        maximum=Decimal("99999999999.9"),
+        what="an area in sq ft",
+    )
 
 
-def _check_lease_number(session: Session, problems: f.Problems, values: dict[str, Any],
-                        current: Mapping[str, Any] | None) -> None:
+def _check_lease_number(
+    session: Session,
+    problems: f.Problems,
+    values: dict[str, Any],
+    current: Mapping[str, Any] | None,
+) -> None:
     number = values.get("lease_number")
     if number is None:
         return
     if not _LEASE_NUMBER.fullmatch(number):
-        problems.add("lease_number", "must be up to 40 letters, digits and . _ - "
-                     "(starting with a letter or digit)")
+        problems.add(
+            "lease_number",
+            "must be up to 40 letters, digits and . _ - (starting with a letter or digit)",
+        )
     elif (current is None or number != current.get("lease_number")) and session.execute(
         text("SELECT 1 FROM leases WHERE lease_number = :n"), {"n": number}
     ).first():
         problems.add("lease_number", f"{number} is already in the registry")
 
 
-def _resolve_places(session: Session, problems: f.Problems, values: dict[str, Any],
-                    merged: Mapping[str, Any], as_found: bool) -> list[str]:
+def _resolve_places(
+    session: Session,
+    problems: f.Problems,
+    values: dict[str, Any],
+    merged: Mapping[str, Any],
+    as_found: bool,
+) -> list[str]:
     """Public parcel, building and department ids to the internal keys the table stores; the
     fields resolved from a doubted value (`GSD?`, read only as found), to be confirmed."""
     parcel = f.to_text(problems, "parcel_id", merged.get("parcel_id"), 32)
@@ -269,20 +324,29 @@ def _resolve_places(session: Session, problems: f.Problems, values: dict[str, An
     values["parcel_id"] = values["building_id"] = values["department_id"] = None
     if parcel is not None:
         values["parcel_id"] = session.execute(
-            text("SELECT id FROM parcels WHERE parcel_id = :p"), {"p": parcel}).scalar()
+            text("SELECT id FROM parcels WHERE parcel_id = :p"), {"p": parcel}
+        ).scalar()
         if values["parcel_id"] is None:
             problems.add("parcel_id", f"there is no parcel {parcel!r} in the registry")
     if building is not None:
-        row = session.execute(text(
-            "SELECT b.id, b.parcel_id, p.parcel_id AS public_parcel FROM buildings b "
-            "JOIN parcels p ON p.id = b.parcel_id WHERE b.building_id = :b"), {"b": building},
+        row = session.execute(
+            text(
+                "SELECT b.id, b.parcel_id, p.parcel_id AS public_parcel FROM buildings b "
+                "JOIN parcels p ON p.id = b.parcel_id WHERE b.building_id = :b"
+            ),
+            {"b": building},
         ).one_or_none()
         if row is None:
             problems.add("building_id", f"there is no building {building!r} in the registry")
-        elif parcel is not None and values["parcel_id"] is not None \
-                and row.parcel_id != values["parcel_id"]:
-            problems.add("building_id", f"building {building} is on parcel {row.public_parcel}, "
-                         f"not on {parcel}")
+        elif (
+            parcel is not None
+            and values["parcel_id"] is not None
+            and row.parcel_id != values["parcel_id"]
+        ):
+            problems.add(
+                "building_id",
+                f"building {building} is on parcel {row.public_parcel}, not on {parcel}",
+            )
         else:
             values["building_id"] = row.id
             values["parcel_id"] = values["parcel_id"] or row.parcel_id
@@ -293,8 +357,11 @@ def _resolve_places(session: Session, problems: f.Problems, values: dict[str, An
         values["department_id"] = match.department_id
         return ["department_code"] if match.uncertain else []
     hint = f"; did you mean {match.nearest!r}?" if match.nearest else ""
-    problems.add("department_code", f"no department {department!r}{hint}",
-                 **({"suggestion": match.nearest} if match.nearest else {}))
+    problems.add(
+        "department_code",
+        f"no department {department!r}{hint}",
+        **({"suggestion": match.nearest} if match.nearest else {}),
+    )
     return []
 
 
@@ -311,18 +378,26 @@ def _partial_end(values: Mapping[str, Any]) -> dt.date | None:
     """A stored lease's end date when its term is not whole payment periods (a term given by
     dates), which a change that names neither the term nor the end date keeps."""
     try:
-        return _dated_end({
-            "commencement_date": dt.date.fromisoformat(str(values["commencement_date"])),
-            "end_date": dt.date.fromisoformat(str(values["end_date"])),
-            "term_months": int(values["term_months"]),
-            "payment_frequency": values.get("payment_frequency")})
+        return _dated_end(
+            {
+                "commencement_date": dt.date.fromisoformat(str(values["commencement_date"])),
+                "end_date": dt.date.fromisoformat(str(values["end_date"])),
+                "term_months": int(values["term_months"]),
+                "payment_frequency": values.get("payment_frequency"),
+            }
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def _resolve_term(problems: f.Problems, values: dict[str, Any], data: Mapping[str, Any],
-                  merged: Mapping[str, Any], current: Mapping[str, Any] | None,
-                  missing: list[str] | None) -> None:
+def _resolve_term(
+    problems: f.Problems,
+    values: dict[str, Any],
+    data: Mapping[str, Any],
+    merged: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+    missing: list[str] | None,
+) -> None:
     """`term_months` from `end_date` when that was sent (a term of dates: the months it touches,
     a partial month counted whole; the engine finds its partial period); the maximum possible
     term from the options when not given (term plus every extension not reasonably certain). A
@@ -331,8 +406,11 @@ def _resolve_term(problems: f.Problems, values: dict[str, Any], data: Mapping[st
     start = values["commencement_date"]
     end = f.to_date(problems, "end_date", data.get("end_date"))
     if end is None and current and "end_date" not in data and "term_months" not in data:
-        end = _partial_end(current) if current.get("term_months") is not None \
+        end = (
+            _partial_end(current)
+            if current.get("term_months") is not None
             else f.to_date(problems, "end_date", current.get("end_date"))
+        )
     if end is not None and start is not None:
         months = months_covering(start, end + dt.timedelta(days=1)) if end >= start else None
         if months is None:
@@ -342,14 +420,19 @@ def _resolve_term(problems: f.Problems, values: dict[str, Any], data: Mapping[st
         elif "term_months" not in data:
             values["term_months"], values["end_date"] = months, end
         elif values["term_months"] is not None and values["term_months"] != months:
-            problems.add("end_date", f"{end} disagrees with term_months "
-                         f"{values['term_months']}; send one of them")
+            problems.add(
+                "end_date",
+                f"{end} disagrees with term_months {values['term_months']}; send one of them",
+            )
         else:
             values["end_date"] = end
     if end is not None and start is None and "end_date" not in problems.failed:
         values["end_date"] = end  # kept for when the start is known
-    if values["term_months"] is None and "term_months" not in problems.failed \
-            and "end_date" not in problems.failed:
+    if (
+        values["term_months"] is None
+        and "term_months" not in problems.failed
+        and "end_date" not in problems.failed
+    ):
         if missing is not None:
             if end is None:
                 missing.append("end_date")
@@ -362,8 +445,11 @@ def _resolve_term(problems: f.Problems, values: dict[str, Any], data: Mapping[st
         if "max_possible_term_months" not in problems.failed:
             values["max_possible_term_months"] = min(term + extensions, f.MAX_MONTHS)
     elif term is not None and maximum is not None and maximum < term + extensions:
-        problems.add("max_possible_term_months", f"must be at least {term + extensions}: the "
-                     "term plus the extension options not reasonably certain")
+        problems.add(
+            "max_possible_term_months",
+            f"must be at least {term + extensions}: the "
+            "term plus the extension options not reasonably certain",
+        )
 
 
 def _check_dates(problems: f.Problems, values: dict[str, Any]) -> None:
@@ -392,13 +478,21 @@ _ENGINE_FIELDS = ("direction", "commencement_date", "term_months", "max_possible
 
 def _dated_end(values: Mapping[str, Any]) -> dt.date | None:
     """`end_date` when the term is not `term_months` of whole payment periods."""
-    end, start, term = values.get("end_date"), values.get("commencement_date"), \
-        values.get("term_months")
+    end, start, term = (
+        values.get("end_date"),
+        values.get("commencement_date"),
+        values.get("term_months"),
+    )
     if not isinstance(end, dt.date):
         return None
     per = MONTHS_PER_PERIOD.get(values.get("payment_frequency") or "")
-    whole = isinstance(start, dt.date) and isinstance(term, int) and per is not None \
-        and term % per == 0 and months_until(start, end) == term
+    whole = (
+        isinstance(start, dt.date)
+        and isinstance(term, int)
+        and per is not None
+        and term % per == 0
+        and months_until(start, end) == term
+    )
     return None if whole else end
 
 
@@ -407,13 +501,15 @@ def terms_from_values(values: Mapping[str, Any]) -> LeaseTerms:
     only for a term that is not whole months, so a whole one is built as it always was."""
     kwargs: dict[str, Any] = {name: values.get(name) for name in _ENGINE_FIELDS}
     kwargs["end_date"] = _dated_end(values)
-    kwargs["payments"] = tuple(PaymentStep(int(s["periods"]), Decimal(s["amount"]))
-                               for s in values["payments"])
+    kwargs["payments"] = tuple(
+        PaymentStep(int(s["periods"]), Decimal(s["amount"])) for s in values["payments"]
+    )
     return LeaseTerms(**kwargs)
 
 
-def _engine_check(problems: f.Problems, values: dict[str, Any],
-                  rate_missing: bool = False) -> LeaseTerms | None:
+def _engine_check(
+    problems: f.Problems, values: dict[str, Any], rate_missing: bool = False
+) -> LeaseTerms | None:
     """Run the engine's rules on what converted; its problems on fields that already failed
     (or were never given) are dropped, so each problem is reported once. `rate_missing`: a
     lease recorded without its rate, whose other terms are checked at a rate of 0."""
@@ -422,15 +518,22 @@ def _engine_check(problems: f.Problems, values: dict[str, Any],
     if rate_missing:
         candidate["discount_rate"] = Decimal(0)
     candidate.update(end_date=_dated_end(values), period_anchor=None, first_period_share=None)
-    candidate["payments"] = None if values["payments"] is None else tuple(
-        PaymentStep(s["periods"], Decimal(s["amount"])) for s in values["payments"])
+    candidate["payments"] = (
+        None
+        if values["payments"] is None
+        else tuple(PaymentStep(s["periods"], Decimal(s["amount"])) for s in values["payments"])
+    )
     if candidate["discount_rate"] is None and values["discount_rate_source"] == "ibr_table":
         failed.add("discount_rate")  # reported as the table's gap
     if candidate["discount_rate"] is None and values["discount_rate_source"] == "implicit":
         candidate["discount_rate"] = Decimal(0)  # solved below; not the engine's concern here
     for name, value in list(candidate.items()):
-        if value is None and name not in ("fair_value", "residual_value", "useful_life_months",
-                                          "discount_rate"):
+        if value is None and name not in (
+            "fair_value",
+            "residual_value",
+            "useful_life_months",
+            "discount_rate",
+        ):
             failed.add(name)
     for name, message in engine_problems(cast(LeaseTerms, SimpleNamespace(**candidate))):
         if re.split(r"[.\[]", name, maxsplit=1)[0] not in failed:
@@ -439,7 +542,8 @@ def _engine_check(problems: f.Problems, values: dict[str, Any],
         return None
     try:
         terms = terms_from_values(
-            {**values, "discount_rate": candidate["discount_rate"]} if rate_missing else values)
+            {**values, "discount_rate": candidate["discount_rate"]} if rate_missing else values
+        )
         measure_lease(terms)  # solves an implicit rate, checks incentives against the asset
     except LeaseTermsError as error:
         for name, message in error.errors:

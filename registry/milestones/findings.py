@@ -116,7 +116,9 @@ class FindingsPage:
 
 
 def open_findings(
-    session: Session, department: str | None = None, district: int | None = None,
+    session: Session,
+    department: str | None = None,
+    district: int | None = None,
     limit: int = 500,
 ) -> FindingsPage:
     """Open findings of the current registry, optionally of one department (code) or council

@@ -23,16 +23,13 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.kpis.milestone_forecast import (
-    PACE_WEEKS,
-    MilestoneForecast,
-    forecast_at_pace,
-    verified_gain,
-)
+from registry.kpis.milestone_forecast import PACE_WEEKS
+from registry.kpis.milestone_forecast import MilestoneForecast
+from registry.kpis.milestone_forecast import forecast_at_pace
+from registry.kpis.milestone_forecast import verified_gain
 from registry.kpis.values import Period
 
-__all__ = ["PACE_WEEKS", "BurnUpWeek", "MilestoneForecast", "burn_up", "forecast",
-           "verified_pace"]
+__all__ = ["PACE_WEEKS", "BurnUpWeek", "MilestoneForecast", "burn_up", "forecast", "verified_pace"]
 
 DIGITIZED_OR_BEYOND = ("digitized", "attributed", "verified")
 
@@ -71,6 +68,7 @@ _BURN_UP_SQL = f"""
      GROUP BY weeks.week ORDER BY weeks.week
 """
 
+
 @dataclass(frozen=True)
 class BurnUpWeek:
     """Parcels that had reached each state by the end of the week starting `week` (Monday)."""
@@ -93,10 +91,15 @@ def verified_pace(session: Session, as_of: dt.date) -> Decimal:
 
 
 def forecast(
-    target_pct: Decimal, target_date: dt.date, verified: int, parcels: int,
-    pace_per_week: Decimal, as_of: dt.date,
+    target_pct: Decimal,
+    target_date: dt.date,
+    verified: int,
+    parcels: int,
+    pace_per_week: Decimal,
+    as_of: dt.date,
 ) -> MilestoneForecast:
     """When `verified` of `parcels` reaches `target_pct` at `pace_per_week` (DIG-6, by the KPI
     set's rule in `forecast_at_pace`)."""
-    return forecast_at_pace(target_pct, target_date, verified, parcels,
-                            Decimal(pace_per_week) * PACE_WEEKS, as_of)
+    return forecast_at_pace(
+        target_pct, target_date, verified, parcels, Decimal(pace_per_week) * PACE_WEEKS, as_of
+    )

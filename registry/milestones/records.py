@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
 from registry.models import Milestone
 
 
@@ -30,8 +32,9 @@ class MilestoneInput:
     target_date: str
 
 
-def _validated(session: Session, data: MilestoneInput,
-               milestone_id: int | None) -> tuple[str, Decimal, dt.date]:
+def _validated(
+    session: Session, data: MilestoneInput, milestone_id: int | None
+) -> tuple[str, Decimal, dt.date]:
     problems: list[FieldProblem] = []
     name = " ".join(data.name.split())
     if not name:
@@ -47,8 +50,11 @@ def _validated(session: Session, data: MilestoneInput,
         if not (0 <= pct <= 100) or pct != pct.quantize(Decimal("0.01")):
             raise InvalidOperation
     except InvalidOperation:
-        problems.append(FieldProblem(
-            "target_pct_verified", "must be a percentage from 0 to 100 (two decimals at most)"))
+        problems.append(
+            FieldProblem(
+                "target_pct_verified", "must be a percentage from 0 to 100 (two decimals at most)"
+            )
+        )
         pct = Decimal(0)
     try:
         target_date = dt.date.fromisoformat(data.target_date.strip())
@@ -62,8 +68,7 @@ def _validated(session: Session, data: MilestoneInput,
 
 def list_milestones(session: Session) -> list[Milestone]:
     """All milestones, the nearest target date first."""
-    return list(session.scalars(select(Milestone).order_by(Milestone.target_date,
-                                                           Milestone.name)))
+    return list(session.scalars(select(Milestone).order_by(Milestone.target_date, Milestone.name)))
 
 
 def get_milestone(session: Session, milestone_id: int) -> Milestone:
@@ -73,8 +78,9 @@ def get_milestone(session: Session, milestone_id: int) -> Milestone:
     return milestone
 
 
-def save_milestone(session: Session, data: MilestoneInput,
-                   milestone_id: int | None = None) -> Milestone:
+def save_milestone(
+    session: Session, data: MilestoneInput, milestone_id: int | None = None
+) -> Milestone:
     """Create a milestone, or change the one with `milestone_id`; RecordInvalid lists every
     problem with the input."""
     name, pct, target_date = _validated(session, data, milestone_id)

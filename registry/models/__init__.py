@@ -1,24 +1,31 @@
 """The registry's typed models, one module per area; all share `Base.metadata`, which the
 migrations are compared against."""
 
-from registry.models.city import City, CouncilDistrict, DepartmentAlias, ParcelIdFormat
-from registry.models.core import (
-    NAMING_CONVENTION,
-    ApiToken,
-    AuditEvent,
-    Base,
-    Building,
-    Department,
-    LoginThrottle,
-    Money,
-    Parcel,
-    User,
-    UserSession,
-    VersionedMixin,
-)
-from registry.models.imports import ImportBatch, ImportProblem
-from registry.models.leases import IncrementalBorrowingRate, Lease, LeaseModification
-from registry.models.operations import KpiSnapshot, Milestone, Occupancy, OmCost
+from registry.models.city import City
+from registry.models.city import CouncilDistrict
+from registry.models.city import DepartmentAlias
+from registry.models.city import ParcelIdFormat
+from registry.models.core import NAMING_CONVENTION
+from registry.models.core import ApiToken
+from registry.models.core import AuditEvent
+from registry.models.core import Base
+from registry.models.core import Building
+from registry.models.core import Department
+from registry.models.core import LoginThrottle
+from registry.models.core import Money
+from registry.models.core import Parcel
+from registry.models.core import User
+from registry.models.core import UserSession
+from registry.models.core import VersionedMixin
+from registry.models.imports import ImportBatch
+from registry.models.imports import ImportProblem
+from registry.models.leases import IncrementalBorrowingRate
+from registry.models.leases import Lease
+from registry.models.leases import LeaseModification
+from registry.models.operations import KpiSnapshot
+from registry.models.operations import Milestone
+from registry.models.operations import Occupancy
+from registry.models.operations import OmCost
 
 __all__ = [
     "NAMING_CONVENTION",

@@ -4,22 +4,23 @@ without code changes; `registry.city.profile` reads them with the environment's 
 
 from __future__ import annotations
 
-from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    Identity,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    text,
-)
+from geoalchemy2 import Geometry
+from geoalchemy2 import WKBElement
+from sqlalchemy import CheckConstraint
+from sqlalchemy import ForeignKey
+from sqlalchemy import Identity
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import SmallInteger
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from registry.models.core import Base, VersionedMixin
+from registry.models.core import Base
+from registry.models.core import VersionedMixin
 from registry.settings import STORAGE_SRID
 
 
@@ -29,23 +30,24 @@ class City(VersionedMixin, Base):
     __tablename__ = "city_profile"
     __table_args__ = (
         CheckConstraint("id = 1", name="one_row"),
-        CheckConstraint("fiscal_year_start_month BETWEEN 1 AND 12",
-                        name="fiscal_year_start_month"),
-        CheckConstraint("ST_XMin(extent) < ST_XMax(extent) AND ST_YMin(extent) < ST_YMax(extent)",
-                        name="extent"),
+        CheckConstraint("fiscal_year_start_month BETWEEN 1 AND 12", name="fiscal_year_start_month"),
+        CheckConstraint(
+            "ST_XMin(extent) < ST_XMax(extent) AND ST_YMin(extent) < ST_YMax(extent)", name="extent"
+        ),
         CheckConstraint("boundary IS NULL OR ST_IsValid(boundary)", name="boundary_valid"),
     )
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(Text)
     # WGS 84 longitude/latitude box: a shape outside it is a typo or a wrong CRS
-    extent: Mapped[WKBElement] = mapped_column(
-        Geometry("POLYGON", srid=4326, spatial_index=False))
+    extent: Mapped[WKBElement] = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=False))
     boundary: Mapped[WKBElement | None] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False))
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False)
+    )
     fiscal_year_start_month: Mapped[int] = mapped_column(SmallInteger)
     placeholder_ids: Mapped[list[str]] = mapped_column(
-        ARRAY(Text), server_default=text("'{}'::text[]"))
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
 
 
 class ParcelIdFormat(VersionedMixin, Base):
@@ -56,9 +58,7 @@ class ParcelIdFormat(VersionedMixin, Base):
     APN 5056-011-903."""
 
     __tablename__ = "parcel_id_formats"
-    __table_args__ = (
-        CheckConstraint("cardinality(examples) >= 1", name="examples"),
-    )
+    __table_args__ = (CheckConstraint("cardinality(examples) >= 1", name="examples"),)
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
     position: Mapped[int] = mapped_column(SmallInteger)
@@ -96,4 +96,5 @@ class CouncilDistrict(VersionedMixin, Base):
     district: Mapped[int] = mapped_column(SmallInteger, unique=True)
     name: Mapped[str] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False))
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False)
+    )

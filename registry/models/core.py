@@ -7,39 +7,40 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import (
-    CHAR,
-    BigInteger,
-    CheckConstraint,
-    Computed,
-    Date,
-    DateTime,
-    ForeignKey,
-    Identity,
-    Index,
-    Integer,
-    MetaData,
-    Numeric,
-    SmallInteger,
-    String,
-    Text,
-    func,
-    text,
-)
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from geoalchemy2 import Geometry
+from geoalchemy2 import WKBElement
+from sqlalchemy import CHAR
+from sqlalchemy import BigInteger
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Computed
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Identity
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import Numeric
+from sqlalchemy import SmallInteger
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import func
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from registry.settings import STORAGE_SRID
 from registry.spatial import as_geography
-from registry.vocabulary import (
-    ASSET_TYPES,
-    DIGITIZATION_STATUSES,
-    LEGAL_INTERESTS,
-    PARCEL_STATUSES,
-    USER_ROLES,
-    sql_in_list,
-)
+from registry.vocabulary import ASSET_TYPES
+from registry.vocabulary import DIGITIZATION_STATUSES
+from registry.vocabulary import LEGAL_INTERESTS
+from registry.vocabulary import PARCEL_STATUSES
+from registry.vocabulary import USER_ROLES
+from registry.vocabulary import sql_in_list
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -100,8 +101,10 @@ class Parcel(VersionedMixin, Base):
         CheckConstraint("acquisition_cost >= 0", name="acquisition_cost"),
         CheckConstraint("disposition_proceeds >= 0", name="disposition_proceeds"),
         CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="geom_valid"),
-        CheckConstraint("digitization_status <> 'verified' OR cardinality(needs_confirmation) = 0",
-                        name="verified_confirmed"),
+        CheckConstraint(
+            "digitization_status <> 'verified' OR cardinality(needs_confirmation) = 0",
+            name="verified_confirmed",
+        ),
         Index("ix_parcels_geom", "geom", postgresql_using="gist"),
         Index("ix_parcels_geom_3857", "geom_3857", postgresql_using="gist"),
         Index("ix_parcels_department_id", "department_id"),
@@ -143,7 +146,8 @@ class Parcel(VersionedMixin, Base):
     # Fields whose value the source marked as uncertain (`GSD?`), awaiting a person's
     # confirmation: no verification until it is empty (migration 0011).
     needs_confirmation: Mapped[list[str]] = mapped_column(
-        ARRAY(Text), server_default=text("'{}'::text[]"))
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
 
     department: Mapped[Department | None] = relationship(back_populates="parcels")
     buildings: Mapped[list[Building]] = relationship(
@@ -211,9 +215,7 @@ class AuditEvent(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.clock_timestamp()
     )
-    transaction_id: Mapped[int] = mapped_column(
-        BigInteger, server_default=func.txid_current()
-    )
+    transaction_id: Mapped[int] = mapped_column(BigInteger, server_default=func.txid_current())
     actor: Mapped[str] = mapped_column(Text)
     table_name: Mapped[str] = mapped_column(String(63))
     row_key: Mapped[str] = mapped_column(Text)

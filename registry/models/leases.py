@@ -17,35 +17,38 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    ForeignKey,
-    Identity,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    text,
-)
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from geoalchemy2 import Geometry
+from geoalchemy2 import WKBElement
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Date
+from sqlalchemy import ForeignKey
+from sqlalchemy import Identity
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
-from registry.models.core import Base, Money, Parcel, VersionedMixin
+from registry.models.core import Base
+from registry.models.core import Money
+from registry.models.core import Parcel
+from registry.models.core import VersionedMixin
 from registry.settings import STORAGE_SRID
-from registry.vocabulary import (
-    DISCOUNT_RATE_SOURCES,
-    FUND_TYPES,
-    LEASE_DIRECTIONS,
-    LEASE_PORTFOLIOS,
-    PAYMENT_FREQUENCIES,
-    PAYMENT_TIMINGS,
-    sql_in_list,
-)
+from registry.vocabulary import DISCOUNT_RATE_SOURCES
+from registry.vocabulary import FUND_TYPES
+from registry.vocabulary import LEASE_DIRECTIONS
+from registry.vocabulary import LEASE_PORTFOLIOS
+from registry.vocabulary import PAYMENT_FREQUENCIES
+from registry.vocabulary import PAYMENT_TIMINGS
+from registry.vocabulary import sql_in_list
 
 Rate = Numeric(9, 6)  # an annual fraction: 0.008900 = 0.89 %
 #: The last day of the term lies in the last of the `term_months` it touches (migration 0012).
@@ -133,10 +136,12 @@ class Lease(VersionedMixin, Base):
     measured: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     missing: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     needs_confirmation: Mapped[list[str]] = mapped_column(
-        ARRAY(Text), server_default=text("'{}'::text[]"))
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
     source_notes: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'"))
     location: Mapped[WKBElement | None] = mapped_column(
-        Geometry("POINT", srid=STORAGE_SRID, spatial_index=False))
+        Geometry("POINT", srid=STORAGE_SRID, spatial_index=False)
+    )
 
     parcel: Mapped[Parcel | None] = relationship()
     modifications: Mapped[list[LeaseModification]] = relationship(

@@ -6,24 +6,26 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Identity,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    func,
-)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Identity
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from registry.models.core import Base, Money, VersionedMixin
-from registry.vocabulary import COST_CATEGORIES, sql_in_list
+from registry.models.core import Base
+from registry.models.core import Money
+from registry.models.core import VersionedMixin
+from registry.vocabulary import COST_CATEGORIES
+from registry.vocabulary import sql_in_list
 
 
 class Occupancy(VersionedMixin, Base):
@@ -36,7 +38,10 @@ class Occupancy(VersionedMixin, Base):
         CheckConstraint("usable_sq_ft_occupied >= 0", name="usable_sq_ft_occupied"),
         CheckConstraint("period_end IS NULL OR period_end >= period_start", name="period"),
         Index(
-            "uq_occupancy_building_id", "building_id", "department_id", "period_start",
+            "uq_occupancy_building_id",
+            "building_id",
+            "department_id",
+            "period_start",
             unique=True,
         ),
     )
@@ -67,9 +72,7 @@ class OmCost(VersionedMixin, Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="RESTRICT"))
-    building_id: Mapped[int | None] = mapped_column(
-        ForeignKey("buildings.id", ondelete="RESTRICT")
-    )
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="RESTRICT"))
     fiscal_year: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(16))
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -97,9 +100,7 @@ class KpiSnapshot(Base):
     so a trend line can never be redrawn after the fact; a correction is a newer snapshot."""
 
     __tablename__ = "kpi_snapshots"
-    __table_args__ = (
-        Index("ix_kpi_snapshots_kpi_id", "kpi_id", "breakdown", "as_of"),
-    )
+    __table_args__ = (Index("ix_kpi_snapshots_kpi_id", "kpi_id", "breakdown", "as_of"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     taken_at: Mapped[dt.datetime] = mapped_column(

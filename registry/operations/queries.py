@@ -71,11 +71,16 @@ def list_occupancy(session: Session, query: OperationsQuery) -> list[dict[str, A
     where, params = _place_filters(query)
     if query.fiscal_year is not None:
         params["fy_start"], params["fy_end"] = fiscal_year_bounds(
-            query.fiscal_year, query.fiscal_year_start_month)
+            query.fiscal_year, query.fiscal_year_start_month
+        )
         where.append("o.period_start <= :fy_end AND coalesce(o.period_end, :fy_end) >= :fy_start")
-    rows = session.execute(text(
-        f"{OCCUPANCY_SELECT} WHERE {' AND '.join(where)} "
-        "ORDER BY b.building_id, o.period_start, d.code, o.id LIMIT :limit"), params).mappings()
+    rows = session.execute(
+        text(
+            f"{OCCUPANCY_SELECT} WHERE {' AND '.join(where)} "
+            "ORDER BY b.building_id, o.period_start, d.code, o.id LIMIT :limit"
+        ),
+        params,
+    ).mappings()
     return [occupancy_dict(row) for row in rows]
 
 
@@ -85,8 +90,11 @@ def list_costs(session: Session, query: OperationsQuery) -> list[dict[str, Any]]
     if query.fiscal_year is not None:
         where.append("c.fiscal_year = :fy")
         params["fy"] = query.fiscal_year
-    rows = session.execute(text(
-        f"{COST_SELECT} WHERE {' AND '.join(where)} "
-        "ORDER BY c.fiscal_year DESC, b.building_id NULLS FIRST, c.category, c.id LIMIT :limit"),
-        params).mappings()
+    rows = session.execute(
+        text(
+            f"{COST_SELECT} WHERE {' AND '.join(where)} "
+            "ORDER BY c.fiscal_year DESC, b.building_id NULLS FIRST, c.category, c.id LIMIT :limit"
+        ),
+        params,
+    ).mappings()
     return [cost_dict(row) for row in rows]

@@ -15,26 +15,28 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry.errors import NotFound, version_conflict
-from registry.fields import FieldProblem, RecordInvalid
-from registry.operations.queries import (
-    COST_SELECT,
-    OCCUPANCY_SELECT,
-    cost_dict,
-    occupancy_dict,
-)
-from registry.operations.validation import (
-    clean_cost,
-    clean_occupancy,
-)
+from registry.errors import NotFound
+from registry.errors import version_conflict
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
+from registry.operations.queries import COST_SELECT
+from registry.operations.queries import OCCUPANCY_SELECT
+from registry.operations.queries import cost_dict
+from registry.operations.queries import occupancy_dict
+from registry.operations.validation import clean_cost
+from registry.operations.validation import clean_occupancy
 
 _TABLES = {"occupancy": "occupancy", "cost": "om_costs"}
+
 
 def occupancy_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     """The record as the API shows it: public ids, the department's name and the building's
     usable sq ft (what the occupied area is checked against), `version`, `id`."""
-    row = session.execute(text(f"{OCCUPANCY_SELECT} WHERE o.id = :id"),
-                          {"id": record_id}).mappings().one_or_none()
+    row = (
+        session.execute(text(f"{OCCUPANCY_SELECT} WHERE o.id = :id"), {"id": record_id})
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound("occupancy record", record_id)
     return occupancy_dict(row)
@@ -42,8 +44,11 @@ def occupancy_as_dict(session: Session, record_id: int) -> dict[str, Any]:
 
 def cost_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     """The record as the API shows it: public ids, money as a two-decimal string."""
-    row = session.execute(text(f"{COST_SELECT} WHERE c.id = :id"),
-                          {"id": record_id}).mappings().one_or_none()
+    row = (
+        session.execute(text(f"{COST_SELECT} WHERE c.id = :id"), {"id": record_id})
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound("cost record", record_id)
     return cost_dict(row)
@@ -53,9 +58,10 @@ def _insert(session: Session, kind: str, values: Mapping[str, Any]) -> int:
     columns = ", ".join(values)
     placeholders = ", ".join(f":{name}" for name in values)
     try:
-        new_id = session.execute(text(
-            f"INSERT INTO {_TABLES[kind]} ({columns}) VALUES ({placeholders}) RETURNING id"),
-            dict(values)).scalar_one()
+        new_id = session.execute(
+            text(f"INSERT INTO {_TABLES[kind]} ({columns}) VALUES ({placeholders}) RETURNING id"),
+            dict(values),
+        ).scalar_one()
     except IntegrityError as error:
         raise _duplicate(error) from error
     return int(new_id)
@@ -66,23 +72,42 @@ def _duplicate(error: IntegrityError) -> Exception:
     index decides and the loser gets a field problem."""
     if "uq_occupancy_building_id" not in str(error.orig):
         return error
-    return RecordInvalid([FieldProblem(
-        "period_start", "this department's occupancy of the building from that date is "
-        "already recorded")])
+    return RecordInvalid(
+        [
+            FieldProblem(
+                "period_start",
+                "this department's occupancy of the building from that date is already recorded",
+            )
+        ]
+    )
 
 
-def _check_new_occupancy(session: Session, values: Mapping[str, Any],
-                         record_id: int | None = None) -> None:
-    taken = session.execute(text(
-        "SELECT id FROM occupancy WHERE building_id = :b AND department_id = :d "
-        "AND period_start = :s AND id IS DISTINCT FROM :me"),
-        {"b": values["building_id"], "d": values["department_id"], "s": values["period_start"],
-         "me": record_id}).scalar()
+def _check_new_occupancy(
+    session: Session, values: Mapping[str, Any], record_id: int | None = None
+) -> None:
+    taken = session.execute(
+        text(
+            "SELECT id FROM occupancy WHERE building_id = :b AND department_id = :d "
+            "AND period_start = :s AND id IS DISTINCT FROM :me"
+        ),
+        {
+            "b": values["building_id"],
+            "d": values["department_id"],
+            "s": values["period_start"],
+            "me": record_id,
+        },
+    ).scalar()
     if taken is not None:
-        raise RecordInvalid([FieldProblem(
-            "period_start", f"this department's occupancy of the building from "
-            f"{values['period_start']} is already recorded (record {taken})",
-            {"existing_id": int(taken)})])
+        raise RecordInvalid(
+            [
+                FieldProblem(
+                    "period_start",
+                    f"this department's occupancy of the building from "
+                    f"{values['period_start']} is already recorded (record {taken})",
+                    {"existing_id": int(taken)},
+                )
+            ]
+        )
 
 
 def create_occupancy(session: Session, data: Any) -> int:
@@ -97,14 +122,18 @@ def create_cost(session: Session, data: Any) -> int:
     return _insert(session, "cost", clean_cost(session, data))
 
 
-def _update(session: Session, kind: str, record_id: int, expected_version: int,
-            values: Mapping[str, Any]) -> int:
+def _update(
+    session: Session, kind: str, record_id: int, expected_version: int, values: Mapping[str, Any]
+) -> int:
     assignments = ", ".join(f"{name} = :{name}" for name in values)
     try:
-        version = session.execute(text(
-            f"UPDATE {_TABLES[kind]} SET {assignments} WHERE id = :record_id "
-            "AND version = :expected RETURNING version"),
-            {**values, "record_id": record_id, "expected": expected_version}).scalar()
+        version = session.execute(
+            text(
+                f"UPDATE {_TABLES[kind]} SET {assignments} WHERE id = :record_id "
+                "AND version = :expected RETURNING version"
+            ),
+            {**values, "record_id": record_id, "expected": expected_version},
+        ).scalar()
     except IntegrityError as error:
         raise _duplicate(error) from error
     if version is None:  # another writer committed between our read and our write
@@ -112,8 +141,7 @@ def _update(session: Session, kind: str, record_id: int, expected_version: int,
     return int(version)
 
 
-def update_occupancy(session: Session, record_id: int, expected_version: int,
-                     data: Any) -> int:
+def update_occupancy(session: Session, record_id: int, expected_version: int, data: Any) -> int:
     """Apply `data` (a PATCH: only the fields to change) if the record is still at
     `expected_version`; the new version (unchanged when nothing really changed)."""
     current = occupancy_as_dict(session, record_id)
@@ -129,18 +157,19 @@ def update_cost(session: Session, record_id: int, expected_version: int, data: A
     current = cost_as_dict(session, record_id)
     if current["version"] != expected_version:
         raise version_conflict(session, "cost record", record_id)
-    return _update(session, "cost", record_id, expected_version,
-                   clean_cost(session, data, current))
+    return _update(session, "cost", record_id, expected_version, clean_cost(session, data, current))
 
 
 def _delete(session: Session, kind: str, record_id: int, expected_version: int) -> None:
-    version = session.execute(text(f"SELECT version FROM {_TABLES[kind]} WHERE id = :id"),
-                              {"id": record_id}).scalar()
+    version = session.execute(
+        text(f"SELECT version FROM {_TABLES[kind]} WHERE id = :id"), {"id": record_id}
+    ).scalar()
     if version is None:
         raise NotFound(f"{kind} record", record_id)
-    deleted = session.execute(text(
-        f"DELETE FROM {_TABLES[kind]} WHERE id = :id AND version = :v RETURNING id"),
-        {"id": record_id, "v": expected_version}).scalar()
+    deleted = session.execute(
+        text(f"DELETE FROM {_TABLES[kind]} WHERE id = :id AND version = :v RETURNING id"),
+        {"id": record_id, "v": expected_version},
+    ).scalar()
     if deleted is None:
         raise version_conflict(session, f"{kind} record", record_id)
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from registry import fields as f
 from registry.city.departments import find_department
-from registry.fields import FieldProblem, RecordInvalid
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
 from registry.vocabulary import COST_CATEGORIES
 
 OCCUPANCY_FIELDS: tuple[str, ...] = (
@@ -38,8 +39,13 @@ FISCAL_YEARS_AHEAD = 5  # budgets are planned a few years out, not decades
 MAX_COUNT = 1_000_000  # people or sq ft: above this a typo is likelier than a building
 
 
-def _merge(kind: str, fields: tuple[str, ...], data: Any, current: Mapping[str, Any] | None,
-           read_only: frozenset[str]) -> tuple[f.Problems, dict[str, Any]]:
+def _merge(
+    kind: str,
+    fields: tuple[str, ...],
+    data: Any,
+    current: Mapping[str, Any] | None,
+    read_only: frozenset[str],
+) -> tuple[f.Problems, dict[str, Any]]:
     if not isinstance(data, Mapping):
         raise RecordInvalid([FieldProblem("body", f"must be an object of {kind} fields")])
     problems = f.Problems()
@@ -54,19 +60,24 @@ def _merge(kind: str, fields: tuple[str, ...], data: Any, current: Mapping[str, 
 def _nearest(session: Session, table: str, column: str, wanted: str) -> str | None:
     """The closest existing id, looked for among ids sharing the first characters (an id list
     of a large city is not read whole for one typo)."""
-    rows = session.scalars(text(
-        f"SELECT {column} FROM {table} WHERE {column} ILIKE :prefix LIMIT 5000"),
-        {"prefix": wanted[:3].replace("%", "").replace("_", r"\_") + "%"}).all()
+    rows = session.scalars(
+        text(f"SELECT {column} FROM {table} WHERE {column} ILIKE :prefix LIMIT 5000"),
+        {"prefix": wanted[:3].replace("%", "").replace("_", r"\_") + "%"},
+    ).all()
     found = difflib.get_close_matches(wanted, list(rows), n=1, cutoff=0.6)
     return found[0] if found else None
 
 
-def _unknown(problems: f.Problems, session: Session, name: str, what: str, value: str,
-             table: str) -> None:
+def _unknown(
+    problems: f.Problems, session: Session, name: str, what: str, value: str, table: str
+) -> None:
     nearest = _nearest(session, table, name, value)
     hint = f"; did you mean {nearest!r}?" if nearest else ""
-    problems.add(name, f"there is no {what} {value!r} in the registry{hint}",
-                 **({"suggestion": nearest} if nearest else {}))
+    problems.add(
+        name,
+        f"there is no {what} {value!r} in the registry{hint}",
+        **({"suggestion": nearest} if nearest else {}),
+    )
 
 
 def _building(session: Session, problems: f.Problems, value: Any) -> Any:
@@ -74,17 +85,21 @@ def _building(session: Session, problems: f.Problems, value: Any) -> Any:
     public = f.to_text(problems, "building_id", value, 48)
     if public is None:
         return None
-    row = session.execute(text(
-        "SELECT b.id, b.parcel_id, b.usable_sq_ft, p.parcel_id AS public_parcel "
-        "FROM buildings b JOIN parcels p ON p.id = b.parcel_id WHERE b.building_id = :b"),
-        {"b": public}).one_or_none()
+    row = session.execute(
+        text(
+            "SELECT b.id, b.parcel_id, b.usable_sq_ft, p.parcel_id AS public_parcel "
+            "FROM buildings b JOIN parcels p ON p.id = b.parcel_id WHERE b.building_id = :b"
+        ),
+        {"b": public},
+    ).one_or_none()
     if row is None:
         _unknown(problems, session, "building_id", "building", public, "buildings")
     return row
 
 
-def clean_occupancy(session: Session, data: Any,
-                    current: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def clean_occupancy(
+    session: Session, data: Any, current: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Validate `current` (as `occupancy_as_dict` gives it) merged with `data`; the column
     values of `occupancy`, or `RecordInvalid` listing every problem."""
     problems, merged = _merge("occupancy", OCCUPANCY_FIELDS, data, current, READ_ONLY_FIELDS)
@@ -96,32 +111,57 @@ def clean_occupancy(session: Session, data: Any,
         department_id, nearest = find_department(session, department)
         if department_id is None:
             hint = f"; did you mean {nearest!r}?" if nearest else ""
-            problems.add("department_code", f"there is no department {department!r}{hint}",
-                         **({"suggestion": nearest} if nearest else {}))
+            problems.add(
+                "department_code",
+                f"there is no department {department!r}{hint}",
+                **({"suggestion": nearest} if nearest else {}),
+            )
     start = f.to_date(problems, "period_start", get("period_start"))
     end = f.to_date(problems, "period_end", get("period_end"))
     headcount = f.to_int(problems, "headcount", get("headcount"), minimum=0, maximum=MAX_COUNT)
-    usf = f.to_int(problems, "usable_sq_ft_occupied", get("usable_sq_ft_occupied"), minimum=0,
-                   maximum=MAX_COUNT * 10)
-    for name, value in (("building_id", building), ("department_code", department_id),
-                        ("period_start", start), ("headcount", headcount),
-                        ("usable_sq_ft_occupied", usf)):
+    usf = f.to_int(
+        problems,
+        "usable_sq_ft_occupied",
+        get("usable_sq_ft_occupied"),
+        minimum=0,
+        maximum=MAX_COUNT * 10,
+    )
+    for name, value in (
+        ("building_id", building),
+        ("department_code", department_id),
+        ("period_start", start),
+        ("headcount", headcount),
+        ("usable_sq_ft_occupied", usf),
+    ):
         if value is None and name not in problems.failed:
             problems.add(name, "is required")
     if start is not None and end is not None and end < start:
         problems.add("period_end", f"{end} is before the period's start {start}")
-    if building is not None and usf is not None and building.usable_sq_ft is not None \
-            and usf > building.usable_sq_ft:
-        problems.add("usable_sq_ft_occupied", f"{usf:,} sq ft is more than the building's "
-                     f"usable {building.usable_sq_ft:,} sq ft")
+    if (
+        building is not None
+        and usf is not None
+        and building.usable_sq_ft is not None
+        and usf > building.usable_sq_ft
+    ):
+        problems.add(
+            "usable_sq_ft_occupied",
+            f"{usf:,} sq ft is more than the building's usable {building.usable_sq_ft:,} sq ft",
+        )
     if problems:
         raise RecordInvalid(list(problems))
-    return {"building_id": building.id, "department_id": department_id, "period_start": start,
-            "period_end": end, "headcount": headcount, "usable_sq_ft_occupied": usf}
+    return {
+        "building_id": building.id,
+        "department_id": department_id,
+        "period_start": start,
+        "period_end": end,
+        "headcount": headcount,
+        "usable_sq_ft_occupied": usf,
+    }
 
 
-def clean_cost(session: Session, data: Any,
-               current: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def clean_cost(
+    session: Session, data: Any, current: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Validate `current` (as `cost_as_dict` gives it) merged with `data`; the column values of
     `om_costs`. A cost names a parcel, a building, or both (the building must stand on the
     parcel); a building's cost is stored with its parcel too, as the KPI engine reads it."""
@@ -130,19 +170,23 @@ def clean_cost(session: Session, data: Any,
     parcel = f.to_text(problems, "parcel_id", get("parcel_id"), 32)
     parcel_key = None
     if parcel is not None:
-        parcel_key = session.execute(text("SELECT id FROM parcels WHERE parcel_id = :p"),
-                                     {"p": parcel}).scalar()
+        parcel_key = session.execute(
+            text("SELECT id FROM parcels WHERE parcel_id = :p"), {"p": parcel}
+        ).scalar()
         if parcel_key is None:
             _unknown(problems, session, "parcel_id", "parcel", parcel, "parcels")
     building = _building(session, problems, get("building_id"))
     if building is not None and parcel_key is not None and building.parcel_id != parcel_key:
-        problems.add("building_id", f"building {get('building_id')} is on parcel "
-                     f"{building.public_parcel}, not on {parcel}")
+        problems.add(
+            "building_id",
+            f"building {get('building_id')} is on parcel {building.public_parcel}, not on {parcel}",
+        )
     if parcel is None and get("building_id") is None:
         problems.add("parcel_id", "is required (or building_id)")
     last_year = dt.date.today().year + FISCAL_YEARS_AHEAD
-    year = f.to_int(problems, "fiscal_year", get("fiscal_year"), minimum=FIRST_FISCAL_YEAR,
-                    maximum=last_year)
+    year = f.to_int(
+        problems, "fiscal_year", get("fiscal_year"), minimum=FIRST_FISCAL_YEAR, maximum=last_year
+    )
     category = f.to_choice(problems, "category", get("category"), COST_CATEGORIES)
     amount = f.to_money(problems, "amount", get("amount"))
     note = f.to_text(problems, "note", get("note"), 4000)
@@ -151,6 +195,11 @@ def clean_cost(session: Session, data: Any,
             problems.add(name, "is required")
     if problems:
         raise RecordInvalid(list(problems))
-    return {"parcel_id": parcel_key if parcel_key is not None else building.parcel_id,
-            "building_id": building.id if building is not None else None,
-            "fiscal_year": year, "category": category, "amount": amount, "note": note}
+    return {
+        "parcel_id": parcel_key if parcel_key is not None else building.parcel_id,
+        "building_id": building.id if building is not None else None,
+        "fiscal_year": year,
+        "category": category,
+        "amount": amount,
+        "note": note,
+    }

@@ -31,11 +31,14 @@ def spatial_indexes_rebuilt(session: Session, table: str) -> Iterator[None]:
     """Drop the table's GiST indexes for the duration of the block and recreate them, with
     their exact definitions, at its end, inside the caller's transaction: a failure rolls the
     drop back with everything else."""
-    definitions = session.execute(text(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
-        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
-        "WHERE x.indrelid = CAST(:table AS regclass) AND am.amname = 'gist' ORDER BY 1"
-    ), {"table": table}).all()
+    definitions = session.execute(
+        text(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
+            "WHERE x.indrelid = CAST(:table AS regclass) AND am.amname = 'gist' ORDER BY 1"
+        ),
+        {"table": table},
+    ).all()
     for name, _ in definitions:
         session.execute(text(f'DROP INDEX "{name}"'))
     yield

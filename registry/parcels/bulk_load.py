@@ -82,9 +82,7 @@ def _staging_frame(frame: gpd.GeoDataFrame, columns: list[tuple[str, str]]) -> p
 def _stage(session: Session, name: str, columns: list[tuple[str, str]]) -> None:
     definition = ", ".join(f"{column} {kind}" for column, kind in columns)
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    session.execute(
-        text(f"CREATE TEMP TABLE {name} ({definition}, geom_hex text) ON COMMIT DROP")
-    )
+    session.execute(text(f"CREATE TEMP TABLE {name} ({definition}, geom_hex text) ON COMMIT DROP"))
 
 
 def upsert_departments(session: Session, departments: pd.DataFrame) -> None:
@@ -121,10 +119,26 @@ class _Target:
     join: str
 
 
-_PARCELS = _Target("parcels", _PARCEL_COLUMNS, "department_code", "departments", "code",
-                   "department_id", "geom", "LEFT JOIN")
-_BUILDINGS = _Target("buildings", _BUILDING_COLUMNS, "parcel_id", "parcels", "parcel_id",
-                     "parcel_id", "footprint", "JOIN")
+_PARCELS = _Target(
+    "parcels",
+    _PARCEL_COLUMNS,
+    "department_code",
+    "departments",
+    "code",
+    "department_id",
+    "geom",
+    "LEFT JOIN",
+)
+_BUILDINGS = _Target(
+    "buildings",
+    _BUILDING_COLUMNS,
+    "parcel_id",
+    "parcels",
+    "parcel_id",
+    "parcel_id",
+    "footprint",
+    "JOIN",
+)
 
 
 def _upsert(session: Session, target: _Target, frame: gpd.GeoDataFrame) -> UpsertCounts:

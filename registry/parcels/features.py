@@ -22,7 +22,9 @@ _PUBLIC_PROPERTIES = """
     'parcel_id', p.parcel_id, 'address', p.address, 'department', d.name, 'use', p.use,
     'status', p.status
 """
-_FULL_PROPERTIES = _PUBLIC_PROPERTIES + """,
+_FULL_PROPERTIES = (
+    _PUBLIC_PROPERTIES
+    + """,
     'department_code', d.code, 'council_district', p.council_district,
     'asset_type', p.asset_type, 'legal_interest', p.legal_interest,
     'acquisition_date', p.acquisition_date, 'acquisition_cost', p.acquisition_cost::text,
@@ -33,6 +35,7 @@ _FULL_PROPERTIES = _PUBLIC_PROPERTIES + """,
     'needs_confirmation', p.needs_confirmation,
     'version', p.version, 'updated_at', p.updated_at, 'retired_at', p.retired_at
 """
+)
 
 
 def _feature_sql(public: bool) -> str:
@@ -101,9 +104,7 @@ def list_parcel_features(session: Session, query: ParcelQuery, public: bool = Fa
         conditions.append(f"p.geom && {envelope} AND ST_Intersects(p.geom, {envelope})")
         params.update(zip(("xmin", "ymin", "xmax", "ymax"), query.bbox, strict=True))
     if query.q:
-        conditions.append(
-            "(p.parcel_id ILIKE :q_prefix OR p.address ILIKE :q_anywhere)"
-        )
+        conditions.append("(p.parcel_id ILIKE :q_prefix OR p.address ILIKE :q_anywhere)")
         params["q_prefix"] = _escape_like(query.q.strip()) + "%"
         params["q_anywhere"] = "%" + _escape_like(query.q.strip()) + "%"
     if query.statuses:

@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
-from registry.parcels.records import ParcelChange, update_parcel
+from registry.parcels.records import ParcelChange
+from registry.parcels.records import update_parcel
 from registry.parcels.validation import EDITABLE_PROPERTIES
 from registry.settings import Settings
 
@@ -80,9 +81,12 @@ _HISTORY_SQL = text(
 def parcel_history(session: Session, parcel_id: str) -> list[HistoryEntry]:
     """Every change to the parcel, oldest first: who, when, which fields old → new, the shapes."""
     rows = session.execute(_HISTORY_SQL, {"id": parcel_id}).all()
-    if not rows and not session.execute(
-        text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": parcel_id}
-    ).first():
+    if (
+        not rows
+        and not session.execute(
+            text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": parcel_id}
+        ).first()
+    ):
         raise NotFound("parcel", parcel_id)
     codes = _department_codes(session)
     return [_entry(row, codes) for row in rows]
@@ -112,9 +116,14 @@ def _entry(row: Any, codes: dict[int, str]) -> HistoryEntry:
         changes.append(FieldChange("geometry", "changed" if before else None, "changed"))
     version_row = row.after or row.before or {}
     return HistoryEntry(
-        event_id=row.id, occurred_at=row.occurred_at, actor=row.actor, action=row.action,
-        version=version_row.get("version"), changes=changes,
-        geometry_before=before.get("geom"), geometry_after=after.get("geom"),
+        event_id=row.id,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        action=row.action,
+        version=version_row.get("version"),
+        changes=changes,
+        geometry_before=before.get("geom"),
+        geometry_after=after.get("geom"),
     )
 
 
@@ -123,9 +132,11 @@ def restore_parcel_version(
 ) -> int:
     """Make the parcel as it was right after `event_id`: a new, validated, audited edit."""
     snapshot = session.execute(
-        text("SELECT e.after FROM audit_events e JOIN parcels p ON p.parcel_id = :id "
-             "WHERE e.id = :event AND e.table_name = 'parcels' "
-             "AND (e.after ->> 'id')::bigint = p.id"),
+        text(
+            "SELECT e.after FROM audit_events e JOIN parcels p ON p.parcel_id = :id "
+            "WHERE e.id = :event AND e.table_name = 'parcels' "
+            "AND (e.after ->> 'id')::bigint = p.id"
+        ),
         {"event": event_id, "id": parcel_id},
     ).scalar()
     if snapshot is None:
@@ -136,6 +147,10 @@ def restore_parcel_version(
     change = ParcelChange(properties, readable.get("geom"))
     retired = readable.get("retired_at")
     return update_parcel(
-        session, parcel_id, expected_version, change, settings,
+        session,
+        parcel_id,
+        expected_version,
+        change,
+        settings,
         retired_at=dt.datetime.fromisoformat(retired) if retired else None,
     )

@@ -47,8 +47,9 @@ _BUILDING_ON_PARCEL = text(
 
 def building_is_on_parcel(session: Session, building_id: str, parcel_id: str) -> bool:
     """Whether the building with the public id `building_id` stands on the parcel `parcel_id`."""
-    return bool(session.scalar(_BUILDING_ON_PARCEL,
-                               {"building_id": building_id, "parcel_id": parcel_id}))
+    return bool(
+        session.scalar(_BUILDING_ON_PARCEL, {"building_id": building_id, "parcel_id": parcel_id})
+    )
 
 
 def get_parcel_record(session: Session, parcel_id: str) -> ParcelRecord:

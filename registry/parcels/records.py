@@ -20,18 +20,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry.errors import NotFound, version_conflict
-from registry.parcels.validation import (
-    READ_ONLY_PROPERTIES,
-    FieldProblem,
-    ParcelInvalid,
-    check_geometry,
-    clean_properties,
-    overlap_problem,
-    overlapped_by_stored_shape,
-)
+from registry.errors import NotFound
+from registry.errors import version_conflict
+from registry.parcels.validation import READ_ONLY_PROPERTIES
+from registry.parcels.validation import FieldProblem
+from registry.parcels.validation import ParcelInvalid
+from registry.parcels.validation import check_geometry
+from registry.parcels.validation import clean_properties
+from registry.parcels.validation import overlap_problem
+from registry.parcels.validation import overlapped_by_stored_shape
 from registry.parcels.verification import workflow_problems
-from registry.settings import STORAGE_SRID, Settings
+from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 
 _UNSET: Any = object()
 CONFIRM = "confirm"  # the edit's list of flagged fields confirmed as they stand
@@ -61,8 +61,12 @@ class ParcelChange:
 
 
 def _validated(
-    session: Session, change: ParcelChange, settings: Settings, current_id: str | None,
-    current_overlap_reason: str | None = None, problems: list[FieldProblem] | None = None,
+    session: Session,
+    change: ParcelChange,
+    settings: Settings,
+    current_id: str | None,
+    current_overlap_reason: str | None = None,
+    problems: list[FieldProblem] | None = None,
 ) -> dict[str, Any]:
     values, found = clean_properties(session, change.properties, settings, current_id)
     problems = [*(problems or []), *found]
@@ -76,9 +80,12 @@ def _validated(
         if "overlap_accepted_reason" in values:  # accepted (or not) with this very change
             accepted = bool(values["overlap_accepted_reason"])
         else:  # an earlier acceptance covers only the overlaps it was given for
-            accepted = bool(current_overlap_reason) and current_id is not None and {
-                overlap["parcel_id"] for overlap in check.overlaps
-            } <= overlapped_by_stored_shape(session, current_id)
+            accepted = (
+                bool(current_overlap_reason)
+                and current_id is not None
+                and {overlap["parcel_id"] for overlap in check.overlaps}
+                <= overlapped_by_stored_shape(session, current_id)
+            )
         if check.overlaps and not accepted:
             problems.append(overlap_problem(check.overlaps))
         if not check.overlaps and "overlap_accepted_reason" not in change.properties:
@@ -121,15 +128,15 @@ def _write_row(session: Session, statement: str, params: dict[str, Any]) -> Any:
     except IntegrityError as error:
         if "uq_parcels_parcel_id" not in str(error.orig):
             raise
-        raise ParcelInvalid([FieldProblem(
-            "parcel_id", f"{params['parcel_id']} is already in the registry"
-        )]) from error
+        raise ParcelInvalid(
+            [FieldProblem("parcel_id", f"{params['parcel_id']} is already in the registry")]
+        ) from error
 
 
 def create_parcel(session: Session, change: ParcelChange, settings: Settings) -> str:
-    required = [] if "parcel_id" in change.properties else [
-        FieldProblem("parcel_id", "is required")
-    ]
+    required = (
+        [] if "parcel_id" in change.properties else [FieldProblem("parcel_id", "is required")]
+    )
     values = _validated(session, change, settings, current_id=None, problems=required)
     columns, params = _column_values(values)
     _write_row(
@@ -168,8 +175,10 @@ def _verification_values(session: Session, parcel_id: str, change: ParcelChange)
 
 def _current(session: Session, parcel_id: str) -> Any:
     row = session.execute(
-        text("SELECT version, overlap_accepted_reason, retired_at, digitization_status, "
-             "needs_confirmation FROM parcels WHERE parcel_id = :id"),
+        text(
+            "SELECT version, overlap_accepted_reason, retired_at, digitization_status, "
+            "needs_confirmation FROM parcels WHERE parcel_id = :id"
+        ),
         {"id": parcel_id},
     ).one_or_none()
     if row is None:
@@ -178,8 +187,12 @@ def _current(session: Session, parcel_id: str) -> Any:
 
 
 def update_parcel(
-    session: Session, parcel_id: str, expected_version: int, change: ParcelChange,
-    settings: Settings, retired_at: Any = _UNSET,
+    session: Session,
+    parcel_id: str,
+    expected_version: int,
+    change: ParcelChange,
+    settings: Settings,
+    retired_at: Any = _UNSET,
 ) -> int:
     """Apply `change` if the parcel is still at `expected_version`; the new version.
 
@@ -189,14 +202,21 @@ def update_parcel(
     if current.version != expected_version:
         raise version_conflict(session, "parcel", parcel_id)
     change, confirmed, problems = _confirmations(change)
-    values = _validated(session, change, settings, parcel_id, current.overlap_accepted_reason,
-                        problems)
-    still = [name for name in current.needs_confirmation
-             if name not in confirmed and name not in change.properties]
+    values = _validated(
+        session, change, settings, parcel_id, current.overlap_accepted_reason, problems
+    )
+    still = [
+        name
+        for name in current.needs_confirmation
+        if name not in confirmed and name not in change.properties
+    ]
     if still != list(current.needs_confirmation):
         values["needs_confirmation"] = still
-    if (current.digitization_status == "paper" and values.get("geom") is not None
-            and "digitization_status" not in change.properties):
+    if (
+        current.digitization_status == "paper"
+        and values.get("geom") is not None
+        and "digitization_status" not in change.properties
+    ):
         # A paper record that gains its shape is digitized, whoever sends it (editor, API, import)
         values["digitization_status"] = "digitized"
     becomes = values.get("digitization_status")
@@ -232,8 +252,11 @@ def _confirmations(change: ParcelChange) -> tuple[ParcelChange, set[str], list[F
     properties = dict(change.properties)
     names = properties.pop(CONFIRM)
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        return ParcelChange(properties, change.geometry), set(), [FieldProblem(
-            CONFIRM, "must be a list of field names, e.g. [\"department_code\"]")]
+        return (
+            ParcelChange(properties, change.geometry),
+            set(),
+            [FieldProblem(CONFIRM, 'must be a list of field names, e.g. ["department_code"]')],
+        )
     return ParcelChange(properties, change.geometry), set(names), []
 
 
@@ -245,8 +268,10 @@ def retire_parcel(session: Session, parcel_id: str, expected_version: int) -> No
     if current.retired_at is not None:
         return
     updated = session.execute(
-        text("UPDATE parcels SET retired_at = now() WHERE parcel_id = :id AND version = :v "
-             "RETURNING version"),
+        text(
+            "UPDATE parcels SET retired_at = now() WHERE parcel_id = :id AND version = :v "
+            "RETURNING version"
+        ),
         {"id": parcel_id, "v": expected_version},
     ).scalar()
     if updated is None:

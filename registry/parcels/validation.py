@@ -16,24 +16,37 @@ from sqlalchemy.orm import Session
 
 from registry.city.departments import find_department
 from registry.city.districts import district_numbers
-from registry.city.ids import canonical_parcel_id, id_problem
+from registry.city.ids import canonical_parcel_id
+from registry.city.ids import id_problem
 from registry.city.profile import city_profile
-from registry.fields import FieldProblem, Problems, RecordInvalid, to_date, to_money, to_text
-from registry.settings import STORAGE_SRID, Settings
+from registry.fields import FieldProblem
+from registry.fields import Problems
+from registry.fields import RecordInvalid
+from registry.fields import to_date
+from registry.fields import to_money
+from registry.fields import to_text
+from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 from registry.spatial import as_geography
-from registry.vocabulary import (
-    ASSET_TYPES,
-    DIGITIZATION_STATUSES,
-    LEGAL_INTERESTS,
-    PARCEL_STATUSES,
-)
+from registry.vocabulary import ASSET_TYPES
+from registry.vocabulary import DIGITIZATION_STATUSES
+from registry.vocabulary import LEGAL_INTERESTS
+from registry.vocabulary import PARCEL_STATUSES
 
 OVERLAP_TOLERANCE_SQ_M = 1.0
 
 # properties a client may send back unchanged from a GET: derived or managed by the registry
 READ_ONLY_PROPERTIES = frozenset(
-    {"land_area_sq_ft", "version", "updated_at", "retired_at", "department", "verified_by",
-     "verified_at", "needs_confirmation"}
+    {
+        "land_area_sq_ft",
+        "version",
+        "updated_at",
+        "retired_at",
+        "department",
+        "verified_by",
+        "verified_at",
+        "needs_confirmation",
+    }
 )
 _ENUMS = {
     "status": PARCEL_STATUSES,
@@ -110,7 +123,10 @@ def district_rule(districts: tuple[int, ...]) -> str:
 
 
 def _check_parcel_id(
-    session: Session, value: Any, settings: Settings, current_id: str | None,
+    session: Session,
+    value: Any,
+    settings: Settings,
+    current_id: str | None,
     problems: list[FieldProblem],
 ) -> Any:
     """The id in the city's canonical spelling (AIN 5056011903 is kept as 5056-011-903)."""
@@ -123,9 +139,12 @@ def _check_parcel_id(
         problems.append(FieldProblem("parcel_id", problem))
         return value.strip()
     value = canonical_parcel_id(profile, value)
-    if value != current_id and session.execute(
-        text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": value}
-    ).first():
+    if (
+        value != current_id
+        and session.execute(
+            text("SELECT 1 FROM parcels WHERE parcel_id = :id"), {"id": value}
+        ).first()
+    ):
         problems.append(FieldProblem("parcel_id", f"{value} is already in the registry"))
     return value
 
@@ -162,8 +181,9 @@ _GEOMETRY_SQL = text(
                                                  'area_sq_m', round(o.area::numeric, 1))
                                ORDER BY p.parcel_id)
                  FROM parcels p,
-                      LATERAL (SELECT ST_Area({as_geography(
-                          f"ST_Intersection(p.geom, ST_Transform(g, {STORAGE_SRID}))")}) AS area) o
+                      LATERAL (SELECT ST_Area({
+        as_geography(f"ST_Intersection(p.geom, ST_Transform(g, {STORAGE_SRID}))")
+    }) AS area) o
                 WHERE p.geom && ST_Transform(g, {STORAGE_SRID})
                   AND ST_Intersects(p.geom, ST_Transform(g, {STORAGE_SRID}))
                   AND p.retired_at IS NULL
@@ -189,9 +209,11 @@ def check_geometry(
         )
     if geometry["type"] not in {"Polygon", "MultiPolygon"}:
         return GeometryCheck(
-            [FieldProblem(
-                "geometry", f"must be a Polygon or MultiPolygon, not {geometry['type']}"
-            )],
+            [
+                FieldProblem(
+                    "geometry", f"must be a Polygon or MultiPolygon, not {geometry['type']}"
+                )
+            ],
             [],
         )
     xmin, ymin, xmax, ymax = city_profile(session, settings).extent
@@ -199,8 +221,14 @@ def check_geometry(
     try:
         row = session.execute(
             _GEOMETRY_SQL,
-            {"geojson": json.dumps(geometry), "xmin": xmin, "ymin": ymin, "xmax": xmax,
-             "ymax": ymax, "self": parcel_id},
+            {
+                "geojson": json.dumps(geometry),
+                "xmin": xmin,
+                "ymin": ymin,
+                "xmax": xmax,
+                "ymax": ymax,
+                "self": parcel_id,
+            },
         ).one()
         savepoint.commit()
     except Exception as error:  # PostGIS rejects malformed GeoJSON with XX000
@@ -211,22 +239,31 @@ def check_geometry(
     if row.empty:
         problems.append(FieldProblem("geometry", "is empty"))
     elif not row.valid:
-        problems.append(FieldProblem(
-            "geometry", f"is not valid: {row.reason}",
-            {"reason": row.reason, "location": row.location, "repair_available": True},
-        ))
+        problems.append(
+            FieldProblem(
+                "geometry",
+                f"is not valid: {row.reason}",
+                {"reason": row.reason, "location": row.location, "repair_available": True},
+            )
+        )
     elif not row.inside:
-        problems.append(FieldProblem(
-            "geometry", "lies outside the city's extent: check the coordinates and their order "
-            "(longitude, latitude) and the CRS",
-        ))
+        problems.append(
+            FieldProblem(
+                "geometry",
+                "lies outside the city's extent: check the coordinates and their order "
+                "(longitude, latitude) and the CRS",
+            )
+        )
     return GeometryCheck(problems, list(row.overlaps or []))
 
 
 def _is_wgs84(crs: Any) -> bool:
     name = str(crs.get("properties", {}).get("name", "")) if isinstance(crs, dict) else ""
     return name.upper().replace("::", ":") in {
-        "EPSG:4326", "URN:OGC:DEF:CRS:EPSG:4326", "URN:OGC:DEF:CRS:OGC:1.3:CRS84", "CRS84",
+        "EPSG:4326",
+        "URN:OGC:DEF:CRS:EPSG:4326",
+        "URN:OGC:DEF:CRS:OGC:1.3:CRS84",
+        "CRS84",
     }
 
 

@@ -59,27 +59,39 @@ class VerificationState:
 
 def verification_state(session: Session, parcel_id: str) -> VerificationState | None:
     row = session.execute(
-        text(f"SELECT p.digitization_status, {MISSING_FIELDS_SQL} AS missing, "
-             "p.needs_confirmation, p.verified_by, "
-             f"p.verified_at, ({LAST_EDITOR_SQL}) AS last_editor "
-             "FROM parcels p WHERE p.parcel_id = :parcel_id"),
+        text(
+            f"SELECT p.digitization_status, {MISSING_FIELDS_SQL} AS missing, "
+            "p.needs_confirmation, p.verified_by, "
+            f"p.verified_at, ({LAST_EDITOR_SQL}) AS last_editor "
+            "FROM parcels p WHERE p.parcel_id = :parcel_id"
+        ),
         {"parcel_id": parcel_id},
     ).one_or_none()
     if row is None:
         return None
-    return VerificationState(row.digitization_status, list(row.missing),
-                             list(row.needs_confirmation), row.last_editor, row.verified_by,
-                             row.verified_at)
+    return VerificationState(
+        row.digitization_status,
+        list(row.missing),
+        list(row.needs_confirmation),
+        row.last_editor,
+        row.verified_by,
+        row.verified_at,
+    )
 
 
 def _actor(session: Session) -> str:
-    return str(session.execute(
-        text("SELECT coalesce(nullif(current_setting('registry.actor', true), ''), session_user)")
-    ).scalar_one())
+    return str(
+        session.execute(
+            text(
+                "SELECT coalesce(nullif(current_setting('registry.actor', true), ''), session_user)"
+            )
+        ).scalar_one()
+    )
 
 
-def workflow_problems(session: Session, parcel_id: str, target: str,
-                      other_changes: set[str]) -> list[FieldProblem]:
+def workflow_problems(
+    session: Session, parcel_id: str, target: str, other_changes: set[str]
+) -> list[FieldProblem]:
     """Why the record may not move to `target` now (empty when it may). Run inside the edit's
     transaction, after its other changes are written, so completeness is judged on the result."""
     state = verification_state(session, parcel_id)
@@ -88,30 +100,38 @@ def workflow_problems(session: Session, parcel_id: str, target: str,
     if target == "digitized" and "geometry" in state.missing_fields:
         return [FieldProblem("digitization_status", "digitized needs the parcel's shape")]
     if target in {"attributed", "verified"} and state.missing_fields:
-        return [FieldProblem(
-            "digitization_status",
-            f"{target} needs every required field; missing: {', '.join(state.missing_fields)}",
-            {"missing_fields": state.missing_fields},
-        )]
+        return [
+            FieldProblem(
+                "digitization_status",
+                f"{target} needs every required field; missing: {', '.join(state.missing_fields)}",
+                {"missing_fields": state.missing_fields},
+            )
+        ]
     if target == "verified" and state.status != "verified":
         if state.needs_confirmation:
-            return [FieldProblem(
-                "digitization_status",
-                "verified needs every value confirmed; the source marked as uncertain: "
-                f"{', '.join(state.needs_confirmation)} (confirm or correct it first)",
-                {"needs_confirmation": state.needs_confirmation},
-            )]
+            return [
+                FieldProblem(
+                    "digitization_status",
+                    "verified needs every value confirmed; the source marked as uncertain: "
+                    f"{', '.join(state.needs_confirmation)} (confirm or correct it first)",
+                    {"needs_confirmation": state.needs_confirmation},
+                )
+            ]
         if other_changes:
-            return [FieldProblem(
-                "digitization_status",
-                "verify the record as it stands: save other changes first, then verify",
-            )]
+            return [
+                FieldProblem(
+                    "digitization_status",
+                    "verify the record as it stands: save other changes first, then verify",
+                )
+            ]
         if state.last_editor == _actor(session):
-            return [FieldProblem(
-                "digitization_status",
-                "verification needs a second person: you made the last change to this record",
-                {"last_editor": state.last_editor},
-            )]
+            return [
+                FieldProblem(
+                    "digitization_status",
+                    "verification needs a second person: you made the last change to this record",
+                    {"last_editor": state.last_editor},
+                )
+            ]
     return []
 
 
@@ -146,8 +166,10 @@ class QueueCursorInvalid(ValueError):
 # Queue order, on `waiting`'s columns: by department name (records without one last), then
 # oldest change first. A cursor is the last entry's values of these four.
 _QUEUE_ORDER = "(department IS NULL), coalesce(department, ''), updated_at, parcel_id"
-_CURSOR = ("CAST(:no_department AS boolean), CAST(:department_name AS text), "
-           "CAST(:updated_at AS timestamptz), CAST(:parcel_id AS text)")
+_CURSOR = (
+    "CAST(:no_department AS boolean), CAST(:department_name AS text), "
+    "CAST(:updated_at AS timestamptz), CAST(:parcel_id AS text)"
+)
 
 _QUEUE_SQL = f"""
     WITH waiting AS (
@@ -188,23 +210,43 @@ def _cursor_params(cursor: str | None) -> dict[str, Any]:
         raise QueueCursorInvalid(f"not a verification-queue cursor: {cursor!r}") from error
     if not (isinstance(parcel_id, str) and isinstance(department, str | None)):
         raise QueueCursorInvalid(f"not a verification-queue cursor: {cursor!r}")
-    return {"no_department": department is None, "department_name": department or "",
-            "updated_at": changed, "parcel_id": parcel_id}
+    return {
+        "no_department": department is None,
+        "department_name": department or "",
+        "updated_at": changed,
+        "parcel_id": parcel_id,
+    }
 
 
-def verification_queue(session: Session, department: str | None = None, *,
-                       after: str | None = None, limit: int = QUEUE_PAGE_SIZE) -> QueuePage:
+def verification_queue(
+    session: Session,
+    department: str | None = None,
+    *,
+    after: str | None = None,
+    limit: int = QUEUE_PAGE_SIZE,
+) -> QueuePage:
     """Records awaiting a second person's verification (attributed and complete), grouped by
     department, oldest change first: the page after cursor `after` (the first without one) and
     how many wait in all, in one statement. The cursor holds the last entry's sort key, so a
     record verified or changed meanwhile moves nothing else in or out of the next page."""
-    rows = session.execute(
-        text(_QUEUE_SQL),
-        {"department": department, "limit": limit + 1, **_cursor_params(after)},
-    ).mappings().all()
-    entries = [QueueEntry(r["parcel_id"], r["address"], r["department"], r["last_editor"],
-                          r["updated_at"]) for r in rows if r["parcel_id"] is not None]
+    rows = (
+        session.execute(
+            text(_QUEUE_SQL),
+            {"department": department, "limit": limit + 1, **_cursor_params(after)},
+        )
+        .mappings()
+        .all()
+    )
+    entries = [
+        QueueEntry(r["parcel_id"], r["address"], r["department"], r["last_editor"], r["updated_at"])
+        for r in rows
+        if r["parcel_id"] is not None
+    ]
     more = len(entries) > limit
     entries = entries[:limit]
-    return QueuePage(entries, int(rows[0]["total"]), int(rows[0]["before"]) + 1,
-                     _cursor(entries[-1]) if more else None)
+    return QueuePage(
+        entries,
+        int(rows[0]["total"]),
+        int(rows[0]["before"]) + 1,
+        _cursor(entries[-1]) if more else None,
+    )

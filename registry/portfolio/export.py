@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 
 from registry.cells import spreadsheet_safe
 from registry.fiscal_years import fiscal_year_of
-from registry.portfolio.queries import Table, parcels_table, portfolio_tables
+from registry.portfolio.queries import Table
+from registry.portfolio.queries import parcels_table
+from registry.portfolio.queries import portfolio_tables
 
 PORTFOLIO_FORMATS = ("xlsx", "csv", "gpkg", "geojson")
 MEDIA_TYPES = {
@@ -44,22 +46,30 @@ MONEY_FORMAT = "#,##0.00"
 AREA_FORMAT = "#,##0.0"
 DATE_FORMAT = "yyyy-mm-dd"
 BOLD = Font(bold=True)
-_MONEY_WORDS = ("cost", "revenue", "value", "proceeds", "needs", "rent", *(
-    "operations", "maintenance", "utilities", "security", "janitorial", "capital", "total"))
+_MONEY_WORDS = (
+    "cost",
+    "revenue",
+    "value",
+    "proceeds",
+    "needs",
+    "rent",
+    *("operations", "maintenance", "utilities", "security", "janitorial", "capital", "total"),
+)
 
 
-def portfolio_export(session: Session, export_format: str, as_of: dt.date,
-                     start_month: int = 7) -> bytes:
+def portfolio_export(
+    session: Session, export_format: str, as_of: dt.date, start_month: int = 7
+) -> bytes:
     """The portfolio summary in `export_format` (one of PORTFOLIO_FORMATS) as bytes, for a file
     or an HTTP response alike."""
     if export_format == "xlsx":
-        return portfolio_workbook(portfolio_tables(session, as_of, start_month), as_of,
-                                  fiscal_year_of(as_of, start_month))
+        return portfolio_workbook(
+            portfolio_tables(session, as_of, start_month), as_of, fiscal_year_of(as_of, start_month)
+        )
     if export_format == "csv":
         return table_csv(parcels_table(session, as_of, start_month)).encode()
     if export_format in _DRIVERS:
-        return parcels_gis(parcels_table(session, as_of, start_month, geometry=True),
-                           export_format)
+        return parcels_gis(parcels_table(session, as_of, start_month, geometry=True), export_format)
     raise ValueError(f"unknown portfolio export format {export_format!r}")
 
 
@@ -74,8 +84,12 @@ def portfolio_workbook(tables: Sequence[Table], as_of: dt.date, fiscal_year: int
         sheet.append([_bold(sheet, name) for name in table.columns])
         formats = [_number_format(name) for name in table.columns]
         for row in table.rows:
-            sheet.append([_xlsx_cell(sheet, styles, value, fmt) for value, fmt in
-                          zip(row, formats, strict=True)])
+            sheet.append(
+                [
+                    _xlsx_cell(sheet, styles, value, fmt)
+                    for value, fmt in zip(row, formats, strict=True)
+                ]
+            )
     about = book.create_sheet("About")
     for line in _about(as_of, fiscal_year, _not_measured(tables)):
         about.append(list(line))
@@ -98,20 +112,31 @@ def _about(as_of: dt.date, fiscal_year: int, not_measured: Sequence[str]) -> lis
     return [
         ("As of", as_of.isoformat()),
         ("Fiscal year", f"FY{fiscal_year} (om_cost columns; the costs sheet has every year)"),
-        ("Parcels", "in the registry at the as-of date (not retired by then); land area from "
-                    "the geometry, geodesic, in sq ft"),
-        ("Leases", "every lease; end_date as signed, current_end_date after recorded "
-                   "modifications; payment_frequency, in_force and annual_rent at the as-of date "
-                   "(modifications and terminations followed; annual_rent only for leases in "
-                   "force: the rate of the payment period holding the date × payments per year, "
-                   "a free period counting at its rate)"),
-        ("Summaries", "parcels by their department, council district and asset type; buildings "
-                      "by their own asset type; leases by their own department; lease_cost: "
-                      "annual rent of leases in, lease_revenue: of leases out, in force"),
-        ("Not measured", f"{len(not_measured)} leases recorded without every term GASB 87 needs "
-                         "(measured false in the leases sheet, with what they lack in missing): "
-                         "no annual rent, left out of the summaries"
-                         + (f" ({shown})" if not_measured else "")),
+        (
+            "Parcels",
+            "in the registry at the as-of date (not retired by then); land area from "
+            "the geometry, geodesic, in sq ft",
+        ),
+        (
+            "Leases",
+            "every lease; end_date as signed, current_end_date after recorded "
+            "modifications; payment_frequency, in_force and annual_rent at the as-of date "
+            "(modifications and terminations followed; annual_rent only for leases in "
+            "force: the rate of the payment period holding the date × payments per year, "
+            "a free period counting at its rate)",
+        ),
+        (
+            "Summaries",
+            "parcels by their department, council district and asset type; buildings "
+            "by their own asset type; leases by their own department; lease_cost: "
+            "annual rent of leases in, lease_revenue: of leases out, in force",
+        ),
+        (
+            "Not measured",
+            f"{len(not_measured)} leases recorded without every term GASB 87 needs "
+            "(measured false in the leases sheet, with what they lack in missing): "
+            "no annual rent, left out of the summaries" + (f" ({shown})" if not_measured else ""),
+        ),
         ("(none)", "records without that department, district or asset type"),
     ]
 
@@ -150,8 +175,9 @@ class _Styles:
         return cell
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, styles: _Styles, value: Any,
-               number_format: str | None) -> Any:
+def _xlsx_cell(
+    sheet: WriteOnlyWorksheet, styles: _Styles, value: Any, number_format: str | None
+) -> Any:
     """A plain value, or a styled cell when it needs a number format or must stay text."""
     if isinstance(value, dt.date):
         return styles.cell(sheet, value, DATE_FORMAT)
@@ -201,14 +227,20 @@ def parcels_gis(table: Table, export_format: str) -> bytes:
         values = [row[index] for row in table.rows]
         if index == geometry_index:
             arrays["geometry"] = pa.array(
-                [bytes(value) if value is not None else None for value in values], pa.binary())
+                [bytes(value) if value is not None else None for value in values], pa.binary()
+            )
         else:
             arrays[name] = _arrow_column(values)
     data = pa.table(arrays)
     buffer = io.BytesIO()
     pyogrio.write_arrow(
-        data, buffer, layer="parcels", driver=_DRIVERS[export_format], geometry_name="geometry",
-        geometry_type="MultiPolygon", crs="EPSG:4326",
+        data,
+        buffer,
+        layer="parcels",
+        driver=_DRIVERS[export_format],
+        geometry_name="geometry",
+        geometry_type="MultiPolygon",
+        crs="EPSG:4326",
     )
     return buffer.getvalue()
 

@@ -24,16 +24,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.fiscal_years import fiscal_year_of
-from registry.kpis.common_sql import (
-    BUILDING_DIMS_SQL,
-    DIMS,
-    LEASE_DIMS_SQL,
-    LEASE_JOINS_SQL,
-    PARCEL_DIMS_SQL,
-    PARCEL_IN_REGISTRY_SQL,
-)
+from registry.kpis.common_sql import BUILDING_DIMS_SQL
+from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import LEASE_DIMS_SQL
+from registry.kpis.common_sql import LEASE_JOINS_SQL
+from registry.kpis.common_sql import PARCEL_DIMS_SQL
+from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
 from registry.kpis.values import grouping_select
-from registry.leases.rent_sql import CURRENT_TERMS_CTES, without_jit
+from registry.leases.rent_sql import CURRENT_TERMS_CTES
+from registry.leases.rent_sql import without_jit
 from registry.vocabulary import COST_CATEGORIES
 
 SUMMARY_BREAKDOWNS = ("department", "council_district", "asset_type")
@@ -127,8 +126,16 @@ COSTS_SQL = f"""
 """
 
 SUMMARY_COLUMNS = (
-    "parcels", "land_area_sq_ft", "buildings", "gross_sq_ft", "usable_sq_ft", "om_cost",
-    "leases_in", "lease_cost", "leases_out", "lease_revenue",
+    "parcels",
+    "land_area_sq_ft",
+    "buildings",
+    "gross_sq_ft",
+    "usable_sq_ft",
+    "om_cost",
+    "leases_in",
+    "lease_cost",
+    "leases_out",
+    "lease_revenue",
 )
 
 
@@ -146,8 +153,9 @@ def _summary_sql() -> str:
           FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
          WHERE {PARCEL_IN_REGISTRY_SQL}
         UNION ALL
-        SELECT {BUILDING_DIMS_SQL}, {facts(buildings="1", gross_sq_ft="b.gross_sq_ft",
-                                           usable_sq_ft="b.usable_sq_ft")}
+        SELECT {BUILDING_DIMS_SQL}, {
+        facts(buildings="1", gross_sq_ft="b.gross_sq_ft", usable_sq_ft="b.usable_sq_ft")
+    }
           FROM buildings b JOIN parcels p ON p.id = b.parcel_id
           LEFT JOIN departments d ON d.id = p.department_id
          WHERE {PARCEL_IN_REGISTRY_SQL}
@@ -158,11 +166,14 @@ def _summary_sql() -> str:
           LEFT JOIN departments d ON d.id = p.department_id
          WHERE c.fiscal_year = :fy
         UNION ALL
-        SELECT {LEASE_DIMS_SQL}, {facts(
+        SELECT {LEASE_DIMS_SQL}, {
+        facts(
             leases_in="CASE WHEN l.direction = 'in' THEN 1 ELSE 0 END",
             lease_cost="CASE WHEN l.direction = 'in' THEN a.rent END",
             leases_out="CASE WHEN l.direction = 'out' THEN 1 ELSE 0 END",
-            lease_revenue="CASE WHEN l.direction = 'out' THEN a.rent END")}
+            lease_revenue="CASE WHEN l.direction = 'out' THEN a.rent END",
+        )
+    }
           FROM {LEASE_JOINS_SQL} JOIN lease_term t ON t.lease_id = l.id
           JOIN annual_rent a ON a.lease_id = l.id
          WHERE t.in_force AND t.measured
@@ -186,18 +197,24 @@ def portfolio_tables(session: Session, as_of: dt.date, start_month: int = 7) -> 
     summary = session.execute(text(_summary_sql()), params).mappings().all()
     total = next(row for row in summary if row["breakdown"] == "city")
     for breakdown in SUMMARY_BREAKDOWNS:
-        rows = [(row["breakdown_value"], *(row[name] for name in SUMMARY_COLUMNS))
-                for row in summary if row["breakdown"] == breakdown]
+        rows = [
+            (row["breakdown_value"], *(row[name] for name in SUMMARY_COLUMNS))
+            for row in summary
+            if row["breakdown"] == breakdown
+        ]
         rows.append(("Total", *(total[name] for name in SUMMARY_COLUMNS)))
-        tables.append(Table(f"by {breakdown.replace('_', ' ')}", (breakdown, *SUMMARY_COLUMNS),
-                            rows))
+        tables.append(
+            Table(f"by {breakdown.replace('_', ' ')}", (breakdown, *SUMMARY_COLUMNS), rows)
+        )
     return tables
 
 
-def parcels_table(session: Session, as_of: dt.date, start_month: int = 7,
-                  geometry: bool = False) -> Table:
+def parcels_table(
+    session: Session, as_of: dt.date, start_month: int = 7, geometry: bool = False
+) -> Table:
     """The parcels sheet alone (CSV), or with `geometry_wkb` (WGS 84 WKB, for GIS formats:
     PostGIS encodes it, so no geometry object is built per row in Python)."""
     column = ", ST_AsBinary(ST_Transform(p.geom, 4326)) AS geometry_wkb" if geometry else ""
-    return _table(session, "parcels", PARCELS_SQL.format(geometry=column),
-                  _params(as_of, start_month))
+    return _table(
+        session, "parcels", PARCELS_SQL.format(geometry=column), _params(as_of, start_month)
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.models import ApiToken, User, UserSession
+from registry.models import ApiToken
+from registry.models import User
+from registry.models import UserSession
 from registry.users.sessions import standing_sessions
 
 

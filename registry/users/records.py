@@ -12,12 +12,16 @@ import re
 import secrets
 from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
 
-from registry.models import ApiToken, User
+from registry.models import ApiToken
+from registry.models import User
 from registry.users.passwords import password_problem
 from registry.vocabulary import USER_ROLES
 

@@ -14,10 +14,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from registry.models import User, UserSession
+from registry.models import User
+from registry.models import UserSession
 from registry.users.records import revoke_tokens
 
 # Touching last_seen_at on every request would make each page view a write; this is the idle

@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -55,14 +56,18 @@ def retry_after(
 
 
 def record_failure(
-    session: Session, email: str, address: str, now: dt.datetime,
+    session: Session,
+    email: str,
+    address: str,
+    now: dt.datetime,
     policy: ThrottlePolicy = ThrottlePolicy(),
 ) -> dt.timedelta:
     """Count a failed sign-in; returns how long the address must now wait for this email."""
     session.execute(
         insert(LoginThrottle)
-        .values(email=email, client_address=address, failures=0, last_failure_at=now,
-                blocked_until=now)
+        .values(
+            email=email, client_address=address, failures=0, last_failure_at=now, blocked_until=now
+        )
         .on_conflict_do_nothing()
     )
     row = session.scalars(

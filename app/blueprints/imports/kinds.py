@@ -5,30 +5,36 @@ columns map to, how a report names its records, and how to read its columns and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from registry.errors import VersionConflict
 from registry.fields import RecordInvalid
 from registry.imports.cells import is_blank
-from registry.imports.columns import ImportUsageError, header_score, resolve_columns
-from registry.imports.leases import LeaseImportOptions, import_leases
+from registry.imports.columns import ImportUsageError
+from registry.imports.columns import header_score
+from registry.imports.columns import resolve_columns
+from registry.imports.leases import LeaseImportOptions
+from registry.imports.leases import import_leases
 from registry.imports.operations import import_operations
 from registry.imports.parcels import ImportOptions as ParcelImportOptions
-from registry.imports.parcels import SourceError, import_parcels
+from registry.imports.parcels import SourceError
+from registry.imports.parcels import import_parcels
 from registry.imports.parcels.mapping import resolve_mapping
-from registry.imports.parcels.source import describe, layers
+from registry.imports.parcels.source import describe
+from registry.imports.parcels.source import layers
 from registry.imports.pipeline import ImportOptions
 from registry.imports.report import ImportReport
-from registry.imports.sources import (
-    WORKBOOK_SUFFIXES,
-    SourceTable,
-    SourceUnreadable,
-    read_source,
-)
-from registry.imports.synonyms import NO_DEFAULT, TARGETS
+from registry.imports.sources import WORKBOOK_SUFFIXES
+from registry.imports.sources import SourceTable
+from registry.imports.sources import SourceUnreadable
+from registry.imports.sources import read_source
+from registry.imports.synonyms import NO_DEFAULT
+from registry.imports.synonyms import TARGETS
 from registry.settings import Settings
 
 _GIS = (".gpkg", ".zip", ".geojson", ".json")
@@ -53,22 +59,54 @@ class Kind:
         return target not in NO_DEFAULT[self.name]
 
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    Kind("parcels", "Parcels", "parcel shapes and their attributes",
-         "GeoPackage, zipped Shapefile, GeoJSON, TopoJSON, CSV (a WKT column) or XLSX",
-         (".gpkg", ".zip", ".geojson", ".json", ".topojson", ".csv", ".xlsx"), "Parcel id",
-         ("parcel_id", "address", "department_code")),
-    Kind("leases", "Leases", "a lease list: one lease a row, upserted by lease number",
-         "CSV, XLSX, or a point layer (GeoJSON, GeoPackage, zipped Shapefile)", _LISTS,
-         "Lease number", ("lease_number",)),
-    Kind("occupancy", "Occupancy", "occupancy records: building, department, period, headcount, "
-         "usable sq ft", "CSV, XLSX, or a point layer (GeoJSON, GeoPackage, zipped Shapefile)",
-         _LISTS, "Record", ("building_id", "department_code", "period_start", "headcount",
-                            "usable_sq_ft_occupied")),
-    Kind("costs", "O&M costs", "operating and maintenance costs: parcel and/or building, fiscal "
-         "year, category, amount", "CSV, XLSX, or a point layer (GeoJSON, GeoPackage, zipped "
-         "Shapefile)", _LISTS, "Record", ("fiscal_year", "category", "amount")),
-)}
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "parcels",
+            "Parcels",
+            "parcel shapes and their attributes",
+            "GeoPackage, zipped Shapefile, GeoJSON, TopoJSON, CSV (a WKT column) or XLSX",
+            (".gpkg", ".zip", ".geojson", ".json", ".topojson", ".csv", ".xlsx"),
+            "Parcel id",
+            ("parcel_id", "address", "department_code"),
+        ),
+        Kind(
+            "leases",
+            "Leases",
+            "a lease list: one lease a row, upserted by lease number",
+            "CSV, XLSX, or a point layer (GeoJSON, GeoPackage, zipped Shapefile)",
+            _LISTS,
+            "Lease number",
+            ("lease_number",),
+        ),
+        Kind(
+            "occupancy",
+            "Occupancy",
+            "occupancy records: building, department, period, headcount, usable sq ft",
+            "CSV, XLSX, or a point layer (GeoJSON, GeoPackage, zipped Shapefile)",
+            _LISTS,
+            "Record",
+            (
+                "building_id",
+                "department_code",
+                "period_start",
+                "headcount",
+                "usable_sq_ft_occupied",
+            ),
+        ),
+        Kind(
+            "costs",
+            "O&M costs",
+            "operating and maintenance costs: parcel and/or building, fiscal "
+            "year, category, amount",
+            "CSV, XLSX, or a point layer (GeoJSON, GeoPackage, zipped Shapefile)",
+            _LISTS,
+            "Record",
+            ("fiscal_year", "category", "amount"),
+        ),
+    )
+}
 
 
 class UnreadableUpload(ValueError):
@@ -102,9 +140,15 @@ class Choices:
     repair: bool = False  # parcels: ST_MakeValid
 
     def as_dict(self) -> dict[str, object]:
-        return {"layer": self.layer, "mapping": self.mapping, "defaults": self.defaults,
-                "srs": self.srs, "direction": self.direction,
-                "skip_invalid": self.skip_invalid, "repair": self.repair}
+        return {
+            "layer": self.layer,
+            "mapping": self.mapping,
+            "defaults": self.defaults,
+            "srs": self.srs,
+            "direction": self.direction,
+            "skip_invalid": self.skip_invalid,
+            "repair": self.repair,
+        }
 
     @classmethod
     def from_dict(cls, saved: Mapping[str, object]) -> Choices:
@@ -116,28 +160,42 @@ class Choices:
             value = saved.get(name)
             return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
-        return cls(text("layer"), pairs("mapping"), pairs("defaults"), text("srs"),
-                   text("direction"), bool(saved.get("skip_invalid")),
-                   bool(saved.get("repair")))
+        return cls(
+            text("layer"),
+            pairs("mapping"),
+            pairs("defaults"),
+            text("srs"),
+            text("direction"),
+            bool(saved.get("skip_invalid")),
+            bool(saved.get("repair")),
+        )
 
 
-def read_columns(kind: Kind, path: Path, layer: str | None,
-                 mapping: Mapping[str, str]) -> Columns:
+def read_columns(kind: Kind, path: Path, layer: str | None, mapping: Mapping[str, str]) -> Columns:
     """The file's columns (a table's header row is found as the importer finds it) and what
     the one resolver makes of them, `mapping` first."""
     try:
         if kind.name == "parcels":
             info = describe(path, layer)
             resolved = resolve_mapping(info.fields, mapping).columns
-            return Columns(info.fields, resolved, layers(path), layer, info.feature_count,
-                           info.crs)
+            return Columns(info.fields, resolved, layers(path), layer, info.feature_count, info.crs)
         table = _read_table(kind, path, layer, mapping)
-        resolved = {target: source.label for target, source
-                    in resolve_columns(kind.name, table.columns, mapping).items()}
+        resolved = {
+            target: source.label
+            for target, source in resolve_columns(kind.name, table.columns, mapping).items()
+        }
     except (SourceError, SourceUnreadable, ImportUsageError) as error:
         raise UnreadableUpload(str(error)) from error
-    return Columns(table.columns, resolved, _layers(path), table.layer, len(table.rows),
-                   table.crs, table.header_row, _samples(table))
+    return Columns(
+        table.columns,
+        resolved,
+        _layers(path),
+        table.layer,
+        len(table.rows),
+        table.crs,
+        table.header_row,
+        _samples(table),
+    )
 
 
 def _samples(table: SourceTable, rows: int = 20) -> dict[str, str]:
@@ -151,8 +209,9 @@ def _samples(table: SourceTable, rows: int = 20) -> dict[str, str]:
     return samples
 
 
-def _read_table(kind: Kind, path: Path, layer: str | None,
-                mapping: Mapping[str, str]) -> SourceTable:
+def _read_table(
+    kind: Kind, path: Path, layer: str | None, mapping: Mapping[str, str]
+) -> SourceTable:
     try:
         return read_source(path, lambda cells: header_score(kind.name, cells, mapping), layer)
     except SourceUnreadable as error:
@@ -176,28 +235,65 @@ def _layers(path: Path) -> list[str]:
     return layers(path) if suffix in (".gpkg", ".zip", ".geojson", ".json") else []
 
 
-def run_import(kind: Kind, factory: sessionmaker[Session], path: Path, choices: Choices,
-               dry_run: bool, settings: Settings, actor: str) -> ImportReport:
+def run_import(
+    kind: Kind,
+    factory: sessionmaker[Session],
+    path: Path,
+    choices: Choices,
+    dry_run: bool,
+    settings: Settings,
+    actor: str,
+) -> ImportReport:
     """The kind's importer with the form's choices, as `asset-registry import KIND` runs it."""
     defaults = {target: value for target, value in choices.defaults.items() if value.strip()}
     try:
         if kind.name == "parcels":
-            return import_parcels(factory, path, ParcelImportOptions(
-                layer=choices.layer, mapping=choices.mapping, defaults=defaults,
-                srs=choices.srs, dry_run=dry_run, skip_invalid=choices.skip_invalid,
-                repair=choices.repair), settings, actor)
+            return import_parcels(
+                factory,
+                path,
+                ParcelImportOptions(
+                    layer=choices.layer,
+                    mapping=choices.mapping,
+                    defaults=defaults,
+                    srs=choices.srs,
+                    dry_run=dry_run,
+                    skip_invalid=choices.skip_invalid,
+                    repair=choices.repair,
+                ),
+                settings,
+                actor,
+            )
         if kind.name == "leases":
             if choices.direction:
                 if defaults.get("direction", choices.direction) != choices.direction:
                     raise UnreadableUpload("The direction and the default of direction disagree.")
                 defaults["direction"] = choices.direction
-            return import_leases(factory, path, LeaseImportOptions(
-                layer=choices.layer, mapping=choices.mapping, defaults=defaults,
-                srs=choices.srs, dry_run=dry_run, skip_invalid=choices.skip_invalid,
-                actor=actor))
-        return import_operations(factory, path, kind.name, ImportOptions(
-            layer=choices.layer, mapping=choices.mapping, defaults=defaults, dry_run=dry_run,
-            skip_invalid=choices.skip_invalid, actor=actor))
+            return import_leases(
+                factory,
+                path,
+                LeaseImportOptions(
+                    layer=choices.layer,
+                    mapping=choices.mapping,
+                    defaults=defaults,
+                    srs=choices.srs,
+                    dry_run=dry_run,
+                    skip_invalid=choices.skip_invalid,
+                    actor=actor,
+                ),
+            )
+        return import_operations(
+            factory,
+            path,
+            kind.name,
+            ImportOptions(
+                layer=choices.layer,
+                mapping=choices.mapping,
+                defaults=defaults,
+                dry_run=dry_run,
+                skip_invalid=choices.skip_invalid,
+                actor=actor,
+            ),
+        )
     except (SourceError, ImportUsageError) as error:
         raise UnreadableUpload(str(error)) from error
     except (RecordInvalid, VersionConflict) as error:  # someone else wrote meanwhile

@@ -87,10 +87,18 @@ def save_upload(file: FileStorage, original: str, kind: str, user_id: int) -> st
     folder = upload_root() / token
     folder.mkdir(parents=True)
     file.save(folder / name)
-    (folder / _META).write_text(json.dumps({
-        "name": name, "original": original, "user_id": user_id, "kind": kind,
-        "uploaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "choices": {},
-    }))
+    (folder / _META).write_text(
+        json.dumps(
+            {
+                "name": name,
+                "original": original,
+                "user_id": user_id,
+                "kind": kind,
+                "uploaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "choices": {},
+            }
+        )
+    )
     return token
 
 
@@ -104,9 +112,14 @@ def _read(folder: Path) -> dict[str, Any] | None:
 
 def _upload(token: str, meta: dict[str, Any]) -> Upload:
     folder = upload_root() / token
-    return Upload(token, folder / str(meta["name"]), str(meta.get("kind") or "parcels"),
-                  str(meta.get("uploaded_at") or ""), dict(meta.get("choices") or {}),
-                  str(meta.get("original") or ""))
+    return Upload(
+        token,
+        folder / str(meta["name"]),
+        str(meta.get("kind") or "parcels"),
+        str(meta.get("uploaded_at") or ""),
+        dict(meta.get("choices") or {}),
+        str(meta.get("original") or ""),
+    )
 
 
 def find_upload(token: str, user_id: int | None) -> Upload | None:

@@ -14,13 +14,17 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint
+from flask import render_template
+from flask import request
+from flask import url_for
 from markupsafe import Markup
 
 from app.assets import map_assets
 from app.auth import require_login
 from app.charts import line_chart_svg
-from app.city import council_districts, fiscal_year_start_month
+from app.city import council_districts
+from app.city import fiscal_year_start_month
 from app.database import db_session
 from app.kpi_links import records_url
 from app.security import nonced
@@ -28,9 +32,16 @@ from geo.districts import district_areas
 from geo.kpi_choropleth import build_kpi_choropleth
 from geo.map_builder import render_map_page
 from registry.city.departments import department_choices
-from registry.fiscal_years import fiscal_year_bounds, fiscal_year_of
-from registry.kpis import DEFINITIONS_BY_ID, KPI_DEFINITIONS, KpiValue, compute_kpis
-from registry.kpis.trends import FAMILIES, TrendPoint, family_of, kpi_trends
+from registry.fiscal_years import fiscal_year_bounds
+from registry.fiscal_years import fiscal_year_of
+from registry.kpis import DEFINITIONS_BY_ID
+from registry.kpis import KPI_DEFINITIONS
+from registry.kpis import KpiValue
+from registry.kpis import compute_kpis
+from registry.kpis.trends import FAMILIES
+from registry.kpis.trends import TrendPoint
+from registry.kpis.trends import family_of
+from registry.kpis.trends import kpi_trends
 from registry.vocabulary import ASSET_TYPES
 
 bp = Blueprint("kpi_dashboard", __name__)
@@ -52,22 +63,33 @@ class DashboardFilters:
     def breakdown(self) -> tuple[str, str | None]:
         """The breakdown row the tiles show. The engine breaks down one dimension at a time,
         so the first filter set wins (department, then district, then asset type)."""
-        for name, value in (("department", self.department),
-                            ("council_district", self.district), ("asset_type", self.asset_type)):
+        for name, value in (
+            ("department", self.department),
+            ("council_district", self.district),
+            ("asset_type", self.asset_type),
+        ):
             if value:
                 return name, value
         return "city", None
 
     def ignored(self) -> list[str]:
         """Filters that are set but not applied (a second dimension)."""
-        labels = (("department", self.department), ("council district", self.district),
-                  ("asset type", self.asset_type))
+        labels = (
+            ("department", self.department),
+            ("council district", self.district),
+            ("asset type", self.asset_type),
+        )
         return [label for label, value in labels if value][1:]
 
     def query(self, **changes: str) -> dict[str, str]:
-        args = {"fy": f"FY{self.fiscal_year}", "department": self.department,
-                "district": self.district, "asset_type": self.asset_type,
-                "map_kpi": self.map_kpi, **changes}
+        args = {
+            "fy": f"FY{self.fiscal_year}",
+            "department": self.department,
+            "district": self.district,
+            "asset_type": self.asset_type,
+            "map_kpi": self.map_kpi,
+            **changes,
+        }
         return {key: value for key, value in args.items() if value}
 
 
@@ -107,14 +129,20 @@ def _number_format(unit: str) -> Any:
     return lambda value: f"{value:,.4g}"
 
 
-def _trend_chart(title: str, series: dict[str, list[TrendPoint]], unit: str, width: int,
-                 height: int) -> Markup:
-    return line_chart_svg(series, title=title, width=width, height=height,
-                          y_format=_number_format(unit))
+def _trend_chart(
+    title: str, series: dict[str, list[TrendPoint]], unit: str, width: int, height: int
+) -> Markup:
+    return line_chart_svg(
+        series, title=title, width=width, height=height, y_format=_number_format(unit)
+    )
 
 
-def _tiles(values: list[KpiValue], breakdown: str, breakdown_value: str | None,
-           trends: dict[str, list[TrendPoint]]) -> dict[str, list[dict[str, Any]]]:
+def _tiles(
+    values: list[KpiValue],
+    breakdown: str,
+    breakdown_value: str | None,
+    trends: dict[str, list[TrendPoint]],
+) -> dict[str, list[dict[str, Any]]]:
     """The tiles of each family, one per KPI of the set (even one the engine has no row for)."""
     shown: dict[str, KpiValue] = {}
     for value in values:
@@ -123,13 +151,18 @@ def _tiles(values: list[KpiValue], breakdown: str, breakdown_value: str | None,
     families: dict[str, list[dict[str, Any]]] = {name: [] for name in FAMILIES.values()}
     for definition in KPI_DEFINITIONS:
         trend = trends.get(definition.id, [])
-        families.setdefault(family_of(definition.id), []).append({
-            "definition": definition,
-            "value": shown.get(definition.id),
-            "url": records_url(definition.id, breakdown, breakdown_value),
-            "trend": _trend_chart(f"{definition.id} trend", {definition.id: trend},
-                                  definition.unit, 300, 110) if trend else None,
-        })
+        families.setdefault(family_of(definition.id), []).append(
+            {
+                "definition": definition,
+                "value": shown.get(definition.id),
+                "url": records_url(definition.id, breakdown, breakdown_value),
+                "trend": _trend_chart(
+                    f"{definition.id} trend", {definition.id: trend}, definition.unit, 300, 110
+                )
+                if trend
+                else None,
+            }
+        )
     return families
 
 
@@ -156,16 +189,27 @@ def dashboard() -> str:
     breakdown, breakdown_value = filters.breakdown()
     trends = kpi_trends(session, breakdown, breakdown_value)
     map_definition = DEFINITIONS_BY_ID[filters.map_kpi]
-    by_district = [value for value in values if value.kpi_id == filters.map_kpi
-                   and value.breakdown == "council_district"]
+    by_district = [
+        value
+        for value in values
+        if value.kpi_id == filters.map_kpi and value.breakdown == "council_district"
+    ]
     return render_template(
         "kpi_dashboard.html",
-        filters=filters, as_of=as_of, fiscal_years=_fiscal_years(today),
-        departments=departments, districts=council_districts(), asset_types=ASSET_TYPES,
-        breakdown=breakdown, breakdown_value=breakdown_value,
+        filters=filters,
+        as_of=as_of,
+        fiscal_years=_fiscal_years(today),
+        departments=departments,
+        districts=council_districts(),
+        asset_types=ASSET_TYPES,
+        breakdown=breakdown,
+        breakdown_value=breakdown_value,
         families=_tiles(values, breakdown, breakdown_value, trends),
-        family_charts=_family_charts(trends), definitions=KPI_DEFINITIONS,
-        map_definition=map_definition, by_district=by_district, records_url=records_url,
+        family_charts=_family_charts(trends),
+        definitions=KPI_DEFINITIONS,
+        map_definition=map_definition,
+        by_district=by_district,
+        records_url=records_url,
         map_url=url_for("kpi_dashboard.district_map") + "?" + urlencode(filters.query()),
         # inline (srcdoc), so the KPIs are computed once per page, not again for the frame
         map_document=_choropleth_page(values, filters.map_kpi),
@@ -174,22 +218,30 @@ def dashboard() -> str:
 
 def district_values(values: list[KpiValue], kpi_id: str) -> dict[str, Decimal | None]:
     """Council district → the KPI's value there (None where it has no value)."""
-    return {value.breakdown_value or "": value.value for value in values
-            if value.kpi_id == kpi_id and value.breakdown == "council_district"}
+    return {
+        value.breakdown_value or "": value.value
+        for value in values
+        if value.kpi_id == kpi_id and value.breakdown == "council_district"
+    }
 
 
 def _choropleth_page(values: list[KpiValue], kpi_id: str) -> str:
     """The whole Folium document of `kpi_id` by council district."""
     definition = DEFINITIONS_BY_ID[kpi_id]
     kpi_map = build_kpi_choropleth(
-        district_areas(db_session()), district_values(values, kpi_id),
-        title=f"{definition.id} {definition.name}", unit=definition.unit,
+        district_areas(db_session()),
+        district_values(values, kpi_id),
+        title=f"{definition.id} {definition.name}",
+        unit=definition.unit,
         assets=map_assets(editing=False),
     )
-    return nonced(render_map_page(
-        kpi_map, f"{definition.id} by council district — City Asset Registry",
-        head_html=render_template("_kpi_map_head.html"),
-    ))
+    return nonced(
+        render_map_page(
+            kpi_map,
+            f"{definition.id} by council district — City Asset Registry",
+            head_html=render_template("_kpi_map_head.html"),
+        )
+    )
 
 
 @bp.get("/kpi/map")

@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import request
 
-from app.auth import exporting_roles, require_role
+from app.auth import exporting_roles
+from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
-from registry.kpis import Period, compute_kpis
-from registry.kpis.export import KPI_EXPORT_FORMATS, MEDIA_TYPES, kpi_export
+from registry.kpis import Period
+from registry.kpis import compute_kpis
+from registry.kpis.export import KPI_EXPORT_FORMATS
+from registry.kpis.export import MEDIA_TYPES
+from registry.kpis.export import kpi_export
 from registry.portfolio.export import MEDIA_TYPES as PORTFOLIO_MEDIA_TYPES
-from registry.portfolio.export import PORTFOLIO_FORMATS, portfolio_export
+from registry.portfolio.export import PORTFOLIO_FORMATS
+from registry.portfolio.export import portfolio_export
 
 bp = Blueprint("kpi_export", __name__)
 
@@ -32,8 +40,11 @@ def kpi_export_view() -> Response:
     except ValueError:
         abort(400, description="period must be a fiscal year such as FY2026.")
     values = compute_kpis(db_session(), period, as_of, start_month)
-    return _download(kpi_export(values, export_format), MEDIA_TYPES[export_format],
-                     f"kpis-{label}-{as_of.isoformat()}.{export_format}")
+    return _download(
+        kpi_export(values, export_format),
+        MEDIA_TYPES[export_format],
+        f"kpis-{label}-{as_of.isoformat()}.{export_format}",
+    )
 
 
 @bp.get("/portfolio/export")
@@ -42,8 +53,11 @@ def portfolio_export_view() -> Response:
     export_format = _format(PORTFOLIO_FORMATS)
     as_of = _as_of()
     content = portfolio_export(db_session(), export_format, as_of, _start_month())
-    return _download(content, PORTFOLIO_MEDIA_TYPES[export_format],
-                     f"portfolio-{as_of.isoformat()}.{export_format}")
+    return _download(
+        content,
+        PORTFOLIO_MEDIA_TYPES[export_format],
+        f"portfolio-{as_of.isoformat()}.{export_format}",
+    )
 
 
 def _format(allowed: tuple[str, ...]) -> str:

@@ -8,25 +8,34 @@ says so, because it was already a binary float on the sender's side.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint
+from flask import Response
+from flask import request
+from flask import url_for
 from sqlalchemy.orm import Session
 
-from app import api, api_routes
-from app.auth import editing_roles, reading_roles, require_role
+from app import api
+from app import api_routes
+from app.auth import editing_roles
+from app.auth import reading_roles
+from app.auth import require_role
 from app.database import db_session
 from app.problems import ProblemError
 from registry.fields import FieldProblem
-from registry.leases.queries import MAX_PAGE_SIZE, LeaseQuery, leased_parcels_geojson, list_leases
-from registry.leases.records import (
-    add_modification,
-    create_lease,
-    delete_lease,
-    lease_as_dict,
-    lease_modifications,
-    update_lease,
-)
-from registry.leases.schedule_output import schedule_csv, schedule_document
-from registry.vocabulary import LEASE_DIRECTIONS, LEASE_PORTFOLIOS
+from registry.leases.queries import MAX_PAGE_SIZE
+from registry.leases.queries import LeaseQuery
+from registry.leases.queries import leased_parcels_geojson
+from registry.leases.queries import list_leases
+from registry.leases.records import add_modification
+from registry.leases.records import create_lease
+from registry.leases.records import delete_lease
+from registry.leases.records import lease_as_dict
+from registry.leases.records import lease_modifications
+from registry.leases.records import update_lease
+from registry.leases.schedule_output import schedule_csv
+from registry.leases.schedule_output import schedule_document
+from registry.vocabulary import LEASE_DIRECTIONS
+from registry.vocabulary import LEASE_PORTFOLIOS
 
 bp = Blueprint("lease_api", __name__, url_prefix="/api/leases")
 
@@ -51,10 +60,13 @@ def _query() -> LeaseQuery:
         errors.append(FieldProblem("format", "must be json or geojson"))
     api.bad_query(errors)
     return LeaseQuery(
-        direction=args.get("direction") or None, portfolio=args.get("portfolio") or None,
-        department=args.get("department") or None, parcel_id=args.get("parcel_id") or None,
+        direction=args.get("direction") or None,
+        portfolio=args.get("portfolio") or None,
+        department=args.get("department") or None,
+        parcel_id=args.get("parcel_id") or None,
         expiring_days=int(expiring) if expiring is not None else None,
-        limit=limit, cursor=args.get("cursor") or None,
+        limit=limit,
+        cursor=args.get("cursor") or None,
     )
 
 
@@ -65,19 +77,29 @@ def list_all() -> Response:
     parcels as points (one per parcel, its leases listed) for the map."""
     query = _query()
     if request.args.get("format") == "geojson":
-        return Response(leased_parcels_geojson(db_session(), query),
-                        mimetype="application/geo+json")
+        return Response(
+            leased_parcels_geojson(db_session(), query), mimetype="application/geo+json"
+        )
     page = list_leases(db_session(), query)
     links = [{"rel": "self", "href": request.url, "type": api.JSON}]
     if page.next_cursor:
         args = {**request.args.to_dict(), "cursor": page.next_cursor}
-        links.append({"rel": "next", "type": api.JSON,
-                      "href": url_for("lease_api.list_all", _external=True, **args)})
+        links.append(
+            {
+                "rel": "next",
+                "type": api.JSON,
+                "href": url_for("lease_api.list_all", _external=True, **args),
+            }
+        )
     return api.json_response({"leases": page.leases, "links": links})
 
 
 api_routes.record_routes(
-    bp, LEASE, create=create_lease, update=update_lease, delete=delete_lease,
+    bp,
+    LEASE,
+    create=create_lease,
+    update=update_lease,
+    delete=delete_lease,
     key_after_update=lambda number, body: str(body.get("lease_number") or number).strip(),
 )
 
@@ -90,9 +112,11 @@ def schedule(lease_number: str) -> Response:
         base, remeasurements = lease_modifications(db_session(), lease_number)
     if request.args.get("format") == "csv":
         return Response(
-            schedule_csv(base, remeasurements), mimetype="text/csv",
-            headers={"Content-Disposition":
-                     f'attachment; filename="lease-{lease_number}-schedule.csv"'},
+            schedule_csv(base, remeasurements),
+            mimetype="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="lease-{lease_number}-schedule.csv"'
+            },
         )
     return api.json_response(schedule_document(lease_number, base, remeasurements))
 
@@ -105,12 +129,25 @@ def modify(lease_number: str) -> Response:
     body = api.json_object_body()
     unknown = sorted(set(body) - {"effective_date", "terms", "reason"})
     if unknown:
-        raise ProblemError(422, "The modification is not valid", "", [
-            FieldProblem(name, "is not a modification field (effective_date, terms, reason)")
-            .as_dict() for name in unknown])
+        raise ProblemError(
+            422,
+            "The modification is not valid",
+            "",
+            [
+                FieldProblem(
+                    name, "is not a modification field (effective_date, terms, reason)"
+                ).as_dict()
+                for name in unknown
+            ],
+        )
     with api.audited_transaction(LEASE) as session:
-        add_modification(session, lease_number, body.get("effective_date"),
-                         body.get("terms", {}), body.get("reason"))
+        add_modification(
+            session,
+            lease_number,
+            body.get("effective_date"),
+            body.get("terms", {}),
+            body.get("reason"),
+        )
         base, remeasurements = lease_modifications(session, lease_number)
         document = schedule_document(lease_number, base, remeasurements)
     response = api.json_response(document, 201)

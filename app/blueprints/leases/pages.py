@@ -9,25 +9,34 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import render_template
+from flask import request
+from flask import url_for
 
-from app.auth import reading_roles, require_role
+from app.auth import reading_roles
+from app.auth import require_role
 from app.charts import line_chart_svg
 from app.city import fiscal_year_start_month
 from app.database import db_session
 from registry.city.departments import department_choices
-from registry.errors import NotFound, NotMeasured
+from registry.errors import NotFound
+from registry.errors import NotMeasured
 from registry.fiscal_years import fiscal_year_of
-from registry.leases.accounting import (
-    LeaseTermsError,
-    fiscal_year_balances,
-    lease_history,
-    maturity_table,
-)
-from registry.leases.queries import LeaseQuery, count_leases, list_leases
-from registry.leases.records import lease_as_dict, lease_modifications
-from registry.leases.schedule_output import balance_series, measured_rows
-from registry.vocabulary import LEASE_DIRECTIONS, LEASE_PORTFOLIOS
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import fiscal_year_balances
+from registry.leases.accounting import lease_history
+from registry.leases.accounting import maturity_table
+from registry.leases.queries import LeaseQuery
+from registry.leases.queries import count_leases
+from registry.leases.queries import list_leases
+from registry.leases.records import lease_as_dict
+from registry.leases.records import lease_modifications
+from registry.leases.schedule_output import balance_series
+from registry.leases.schedule_output import measured_rows
+from registry.vocabulary import LEASE_DIRECTIONS
+from registry.vocabulary import LEASE_PORTFOLIOS
 
 bp = Blueprint("leases", __name__)
 
@@ -60,12 +69,20 @@ def _filters() -> tuple[LeaseQuery, dict[str, str]]:
     portfolio = args.get("portfolio") if args.get("portfolio") in LEASE_PORTFOLIOS else None
     expiring = args.get("expiring", "")
     days = int(expiring) if expiring.isdigit() and int(expiring) <= 36_500 else None
-    query = LeaseQuery(direction=direction, portfolio=portfolio,
-                       department=args.get("department") or None, expiring_days=days,
-                       limit=PAGE_SIZE, cursor=args.get("after") or None)
-    shown = {"direction": direction or "", "portfolio": portfolio or "",
-             "department": args.get("department") or "", "expiring": "" if days is None
-             else str(days)}
+    query = LeaseQuery(
+        direction=direction,
+        portfolio=portfolio,
+        department=args.get("department") or None,
+        expiring_days=days,
+        limit=PAGE_SIZE,
+        cursor=args.get("after") or None,
+    )
+    shown = {
+        "direction": direction or "",
+        "portfolio": portfolio or "",
+        "department": args.get("department") or "",
+        "expiring": "" if days is None else str(days),
+    }
     return query, shown
 
 
@@ -75,13 +92,19 @@ def lease_list() -> str:
     query, shown = _filters()
     page = list_leases(db_session(), query)
     active: dict[str, Any] = {key: value for key, value in shown.items() if value}
-    next_url = url_for("leases.lease_list", **active, after=page.next_cursor) \
-        if page.next_cursor else None
+    next_url = (
+        url_for("leases.lease_list", **active, after=page.next_cursor) if page.next_cursor else None
+    )
     return render_template(
-        "leases.html", leases=page.leases, filters=shown, next_url=next_url,
+        "leases.html",
+        leases=page.leases,
+        filters=shown,
+        next_url=next_url,
         first_url=url_for("leases.lease_list", **active) if query.cursor else None,
-        total=count_leases(db_session(), query), departments=department_choices(db_session()),
-        direction_labels=DIRECTION_LABELS, portfolio_labels=PORTFOLIO_LABELS,
+        total=count_leases(db_session(), query),
+        departments=department_choices(db_session()),
+        direction_labels=DIRECTION_LABELS,
+        portfolio_labels=PORTFOLIO_LABELS,
         today=dt.date.today(),
     )
 
@@ -112,8 +135,12 @@ def _accounting(lease_number: str, start_month: int) -> dict[str, Any]:
         "maturity": maturity_table(history, fiscal_year, start_month),
         "chart": line_chart_svg(
             balance_series(base, remeasurements),
-            title=("Lease liability and right-to-use asset" if lessee
-                   else "Lease receivable and deferred inflow") + f" of lease {lease_number}",
+            title=(
+                "Lease liability and right-to-use asset"
+                if lessee
+                else "Lease receivable and deferred inflow"
+            )
+            + f" of lease {lease_number}",
         ),
     }
 
@@ -128,11 +155,17 @@ def lease_page(lease_number: str) -> str:
     except NotFound:
         abort(404, description=f"There is no lease {lease_number} in the registry.")
     except NotMeasured as error:  # recorded incomplete: say what it lacks
-        lease, accounting = lease_as_dict(db_session(), lease_number), {
-            "not_measured": error.missing}
+        lease, accounting = (
+            lease_as_dict(db_session(), lease_number),
+            {"not_measured": error.missing},
+        )
     except LeaseTermsError as error:  # stored terms the engine refuses: show, do not crash
         lease, accounting = lease_as_dict(db_session(), lease_number), {"error": str(error)}
     return render_template(
-        "lease.html", lease=lease, accounting=accounting, today=dt.date.today(),
-        direction_labels=DIRECTION_LABELS, portfolio_labels=PORTFOLIO_LABELS,
+        "lease.html",
+        lease=lease,
+        accounting=accounting,
+        today=dt.date.today(),
+        direction_labels=DIRECTION_LABELS,
+        portfolio_labels=PORTFOLIO_LABELS,
     )

@@ -11,25 +11,33 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import request
+from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth import CurrentUser, current_user, exporting_roles, reading_roles, require_role
+from app.auth import CurrentUser
+from app.auth import current_user
+from app.auth import exporting_roles
+from app.auth import reading_roles
+from app.auth import require_role
 from app.city import fiscal_year_start_month
-from app.database import db_session, session_factory
+from app.database import db_session
+from app.database import session_factory
 from app.problems import problem
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
 from registry.fiscal_years import fiscal_year_of
 from registry.leases.calendar import critical_dates_ics
-from registry.leases.critical_dates import (
-    DEFAULT_WINDOW_MONTHS,
-    KIND_LABELS,
-    MAX_WINDOW_MONTHS,
-    CriticalDate,
-    critical_dates,
-    critical_dates_csv,
-)
+from registry.leases.critical_dates import DEFAULT_WINDOW_MONTHS
+from registry.leases.critical_dates import KIND_LABELS
+from registry.leases.critical_dates import MAX_WINDOW_MONTHS
+from registry.leases.critical_dates import CriticalDate
+from registry.leases.critical_dates import critical_dates
+from registry.leases.critical_dates import critical_dates_csv
 from registry.leases.gasb87.columns import gasb87_csv
 from registry.leases.gasb87.report import gasb87_report
 from registry.leases.gasb87.workbook import gasb87_workbook
@@ -52,8 +60,12 @@ class _Filters:
 
     def query_args(self, *, with_as_of: bool = True) -> dict[str, str]:
         """The filters as query-string arguments (what a link must carry to reproduce them)."""
-        args = {"as_of": self.as_of.isoformat(), "months": str(self.months),
-                "direction": self.direction, "department": self.department}
+        args = {
+            "as_of": self.as_of.isoformat(),
+            "months": str(self.months),
+            "direction": self.direction,
+            "department": self.department,
+        }
         if not with_as_of:
             del args["as_of"]
         return {name: value for name, value in args.items() if value is not None}
@@ -77,8 +89,13 @@ def _filters() -> _Filters:
 
 
 def _items(filters: _Filters) -> list[CriticalDate]:
-    return critical_dates(db_session(), filters.as_of, filters.months,
-                          direction=filters.direction, department=filters.department)
+    return critical_dates(
+        db_session(),
+        filters.as_of,
+        filters.months,
+        direction=filters.direction,
+        department=filters.department,
+    )
 
 
 def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
@@ -94,17 +111,24 @@ def critical_dates_page() -> str | Response:
     filters = _filters()
     items = _items(filters)
     if request.args.get("format") == "csv":
-        return _download(critical_dates_csv(items), "text/csv",
-                         f"lease-critical-dates-{filters.as_of}.csv")
+        return _download(
+            critical_dates_csv(items), "text/csv", f"lease-critical-dates-{filters.as_of}.csv"
+        )
     user = current_user()
     return render_template(
-        "critical_dates.html", items=items, filters=filters, kind_labels=KIND_LABELS,
-        departments=department_choices(db_session()), max_months=MAX_WINDOW_MONTHS,
+        "critical_dates.html",
+        items=items,
+        filters=filters,
+        kind_labels=KIND_LABELS,
+        departments=department_choices(db_session()),
+        max_months=MAX_WINDOW_MONTHS,
         # the feed follows today, so it carries every filter but the as-of date
-        feed_url=_with_query(url_for(".critical_dates_feed", _external=True),
-                             filters.query_args(with_as_of=False)),
-        csv_url=_with_query(url_for(".critical_dates_page"),
-                            {**filters.query_args(), "format": "csv"}),
+        feed_url=_with_query(
+            url_for(".critical_dates_feed", _external=True), filters.query_args(with_as_of=False)
+        ),
+        csv_url=_with_query(
+            url_for(".critical_dates_page"), {**filters.query_args(), "format": "csv"}
+        ),
         can_export=bool(user and user.can_export),
         fiscal_year=fiscal_year_of(filters.as_of, _start_month()),
     )
@@ -144,8 +168,10 @@ def _feed_unauthorized(invalid_token: bool) -> Response:
     if invalid_token:
         challenge += ', error="invalid_token"'
     response = problem(
-        401, "Authentication required",
-        "The token is unknown or revoked." if invalid_token
+        401,
+        "Authentication required",
+        "The token is unknown or revoked."
+        if invalid_token
         else "Subscribe with ?token=<API token> (asset-registry users token EMAIL).",
     )
     response.headers["WWW-Authenticate"] = challenge

@@ -8,35 +8,42 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from app.auth import actor_name, admin_roles, require_login, require_role
+from app.auth import actor_name
+from app.auth import admin_roles
+from app.auth import require_login
+from app.auth import require_role
 from app.charts import line_chart_svg
 from app.city import fiscal_year_start_month
-from app.database import db_session, session_factory
+from app.database import db_session
+from app.database import session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
 from registry.fields import RecordInvalid
-from registry.kpis import KpiValue, Period
+from registry.kpis import KpiValue
+from registry.kpis import Period
 from registry.kpis.digitization import digitization_kpis
 from registry.milestones.findings import open_findings
-from registry.milestones.progress import (
-    PACE_WEEKS,
-    BurnUpWeek,
-    MilestoneForecast,
-    burn_up,
-    forecast,
-    verified_pace,
-)
-from registry.milestones.records import (
-    MilestoneInput,
-    MilestoneNotFound,
-    delete_milestone,
-    list_milestones,
-    save_milestone,
-)
+from registry.milestones.progress import PACE_WEEKS
+from registry.milestones.progress import BurnUpWeek
+from registry.milestones.progress import MilestoneForecast
+from registry.milestones.progress import burn_up
+from registry.milestones.progress import forecast
+from registry.milestones.progress import verified_pace
+from registry.milestones.records import MilestoneInput
+from registry.milestones.records import MilestoneNotFound
+from registry.milestones.records import delete_milestone
+from registry.milestones.records import list_milestones
+from registry.milestones.records import save_milestone
 from registry.models import Milestone
 
 bp = Blueprint("milestones", __name__)
@@ -59,15 +66,26 @@ def _row(values: list[KpiValue], kpi_id: str, breakdown: str = "city") -> list[K
 def _departments(values: list[KpiValue]) -> list[dict[str, Any]]:
     """Progress by department from DIG-1 and DIG-2's department rows (their numerators)."""
     digitized = {v.breakdown_value: v for v in _row(values, "DIG-1", "department")}
-    return [{"department": v.breakdown_value, "parcels": v.denominator,
-             "digitized": digitized[v.breakdown_value].numerator
-             if v.breakdown_value in digitized else None,
-             "verified": v.numerator, "pct_verified": v.value}
-            for v in _row(values, "DIG-2", "department")]
+    return [
+        {
+            "department": v.breakdown_value,
+            "parcels": v.denominator,
+            "digitized": digitized[v.breakdown_value].numerator
+            if v.breakdown_value in digitized
+            else None,
+            "verified": v.numerator,
+            "pct_verified": v.value,
+        }
+        for v in _row(values, "DIG-2", "department")
+    ]
 
 
-def _burn_up_chart(weeks: list[BurnUpWeek], milestone: Milestone | None,
-                   outlook: MilestoneForecast | None, today: dt.date) -> Markup:
+def _burn_up_chart(
+    weeks: list[BurnUpWeek],
+    milestone: Milestone | None,
+    outlook: MilestoneForecast | None,
+    today: dt.date,
+) -> Markup:
     series: dict[str, list[tuple[dt.date, Any]]] = {
         "Digitized": [(w.week, w.digitized) for w in weeks],
         "Verified": [(w.week, w.verified) for w in weeks],
@@ -76,13 +94,18 @@ def _burn_up_chart(weeks: list[BurnUpWeek], milestone: Milestone | None,
         start = weeks[0].week if weeks else today
         series[f"Target: {milestone.name}"] = [
             (min(start, milestone.target_date), outlook.target_parcels),
-            (milestone.target_date, outlook.target_parcels)]
+            (milestone.target_date, outlook.target_parcels),
+        ]
         if outlook.forecast_date is not None:
             series["Forecast at recent pace"] = [
                 (today, outlook.verified_parcels),
-                (outlook.forecast_date, outlook.target_parcels)]
-    return line_chart_svg(series, title="Parcels digitized and verified, by week",
-                          y_format=lambda value: f"{value:,.0f}")
+                (outlook.forecast_date, outlook.target_parcels),
+            ]
+    return line_chart_svg(
+        series,
+        title="Parcels digitized and verified, by week",
+        y_format=lambda value: f"{value:,.0f}",
+    )
 
 
 def _int_arg(name: str) -> int | None:
@@ -104,27 +127,40 @@ def milestone_page() -> str:
     pace = verified_pace(session, today)
     outlook = None
     if milestone is not None:
-        outlook = forecast(Decimal(milestone.target_pct_verified), milestone.target_date,
-                           int(city.numerator or 0), int(city.denominator or 0), pace, today)
+        outlook = forecast(
+            Decimal(milestone.target_pct_verified),
+            milestone.target_date,
+            int(city.numerator or 0),
+            int(city.denominator or 0),
+            pace,
+            today,
+        )
     weeks = burn_up(session, today)
     codes = {code for code, _ in department_choices(session)}
-    department = request.args.get("department") if request.args.get("department") in codes \
-        else None
+    department = request.args.get("department") if request.args.get("department") in codes else None
     district = _int_arg("district")
     return render_template(
-        "milestone.html", milestones=milestones, milestone=milestone, outlook=outlook,
-        dig2=city, pace=pace, pace_weeks=PACE_WEEKS, today=today,
+        "milestone.html",
+        milestones=milestones,
+        milestone=milestone,
+        outlook=outlook,
+        dig2=city,
+        pace=pace,
+        pace_weeks=PACE_WEEKS,
+        today=today,
         chart=_burn_up_chart(weeks, milestone, outlook, today),
         departments=_departments(values),
         findings=open_findings(session, department, district),
-        department=department, district=district,
+        department=department,
+        district=district,
     )
 
 
 def _form_input() -> MilestoneInput:
     form = request.form
-    return MilestoneInput(form.get("name", ""), form.get("target_pct_verified", ""),
-                          form.get("target_date", ""))
+    return MilestoneInput(
+        form.get("name", ""), form.get("target_pct_verified", ""), form.get("target_date", "")
+    )
 
 
 def _saved(milestone_id: int | None) -> Response:
@@ -137,8 +173,9 @@ def _saved(milestone_id: int | None) -> Response:
     except MilestoneNotFound:
         abort(404)
     except RecordInvalid as invalid:
-        flash("Not saved: " + "; ".join(f"{p.field} {p.message}" for p in invalid.problems),
-              "error")
+        flash(
+            "Not saved: " + "; ".join(f"{p.field} {p.message}" for p in invalid.problems), "error"
+        )
     return redirect(url_for("milestones.milestone_page") + "#milestones")
 
 

@@ -12,14 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import request
 from sqlalchemy.orm import Session
 
-from app import api, api_routes
-from app.auth import reading_roles, require_role
+from app import api
+from app import api_routes
+from app.auth import reading_roles
+from app.auth import require_role
 from app.database import db_session
 from registry.fields import FieldProblem
-from registry.operations import queries, records
+from registry.operations import queries
+from registry.operations import records
 
 MAX_LIMIT = 10_000
 
@@ -37,10 +43,24 @@ class _Kind:
     delete: Callable[[Session, int, int], None]
 
 
-OCCUPANCY = _Kind("occupancy", "occupancy", records.occupancy_as_dict, queries.list_occupancy,
-                  records.create_occupancy, records.update_occupancy, records.delete_occupancy)
-COSTS = _Kind("cost", "costs", records.cost_as_dict, queries.list_costs, records.create_cost,
-              records.update_cost, records.delete_cost)
+OCCUPANCY = _Kind(
+    "occupancy",
+    "occupancy",
+    records.occupancy_as_dict,
+    queries.list_occupancy,
+    records.create_occupancy,
+    records.update_occupancy,
+    records.delete_occupancy,
+)
+COSTS = _Kind(
+    "cost",
+    "costs",
+    records.cost_as_dict,
+    queries.list_costs,
+    records.create_cost,
+    records.update_cost,
+    records.delete_cost,
+)
 
 
 def _query() -> queries.OperationsQuery:
@@ -51,8 +71,10 @@ def _query() -> queries.OperationsQuery:
     limit = api.page_limit(errors, 1000, MAX_LIMIT)
     api.bad_query(errors)
     return queries.OperationsQuery(
-        parcel_id=args.get("parcel_id") or None, building_id=args.get("building_id") or None,
-        fiscal_year=int(year) if year else None, limit=limit,
+        parcel_id=args.get("parcel_id") or None,
+        building_id=args.get("building_id") or None,
+        fiscal_year=int(year) if year else None,
+        limit=limit,
         fiscal_year_start_month=current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month,
     )
 
@@ -63,15 +85,23 @@ def make_blueprint(kind: _Kind, name: str, prefix: str) -> Blueprint:
     resource = api.Resource(
         f"{kind.name} record",
         lambda session, record_id: api.dict_record(kind.as_dict(session, record_id)),
-        f"{name}.read", "record_id")
+        f"{name}.read",
+        "record_id",
+    )
 
     @bp.get("")
     @require_role(*reading_roles)
     def list_all() -> Response:
         return api.json_response({kind.plural: kind.listing(db_session(), _query())})
 
-    api_routes.record_routes(bp, resource, create=kind.create, update=kind.update,
-                             delete=kind.delete, key_converter="int:")
+    api_routes.record_routes(
+        bp,
+        resource,
+        create=kind.create,
+        update=kind.update,
+        delete=kind.delete,
+        key_converter="int:",
+    )
     return bp
 
 

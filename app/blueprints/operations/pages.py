@@ -9,18 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from app.auth import actor_name, editing_roles, require_role
+from app.auth import actor_name
+from app.auth import editing_roles
+from app.auth import require_role
 from app.city import fiscal_year_start_month
-from app.database import db_session, session_factory
+from app.database import db_session
+from app.database import session_factory
 from registry.db import unit_of_work
 from registry.fields import RecordInvalid
-from registry.operations.queries import OperationsQuery, list_costs, list_occupancy
-from registry.operations.records import create_cost, create_occupancy
-from registry.operations.validation import COST_FIELDS, OCCUPANCY_FIELDS
+from registry.operations.queries import OperationsQuery
+from registry.operations.queries import list_costs
+from registry.operations.queries import list_occupancy
+from registry.operations.records import create_cost
+from registry.operations.records import create_occupancy
+from registry.operations.validation import COST_FIELDS
+from registry.operations.validation import OCCUPANCY_FIELDS
 from registry.parcels.queries import building_is_on_parcel
 from registry.vocabulary import COST_CATEGORIES
 
@@ -34,8 +46,11 @@ def parcel_operations(session: Session, parcel_id: str) -> dict[str, Any]:
     categories the cost form offers."""
     start_month = fiscal_year_start_month()
     query = OperationsQuery(parcel_id=parcel_id, fiscal_year_start_month=start_month)
-    return {"occupancy": list_occupancy(session, query), "costs": list_costs(session, query),
-            "cost_categories": COST_CATEGORIES}
+    return {
+        "occupancy": list_occupancy(session, query),
+        "costs": list_costs(session, query),
+        "cost_categories": COST_CATEGORIES,
+    }
 
 
 def _form(fields: tuple[str, ...]) -> dict[str, Any]:

@@ -5,28 +5,31 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import request
+from flask import url_for
 from sqlalchemy.orm import Session
 
 from app import api
-from app.auth import current_user, editing_roles, require_role
+from app.auth import current_user
+from app.auth import editing_roles
+from app.auth import require_role
 from app.database import db_session
 from app.problems import ProblemError
 from registry.fields import FieldProblem
-from registry.parcels.features import (
-    MAX_PAGE_SIZE,
-    ParcelQuery,
-    feature_collection,
-    list_parcel_features,
-    parcel_feature,
-)
-from registry.parcels.history import parcel_history, restore_parcel_version
-from registry.parcels.records import (
-    ParcelChange,
-    create_parcel,
-    retire_parcel,
-    update_parcel,
-)
+from registry.parcels.features import MAX_PAGE_SIZE
+from registry.parcels.features import ParcelQuery
+from registry.parcels.features import feature_collection
+from registry.parcels.features import list_parcel_features
+from registry.parcels.features import parcel_feature
+from registry.parcels.history import parcel_history
+from registry.parcels.history import restore_parcel_version
+from registry.parcels.records import ParcelChange
+from registry.parcels.records import create_parcel
+from registry.parcels.records import retire_parcel
+from registry.parcels.records import update_parcel
 from registry.parcels.validation import propose_repair
 from registry.settings import Settings
 from registry.vocabulary import PARCEL_STATUSES
@@ -65,28 +68,41 @@ def _feature_body() -> Any:
 
 def _parse_query() -> ParcelQuery:
     args, errors = request.args, []
-    errors += [FieldProblem(name, "must not contain NUL characters")  # PostgreSQL refuses them
-               for name, value in args.items(multi=True) if "\x00" in value]
+    errors += [
+        FieldProblem(name, "must not contain NUL characters")  # PostgreSQL refuses them
+        for name, value in args.items(multi=True)
+        if "\x00" in value
+    ]
     bbox = None
     if args.get("bbox"):
         try:
             parts = tuple(float(part) for part in args["bbox"].split(","))
-            if (len(parts) != 4 or not all(math.isfinite(part) for part in parts)
-                    or parts[0] > parts[2] or parts[1] > parts[3]):
+            if (
+                len(parts) != 4
+                or not all(math.isfinite(part) for part in parts)
+                or parts[0] > parts[2]
+                or parts[1] > parts[3]
+            ):
                 raise ValueError
             bbox = (parts[0], parts[1], parts[2], parts[3])
         except ValueError:
             errors.append(FieldProblem("bbox", "must be min_lon,min_lat,max_lon,max_lat"))
     statuses = tuple(s for s in args.get("status", "").split(",") if s)
-    errors += [FieldProblem("status", f"unknown status {s!r}") for s in statuses
-               if s not in PARCEL_STATUSES]
+    errors += [
+        FieldProblem("status", f"unknown status {s!r}")
+        for s in statuses
+        if s not in PARCEL_STATUSES
+    ]
     limit = api.page_limit(errors, 100, MAX_PAGE_SIZE)
     api.bad_query(errors)
     return ParcelQuery(
-        bbox=bbox, q=args.get("q") or None, statuses=statuses,
+        bbox=bbox,
+        q=args.get("q") or None,
+        statuses=statuses,
         department=args.get("department") or None,
         include_retired=args.get("include_retired") == "true",
-        limit=limit, cursor=args.get("cursor") or None,
+        limit=limit,
+        cursor=args.get("cursor") or None,
     )
 
 
@@ -97,8 +113,13 @@ def list_parcels() -> Response:
     links = [{"rel": "self", "href": request.url, "type": GEOJSON}]
     if page.next_cursor:
         args = {**request.args.to_dict(), "cursor": page.next_cursor}
-        links.append({"rel": "next", "href": url_for("parcel_api.list_parcels", _external=True,
-                                                      **args), "type": GEOJSON})
+        links.append(
+            {
+                "rel": "next",
+                "href": url_for("parcel_api.list_parcels", _external=True, **args),
+                "type": GEOJSON,
+            }
+        )
     return Response(feature_collection(page, links), mimetype=GEOJSON)
 
 
@@ -108,7 +129,8 @@ def create() -> Response:
     with api.domain_errors(PARCEL):
         change = ParcelChange.from_feature(_feature_body())
     return api.audited_write(
-        PARCEL, lambda session: create_parcel(session, change, _settings()), 201)
+        PARCEL, lambda session: create_parcel(session, change, _settings()), 201
+    )
 
 
 @bp.get("/<parcel_id>")
@@ -135,7 +157,8 @@ def patch(parcel_id: str) -> Response:
 @require_role(*editing_roles)
 def retire(parcel_id: str) -> Response:
     return api.audited_delete(
-        PARCEL, lambda session, expected: retire_parcel(session, parcel_id, expected))
+        PARCEL, lambda session, expected: retire_parcel(session, parcel_id, expected)
+    )
 
 
 @bp.get("/<parcel_id>/history")
@@ -165,12 +188,20 @@ def repair_proposal() -> Response:
     body = _feature_body()
     geometry = body.get("geometry") if isinstance(body, dict) else None
     if not isinstance(geometry, dict):
-        raise ProblemError(422, "No geometry", "",
-                           [FieldProblem("geometry", "send the shape to repair").as_dict()])
+        raise ProblemError(
+            422, "No geometry", "", [FieldProblem("geometry", "send the shape to repair").as_dict()]
+        )
     try:
         proposal = propose_repair(db_session(), geometry)
     except Exception as error:  # any failure here means unreadable GeoJSON
-        raise ProblemError(422, "No geometry", "", [FieldProblem(
-            "geometry", f"is not readable GeoJSON: {getattr(error, 'orig', error)!s}"
-        ).as_dict()]) from error
+        raise ProblemError(
+            422,
+            "No geometry",
+            "",
+            [
+                FieldProblem(
+                    "geometry", f"is not readable GeoJSON: {getattr(error, 'orig', error)!s}"
+                ).as_dict()
+            ],
+        ) from error
     return api.json_response(proposal)

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from werkzeug.wrappers import Response
 
-from app.auth import actor_name, current_user, editing_roles, require_role
+from app.auth import actor_name
+from app.auth import current_user
+from app.auth import editing_roles
+from app.auth import require_role
 from app.blueprints.operations.pages import parcel_operations
-from app.database import db_session, session_factory
+from app.database import db_session
+from app.database import session_factory
 from registry.db import unit_of_work
-from registry.errors import NotFound, VersionConflict
+from registry.errors import NotFound
+from registry.errors import VersionConflict
 from registry.leases.queries import leases_on_parcel
-from registry.parcels.history import parcel_history, restore_parcel_version
+from registry.parcels.history import parcel_history
+from registry.parcels.history import restore_parcel_version
 from registry.parcels.queries import get_parcel_record
 from registry.parcels.validation import ParcelInvalid
 from registry.parcels.verification import verification_state
@@ -46,10 +50,16 @@ def parcel_page(parcel_id: str) -> str | Response:
     except NotFound:
         abort(404, description=f"There is no parcel {parcel_id} in the registry.")
     return render_template(
-        "parcel.html", record=record, history=list(reversed(history)),
-        status_labels=STATUS_LABELS, public_only=user is None,
-        can_edit=bool(user and user.can_edit), leases=leases, verification=verification,
-        user_email=user.email if user else None, operations=operations,
+        "parcel.html",
+        record=record,
+        history=list(reversed(history)),
+        status_labels=STATUS_LABELS,
+        public_only=user is None,
+        can_edit=bool(user and user.can_edit),
+        leases=leases,
+        verification=verification,
+        user_email=user.email if user else None,
+        operations=operations,
     )
 
 
@@ -67,8 +77,11 @@ def restore_version(parcel_id: str) -> Response:
             version = restore_parcel_version(session, parcel_id, event_id, expected, settings)
         flash(f"Restored the version of change {event_id}: the parcel is now at version {version}.")
     except VersionConflict as conflict:
-        flash(f"Not restored: {conflict.changed_by or 'someone'} changed the parcel meanwhile "
-              f"(now version {conflict.current_version}); review and try again.", "error")
+        flash(
+            f"Not restored: {conflict.changed_by or 'someone'} changed the parcel meanwhile "
+            f"(now version {conflict.current_version}); review and try again.",
+            "error",
+        )
     except ParcelInvalid as invalid:
         flash(f"Not restored: that version is no longer valid: {invalid}", "error")
     except NotFound:

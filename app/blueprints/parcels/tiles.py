@@ -8,21 +8,24 @@ the same authentication as the rest of the app.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import require_login
 from app.database import read_engine
-from geo.tiles import (
-    MVT_MEDIA_TYPE,
-    TileOutOfRange,
-    check_tile_address,
-    parcel_tile_with_retry,
-    tile_etag,
-)
+from geo.tiles import MVT_MEDIA_TYPE
+from geo.tiles import TileOutOfRange
+from geo.tiles import check_tile_address
+from geo.tiles import parcel_tile_with_retry
+from geo.tiles import tile_etag
 
 bp = Blueprint("tiles", __name__)
 
@@ -50,8 +53,9 @@ StartResponse = Callable[..., Any]
 class PublicTileMiddleware:
     """Serve public parcel tiles straight from WSGI; everything else goes on to Flask."""
 
-    def __init__(self, flask_app: Flask, wsgi_app: Callable[[dict[str, Any], StartResponse],
-                                                            Iterable[bytes]]) -> None:
+    def __init__(
+        self, flask_app: Flask, wsgi_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+    ) -> None:
         self.flask_app = flask_app
         self.wsgi_app = wsgi_app
 
@@ -65,14 +69,19 @@ class PublicTileMiddleware:
             check_tile_address(z, x, y)
         except TileOutOfRange as error:
             body = str(error).encode()
-            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
-                                             ("Content-Length", str(len(body)))])
+            start_response(
+                "404 Not Found",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            )
             return [body]
         engine = self.flask_app.extensions["registry_read_engine"]
         data = parcel_tile_with_retry(engine, z, x, y)
         etag = f'"{tile_etag(data)}"'
-        headers = [("Content-Type", MVT_MEDIA_TYPE), ("ETag", etag),
-                   ("Cache-Control", CACHE_CONTROL)]
+        headers = [
+            ("Content-Type", MVT_MEDIA_TYPE),
+            ("ETag", etag),
+            ("Cache-Control", CACHE_CONTROL),
+        ]
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 Not Modified", headers)
             return []

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from werkzeug.wrappers import Response
 
-from app.auth import actor_name, editing_roles, is_local_path, require_login, require_role
-from app.database import db_session, session_factory
+from app.auth import actor_name
+from app.auth import editing_roles
+from app.auth import is_local_path
+from app.auth import require_login
+from app.auth import require_role
+from app.database import db_session
+from app.database import session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
-from registry.errors import NotFound, VersionConflict
+from registry.errors import NotFound
+from registry.errors import VersionConflict
 from registry.fields import RecordInvalid
-from registry.parcels.records import ParcelChange, update_parcel
-from registry.parcels.verification import QueueCursorInvalid, verification_queue
+from registry.parcels.records import ParcelChange
+from registry.parcels.records import update_parcel
+from registry.parcels.verification import QueueCursorInvalid
+from registry.parcels.verification import verification_queue
 
 bp = Blueprint("verification", __name__)
 
@@ -32,8 +47,11 @@ def queue() -> str:
     active: dict[str, Any] = {"department": department} if department else {}
     next_url = url_for(".queue", **active, after=page.next_cursor) if page.next_cursor else None
     return render_template(
-        "verification.html", page=page, department=department,
-        departments=department_choices(db_session()), next_url=next_url,
+        "verification.html",
+        page=page,
+        department=department,
+        departments=department_choices(db_session()),
+        next_url=next_url,
         first_url=url_for(".queue", **active) if after else None,
     )
 
@@ -47,26 +65,35 @@ def _workflow_step(parcel_id: str, change: ParcelChange, done: str, verb: str) -
         abort(400, description="version is required")
     try:
         with unit_of_work(session_factory(), actor_name()) as session:
-            update_parcel(session, parcel_id, expected, change,
-                          current_app.config["REGISTRY_SETTINGS"])
+            update_parcel(
+                session, parcel_id, expected, change, current_app.config["REGISTRY_SETTINGS"]
+            )
         flash(done)
     except NotFound:
         abort(404)
     except VersionConflict as conflict:
-        flash(f"Not {verb}: the record changed (now version {conflict.current_version}); "
-              "review it again.", "error")
+        flash(
+            f"Not {verb}: the record changed (now version {conflict.current_version}); "
+            "review it again.",
+            "error",
+        )
     except RecordInvalid as invalid:
         flash(f"Not {verb}: " + "; ".join(p.message for p in invalid.problems), "error")
     wanted = request.form.get("next") or ""  # a page of this site only: no open redirect
-    return redirect(wanted if is_local_path(wanted) else
-                    url_for("parcels.parcel_page", parcel_id=parcel_id))
+    return redirect(
+        wanted if is_local_path(wanted) else url_for("parcels.parcel_page", parcel_id=parcel_id)
+    )
 
 
 @bp.post("/parcels/<parcel_id>/verify")
 @require_role(*editing_roles)
 def verify(parcel_id: str) -> Response:
-    return _workflow_step(parcel_id, ParcelChange({"digitization_status": "verified"}),
-                          f"Verified parcel {parcel_id}.", "verified")
+    return _workflow_step(
+        parcel_id,
+        ParcelChange({"digitization_status": "verified"}),
+        f"Verified parcel {parcel_id}.",
+        "verified",
+    )
 
 
 @bp.post("/parcels/<parcel_id>/confirm")
@@ -75,5 +102,9 @@ def confirm(parcel_id: str) -> Response:
     """Confirm the values the source marked as uncertain, as they stand (an edit: the record's
     verifier must then be someone else)."""
     fields = request.form.getlist("field")
-    return _workflow_step(parcel_id, ParcelChange({"confirm": fields}),
-                          f"Confirmed {', '.join(fields)} of parcel {parcel_id}.", "confirmed")
+    return _workflow_step(
+        parcel_id,
+        ParcelChange({"confirm": fields}),
+        f"Confirmed {', '.join(fields)} of parcel {parcel_id}.",
+        "confirmed",
+    )

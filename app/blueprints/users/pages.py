@@ -5,22 +5,30 @@ view runs (app.auth); changes go through registry.users in a unit of work naming
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from app.auth import actor_name, admin_roles, current_user, require_role
-from app.database import db_session, session_factory
+from app.auth import actor_name
+from app.auth import admin_roles
+from app.auth import current_user
+from app.auth import require_role
+from app.database import db_session
+from app.database import session_factory
 from registry.db import unit_of_work
 from registry.models import User
 from registry.users.queries import user_access
-from registry.users.records import revoke_tokens, user_by_id
-from registry.users.sessions import (
-    ENDED_BY_ADMIN,
-    deactivate_user,
-    end_every_session,
-    end_session_of,
-)
+from registry.users.records import revoke_tokens
+from registry.users.records import user_by_id
+from registry.users.sessions import ENDED_BY_ADMIN
+from registry.users.sessions import deactivate_user
+from registry.users.sessions import end_every_session
+from registry.users.sessions import end_session_of
 
 bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
 

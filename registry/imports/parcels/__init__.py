@@ -18,27 +18,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from registry.city.departments import DepartmentMatch
 from registry.city.districts import district_numbers
 from registry.city.ids import canonical_parcel_id
 from registry.city.profile import city_profile
-from registry.db import set_actor, unit_of_work
-from registry.imports.batches import (
-    close_batch,
-    open_batch,
-    record_staged_problems,
-    stored_problems,
-)
+from registry.db import set_actor
+from registry.db import unit_of_work
+from registry.imports.batches import close_batch
+from registry.imports.batches import open_batch
+from registry.imports.batches import record_staged_problems
+from registry.imports.batches import stored_problems
 from registry.imports.parcels import checks
 from registry.imports.parcels.join import AttributeExtract
-from registry.imports.parcels.mapping import FieldMapping, MappingError, resolve_mapping
-from registry.imports.parcels.normalise import CityRules, normalise_batch
-from registry.imports.parcels.source import SourceError, describe, read_batches
+from registry.imports.parcels.mapping import FieldMapping
+from registry.imports.parcels.mapping import MappingError
+from registry.imports.parcels.mapping import resolve_mapping
+from registry.imports.parcels.normalise import CityRules
+from registry.imports.parcels.normalise import normalise_batch
+from registry.imports.parcels.source import SourceError
+from registry.imports.parcels.source import describe
+from registry.imports.parcels.source import read_batches
 from registry.imports.parcels.staging import Staging
 from registry.imports.pipeline import ImportOptions as _BaseOptions
-from registry.imports.report import SUMMARY_PROBLEM_LIMIT, ImportProblem, ImportReport
+from registry.imports.report import SUMMARY_PROBLEM_LIMIT
+from registry.imports.report import ImportProblem
+from registry.imports.report import ImportReport
 from registry.settings import Settings
 
 __all__ = ["ImportOptions", "ImportReport", "MappingError", "SourceError", "import_parcels"]
@@ -71,9 +78,16 @@ def _srid(srs: str | None, file_crs: str | None, path: Path) -> int:
     return int(epsg)
 
 
-def _stage_file(session: Session, path: Path, options: ImportOptions, mapping: FieldMapping,
-                rules: CityRules, extract: AttributeExtract | None, source_srid: int,
-                report: ImportReport) -> dict[str, DepartmentMatch]:
+def _stage_file(
+    session: Session,
+    path: Path,
+    options: ImportOptions,
+    mapping: FieldMapping,
+    rules: CityRules,
+    extract: AttributeExtract | None,
+    source_srid: int,
+    report: ImportReport,
+) -> dict[str, DepartmentMatch]:
     """Stage every feature; what each department value of the file matched."""
     staging = Staging(session, source_srid)
     with read_batches(path, options.layer, options.batch_size) as batches:
@@ -87,29 +101,52 @@ def _stage_file(session: Session, path: Path, options: ImportOptions, mapping: F
     return staging.departments
 
 
-def import_parcels(factory: sessionmaker[Session], path: Path, options: ImportOptions,
-                   settings: Settings, actor: str) -> ImportReport:
+def import_parcels(
+    factory: sessionmaker[Session],
+    path: Path,
+    options: ImportOptions,
+    settings: Settings,
+    actor: str,
+) -> ImportReport:
     info = describe(path, options.layer)
     with unit_of_work(factory, actor) as session:
         profile = city_profile(session, settings)
         rules = CityRules(profile, district_numbers(session, settings))
-        extract = (AttributeExtract.read(
-            options.join_path, options.join_on, info.fields,
-            key=lambda value: canonical_parcel_id(profile, value) or value,
-        ) if options.join_path else None)
-        mapping = resolve_mapping(info.fields + (extract.fields if extract else []),
-                                  options.mapping, options.defaults)
+        extract = (
+            AttributeExtract.read(
+                options.join_path,
+                options.join_on,
+                info.fields,
+                key=lambda value: canonical_parcel_id(profile, value) or value,
+            )
+            if options.join_path
+            else None
+        )
+        mapping = resolve_mapping(
+            info.fields + (extract.fields if extract else []), options.mapping, options.defaults
+        )
         source_srid = _srid(options.srs, info.crs, path) if info.has_geometry else 4326
-        report = ImportReport(file=str(path), kind="parcels", record_label="parcel",
-                              layer=info.layer, columns=mapping.columns,
-                              dry_run=options.dry_run, skip_invalid=options.skip_invalid)
-        record = options.as_record(mapping.columns, srs=options.srs, repair=options.repair,
-                                   join=options.join_path.name if options.join_path else None,
-                                   join_on=options.join_on)
+        report = ImportReport(
+            file=str(path),
+            kind="parcels",
+            record_label="parcel",
+            layer=info.layer,
+            columns=mapping.columns,
+            dry_run=options.dry_run,
+            skip_invalid=options.skip_invalid,
+        )
+        record = options.as_record(
+            mapping.columns,
+            srs=options.srs,
+            repair=options.repair,
+            join=options.join_path.name if options.join_path else None,
+            join_on=options.join_on,
+        )
         batch_id = open_batch(session, report, path.name, actor, record)
         set_actor(session, f"{actor} (import #{batch_id})")
-        departments = _stage_file(session, path, options, mapping, rules, extract, source_srid,
-                                  report)
+        departments = _stage_file(
+            session, path, options, mapping, rules, extract, source_srid, report
+        )
         checks.check_unmapped(session, mapping)
         if extract is not None:
             checks.check_unjoined(session, extract)
@@ -119,22 +156,28 @@ def import_parcels(factory: sessionmaker[Session], path: Path, options: ImportOp
         if info.has_geometry:
             checks.check_overlaps(session)
         checks.mark_rejected_rows(session)
-        invalid, repaired, warnings, found = session.execute(text(
-            "SELECT (SELECT count(*) FROM import_rows WHERE NOT ok), "
-            "(SELECT count(*) FROM import_found WHERE severity = 'repaired'), "
-            "(SELECT count(*) FROM import_found WHERE severity = 'warning'), "
-            "(SELECT count(*) FROM import_found)"
-        )).one()
+        invalid, repaired, warnings, found = session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM import_rows WHERE NOT ok), "
+                "(SELECT count(*) FROM import_found WHERE severity = 'repaired'), "
+                "(SELECT count(*) FROM import_found WHERE severity = 'warning'), "
+                "(SELECT count(*) FROM import_found)"
+            )
+        ).one()
         report.invalid, report.repaired, report.warnings, report.problem_count = map(
-            int, (invalid, repaired, warnings, found))
+            int, (invalid, repaired, warnings, found)
+        )
         report.valid = report.rows_read - len(report.skipped) - report.invalid
         report.incomplete = checks.incomplete_rows(session)
         if report.may_write():
             from registry.imports.parcels.load import upsert_rows
 
             written = upsert_rows(session, mapping.targets, info.has_geometry)
-            report.changes = {"inserted": written.inserted, "updated": written.updated,
-                              "unchanged": written.unchanged}
+            report.changes = {
+                "inserted": written.inserted,
+                "updated": written.updated,
+                "unchanged": written.unchanged,
+            }
         record_staged_problems(session, batch_id, mapping.columns)
         report.problems = _first_problems(session, batch_id)
         close_batch(session, report)

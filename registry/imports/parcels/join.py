@@ -11,31 +11,42 @@ for the report.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from registry.imports.columns import MappingError, find_column
-from registry.imports.parcels.source import FeatureBatch, SourceError, describe, read_batches
+from registry.imports.columns import MappingError
+from registry.imports.columns import find_column
+from registry.imports.parcels.source import FeatureBatch
+from registry.imports.parcels.source import SourceError
+from registry.imports.parcels.source import describe
+from registry.imports.parcels.source import read_batches
 
 
-def _columns(on: str, shape_fields: list[str], table_fields: list[str],
-             table: Path) -> tuple[str, str]:
+def _columns(
+    on: str, shape_fields: list[str], table_fields: list[str], table: Path
+) -> tuple[str, str]:
     shapes_name, equals, table_name = on.partition("=")
     if not equals:
         table_name = shapes_name
     try:
         shapes_column = find_column(shapes_name.strip(), shape_fields, f"--on {on}")
     except MappingError as error:
-        raise SourceError(f"the shapes have no column {shapes_name.strip()!r} to join on "
-                          f"(they have: {', '.join(shape_fields)})") from error
+        raise SourceError(
+            f"the shapes have no column {shapes_name.strip()!r} to join on "
+            f"(they have: {', '.join(shape_fields)})"
+        ) from error
     try:
         table_column = find_column(table_name.strip(), table_fields, f"--on {on}")
     except MappingError as error:
-        raise SourceError(f"{table.name}: no column {table_name.strip()!r} to join on (it has: "
-                          f"{', '.join(table_fields)})") from error
+        raise SourceError(
+            f"{table.name}: no column {table_name.strip()!r} to join on (it has: "
+            f"{', '.join(table_fields)})"
+        ) from error
     return shapes_column, table_column
 
 
@@ -50,15 +61,19 @@ class AttributeExtract:
     joined: set[str] = field(default_factory=set)  # the keys a feature asked for
 
     @classmethod
-    def read(cls, path: Path, on: str | None, shape_fields: list[str],
-             key: Callable[[str], str] = str) -> AttributeExtract:
+    def read(
+        cls, path: Path, on: str | None, shape_fields: list[str], key: Callable[[str], str] = str
+    ) -> AttributeExtract:
         """`key` turns an id as written into the one compared (the canonical spelling)."""
         if not on:
             raise SourceError("--join needs --on FIELD: the id column both files share")
         info = describe(path)
         shapes_column, table_column = _columns(on, shape_fields, info.fields, path)
-        names = {name: (f"join_{name}" if name in shape_fields else name)
-                 for name in info.fields if name != table_column}
+        names = {
+            name: (f"join_{name}" if name in shape_fields else name)
+            for name in info.fields
+            if name != table_column
+        }
         rows: dict[str, dict[str, Any]] = {}
         numbers: dict[str, int] = {}
         with read_batches(path) as batches:
@@ -72,15 +87,19 @@ class AttributeExtract:
         return cls(shapes_column, list(names.values()), rows, path.name, numbers, key)
 
     def join(self, batch: FeatureBatch) -> FeatureBatch:
-        keys = [None if cell is None or not str(cell).strip() else self.key(str(cell).strip())
-                for cell in batch.columns[self.on].to_pylist()]
+        keys = [
+            None if cell is None or not str(cell).strip() else self.key(str(cell).strip())
+            for cell in batch.columns[self.on].to_pylist()
+        ]
         matches = [self.rows.get(key) if key else None for key in keys]
-        self.joined.update(key for key, match in zip(keys, matches, strict=True)
-                           if key and match is not None)
+        self.joined.update(
+            key for key, match in zip(keys, matches, strict=True) if key and match is not None
+        )
         columns = dict(batch.columns)
         for name in self.fields:
-            columns[name] = pa.array([match.get(name) if match else None for match in matches],
-                                     type=pa.string())
+            columns[name] = pa.array(
+                [match.get(name) if match else None for match in matches], type=pa.string()
+            )
         return replace(batch, columns=columns)
 
     def unjoined(self) -> list[tuple[int, str]]:

@@ -13,15 +13,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import CursorResult, TextClause, text
+from sqlalchemy import CursorResult
+from sqlalchemy import TextClause
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.imports.parcels.checks import INSERT_DEFAULTS
-from registry.parcels.bulk_indexes import spatial_indexes_rebuilt, worth_rebuilding
+from registry.parcels.bulk_indexes import spatial_indexes_rebuilt
+from registry.parcels.bulk_indexes import worth_rebuilding
 from registry.parcels.bulk_load import UpsertCounts
 
-_COPIED = ("address", "council_district", "use", "asset_type", "legal_interest", "status",
-           "acquisition_date", "acquisition_cost", "disposition_date", "disposition_proceeds")
+_COPIED = (
+    "address",
+    "council_district",
+    "use",
+    "asset_type",
+    "legal_interest",
+    "status",
+    "acquisition_date",
+    "acquisition_cost",
+    "disposition_date",
+    "disposition_proceeds",
+)
 _FLAG = "'department_code'"
 # What the file says of the department's certainty: a doubted value (`GSD?`) asks for a
 # confirmation, a plain one gives it.
@@ -30,8 +43,9 @@ _CONFIRMATION_UPDATE = f"""CASE WHEN r.department_uncertain
               ELSE p.needs_confirmation || CAST({_FLAG} AS text) END
     WHEN r.department_id IS NOT NULL THEN array_remove(p.needs_confirmation, {_FLAG})
     ELSE p.needs_confirmation END"""
-_CONFIRMATION_INSERT = (f"CASE WHEN r.department_uncertain THEN ARRAY[{_FLAG}] "
-                        "ELSE CAST('{}' AS text[]) END")
+_CONFIRMATION_INSERT = (
+    f"CASE WHEN r.department_uncertain THEN ARRAY[{_FLAG}] ELSE CAST('{{}}' AS text[]) END"
+)
 
 
 def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> UpsertCounts:
@@ -42,8 +56,12 @@ def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> Upse
     if "department_code" in mapped:
         fields.append("department_id")
     updates = {name: f"coalesce(r.{name}, p.{name})" for name in fields}
-    inserts = {name: f"coalesce(r.{name}, {INSERT_DEFAULTS[name]})" if name in INSERT_DEFAULTS
-               else f"r.{name}" for name in fields}
+    inserts = {
+        name: f"coalesce(r.{name}, {INSERT_DEFAULTS[name]})"
+        if name in INSERT_DEFAULTS
+        else f"r.{name}"
+        for name in fields
+    }
     if "department_code" in mapped:
         updates["needs_confirmation"] = _CONFIRMATION_UPDATE
         inserts["needs_confirmation"] = _CONFIRMATION_INSERT
@@ -81,12 +99,13 @@ def without_nested_loops(session: Session) -> Iterator[None]:
     a sequential scan per incoming row: a scan of the table the INSERT is growing, n² in all
     (75–150 s for 94,000 parcels). A hash anti join reads `parcels` once, before the first row
     goes in, whatever the statistics say."""
-    previous = session.execute(text(
-        "SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)"
-    )).scalar_one()
+    previous = session.execute(
+        text(
+            "SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)"
+        )
+    ).scalar_one()
     yield  # on an error the rollback undoes the setting with everything else
-    session.execute(text("SELECT set_config('enable_nestloop', :value, true)"),
-                    {"value": previous})
+    session.execute(text("SELECT set_config('enable_nestloop', :value, true)"), {"value": previous})
 
 
 def _update_changed(session: Session, updates: dict[str, str], digitization_mapped: bool) -> int:
@@ -97,18 +116,23 @@ def _update_changed(session: Session, updates: dict[str, str], digitization_mapp
     # a paper record whose shape arrives becomes digitized, whether or not anything else changed
     arrives = "(p.digitization_status = 'paper' AND r.geom IS NOT NULL)"
     if digitization_mapped:  # written along with a change, never a change on its own
-        assignments.append("digitization_status = coalesce(r.digitization_status, "
-                           f"CASE WHEN {arrives} THEN 'digitized' ELSE p.digitization_status END)")
+        assignments.append(
+            "digitization_status = coalesce(r.digitization_status, "
+            f"CASE WHEN {arrives} THEN 'digitized' ELSE p.digitization_status END)"
+        )
     else:
         assignments.append(
             f"digitization_status = CASE WHEN {arrives} THEN 'digitized' "
             "ELSE p.digitization_status END"
         )
-    return _rows_written(session, text(f"""
+    return _rows_written(
+        session,
+        text(f"""
         UPDATE parcels p SET {", ".join(assignments)} FROM import_rows r
          WHERE r.ok AND p.parcel_id = r.parcel_id
            AND (ROW({compared}) IS DISTINCT FROM ROW({incoming}) OR {arrives})
-    """))
+    """),
+    )
 
 
 def _rows_written(session: Session, statement: TextClause) -> int:

@@ -4,12 +4,18 @@ as the set-based engine uses them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 
 import pyarrow as pa
 
-from registry.imports.columns import ColumnSource, MappingError, check_defaults, resolve_columns
+from registry.imports.columns import ColumnSource
+from registry.imports.columns import MappingError
+from registry.imports.columns import check_defaults
+from registry.imports.columns import resolve_columns
 from registry.imports.parcels.source import FeatureBatch
 from registry.imports.synonyms import PARCEL_FIELDS
 
@@ -20,8 +26,14 @@ KEY_FIELD = "parcel_id"
 #: stored incomplete (a warning); a file with no column for one is told so once.
 EXPECTED_FIELDS = ("address", "department_code")
 
-__all__ = ["EXPECTED_FIELDS", "KEY_FIELD", "TARGET_FIELDS", "FieldMapping", "MappingError",
-           "resolve_mapping"]
+__all__ = [
+    "EXPECTED_FIELDS",
+    "KEY_FIELD",
+    "TARGET_FIELDS",
+    "FieldMapping",
+    "MappingError",
+    "resolve_mapping",
+]
 
 
 @dataclass(frozen=True)
@@ -53,15 +65,25 @@ class FieldMapping:
         for source in composed:
             values = [batch.columns[name].to_pylist() for name in source.columns]
             columns[source.label] = pa.array(
-                [source.value(dict(zip(source.columns, row, strict=True)))
-                 for row in zip(*values, strict=True)], type=pa.string())
+                [
+                    source.value(dict(zip(source.columns, row, strict=True)))
+                    for row in zip(*values, strict=True)
+                ],
+                type=pa.string(),
+            )
         return replace(batch, columns=columns)
 
 
-def resolve_mapping(source_fields: Iterable[str], explicit: Mapping[str, str],
-                    defaults: Mapping[str, str] | None = None) -> FieldMapping:
+def resolve_mapping(
+    source_fields: Iterable[str],
+    explicit: Mapping[str, str],
+    defaults: Mapping[str, str] | None = None,
+) -> FieldMapping:
     """`--map` first, then the field's own name, then the names legacy files commonly use."""
     sources = resolve_columns("parcels", list(source_fields), explicit)
-    given = {target: value.strip() for target, value
-             in check_defaults("parcels", defaults or {}).items() if value.strip()}
+    given = {
+        target: value.strip()
+        for target, value in check_defaults("parcels", defaults or {}).items()
+        if value.strip()
+    }
     return FieldMapping(sources, given)

@@ -10,7 +10,8 @@ incomplete; free text where a date goes; a number a spreadsheet ruined).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 from typing import TypeVar
@@ -20,22 +21,30 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from registry.city.ids import (
-    MAX_ID_LENGTH,
-    NO_INFORMATION,
-    SPREADSHEET_NUMBER,
-    canonical_parcel_id,
-    id_problem,
-)
+from registry.city.ids import MAX_ID_LENGTH
+from registry.city.ids import NO_INFORMATION
+from registry.city.ids import SPREADSHEET_NUMBER
+from registry.city.ids import canonical_parcel_id
+from registry.city.ids import id_problem
 from registry.city.profile import CityProfile
-from registry.fields import Problems, to_money
-from registry.imports.cells import blank_values, parse_date, parse_number
-from registry.imports.parcels.mapping import EXPECTED_FIELDS, KEY_FIELD, FieldMapping
+from registry.fields import Problems
+from registry.fields import to_money
+from registry.imports.cells import blank_values
+from registry.imports.cells import parse_date
+from registry.imports.cells import parse_number
+from registry.imports.parcels.mapping import EXPECTED_FIELDS
+from registry.imports.parcels.mapping import KEY_FIELD
+from registry.imports.parcels.mapping import FieldMapping
 from registry.imports.parcels.source import FeatureBatch
 from registry.imports.report import SkippedRow
-from registry.imports.rows import TOTAL_WORD, skip_reason, skipped_text
+from registry.imports.rows import TOTAL_WORD
+from registry.imports.rows import skip_reason
+from registry.imports.rows import skipped_text
 from registry.parcels.validation import district_rule
-from registry.vocabulary import ASSET_TYPES, DIGITIZATION_STATUSES, LEGAL_INTERESTS, PARCEL_STATUSES
+from registry.vocabulary import ASSET_TYPES
+from registry.vocabulary import DIGITIZATION_STATUSES
+from registry.vocabulary import LEGAL_INTERESTS
+from registry.vocabulary import PARCEL_STATUSES
 
 PLAIN_AMOUNT = r"[0-9]{1,12}(\.[0-9]{1,2})?"  # at most MAX_MONEY's digits: read as it is
 _ENUMS = {
@@ -45,18 +54,30 @@ _ENUMS = {
     "digitization_status": DIGITIZATION_STATUSES,
 }
 _ENUM_SYNONYMS = {
-    "status": {"vacant": "no_current_use", "unused": "no_current_use", "active": "in_use",
-               "leased": "leased_out", "sold": "disposed", "excess": "surplus"},
-    "legal_interest": {"own": "owned", "fee": "owned", "fee_simple": "owned", "lease": "leased",
-                       "leased_in": "leased"},
+    "status": {
+        "vacant": "no_current_use",
+        "unused": "no_current_use",
+        "active": "in_use",
+        "leased": "leased_out",
+        "sold": "disposed",
+        "excess": "surplus",
+    },
+    "legal_interest": {
+        "own": "owned",
+        "fee": "owned",
+        "fee_simple": "owned",
+        "lease": "leased",
+        "leased_in": "leased",
+    },
 }
 PROBLEM_COLUMNS = ["row_number", "record_id", "field", "message", "value", "severity"]
 #: Fields verification needs whose blank cell is reported as missing (the record is stored,
 #: incomplete): those a file is expected to give, and the use when the file gives one.
 MISSING_REPORTED = (*EXPECTED_FIELDS, "use")
 NOT_AN_AMOUNT = "is not an amount"
-_SPREADSHEET_DAMAGE = ("looks like a number a spreadsheet turned into scientific notation: the "
-                       "real value is lost")
+_SPREADSHEET_DAMAGE = (
+    "looks like a number a spreadsheet turned into scientific notation: the real value is lost"
+)
 _Converted = TypeVar("_Converted", pd.Series, pd.DataFrame)
 
 
@@ -75,14 +96,25 @@ def _per_value(values: pd.Series, convert: Callable[[pd.Series], _Converted]) ->
     return converted.iloc[codes].set_axis(values.index)
 
 
-def _problems(frame: pd.DataFrame, mask: pd.Series, field: str, message: str | pd.Series,
-              values: pd.Series, severity: str = "error") -> pd.DataFrame:
+def _problems(
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    field: str,
+    message: str | pd.Series,
+    values: pd.Series,
+    severity: str = "error",
+) -> pd.DataFrame:
     picked = frame.loc[mask]
-    return pd.DataFrame({
-        "row_number": picked["row_number"], "record_id": picked["parcel_id_raw"],
-        "field": field, "message": message if isinstance(message, str) else message.loc[mask],
-        "value": values.loc[mask].astype("string"), "severity": severity,
-    })
+    return pd.DataFrame(
+        {
+            "row_number": picked["row_number"],
+            "record_id": picked["parcel_id_raw"],
+            "field": field,
+            "message": message if isinstance(message, str) else message.loc[mask],
+            "value": values.loc[mask].astype("string"),
+            "severity": severity,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -100,23 +132,37 @@ def _canonical_ids(ids: pd.Series, profile: CityProfile) -> tuple[pd.Series, pd.
     match; the rest are asked of `registry.city.ids` once per distinct value."""
     present = ids.notna()
     placeholders = {value.strip().casefold() for value in profile.placeholder_ids}
-    placeholder = present & (ids.str.fullmatch(NO_INFORMATION.pattern).fillna(False)
-                             | ids.str.casefold().isin(placeholders).fillna(False))
+    placeholder = present & (
+        ids.str.fullmatch(NO_INFORMATION.pattern).fillna(False)
+        | ids.str.casefold().isin(placeholders).fillna(False)
+    )
     plain = pd.Series(False, index=ids.index)
     if profile.id_formats:
-        plain = present & ~placeholder & (ids.str.len() <= MAX_ID_LENGTH).fillna(False) \
+        plain = (
+            present
+            & ~placeholder
+            & (ids.str.len() <= MAX_ID_LENGTH).fillna(False)
             & ids.str.fullmatch(profile.id_formats[0].pattern).fillna(False)
+        )
     canonical = ids.where(plain).astype("string")
     problem = pd.Series(pd.NA, index=ids.index, dtype=object)
     rest = present & ~plain
     if rest.any():
+
         def ask(values: pd.Series) -> pd.DataFrame:
             found = [canonical_parcel_id(profile, value) for value in values]
-            return pd.DataFrame({
-                "canonical": pd.Series(found, dtype="string"),
-                "problem": pd.Series([id_problem(profile, value) if id_ is None else None
-                                      for value, id_ in zip(values, found, strict=True)],
-                                     dtype=object)})
+            return pd.DataFrame(
+                {
+                    "canonical": pd.Series(found, dtype="string"),
+                    "problem": pd.Series(
+                        [
+                            id_problem(profile, value) if id_ is None else None
+                            for value, id_ in zip(values, found, strict=True)
+                        ],
+                        dtype=object,
+                    ),
+                }
+            )
 
         answers = _per_value(ids[rest], ask)
         canonical.loc[rest] = answers["canonical"]
@@ -128,8 +174,9 @@ def _spreadsheet_numbers(column: pa.Array) -> np.ndarray:
     """Where a text column holds a number as a spreadsheet shows a long one (`6.03E+09`)."""
     if not pa.types.is_string(column.type):
         return np.zeros(len(column), dtype=bool)
-    found = pc.match_substring_regex(pc.utf8_trim_whitespace(column),
-                                     f"^{SPREADSHEET_NUMBER.pattern}$")
+    found = pc.match_substring_regex(
+        pc.utf8_trim_whitespace(column), f"^{SPREADSHEET_NUMBER.pattern}$"
+    )
     return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
@@ -151,12 +198,18 @@ def _parse_amounts(values: pd.Series) -> pd.DataFrame:
     """Each value's amount, or the reason it is none (None for a blank). A plain amount (digits,
     at most two decimals: nearly every one) is read as it is, the rest by `_parse_money`."""
     plain = values.str.fullmatch(PLAIN_AMOUNT).fillna(False).tolist()
-    parsed = [Decimal(value) if is_plain else _parse_money(value)
-              for value, is_plain in zip(values.tolist(), plain, strict=True)]
-    return pd.DataFrame({
-        "amount": pd.Series([v if isinstance(v, Decimal) else None for v in parsed], dtype=object),
-        "reason": pd.Series([v if isinstance(v, str) else None for v in parsed], dtype=object),
-    })
+    parsed = [
+        Decimal(value) if is_plain else _parse_money(value)
+        for value, is_plain in zip(values.tolist(), plain, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "amount": pd.Series(
+                [v if isinstance(v, Decimal) else None for v in parsed], dtype=object
+            ),
+            "reason": pd.Series([v if isinstance(v, str) else None for v in parsed], dtype=object),
+        }
+    )
 
 
 def _parse_money(value: object) -> Decimal | str | None:
@@ -180,25 +233,35 @@ def _not_records(batch: FeatureBatch, key_column: str | None) -> list[tuple[int,
     if not len(positions):
         return []
     taken = pa.array(positions)
-    cells = {name: pd.Series(pd.arrays.ArrowStringArray(pc.cast(column.take(taken),
-                                                                 pa.string())))
-             for name, column in batch.columns.items()}
+    cells = {
+        name: pd.Series(pd.arrays.ArrowStringArray(pc.cast(column.take(taken), pa.string())))
+        for name, column in batch.columns.items()
+    }
     filled = sum((~blank_values(values)).astype(int) for values in cells.values())
-    asked = pd.Series(True, index=range(len(positions))) if key_column is None else (
-        (filled <= 1) | blank_values(cells[key_column])
-        | cells[key_column].str.match(TOTAL_WORD.pattern, case=False).fillna(False))
+    asked = (
+        pd.Series(True, index=range(len(positions)))
+        if key_column is None
+        else (
+            (filled <= 1)
+            | blank_values(cells[key_column])
+            | cells[key_column].str.match(TOTAL_WORD.pattern, case=False).fillna(False)
+        )
+    )
     found = []
     for index in np.flatnonzero(asked.to_numpy(dtype=bool)):
-        row = [(name, None if pd.isna(values.iloc[index]) else values.iloc[index])
-               for name, values in cells.items()]
+        row = [
+            (name, None if pd.isna(values.iloc[index]) else values.iloc[index])
+            for name, values in cells.items()
+        ]
         reason = skip_reason(row, {key_column} if key_column else ())
         if reason:
             found.append((int(positions[index]), reason, skipped_text(row)))
     return found
 
 
-def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, rules: CityRules
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, list[SkippedRow]]:
+def normalise_batch(
+    batch: FeatureBatch, mapping: FieldMapping, rules: CityRules
+) -> tuple[pd.DataFrame, pd.DataFrame, list[SkippedRow]]:
     """Typed staging rows, the findings in their values, and the rows that are not parcels
     (left out of both)."""
     numbers = np.arange(batch.first_row, batch.first_row + len(batch))
@@ -207,19 +270,30 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, rules: CityRules
         keep = np.ones(len(batch), dtype=bool)
         keep[[position for position, _, _ in not_records]] = False
         numbers = numbers[keep]
-        batch = replace(batch, geometry=batch.geometry.filter(pa.array(keep)), columns={
-            name: column.filter(pa.array(keep)) for name, column in batch.columns.items()})
+        batch = replace(
+            batch,
+            geometry=batch.geometry.filter(pa.array(keep)),
+            columns={name: column.filter(pa.array(keep)) for name, column in batch.columns.items()},
+        )
     frame = pd.DataFrame({"row_number": numbers})
     for target, source in mapping.columns.items():
         frame[target] = _text(batch.columns[source])
     for target, value in mapping.defaults.items():  # for blank cells, never for ruined ones
-        frame[target] = frame[target].fillna(value) if target in frame else pd.Series(
-            value, index=frame.index, dtype="string")
+        frame[target] = (
+            frame[target].fillna(value)
+            if target in frame
+            else pd.Series(value, index=frame.index, dtype="string")
+        )
     frame["parcel_id_raw"] = frame.get(KEY_FIELD, pd.NA)
     problems: list[pd.DataFrame] = []
 
-    def flag(mask: pd.Series, field: str, message: str | pd.Series, values: pd.Series,
-             severity: str = "error") -> None:
+    def flag(
+        mask: pd.Series,
+        field: str,
+        message: str | pd.Series,
+        values: pd.Series,
+        severity: str = "error",
+    ) -> None:
         if mask.any():
             problems.append(_problems(frame, mask, field, message, values, severity))
 
@@ -231,13 +305,21 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, rules: CityRules
         flag(problem.notna(), KEY_FIELD, problem, raw)
         frame[KEY_FIELD] = canonical
     else:
-        flag(pd.Series(True, index=frame.index), KEY_FIELD,
-             "is required, but no column of the file maps to it (use --map)",
-             pd.Series(pd.NA, index=frame.index))
+        flag(
+            pd.Series(True, index=frame.index),
+            KEY_FIELD,
+            "is required, but no column of the file maps to it (use --map)",
+            pd.Series(pd.NA, index=frame.index),
+        )
     for field in MISSING_REPORTED:
         if field in frame:
-            flag(frame[field].isna(), field, "is missing: the record is stored incomplete",
-                 frame[field], "warning")
+            flag(
+                frame[field].isna(),
+                field,
+                "is missing: the record is stored incomplete",
+                frame[field],
+                "warning",
+            )
     for field, allowed in _ENUMS.items():
         if field not in frame:
             continue
@@ -256,36 +338,61 @@ def normalise_batch(batch: FeatureBatch, mapping: FieldMapping, rules: CityRules
         if field in frame:
             raw = frame[field]
             parsed = _per_value(raw, _parse_dates)
-            flag(raw.notna() & parsed.isna(), field, "is not a date (YYYY-MM-DD or MM/DD/YYYY): "
-                 "the record is stored without it; the text stays in this report", raw, "warning")
+            flag(
+                raw.notna() & parsed.isna(),
+                field,
+                "is not a date (YYYY-MM-DD or MM/DD/YYYY): "
+                "the record is stored without it; the text stays in this report",
+                raw,
+                "warning",
+            )
             frame[field] = parsed
     if "acquisition_date" in frame and "disposition_date" in frame:
-        before = pd.Series([bool(acquired and disposed and disposed < acquired)
-                            for acquired, disposed in zip(frame["acquisition_date"],
-                                                          frame["disposition_date"],
-                                                          strict=True)], index=frame.index)
-        flag(before, "disposition_date", "is before the acquisition date",
-             frame["disposition_date"].astype("string"))
+        before = pd.Series(
+            [
+                bool(acquired and disposed and disposed < acquired)
+                for acquired, disposed in zip(
+                    frame["acquisition_date"], frame["disposition_date"], strict=True
+                )
+            ],
+            index=frame.index,
+        )
+        flag(
+            before,
+            "disposition_date",
+            "is before the acquisition date",
+            frame["disposition_date"].astype("string"),
+        )
     for field in ("acquisition_cost", "disposition_proceeds"):
         if field in frame:
             raw = frame[field]
             parsed = _per_value(raw, _parse_amounts)
             for reason in sorted(set(parsed["reason"].dropna())):
                 unreadable = reason == NOT_AN_AMOUNT
-                flag(parsed["reason"] == reason, field,
-                     f"{reason}: the record is stored without it" if unreadable else reason,
-                     raw, "warning" if unreadable else "error")
+                flag(
+                    parsed["reason"] == reason,
+                    field,
+                    f"{reason}: the record is stored without it" if unreadable else reason,
+                    raw,
+                    "warning" if unreadable else "error",
+                )
             frame[field] = parsed["amount"]
     frame["geom"] = batch.geometry.to_pylist()
-    found = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
-        columns=PROBLEM_COLUMNS)
-    skipped = [SkippedRow(batch.first_row + position, reason, text)
-               for position, reason, text in not_records]
+    found = (
+        pd.concat(problems, ignore_index=True)
+        if problems
+        else pd.DataFrame(columns=PROBLEM_COLUMNS)
+    )
+    skipped = [
+        SkippedRow(batch.first_row + position, reason, text)
+        for position, reason, text in not_records
+    ]
     return frame, found, skipped
 
 
-def _flag_spreadsheet_numbers(batch: FeatureBatch, mapping: FieldMapping, frame: pd.DataFrame,
-                              flag: Callable[..., None]) -> None:
+def _flag_spreadsheet_numbers(
+    batch: FeatureBatch, mapping: FieldMapping, frame: pd.DataFrame, flag: Callable[..., None]
+) -> None:
     """Warn of every cell a spreadsheet turned into scientific notation (`6.03E+09`), in any
     column but the id's (whose check says so itself), and keep no such value: a mapped field is
     left blank rather than given a number that has lost its digits."""
@@ -304,9 +411,20 @@ def _flag_spreadsheet_numbers(batch: FeatureBatch, mapping: FieldMapping, frame:
         mask = pd.Series(damaged, index=frame.index)
         values = _text(column)
         for target in targets.get(name, []):
-            flag(mask, target, f"{_SPREADSHEET_DAMAGE}; the record is stored without it "
-                 "(correct it in the source)", values, "warning")
+            flag(
+                mask,
+                target,
+                f"{_SPREADSHEET_DAMAGE}; the record is stored without it "
+                "(correct it in the source)",
+                values,
+                "warning",
+            )
             frame[target] = frame[target].mask(mask)
         if name not in targets:
-            flag(mask, name, f"{_SPREADSHEET_DAMAGE} (the column is not imported; correct it "
-                 "in the source)", values, "warning")
+            flag(
+                mask,
+                name,
+                f"{_SPREADSHEET_DAMAGE} (the column is not imported; correct it in the source)",
+                values,
+                "warning",
+            )

@@ -18,7 +18,10 @@ import pyarrow as pa
 import pyogrio
 from pyogrio.raw import open_arrow
 
-from geo.safe_open import UnsafeSource, check_driver, gdal_source, without_folders
+from geo.safe_open import UnsafeSource
+from geo.safe_open import check_driver
+from geo.safe_open import gdal_source
+from geo.safe_open import without_folders
 
 BATCH_SIZE = 50_000
 
@@ -59,8 +62,7 @@ def checked_gdal_path(path: Path) -> str:
     except UnsafeSource as error:
         raise SourceError(str(error)) from error
     except Exception as error:
-        raise SourceError(
-            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
+        raise SourceError(f"{path.name}: cannot be read: {without_folders(error, path)}") from error
     return source.path
 
 
@@ -80,8 +82,7 @@ def describe(path: Path, layer: str | None = None) -> SourceInfo:
     try:
         info = pyogrio.read_info(gdal_path, layer=layer, **_open_options(path))
     except Exception as error:
-        raise SourceError(
-            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
+        raise SourceError(f"{path.name}: cannot be read: {without_folders(error, path)}") from error
     has_geometry = info.get("geometry_type") not in (None, "None")
     crs = info.get("crs")
     if crs is None and has_geometry and _lon_lat_table(path):
@@ -111,8 +112,7 @@ def layers(path: Path) -> list[str]:
     try:
         return [str(row[0]) for row in pyogrio.list_layers(gdal_path)]
     except Exception as error:
-        raise SourceError(
-            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
+        raise SourceError(f"{path.name}: cannot be read: {without_folders(error, path)}") from error
 
 
 @dataclass(frozen=True)
@@ -136,33 +136,40 @@ def _storage(column: pa.Array) -> pa.Array:
 def _as_text(column: pa.Array) -> pa.Array:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return column
-    return pa.array([None if value is None else str(value) for value in column.to_pylist()],
-                    type=pa.string())
+    return pa.array(
+        [None if value is None else str(value) for value in column.to_pylist()], type=pa.string()
+    )
 
 
 @contextmanager
-def read_batches(path: Path, layer: str | None = None,
-                 batch_size: int = BATCH_SIZE) -> Iterator[Iterator[FeatureBatch]]:
+def read_batches(
+    path: Path, layer: str | None = None, batch_size: int = BATCH_SIZE
+) -> Iterator[Iterator[FeatureBatch]]:
     """Stream the file's features; memory is bounded by `batch_size`, not by the file."""
     gdal_path = checked_gdal_path(path)
     try:
-        stream = open_arrow(gdal_path, layer=layer, batch_size=batch_size,
-                            use_pyarrow=True, **_open_options(path))
+        stream = open_arrow(
+            gdal_path, layer=layer, batch_size=batch_size, use_pyarrow=True, **_open_options(path)
+        )
         meta, reader = stream.__enter__()
     except Exception as error:
-        raise SourceError(
-            f"{path.name}: cannot be read: {without_folders(error, path)}") from error
+        raise SourceError(f"{path.name}: cannot be read: {without_folders(error, path)}") from error
 
     def batches() -> Iterator[FeatureBatch]:
         first_row = 1
         geometry_column = meta.get("geometry_name") or "wkb_geometry"
         for record_batch in reader:
             names = record_batch.schema.names
-            geometry = (_storage(record_batch.column(names.index(geometry_column)))
-                        if geometry_column in names
-                        else pa.nulls(record_batch.num_rows, pa.binary()))
-            columns = {name: _as_text(record_batch.column(i)) for i, name in enumerate(names)
-                       if name != geometry_column}
+            geometry = (
+                _storage(record_batch.column(names.index(geometry_column)))
+                if geometry_column in names
+                else pa.nulls(record_batch.num_rows, pa.binary())
+            )
+            columns = {
+                name: _as_text(record_batch.column(i))
+                for i, name in enumerate(names)
+                if name != geometry_column
+            }
             yield FeatureBatch(first_row, columns, geometry)
             first_row += record_batch.num_rows
 

@@ -9,7 +9,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.city.departments import DepartmentMatch, DepartmentResolver
+from registry.city.departments import DepartmentMatch
+from registry.city.departments import DepartmentResolver
 from registry.db import copy_frame_binary
 from registry.imports.parcels.mapping import TARGET_FIELDS
 from registry.imports.parcels.normalise import PROBLEM_COLUMNS
@@ -21,12 +22,29 @@ _TYPES = {
 }  # fmt: skip
 # How each staged column travels in binary COPY (text unless named): the shape as EWKB bytes,
 # which PostGIS reads with the checks of ST_GeomFromWKB (closed rings, enough points).
-_COPY_TYPES = {**_TYPES, "row_number": "integer", "department_id": "integer", "geom": "bytea",
-               "department_uncertain": "boolean"}
-STAGED_COLUMNS = ["row_number", *TARGET_FIELDS, "parcel_id_raw", "geom", "department_id",
-                  "department_uncertain"]
-_FOUND_TYPES = {"row_number": "integer", "record_id": "text", "field": "text",
-                "severity": "text", "message": "text", "details": "jsonb"}
+_COPY_TYPES = {
+    **_TYPES,
+    "row_number": "integer",
+    "department_id": "integer",
+    "geom": "bytea",
+    "department_uncertain": "boolean",
+}
+STAGED_COLUMNS = [
+    "row_number",
+    *TARGET_FIELDS,
+    "parcel_id_raw",
+    "geom",
+    "department_id",
+    "department_uncertain",
+]
+_FOUND_TYPES = {
+    "row_number": "integer",
+    "record_id": "text",
+    "field": "text",
+    "severity": "text",
+    "message": "text",
+    "details": "jsonb",
+}
 _EWKB_SRID_FLAG = 0x20000000
 
 
@@ -46,8 +64,11 @@ def _create_tables(session: Session, source: bool) -> None:
                     CASE WHEN GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')
                               AND NOT ST_IsEmpty(geom) THEN ST_IsValid(geom) END) STORED
             ) ON COMMIT DROP""",
-        *(["CREATE TEMP TABLE import_source (LIKE import_rows INCLUDING DEFAULTS) ON COMMIT DROP"]
-          if source else []),
+        *(
+            ["CREATE TEMP TABLE import_source (LIKE import_rows INCLUDING DEFAULTS) ON COMMIT DROP"]
+            if source
+            else []
+        ),
         """CREATE TEMP TABLE import_found (
                 row_number integer, record_id text, field text NOT NULL,
                 severity text NOT NULL DEFAULT 'error', message text NOT NULL, details jsonb
@@ -79,7 +100,7 @@ def _as_ewkb(geometries: list[bytes | None], srid: int) -> list[bytes | None]:
         found = headers.get(wkb[:5])
         if found is None:
             found = headers[wkb[:5]] = header(wkb[:5])
-        ewkb.append(found[0] + wkb[found[1]:])
+        ewkb.append(found[0] + wkb[found[1] :])
     return ewkb
 
 
@@ -111,18 +132,27 @@ class Staging:
         if "department_code" in rows:
             codes = rows["department_code"]
             self._resolve_new(codes)
-            rows["department_id"] = codes.map({value: match.department_id for value, match
-                                               in self.departments.items()}).astype("Int64")
-            rows["department_uncertain"] = codes.map({
-                value: match.uncertain for value, match in self.departments.items()
-            }).fillna(False).astype(bool)
+            rows["department_id"] = codes.map(
+                {value: match.department_id for value, match in self.departments.items()}
+            ).astype("Int64")
+            rows["department_uncertain"] = (
+                codes.map({value: match.uncertain for value, match in self.departments.items()})
+                .fillna(False)
+                .astype(bool)
+            )
         present = [name for name in STAGED_COLUMNS if name in rows.columns]
-        copy_frame_binary(self._session, self._table, rows[present],
-                          {name: _COPY_TYPES.get(name, "text") for name in present})
-        found = problems.assign(details=[
-            None if value is None or value is pd.NA else {"value": str(value)}
-            for value in problems["value"]
-        ])
+        copy_frame_binary(
+            self._session,
+            self._table,
+            rows[present],
+            {name: _COPY_TYPES.get(name, "text") for name in present},
+        )
+        found = problems.assign(
+            details=[
+                None if value is None or value is pd.NA else {"value": str(value)}
+                for value in problems["value"]
+            ]
+        )
         copy_frame_binary(self._session, "import_found", found, _FOUND_TYPES)
 
     def finish(self) -> None:
@@ -135,12 +165,16 @@ class Staging:
         build honours) halve the cost of the overlap check's probes, one per feature. The
         statistics keep the later joins on parcel_id right (hash joins, not nested loops)."""
         if self._table == "import_source":
-            values = [f"ST_Transform(geom, {STORAGE_SRID})" if name == "geom" else name
-                      for name in STAGED_COLUMNS]
-            self._session.execute(text(
-                f"INSERT INTO import_rows ({', '.join(STAGED_COLUMNS)}) "
-                f"SELECT {', '.join(values)} FROM import_source"
-            ))
+            values = [
+                f"ST_Transform(geom, {STORAGE_SRID})" if name == "geom" else name
+                for name in STAGED_COLUMNS
+            ]
+            self._session.execute(
+                text(
+                    f"INSERT INTO import_rows ({', '.join(STAGED_COLUMNS)}) "
+                    f"SELECT {', '.join(values)} FROM import_source"
+                )
+            )
             self._session.execute(text("DROP TABLE import_source"))
         for statement in (
             "CREATE INDEX import_rows_geom ON import_rows USING gist (geom) "
@@ -155,5 +189,6 @@ class Staging:
         if unseen:
             resolve = self._resolve = self._resolve or DepartmentResolver(self._session)
             self.departments.update({value: resolve(value) for value in unseen})
+
 
 __all__ = ["PROBLEM_COLUMNS", "STAGED_COLUMNS", "Staging"]

@@ -24,28 +24,38 @@ remeasurement in date order); every balance function accepts it::
     balances_at(history, date(2022, 6, 30))   # reads the schedule in force then
 """
 
-from .balances import (
-    FiscalYearBalances,
-    LeaseBalances,
-    balances_at,
-    fiscal_year_balances,
-)
-from .cashflows import ScheduledPayment, payment_stream, present_value
-from .export import fiscal_years_to_csv, maturity_table_to_csv, schedule_to_csv
-from .history import LeaseHistory, lease_history
-from .maturity import MaturityBucket, MaturityTable, combined_maturity_table, maturity_table
-from .measurement import (
-    LeaseMeasurement,
-    implicit_rate,
-    is_short_term,
-    measure_lease,
-    resolve_discount_rate,
-)
-from .modification import LeaseModification, modify_lease
+from .balances import FiscalYearBalances
+from .balances import LeaseBalances
+from .balances import balances_at
+from .balances import fiscal_year_balances
+from .cashflows import ScheduledPayment
+from .cashflows import payment_stream
+from .cashflows import present_value
+from .export import fiscal_years_to_csv
+from .export import maturity_table_to_csv
+from .export import schedule_to_csv
+from .history import LeaseHistory
+from .history import lease_history
+from .maturity import MaturityBucket
+from .maturity import MaturityTable
+from .maturity import combined_maturity_table
+from .maturity import maturity_table
+from .measurement import LeaseMeasurement
+from .measurement import implicit_rate
+from .measurement import is_short_term
+from .measurement import measure_lease
+from .measurement import resolve_discount_rate
+from .modification import LeaseModification
+from .modification import modify_lease
 from .parsing import lease_terms_from_dict
-from .rows import LesseeRow, LessorRow
-from .schedule import LeaseSchedule, lease_schedule
-from .terms import LeaseTerms, LeaseTermsError, PaymentStep, validate_lease_terms
+from .rows import LesseeRow
+from .rows import LessorRow
+from .schedule import LeaseSchedule
+from .schedule import lease_schedule
+from .terms import LeaseTerms
+from .terms import LeaseTermsError
+from .terms import PaymentStep
+from .terms import validate_lease_terms
 
 __all__ = [
     "FiscalYearBalances",

@@ -12,16 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
+from typing import TypeAlias
 
-from registry.fiscal_years import (
-    DEFAULT_FISCAL_YEAR_START_MONTH,
-    ONE_DAY,
-    fiscal_year_bounds,
-    fiscal_year_of,
-)
+from registry.fiscal_years import DEFAULT_FISCAL_YEAR_START_MONTH
+from registry.fiscal_years import ONE_DAY
+from registry.fiscal_years import fiscal_year_bounds
+from registry.fiscal_years import fiscal_year_of
 
-from .money import ZERO, money_str, prorate
+from .money import ZERO
+from .money import money_str
+from .money import prorate
 from .schedule import LeaseSchedule
 
 if TYPE_CHECKING:

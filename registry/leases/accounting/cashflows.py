@@ -12,8 +12,13 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .money import ZERO, add_months, exact_context, round_cents
-from .periods import WHOLE, PaymentPeriod, whole_months
+from .money import ZERO
+from .money import add_months
+from .money import exact_context
+from .money import round_cents
+from .periods import WHOLE
+from .periods import PaymentPeriod
+from .periods import whole_months
 from .terms import LeaseTerms
 
 
@@ -78,8 +83,9 @@ def _spans(terms: LeaseTerms, count: int) -> list[tuple[date, date, PaymentPerio
     """``(start, end, period)`` of each payment period; ``period`` only for a dated term."""
     if terms.is_regular:
         months = terms.months_per_period
-        boundaries = [add_months(terms.commencement_date, index * months)
-                      for index in range(count + 1)]
+        boundaries = [
+            add_months(terms.commencement_date, index * months) for index in range(count + 1)
+        ]
         return [(boundaries[index], boundaries[index + 1], None) for index in range(count)]
     return [(period.start, period.end, period) for period in terms.periods]
 

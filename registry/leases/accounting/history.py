@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from .balances import LeaseState, schedule_state
+from .balances import LeaseState
+from .balances import schedule_state
 from .money import ZERO
 from .rows import ScheduleRow
-from .schedule import LeaseSchedule, lease_schedule
+from .schedule import LeaseSchedule
+from .schedule import lease_schedule
 from .terms import LeaseTerms
 
 if TYPE_CHECKING:

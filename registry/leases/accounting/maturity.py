@@ -13,13 +13,12 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from registry.fiscal_years import (
-    DEFAULT_FISCAL_YEAR_START_MONTH,
-    fiscal_year_bounds,
-    fiscal_year_of,
-)
+from registry.fiscal_years import DEFAULT_FISCAL_YEAR_START_MONTH
+from registry.fiscal_years import fiscal_year_bounds
+from registry.fiscal_years import fiscal_year_of
 
-from .money import ZERO, money_str
+from .money import ZERO
+from .money import money_str
 from .schedule import LeaseSchedule
 
 if TYPE_CHECKING:

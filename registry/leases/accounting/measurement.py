@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
-from .cashflows import (
-    fractions_of,
-    payment_stream,
-    period_rate,
-    present_value,
-    term_discount_factor,
-)
-from .money import ZERO, add_months, exact_context, round_cents
-from .terms import LeaseTerms, LeaseTermsError
+from .cashflows import fractions_of
+from .cashflows import payment_stream
+from .cashflows import period_rate
+from .cashflows import present_value
+from .cashflows import term_discount_factor
+from .money import ZERO
+from .money import add_months
+from .money import exact_context
+from .money import round_cents
+from .terms import LeaseTerms
+from .terms import LeaseTermsError
 
 #: Decimal places kept for a solved implicit annual rate.  Ten places move the
 #: present value of a 100-year, $1M-a-month lease by well under a cent.

@@ -28,18 +28,26 @@ commencement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from registry.fiscal_years import ONE_DAY
 
-from .balances import LeaseState, schedule_state
+from .balances import LeaseState
+from .balances import schedule_state
 from .history import LeaseHistory
-from .measurement import initial_measurement, resolve_discount_rate
-from .money import ZERO, money_str
-from .schedule import LeaseSchedule, build_schedule, lease_schedule
-from .terms import LeaseTerms, LeaseTermsError
+from .measurement import initial_measurement
+from .measurement import resolve_discount_rate
+from .money import ZERO
+from .money import money_str
+from .schedule import LeaseSchedule
+from .schedule import build_schedule
+from .schedule import lease_schedule
+from .terms import LeaseTerms
+from .terms import LeaseTermsError
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,11 @@ import calendar
 import decimal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from datetime import date
+from datetime import timedelta
+from decimal import ROUND_DOWN
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -79,8 +82,7 @@ def add_months(start: date, months: int) -> date:
     year, month_index = divmod(index, 12)
     day = start.day
     if day > 28:
-        last_day = (29 if month_index == 1 and calendar.isleap(year)
-                    else _DAYS_IN_MONTH[month_index])
+        last_day = 29 if month_index == 1 and calendar.isleap(year) else _DAYS_IN_MONTH[month_index]
         day = min(day, last_day)
     return date(year, month_index + 1, day)
 

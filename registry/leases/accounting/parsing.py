@@ -9,13 +9,17 @@ problem is reported at once in one ``LeaseTermsError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
-from .terms import LeaseTerms, LeaseTermsError, PaymentStep
+from .terms import LeaseTerms
+from .terms import LeaseTermsError
+from .terms import PaymentStep
 
 _DECIMAL_FIELDS = {
     "escalation_pct", "non_lease_amount", "discount_rate", "fair_value", "residual_value",

@@ -7,11 +7,13 @@ pro-rate interest and straight-line amounts at a date inside a period.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from typing import ClassVar
 
-from .money import ZERO, money_str
+from .money import ZERO
+from .money import money_str
 
 
 @dataclass(frozen=True)

@@ -30,17 +30,24 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .cashflows import (
-    ScheduledPayment,
-    fractions_of,
-    payment_stream,
-    period_rate,
-    present_value,
-)
-from .measurement import LeaseMeasurement, measure_lease, recognition_end
-from .money import ZERO, add_months, exact_context, money_str, round_cents, round_cents_down
+from .cashflows import ScheduledPayment
+from .cashflows import fractions_of
+from .cashflows import payment_stream
+from .cashflows import period_rate
+from .cashflows import present_value
+from .measurement import LeaseMeasurement
+from .measurement import measure_lease
+from .measurement import recognition_end
+from .money import ZERO
+from .money import add_months
+from .money import exact_context
+from .money import money_str
+from .money import round_cents
+from .money import round_cents_down
 from .periods import WHOLE
-from .rows import LesseeRow, LessorRow, ScheduleRow
+from .rows import LesseeRow
+from .rows import LessorRow
+from .rows import ScheduleRow
 from .terms import LeaseTerms
 
 
@@ -159,9 +166,7 @@ def _interest_splits(
     periods_per_year = Decimal(terms.periods_per_year)
     amounts = [payment.lease_amount for payment in stream]
     fractions = fractions_of(stream)
-    exact = present_value(
-        amounts, period_rate(annual_rate, terms), terms.payment_timing, fractions
-    )
+    exact = present_value(amounts, period_rate(annual_rate, terms), terms.payment_timing, fractions)
     advance = terms.payment_timing == "advance"
     settling = max(
         (index for index, amount in enumerate(amounts) if amount > 0), default=len(stream) - 1
@@ -182,8 +187,12 @@ def _interest_splits(
             elif fraction is WHOLE:
                 accrued = exact * annual_rate / periods_per_year
             else:
-                accrued = (exact * annual_rate * fraction.numerator
-                           / (periods_per_year * fraction.denominator))
+                accrued = (
+                    exact
+                    * annual_rate
+                    * fraction.numerator
+                    / (periods_per_year * fraction.denominator)
+                )
             exact = exact + accrued - amount
         if index > settling:
             interest = principal = ZERO
@@ -274,17 +283,19 @@ def _assemble_rows(
         stream, splits, recognized, windows, strict=True
     ):
         carrying -= amount
-        rows.append(row_type(
-            payment.period,
-            payment.due_date,
-            payment.lease_amount,
-            interest,
-            principal,
-            balance,
-            interest_from=previous_date,
-            recognition_from=start,
-            recognition_to=end,
-            **row_type.flavoured(amount, carrying),
-        ))
+        rows.append(
+            row_type(
+                payment.period,
+                payment.due_date,
+                payment.lease_amount,
+                interest,
+                principal,
+                balance,
+                interest_from=previous_date,
+                recognition_from=start,
+                recognition_to=end,
+                **row_type.flavoured(amount, carrying),
+            )
+        )
         previous_date = payment.due_date
     return tuple(rows)

@@ -7,24 +7,27 @@ problems in a form rather than one at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Literal, TypeGuard
+from typing import Any
+from typing import Literal
+from typing import TypeGuard
 
-from registry.fields import MAX_MONEY, MAX_MONTHS
+from registry.fields import MAX_MONEY
+from registry.fields import MAX_MONTHS
 from registry.fiscal_years import ONE_DAY
 
 from .money import add_months
-from .periods import (
-    PaymentPeriod,
-    default_anchor,
-    is_whole_term,
-    months_covering,
-    payment_periods,
-)
+from .periods import PaymentPeriod
+from .periods import default_anchor
+from .periods import is_whole_term
+from .periods import months_covering
+from .periods import payment_periods
 
 Direction = Literal["in", "out"]
 Frequency = Literal["monthly", "quarterly", "annual"]
@@ -117,8 +120,10 @@ class LeaseTerms:
         errors = validate_lease_terms(self)
         if errors:
             raise LeaseTermsError(errors)
-        if self.end_date is not None and self.period_anchor is None and is_whole_term(
-            self.commencement_date, self.term_end, self.months_per_period
+        if (
+            self.end_date is not None
+            and self.period_anchor is None
+            and is_whole_term(self.commencement_date, self.term_end, self.months_per_period)
         ):
             object.__setattr__(self, "end_date", None)  # the same lease as by term_months
 
@@ -314,24 +319,29 @@ def _term_errors(terms: LeaseTerms, frequency_ok: bool) -> tuple[list[FieldError
             return errors, None
         covering = months_covering(start, end + ONE_DAY)
         if term and term != covering:
-            check("term_months", f"must be {covering}, the months from commencement_date to "
-                  "end_date with a partial month counted whole (or leave it out)")
+            check(
+                "term_months",
+                f"must be {covering}, the months from commencement_date to "
+                "end_date with a partial month counted whole (or leave it out)",
+            )
         term = covering
     else:
         check("term_months", _count_error(term, 1))
     maximum = terms.max_possible_term_months
     check("max_possible_term_months", _count_error(maximum, 1))
     term_ok = _count_error(term, 1) is None
-    if term_ok and _count_error(maximum, 1) is None and isinstance(maximum, int) \
-            and maximum < term:
+    if term_ok and _count_error(maximum, 1) is None and isinstance(maximum, int) and maximum < term:
         check("max_possible_term_months", "must not be shorter than term_months")
     if not term_ok or not frequency_ok:
         return errors, None
     per = MONTHS_PER_PERIOD[terms.payment_frequency]
     if end is None and anchor is None:
         if term % per:
-            check("term_months", f"must be a whole number of {terms.payment_frequency} periods "
-                  "(give end_date for a term with a partial period)")
+            check(
+                "term_months",
+                f"must be a whole number of {terms.payment_frequency} periods "
+                "(give end_date for a term with a partial period)",
+            )
             return errors, None
         return errors, term // per
     if not _is_date(start):

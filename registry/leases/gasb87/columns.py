@@ -18,7 +18,10 @@ from typing import Any
 
 from registry.cells import spreadsheet_safe
 from registry.fields import decimal_str
-from registry.leases.gasb87.report import Gasb87Report, GroupTotals, LeaseYear, YearAmounts
+from registry.leases.gasb87.report import Gasb87Report
+from registry.leases.gasb87.report import GroupTotals
+from registry.leases.gasb87.report import LeaseYear
+from registry.leases.gasb87.report import YearAmounts
 from registry.leases.queries import UnmeasuredLease
 
 
@@ -89,17 +92,24 @@ _SHARED: tuple[tuple[str, str, str], ...] = (
      "(interest payable for a lessee, receivable for a lessor)."),
 )  # fmt: skip
 MONEY_COLUMNS: tuple[MoneyColumn, ...] = (
-    *(MoneyColumn(name, field, "in", label, f"Lessee: {definition}")
-      for field, (name, label, definition), _ in _TWINNED),
-    *(MoneyColumn(name, field, "out", label, f"Lessor: {definition}")
-      for field, _, (name, label, definition) in _TWINNED),
+    *(
+        MoneyColumn(name, field, "in", label, f"Lessee: {definition}")
+        for field, (name, label, definition), _ in _TWINNED
+    ),
+    *(
+        MoneyColumn(name, field, "out", label, f"Lessor: {definition}")
+        for field, _, (name, label, definition) in _TWINNED
+    ),
     *(MoneyColumn(name, name, None, label, definition) for name, label, definition in _SHARED),
 )
 
 DESCRIPTIVE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("row_type", "'lease' for a lease, 'total' for a sum over a direction and fund type, "
-                 "'not_measured' for a lease recorded without every term GASB 87 needs (left "
-                 "out of every figure)."),
+    (
+        "row_type",
+        "'lease' for a lease, 'total' for a sum over a direction and fund type, "
+        "'not_measured' for a lease recorded without every term GASB 87 needs (left "
+        "out of every figure).",
+    ),
     ("fiscal_year", "The fiscal year reported, named by the calendar year it ends in."),
     ("lease_number", "The lease (blank on totals)."),
     ("counterparty", "The lessor (city as lessee) or lessee (city as lessor)."),
@@ -124,15 +134,55 @@ def descriptive_values(report: Gasb87Report, row: Row) -> list[Any]:
     """The descriptive cells of a lease, totals or not-measured row, in `DESCRIPTIVE_COLUMNS`
     order."""
     if isinstance(row, GroupTotals):
-        return ["total", report.fiscal_year, "", "", row.direction, row.fund_type, "", "", None,
-                None, None, None, row.lease_count, ""]
+        return [
+            "total",
+            report.fiscal_year,
+            "",
+            "",
+            row.direction,
+            row.fund_type,
+            "",
+            "",
+            None,
+            None,
+            None,
+            None,
+            row.lease_count,
+            "",
+        ]
     if isinstance(row, UnmeasuredLease):
-        return ["not_measured", report.fiscal_year, row.lease_number, row.counterparty or "",
-                row.direction, row.fund_type, row.portfolio, row.department_code or "",
-                row.commencement_date, row.end_date, None, None, None, ", ".join(row.missing)]
-    return ["lease", report.fiscal_year, row.lease_number, row.counterparty, row.direction,
-            row.fund_type, row.portfolio or "", row.department or "", row.commencement_date,
-            row.end_date, row.short_term, row.discount_rate, None, ""]
+        return [
+            "not_measured",
+            report.fiscal_year,
+            row.lease_number,
+            row.counterparty or "",
+            row.direction,
+            row.fund_type,
+            row.portfolio,
+            row.department_code or "",
+            row.commencement_date,
+            row.end_date,
+            None,
+            None,
+            None,
+            ", ".join(row.missing),
+        ]
+    return [
+        "lease",
+        report.fiscal_year,
+        row.lease_number,
+        row.counterparty,
+        row.direction,
+        row.fund_type,
+        row.portfolio or "",
+        row.department or "",
+        row.commencement_date,
+        row.end_date,
+        row.short_term,
+        row.discount_rate,
+        None,
+        "",
+    ]
 
 
 def money_values(row: Row) -> list[Decimal | None]:

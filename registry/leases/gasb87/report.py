@@ -14,27 +14,31 @@ and the CSV) and `registry.leases.gasb87.workbook` (XLSX).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.fiscal_years import ONE_DAY, fiscal_year_bounds
-from registry.leases.accounting import (
-    LeaseHistory,
-    MaturityBucket,
-    MaturityTable,
-    combined_maturity_table,
-    lease_history,
-    maturity_table,
-)
+from registry.fiscal_years import ONE_DAY
+from registry.fiscal_years import fiscal_year_bounds
+from registry.leases.accounting import LeaseHistory
+from registry.leases.accounting import MaturityBucket
+from registry.leases.accounting import MaturityTable
+from registry.leases.accounting import combined_maturity_table
+from registry.leases.accounting import lease_history
+from registry.leases.accounting import maturity_table
 from registry.leases.accounting.balances import LeaseState
 from registry.leases.accounting.money import ZERO
-from registry.leases.queries import UnmeasuredLease, unmeasured_leases
+from registry.leases.queries import UnmeasuredLease
+from registry.leases.queries import unmeasured_leases
 from registry.leases.records import leases_with_schedules
-from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
+from registry.vocabulary import FUND_TYPES
+from registry.vocabulary import LEASE_DIRECTIONS
 
 ALL_FUNDS = "all"
 DIRECTION_LABELS = {"in": "Lessee (city leases in)", "out": "Lessor (city leases out)"}
@@ -116,9 +120,7 @@ class Gasb87Report:
     not_measured: tuple[UnmeasuredLease, ...] = ()
 
     def group(self, direction: str, fund_type: str = ALL_FUNDS) -> GroupTotals:
-        return next(
-            t for t in self.totals if (t.direction, t.fund_type) == (direction, fund_type)
-        )
+        return next(t for t in self.totals if (t.direction, t.fund_type) == (direction, fund_type))
 
 
 def gasb87_report(
@@ -154,8 +156,11 @@ def gasb87_report(
         leases=tuple(leases),
         totals=tuple(_totals(leases)),
         maturity=tuple(_maturity_lines(tables, fiscal_year)),
-        not_measured=tuple(unmeasured_leases(session, direction=direction, fund_type=fund_type,
-                                             during=(start, end))),
+        not_measured=tuple(
+            unmeasured_leases(
+                session, direction=direction, fund_type=fund_type, during=(start, end)
+            )
+        ),
     )
 
 
@@ -228,6 +233,11 @@ def _maturity_lines(
         combined = combined_maturity_table(tables.get((direction, fund), []), fiscal_year)
         for bucket in combined.buckets:
             yield MaturityLine(
-                bucket.label, bucket.first_fiscal_year, bucket.last_fiscal_year,
-                bucket.principal, bucket.interest, direction=direction, fund_type=fund,
+                bucket.label,
+                bucket.first_fiscal_year,
+                bucket.last_fiscal_year,
+                bucket.principal,
+                bucket.interest,
+                direction=direction,
+                fund_type=fund,
             )

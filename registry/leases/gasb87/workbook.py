@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from registry.leases.gasb87.columns import (
-    CSV_COLUMNS,
-    DESCRIPTIVE_COLUMNS,
-    MONEY_COLUMNS,
-    descriptive_values,
-)
-from registry.leases.gasb87.report import ALL_FUNDS, DIRECTION_LABELS, FUND_LABELS, Gasb87Report
-from registry.vocabulary import FUND_TYPES, LEASE_DIRECTIONS
+from registry.leases.gasb87.columns import CSV_COLUMNS
+from registry.leases.gasb87.columns import DESCRIPTIVE_COLUMNS
+from registry.leases.gasb87.columns import MONEY_COLUMNS
+from registry.leases.gasb87.columns import descriptive_values
+from registry.leases.gasb87.report import ALL_FUNDS
+from registry.leases.gasb87.report import DIRECTION_LABELS
+from registry.leases.gasb87.report import FUND_LABELS
+from registry.leases.gasb87.report import Gasb87Report
+from registry.vocabulary import FUND_TYPES
+from registry.vocabulary import LEASE_DIRECTIONS
 
 MONEY_FORMAT = "#,##0.00"
 RATE_FORMAT = "0.00##%"
@@ -93,9 +97,20 @@ def _summary_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
         _header(sheet, ["Measure", *(FUND_LABELS[fund] for fund in _FUNDS)])
         groups = [report.group(direction, fund) for fund in _FUNDS]
         _append(sheet, ["Leases", *(group.lease_count for group in groups)])
-        _append(sheet, ["Not measured (left out, see that sheet)",
-                        *(sum(1 for lease in report.not_measured if lease.direction == direction
-                              and fund in (ALL_FUNDS, lease.fund_type)) for fund in _FUNDS)])
+        _append(
+            sheet,
+            [
+                "Not measured (left out, see that sheet)",
+                *(
+                    sum(
+                        1
+                        for lease in report.not_measured
+                        if lease.direction == direction and fund in (ALL_FUNDS, lease.fund_type)
+                    )
+                    for fund in _FUNDS
+                ),
+            ],
+        )
         for column in MONEY_COLUMNS:
             if column.direction not in (None, direction):
                 continue
@@ -109,8 +124,11 @@ def _summary_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
 
 def _leases_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
     # row_type and fiscal_year say nothing on a sheet of leases, lease_count only on totals
-    shown = [i for i, name in enumerate(CSV_COLUMNS)
-             if name not in ("row_type", "fiscal_year", "lease_count", "missing")]
+    shown = [
+        i
+        for i, name in enumerate(CSV_COLUMNS)
+        if name not in ("row_type", "fiscal_year", "lease_count", "missing")
+    ]
     names = [CSV_COLUMNS[i] for i in shown]
     _header(sheet, names)
     rate_column = names.index("discount_rate") + 1
@@ -157,14 +175,43 @@ def _not_measured_sheet(sheet: Worksheet, report: Gasb87Report) -> None:
     what it lacks."""
     _title(sheet, report, "leases not measured")
     count = len(report.not_measured)
-    _append(sheet, [f"Not measured: {count} lease{'' if count == 1 else 's'}, left out of "
-                    "every figure until their terms are recorded"], bold=True)
-    _header(sheet, ["lease_number", "counterparty", "direction", "fund_type", "portfolio",
-                    "department", "commencement_date", "end_date", "missing"])
+    _append(
+        sheet,
+        [
+            f"Not measured: {count} lease{'' if count == 1 else 's'}, left out of "
+            "every figure until their terms are recorded"
+        ],
+        bold=True,
+    )
+    _header(
+        sheet,
+        [
+            "lease_number",
+            "counterparty",
+            "direction",
+            "fund_type",
+            "portfolio",
+            "department",
+            "commencement_date",
+            "end_date",
+            "missing",
+        ],
+    )
     for lease in report.not_measured:
-        _append(sheet, [lease.lease_number, lease.counterparty or "", lease.direction,
-                        lease.fund_type, lease.portfolio, lease.department_code or "",
-                        lease.commencement_date, lease.end_date, ", ".join(lease.missing)])
+        _append(
+            sheet,
+            [
+                lease.lease_number,
+                lease.counterparty or "",
+                lease.direction,
+                lease.fund_type,
+                lease.portfolio,
+                lease.department_code or "",
+                lease.commencement_date,
+                lease.end_date,
+                ", ".join(lease.missing),
+            ],
+        )
     _widths(sheet, [16, 30, 9, 14, 12, 12, 14, 14, 60])
 
 

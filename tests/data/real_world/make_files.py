@@ -35,8 +35,14 @@ from typing import Any
 import geopandas as gpd
 import pyogrio
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, mapping
-from shapely.ops import split, unary_union
+from shapely.geometry import LineString
+from shapely.geometry import MultiPolygon
+from shapely.geometry import Point
+from shapely.geometry import Polygon
+from shapely.geometry import box
+from shapely.geometry import mapping
+from shapely.ops import split
+from shapely.ops import unary_union
 
 HERE = Path(__file__).resolve().parent
 SEED = 20240611
@@ -117,32 +123,95 @@ X0, X1, Y0, Y1 = -70.2660, -70.2540, 43.6560, 43.6640
 SX, SY = (X1 - X0) / (Q - 1), (Y1 - Y0) / (Q - 1)
 V_SPLITS = (4, 8, 12)  # district borders run along these column lines...
 H_SPLIT_ROW, H_SPLIT_FROM_COL = 7, 12  # ...and along this row line east of column line 12
-MULTI_PAIRS = [((1, 0), (1, 2)), ((3, 5), (3, 7)), ((6, 9), (6, 11)),
-               ((2, 13), (2, 15)), ((10, 16), (10, 18)), ((12, 1), (12, 3))]
+MULTI_PAIRS = [
+    ((1, 0), (1, 2)),
+    ((3, 5), (3, 7)),
+    ((6, 9), (6, 11)),
+    ((2, 13), (2, 15)),
+    ((10, 16), (10, 18)),
+    ((12, 1), (12, 3)),
+]
 BOWTIE_CELL = (8, 6)
 OVERLAP_A, OVERLAP_B = (4, 14), (4, 15)  # A reaches halfway into B
 DONUT_CELL = (11, 9)  # has a hole; the "island" parcel fills it
 EMPTY_AT = 150  # position of the empty-geometry feature in the collection
-E_IDS = ["267E-17", "101E-2", "268E-41", "120E-05", "345E-8", "232E-11", "199E-3", "310E-22",
-         "267E-18", "144E-9", "402E-1", "388E-12", "156E-30", "273E-6", "219E-14", "333E-07",
-         "108E-25", "251E-4"]
+E_IDS = [
+    "267E-17",
+    "101E-2",
+    "268E-41",
+    "120E-05",
+    "345E-8",
+    "232E-11",
+    "199E-3",
+    "310E-22",
+    "267E-18",
+    "144E-9",
+    "402E-1",
+    "388E-12",
+    "156E-30",
+    "273E-6",
+    "219E-14",
+    "333E-07",
+    "108E-25",
+    "251E-4",
+]
 EXAMPLE_IDS = ["127-123", "268B-41"]
-ORPHAN_IDS = ["127-124", "268B-99", "315E-3", "412-7", "009-118", "233A-5", "301-64", "077-12",
-              "198D-20"]
+ORPHAN_IDS = [
+    "127-124",
+    "268B-99",
+    "315E-3",
+    "412-7",
+    "009-118",
+    "233A-5",
+    "301-64",
+    "077-12",
+    "198D-20",
+]
 N_MISSING_FROM_TABLE = 12
 N_BIG_ACREAGE = 6
 N_NULL_CELLS_ASSESSOR = 16
-PL_STREETS = ["CONGRESS ST", "FOREST AVE", "COMMERCIAL ST", "FORE ST", "MIDDLE ST",
-              "BRACKETT ST", "STATE ST", "HIGH ST", "CUMBERLAND AVE", "ST JOHN ST",
-              "WASHINGTON AVE", "BAXTER BLVD", "EXCHANGE ST", "DANFORTH ST", "PARK AVE",
-              "OCEAN AVE", "STEVENS AVE", "ALLEN AVE"]
-PL_OWNERS = [("CITY OF PORTLAND", 40), ("PORTLAND CITY OF", 14),
-             ("CITY OF PORTLAND PUBLIC WORKS", 8),
-             ("CITY OF PORTLAND PARKS & REC", 8), ("CITY OF PORTLAND HCD", 5),
-             ("PORTLAND PUBLIC SCHOOLS", 6), ("PORTLAND HOUSING AUTHORITY", 4),
-             ("CASCO BAY HOLDINGS LLC", 3), ("SMITH JOHN A & MARY B", 2), ("MAINE STATE OF", 2)]
-PL_LAND_USES = [("MUNICIPAL", 30), ("PARK/OPEN SPACE", 16), ("VACANT LAND", 16), ("SCHOOL", 6),
-                ("PARKING", 8), ("SINGLE FAMILY", 10), ("COMMERCIAL", 8), ("EXEMPT", 6)]
+PL_STREETS = [
+    "CONGRESS ST",
+    "FOREST AVE",
+    "COMMERCIAL ST",
+    "FORE ST",
+    "MIDDLE ST",
+    "BRACKETT ST",
+    "STATE ST",
+    "HIGH ST",
+    "CUMBERLAND AVE",
+    "ST JOHN ST",
+    "WASHINGTON AVE",
+    "BAXTER BLVD",
+    "EXCHANGE ST",
+    "DANFORTH ST",
+    "PARK AVE",
+    "OCEAN AVE",
+    "STEVENS AVE",
+    "ALLEN AVE",
+]
+PL_OWNERS = [
+    ("CITY OF PORTLAND", 40),
+    ("PORTLAND CITY OF", 14),
+    ("CITY OF PORTLAND PUBLIC WORKS", 8),
+    ("CITY OF PORTLAND PARKS & REC", 8),
+    ("CITY OF PORTLAND HCD", 5),
+    ("PORTLAND PUBLIC SCHOOLS", 6),
+    ("PORTLAND HOUSING AUTHORITY", 4),
+    ("CASCO BAY HOLDINGS LLC", 3),
+    ("SMITH JOHN A & MARY B", 2),
+    ("MAINE STATE OF", 2),
+]
+PL_LAND_USES = [
+    ("MUNICIPAL", 30),
+    ("PARK/OPEN SPACE", 16),
+    ("VACANT LAND", 16),
+    ("SCHOOL", 6),
+    ("PARKING", 8),
+    ("SINGLE FAMILY", 10),
+    ("COMMERCIAL", 8),
+    ("EXEMPT", 6),
+]
 PL_DEPARTMENTS = [
     ("PUBLIC_WORKS", "Public Works", "DPW;Department of Public Works"),
     ("PARKS", "Parks, Recreation & Facilities", "Parks & Rec;Parks Department"),
@@ -188,9 +257,11 @@ class Topology:
                     a = self.v[r, c]
                     b = self.v[(r, c + 1) if kind == "h" else (r + 1, c)]
                     on_border = (kind == "h" and r in (0, NROWS)) or (
-                        kind == "v" and c in (0, NCOLS))
+                        kind == "v" and c in (0, NCOLS)
+                    )
                     on_split = (kind == "v" and c in V_SPLITS) or (
-                        kind == "h" and r == H_SPLIT_ROW and c >= H_SPLIT_FROM_COL)
+                        kind == "h" and r == H_SPLIT_ROW and c >= H_SPLIT_FROM_COL
+                    )
                     pts = [a, b]
                     if key in split_edges:
                         pts = [a, ((a[0] + b[0]) // 2, (a[1] + b[1]) // 2), b]
@@ -212,8 +283,11 @@ class Topology:
     def edge(self, key: tuple[str, int, int], forward: bool = True) -> list[int]:
         if key not in self.edge_arcs:
             pts = self.edge_pts[key]
-            if len(pts) == 3 and key[0] == "h" and key[1:] in (OVERLAP_B, (OVERLAP_B[0] + 1,
-                                                                           OVERLAP_B[1])):
+            if (
+                len(pts) == 3
+                and key[0] == "h"
+                and key[1:] in (OVERLAP_B, (OVERLAP_B[0] + 1, OVERLAP_B[1]))
+            ):
                 # the overlapping parcel's outline meets this edge at its midpoint: a junction
                 self.edge_arcs[key] = [self.add_arc(pts[:2]), self.add_arc(pts[1:])]
             else:
@@ -223,8 +297,12 @@ class Topology:
 
     def cell_ring(self, r: int, c: int) -> list[int]:
         bottom, right, top, left = self.cell_edges(r, c)
-        return [*self.edge(bottom), *self.edge(right), *self.edge(top, False),
-                *self.edge(left, False)]
+        return [
+            *self.edge(bottom),
+            *self.edge(right),
+            *self.edge(top, False),
+            *self.edge(left, False),
+        ]
 
     def arc_points(self, i: int) -> list[tuple[int, int]]:
         return self.arcs[i] if i >= 0 else self.arcs[~i][::-1]
@@ -282,9 +360,12 @@ def make_portland() -> dict[str, Any]:
                 continue
             f: dict[str, Any] = {"cells": [cell], "kind": "plain", "type": "Polygon"}
             if cell in multi_first:
-                f.update(kind="multipolygon", type="MultiPolygon",
-                         cells=[cell, multi_first[cell]],
-                         arcs=[[topo.cell_ring(*cell)], [topo.cell_ring(*multi_first[cell])]])
+                f.update(
+                    kind="multipolygon",
+                    type="MultiPolygon",
+                    cells=[cell, multi_first[cell]],
+                    arcs=[[topo.cell_ring(*cell)], [topo.cell_ring(*multi_first[cell])]],
+                )
             elif cell == BOWTIE_CELL:
                 a, b = topo.v[r, c], topo.v[r, c + 1]
                 cc, d = topo.v[r + 1, c + 1], topo.v[r + 1, c]
@@ -292,10 +373,17 @@ def make_portland() -> dict[str, Any]:
             elif cell == OVERLAP_A:
                 rb, cb = OVERLAP_B
                 bottom_b, top_b = topo.edge(("h", rb, cb)), topo.edge(("h", rb + 1, cb))
-                across = topo.add_arc([topo.arc_points(bottom_b[0])[-1],
-                                       topo.arc_points(top_b[0])[-1]])
-                ring = [*topo.edge(("h", r, c)), bottom_b[0], across, ~top_b[0],
-                        *topo.edge(("h", r + 1, c), False), *topo.edge(("v", r, c), False)]
+                across = topo.add_arc(
+                    [topo.arc_points(bottom_b[0])[-1], topo.arc_points(top_b[0])[-1]]
+                )
+                ring = [
+                    *topo.edge(("h", r, c)),
+                    bottom_b[0],
+                    across,
+                    ~top_b[0],
+                    *topo.edge(("h", r + 1, c), False),
+                    *topo.edge(("v", r, c), False),
+                ]
                 f.update(kind="overlap_a", arcs=[ring])
             elif cell == DONUT_CELL:
                 cx, cy = topo.v[r, c]
@@ -312,16 +400,19 @@ def make_portland() -> dict[str, Any]:
             feats.append(f)
             if f["kind"] == "donut":
                 assert hole_arc is not None
-                feats.append({"cells": [cell], "kind": "island", "type": "Polygon",
-                              "arcs": [[hole_arc]]})
+                feats.append(
+                    {"cells": [cell], "kind": "island", "type": "Polygon", "arcs": [[hole_arc]]}
+                )
     feats.insert(EMPTY_AT, {"cells": [], "kind": "empty", "type": "Polygon", "arcs": []})
 
     # --- MAP_LOT ids: sheets per 3x4 block of cells, then the deliberate ones -------------------
     blocks = sorted({(r // 3, c // 4) for r in range(NROWS) for c in range(NCOLS)})
     bases = rng.sample(range(5, 420), len(blocks))
     lettered = set(rng.sample(range(len(blocks)), 6))
-    sheet = {blk: f"{bases[i]:03d}{rng.choice('ABCD') if i in lettered else ''}"
-             for i, blk in enumerate(blocks)}
+    sheet = {
+        blk: f"{bases[i]:03d}{rng.choice('ABCD') if i in lettered else ''}"
+        for i, blk in enumerate(blocks)
+    }
     next_lot = {blk: rng.randint(1, 150) for blk in blocks}
     reserved = set(E_IDS) | set(EXAMPLE_IDS) | set(ORPHAN_IDS) | set(PLACEHOLDERS)
     used: set[str] = set()
@@ -338,7 +429,7 @@ def make_portland() -> dict[str, Any]:
     plain = [i for i, f in enumerate(feats) if f["kind"] == "plain"]
     chosen = rng.sample(plain, len(E_IDS) + len(EXAMPLE_IDS) + 3 + 4)
     e_feats = sorted(chosen[: len(E_IDS)])
-    rest = chosen[len(E_IDS):]
+    rest = chosen[len(E_IDS) :]
     for i, ml in zip(e_feats, E_IDS, strict=True):
         feats[i]["MAP_LOT"], feats[i]["role"] = ml, "e_id"
     for i, ml in zip(rest[:2], EXAMPLE_IDS, strict=True):
@@ -356,15 +447,21 @@ def make_portland() -> dict[str, Any]:
     # --- parcels.topojson ---------------------------------------------------------------------
     geometries = []
     for f in feats:
-        g: dict[str, Any] = {"type": f["type"], "arcs": f["arcs"],
-                             "properties": {"OBJECTID": f["OBJECTID"], "MAP_LOT": f["MAP_LOT"]}}
+        g: dict[str, Any] = {
+            "type": f["type"],
+            "arcs": f["arcs"],
+            "properties": {"OBJECTID": f["OBJECTID"], "MAP_LOT": f["MAP_LOT"]},
+        }
         geometries.append(g)
     xs = [deq(p)[0] for pts in topo.arcs for p in pts]
     ys = [deq(p)[1] for pts in topo.arcs for p in pts]
-    topojson = {"type": "Topology", "bbox": [min(xs), min(ys), max(xs), max(ys)],
-                "transform": {"scale": [SX, SY], "translate": [X0, Y0]},
-                "objects": {"parcels": {"type": "GeometryCollection", "geometries": geometries}},
-                "arcs": topo.encoded_arcs()}
+    topojson = {
+        "type": "Topology",
+        "bbox": [min(xs), min(ys), max(xs), max(ys)],
+        "transform": {"scale": [SX, SY], "translate": [X0, Y0]},
+        "objects": {"parcels": {"type": "GeometryCollection", "geometries": geometries}},
+        "arcs": topo.encoded_arcs(),
+    }
     write_json(PL_DIR / "parcels.topojson", topojson)
 
     # --- boundary.geojson and districts.geojson -----------------------------------------------
@@ -381,16 +478,26 @@ def make_portland() -> dict[str, Any]:
         for k in range(steps):
             t = k / steps
             push = rng.uniform(0, 0.0009) if k else 0.0
-            outline.append((round(ax + (bx - ax) * t + ox * push, 6),
-                            round(ay + (by - ay) * t + oy * push, 6)))
+            outline.append(
+                (round(ax + (bx - ax) * t + ox * push, 6), round(ay + (by - ay) * t + oy * push, 6))
+            )
     boundary = Polygon(outline)
     grid_box = box(gx0, gy0, gx1, gy1)
     assert boundary.is_valid and boundary.contains(grid_box)
-    write_json(PL_DIR / "boundary.geojson", {
-        "type": "FeatureCollection", "name": "boundary",
-        "features": [{"type": "Feature", "properties": {"NAME": "Portland", "STATE": "ME",
-                                                        "TOWN_ID": "23005"},
-                      "geometry": mapping(boundary)}]})
+    write_json(
+        PL_DIR / "boundary.geojson",
+        {
+            "type": "FeatureCollection",
+            "name": "boundary",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"NAME": "Portland", "STATE": "ME", "TOWN_ID": "23005"},
+                    "geometry": mapping(boundary),
+                }
+            ],
+        },
+    )
 
     xv = [deq((topo.gx[c], 0))[0] for c in V_SPLITS]
     yh = deq((0, topo.gy[H_SPLIT_ROW]))[1]
@@ -399,9 +506,13 @@ def make_portland() -> dict[str, Any]:
         line = LineString([(x, gy0 - 1), (x, gy1 + 1)])
         pieces = [p for piece in pieces for p in split(piece, line).geoms]
     east_cut = LineString([(xv[-1] - 0.001, yh), (gx1 + 1, yh)])
-    pieces = [p for piece in pieces for p in
-              (split(piece, east_cut).geoms if piece.representative_point().x > xv[-1]
-               else [piece])]
+    pieces = [
+        p
+        for piece in pieces
+        for p in (
+            split(piece, east_cut).geoms if piece.representative_point().x > xv[-1] else [piece]
+        )
+    ]
     assert len(pieces) == 5, len(pieces)
 
     def district_of(x: float, y: float) -> str:
@@ -415,10 +526,21 @@ def make_portland() -> dict[str, Any]:
 
     districts = {district_of(*p.representative_point().coords[0]): p for p in pieces}
     assert sorted(districts) == ["1", "2", "3", "4", "5"]
-    write_json(PL_DIR / "districts.geojson", {
-        "type": "FeatureCollection", "name": "council_districts",
-        "features": [{"type": "Feature", "properties": {"DISTRICT": d, "COUNCILOR": None},
-                      "geometry": mapping(districts[d])} for d in sorted(districts)]})
+    write_json(
+        PL_DIR / "districts.geojson",
+        {
+            "type": "FeatureCollection",
+            "name": "council_districts",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"DISTRICT": d, "COUNCILOR": None},
+                    "geometry": mapping(districts[d]),
+                }
+                for d in sorted(districts)
+            ],
+        },
+    )
 
     # --- assessor.csv ---------------------------------------------------------------------------
     lat0 = (Y0 + Y1) / 2
@@ -428,8 +550,9 @@ def make_portland() -> dict[str, Any]:
         if f["MAP_LOT"] in PLACEHOLDERS or f["MAP_LOT"] in genuine:
             continue
         genuine[f["MAP_LOT"]] = f
-    missing_pool = sorted(ml for ml, f in genuine.items() if f.get("role") is None
-                          and f["kind"] == "plain")
+    missing_pool = sorted(
+        ml for ml, f in genuine.items() if f.get("role") is None and f["kind"] == "plain"
+    )
     missing = sorted(rng.sample(missing_pool, N_MISSING_FROM_TABLE), key=map_lot_key)
     table_ids = sorted((set(genuine) - set(missing)) | set(ORPHAN_IDS), key=map_lot_key)
     rows: list[list[str]] = []
@@ -461,14 +584,25 @@ def make_portland() -> dict[str, Any]:
     cells = [(i, j) for i in range(len(rows)) for j in range(1, 6) if i not in big_rows or j != 4]
     for i, j in rng.sample(cells, N_NULL_CELLS_ASSESSOR):
         rows[i][j] = NULL
-    write_csv(PL_DIR / "assessor.csv",
-              ["Map-Lot", "LOCATION", "OWNER", "LAND_USE", "ACREAGE", "SALE_DATE"], rows)
+    write_csv(
+        PL_DIR / "assessor.csv",
+        ["Map-Lot", "LOCATION", "OWNER", "LAND_USE", "ACREAGE", "SALE_DATE"],
+        rows,
+    )
 
-    write_csv(PL_DIR / "departments.csv", ["code", "name", "aliases"],
-              [list(d) for d in PL_DEPARTMENTS])
+    write_csv(
+        PL_DIR / "departments.csv", ["code", "name", "aliases"], [list(d) for d in PL_DEPARTMENTS]
+    )
 
-    return {"feats": feats, "missing": missing, "districts": districts, "boundary": boundary,
-            "topo": topo, "yh": yh, "xv": xv}
+    return {
+        "feats": feats,
+        "missing": missing,
+        "districts": districts,
+        "boundary": boundary,
+        "topo": topo,
+        "yh": yh,
+        "xv": xv,
+    }
 
 
 def check_portland(made: dict[str, Any]) -> dict[str, Any]:
@@ -480,8 +614,11 @@ def check_portland(made: dict[str, Any]) -> dict[str, Any]:
     s["raw_geometries"] = len(raw["objects"]["parcels"]["geometries"])
     s["arcs"] = len(raw["arcs"])
     s["raw_types"] = dict(Counter(g["type"] for g in raw["objects"]["parcels"]["geometries"]))
-    uses = Counter(abs(~i if i < 0 else i) for g in raw["objects"]["parcels"]["geometries"]
-                   for i in _flatten(g["arcs"]))
+    uses = Counter(
+        abs(~i if i < 0 else i)
+        for g in raw["objects"]["parcels"]["geometries"]
+        for i in _flatten(g["arcs"])
+    )
     s["shared_arcs"] = sum(1 for n in uses.values() if n >= 2)
 
     df = pyogrio.read_dataframe(path)
@@ -490,8 +627,9 @@ def check_portland(made: dict[str, Any]) -> dict[str, Any]:
     s["crs"] = info["crs"]
     s["fields"] = list(info["fields"])
     assert len(df) == len(feats) == s["raw_geometries"]
-    for f, (ml, oid, geom) in zip(feats, zip(df["MAP_LOT"], df["OBJECTID"], df.geometry,
-                                               strict=True), strict=True):
+    for f, (ml, oid, geom) in zip(
+        feats, zip(df["MAP_LOT"], df["OBJECTID"], df.geometry, strict=True), strict=True
+    ):
         assert (ml, int(oid)) == (f["MAP_LOT"], f["OBJECTID"])
         assert geom.is_empty == f["geom"].is_empty
         if not geom.is_empty:
@@ -500,27 +638,42 @@ def check_portland(made: dict[str, Any]) -> dict[str, Any]:
     s["geom_types"] = dict(Counter(df.geometry.geom_type))
     ids = list(df["MAP_LOT"])
     s["e_ids"] = [ml for ml in ids if E_ID.match(ml)]
-    s["e_id_features"] = [(int(o), ml) for o, ml in zip(df["OBJECTID"], ids, strict=True)
-                          if E_ID.match(ml)]
-    s["placeholders"] = [(int(o), ml) for o, ml in zip(df["OBJECTID"], ids, strict=True)
-                         if ml in PLACEHOLDERS]
+    s["e_id_features"] = [
+        (int(o), ml) for o, ml in zip(df["OBJECTID"], ids, strict=True) if E_ID.match(ml)
+    ]
+    s["placeholders"] = [
+        (int(o), ml) for o, ml in zip(df["OBJECTID"], ids, strict=True) if ml in PLACEHOLDERS
+    ]
     counts = Counter(ids)
-    s["duplicate_ids"] = {ml: [int(o) for o, x in zip(df["OBJECTID"], ids, strict=True) if x == ml]
-                          for ml, n in counts.items() if n > 1 and ml not in PLACEHOLDERS}
+    s["duplicate_ids"] = {
+        ml: [int(o) for o, x in zip(df["OBJECTID"], ids, strict=True) if x == ml]
+        for ml, n in counts.items()
+        if n > 1 and ml not in PLACEHOLDERS
+    }
     s["distinct_genuine"] = len({ml for ml in ids if ml not in PLACEHOLDERS})
     s["nonmatching_pattern"] = [ml for ml in ids if not (E_ID.match(ml) or PLAIN_ID.match(ml))]
-    s["empty"] = [(int(o), ml) for o, ml, g in zip(df["OBJECTID"], ids, df.geometry, strict=True)
-                  if g.is_empty]
+    s["empty"] = [
+        (int(o), ml)
+        for o, ml, g in zip(df["OBJECTID"], ids, df.geometry, strict=True)
+        if g.is_empty
+    ]
     nonempty = df[~df.geometry.is_empty]
-    s["invalid"] = [(int(o), ml, shapely.is_valid_reason(g)) for o, ml, g in
-                    zip(nonempty["OBJECTID"], nonempty["MAP_LOT"], nonempty.geometry, strict=True)
-                    if not g.is_valid]
+    s["invalid"] = [
+        (int(o), ml, shapely.is_valid_reason(g))
+        for o, ml, g in zip(
+            nonempty["OBJECTID"], nonempty["MAP_LOT"], nonempty.geometry, strict=True
+        )
+        if not g.is_valid
+    ]
     bow_oid = next(f["OBJECTID"] for f in feats if f["kind"] == "bowtie")
     bow = df.loc[df["OBJECTID"] == bow_oid, "geometry"].iloc[0]
     s["bowtie_area"], s["bowtie_valid_area"] = bow.area, shapely.make_valid(bow).area
     s["median_area"] = float(df.geometry.area.median())
-    fixed = gpd.GeoDataFrame(nonempty[["OBJECTID", "MAP_LOT"]],
-                             geometry=shapely.make_valid(nonempty.geometry.values), crs=4326)
+    fixed = gpd.GeoDataFrame(
+        nonempty[["OBJECTID", "MAP_LOT"]],
+        geometry=shapely.make_valid(nonempty.geometry.values),
+        crs=4326,
+    )
     pairs = gpd.sjoin(fixed, fixed, predicate="intersects")
     pairs = pairs[pairs["OBJECTID_left"] < pairs["OBJECTID_right"]]
     geom_by = dict(zip(fixed["OBJECTID"], fixed.geometry, strict=True))
@@ -532,8 +685,11 @@ def check_portland(made: dict[str, Any]) -> dict[str, Any]:
     s["overlaps"] = overlaps
     a_area = geom_by[overlaps[0][1]].area if overlaps else 0
     s["overlap_share_of_b"] = overlaps[0][2] / a_area if overlaps else 0
-    holes = [(int(o), ml) for o, ml, g in zip(df["OBJECTID"], ids, df.geometry, strict=True)
-             if g.geom_type == "Polygon" and not g.is_empty and len(g.interiors)]
+    holes = [
+        (int(o), ml)
+        for o, ml, g in zip(df["OBJECTID"], ids, df.geometry, strict=True)
+        if g.geom_type == "Polygon" and not g.is_empty and len(g.interiors)
+    ]
     s["with_holes"] = holes
     kinds = {f["kind"]: (f["OBJECTID"], f["MAP_LOT"]) for f in feats if f["kind"] != "plain"}
     s["kinds"] = kinds
@@ -548,8 +704,11 @@ def check_portland(made: dict[str, Any]) -> dict[str, Any]:
     union = unary_union(list(dist.geometry))
     s["district_union_vs_boundary"] = union.symmetric_difference(bnd.geometry[0]).area
     assert s["district_union_vs_boundary"] < 1e-14
-    inter = max(dist.geometry[i].intersection(dist.geometry[j]).area
-                for i in range(5) for j in range(i + 1, 5))
+    inter = max(
+        dist.geometry[i].intersection(dist.geometry[j]).area
+        for i in range(5)
+        for j in range(i + 1, 5)
+    )
     assert inter < 1e-14, inter
     assert bnd.geometry[0].contains(unary_union(list(fixed.geometry)))
     per_district: Counter[str] = Counter()
@@ -562,8 +721,11 @@ def check_portland(made: dict[str, Any]) -> dict[str, Any]:
         assert len(hits) == 1
         per_district[hits[0]] += 1
         g = shapely.make_valid(f["geom"])
-        inside = [d for d, dg in zip(dist["DISTRICT"], dist.geometry, strict=True)
-                  if dg.intersection(g).area > 1e-12]
+        inside = [
+            d
+            for d, dg in zip(dist["DISTRICT"], dist.geometry, strict=True)
+            if dg.intersection(g).area > 1e-12
+        ]
         if inside != hits:
             straddling.append(f["OBJECTID"])
     s["parcels_per_district"] = dict(sorted(per_district.items()))
@@ -584,8 +746,9 @@ def check_portland(made: dict[str, Any]) -> dict[str, Any]:
     s["table_e_ids"] = [ml for ml in table if E_ID.match(ml)]
     s["nulls_by_col"] = {h: sum(1 for r in data if r[j] == NULL) for j, h in enumerate(header)}
     s["null_cells"] = sum(s["nulls_by_col"].values())
-    s["null_positions"] = [(i + 1, header[j]) for i, r in enumerate(data)
-                           for j in range(len(header)) if r[j] == NULL]
+    s["null_positions"] = [
+        (i + 1, header[j]) for i, r in enumerate(data) for j in range(len(header)) if r[j] == NULL
+    ]
     s["acreage_thousands"] = [(i + 1, r[0], r[4]) for i, r in enumerate(data) if "," in r[4]]
     sale: Counter[str] = Counter()
     for r in data:
@@ -621,14 +784,38 @@ def _flatten(x: Any) -> list[int]:
 
 LA_DIR = HERE / "la_nonprofit_leases"
 N_LEASES = 112
-LEASE_HEADER = ["No.", "Non Profit", "Address", "Council District", "Dept", "Lease Start",
-                "Lease Exp.", "Lat", "Lon"]
-SHP_NAMES = {"No.": "No_", "Non Profit": "Non_Profit", "Address": "Address",
-             "Council District": "Council_Di", "Dept": "Dept", "Lease Start": "Lease_Star",
-             "Lease Exp.": "Lease_Exp_"}
-DEPT_COUNTS = [("GSD", 22), ("GSD?", 4), ("HCID", 14), ("LAHD", 10), ("Rec&Parks", 14),
-               ("RAP", 16), ("Cultural Affairs", 12), ("Cutural Affairs", 3), ("LAPL", 9),
-               ("DOT", 8)]
+LEASE_HEADER = [
+    "No.",
+    "Non Profit",
+    "Address",
+    "Council District",
+    "Dept",
+    "Lease Start",
+    "Lease Exp.",
+    "Lat",
+    "Lon",
+]
+SHP_NAMES = {
+    "No.": "No_",
+    "Non Profit": "Non_Profit",
+    "Address": "Address",
+    "Council District": "Council_Di",
+    "Dept": "Dept",
+    "Lease Start": "Lease_Star",
+    "Lease Exp.": "Lease_Exp_",
+}
+DEPT_COUNTS = [
+    ("GSD", 22),
+    ("GSD?", 4),
+    ("HCID", 14),
+    ("LAHD", 10),
+    ("Rec&Parks", 14),
+    ("RAP", 16),
+    ("Cultural Affairs", 12),
+    ("Cutural Affairs", 3),
+    ("LAPL", 9),
+    ("DOT", 8),
+]
 LA_DEPARTMENTS = [
     ("LAHD", "Los Angeles Housing Department", "HCID"),
     ("GSD", "General Services", ""),
@@ -637,27 +824,102 @@ LA_DEPARTMENTS = [
     ("LAPL", "Public Library", ""),
     ("LADOT", "Transportation", "DOT"),
 ]
-FAR_OFF = [("Texas", 30.267153, -97.743061), ("New York", 40.712776, -74.005974),
-           ("Mexico", 20.659699, -103.349609), ("Spain", 40.416775, -3.703790)]
+FAR_OFF = [
+    ("Texas", 30.267153, -97.743061),
+    ("New York", 40.712776, -74.005974),
+    ("Mexico", 20.659699, -103.349609),
+    ("Spain", 40.416775, -3.703790),
+]
 N_PARTIAL = 20
-LA_AREAS = ["Boyle Heights", "Watts", "Pacoima", "Venice", "Highland Park", "Sun Valley",
-            "Wilmington", "San Pedro", "Koreatown", "Echo Park", "Crenshaw", "Van Nuys", "Sylmar",
-            "Westlake", "Lincoln Heights", "Mar Vista", "Eagle Rock", "Canoga Park", "Hollywood",
-            "South LA", "Chinatown", "Little Tokyo", "Harbor City", "Reseda", "El Sereno",
-            "Northridge", "Jefferson Park", "Leimert Park", "Tujunga", "Palms", "Cypress Park",
-            "Glassell Park", "Arleta", "Panorama City", "Westchester", "Atwater Village"]
-LA_KINDS = ["Youth Center", "Senior Services", "Community Garden", "Arts Collective",
-            "Boxing Club", "Theatre Company", "Child Development Center", "Food Pantry",
-            "Family Resource Center", "Music Academy", "Legal Aid Clinic", "Health Clinic",
-            "Tenants Union", "Historical Society", "Skate Park Association", "Little League",
-            "Literacy Project", "Job Training Center", "Women's Shelter", "Veterans Post"]
-LA_SPANISH = ["Asociación de Vecinos de {a}", "Centro Cultural Niños de {a}",
-              "Fundación Educación {a}"]
-LA_STREETS = ["W Pico Blvd", "S Broadway", "N Figueroa St", "E 1st St", "Van Nuys Blvd",
-              "W Jefferson Blvd", "S Central Ave", "W Sunset Blvd", "N Spring St",
-              "S Vermont Ave", "Crenshaw Blvd", "Laurel Canyon Blvd", "S Gaffey St",
-              "W Venice Blvd", "E Cesar E Chavez Ave", "N Eastern Ave", "Lankershim Blvd",
-              "S Western Ave", "W Slauson Ave", "Colorado Blvd", "Corinth Ave", "Main St"]
+LA_AREAS = [
+    "Boyle Heights",
+    "Watts",
+    "Pacoima",
+    "Venice",
+    "Highland Park",
+    "Sun Valley",
+    "Wilmington",
+    "San Pedro",
+    "Koreatown",
+    "Echo Park",
+    "Crenshaw",
+    "Van Nuys",
+    "Sylmar",
+    "Westlake",
+    "Lincoln Heights",
+    "Mar Vista",
+    "Eagle Rock",
+    "Canoga Park",
+    "Hollywood",
+    "South LA",
+    "Chinatown",
+    "Little Tokyo",
+    "Harbor City",
+    "Reseda",
+    "El Sereno",
+    "Northridge",
+    "Jefferson Park",
+    "Leimert Park",
+    "Tujunga",
+    "Palms",
+    "Cypress Park",
+    "Glassell Park",
+    "Arleta",
+    "Panorama City",
+    "Westchester",
+    "Atwater Village",
+]
+LA_KINDS = [
+    "Youth Center",
+    "Senior Services",
+    "Community Garden",
+    "Arts Collective",
+    "Boxing Club",
+    "Theatre Company",
+    "Child Development Center",
+    "Food Pantry",
+    "Family Resource Center",
+    "Music Academy",
+    "Legal Aid Clinic",
+    "Health Clinic",
+    "Tenants Union",
+    "Historical Society",
+    "Skate Park Association",
+    "Little League",
+    "Literacy Project",
+    "Job Training Center",
+    "Women's Shelter",
+    "Veterans Post",
+]
+LA_SPANISH = [
+    "Asociación de Vecinos de {a}",
+    "Centro Cultural Niños de {a}",
+    "Fundación Educación {a}",
+]
+LA_STREETS = [
+    "W Pico Blvd",
+    "S Broadway",
+    "N Figueroa St",
+    "E 1st St",
+    "Van Nuys Blvd",
+    "W Jefferson Blvd",
+    "S Central Ave",
+    "W Sunset Blvd",
+    "N Spring St",
+    "S Vermont Ave",
+    "Crenshaw Blvd",
+    "Laurel Canyon Blvd",
+    "S Gaffey St",
+    "W Venice Blvd",
+    "E Cesar E Chavez Ave",
+    "N Eastern Ave",
+    "Lankershim Blvd",
+    "S Western Ave",
+    "W Slauson Ave",
+    "Colorado Blvd",
+    "Corinth Ave",
+    "Main St",
+]
 
 
 def make_leases() -> dict[str, Any]:
@@ -784,17 +1046,32 @@ def make_leases() -> dict[str, Any]:
     for no in no_coords:
         lat[no] = lon[no] = ""
 
-    rows = [[str(no), names[no - 1], addresses[no - 1], districts[no - 1], depts[no - 1],
-             start_txt[no], exp_txt[no], lat[no], lon[no]] for no in nos]
+    rows = [
+        [
+            str(no),
+            names[no - 1],
+            addresses[no - 1],
+            districts[no - 1],
+            depts[no - 1],
+            start_txt[no],
+            exp_txt[no],
+            lat[no],
+            lon[no],
+        ]
+        for no in nos
+    ]
     footer = [f"Total: {N_LEASES} leases"] + [""] * (len(LEASE_HEADER) - 1)
-    write_csv(LA_DIR / "nonprofit_leases.csv", LEASE_HEADER,
-              [*rows, [""] * len(LEASE_HEADER), footer])
+    write_csv(
+        LA_DIR / "nonprofit_leases.csv", LEASE_HEADER, [*rows, [""] * len(LEASE_HEADER), footer]
+    )
 
     # the same as a zipped point shapefile, DBF names cut to 10 characters
     geoms = [Point(float(lon[no]), float(lat[no])) if lat[no] else None for no in nos]
     gdf = gpd.GeoDataFrame(
         {SHP_NAMES[h]: [r[j] for r in rows] for j, h in enumerate(LEASE_HEADER) if h in SHP_NAMES},
-        geometry=geoms, crs="EPSG:4326")
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
     gdf["No_"] = gdf["No_"].astype("int32")
     with tempfile.TemporaryDirectory() as tmp:
         shp = Path(tmp) / "nonprofit_leases.shp"
@@ -813,13 +1090,27 @@ def make_leases() -> dict[str, Any]:
                     zi.external_attr = 0o644 << 16
                     zf.writestr(zi, part.read_bytes())
 
-    write_csv(LA_DIR / "departments.csv", ["code", "name", "aliases"],
-              [list(d) for d in LA_DEPARTMENTS])
-    return {"partial": partial, "far": far, "no_coords": no_coords, "repeat_pairs": repeat_pairs,
-            "cd_prefixed": cd_prefixed, "cd_blank": cd_blank, "cd_multi": cd_multi,
-            "addr_blank": addr_blank, "in_process": in_process, "m2m": m2m,
-            "tbd_both": tbd_both, "tbd_exp": tbd_exp, "blank_start": blank_start,
-            "blank_exp": blank_exp, "blank_both": blank_both, "spanish": sorted(spanish_at)}
+    write_csv(
+        LA_DIR / "departments.csv", ["code", "name", "aliases"], [list(d) for d in LA_DEPARTMENTS]
+    )
+    return {
+        "partial": partial,
+        "far": far,
+        "no_coords": no_coords,
+        "repeat_pairs": repeat_pairs,
+        "cd_prefixed": cd_prefixed,
+        "cd_blank": cd_blank,
+        "cd_multi": cd_multi,
+        "addr_blank": addr_blank,
+        "in_process": in_process,
+        "m2m": m2m,
+        "tbd_both": tbd_both,
+        "tbd_exp": tbd_exp,
+        "blank_start": blank_start,
+        "blank_exp": blank_exp,
+        "blank_both": blank_both,
+        "spanish": sorted(spanish_at),
+    }
 
 
 def check_leases(made: dict[str, Any]) -> dict[str, Any]:
@@ -872,14 +1163,23 @@ def check_leases(made: dict[str, Any]) -> dict[str, Any]:
     assert [f[0] for f in far] == sorted(made["far"]) and nocoord == made["no_coords"]
     s["far"] = [(no, made["far"][no][0], la, lo) for no, la, lo in far]
     s["no_coords"] = nocoord
-    s["cd"] = {"prefixed": [(int(r[0]), r[col["Council District"]]) for r in data
-                            if r[col["Council District"]].startswith("CD")],
-               "blank": [int(r[0]) for r in data if r[col["Council District"]] == ""],
-               "multi": [(int(r[0]), r[col["Council District"]]) for r in data
-                         if "," in r[col["Council District"]]]}
+    s["cd"] = {
+        "prefixed": [
+            (int(r[0]), r[col["Council District"]])
+            for r in data
+            if r[col["Council District"]].startswith("CD")
+        ],
+        "blank": [int(r[0]) for r in data if r[col["Council District"]] == ""],
+        "multi": [
+            (int(r[0]), r[col["Council District"]])
+            for r in data
+            if "," in r[col["Council District"]]
+        ],
+    }
     names = Counter(r[1] for r in data)
-    s["repeated_names"] = {n: [int(r[0]) for r in data if r[1] == n]
-                           for n, k in names.items() if k > 1}
+    s["repeated_names"] = {
+        n: [int(r[0]) for r in data if r[1] == n] for n, k in names.items() if k > 1
+    }
     s["distinct_names"] = len(names)
     s["names_with_comma"] = sum(1 for r in data if "," in r[1])
     s["non_ascii_names"] = [(int(r[0]), r[1]) for r in data if not r[1].isascii()]
@@ -915,42 +1215,138 @@ def check_leases(made: dict[str, Any]) -> dict[str, Any]:
 
 AR_DIR = HERE / "la_assessor_roll"
 NAMED_COLUMNS = [
-    "AIN", "MAP_BOOK", "MAP_PAGE", "PARCEL_NBR", "ROLL_YEAR", "TRA", "TAX_RATE_AREA_CITY",
-    "SA_HOUSE_NBR", "SA_FRACTION", "SA_DIRECTION", "SA_STREET", "SA_SUFFIX", "SA_UNIT", "SA_CITY",
-    "SA_STATE", "SA_ZIP", "SA_ZIP4", "MA_HOUSE_NBR", "MA_FRACTION", "MA_DIRECTION", "MA_STREET",
-    "MA_SUFFIX", "MA_UNIT", "MA_CITY", "MA_STATE", "MA_ZIP", "OWNER_NAME", "OWNER_NAME_2",
-    "SPECIAL_NAME_LEGEND", "SPECIAL_NAME", "AGENCY_CLASS_NBR", "AGENCY_NAME", "USE_CODE",
-    "USE_DESC", "USE_CATEGORY", "USE_TYPE", "ZONING", "CLUSTER", "REGION", "NEIGHBORHOOD_CODE",
-    "LEGAL_DESC_1", "LEGAL_DESC_2", "LEGAL_DESC_3", "LEGAL_DESC_4", "LEGAL_DESC_5", "TRACT_NBR",
-    "BLOCK_NBR", "LOT_NBR", "LAND_VALUE", "IMPROVEMENT_VALUE", "FIXTURE_VALUE",
-    "PERSONAL_PROPERTY_VALUE", "TOTAL_VALUE", "NET_TAXABLE_VALUE", "LAND_BASE_YEAR",
-    "IMPROVEMENT_BASE_YEAR", "EXEMPTION_CODE", "HOMEOWNERS_EXEMPTION", "REAL_ESTATE_EXEMPTION",
-    "FIXTURE_EXEMPTION", "PERSONAL_PROPERTY_EXEMPTION", "TOTAL_EXEMPTION", "RECORDING_DATE",
-    "DOCUMENT_NBR", "DOCUMENT_TYPE", "SALE_PRICE", "SALE_DATE", "YEAR_BUILT",
-    "EFFECTIVE_YEAR_BUILT", "SQFT_MAIN", "SQFT_LOT", "UNITS", "BEDROOMS", "BATHROOMS", "STORIES",
-    "DESIGN_TYPE", "QUALITY_CLASS", "BUILDING_COUNT", "LAT", "LON", "CENTER_LAT", "CENTER_LON",
-    "CENTER_X", "CENTER_Y", "PARCEL_TYPE", "PARCEL_STATUS", "TAXABILITY", "PARTIAL_INTEREST",
-    "OWNERSHIP_CODE", "COUNCIL_DISTRICT", "NEIGHBORHOOD_COUNCIL", "COMMUNITY_PLAN_AREA",
-    "CENSUS_TRACT", "CENSUS_BLOCK", "SUPERVISOR_DISTRICT", "LAST_UPDATED",
+    "AIN",
+    "MAP_BOOK",
+    "MAP_PAGE",
+    "PARCEL_NBR",
+    "ROLL_YEAR",
+    "TRA",
+    "TAX_RATE_AREA_CITY",
+    "SA_HOUSE_NBR",
+    "SA_FRACTION",
+    "SA_DIRECTION",
+    "SA_STREET",
+    "SA_SUFFIX",
+    "SA_UNIT",
+    "SA_CITY",
+    "SA_STATE",
+    "SA_ZIP",
+    "SA_ZIP4",
+    "MA_HOUSE_NBR",
+    "MA_FRACTION",
+    "MA_DIRECTION",
+    "MA_STREET",
+    "MA_SUFFIX",
+    "MA_UNIT",
+    "MA_CITY",
+    "MA_STATE",
+    "MA_ZIP",
+    "OWNER_NAME",
+    "OWNER_NAME_2",
+    "SPECIAL_NAME_LEGEND",
+    "SPECIAL_NAME",
+    "AGENCY_CLASS_NBR",
+    "AGENCY_NAME",
+    "USE_CODE",
+    "USE_DESC",
+    "USE_CATEGORY",
+    "USE_TYPE",
+    "ZONING",
+    "CLUSTER",
+    "REGION",
+    "NEIGHBORHOOD_CODE",
+    "LEGAL_DESC_1",
+    "LEGAL_DESC_2",
+    "LEGAL_DESC_3",
+    "LEGAL_DESC_4",
+    "LEGAL_DESC_5",
+    "TRACT_NBR",
+    "BLOCK_NBR",
+    "LOT_NBR",
+    "LAND_VALUE",
+    "IMPROVEMENT_VALUE",
+    "FIXTURE_VALUE",
+    "PERSONAL_PROPERTY_VALUE",
+    "TOTAL_VALUE",
+    "NET_TAXABLE_VALUE",
+    "LAND_BASE_YEAR",
+    "IMPROVEMENT_BASE_YEAR",
+    "EXEMPTION_CODE",
+    "HOMEOWNERS_EXEMPTION",
+    "REAL_ESTATE_EXEMPTION",
+    "FIXTURE_EXEMPTION",
+    "PERSONAL_PROPERTY_EXEMPTION",
+    "TOTAL_EXEMPTION",
+    "RECORDING_DATE",
+    "DOCUMENT_NBR",
+    "DOCUMENT_TYPE",
+    "SALE_PRICE",
+    "SALE_DATE",
+    "YEAR_BUILT",
+    "EFFECTIVE_YEAR_BUILT",
+    "SQFT_MAIN",
+    "SQFT_LOT",
+    "UNITS",
+    "BEDROOMS",
+    "BATHROOMS",
+    "STORIES",
+    "DESIGN_TYPE",
+    "QUALITY_CLASS",
+    "BUILDING_COUNT",
+    "LAT",
+    "LON",
+    "CENTER_LAT",
+    "CENTER_LON",
+    "CENTER_X",
+    "CENTER_Y",
+    "PARCEL_TYPE",
+    "PARCEL_STATUS",
+    "TAXABILITY",
+    "PARTIAL_INTEREST",
+    "OWNERSHIP_CODE",
+    "COUNCIL_DISTRICT",
+    "NEIGHBORHOOD_COUNCIL",
+    "COMMUNITY_PLAN_AREA",
+    "CENSUS_TRACT",
+    "CENSUS_BLOCK",
+    "SUPERVISOR_DISTRICT",
+    "LAST_UPDATED",
 ]
 N_COLUMNS = 130
 COLUMNS = NAMED_COLUMNS + [f"FIELD_{i:03d}" for i in range(1, N_COLUMNS - len(NAMED_COLUMNS) + 1)]
-NEVER_NULL = {"AIN", "MAP_BOOK", "MAP_PAGE", "PARCEL_NBR", "LAND_VALUE", "LAT", "LON",
-              "CENTER_LAT", "CENTER_LON", "CENTER_X", "CENTER_Y", "COUNCIL_DISTRICT", "SA_CITY"}
+NEVER_NULL = {
+    "AIN",
+    "MAP_BOOK",
+    "MAP_PAGE",
+    "PARCEL_NBR",
+    "LAND_VALUE",
+    "LAT",
+    "LON",
+    "CENTER_LAT",
+    "CENTER_LON",
+    "CENTER_X",
+    "CENTER_Y",
+    "COUNCIL_DISTRICT",
+    "SA_CITY",
+}
 ROLLS = [  # file, rows, books, (lat, lon) centre, blank row after data row, community plan
     ("CD01", 40, [5056, 5156, 5157, 5401, 5143], (34.065, -118.270), 20, "Westlake"),
     ("CD02", 38, [2347, 2350, 2368, 2375], (34.160, -118.390), 19, "North Hollywood"),
     ("CD14", 42, [5163, 5172, 5179, 5408], (34.040, -118.225), 21, "Boyle Heights"),
 ]
-ROLL_ZIPS = {"CD01": ["90012", "90026", "90057", "90031", "90065", "90017"],
-             "CD02": ["91601", "91602", "91604", "91605", "91606", "91607"],
-             "CD14": ["90012", "90013", "90014", "90021", "90033", "90063", "90041"]}
+ROLL_ZIPS = {
+    "CD01": ["90012", "90026", "90057", "90031", "90065", "90017"],
+    "CD02": ["91601", "91602", "91604", "91605", "91606", "91607"],
+    "CD14": ["90012", "90013", "90014", "90021", "90033", "90063", "90041"],
+}
 # the GDAL CSV open options of the registry's parcel-import reader (its source.py), copied
 GDAL_CSV_OPTIONS = {
     "GEOM_POSSIBLE_NAMES": "wkt,WKT,geometry,GEOMETRY,the_geom,geom",
     "X_POSSIBLE_NAMES": "lon,longitude,LON,Longitude,x,X",
     "Y_POSSIBLE_NAMES": "lat,latitude,LAT,Latitude,y,Y",
-    "KEEP_GEOM_COLUMNS": "NO", "AUTODETECT_TYPE": "NO", "EMPTY_STRING_AS_NULL": "YES",
+    "KEEP_GEOM_COLUMNS": "NO",
+    "AUTODETECT_TYPE": "NO",
+    "EMPTY_STRING_AS_NULL": "YES",
 }
 
 
@@ -958,18 +1354,48 @@ def gdal_csv_view(path: Path) -> tuple[int, int, int]:
     """(features, attribute fields, null geometries) as GDAL reads the CSV with those options."""
     df = pyogrio.read_dataframe(path, **GDAL_CSV_OPTIONS)
     return len(df), len(df.columns) - 1, int(df.geometry.isna().sum())
-USES = [("880V", "Government Owned - Vacant Land"), ("8800", "Government Owned"),
-        ("010V", "Single Family Residence - Vacant"), ("0100", "Single Family Residence"),
-        ("0500", "Five or More Units"), ("100V", "Commercial - Vacant Land"), ("1100", "Store"),
-        ("1700", "Office Building"), ("2600", "Parking Lot"), ("7200", "School"),
-        ("7400", "Recreation / Park"), ("8100", "Utility")]
-AR_OWNERS = ["L A CITY", "CITY OF LOS ANGELES", "LOS ANGELES CITY",
-             "L A CITY DEPT OF REC AND PARKS", "L A CITY DEPT OF WATER AND POWER",
-             "L A CITY HOUSING AUTHORITY", "L A CITY GSD"]
-AR_STREETS = [("MAIN", "ST"), ("SPRING", "ST"), ("BROADWAY", ""), ("FIGUEROA", "ST"),
-              ("ALVARADO", "ST"), ("LANKERSHIM", "BLVD"), ("MAGNOLIA", "BLVD"),
-              ("VINELAND", "AVE"), ("CESAR E CHAVEZ", "AVE"), ("SOTO", "ST"), ("1ST", "ST"),
-              ("OLYMPIC", "BLVD"), ("WILSHIRE", "BLVD"), ("RIVERSIDE", "DR"), ("BURBANK", "BLVD")]
+
+
+USES = [
+    ("880V", "Government Owned - Vacant Land"),
+    ("8800", "Government Owned"),
+    ("010V", "Single Family Residence - Vacant"),
+    ("0100", "Single Family Residence"),
+    ("0500", "Five or More Units"),
+    ("100V", "Commercial - Vacant Land"),
+    ("1100", "Store"),
+    ("1700", "Office Building"),
+    ("2600", "Parking Lot"),
+    ("7200", "School"),
+    ("7400", "Recreation / Park"),
+    ("8100", "Utility"),
+]
+AR_OWNERS = [
+    "L A CITY",
+    "CITY OF LOS ANGELES",
+    "LOS ANGELES CITY",
+    "L A CITY DEPT OF REC AND PARKS",
+    "L A CITY DEPT OF WATER AND POWER",
+    "L A CITY HOUSING AUTHORITY",
+    "L A CITY GSD",
+]
+AR_STREETS = [
+    ("MAIN", "ST"),
+    ("SPRING", "ST"),
+    ("BROADWAY", ""),
+    ("FIGUEROA", "ST"),
+    ("ALVARADO", "ST"),
+    ("LANKERSHIM", "BLVD"),
+    ("MAGNOLIA", "BLVD"),
+    ("VINELAND", "AVE"),
+    ("CESAR E CHAVEZ", "AVE"),
+    ("SOTO", "ST"),
+    ("1ST", "ST"),
+    ("OLYMPIC", "BLVD"),
+    ("WILSHIRE", "BLVD"),
+    ("RIVERSIDE", "DR"),
+    ("BURBANK", "BLVD"),
+]
 N_SCI_LAND, N_COMMA_LAND, N_NO_LATLON = 2, 3, 2
 
 
@@ -1004,63 +1430,97 @@ def make_roll() -> dict[str, Any]:
             rec = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randint(0, 24500))
             built = 0 if vacant else rng.randint(1905, 2019)
             v: dict[str, str] = {
-                "AIN": ain, "MAP_BOOK": ain[:4], "MAP_PAGE": ain[4:7], "PARCEL_NBR": ain[7:],
-                "ROLL_YEAR": "2023", "TRA": f"{rng.choice((4, 13, 67, 16751)):05d}",
+                "AIN": ain,
+                "MAP_BOOK": ain[:4],
+                "MAP_PAGE": ain[4:7],
+                "PARCEL_NBR": ain[7:],
+                "ROLL_YEAR": "2023",
+                "TRA": f"{rng.choice((4, 13, 67, 16751)):05d}",
                 "TAX_RATE_AREA_CITY": "LOS ANGELES",
-                "SA_HOUSE_NBR": house, "SA_FRACTION": rng.choice(["", "", "", "", "1/2"]),
-                "SA_DIRECTION": rng.choice(["", "N", "S", "E", "W"]), "SA_STREET": street,
-                "SA_SUFFIX": suffix, "SA_UNIT": rng.choice(["", "", "", "", "STE 100", "#2"]),
+                "SA_HOUSE_NBR": house,
+                "SA_FRACTION": rng.choice(["", "", "", "", "1/2"]),
+                "SA_DIRECTION": rng.choice(["", "N", "S", "E", "W"]),
+                "SA_STREET": street,
+                "SA_SUFFIX": suffix,
+                "SA_UNIT": rng.choice(["", "", "", "", "STE 100", "#2"]),
                 "SA_CITY": rng.choice(["LOS ANGELES CA", "LOS ANGELES", "LOS ANGELES CA"]),
-                "SA_STATE": "CA", "SA_ZIP": rng.choice(ROLL_ZIPS[name]),
+                "SA_STATE": "CA",
+                "SA_ZIP": rng.choice(ROLL_ZIPS[name]),
                 "SA_ZIP4": f"{rng.randint(1000, 9999)}",
-                "MA_HOUSE_NBR": "200", "MA_FRACTION": "", "MA_DIRECTION": "N",
-                "MA_STREET": "SPRING", "MA_SUFFIX": "ST", "MA_UNIT": "RM 201",
-                "MA_CITY": "LOS ANGELES CA", "MA_STATE": "CA", "MA_ZIP": "90012",
-                "OWNER_NAME": rng.choice(AR_OWNERS), "OWNER_NAME_2": "",
-                "SPECIAL_NAME_LEGEND": rng.choice(["", "DBA", "C/O"]), "SPECIAL_NAME": "",
+                "MA_HOUSE_NBR": "200",
+                "MA_FRACTION": "",
+                "MA_DIRECTION": "N",
+                "MA_STREET": "SPRING",
+                "MA_SUFFIX": "ST",
+                "MA_UNIT": "RM 201",
+                "MA_CITY": "LOS ANGELES CA",
+                "MA_STATE": "CA",
+                "MA_ZIP": "90012",
+                "OWNER_NAME": rng.choice(AR_OWNERS),
+                "OWNER_NAME_2": "",
+                "SPECIAL_NAME_LEGEND": rng.choice(["", "DBA", "C/O"]),
+                "SPECIAL_NAME": "",
                 "AGENCY_CLASS_NBR": rng.choice(["9", "9", "6"]),
                 "AGENCY_NAME": "CITY OF LOS ANGELES",
-                "USE_CODE": use_code, "USE_DESC": use_desc,
-                "USE_CATEGORY": use_desc.split(" ")[0], "USE_TYPE": use_code[:2],
+                "USE_CODE": use_code,
+                "USE_DESC": use_desc,
+                "USE_CATEGORY": use_desc.split(" ")[0],
+                "USE_TYPE": use_code[:2],
                 "ZONING": rng.choice(["LAC2", "LAR3", "LAPF", "LAOS", "LAM2", "LAC4", "LAR1"]),
-                "CLUSTER": str(rng.randint(1000, 9999)), "REGION": rng.choice(["01", "05", "07"]),
+                "CLUSTER": str(rng.randint(1000, 9999)),
+                "REGION": rng.choice(["01", "05", "07"]),
                 "NEIGHBORHOOD_CODE": f"{rng.randint(1, 999):03d}",
                 "LEGAL_DESC_1": f"TR={rng.randint(1000, 9999)} LOT {rng.randint(1, 99)}",
-                "LEGAL_DESC_2": rng.choice(["", "EX OF ST", "POR OF LOT"]), "LEGAL_DESC_3": "",
-                "LEGAL_DESC_4": "", "LEGAL_DESC_5": "", "TRACT_NBR": str(rng.randint(1000, 9999)),
+                "LEGAL_DESC_2": rng.choice(["", "EX OF ST", "POR OF LOT"]),
+                "LEGAL_DESC_3": "",
+                "LEGAL_DESC_4": "",
+                "LEGAL_DESC_5": "",
+                "TRACT_NBR": str(rng.randint(1000, 9999)),
                 "BLOCK_NBR": rng.choice(["", str(rng.randint(1, 40))]),
                 "LOT_NBR": str(rng.randint(1, 99)),
-                "LAND_VALUE": str(land), "IMPROVEMENT_VALUE": str(impr), "FIXTURE_VALUE": "0",
-                "PERSONAL_PROPERTY_VALUE": "0", "TOTAL_VALUE": str(land + impr),
-                "NET_TAXABLE_VALUE": "0", "LAND_BASE_YEAR": str(rng.randint(1975, 2022)),
+                "LAND_VALUE": str(land),
+                "IMPROVEMENT_VALUE": str(impr),
+                "FIXTURE_VALUE": "0",
+                "PERSONAL_PROPERTY_VALUE": "0",
+                "TOTAL_VALUE": str(land + impr),
+                "NET_TAXABLE_VALUE": "0",
+                "LAND_BASE_YEAR": str(rng.randint(1975, 2022)),
                 "IMPROVEMENT_BASE_YEAR": str(rng.randint(1975, 2022)) if impr else "0",
                 "EXEMPTION_CODE": rng.choice(["", "X", "9", "X"]),
-                "HOMEOWNERS_EXEMPTION": "0", "REAL_ESTATE_EXEMPTION": str(land + impr),
-                "FIXTURE_EXEMPTION": "0", "PERSONAL_PROPERTY_EXEMPTION": "0",
-                "TOTAL_EXEMPTION": str(land + impr), "RECORDING_DATE": rec.strftime("%Y%m%d"),
+                "HOMEOWNERS_EXEMPTION": "0",
+                "REAL_ESTATE_EXEMPTION": str(land + impr),
+                "FIXTURE_EXEMPTION": "0",
+                "PERSONAL_PROPERTY_EXEMPTION": "0",
+                "TOTAL_EXEMPTION": str(land + impr),
+                "RECORDING_DATE": rec.strftime("%Y%m%d"),
                 "DOCUMENT_NBR": f"{rng.randint(1, 9999999):07d}",
                 "DOCUMENT_TYPE": rng.choice(["DEED", "GRANT DEED", "QUITCLAIM", "FINAL ORDER"]),
                 "SALE_PRICE": str(rng.choice([0, 0, rng.randint(1000, 9_000_000)])),
                 "SALE_DATE": rng.choice(["", rec.strftime("%Y%m%d")]),
-                "YEAR_BUILT": str(built), "EFFECTIVE_YEAR_BUILT": str(built),
+                "YEAR_BUILT": str(built),
+                "EFFECTIVE_YEAR_BUILT": str(built),
                 "SQFT_MAIN": "0" if vacant else str(rng.randint(400, 250_000)),
                 "SQFT_LOT": str(rng.randint(1200, 900_000)),
                 "UNITS": "0" if vacant else str(rng.randint(0, 60)),
-                "BEDROOMS": "0", "BATHROOMS": "0",
+                "BEDROOMS": "0",
+                "BATHROOMS": "0",
                 "STORIES": "0" if vacant else str(rng.randint(1, 12)),
                 "DESIGN_TYPE": rng.choice(["", "0100", "1700"]),
                 "QUALITY_CLASS": rng.choice(["", "C5A", "D6B", "A7"]),
                 "BUILDING_COUNT": "0" if vacant else str(rng.randint(1, 4)),
-                "LAT": f"{lat:.7f}", "LON": f"{lon:.7f}",
+                "LAT": f"{lat:.7f}",
+                "LON": f"{lon:.7f}",
                 "CENTER_LAT": f"{lat + rng.uniform(-2e-4, 2e-4):.7f}",
                 "CENTER_LON": f"{lon + rng.uniform(-2e-4, 2e-4):.7f}",
                 "PARCEL_TYPE": rng.choice(["REGULAR", "REGULAR", "REMNANT", "RIGHT OF WAY"]),
                 "PARCEL_STATUS": rng.choice(["ACTIVE", "ACTIVE", "ACTIVE", "DELETED"]),
-                "TAXABILITY": "EXEMPT", "PARTIAL_INTEREST": rng.choice(["", "100", "050"]),
+                "TAXABILITY": "EXEMPT",
+                "PARTIAL_INTEREST": rng.choice(["", "100", "050"]),
                 "OWNERSHIP_CODE": rng.choice(["", "9", "8"]),
                 "COUNCIL_DISTRICT": name[2:].lstrip("0"),
-                "NEIGHBORHOOD_COUNCIL": rng.choice(["", "GREATER ECHO PARK", "NOHO WEST",
-                                                    "BOYLE HEIGHTS", "DOWNTOWN LA"]),
+                "NEIGHBORHOOD_COUNCIL": rng.choice(
+                    ["", "GREATER ECHO PARK", "NOHO WEST", "BOYLE HEIGHTS", "DOWNTOWN LA"]
+                ),
                 "COMMUNITY_PLAN_AREA": plan,
                 "CENSUS_TRACT": f"{rng.randint(1000, 2999)}.{rng.randint(0, 99):02d}",
                 "CENSUS_BLOCK": str(rng.randint(1000, 5999)),
@@ -1110,16 +1570,21 @@ def make_roll() -> dict[str, Any]:
         total = ["TOTAL", str(n)] + [""] * (N_COLUMNS - 2)
         write_csv(AR_DIR / f"{name}.csv", COLUMNS, [*out, total])
         all_ains.extend(a for i, a in enumerate(ains) if i not in ruined_ain)
-        made[name] = {"sci": [i + 1 for i in sci], "comma": [i + 1 for i in comma],
-                      "no_latlon": [i + 1 for i in no_latlon], "ruined_ain": ruined_ain,
-                      "n": n, "blank_after": blank_after}
+        made[name] = {
+            "sci": [i + 1 for i in sci],
+            "comma": [i + 1 for i in comma],
+            "no_latlon": [i + 1 for i in no_latlon],
+            "ruined_ain": ruined_ain,
+            "n": n,
+            "blank_after": blank_after,
+        }
     unique = sorted(set(all_ains))
     rng = rng_for("roll:registry")
     example = "5056011903"  # the brief's own example; make sure the registry has it
-    half = sorted([example, *rng.sample([a for a in unique if a != example],
-                                        len(unique) // 2 - 1)])
+    half = sorted([example, *rng.sample([a for a in unique if a != example], len(unique) // 2 - 1)])
     (AR_DIR / "registry_apns.txt").write_text(
-        "".join(f"{a[:4]}-{a[4:7]}-{a[7:]}\n" for a in half), encoding="utf-8")
+        "".join(f"{a[:4]}-{a[4:7]}-{a[7:]}\n" for a in half), encoding="utf-8"
+    )
     made["unique"], made["half"], made["shared"] = unique, half, shared_ain
     return made
 
@@ -1141,19 +1606,32 @@ def check_roll(made: dict[str, Any]) -> dict[str, Any]:
         for a in ains:
             seen.setdefault(a, []).append(name)
         f: dict[str, Any] = {
-            "data_rows": len(data), "lines": len(rows),
-            "blank_row_at_body_line": blank, "total_row": [body[-1][0], body[-1][1]],
+            "data_rows": len(data),
+            "lines": len(rows),
+            "blank_row_at_body_line": blank,
+            "total_row": [body[-1][0], body[-1][1]],
             "null_cells": sum(1 for r in data for c in r if c == NULL),
-            "null_cells_named": sum(1 for r in data for h, c in zip(header, r, strict=True)
-                                    if c == NULL and not h.startswith("FIELD_")),
+            "null_cells_named": sum(
+                1
+                for r in data
+                for h, c in zip(header, r, strict=True)
+                if c == NULL and not h.startswith("FIELD_")
+            ),
             "empty_cells": sum(1 for r in data for c in r if c == ""),
             "ten_digit_ains": sum(1 for a in ains if re.fullmatch(r"\d{10}", a)),
-            "ruined_ains": [(i + 1, a) for i, a in enumerate(ains)
-                            if not re.fullmatch(r"\d{10}", a)],
-            "land_sci": [(i + 1, r[0], r[col["LAND_VALUE"]]) for i, r in enumerate(data)
-                         if "E+" in r[col["LAND_VALUE"]]],
-            "land_comma": [(i + 1, r[0], r[col["LAND_VALUE"]]) for i, r in enumerate(data)
-                           if "," in r[col["LAND_VALUE"]]],
+            "ruined_ains": [
+                (i + 1, a) for i, a in enumerate(ains) if not re.fullmatch(r"\d{10}", a)
+            ],
+            "land_sci": [
+                (i + 1, r[0], r[col["LAND_VALUE"]])
+                for i, r in enumerate(data)
+                if "E+" in r[col["LAND_VALUE"]]
+            ],
+            "land_comma": [
+                (i + 1, r[0], r[col["LAND_VALUE"]])
+                for i, r in enumerate(data)
+                if "," in r[col["LAND_VALUE"]]
+            ],
             "no_latlon": [(i + 1, r[0]) for i, r in enumerate(data) if r[col["LAT"]] == NULL],
             "bytes": (AR_DIR / f"{name}.csv").stat().st_size,
             "gdal": gdal_csv_view(AR_DIR / f"{name}.csv"),
@@ -1188,24 +1666,32 @@ def ogrinfo_check() -> dict[str, str]:
     exe = shutil.which("ogrinfo")
     if not exe:
         return {"ogrinfo": "not installed (apt-get install -y --no-upgrade gdal-bin)"}
-    for target in (str(PL_DIR / "parcels.topojson"),
-                   f"/vsizip/{LA_DIR / 'nonprofit_leases.zip'}"):
-        res = subprocess.run([exe, "-so", "-al", "-ro", target], capture_output=True, text=True,
-                             check=False)
+    for target in (str(PL_DIR / "parcels.topojson"), f"/vsizip/{LA_DIR / 'nonprofit_leases.zip'}"):
+        res = subprocess.run(
+            [exe, "-so", "-al", "-ro", target], capture_output=True, text=True, check=False
+        )
         assert res.returncode == 0, res.stderr
         fc = re.search(r"Feature Count: (\d+)", res.stdout)
         gt = re.search(r"Geometry: (.+)", res.stdout)
         shown = target.replace(str(HERE) + "/", "")
         out[f"ogrinfo -so -al -ro {shown}"] = (
             f"ok - Geometry: {gt.group(1) if gt else '?'}, "
-            f"Feature Count: {fc.group(1) if fc else '?'}")
+            f"Feature Count: {fc.group(1) if fc else '?'}"
+        )
     ver = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
     out["version"] = ver.stdout.strip()
-    plain = subprocess.run([exe, "-so", "-ro", str(LA_DIR / "nonprofit_leases.zip")],
-                           capture_output=True, text=True, check=False)
-    out["note"] = ("the ogrinfo CLI opens the plain `.zip` path too" if plain.returncode == 0 else
-                   "this ogrinfo CLI cannot open the plain `.zip` path: prefix it with `/vsizip/` "
-                   "(pyogrio, and so the importer, add the prefix themselves)")
+    plain = subprocess.run(
+        [exe, "-so", "-ro", str(LA_DIR / "nonprofit_leases.zip")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out["note"] = (
+        "the ogrinfo CLI opens the plain `.zip` path too"
+        if plain.returncode == 0
+        else "this ogrinfo CLI cannot open the plain `.zip` path: prefix it with `/vsizip/` "
+        "(pyogrio, and so the importer, add the prefix themselves)"
+    )
     return out
 
 
@@ -1217,8 +1703,13 @@ def rows_list(xs: list[Any]) -> str:
     return ", ".join(str(x) for x in xs)
 
 
-def write_readme(pl: dict[str, Any], la: dict[str, Any], ar: dict[str, Any],
-                 sizes: dict[str, int], ogr: dict[str, str]) -> None:
+def write_readme(
+    pl: dict[str, Any],
+    la: dict[str, Any],
+    ar: dict[str, Any],
+    sizes: dict[str, int],
+    ogr: dict[str, str],
+) -> None:
     k = pl["kinds"]
     dup = pl["duplicate_ids"]
     ov = pl["overlaps"][0]
@@ -1228,27 +1719,35 @@ def write_readme(pl: dict[str, Any], la: dict[str, Any], ar: dict[str, Any],
     w = lines.append
     w("# Real-world imitation data sets")
     w("")
-    w("Small, faithful imitations of three public-record sets that the registry must import *as "
-      "they are*: incomplete and dirty. Every defect below is deliberate, and every count is "
-      "recomputed from the written files (pyogrio / the `csv` module) and asserted by "
-      "`make_files.py`, which also writes this README - **do not edit it by hand; change the "
-      "script and run it**:")
+    w(
+        "Small, faithful imitations of three public-record sets that the registry must import *as "
+        "they are*: incomplete and dirty. Every defect below is deliberate, and every count is "
+        "recomputed from the written files (pyogrio / the `csv` module) and asserted by "
+        "`make_files.py`, which also writes this README - **do not edit it by hand; change the "
+        "script and run it**:"
+    )
     w("")
     w("    .venv/bin/python tests/data/real_world/make_files.py")
     w("")
-    w(f"The script is deterministic (seed `{SEED}`, fixed zip timestamps and DBF date), uses only "
-      "geopandas / shapely / pyogrio (+ pyproj through geopandas), and prints the same counts. "
-      "All names, addresses and values are invented.")
+    w(
+        f"The script is deterministic (seed `{SEED}`, fixed zip timestamps and DBF date), uses only "
+        "geopandas / shapely / pyogrio (+ pyproj through geopandas), and prints the same counts. "
+        "All names, addresses and values are invented."
+    )
     w("")
     w("Conventions used below:")
     w("")
-    w("- CSV files are UTF-8 **without** BOM, CRLF line ends, minimal quoting (as Excel's "
-      "\"CSV UTF-8\" save minus the BOM). \"Data row N\" is the N-th line after the header "
-      "(file line N + 1), counting only real data rows (the blank row and footer are not data "
-      "rows) unless said otherwise.")
+    w(
+        "- CSV files are UTF-8 **without** BOM, CRLF line ends, minimal quoting (as Excel's "
+        '"CSV UTF-8" save minus the BOM). "Data row N" is the N-th line after the header '
+        "(file line N + 1), counting only real data rows (the blank row and footer are not data "
+        "rows) unless said otherwise."
+    )
     w("- `NULL` means the four-letter literal text `NULL` in a cell (not an empty cell).")
-    w("- Parcels in the TopoJSON are identified by `OBJECTID` (1-based, = feature order) and "
-      "`MAP_LOT`.")
+    w(
+        "- Parcels in the TopoJSON are identified by `OBJECTID` (1-based, = feature order) and "
+        "`MAP_LOT`."
+    )
     w("")
     w("## File list")
     w("")
@@ -1261,86 +1760,134 @@ def write_readme(pl: dict[str, Any], la: dict[str, Any], ar: dict[str, Any],
     # ---------------- portland
     w("## 1. `portland_like/` - a New England city (Portland, Maine look-alike)")
     w("")
-    w("Parcels around lon -70.26, lat 43.66 (WGS84 lon/lat). The shapes carry no department and no "
-      "address: those come from the separate assessor table, joined by map-lot, whose column has a "
-      "different spelling (`MAP_LOT` in the shapes, `Map-Lot` in the table).")
+    w(
+        "Parcels around lon -70.26, lat 43.66 (WGS84 lon/lat). The shapes carry no department and no "
+        "address: those come from the separate assessor table, joined by map-lot, whose column has a "
+        "different spelling (`MAP_LOT` in the shapes, `Map-Lot` in the table)."
+    )
     w("")
     w("### `parcels.topojson`")
     w("")
-    w(f"- Hand-written TopoJSON `Topology`, **no `crs` member** (GDAL reports no CRS: "
-      f"`{pl['crs']}`; the coordinates are WGS84 lon/lat). Quantized: "
-      "`transform` with scale/translate, delta-encoded arcs, 1e5 quantization. One object "
-      f"`{pl['layer']}` = a `GeometryCollection` of {pl['features']} geometries "
-      f"({counts(pl['raw_types'])}), built on a 20 x 15 grid of cells with jittered (shared) "
-      "corners. "
-      f"{pl['arcs']} arcs, {pl['shared_arcs']} of them shared by two parcels: neighbours share "
-      "edges through shared arcs; district borders run along parcel edges.")
-    w("- Properties: `OBJECTID` (int) and `MAP_LOT` (text) only. GDAL adds an empty `id` field: "
-      "fields read = " + ", ".join(f"`{x}`" for x in pl["fields"]) + ".")
+    w(
+        f"- Hand-written TopoJSON `Topology`, **no `crs` member** (GDAL reports no CRS: "
+        f"`{pl['crs']}`; the coordinates are WGS84 lon/lat). Quantized: "
+        "`transform` with scale/translate, delta-encoded arcs, 1e5 quantization. One object "
+        f"`{pl['layer']}` = a `GeometryCollection` of {pl['features']} geometries "
+        f"({counts(pl['raw_types'])}), built on a 20 x 15 grid of cells with jittered (shared) "
+        "corners. "
+        f"{pl['arcs']} arcs, {pl['shared_arcs']} of them shared by two parcels: neighbours share "
+        "edges through shared arcs; district borders run along parcel edges."
+    )
+    w(
+        "- Properties: `OBJECTID` (int) and `MAP_LOT` (text) only. GDAL adds an empty `id` field: "
+        "fields read = " + ", ".join(f"`{x}`" for x in pl["fields"]) + "."
+    )
     w(f"- Read by GDAL as {pl['features']} features: {counts(pl['geom_types'])}.")
-    w(f"- `MAP_LOT` ids look like `127-123`, `268B-41` (sheet letter A-D). "
-      f"{pl['distinct_genuine']} distinct genuine ids (placeholders excluded).")
-    w(f"- **{len(pl['e_ids'])} genuine E-ids** matching `^\\d{{3}}E-\\d+$` that look like "
-      "scientific notation but are real map-lots (a number parser turns `267E-17` into 2.67e-15 "
-      "and `120E-05` into 0.0012, losing the id): "
-      + ", ".join(f"`{ml}` (OBJECTID {o})" for o, ml in pl["e_id_features"]) + ". "
-      "Both `268B-41` and `268E-41` exist. Two of them have a zero-padded lot (`120E-05`, "
-      "`333E-07`).")
-    w(f"- **{len(pl['placeholders'])} placeholder ids**: "
-      + ", ".join(f"`{ml}` (OBJECTID {o})" for o, ml in pl["placeholders"]) + ".")
-    w(f"- **{len(dup)} duplicated genuine ids**, each on exactly 2 features: "
-      + "; ".join(f"`{ml}` (OBJECTIDs {rows_list(o)})" for ml, o in dup.items()) + ".")
-    w(f"- **1 bow-tie** (self-intersecting ring a-b-d-c over its cell's corners): OBJECTID "
-      f"{k['bowtie'][0]} `{k['bowtie'][1]}`. Its two lobes' signed areas nearly cancel: "
-      f"shapely area {pl['bowtie_area']:.2e} deg2 as read, {pl['bowtie_valid_area']:.2e} after "
-      f"`make_valid`; a typical parcel is {pl['median_area']:.2e}. It is the only invalid "
-      "geometry: "
-      + "; ".join(f"OBJECTID {o} `{ml}`: {why}" for o, ml, why in inv) + ". "
-      "`make_valid` turns it into two triangles; the rest of its cell is a gap.")
-    w(f"- **1 overlapping pair**: OBJECTID {ov[0]} `{k['overlap_a'][1]}` reaches halfway into its "
-      f"eastern neighbour OBJECTID {ov[1]} `{k['overlap_b'][1]}` (overlap = "
-      f"{pl['overlap_share_of_b']:.0%} of the neighbour). No other pair of parcels overlaps "
-      "(shared edges only).")
-    w(f"- **1 empty geometry**: OBJECTID {pl['empty'][0][0]} `{pl['empty'][0][1]}` is written as "
-      "`{\"type\":\"Polygon\",\"arcs\":[]}` and read by GDAL as `POLYGON EMPTY`. (A "
-      "`\"type\": null` geometry is also legal TopoJSON, but GDAL 3.6-3.12 silently drops such "
-      "features, so it is not used.)")
-    w(f"- **{len(pl['multis'])} MultiPolygons** (a parcel in two pieces, one cell apart in the "
-      "same row, another parcel between them): "
-      + ", ".join(f"OBJECTID {o} `{ml}`" for o, ml in pl["multis"]) + ".")
-    w(f"- **1 polygon with a hole** (OBJECTID {k['donut'][0]} `{k['donut'][1]}`) and an **island "
-      f"parcel** filling it exactly (OBJECTID {k['island'][0]} `{k['island'][1]}`), through one "
-      "shared closed arc.")
+    w(
+        f"- `MAP_LOT` ids look like `127-123`, `268B-41` (sheet letter A-D). "
+        f"{pl['distinct_genuine']} distinct genuine ids (placeholders excluded)."
+    )
+    w(
+        f"- **{len(pl['e_ids'])} genuine E-ids** matching `^\\d{{3}}E-\\d+$` that look like "
+        "scientific notation but are real map-lots (a number parser turns `267E-17` into 2.67e-15 "
+        "and `120E-05` into 0.0012, losing the id): "
+        + ", ".join(f"`{ml}` (OBJECTID {o})" for o, ml in pl["e_id_features"])
+        + ". "
+        "Both `268B-41` and `268E-41` exist. Two of them have a zero-padded lot (`120E-05`, "
+        "`333E-07`)."
+    )
+    w(
+        f"- **{len(pl['placeholders'])} placeholder ids**: "
+        + ", ".join(f"`{ml}` (OBJECTID {o})" for o, ml in pl["placeholders"])
+        + "."
+    )
+    w(
+        f"- **{len(dup)} duplicated genuine ids**, each on exactly 2 features: "
+        + "; ".join(f"`{ml}` (OBJECTIDs {rows_list(o)})" for ml, o in dup.items())
+        + "."
+    )
+    w(
+        f"- **1 bow-tie** (self-intersecting ring a-b-d-c over its cell's corners): OBJECTID "
+        f"{k['bowtie'][0]} `{k['bowtie'][1]}`. Its two lobes' signed areas nearly cancel: "
+        f"shapely area {pl['bowtie_area']:.2e} deg2 as read, {pl['bowtie_valid_area']:.2e} after "
+        f"`make_valid`; a typical parcel is {pl['median_area']:.2e}. It is the only invalid "
+        "geometry: " + "; ".join(f"OBJECTID {o} `{ml}`: {why}" for o, ml, why in inv) + ". "
+        "`make_valid` turns it into two triangles; the rest of its cell is a gap."
+    )
+    w(
+        f"- **1 overlapping pair**: OBJECTID {ov[0]} `{k['overlap_a'][1]}` reaches halfway into its "
+        f"eastern neighbour OBJECTID {ov[1]} `{k['overlap_b'][1]}` (overlap = "
+        f"{pl['overlap_share_of_b']:.0%} of the neighbour). No other pair of parcels overlaps "
+        "(shared edges only)."
+    )
+    w(
+        f"- **1 empty geometry**: OBJECTID {pl['empty'][0][0]} `{pl['empty'][0][1]}` is written as "
+        '`{"type":"Polygon","arcs":[]}` and read by GDAL as `POLYGON EMPTY`. (A '
+        '`"type": null` geometry is also legal TopoJSON, but GDAL 3.6-3.12 silently drops such '
+        "features, so it is not used.)"
+    )
+    w(
+        f"- **{len(pl['multis'])} MultiPolygons** (a parcel in two pieces, one cell apart in the "
+        "same row, another parcel between them): "
+        + ", ".join(f"OBJECTID {o} `{ml}`" for o, ml in pl["multis"])
+        + "."
+    )
+    w(
+        f"- **1 polygon with a hole** (OBJECTID {k['donut'][0]} `{k['donut'][1]}`) and an **island "
+        f"parcel** filling it exactly (OBJECTID {k['island'][0]} `{k['island'][1]}`), through one "
+        "shared closed arc."
+    )
     w("")
     w("### `assessor.csv`")
     w("")
-    w(f"- Header: `{','.join(pl['assessor_header'])}`; {pl['assessor_rows']} data rows, one per "
-      "id, sorted by map sheet then lot; no placeholder ids.")
-    w(f"- **{len(pl['table_not_in_shape'])} ids not in the shape file**: "
-      + ", ".join(f"`{x}`" for x in pl["table_not_in_shape"]) + ".")
-    w(f"- **{len(pl['shape_not_in_table'])} shape ids missing from the table**: "
-      + ", ".join(f"`{x}`" for x in pl["shape_not_in_table"]) + ".")
-    w(f"- {len(pl['table_e_ids'])} E-ids in the table: the {len(pl['e_ids'])} of the shape file "
-      "plus the orphan `315E-3`.")
-    w(f"- **{pl['null_cells']} `NULL` cells** (never in `Map-Lot`): per column "
-      + ", ".join(f"{h} {n}" for h, n in pl["nulls_by_col"].items() if n) + ". Positions "
-      "(data row, column): "
-      + "; ".join(f"{r} {h}" for r, h in pl["null_positions"]) + ".")
-    w(f"- **{len(pl['acreage_thousands'])} `ACREAGE` values with a thousands separator** "
-      "(quoted in the CSV; far larger than the drawn parcel): "
-      + "; ".join(f"row {r} `{ml}` = `{v}`" for r, ml, v in pl["acreage_thousands"]) + ". "
-      "Other acreages are plain `0.52`-style numbers computed from the parcel shape (random for "
-      "the orphans).")
-    w(f"- `SALE_DATE` formats: MM/DD/YYYY (e.g. `03/15/1998`) {sale.get('MM/DD/YYYY', 0)}, "
-      f"`YYYY-MM-DD 00:00:00` {sale.get('YYYY-MM-DD 00:00:00', 0)}, literal `unknown` "
-      f"{sale.get('unknown', 0)}, blank {sale.get('blank', 0)}, `NULL` {sale.get('NULL', 0)}.")
-    w("- `OWNER` values: " + ", ".join(f"`{o}` {n}" for o, n in pl["owners"].items()) + ". "
-      f"{pl['locations_without_number']} `LOCATION`s have no house number (e.g. `BAXTER BLVD`).")
+    w(
+        f"- Header: `{','.join(pl['assessor_header'])}`; {pl['assessor_rows']} data rows, one per "
+        "id, sorted by map sheet then lot; no placeholder ids."
+    )
+    w(
+        f"- **{len(pl['table_not_in_shape'])} ids not in the shape file**: "
+        + ", ".join(f"`{x}`" for x in pl["table_not_in_shape"])
+        + "."
+    )
+    w(
+        f"- **{len(pl['shape_not_in_table'])} shape ids missing from the table**: "
+        + ", ".join(f"`{x}`" for x in pl["shape_not_in_table"])
+        + "."
+    )
+    w(
+        f"- {len(pl['table_e_ids'])} E-ids in the table: the {len(pl['e_ids'])} of the shape file "
+        "plus the orphan `315E-3`."
+    )
+    w(
+        f"- **{pl['null_cells']} `NULL` cells** (never in `Map-Lot`): per column "
+        + ", ".join(f"{h} {n}" for h, n in pl["nulls_by_col"].items() if n)
+        + ". Positions "
+        "(data row, column): " + "; ".join(f"{r} {h}" for r, h in pl["null_positions"]) + "."
+    )
+    w(
+        f"- **{len(pl['acreage_thousands'])} `ACREAGE` values with a thousands separator** "
+        "(quoted in the CSV; far larger than the drawn parcel): "
+        + "; ".join(f"row {r} `{ml}` = `{v}`" for r, ml, v in pl["acreage_thousands"])
+        + ". "
+        "Other acreages are plain `0.52`-style numbers computed from the parcel shape (random for "
+        "the orphans)."
+    )
+    w(
+        f"- `SALE_DATE` formats: MM/DD/YYYY (e.g. `03/15/1998`) {sale.get('MM/DD/YYYY', 0)}, "
+        f"`YYYY-MM-DD 00:00:00` {sale.get('YYYY-MM-DD 00:00:00', 0)}, literal `unknown` "
+        f"{sale.get('unknown', 0)}, blank {sale.get('blank', 0)}, `NULL` {sale.get('NULL', 0)}."
+    )
+    w(
+        "- `OWNER` values: " + ", ".join(f"`{o}` {n}" for o, n in pl["owners"].items()) + ". "
+        f"{pl['locations_without_number']} `LOCATION`s have no house number (e.g. `BAXTER BLVD`)."
+    )
     w("")
     w("### `departments.csv`")
     w("")
-    w(f"`code,name,aliases`, {len(pl['departments']) - 1} rows; aliases separated by `;`, "
-      "`LIBRARY` has none; `PARKS`' name contains a comma (quoted).")
+    w(
+        f"`code,name,aliases`, {len(pl['departments']) - 1} rows; aliases separated by `;`, "
+        "`LIBRARY` has none; `PARKS`' name contains a comma (quoted)."
+    )
     w("")
     w("| code | name | aliases |")
     w("| --- | --- | --- |")
@@ -1349,17 +1896,24 @@ def write_readme(pl: dict[str, Any], la: dict[str, Any], ar: dict[str, Any],
     w("")
     w("### `districts.geojson` and `boundary.geojson`")
     w("")
-    w(f"- `boundary.geojson`: one Polygon (properties `NAME`, `STATE`, `TOWN_ID`), irregular, "
-      "covering every parcel with a margin. No `crs` member (RFC 7946), read as "
-      f"EPSG:{pl['boundary_crs']}.")
-    w(f"- `districts.geojson`: 5 Polygons, property `DISTRICT` = `\"1\"`..`\"5\"` (text) and "
-      f"`COUNCILOR` null; read as EPSG:{pl['districts_crs']}. They tile the boundary exactly "
-      "(union = boundary, no overlaps); borders follow parcel edges (column lines 4, 8, 12 and, "
-      "east of line 12, row line 7).")
-    w("- Parcels per district (by the centre of each parcel's first cell; the empty geometry has "
-      "none): " + ", ".join(f"district {d}: {n}" for d, n in pl["parcels_per_district"].items())
-      + f". Parcels touching a second district by area: "
-      f"{pl['straddling'] or 'none'}.")
+    w(
+        f"- `boundary.geojson`: one Polygon (properties `NAME`, `STATE`, `TOWN_ID`), irregular, "
+        "covering every parcel with a margin. No `crs` member (RFC 7946), read as "
+        f"EPSG:{pl['boundary_crs']}."
+    )
+    w(
+        f'- `districts.geojson`: 5 Polygons, property `DISTRICT` = `"1"`..`"5"` (text) and '
+        f"`COUNCILOR` null; read as EPSG:{pl['districts_crs']}. They tile the boundary exactly "
+        "(union = boundary, no overlaps); borders follow parcel edges (column lines 4, 8, 12 and, "
+        "east of line 12, row line 7)."
+    )
+    w(
+        "- Parcels per district (by the centre of each parcel's first cell; the empty geometry has "
+        "none): "
+        + ", ".join(f"district {d}: {n}" for d, n in pl["parcels_per_district"].items())
+        + f". Parcels touching a second district by area: "
+        f"{pl['straddling'] or 'none'}."
+    )
     w("")
 
     # ---------------- LA leases
@@ -1367,70 +1921,113 @@ def write_readme(pl: dict[str, Any], la: dict[str, Any], ar: dict[str, Any],
     w("")
     w("### `nonprofit_leases.csv`")
     w("")
-    w(f"- Header exactly `{','.join(LEASE_HEADER)}`; {la['rows']} data rows with `No.` = 1..112 "
-      "(unique, in order). **No rent columns at all.**")
-    w(f"- After the data: **1 blank row** (`,,,,,,,,`, file line {N_LEASES + 2}) then the "
-      "**footer** "
-      f"`{la['footer']}` (file line {N_LEASES + 3}, other cells empty). {la['lines']} CSV lines in "
-      "all.")
-    w("- `Dept` values (abbreviations, old names, typos, question marks): "
-      + ", ".join(f"`{d}` {n}" for d, n in la["dept"].items()) + ". Against `departments.csv`: "
-      "by code `GSD`, `RAP`, `LAHD`, `LAPL`; by alias `HCID` (-> LAHD), `Rec&Parks` (-> RAP), "
-      "`DOT` (-> LADOT); by name `Cultural Affairs` (-> DCA); unresolvable as written: "
-      "`GSD?` and the typo `Cutural Affairs`.")
+    w(
+        f"- Header exactly `{','.join(LEASE_HEADER)}`; {la['rows']} data rows with `No.` = 1..112 "
+        "(unique, in order). **No rent columns at all.**"
+    )
+    w(
+        f"- After the data: **1 blank row** (`,,,,,,,,`, file line {N_LEASES + 2}) then the "
+        "**footer** "
+        f"`{la['footer']}` (file line {N_LEASES + 3}, other cells empty). {la['lines']} CSV lines in "
+        "all."
+    )
+    w(
+        "- `Dept` values (abbreviations, old names, typos, question marks): "
+        + ", ".join(f"`{d}` {n}" for d, n in la["dept"].items())
+        + ". Against `departments.csv`: "
+        "by code `GSD`, `RAP`, `LAHD`, `LAPL`; by alias `HCID` (-> LAHD), `Rec&Parks` (-> RAP), "
+        "`DOT` (-> LADOT); by name `Cultural Affairs` (-> DCA); unresolvable as written: "
+        "`GSD?` and the typo `Cutural Affairs`."
+    )
     for h, fm in la["date_formats"].items():
-        w(f"- `{h}`: " + ", ".join(f"{'`' + f + '`' if f not in ('blank',) else f} {n}"
-                                   for f, n in fm.items()) + ".")
-    w("- Text/blank dates by row (`No.`): "
-      + "; ".join(f"{lab}: {rows_list(v)}" for lab, v in [
-          ("both `Lease in process`", la_made["in_process"]),
-          ("Exp. `Month to Month`", la_made["m2m"]),
-          ("both `TBD`", la_made["tbd_both"]), ("Exp. only `TBD`", la_made["tbd_exp"]),
-          ("Start blank", la_made["blank_start"]), ("Exp. blank", la_made["blank_exp"]),
-          ("both blank", la_made["blank_both"])]) + ".")
-    w(f"- Terms: {len(la['undetermined'])} rows have a non-date in Start or Exp. (above); "
-      f"{la['whole']} whole-month terms; **{len(la['partial'])} partial-month terms**, rows "
-      f"{rows_list(la['partial'])}. A term is *whole* when the day after `Lease Exp.` is "
-      "`Lease Start` + N months (`7/1/2014`-`6/30/2024` = 120 months); every whole term starts on "
-      "the 1st and ends on a month's last day. Partial terms either start mid-month and end on a "
-      "month's last day (`1/15/2015`-`6/30/2025`) or start on the 1st and end mid-month; none "
-      "has equal start/end day-of-month either, so they are partial under both usual conventions.")
-    w(f"- **{len(la['far'])} far-off points** (an LA address geocoded elsewhere): "
-      + "; ".join(f"row {no} in {where} ({la_:.4f}, {lo:.4f})" for no, where, la_, lo in la["far"])
-      + f". All other points lie in lat 33.94-34.28, lon -118.55 to -118.20, except "
-      f"**{len(la['no_coords'])} rows with blank Lat/Lon**: {rows_list(la['no_coords'])}.")
-    w("- `Council District`: text `1`..`15` except `CD n` in rows "
-      + ", ".join(f"{no} (`{v}`)" for no, v in la["cd"]["prefixed"])
-      + f"; blank in rows {rows_list(la['cd']['blank'])}; `"
-      + la["cd"]["multi"][0][1] + f"` in row {la['cd']['multi'][0][0]}.")
-    w(f"- `Non Profit`: {la['distinct_names']} distinct names; the same organisation holds two "
-      "leases in "
-      + "; ".join(f"`{n}` (rows {rows_list(r)})" for n, r in la["repeated_names"].items())
-      + f". {la['names_with_comma']} names contain a comma (quoted); "
-      f"{len(la['non_ascii_names'])} non-ASCII names: "
-      + ", ".join(f"row {no} `{n}`" for no, n in la["non_ascii_names"]) + ".")
-    w(f"- `Address` blank in row {rows_list(la['blank_address'])}; some addresses end with "
-      "`, Los Angeles, CA 900xx` (quoted) or a `#unit`.")
-    w(f"- Read through GDAL with the importer's CSV options (`Lat`/`Lon` become the point): "
-      f"{la['gdal'][0]} features ({la['rows']} leases + the blank row + the footer), "
-      f"{la['gdal'][1]} fields, {la['gdal'][2]} null geometries (the 2 rows without "
-      "coordinates, the blank row, the footer).")
+        w(
+            f"- `{h}`: "
+            + ", ".join(f"{'`' + f + '`' if f not in ('blank',) else f} {n}" for f, n in fm.items())
+            + "."
+        )
+    w(
+        "- Text/blank dates by row (`No.`): "
+        + "; ".join(
+            f"{lab}: {rows_list(v)}"
+            for lab, v in [
+                ("both `Lease in process`", la_made["in_process"]),
+                ("Exp. `Month to Month`", la_made["m2m"]),
+                ("both `TBD`", la_made["tbd_both"]),
+                ("Exp. only `TBD`", la_made["tbd_exp"]),
+                ("Start blank", la_made["blank_start"]),
+                ("Exp. blank", la_made["blank_exp"]),
+                ("both blank", la_made["blank_both"]),
+            ]
+        )
+        + "."
+    )
+    w(
+        f"- Terms: {len(la['undetermined'])} rows have a non-date in Start or Exp. (above); "
+        f"{la['whole']} whole-month terms; **{len(la['partial'])} partial-month terms**, rows "
+        f"{rows_list(la['partial'])}. A term is *whole* when the day after `Lease Exp.` is "
+        "`Lease Start` + N months (`7/1/2014`-`6/30/2024` = 120 months); every whole term starts on "
+        "the 1st and ends on a month's last day. Partial terms either start mid-month and end on a "
+        "month's last day (`1/15/2015`-`6/30/2025`) or start on the 1st and end mid-month; none "
+        "has equal start/end day-of-month either, so they are partial under both usual conventions."
+    )
+    w(
+        f"- **{len(la['far'])} far-off points** (an LA address geocoded elsewhere): "
+        + "; ".join(
+            f"row {no} in {where} ({la_:.4f}, {lo:.4f})" for no, where, la_, lo in la["far"]
+        )
+        + f". All other points lie in lat 33.94-34.28, lon -118.55 to -118.20, except "
+        f"**{len(la['no_coords'])} rows with blank Lat/Lon**: {rows_list(la['no_coords'])}."
+    )
+    w(
+        "- `Council District`: text `1`..`15` except `CD n` in rows "
+        + ", ".join(f"{no} (`{v}`)" for no, v in la["cd"]["prefixed"])
+        + f"; blank in rows {rows_list(la['cd']['blank'])}; `"
+        + la["cd"]["multi"][0][1]
+        + f"` in row {la['cd']['multi'][0][0]}."
+    )
+    w(
+        f"- `Non Profit`: {la['distinct_names']} distinct names; the same organisation holds two "
+        "leases in "
+        + "; ".join(f"`{n}` (rows {rows_list(r)})" for n, r in la["repeated_names"].items())
+        + f". {la['names_with_comma']} names contain a comma (quoted); "
+        f"{len(la['non_ascii_names'])} non-ASCII names: "
+        + ", ".join(f"row {no} `{n}`" for no, n in la["non_ascii_names"])
+        + "."
+    )
+    w(
+        f"- `Address` blank in row {rows_list(la['blank_address'])}; some addresses end with "
+        "`, Los Angeles, CA 900xx` (quoted) or a `#unit`."
+    )
+    w(
+        f"- Read through GDAL with the importer's CSV options (`Lat`/`Lon` become the point): "
+        f"{la['gdal'][0]} features ({la['rows']} leases + the blank row + the footer), "
+        f"{la['gdal'][1]} fields, {la['gdal'][2]} null geometries (the 2 rows without "
+        "coordinates, the blank row, the footer)."
+    )
     w("")
     w("### `nonprofit_leases.zip`")
     w("")
-    w("- The same 112 leases (no blank/footer row) as a point ESRI Shapefile written by pyogrio, "
-      "zipped flat: " + ", ".join(f"`{n}`" for n, _ in la["zip_members"])
-      + " (the four components plus the `.cpg` GDAL writes; read it as `/vsizip/...` or the zip).")
-    w(f"- Geometry {la['shp_geometry_type']}, EPSG:{la['shp_crs']}; Lat/Lon are not kept as "
-      f"attributes. The {len(la['shp_null_geoms'])} rows without coordinates have **null "
-      f"geometries** (`No_` {rows_list(la['shp_null_geoms'])}); the 4 far-off points are kept.")
-    w("- DBF field names cut to 10 characters: "
-      + ", ".join(f"`{h}` -> `{s}`" for h, s in SHP_NAMES.items())
-      + "; read types " + ", ".join(f"`{f}` {t}" for f, t in zip(la["shp_fields"],
-                                                                 la["shp_dtypes"], strict=True))
-      + " (`No_` is a DBF integer, the rest text). Dates stay text "
-      "exactly as in the CSV. Blank CSV cells read back as null (None/NaN): "
-      + ", ".join(f"{c} {n}" for c, n in la["shp_blank_as_null"].items() if n) + ".")
+    w(
+        "- The same 112 leases (no blank/footer row) as a point ESRI Shapefile written by pyogrio, "
+        "zipped flat: "
+        + ", ".join(f"`{n}`" for n, _ in la["zip_members"])
+        + " (the four components plus the `.cpg` GDAL writes; read it as `/vsizip/...` or the zip)."
+    )
+    w(
+        f"- Geometry {la['shp_geometry_type']}, EPSG:{la['shp_crs']}; Lat/Lon are not kept as "
+        f"attributes. The {len(la['shp_null_geoms'])} rows without coordinates have **null "
+        f"geometries** (`No_` {rows_list(la['shp_null_geoms'])}); the 4 far-off points are kept."
+    )
+    w(
+        "- DBF field names cut to 10 characters: "
+        + ", ".join(f"`{h}` -> `{s}`" for h, s in SHP_NAMES.items())
+        + "; read types "
+        + ", ".join(f"`{f}` {t}" for f, t in zip(la["shp_fields"], la["shp_dtypes"], strict=True))
+        + " (`No_` is a DBF integer, the rest text). Dates stay text "
+        "exactly as in the CSV. Blank CSV cells read back as null (None/NaN): "
+        + ", ".join(f"{c} {n}" for c, n in la["shp_blank_as_null"].items() if n)
+        + "."
+    )
     w("")
     w("### `departments.csv`")
     w("")
@@ -1443,58 +2040,82 @@ def write_readme(pl: dict[str, Any], la: dict[str, Any], ar: dict[str, Any],
     # ---------------- LA roll
     w("## 3. `la_assessor_roll/` - LA County assessor roll extracts of city-owned parcels")
     w("")
-    w(f"- `CD01.csv`, `CD02.csv`, `CD14.csv`: one per council district, the same {N_COLUMNS} "
-      f"columns in the same order ({len(NAMED_COLUMNS)} named ones - `AIN`, `SA_HOUSE_NBR`, "
-      "`SA_FRACTION`, `SA_DIRECTION`, `SA_STREET`, `SA_SUFFIX`, `SA_UNIT`, `SA_CITY`, `SA_ZIP`, "
-      "`USE_CODE`, `USE_DESC`, `LAND_VALUE`, `IMPROVEMENT_VALUE`, `YEAR_BUILT`, `SQFT_MAIN`, "
-      "`LAT`, `LON`, `CENTER_LAT`, `CENTER_LON`, `CENTER_X`/`CENTER_Y` (State Plane CA V, US "
-      "ft), `TRA`, `ZONING`, `RECORDING_DATE` (YYYYMMDD), `CLUSTER`, `EXEMPTION_CODE`, ... - then "
-      f"`FIELD_001`..`FIELD_{N_COLUMNS - len(NAMED_COLUMNS):03d}`).")
-    w("- AINs are 10 digits without dashes (book 4, page 3, parcel 3; mostly 9xx government "
-      "parcels), also split into `MAP_BOOK`/`MAP_PAGE`/`PARCEL_NBR`. `USE_CODE`s keep leading "
-      "zeros (`0100`, `010V`).")
-    w("- Each file: a **blank row in the middle** (all cells empty) and a final **`TOTAL` footer** "
-      "(`AIN` cell `TOTAL`, `MAP_BOOK` cell = the data-row count, the rest empty).")
+    w(
+        f"- `CD01.csv`, `CD02.csv`, `CD14.csv`: one per council district, the same {N_COLUMNS} "
+        f"columns in the same order ({len(NAMED_COLUMNS)} named ones - `AIN`, `SA_HOUSE_NBR`, "
+        "`SA_FRACTION`, `SA_DIRECTION`, `SA_STREET`, `SA_SUFFIX`, `SA_UNIT`, `SA_CITY`, `SA_ZIP`, "
+        "`USE_CODE`, `USE_DESC`, `LAND_VALUE`, `IMPROVEMENT_VALUE`, `YEAR_BUILT`, `SQFT_MAIN`, "
+        "`LAT`, `LON`, `CENTER_LAT`, `CENTER_LON`, `CENTER_X`/`CENTER_Y` (State Plane CA V, US "
+        "ft), `TRA`, `ZONING`, `RECORDING_DATE` (YYYYMMDD), `CLUSTER`, `EXEMPTION_CODE`, ... - then "
+        f"`FIELD_001`..`FIELD_{N_COLUMNS - len(NAMED_COLUMNS):03d}`)."
+    )
+    w(
+        "- AINs are 10 digits without dashes (book 4, page 3, parcel 3; mostly 9xx government "
+        "parcels), also split into `MAP_BOOK`/`MAP_PAGE`/`PARCEL_NBR`. `USE_CODE`s keep leading "
+        "zeros (`0100`, `010V`)."
+    )
+    w(
+        "- Each file: a **blank row in the middle** (all cells empty) and a final **`TOTAL` footer** "
+        "(`AIN` cell `TOTAL`, `MAP_BOOK` cell = the data-row count, the rest empty)."
+    )
     w("")
-    w("| file | data rows | blank row (line) | TOTAL row | `NULL` cells (all / named cols) "
-      "| empty cells | LAND_VALUE `E+` | LAND_VALUE `1,234,567` | LAT/LON `NULL` | bad AIN |")
+    w(
+        "| file | data rows | blank row (line) | TOTAL row | `NULL` cells (all / named cols) "
+        "| empty cells | LAND_VALUE `E+` | LAND_VALUE `1,234,567` | LAT/LON `NULL` | bad AIN |"
+    )
     w("| --- | ---: | --- | --- | ---: | --- | --- | --- | --- | --- |")
     for name, f in ar["files"].items():
         blank_line = f["blank_row_at_body_line"][0] + 1
-        w(f"| `{name}.csv` | {f['data_rows']} | after data row {made_roll[name]['blank_after']} "
-          f"(file line {blank_line}) | `TOTAL,{f['total_row'][1]}` (file line {f['lines']}) "
-          f"| {f['null_cells']} / {f['null_cells_named']} | {f['empty_cells']} "
-          f"| {len(f['land_sci'])}: "
-          + "; ".join(f"row {r} `{v}`" for r, _, v in f["land_sci"])
-          + f" | {len(f['land_comma'])}: "
-          + "; ".join(f"row {r} `{v}`" for r, _, v in f["land_comma"])
-          + f" | {len(f['no_latlon'])}: rows {rows_list([r for r, _ in f['no_latlon']])} "
-          f"| {'; '.join(f'row {r} `{a}`' for r, a in f['ruined_ains']) or 'none'} |")
+        w(
+            f"| `{name}.csv` | {f['data_rows']} | after data row {made_roll[name]['blank_after']} "
+            f"(file line {blank_line}) | `TOTAL,{f['total_row'][1]}` (file line {f['lines']}) "
+            f"| {f['null_cells']} / {f['null_cells_named']} | {f['empty_cells']} "
+            f"| {len(f['land_sci'])}: "
+            + "; ".join(f"row {r} `{v}`" for r, _, v in f["land_sci"])
+            + f" | {len(f['land_comma'])}: "
+            + "; ".join(f"row {r} `{v}`" for r, _, v in f["land_comma"])
+            + f" | {len(f['no_latlon'])}: rows {rows_list([r for r, _ in f['no_latlon']])} "
+            f"| {'; '.join(f'row {r} `{a}`' for r, a in f['ruined_ains']) or 'none'} |"
+        )
     w("")
     w("Row numbers in the table are data rows (the blank row not counted). ")
     w("")
     shared = next(iter(ar["in_two_files"].items()))
-    w("- `NULL` appears in every column except `AIN`, `MAP_BOOK`, `MAP_PAGE`, `PARCEL_NBR`, "
-      "`LAND_VALUE`, `SA_CITY`, `COUNCIL_DISTRICT`, `CENTER_*` (and `LAT`/`LON` only in the rows "
-      "listed); `FIELD_*` columns are mostly `NULL`.")
-    w("- **1 spreadsheet-ruined AIN** in `CD02.csv` (see the table; Excel's `n.nnE+09` form): its "
-      "real AIN is unrecoverable. The other "
-      f"{sum(f['ten_digit_ains'] for f in ar['files'].values())} AIN cells are 10 digits.")
-    w(f"- **1 parcel in two files**: AIN `{shared[0]}` is in {' and '.join(shared[1])} (same "
-      "row except `COUNCIL_DISTRICT`). Distinct valid AINs over the three files: "
-      f"{ar['distinct_valid_ains']}. `5056011903` (-> `5056-011-903`) is `CD01.csv` row 4.")
-    w(f"- `registry_apns.txt`: **{ar['registry_apns']} APNs** in the registry's dashed form "
-      f"`5056-011-903`, one per line, sorted - half (rounded down) of the "
-      f"{ar['distinct_valid_ains']} distinct valid AINs; per file: "
-      f"{counts(ar['registry_in'])} (the shared parcel "
-      f"{'is' if ar['shared_in_registry'] else 'is not'} among them and counts for both "
-      "files; `5056-011-903` "
-      f"{'is' if ar['example_in_registry'] else 'is not'}).")
-    w("- Read through GDAL with the importer's CSV options (`LAT`/`LON` become the point, "
-      "`AUTODETECT_TYPE=NO`, `EMPTY_STRING_AS_NULL=YES`): the blank row and the `TOTAL` row come "
-      "back as features with null geometry, and so do the `NULL` LAT/LON rows (not (0, 0)): "
-      + "; ".join(f"`{n}.csv` {f['gdal'][0]} features, {f['gdal'][1]} fields, {f['gdal'][2]} "
-                  "null geometries" for n, f in ar["files"].items()) + ".")
+    w(
+        "- `NULL` appears in every column except `AIN`, `MAP_BOOK`, `MAP_PAGE`, `PARCEL_NBR`, "
+        "`LAND_VALUE`, `SA_CITY`, `COUNCIL_DISTRICT`, `CENTER_*` (and `LAT`/`LON` only in the rows "
+        "listed); `FIELD_*` columns are mostly `NULL`."
+    )
+    w(
+        "- **1 spreadsheet-ruined AIN** in `CD02.csv` (see the table; Excel's `n.nnE+09` form): its "
+        "real AIN is unrecoverable. The other "
+        f"{sum(f['ten_digit_ains'] for f in ar['files'].values())} AIN cells are 10 digits."
+    )
+    w(
+        f"- **1 parcel in two files**: AIN `{shared[0]}` is in {' and '.join(shared[1])} (same "
+        "row except `COUNCIL_DISTRICT`). Distinct valid AINs over the three files: "
+        f"{ar['distinct_valid_ains']}. `5056011903` (-> `5056-011-903`) is `CD01.csv` row 4."
+    )
+    w(
+        f"- `registry_apns.txt`: **{ar['registry_apns']} APNs** in the registry's dashed form "
+        f"`5056-011-903`, one per line, sorted - half (rounded down) of the "
+        f"{ar['distinct_valid_ains']} distinct valid AINs; per file: "
+        f"{counts(ar['registry_in'])} (the shared parcel "
+        f"{'is' if ar['shared_in_registry'] else 'is not'} among them and counts for both "
+        "files; `5056-011-903` "
+        f"{'is' if ar['example_in_registry'] else 'is not'})."
+    )
+    w(
+        "- Read through GDAL with the importer's CSV options (`LAT`/`LON` become the point, "
+        "`AUTODETECT_TYPE=NO`, `EMPTY_STRING_AS_NULL=YES`): the blank row and the `TOTAL` row come "
+        "back as features with null geometry, and so do the `NULL` LAT/LON rows (not (0, 0)): "
+        + "; ".join(
+            f"`{n}.csv` {f['gdal'][0]} features, {f['gdal'][1]} fields, {f['gdal'][2]} "
+            "null geometries"
+            for n, f in ar["files"].items()
+        )
+        + "."
+    )
     w("")
     w("## Checked with GDAL's `ogrinfo -so`")
     w("")
@@ -1517,33 +2138,82 @@ def main() -> None:
     pl = check_portland(pl_made)
     la = check_leases(la_made)
     ar = check_roll(made_roll)
-    sizes = {str(p.relative_to(HERE)): p.stat().st_size for p in sorted(HERE.rglob("*"))
-             if p.is_file() and p.name not in ("README.md", "make_files.py")}
+    sizes = {
+        str(p.relative_to(HERE)): p.stat().st_size
+        for p in sorted(HERE.rglob("*"))
+        if p.is_file() and p.name not in ("README.md", "make_files.py")
+    }
     assert all(n < MAX_BYTES for n in sizes.values()), sizes
     ogr = ogrinfo_check()
     write_readme(pl, la, ar, sizes, ogr)
 
     print("portland_like/parcels.topojson:", pl["features"], "features", pl["geom_types"])
-    print("  E-ids:", len(pl["e_ids"]), " placeholders:", len(pl["placeholders"]),
-          " duplicate ids:", pl["duplicate_ids"])
+    print(
+        "  E-ids:",
+        len(pl["e_ids"]),
+        " placeholders:",
+        len(pl["placeholders"]),
+        " duplicate ids:",
+        pl["duplicate_ids"],
+    )
     print("  invalid:", pl["invalid"], " empty:", pl["empty"], " overlaps:", pl["overlaps"])
-    print("  with holes:", pl["with_holes"], " multipolygons:", len(pl["multis"]),
-          " per district:", pl["parcels_per_district"], " straddling:", pl["straddling"])
-    print("portland_like/assessor.csv:", pl["assessor_rows"], "rows; not in shape:",
-          len(pl["table_not_in_shape"]), " shape ids missing:", len(pl["shape_not_in_table"]),
-          " NULL cells:", pl["null_cells"], " thousands acreage:", len(pl["acreage_thousands"]),
-          " sale formats:", pl["sale_formats"])
+    print(
+        "  with holes:",
+        pl["with_holes"],
+        " multipolygons:",
+        len(pl["multis"]),
+        " per district:",
+        pl["parcels_per_district"],
+        " straddling:",
+        pl["straddling"],
+    )
+    print(
+        "portland_like/assessor.csv:",
+        pl["assessor_rows"],
+        "rows; not in shape:",
+        len(pl["table_not_in_shape"]),
+        " shape ids missing:",
+        len(pl["shape_not_in_table"]),
+        " NULL cells:",
+        pl["null_cells"],
+        " thousands acreage:",
+        len(pl["acreage_thousands"]),
+        " sale formats:",
+        pl["sale_formats"],
+    )
     print("la_nonprofit_leases/nonprofit_leases.csv:", la["rows"], "rows; dept:", la["dept"])
     print("  date formats:", la["date_formats"])
-    print("  partial-month terms:", len(la["partial"]), la["partial"], " whole:", la["whole"],
-          " undetermined:", len(la["undetermined"]))
+    print(
+        "  partial-month terms:",
+        len(la["partial"]),
+        la["partial"],
+        " whole:",
+        la["whole"],
+        " undetermined:",
+        len(la["undetermined"]),
+    )
     print("  far-off:", la["far"], " no coords:", la["no_coords"], " cd:", la["cd"])
-    print("  zip:", la["zip_members"], la["shp_fields"], la["shp_rows"], "rows, EPSG",
-          la["shp_crs"], " null geoms:", la["shp_null_geoms"])
+    print(
+        "  zip:",
+        la["zip_members"],
+        la["shp_fields"],
+        la["shp_rows"],
+        "rows, EPSG",
+        la["shp_crs"],
+        " null geoms:",
+        la["shp_null_geoms"],
+    )
     for name, f in ar["files"].items():
         print(f"la_assessor_roll/{name}.csv:", {k: v for k, v in f.items()})
-    print("  in two files:", ar["in_two_files"], " distinct valid:", ar["distinct_valid_ains"],
-          " registry_apns:", ar["registry_apns"], ar["registry_in"])
+    print(
+        "  in two files:",
+        ar["in_two_files"],
+        " distinct valid:",
+        ar["distinct_valid_ains"],
+        " registry_apns:",
+        ar["registry_apns"],
+        ar["registry_in"],
+    )
     print("ogrinfo:", ogr)
     print("sizes:", sizes)
 
