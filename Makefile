@@ -55,6 +55,7 @@ bench: database assets
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy app registry geo cli sample_parcels bench
 
 clean:
