@@ -11,6 +11,7 @@ CST-2..CST-4 (rent paid and the change against a baseline year) are in `occupanc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -65,23 +66,30 @@ def cost_kpis(session: Session, period: Period) -> list[KpiValue]:
     if not rows:
         reason = "no owned buildings in the registry"
         return [nothing("CST-1", period, reason), nothing("CST-5", period, reason)]
-    out = [v for row in rows if (v := _cst1(period, row)) is not None]
-    out += [v for row in rows if (v := _cst5(period, row)) is not None]
-    return out
+    return [
+        *each_row(rows, lambda row: _cst1(period, row)),
+        *each_row(rows, lambda row: _cst5(period, row)),
+    ]
+
+
+def each_row(rows: list[Any], kpi: Callable[[Any], KpiValue | None]) -> list[KpiValue]:
+    """`kpi` of each row, those that are not None (a breakdown value with nothing to show)."""
+    return [value for row in rows if (value := kpi(row)) is not None]
+
+
+def per_sq_ft(
+    kpi_id: str, period: Period, row: Any, amount: str, area: str, empty_reason: str
+) -> KpiValue | None:
+    """The column `amount` per sq ft of the column `area`: for the city always, for a
+    breakdown value only when it has such an area."""
+    if row["breakdown"] != "city" and not row[area]:
+        return None
+    return ratio(kpi_id, period, row, row[amount], row[area], empty_reason, scale=1)
 
 
 def _cst1(period: Period, row: Any) -> KpiValue | None:
-    if row["breakdown"] != "city" and not row["om_gsf"]:
-        return None
-    return ratio(
-        "CST-1",
-        period,
-        row,
-        row["om_cost"],
-        row["om_gsf"],
-        f"no operations or maintenance costs on owned buildings in {period.label}",
-        scale=1,
-    )
+    reason = f"no operations or maintenance costs on owned buildings in {period.label}"
+    return per_sq_ft("CST-1", period, row, "om_cost", "om_gsf", reason)
 
 
 def _cst5(period: Period, row: Any) -> KpiValue | None:

@@ -27,6 +27,8 @@ from registry.kpis.common_sql import DIMS
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.costs import OM_CATEGORIES
+from registry.kpis.costs import each_row
+from registry.kpis.costs import per_sq_ft
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -94,26 +96,18 @@ def occupancy_cost_kpis(session: Session, period: Period) -> list[KpiValue]:
         period,
         {"base_fy": base or period.fiscal_year, "base_start": base_start, "base_end": base_end},
     )
-    out = [v for row in rows if (v := _cst2(period, row)) is not None]
-    out += [v for row in rows if (v := _cst3(period, row)) is not None]
+    out = [
+        *each_row(rows, lambda row: _cst2(period, row)),
+        *each_row(rows, lambda row: _cst3(period, row)),
+    ]
     if base is None:
         return [*out, nothing("CST-4", period, "no O&M costs recorded: no baseline year")]
-    out += [v for row in rows if (v := _cst4(period, row, base)) is not None]
-    return out
+    return [*out, *each_row(rows, lambda row: _cst4(period, row, base))]
 
 
 def _cst2(period: Period, row: Any) -> KpiValue | None:
-    if row["breakdown"] != "city" and not row["area"]:
-        return None
-    return ratio(
-        "CST-2",
-        period,
-        row,
-        row["area_rent"],
-        row["area"],
-        f"no rent due on leases in with a leased area in {period.label}",
-        scale=1,
-    )
+    reason = f"no rent due on leases in with a leased area in {period.label}"
+    return per_sq_ft("CST-2", period, row, "area_rent", "area", reason)
 
 
 def _cst3(period: Period, row: Any) -> KpiValue | None:

@@ -15,6 +15,7 @@ the model and counts in neither.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
@@ -79,36 +80,50 @@ def revenue_kpis(session: Session, period: Period) -> list[KpiValue]:
     nominal = _setting(NOMINAL_RENT_SETTING, "1")
     share = _setting(BELOW_MARKET_SETTING, "0.5")
     rows = grouped_rows(session, _sql(), period, {"nominal": nominal, "share": share})
-    out: list[KpiValue] = []
-    for row in rows:
-        if row["breakdown"] == "city" or row["rent"]:
-            out.append(
-                _money_or_empty(
-                    "REV-1",
-                    period,
-                    row,
-                    row["rent"],
-                    row["in_force"],
-                    f"no rent due on leases out in {period.label}",
-                )
-            )
-    for row in rows:
-        if row["breakdown"] == "city" or row["in_force"]:
-            out.append(_rev2(period, row, nominal, share))
-    for row in rows:
-        if row["breakdown"] == "city" or row["disposed"]:
-            out.append(
-                _money_or_empty(
-                    "REV-3",
-                    period,
-                    row,
-                    row["proceeds"],
-                    row["disposed"],
-                    f"no parcels disposed of in {period.label}",
-                    f"{row['disposed']} parcels disposed of" if row["disposed"] else None,
-                )
-            )
+    out = _money_rows("REV-1", period, rows, "rent", "in_force", "rent", "rent due on leases out")
+    out += [
+        _rev2(period, row, nominal, share)
+        for row in rows
+        if row["breakdown"] == "city" or row["in_force"]
+    ]
+    out += _money_rows(
+        "REV-3",
+        period,
+        rows,
+        "proceeds",
+        "disposed",
+        "disposed",
+        "parcels disposed of",
+        lambda row: f"{row['disposed']} parcels disposed of" if row["disposed"] else None,
+    )
     return out
+
+
+def _money_rows(
+    kpi_id: str,
+    period: Period,
+    rows: list[Any],
+    amount: str,
+    records: str,
+    shown_if: str,
+    what: str,
+    note: Callable[[Any], str | None] = lambda row: None,
+) -> list[KpiValue]:
+    """`_money_or_empty` of the column `amount` for the city and each breakdown value whose
+    `shown_if` column is not zero; empty as "no <what> in <period>"."""
+    return [
+        _money_or_empty(
+            kpi_id,
+            period,
+            row,
+            row[amount],
+            row[records],
+            f"no {what} in {period.label}",
+            note(row),
+        )
+        for row in rows
+        if row["breakdown"] == "city" or row[shown_if]
+    ]
 
 
 def _money_or_empty(
