@@ -64,27 +64,27 @@ def resolve_rate(
         values["discount_rate"] = None
         if values["fair_value"] is None and "fair_value" not in problems.failed:
             problems.add("fair_value", "is required to solve the implicit rate")
-    elif source == "ibr_table":
-        _table_rate(session, problems, values, data, current)
+    elif source == "ibr_table" and not _keeps_measured_rate(data, current):
+        _table_rate(session, problems, values, data)
 
 
-def _table_rate(
-    session: Session,
-    problems: f.Problems,
-    values: dict[str, Any],
-    data: Mapping[str, Any],
-    current: Mapping[str, Any] | None,
-) -> None:
-    start, term = values["commencement_date"], values["term_months"]
-    if start is None or term is None:
-        return
+def _keeps_measured_rate(data: Mapping[str, Any], current: Mapping[str, Any] | None) -> bool:
+    """A lease already on the table whose dates, term and source `data` leaves alone keeps the
+    rate it was measured with, whatever the table says today."""
     unchanged = (
         current is not None
         and current.get("discount_rate_source") == "ibr_table"
         and not {"commencement_date", "term_months", "end_date", "discount_rate_source"} & set(data)
     )
-    if unchanged and current and current.get("discount_rate") is not None:
-        return  # the rate measured with stays, whatever the table says today
+    return bool(unchanged and current and current.get("discount_rate") is not None)
+
+
+def _table_rate(
+    session: Session, problems: f.Problems, values: dict[str, Any], data: Mapping[str, Any]
+) -> None:
+    start, term = values["commencement_date"], values["term_months"]
+    if start is None or term is None:
+        return
     found = ibr_rate(session, start, term)
     if found is None:
         problems.add(

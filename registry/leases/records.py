@@ -46,6 +46,8 @@ from registry.leases.remeasurement import modification_order
 from registry.leases.validation import LEASE_FIELDS
 from registry.leases.validation import clean_lease
 from registry.leases.validation import terms_from_values
+from registry.record_rows import one_row
+from registry.record_rows import update_at_version
 from registry.settings import STORAGE_SRID
 
 __all__ = [
@@ -120,16 +122,18 @@ def update_lease(
         raise version_conflict(session, "lease", lease_number)
     values = clean_lease(session, data, current, as_found=as_found)
     assignments = ", ".join(f"{name} = {_column_sql(name)}" for name in values)
-    version = _write(
+    version = update_at_version(
         session,
-        f"UPDATE leases SET {assignments} WHERE lease_number = :current "
-        "AND version = :expected RETURNING version",
-        {**values, "current": lease_number, "expected": expected_version},
+        _write,
+        "leases",
+        assignments,
+        ("lease_number", lease_number),
+        expected_version,
+        values,
+        "lease",
     )
-    if version is None:  # another writer committed between our read and our write
-        raise version_conflict(session, "lease", lease_number)
     _check_modifications_still_apply(session, str(values["lease_number"]))
-    return int(version)
+    return version
 
 
 def delete_lease(session: Session, lease_number: str, expected_version: int) -> None:
@@ -154,13 +158,8 @@ def delete_lease(session: Session, lease_number: str, expected_version: int) -> 
 
 
 def _row(session: Session, lease_number: str) -> Mapping[Any, Any]:
-    row = (
-        session.execute(text(f"{LEASE_SELECT} WHERE l.lease_number = :n"), {"n": lease_number})
-        .mappings()
-        .one_or_none()
-    )
-    if row is None:
-        raise NotFound("lease", lease_number)
+    sql = f"{LEASE_SELECT} WHERE l.lease_number = :n"
+    row: Mapping[Any, Any] = one_row(session, sql, {"n": lease_number}, "lease", lease_number)
     return row
 
 

@@ -25,6 +25,7 @@ from registry.operations.queries import cost_dict
 from registry.operations.queries import occupancy_dict
 from registry.operations.validation import clean_cost
 from registry.operations.validation import clean_occupancy
+from registry.record_rows import one_row
 
 _TABLES = {"occupancy": "occupancy", "cost": "om_costs"}
 
@@ -32,26 +33,14 @@ _TABLES = {"occupancy": "occupancy", "cost": "om_costs"}
 def occupancy_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     """The record as the API shows it: public ids, the department's name and the building's
     usable sq ft (what the occupied area is checked against), `version`, `id`."""
-    row = (
-        session.execute(text(f"{OCCUPANCY_SELECT} WHERE o.id = :id"), {"id": record_id})
-        .mappings()
-        .one_or_none()
-    )
-    if row is None:
-        raise NotFound("occupancy record", record_id)
-    return occupancy_dict(row)
+    sql = f"{OCCUPANCY_SELECT} WHERE o.id = :id"
+    return occupancy_dict(one_row(session, sql, {"id": record_id}, "occupancy record", record_id))
 
 
 def cost_as_dict(session: Session, record_id: int) -> dict[str, Any]:
     """The record as the API shows it: public ids, money as a two-decimal string."""
-    row = (
-        session.execute(text(f"{COST_SELECT} WHERE c.id = :id"), {"id": record_id})
-        .mappings()
-        .one_or_none()
-    )
-    if row is None:
-        raise NotFound("cost record", record_id)
-    return cost_dict(row)
+    sql = f"{COST_SELECT} WHERE c.id = :id"
+    return cost_dict(one_row(session, sql, {"id": record_id}, "cost record", record_id))
 
 
 def _insert(session: Session, kind: str, values: Mapping[str, Any]) -> int:

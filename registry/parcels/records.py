@@ -30,6 +30,7 @@ from registry.parcels.validation import clean_properties
 from registry.parcels.validation import overlap_problem
 from registry.parcels.validation import overlapped_by_stored_shape
 from registry.parcels.verification import workflow_problems
+from registry.record_rows import update_at_version
 from registry.settings import STORAGE_SRID
 from registry.settings import Settings
 
@@ -230,19 +231,21 @@ def update_parcel(
         return int(current.version)
     columns, params = _column_values(values)
     assignments = ", ".join(f"{name} = {expression}" for name, expression in columns)
-    new_version = _write_row(
+    new_version = update_at_version(
         session,
-        f"UPDATE parcels SET {assignments} WHERE parcel_id = :current_id "
-        "AND version = :expected RETURNING version",
-        {**params, "current_id": parcel_id, "expected": expected_version},
+        _write_row,
+        "parcels",
+        assignments,
+        ("parcel_id", parcel_id),
+        expected_version,
+        params,
+        "parcel",
     )
-    if new_version is None:  # another editor committed between our read and our write
-        raise version_conflict(session, "parcel", parcel_id)
     if becomes not in (None, "verified"):
         _check_workflow_after_write(
             session, str(values.get("parcel_id") or parcel_id), {"digitization_status": becomes}
         )
-    return int(new_version)
+    return new_version
 
 
 def _confirmations(change: ParcelChange) -> tuple[ParcelChange, set[str], list[FieldProblem]]:

@@ -1,0 +1,48 @@
+"""What the record modules (leases, parcels, occupancy and O&M costs) do alike: read one row or
+say it is not there, and write a change only over the version the caller read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.errors import NotFound
+from registry.errors import version_conflict
+
+
+def one_row(session: Session, sql: str, params: Mapping[str, Any], what: str, key: Any) -> Any:
+    """The one row (a mapping) `sql` reads; NotFound(`what`, `key`) when there is none."""
+    row = session.execute(text(sql), params).mappings().one_or_none()
+    if row is None:
+        raise NotFound(what, key)
+    return row
+
+
+def update_at_version(
+    session: Session,
+    write: Callable[[Session, str, dict[str, Any]], Any],
+    table: str,
+    assignments: str,
+    where: tuple[str, Any],
+    expected_version: int,
+    params: Mapping[str, Any],
+    what: str,
+) -> int:
+    """`UPDATE table SET assignments` on the row whose column `where[0]` is `where[1]`, only if
+    it is still at `expected_version`, run through `write` (which turns the table's unique
+    violations into field problems); the new version, or a version conflict when another writer
+    committed between our read and our write."""
+    column, key = where
+    version = write(
+        session,
+        f"UPDATE {table} SET {assignments} WHERE {column} = :current_key "
+        "AND version = :expected RETURNING version",
+        {**params, "current_key": key, "expected": expected_version},
+    )
+    if version is None:
+        raise version_conflict(session, what, key)
+    return int(version)
