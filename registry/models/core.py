@@ -59,6 +59,24 @@ def _geodesic_area_sq_ft(column: str) -> str:
     return f"round((ST_Area({as_geography(column)}) * {SQ_FT_PER_SQ_M})::numeric, 1)"
 
 
+def check_in(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """`column` takes one of `values` (the constraint named after the column)."""
+    return CheckConstraint(f"{column} IN ({sql_in_list(values)})", name=column)
+
+
+def non_negative(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} >= 0", name=column)
+
+
+def between(column: str, low: int, high: int) -> CheckConstraint:
+    return CheckConstraint(f"{column} BETWEEN {low} AND {high}", name=column)
+
+
+def unique_index(table: str, *columns: str) -> Index:
+    """A unique index over `columns`, named after the table and the first column."""
+    return Index(f"uq_{table}_{columns[0]}", *columns, unique=True)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -158,12 +176,12 @@ class Parcel(VersionedMixin, Base):
 class Building(VersionedMixin, Base):
     __tablename__ = "buildings"
     __table_args__ = (
-        CheckConstraint(f"asset_type IN ({sql_in_list(ASSET_TYPES)})", name="asset_type"),
-        CheckConstraint("gross_sq_ft >= 0", name="gross_sq_ft"),
+        check_in("asset_type", ASSET_TYPES),
+        non_negative("gross_sq_ft"),
         CheckConstraint("usable_sq_ft >= 0 AND usable_sq_ft <= gross_sq_ft", name="usable_sq_ft"),
-        CheckConstraint("year_built BETWEEN 1700 AND 2200", name="year_built"),
-        CheckConstraint("replacement_value >= 0", name="replacement_value"),
-        CheckConstraint("repair_needs >= 0", name="repair_needs"),
+        between("year_built", 1700, 2200),
+        non_negative("replacement_value"),
+        non_negative("repair_needs"),
         CheckConstraint("footprint IS NULL OR ST_IsValid(footprint)", name="footprint_valid"),
         Index("ix_buildings_footprint", "footprint", postgresql_using="gist"),
         Index("ix_buildings_parcel_id", "parcel_id"),

@@ -41,6 +41,7 @@ from registry.models.core import Base
 from registry.models.core import Money
 from registry.models.core import Parcel
 from registry.models.core import VersionedMixin
+from registry.models.core import unique_index
 from registry.settings import STORAGE_SRID
 from registry.vocabulary import DISCOUNT_RATE_SOURCES
 from registry.vocabulary import FUND_TYPES
@@ -173,12 +174,7 @@ class IncrementalBorrowingRate(VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("rate >= 0 AND rate < 1", name="rate"),
         CheckConstraint("max_term_months > 0", name="max_term_months"),
-        Index(
-            "uq_incremental_borrowing_rates_effective_date",
-            "effective_date",
-            "max_term_months",
-            unique=True,
-        ),
+        unique_index("incremental_borrowing_rates", "effective_date", "max_term_months"),
     )
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)

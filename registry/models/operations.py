@@ -24,8 +24,11 @@ from sqlalchemy.orm import mapped_column
 from registry.models.core import Base
 from registry.models.core import Money
 from registry.models.core import VersionedMixin
+from registry.models.core import between
+from registry.models.core import check_in
+from registry.models.core import non_negative
+from registry.models.core import unique_index
 from registry.vocabulary import COST_CATEGORIES
-from registry.vocabulary import sql_in_list
 
 
 class Occupancy(VersionedMixin, Base):
@@ -34,16 +37,10 @@ class Occupancy(VersionedMixin, Base):
 
     __tablename__ = "occupancy"
     __table_args__ = (
-        CheckConstraint("headcount >= 0", name="headcount"),
-        CheckConstraint("usable_sq_ft_occupied >= 0", name="usable_sq_ft_occupied"),
+        non_negative("headcount"),
+        non_negative("usable_sq_ft_occupied"),
         CheckConstraint("period_end IS NULL OR period_end >= period_start", name="period"),
-        Index(
-            "uq_occupancy_building_id",
-            "building_id",
-            "department_id",
-            "period_start",
-            unique=True,
-        ),
+        unique_index("occupancy", "building_id", "department_id", "period_start"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -61,9 +58,9 @@ class OmCost(VersionedMixin, Base):
 
     __tablename__ = "om_costs"
     __table_args__ = (
-        CheckConstraint(f"category IN ({sql_in_list(COST_CATEGORIES)})", name="category"),
-        CheckConstraint("amount >= 0", name="amount"),
-        CheckConstraint("fiscal_year BETWEEN 1901 AND 2199", name="fiscal_year"),
+        check_in("category", COST_CATEGORIES),
+        non_negative("amount"),
+        between("fiscal_year", 1901, 2199),
         CheckConstraint("parcel_id IS NOT NULL OR building_id IS NOT NULL", name="asset"),
         Index("ix_om_costs_fiscal_year", "fiscal_year"),
         Index("ix_om_costs_parcel_id", "parcel_id"),
