@@ -287,20 +287,23 @@ def _bearer_token() -> str | None:
     return credentials.strip()
 
 
+def bearer_unauthorized(invalid_token: bool, hint: str) -> Response:
+    """401 as problem+json with a Bearer challenge; `hint` says how to authenticate."""
+    challenge = 'Bearer realm="asset-registry"'
+    if invalid_token:
+        challenge += ', error="invalid_token"'
+    response = problem(
+        401,
+        "Authentication required",
+        "The token is unknown or revoked." if invalid_token else hint,
+    )
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
 def _unauthorized(invalid_token: bool = False) -> BaseResponse:
     if invalid_token or _wants_json():
-        challenge = 'Bearer realm="asset-registry"'
-        if invalid_token:
-            challenge += ', error="invalid_token"'
-        response = problem(
-            401,
-            "Authentication required",
-            "The token is unknown or revoked."
-            if invalid_token
-            else "Sign in, or send Authorization: Bearer <token>.",
-        )
-        response.headers["WWW-Authenticate"] = challenge
-        return response
+        return bearer_unauthorized(invalid_token, "Sign in, or send Authorization: Bearer <token>.")
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=target))
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -235,6 +236,25 @@ def _layers(path: Path) -> list[str]:
     return layers(path) if suffix in (".gpkg", ".zip", ".geojson", ".json") else []
 
 
+class _CommonOptions(TypedDict):
+    layer: str | None
+    mapping: Mapping[str, str]
+    defaults: Mapping[str, str]
+    dry_run: bool
+    skip_invalid: bool
+
+
+def _common_options(choices: Choices, defaults: dict[str, str], dry_run: bool) -> _CommonOptions:
+    """The options every importer takes, from the form's choices."""
+    return _CommonOptions(
+        layer=choices.layer,
+        mapping=choices.mapping,
+        defaults=defaults,
+        dry_run=dry_run,
+        skip_invalid=choices.skip_invalid,
+    )
+
+
 def run_import(
     kind: Kind,
     factory: sessionmaker[Session],
@@ -252,12 +272,8 @@ def run_import(
                 factory,
                 path,
                 ParcelImportOptions(
-                    layer=choices.layer,
-                    mapping=choices.mapping,
-                    defaults=defaults,
+                    **_common_options(choices, defaults, dry_run),
                     srs=choices.srs,
-                    dry_run=dry_run,
-                    skip_invalid=choices.skip_invalid,
                     repair=choices.repair,
                 ),
                 settings,
@@ -272,12 +288,8 @@ def run_import(
                 factory,
                 path,
                 LeaseImportOptions(
-                    layer=choices.layer,
-                    mapping=choices.mapping,
-                    defaults=defaults,
+                    **_common_options(choices, defaults, dry_run),
                     srs=choices.srs,
-                    dry_run=dry_run,
-                    skip_invalid=choices.skip_invalid,
                     actor=actor,
                 ),
             )
@@ -285,14 +297,7 @@ def run_import(
             factory,
             path,
             kind.name,
-            ImportOptions(
-                layer=choices.layer,
-                mapping=choices.mapping,
-                defaults=defaults,
-                dry_run=dry_run,
-                skip_invalid=choices.skip_invalid,
-                actor=actor,
-            ),
+            ImportOptions(**_common_options(choices, defaults, dry_run), actor=actor),
         )
     except (SourceError, ImportUsageError) as error:
         raise UnreadableUpload(str(error)) from error

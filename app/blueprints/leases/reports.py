@@ -20,6 +20,7 @@ from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import CurrentUser
+from app.auth import bearer_unauthorized
 from app.auth import current_user
 from app.auth import exporting_roles
 from app.auth import reading_roles
@@ -27,7 +28,6 @@ from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
 from app.database import session_factory
-from app.problems import problem
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
 from registry.fiscal_years import fiscal_year_of
@@ -164,18 +164,9 @@ def _token_user(token: str) -> CurrentUser | None:
 
 
 def _feed_unauthorized(invalid_token: bool) -> Response:
-    challenge = 'Bearer realm="asset-registry"'
-    if invalid_token:
-        challenge += ', error="invalid_token"'
-    response = problem(
-        401,
-        "Authentication required",
-        "The token is unknown or revoked."
-        if invalid_token
-        else "Subscribe with ?token=<API token> (asset-registry users token EMAIL).",
+    return bearer_unauthorized(
+        invalid_token, "Subscribe with ?token=<API token> (asset-registry users token EMAIL)."
     )
-    response.headers["WWW-Authenticate"] = challenge
-    return response
 
 
 def _lease_url(item: CriticalDate) -> str:
