@@ -4,10 +4,14 @@ commands that only hand their arguments to one registry service."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 from typing import NoReturn
+from typing import TypeVar
 
 import click
 
@@ -26,6 +30,30 @@ actor_option = click.option(
     show_default=True,
     help="Who the audit trail names as the author of the change.",
 )
+
+polygon_file_argument = click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+
+_POLYGON_FILE_OPTIONS = (
+    click.option(
+        "--srs",
+        default=None,
+        help="CRS of the file's coordinates (EPSG:N) when the file names none or names it wrongly.",
+    ),
+    click.option("--layer", default=None, help="Layer of a GeoPackage with several."),
+    actor_option,
+)
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def polygon_file_options(command: Command) -> Command:
+    """`--srs`, `--layer` and `--actor`: what every command reading a polygon file takes after
+    its own options."""
+    for option in reversed(_POLYGON_FILE_OPTIONS):
+        command = option(command)
+    return command
 
 
 def refuse(invalid: RecordInvalid) -> NoReturn:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from cli.city.common import actor_option
 from cli.city.common import city_session
+from cli.city.common import polygon_file_argument
+from cli.city.common import polygon_file_options
 
 
 @click.group()
@@ -17,20 +18,14 @@ def districts() -> None:
 
 
 @districts.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@polygon_file_argument
 @click.option(
     "--field",
     default=None,
     help="Field holding the district number (default: DISTRICT, CD, WARD…).",
 )
 @click.option("--name-field", default=None, help="Field holding the district's name.")
-@click.option(
-    "--srs",
-    default=None,
-    help="CRS of the file's coordinates (EPSG:N) when the file names none or names it wrongly.",
-)
-@click.option("--layer", default=None, help="Layer of a GeoPackage with several.")
-@actor_option
+@polygon_file_options
 def districts_import(
     file: Path,
     field: str | None,

@@ -11,6 +11,8 @@ import click
 
 from cli.city.common import actor_option
 from cli.city.common import city_session
+from cli.city.common import polygon_file_argument
+from cli.city.common import polygon_file_options
 from cli.city.common import service_command
 from registry.settings import Settings
 
@@ -132,14 +134,8 @@ def boundary() -> None:
 
 
 @boundary.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--srs",
-    default=None,
-    help="CRS of the file's coordinates (EPSG:N) when the file names none or names it wrongly.",
-)
-@click.option("--layer", default=None, help="Layer of a GeoPackage with several.")
-@actor_option
+@polygon_file_argument
+@polygon_file_options
 def boundary_import(file: Path, srs: str | None, layer: str | None, actor: str) -> None:
     """Keep the city's boundary from a GIS file and take the extent from it."""
     from geo.polygon_file import PolygonFileError

@@ -5,13 +5,17 @@ report with every problem, and exit 1 when any row was refused."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
 import click
 
@@ -57,11 +61,52 @@ _SHARED_OPTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class ImporterArgs:
+    """What the options every importer takes were given; a command gets them as `importer`."""
+
+    file: Path
+    layer: str | None
+    mappings: tuple[str, ...]
+    defaults: tuple[str, ...]
+    dry_run: bool
+    skip_invalid: bool
+    report_path: Path | None
+
+    def mapping(self) -> dict[str, str]:
+        """`--map` as a dict (a malformed one is a usage error)."""
+        return parse_pairs("--map", self.mappings)
+
+    def default_values(self) -> dict[str, str]:
+        """`--default` as a dict (a malformed one is a usage error)."""
+        return parse_pairs("--default", self.defaults)
+
+    def run(
+        self,
+        ctx: click.Context,
+        start: Callable[[sessionmaker[Session]], ImportReport],
+        usage_errors: tuple[type[Exception], ...] = (),
+    ) -> None:
+        """`run_import` of this file, with the `--report` asked for."""
+        run_import(ctx, self.file, start, self.report_path, usage_errors)
+
+
+_SHARED_NAMES = tuple(shared.name for shared in fields(ImporterArgs))
+
+
 def import_options(command: Command) -> Command:
-    """Add the options every importer takes (FILE first)."""
+    """Add the options every importer takes (FILE first); the command gets what they were given
+    as one keyword, `importer` (an ImporterArgs), beside its own options."""
+
+    @functools.wraps(command)
+    def with_importer_args(*args: Any, **kwargs: Any) -> Any:
+        shared = {name: kwargs.pop(name) for name in _SHARED_NAMES}
+        return command(*args, importer=ImporterArgs(**shared), **kwargs)
+
+    decorated: Callable[..., Any] = with_importer_args
     for option in reversed(_SHARED_OPTIONS):
-        command = option(command)
-    return command
+        decorated = option(decorated)
+    return cast(Command, decorated)
 
 
 def parse_pairs(option: str, given: tuple[str, ...]) -> dict[str, str]:

@@ -7,13 +7,10 @@ so a script notices), 2 a usage error (no such file, unreadable format, unknown 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
+from cli.imports.common import ImporterArgs
 from cli.imports.common import import_options
-from cli.imports.common import parse_pairs
-from cli.imports.common import run_import
 from cli.lazy_group import LazyGroup
 
 
@@ -49,13 +46,7 @@ def imports() -> None:
 @click.pass_context
 def import_leases_command(
     ctx: click.Context,
-    file: Path,
-    layer: str | None,
-    mappings: tuple[str, ...],
-    defaults: tuple[str, ...],
-    dry_run: bool,
-    skip_invalid: bool,
-    report_path: Path | None,
+    importer: ImporterArgs,
     id_field: str | None,
     direction: str | None,
     srs: str | None,
@@ -64,13 +55,14 @@ def import_leases_command(
     from registry.imports.leases import LeaseImportOptions
     from registry.imports.leases import import_leases
 
-    default_values = parse_pairs("--default", defaults)
+    default_values = importer.default_values()
     if direction is not None:
         if default_values.get("direction", direction) != direction:
             raise click.UsageError("--direction and --default direction= disagree")
         default_values["direction"] = direction
     options = LeaseImportOptions(
-        layer=layer, id_field=id_field, mapping=parse_pairs("--map", mappings),
-        defaults=default_values, srs=srs, dry_run=dry_run, skip_invalid=skip_invalid,
+        layer=importer.layer, id_field=id_field, mapping=importer.mapping(),
+        defaults=default_values, srs=srs, dry_run=importer.dry_run,
+        skip_invalid=importer.skip_invalid,
     )  # fmt: skip
-    run_import(ctx, file, lambda factory: import_leases(factory, file, options), report_path)
+    importer.run(ctx, lambda factory: import_leases(factory, importer.file, options))

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
+from cli.imports.common import ImporterArgs
 from cli.imports.common import import_options
-from cli.imports.common import parse_pairs
-from cli.imports.common import run_import
 
 
 def _command(kind: str, what: str) -> click.Command:
@@ -22,29 +19,18 @@ def _command(kind: str, what: str) -> click.Command:
     )
     @import_options
     @click.pass_context
-    def command(
-        ctx: click.Context,
-        file: Path,
-        layer: str | None,
-        mappings: tuple[str, ...],
-        defaults: tuple[str, ...],
-        dry_run: bool,
-        skip_invalid: bool,
-        report_path: Path | None,
-    ) -> None:
+    def command(ctx: click.Context, importer: ImporterArgs) -> None:
         from registry.imports.operations import import_operations
         from registry.imports.pipeline import ImportOptions
 
         options = ImportOptions(
-            layer=layer,
-            mapping=parse_pairs("--map", mappings),
-            defaults=parse_pairs("--default", defaults),
-            dry_run=dry_run,
-            skip_invalid=skip_invalid,
+            layer=importer.layer,
+            mapping=importer.mapping(),
+            defaults=importer.default_values(),
+            dry_run=importer.dry_run,
+            skip_invalid=importer.skip_invalid,
         )
-        run_import(
-            ctx, file, lambda factory: import_operations(factory, file, kind, options), report_path
-        )
+        importer.run(ctx, lambda factory: import_operations(factory, importer.file, kind, options))
 
     return command
 

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
+from cli.imports.common import ImporterArgs
 from cli.imports.common import import_options
-from cli.imports.common import parse_pairs
-from cli.imports.common import run_import
 from registry.settings import Settings
 
 
@@ -33,13 +32,7 @@ from registry.settings import Settings
 @click.pass_context
 def import_parcels_command(
     ctx: click.Context,
-    file: Path,
-    layer: str | None,
-    mappings: tuple[str, ...],
-    defaults: tuple[str, ...],
-    dry_run: bool,
-    skip_invalid: bool,
-    report_path: Path | None,
+    importer: ImporterArgs,
     id_field: str | None,
     srs: str | None,
     join_path: Path | None,
@@ -54,24 +47,22 @@ def import_parcels_command(
     from registry.imports.parcels import SourceError
     from registry.imports.parcels import import_parcels
 
-    mapping = parse_pairs("--map", mappings)
+    mapping = importer.mapping()
     if id_field:
         mapping.setdefault("parcel_id", id_field)
     options = ImportOptions(
-        layer=layer,
+        layer=importer.layer,
         mapping=mapping,
-        defaults=parse_pairs("--default", defaults),
+        defaults=importer.default_values(),
         srs=srs,
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
+        dry_run=importer.dry_run,
+        skip_invalid=importer.skip_invalid,
         repair=repair,
         join_path=join_path,
         join_on=join_on,
     )
-    run_import(
+    importer.run(
         ctx,
-        file,
-        lambda factory: import_parcels(factory, file, options, Settings.from_env(), actor),
-        report_path,
+        lambda factory: import_parcels(factory, importer.file, options, Settings.from_env(), actor),
         (SourceError,),
     )
