@@ -36,8 +36,9 @@ from registry.imports.report import ImportProblem
 from registry.imports.report import ImportReport
 from registry.imports.report import SkippedRow
 
-_PROBLEM_TYPES = {
-    "batch_id": "bigint",
+# the columns of a problem as the database keeps it: a batch's (import_problems, with its
+# batch_id) and a parcel import's while it runs (import_found)
+PROBLEM_TYPES = {
     "row_number": "integer",
     "record_id": "text",
     "field": "text",
@@ -45,6 +46,7 @@ _PROBLEM_TYPES = {
     "message": "text",
     "details": "jsonb",
 }
+_BATCH_PROBLEM_TYPES = {"batch_id": "bigint", **PROBLEM_TYPES}
 _PROBLEM_ORDER = "ORDER BY row_number NULLS FIRST, id"
 SKIPPED = "skipped"  # the severity of a row passed over: not a problem of a record
 # [lon, lat] of a point `g` in EPSG:4326, NULL when it is no place on Earth (a wrong CRS)
@@ -104,7 +106,7 @@ def record_problems(session: Session, batch_id: int, problems: Iterable[ImportPr
     ]
     if rows:
         copy_frame_binary(
-            session, "import_problems", pd.DataFrame(rows, dtype=object), _PROBLEM_TYPES
+            session, "import_problems", pd.DataFrame(rows, dtype=object), _BATCH_PROBLEM_TYPES
         )
 
 
@@ -301,6 +303,11 @@ _COLUMNS = (
     "p.id, p.row_number, p.record_id, p.field, p.severity, p.message, p.details, "
     "p.details->>'value' AS value"
 )
+# the problems that pass a ProblemFilter, in row order
+_MATCHING = (
+    f"SELECT {_COLUMNS} FROM import_problems p WHERE {_MATCHES} "
+    "ORDER BY p.row_number NULLS FIRST, p.id"
+)
 
 
 def problem_kinds(session: Session, batch_id: int) -> list[ProblemKind]:
@@ -325,10 +332,7 @@ def problem_page(
         text(f"SELECT count(*) FROM import_problems p WHERE {_MATCHES}"), params
     ).scalar_one()
     rows = session.execute(
-        text(
-            f"SELECT {_COLUMNS} FROM import_problems p WHERE {_MATCHES} "
-            "ORDER BY p.row_number NULLS FIRST, p.id OFFSET :offset LIMIT :limit"
-        ),
+        text(f"{_MATCHING} OFFSET :offset LIMIT :limit"),
         {**params, "offset": offset, "limit": limit},
     ).mappings()
     return [dict(row) for row in rows], int(total)
@@ -352,10 +356,7 @@ def problems_csv(session: Session, batch: BatchSummary, filters: ProblemFilter) 
 
     yield line(CSV_COLUMNS)
     rows = session.execute(
-        text(
-            f"SELECT {_COLUMNS} FROM import_problems p WHERE {_MATCHES} "
-            "ORDER BY p.row_number NULLS FIRST, p.id"
-        ),
+        text(_MATCHING),
         {"id": batch.id, **filters.params()},
         execution_options={"yield_per": 2_000},
     )

@@ -24,8 +24,7 @@ from registry.imports.cells import normalise_cell
 from registry.imports.cells import parse_date
 from registry.imports.columns import ColumnSource
 from registry.imports.report import ImportReport
-from registry.imports.rows import skip_reason
-from registry.imports.rows import skipped_text
+from registry.imports.rows import record_cells
 from registry.imports.sources import SourceRow
 from registry.imports.synonyms import LEASE_LIST_ONLY
 from registry.leases.accounting.periods import default_anchor
@@ -72,13 +71,9 @@ def read_lease_row(
     report: ImportReport,
 ) -> LeaseRow | None:
     """The row's lease, or None after recording it as skipped (blank, heading, total)."""
-    cells = list(row.cells.items())
-    key_columns = columns["lease_number"].columns if "lease_number" in columns else ()
-    reason = skip_reason(cells, key_columns, has_shape=row.point is not None)
-    if reason:
-        report.skip(row.number, reason, skipped_text(cells))
+    raw = record_cells(row, columns, ("lease_number",), report)
+    if raw is None:
         return None
-    raw = {target: source.value(row.cells) for target, source in columns.items()}
     lease = LeaseRow(row.number, None, {}, {k: v for k, v in raw.items() if not is_blank(v)})
     values: dict[str, Any] = {}
     for target, cell in lease.raw.items():

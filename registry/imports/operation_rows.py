@@ -18,8 +18,7 @@ from registry.imports.cells import is_blank
 from registry.imports.cells import normalise_cell
 from registry.imports.columns import ColumnSource
 from registry.imports.report import ImportReport
-from registry.imports.rows import skip_reason
-from registry.imports.rows import skipped_text
+from registry.imports.rows import record_cells
 from registry.imports.sources import SourceRow
 from registry.imports.synonyms import KEY_TARGETS
 
@@ -43,18 +42,9 @@ def read_row(
     report: ImportReport,
 ) -> OperationsRow | None:
     """The row's record, or None after recording it as skipped (blank, heading, total)."""
-    cells = list(row.cells.items())
-    keys = [
-        column
-        for target in KEY_TARGETS[kind]
-        if target in columns
-        for column in columns[target].columns
-    ]
-    reason = skip_reason(cells, keys, has_shape=row.point is not None)
-    if reason:
-        report.skip(row.number, reason, skipped_text(cells))
+    raw = record_cells(row, columns, KEY_TARGETS[kind], report)
+    if raw is None:
         return None
-    raw = {target: source.value(row.cells) for target, source in columns.items()}
     raw = {target: value for target, value in raw.items() if not is_blank(value)}
     data = {target: normalise_cell(kind, target, value)[0] for target, value in raw.items()}
     for target, value in defaults.items():

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from functools import partialmethod
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,8 @@ class ImportReport:
         value: Any = None,
         column: str | None = None,
         details: dict[str, Any] | None = None,
+        *,
+        severity: str = "error",
     ) -> None:
         self.problems.append(
             ImportProblem(
@@ -106,39 +109,19 @@ class ImportReport:
                 _jsonable(value),
                 column,
                 {key: _jsonable(item) for key, item in (details or {}).items()},
+                severity,
             )
         )
         self.problem_count += 1
-        if row is not None and row not in self._invalid_rows:
+        if severity == "warning":
+            self.warnings += 1
+        elif row is not None and row not in self._invalid_rows:
             self._invalid_rows.add(row)
             self.invalid += 1
 
-    def add_warning(
-        self,
-        row: int | None,
-        record_id: str | None,
-        field_name: str,
-        message: str,
-        value: Any = None,
-        column: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """A problem that refuses nothing: the row stays valid and its record is stored (a
-        value missing, doubted or out of place)."""
-        self.problems.append(
-            ImportProblem(
-                row,
-                record_id,
-                field_name,
-                message,
-                _jsonable(value),
-                column,
-                {key: _jsonable(item) for key, item in (details or {}).items()},
-                "warning",
-            )
-        )
-        self.problem_count += 1
-        self.warnings += 1
+    # A problem that refuses nothing: the row stays valid and its record is stored (a value
+    # missing, doubted or out of place).
+    add_warning = partialmethod(add_problem, severity="warning")
 
     def skip(self, row: int, reason: str, text: str = "") -> None:
         self.skipped.append(SkippedRow(row, reason, text))

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
 from registry.imports.cells import is_blank
+from registry.imports.columns import ColumnSource
+from registry.imports.report import ImportReport
+from registry.imports.sources import SourceRow
 
 TOTAL_WORD = re.compile(r"\s*(grand\s*total|sub\s*-?\s*total|totals?|sum)\b", re.IGNORECASE)
 
@@ -54,3 +59,22 @@ def skip_reason(
 def skipped_text(cells: Sequence[tuple[str, Any]]) -> str:
     """The row's filled cells as the report shows a skipped row."""
     return " | ".join(str(value) for _, value in cells if not is_blank(value))
+
+
+def record_cells(
+    row: SourceRow,
+    columns: Mapping[str, ColumnSource],
+    key_targets: Iterable[str],
+    report: ImportReport,
+) -> dict[str, Any] | None:
+    """The row's value of each mapped target (blank ones too), or None after recording it as
+    skipped (blank, heading, total); `key_targets` are the fields that name a record."""
+    cells = list(row.cells.items())
+    keys = [
+        column for target in key_targets if target in columns for column in columns[target].columns
+    ]
+    reason = skip_reason(cells, keys, has_shape=row.point is not None)
+    if reason:
+        report.skip(row.number, reason, skipped_text(cells))
+        return None
+    return {target: source.value(row.cells) for target, source in columns.items()}

@@ -58,6 +58,8 @@ _PLACE = {
     ),
     "building_id": ("building", "bldg", "bldg id", "building no", "building number", "facility id"),
 }
+# how leases and occupancy lists name the department, before the names of their own
+_DEPARTMENT = ("department", "dept", "dept code", "department code", "agency")
 HEADER_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "parcels": {
         "parcel_id": _PLACE["parcel_id"],
@@ -122,16 +124,7 @@ HEADER_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "organization",
         ),
         **_PLACE,
-        "department_code": (
-            "department",
-            "dept",
-            "dept code",
-            "department code",
-            "agency",
-            "using department",
-            "dept/agency",
-            "department name",
-        ),
+        "department_code": (*_DEPARTMENT, "using department", "dept/agency", "department name"),
         "premises": (
             "address",
             "location",
@@ -239,16 +232,7 @@ HEADER_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "occupancy": {
         "building_id": _PLACE["building_id"],
-        "department_code": (
-            "department",
-            "dept",
-            "dept code",
-            "department code",
-            "agency",
-            "occupant",
-            "occupying department",
-            "tenant department",
-        ),
+        "department_code": (*_DEPARTMENT, "occupant", "occupying department", "tenant department"),
         "period_start": (
             "start",
             "start date",

@@ -33,21 +33,19 @@ def _columns(
     shapes_name, equals, table_name = on.partition("=")
     if not equals:
         table_name = shapes_name
+    return (
+        _join_column(on, shapes_name, shape_fields, "the shapes have", "they have"),
+        _join_column(on, table_name, table_fields, f"{table.name}:", "it has"),
+    )
+
+
+def _join_column(on: str, name: str, fields: list[str], missing: str, has: str) -> str:
     try:
-        shapes_column = find_column(shapes_name.strip(), shape_fields, f"--on {on}")
+        return find_column(name.strip(), fields, f"--on {on}")
     except MappingError as error:
         raise SourceError(
-            f"the shapes have no column {shapes_name.strip()!r} to join on "
-            f"(they have: {', '.join(shape_fields)})"
+            f"{missing} no column {name.strip()!r} to join on ({has}: {', '.join(fields)})"
         ) from error
-    try:
-        table_column = find_column(table_name.strip(), table_fields, f"--on {on}")
-    except MappingError as error:
-        raise SourceError(
-            f"{table.name}: no column {table_name.strip()!r} to join on (it has: "
-            f"{', '.join(table_fields)})"
-        ) from error
-    return shapes_column, table_column
 
 
 @dataclass(frozen=True)

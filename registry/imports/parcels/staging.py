@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from registry.city.departments import DepartmentMatch
 from registry.city.departments import DepartmentResolver
 from registry.db import copy_frame_binary
+from registry.imports.batches import PROBLEM_TYPES
 from registry.imports.parcels.mapping import TARGET_FIELDS
 from registry.imports.parcels.normalise import PROBLEM_COLUMNS
 from registry.settings import STORAGE_SRID
@@ -37,14 +38,6 @@ STAGED_COLUMNS = [
     "department_id",
     "department_uncertain",
 ]
-_FOUND_TYPES = {
-    "row_number": "integer",
-    "record_id": "text",
-    "field": "text",
-    "severity": "text",
-    "message": "text",
-    "details": "jsonb",
-}
 _EWKB_SRID_FLAG = 0x20000000
 
 
@@ -153,7 +146,7 @@ class Staging:
                 for value in problems["value"]
             ]
         )
-        copy_frame_binary(self._session, "import_found", found, _FOUND_TYPES)
+        copy_frame_binary(self._session, "import_found", found, PROBLEM_TYPES)
 
     def finish(self) -> None:
         """Reproject if need be, then index and analyze the rows for the checks.
