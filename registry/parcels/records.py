@@ -270,12 +270,13 @@ def retire_parcel(session: Session, parcel_id: str, expected_version: int) -> No
         raise version_conflict(session, "parcel", parcel_id)
     if current.retired_at is not None:
         return
-    updated = session.execute(
-        text(
-            "UPDATE parcels SET retired_at = now() WHERE parcel_id = :id AND version = :v "
-            "RETURNING version"
-        ),
-        {"id": parcel_id, "v": expected_version},
-    ).scalar()
-    if updated is None:
-        raise version_conflict(session, "parcel", parcel_id)
+    update_at_version(
+        session,
+        _write_row,
+        "parcels",
+        "retired_at = now()",
+        ("parcel_id", parcel_id),
+        expected_version,
+        {},
+        "parcel",
+    )
