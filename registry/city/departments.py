@@ -14,8 +14,11 @@ import csv
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+from typing import cast
 
 from sqlalchemy import text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from registry.fields import FieldProblem
@@ -309,9 +312,9 @@ def merge_departments(session: Session, old: str, into: str) -> MergeResult:
         _keep_as_alias(session, survivor.id, former, now)
         now = _department(session, survivor.code)
     return MergeResult(
-        parcels.rowcount,
-        leases.rowcount,
-        occupancy.rowcount,  # type: ignore[attr-defined]
+        cast(CursorResult[Any], parcels).rowcount,
+        cast(CursorResult[Any], leases).rowcount,
+        cast(CursorResult[Any], occupancy).rowcount,
         len(now.aliases) - len(survivor.aliases),
     )
 

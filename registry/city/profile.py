@@ -11,8 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+from typing import cast
 
 from sqlalchemy import text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from registry.city.districts import polygon_problems
@@ -231,26 +234,25 @@ def add_placeholder(session: Session, value: str) -> None:
     value = value.strip()
     if not value:
         raise CityProfileInvalid([FieldProblem("placeholder", "is required")])
-    session.execute(
-        text(
-            "UPDATE city_profile SET placeholder_ids = placeholder_ids || CAST(:value AS text) "
-            "WHERE id = 1 AND NOT upper(:value) = ANY (SELECT upper(p) FROM "
-            "unnest(placeholder_ids) p)"
-        ),
-        {"value": value},
-    )
+    _set_placeholders(session, "placeholder_ids || CAST(:value AS text)", f"NOT {_HELD}", value)
 
 
 def remove_placeholder(session: Session, value: str) -> None:
     value = value.strip()
-    removed = session.execute(
-        text(
-            "UPDATE city_profile SET placeholder_ids = ARRAY(SELECT p FROM "
-            "unnest(placeholder_ids) p "
-            "WHERE upper(p) <> upper(:value)) "
-            "WHERE id = 1 AND upper(:value) = ANY (SELECT upper(p) FROM unnest(placeholder_ids) p)"
-        ),
+    kept = "ARRAY(SELECT p FROM unnest(placeholder_ids) p WHERE upper(p) <> upper(:value))"
+    if not _set_placeholders(session, kept, _HELD, value):
+        raise CityProfileInvalid([FieldProblem("placeholder", f"{value!r} is not a placeholder")])
+
+
+# the placeholders hold :value, in any case
+_HELD = "upper(:value) = ANY (SELECT upper(p) FROM unnest(placeholder_ids) p)"
+
+
+def _set_placeholders(session: Session, placeholders: str, where: str, value: str) -> int:
+    """Set the placeholders to `placeholders` (SQL of `placeholder_ids` and :value) if `where`
+    holds; 1 if they were set, else 0."""
+    result = session.execute(
+        text(f"UPDATE city_profile SET placeholder_ids = {placeholders} WHERE id = 1 AND {where}"),
         {"value": value},
     )
-    if not removed.rowcount:  # type: ignore[attr-defined]
-        raise CityProfileInvalid([FieldProblem("placeholder", f"{value!r} is not a placeholder")])
+    return cast(CursorResult[Any], result).rowcount
