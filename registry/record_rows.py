@@ -8,10 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
 from registry.errors import version_conflict
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
 
 
 def one_row(session: Session, sql: str, params: Mapping[str, Any], what: str, key: Any) -> Any:
@@ -46,3 +49,22 @@ def update_at_version(
     if version is None:
         raise version_conflict(session, what, key)
     return int(version)
+
+
+def write_unique(
+    session: Session, statement: str, params: Mapping[str, Any], constraint: str, field: str
+) -> Any:
+    """Run the INSERT or UPDATE; the value it returns, if any.
+
+    Validation's uniqueness check reads before writing, so two people saving the same new key at
+    once both pass it: the unique `constraint` decides, and the loser gets the same field
+    problem on `field` as if it had come second.
+    """
+    try:
+        return session.execute(text(statement), params).scalar()
+    except IntegrityError as error:
+        if constraint not in str(error.orig):
+            raise
+        raise RecordInvalid(
+            [FieldProblem(field, f"{params[field]} is already in the registry")]
+        ) from error

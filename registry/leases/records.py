@@ -20,7 +20,6 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
@@ -48,6 +47,7 @@ from registry.leases.validation import clean_lease
 from registry.leases.validation import terms_from_values
 from registry.record_rows import one_row
 from registry.record_rows import update_at_version
+from registry.record_rows import write_unique
 from registry.settings import STORAGE_SRID
 
 __all__ = [
@@ -67,16 +67,10 @@ __all__ = [
 
 
 def _write(session: Session, statement: str, values: Mapping[str, Any]) -> Any:
-    """Run the INSERT/UPDATE; two writers of one new lease number both pass the read check, so
-    the unique constraint decides and the loser gets the same field problem."""
-    try:
-        return session.execute(text(statement), _params(values)).scalar()
-    except IntegrityError as error:
-        if "uq_leases_lease_number" not in str(error.orig):
-            raise
-        raise RecordInvalid(
-            [FieldProblem("lease_number", f"{values['lease_number']} is already in the registry")]
-        ) from error
+    """Run the INSERT/UPDATE; a lease number two writers both took is one field problem."""
+    return write_unique(
+        session, statement, _params(values), "uq_leases_lease_number", "lease_number"
+    )
 
 
 _JSON_COLUMNS = ("payments", "options", "source_notes", "location")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
@@ -31,6 +30,7 @@ from registry.parcels.validation import overlap_problem
 from registry.parcels.validation import overlapped_by_stored_shape
 from registry.parcels.verification import workflow_problems
 from registry.record_rows import update_at_version
+from registry.record_rows import write_unique
 from registry.settings import STORAGE_SRID
 from registry.settings import Settings
 
@@ -118,20 +118,8 @@ def _column_values(values: dict[str, Any]) -> tuple[list[tuple[str, str]], dict[
 
 
 def _write_row(session: Session, statement: str, params: dict[str, Any]) -> Any:
-    """Run the INSERT or UPDATE; the value it returns, if any.
-
-    The uniqueness check in validation reads before writing, so two editors saving the same new
-    parcel id at once both pass it: the unique constraint decides, and the loser gets the same
-    field error as if it had come second.
-    """
-    try:
-        return session.execute(text(statement), params).scalar()
-    except IntegrityError as error:
-        if "uq_parcels_parcel_id" not in str(error.orig):
-            raise
-        raise ParcelInvalid(
-            [FieldProblem("parcel_id", f"{params['parcel_id']} is already in the registry")]
-        ) from error
+    """Run the INSERT or UPDATE; a parcel id two editors both took is one field problem."""
+    return write_unique(session, statement, params, "uq_parcels_parcel_id", "parcel_id")
 
 
 def create_parcel(session: Session, change: ParcelChange, settings: Settings) -> str:

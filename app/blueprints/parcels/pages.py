@@ -22,11 +22,11 @@ from app.database import session_factory
 from registry.db import unit_of_work
 from registry.errors import NotFound
 from registry.errors import VersionConflict
+from registry.fields import RecordInvalid
 from registry.leases.queries import leases_on_parcel
 from registry.parcels.history import parcel_history
 from registry.parcels.history import restore_parcel_version
 from registry.parcels.queries import get_parcel_record
-from registry.parcels.validation import ParcelInvalid
 from registry.parcels.verification import verification_state
 from registry.vocabulary import STATUS_LABELS
 
@@ -82,7 +82,7 @@ def restore_version(parcel_id: str) -> Response:
             f"(now version {conflict.current_version}); review and try again.",
             "error",
         )
-    except ParcelInvalid as invalid:
+    except RecordInvalid as invalid:
         flash(f"Not restored: that version is no longer valid: {invalid}", "error")
     except NotFound:
         abort(404)
