@@ -22,6 +22,8 @@ from registry.models.imports import ImportProblem
 from registry.models.leases import IncrementalBorrowingRate
 from registry.models.leases import Lease
 from registry.models.leases import LeaseModification
+from registry.models.leases import LeaseNotice
+from registry.models.leases import LeaseResponsible
 from registry.models.operations import KpiSnapshot
 from registry.models.operations import Milestone
 from registry.models.operations import Occupancy
@@ -43,6 +45,8 @@ __all__ = [
     "KpiSnapshot",
     "Lease",
     "LeaseModification",
+    "LeaseNotice",
+    "LeaseResponsible",
     "LoginThrottle",
     "Milestone",
     "Money",

@@ -19,10 +19,12 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from geoalchemy2 import WKBElement
+from sqlalchemy import CHAR
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Date
+from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Identity
 from sqlalchemy import Index
@@ -182,3 +184,49 @@ class IncrementalBorrowingRate(VersionedMixin, Base):
     max_term_months: Mapped[int] = mapped_column(Integer)
     rate: Mapped[Decimal] = mapped_column(Rate)
     source: Mapped[str | None] = mapped_column(Text)
+
+
+class LeaseResponsible(VersionedMixin, Base):
+    """A person answerable for a lease's critical dates: `asset-registry notify` emails them.
+
+    Kept by email, not by user account: the people who must act on a lease (a property manager,
+    the department's facilities lead, outside counsel) often never sign in to the registry."""
+
+    __tablename__ = "lease_responsibles"
+    __table_args__ = (
+        CheckConstraint("position('@' in email) > 1", name="email"),
+        unique_index("lease_responsibles", "lease_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lease_id: Mapped[int] = mapped_column(ForeignKey("leases.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(Text)
+
+
+class LeaseNotice(VersionedMixin, Base):
+    """One critical date told to one person at one lead time: the row is what makes each item
+    go out once per lead time, however often `notify` runs. A run that finds several lead times
+    already reached (the first run, or a date added late) sends one notice and records the
+    others as covered by it (`token_hash` NULL). `token_hash` is the SHA-256 of the secret in
+    the acknowledgement link; acknowledging stops further reminders of that item to that person."""
+
+    __tablename__ = "lease_notices"
+    __table_args__ = (
+        CheckConstraint("lead_days >= 0", name="lead_days"),
+        unique_index("lease_notices", "lease_id", "kind", "due_date", "lead_days", "recipient"),
+        unique_index("lease_notices", "token_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lease_id: Mapped[int] = mapped_column(ForeignKey("leases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    lead_days: Mapped[int] = mapped_column(Integer)
+    recipient: Mapped[str] = mapped_column(String(320))
+    sent_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+    token_hash: Mapped[str | None] = mapped_column(CHAR(64))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledgement_note: Mapped[str | None] = mapped_column(Text)
