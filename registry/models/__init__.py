@@ -17,6 +17,7 @@ from registry.models.core import Parcel
 from registry.models.core import User
 from registry.models.core import UserSession
 from registry.models.core import VersionedMixin
+from registry.models.files import StoredFile
 from registry.models.imports import ImportBatch
 from registry.models.imports import ImportProblem
 from registry.models.leases import IncrementalBorrowingRate
@@ -54,6 +55,7 @@ __all__ = [
     "OmCost",
     "Parcel",
     "ParcelIdFormat",
+    "StoredFile",
     "User",
     "UserSession",
     "VersionedMixin",
