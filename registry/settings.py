@@ -33,6 +33,10 @@ def _flag(value: str | None, default: bool) -> bool:
 DEFAULT_CITY_EXTENT = (-118.95, 33.65, -117.95, 34.40)
 # LA County assessor parcel numbers: map book, page, parcel.
 DEFAULT_PARCEL_ID_PATTERN = r"^\d{4}-\d{3}-\d{3}$"
+# Real city parcels rarely have more than a few thousand corners; a shape far beyond these is a
+# digitizing accident (a traced raster, a densified survey) that would slow every map and KPI.
+DEFAULT_MAX_VERTICES = 20_000
+DEFAULT_MAX_PARTS = 500
 
 
 def _extent(value: str | None) -> tuple[float, float, float, float]:
@@ -42,6 +46,13 @@ def _extent(value: str | None) -> tuple[float, float, float, float]:
     if len(parts) != 4 or parts[0] >= parts[2] or parts[1] >= parts[3]:
         raise ValueError("REGISTRY_CITY_EXTENT must be min_lon,min_lat,max_lon,max_lat")
     return (parts[0], parts[1], parts[2], parts[3])
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = int(env.get(name) or default)
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
+    return value
 
 
 #: The settings that override the city profile when given, by their environment variable.
@@ -58,6 +69,10 @@ class Settings:
     `overriding`): only those override the city profile kept in the database."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    # a streaming standby of the primary for heavy reads (app.database says which); None: none
+    database_read_url: str | None = None
+    replica_max_lag_seconds: float = 30.0
+    replica_retry_seconds: float = 5.0
     fiscal_year_start_month: int = 7
     basemap_url: str = OSM_TILES
     basemap_attribution: str = OSM_ATTRIBUTION
@@ -65,6 +80,8 @@ class Settings:
     city_extent: tuple[float, float, float, float] = DEFAULT_CITY_EXTENT
     parcel_id_pattern: str = DEFAULT_PARCEL_ID_PATTERN
     council_districts: int = 15
+    max_vertices: int = DEFAULT_MAX_VERTICES  # corners of one parcel or building shape
+    max_parts: int = DEFAULT_MAX_PARTS  # polygons of one multi-polygon
     overrides: frozenset[str] = frozenset()
 
     def overriding(self, **values: Any) -> Settings:
@@ -83,6 +100,9 @@ class Settings:
             raise ValueError(f"REGISTRY_FISCAL_YEAR_START_MONTH must be 1..12, not {month}")
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_read_url=env.get("DATABASE_READ_URL") or None,
+            replica_max_lag_seconds=float(env.get("REGISTRY_REPLICA_MAX_LAG_SECONDS") or 30),
+            replica_retry_seconds=float(env.get("REGISTRY_REPLICA_RETRY_SECONDS") or 5),
             fiscal_year_start_month=month,
             # An empty REGISTRY_BASEMAP_URL means "no base map": parcels over a blank background.
             basemap_url=env.get("REGISTRY_BASEMAP_URL", OSM_TILES),
@@ -91,5 +111,7 @@ class Settings:
             city_extent=_extent(env.get("REGISTRY_CITY_EXTENT")),
             parcel_id_pattern=env.get("REGISTRY_PARCEL_ID_PATTERN") or DEFAULT_PARCEL_ID_PATTERN,
             council_districts=int(env.get("REGISTRY_COUNCIL_DISTRICTS", "15")),
+            max_vertices=_positive(env, "REGISTRY_MAX_VERTICES", DEFAULT_MAX_VERTICES),
+            max_parts=_positive(env, "REGISTRY_MAX_PARTS", DEFAULT_MAX_PARTS),
             overrides=frozenset(field for name, field in CITY_OVERRIDES.items() if env.get(name)),
         )

@@ -15,7 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.db import copy_frame
+from registry.fields import FieldProblem
+from registry.fields import RecordInvalid
+from registry.geometry_limits import GEOMETRY_FIELD
+from registry.geometry_limits import frame_size_problems
+from registry.parcels.shape_locks import lock_whole_city
 from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 
 # (column, staging type) in the order written by COPY; geometry travels as hex WKB in EPSG:4326.
 _PARCEL_COLUMNS = [
@@ -141,8 +147,30 @@ _BUILDINGS = _Target(
 )
 
 
-def _upsert(session: Session, target: _Target, frame: gpd.GeoDataFrame) -> UpsertCounts:
-    """Stage `frame`, then insert its new rows and update its changed ones in one statement."""
+def _check_sizes(target: _Target, frame: gpd.GeoDataFrame, settings: Settings) -> None:
+    """Every shape within the size limits (`registry.geometry_limits`), counted by shapely
+    before anything is staged; the load is refused naming each shape over them."""
+    geometry = frame.geometry.values
+    found = frame_size_problems(
+        frame[target.columns[0][0]].tolist(),
+        shapely.get_num_coordinates(geometry).tolist(),
+        shapely.get_num_geometries(geometry).tolist(),
+        settings,
+    )
+    if found:
+        record = target.table.removesuffix("s")
+        raise RecordInvalid(
+            [FieldProblem(GEOMETRY_FIELD, f"{record} {key} {message}") for key, message in found]
+        )
+
+
+def _upsert(
+    session: Session, target: _Target, frame: gpd.GeoDataFrame, settings: Settings | None
+) -> UpsertCounts:
+    """Stage `frame`, then insert its new rows and update its changed ones in one statement.
+    Shapes anywhere in the city: under the whole-city lock of shape writes (shape_locks)."""
+    _check_sizes(target, frame, settings or Settings.from_env())
+    lock_whole_city(session)
     staging = f"staged_{target.table}"
     _stage(session, staging, target.columns)
     copy_frame(session, staging, _staging_frame(frame, target.columns))
@@ -163,11 +191,16 @@ def _upsert(session: Session, target: _Target, frame: gpd.GeoDataFrame) -> Upser
     return _counts(session, statement, len(frame))
 
 
-def upsert_parcels(session: Session, parcels: gpd.GeoDataFrame) -> UpsertCounts:
-    """A parcel whose department code is unknown is kept, without a department."""
-    return _upsert(session, _PARCELS, parcels)
+def upsert_parcels(
+    session: Session, parcels: gpd.GeoDataFrame, settings: Settings | None = None
+) -> UpsertCounts:
+    """A parcel whose department code is unknown is kept, without a department. `settings`
+    (for the size limits): the environment's when not given."""
+    return _upsert(session, _PARCELS, parcels, settings)
 
 
-def upsert_buildings(session: Session, buildings: gpd.GeoDataFrame) -> UpsertCounts:
+def upsert_buildings(
+    session: Session, buildings: gpd.GeoDataFrame, settings: Settings | None = None
+) -> UpsertCounts:
     """A building whose parcel is not in the registry is left out (counted as unchanged)."""
-    return _upsert(session, _BUILDINGS, buildings)
+    return _upsert(session, _BUILDINGS, buildings, settings)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
 from registry.errors import version_conflict
+from registry.parcels.shape_locks import lock_shape_write
 from registry.parcels.validation import READ_ONLY_PROPERTIES
 from registry.parcels.validation import FieldProblem
 from registry.parcels.validation import ParcelInvalid
@@ -28,6 +29,7 @@ from registry.parcels.validation import check_geometry
 from registry.parcels.validation import clean_properties
 from registry.parcels.validation import overlap_problem
 from registry.parcels.validation import overlapped_by_stored_shape
+from registry.parcels.validation import shape_form_problem
 from registry.parcels.verification import workflow_problems
 from registry.record_rows import update_at_version
 from registry.record_rows import write_unique
@@ -36,9 +38,6 @@ from registry.settings import Settings
 
 _UNSET: Any = object()
 CONFIRM = "confirm"  # the edit's list of flagged fields confirmed as they stand
-# Geometry checks read other parcels; one lock serializes shape writes so that two editors
-# cannot both pass the overlap check and then overlap each other.
-_GEOMETRY_WRITE_LOCK = 0x5041_5243  # "PARC"
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,11 @@ def _validated(
         values["geom"] = None
         values.setdefault("overlap_accepted_reason", None)
     elif change.geometry is not _UNSET:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _GEOMETRY_WRITE_LOCK})
+        # Geometry checks read other parcels: two editors must not both pass the overlap check
+        # and then overlap each other. Only writes whose shapes could overlap wait (shape_locks);
+        # a shape refused without reading it (too large, not a polygon) takes no lock.
+        if shape_form_problem(change.geometry, settings) is None:
+            lock_shape_write(session, change.geometry, current_id)
         check = check_geometry(session, change.geometry, settings, current_id)
         problems.extend(check.problems)
         if "overlap_accepted_reason" in values:  # accepted (or not) with this very change

@@ -25,6 +25,10 @@ from registry.fields import RecordInvalid
 from registry.fields import to_date
 from registry.fields import to_money
 from registry.fields import to_text
+from registry.geometry_limits import GEOMETRY_FIELD
+from registry.geometry_limits import geojson_size
+from registry.geometry_limits import geojson_size_problem
+from registry.geometry_limits import size_problem
 from registry.settings import STORAGE_SRID
 from registry.settings import Settings
 from registry.spatial import as_geography
@@ -195,27 +199,45 @@ _GEOMETRY_SQL = text(
 )
 
 
+def shape_form_problem(geometry: Any, settings: Settings) -> FieldProblem | None:
+    """What is wrong with a GeoJSON shape that can be told without PostGIS: not a geometry
+    object, another CRS, another kind, or more corners or parts than the registry takes
+    (`registry.geometry_limits`, counted from the lengths of its lists)."""
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        return FieldProblem(GEOMETRY_FIELD, "must be a GeoJSON geometry object")
+    crs = geometry.get("crs")
+    if crs is not None and not _is_wgs84(crs):
+        return FieldProblem(GEOMETRY_FIELD, "must be in WGS 84 longitude/latitude (EPSG:4326)")
+    if geometry["type"] not in {"Polygon", "MultiPolygon"}:
+        return FieldProblem(
+            GEOMETRY_FIELD, f"must be a Polygon or MultiPolygon, not {geometry['type']}"
+        )
+    size = geojson_size(geometry)
+    too_large = None if size is None else size_problem(*size, settings)
+    if size is not None and too_large is not None:
+        vertices, parts = size
+        return FieldProblem(
+            GEOMETRY_FIELD,
+            too_large,
+            {
+                "vertices": vertices,
+                "parts": parts,
+                "max_vertices": settings.max_vertices,
+                "max_parts": settings.max_parts,
+            },
+        )
+    return None
+
+
 def check_geometry(
     session: Session, geometry: Any, settings: Settings, parcel_id: str | None
 ) -> GeometryCheck:
-    """The shape must be a valid (Multi)Polygon in WGS 84 inside the city, overlapping no other
-    parcel by more than 1 m². Overlaps are returned apart: an editor may accept them explicitly."""
-    if not isinstance(geometry, dict) or "type" not in geometry:
-        return GeometryCheck([FieldProblem("geometry", "must be a GeoJSON geometry object")], [])
-    crs = geometry.get("crs")
-    if crs is not None and not _is_wgs84(crs):
-        return GeometryCheck(
-            [FieldProblem("geometry", "must be in WGS 84 longitude/latitude (EPSG:4326)")], []
-        )
-    if geometry["type"] not in {"Polygon", "MultiPolygon"}:
-        return GeometryCheck(
-            [
-                FieldProblem(
-                    "geometry", f"must be a Polygon or MultiPolygon, not {geometry['type']}"
-                )
-            ],
-            [],
-        )
+    """The shape must be a valid (Multi)Polygon in WGS 84 inside the city, within the size
+    limits, overlapping no other parcel by more than 1 m². Overlaps are returned apart: an
+    editor may accept them explicitly. A writer calls it under `shape_locks.lock_shape_write`."""
+    problem = shape_form_problem(geometry, settings)
+    if problem is not None:
+        return GeometryCheck([problem], [])
     xmin, ymin, xmax, ymax = city_profile(session, settings).extent
     savepoint = session.begin_nested()
     try:
@@ -305,8 +327,14 @@ _REPAIR_SQL = text(
 )
 
 
-def propose_repair(session: Session, geometry: dict[str, Any]) -> dict[str, Any]:
-    """`ST_MakeValid`'s repair of a shape, for a person to review: never applied silently."""
+def propose_repair(
+    session: Session, geometry: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
+    """`ST_MakeValid`'s repair of a shape, for a person to review: never applied silently.
+    A shape over the size limits is refused first (`ParcelInvalid`): it could not be saved."""
+    too_large = geojson_size_problem(geometry, settings)
+    if too_large is not None:
+        raise ParcelInvalid([FieldProblem(GEOMETRY_FIELD, too_large)])
     row = session.execute(_REPAIR_SQL, {"geojson": json.dumps(geometry)}).one()
     return {
         "geometry": row.geometry,

@@ -192,8 +192,11 @@ def repair_proposal() -> Response:
             422, "No geometry", "", [FieldProblem("geometry", "send the shape to repair").as_dict()]
         )
     try:
-        proposal = propose_repair(db_session(), geometry)
-    except Exception as error:  # any failure here means unreadable GeoJSON
+        with api.domain_errors(PARCEL):  # a shape over the size limits: a 422 naming it
+            proposal = propose_repair(db_session(), geometry, _settings())
+    except ProblemError:
+        raise
+    except Exception as error:  # any other failure here means unreadable GeoJSON
         raise ProblemError(
             422,
             "No geometry",

@@ -46,6 +46,7 @@ from registry.imports.pipeline import ImportOptions as _BaseOptions
 from registry.imports.report import SUMMARY_PROBLEM_LIMIT
 from registry.imports.report import ImportProblem
 from registry.imports.report import ImportReport
+from registry.parcels.shape_locks import lock_whole_city
 from registry.settings import Settings
 
 __all__ = ["ImportOptions", "ImportReport", "MappingError", "SourceError", "import_parcels"]
@@ -87,9 +88,10 @@ def _stage_file(
     extract: AttributeExtract | None,
     source_srid: int,
     report: ImportReport,
+    settings: Settings,
 ) -> dict[str, DepartmentMatch]:
     """Stage every feature; what each department value of the file matched."""
-    staging = Staging(session, source_srid)
+    staging = Staging(session, source_srid, settings)
     with read_batches(path, options.layer, options.batch_size) as batches:
         for raw_batch in batches:
             batch = mapping.compose(extract.join(raw_batch) if extract else raw_batch)
@@ -145,12 +147,16 @@ def import_parcels(
         batch_id = open_batch(session, report, path.name, actor, record)
         set_actor(session, f"{actor} (import #{batch_id})")
         departments = _stage_file(
-            session, path, options, mapping, rules, extract, source_srid, report
+            session, path, options, mapping, rules, extract, source_srid, report, settings
         )
+        if info.has_geometry and not options.dry_run:
+            # from the checks against the registry to the commit: no single edit's shape may
+            # slip between them (shape_locks); reading and staging the file took none
+            lock_whole_city(session)
         checks.check_unmapped(session, mapping)
         if extract is not None:
             checks.check_unjoined(session, extract)
-        checks.check_geometry(session, profile, options.repair, info.has_geometry)
+        checks.check_geometry(session, profile, options.repair, info.has_geometry, settings)
         checks.check_duplicates(session)
         checks.check_departments(session, departments)
         if info.has_geometry:

@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from registry.city.departments import DepartmentMatch
 from registry.city.profile import CityProfile
+from registry.geometry_limits import size_condition_sql
+from registry.geometry_limits import size_message_sql
 from registry.imports.parcels.join import AttributeExtract
 from registry.imports.parcels.mapping import EXPECTED_FIELDS
 from registry.imports.parcels.mapping import FieldMapping
 from registry.parcels.validation import OVERLAP_TOLERANCE_SQ_M
 from registry.parcels.verification import REQUIRED_FOR_ATTRIBUTED
 from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 from registry.spatial import as_geography
 
 _POLYGONAL = "('POLYGON', 'MULTIPOLYGON')"
@@ -52,7 +55,11 @@ def _report(
 
 
 def check_geometry(
-    session: Session, profile: CityProfile, repair: bool, geometry_expected: bool
+    session: Session,
+    profile: CityProfile,
+    repair: bool,
+    geometry_expected: bool,
+    settings: Settings,
 ) -> None:
     """Each check is a scan of the staged rows, cheap now that none validates a shape again
     (`valid` was computed as the row was written) nor asks GEOS whether it lies in the city.
@@ -61,7 +68,11 @@ def check_geometry(
     stored as a paper record. An empty shape, another kind of geometry, an invalid shape and
     one outside the city are errors. An invalid shape's ST_MakeValid repair is measured all the
     same (its area here, its overlaps by `check_overlaps`), so that one pass shows every
-    problem; without `repair` the row is still refused."""
+    problem; without `repair` the row is still refused.
+
+    A shape over the size limits (`registry.geometry_limits`) is refused first, and taken out
+    of every later check with the other refused kinds: it was never validated while staged, and
+    is neither repaired, measured nor compared with any other."""
     if geometry_expected:
         _report(
             session,
@@ -77,6 +88,8 @@ def check_geometry(
             "'is missing: the record is stored as a paper record, without a shape'",
             severity="warning",
         )
+    too_large = f"GeometryType(r.geom) IN {_POLYGONAL} AND {size_condition_sql('r.geom', settings)}"
+    _report(session, too_large, size_message_sql("r.geom", settings))
     _report(session, "r.geom IS NOT NULL AND ST_IsEmpty(r.geom)", "'is empty'")
     point = "r.geom IS NOT NULL AND NOT ST_IsEmpty(r.geom) AND GeometryType(r.geom) = 'POINT'"
     _report(
@@ -99,7 +112,8 @@ def check_geometry(
             "UPDATE import_rows SET geom = NULL, "
             "ok = ok AND GeometryType(geom) = 'POINT' AND NOT ST_IsEmpty(geom) "
             "WHERE geom IS NOT NULL "
-            f"AND (ST_IsEmpty(geom) OR GeometryType(geom) NOT IN {_POLYGONAL})"
+            f"AND (ST_IsEmpty(geom) OR GeometryType(geom) NOT IN {_POLYGONAL} "
+            f"OR {size_condition_sql('geom', settings)})"
         )
     )
     if repair:

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from registry.city.departments import DepartmentMatch
 from registry.city.departments import DepartmentResolver
 from registry.db import copy_frame_binary
+from registry.geometry_limits import size_condition_sql
 from registry.imports.batches import PROBLEM_TYPES
 from registry.imports.parcels.mapping import TARGET_FIELDS
 from registry.imports.parcels.normalise import PROBLEM_COLUMNS
 from registry.settings import STORAGE_SRID
+from registry.settings import Settings
 
 _TYPES = {
     "council_district": "smallint", "acquisition_date": "date", "acquisition_cost": "numeric",
@@ -41,7 +43,7 @@ STAGED_COLUMNS = [
 _EWKB_SRID_FLAG = 0x20000000
 
 
-def _create_tables(session: Session, source: bool) -> None:
+def _create_tables(session: Session, source: bool, settings: Settings) -> None:
     columns = ", ".join(f"{name} {_TYPES.get(name, 'text')}" for name in TARGET_FIELDS)
     for statement in (
         "SET LOCAL jit = off",  # compiling these one-off statements costs more than it saves
@@ -55,7 +57,9 @@ def _create_tables(session: Session, source: bool) -> None:
                 ok boolean NOT NULL DEFAULT true,
                 valid boolean GENERATED ALWAYS AS (
                     CASE WHEN GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')
-                              AND NOT ST_IsEmpty(geom) THEN ST_IsValid(geom) END) STORED
+                              AND NOT ST_IsEmpty(geom)
+                              AND NOT {size_condition_sql("geom", settings)}
+                         THEN ST_IsValid(geom) END) STORED
             ) ON COMMIT DROP""",
         *(
             ["CREATE TEMP TABLE import_source (LIKE import_rows INCLUDING DEFAULTS) ON COMMIT DROP"]
@@ -107,18 +111,20 @@ class Staging:
     another SRID is written twice: loaded as it is into `import_source`, then reprojected into
     `import_rows` by one INSERT, which leaves no dead rows behind as an UPDATE would.
 
-    `valid` is ST_IsValid of a non-empty polygon (NULL for no shape or another kind), computed
+    `valid` is ST_IsValid of a non-empty polygon within the size limits (NULL for no shape,
+    another kind, or a shape over `REGISTRY_MAX_VERTICES` / `REGISTRY_MAX_PARTS`, which is never
+    validated: counting its corners is cheap, validating a million of them is not), computed
     as each row is written and again only if its shape changes: the geometry checks and the
     overlap check read it instead of validating each shape again, pair by pair.
     """
 
-    def __init__(self, session: Session, source_srid: int) -> None:
+    def __init__(self, session: Session, source_srid: int, settings: Settings) -> None:
         self._session = session
         self._srid = source_srid
         self._table = "import_rows" if source_srid == STORAGE_SRID else "import_source"
         self._resolve: DepartmentResolver | None = None
         self.departments: dict[str, DepartmentMatch] = {}
-        _create_tables(session, source=self._table == "import_source")
+        _create_tables(session, self._table == "import_source", settings)
 
     def add(self, rows: pd.DataFrame, problems: pd.DataFrame) -> None:
         rows = rows.assign(geom=_as_ewkb(rows["geom"].tolist(), self._srid))
