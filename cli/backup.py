@@ -1,0 +1,76 @@
+"""`asset-registry backup PATH` and `asset-registry restore PATH`: the database and the stored
+documents (`REGISTRY_DOCUMENT_DIR`) in one archive, consistent with each other.
+
+Exit codes: 0 done, 1 refused (an archive damaged or foreign, a target not empty, PATH taken, a
+failing pg_dump/pg_restore: nothing is left half-made), 2 usage error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from registry.settings import Settings
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+def _summary(counts: dict[str, int]) -> str:
+    shown = ("parcels", "buildings", "leases", "audit_events", "users")
+    return ", ".join(
+        f"{counts[name]:,} {name.replace('_', ' ')}" for name in shown if name in counts
+    )
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup(path: Path, force: bool) -> None:
+    """Write the database and its stored documents to one archive at PATH."""
+    from registry.backup import BackupRefused
+    from registry.backup import create_backup
+    from registry.pg_client import ClientToolFailed
+    from registry.stored_files import StoredFileDamaged
+    from registry.stored_files import document_root
+
+    try:
+        result = create_backup(Settings.from_env().database_url, document_root(), path, force=force)
+    except (BackupRefused, ClientToolFailed, StoredFileDamaged) as refused:
+        raise click.ClickException(f"no backup was written: {refused}") from refused
+    manifest = result.manifest
+    click.echo(
+        f"backup written to {path.name} ({_megabytes(result.size_bytes)}): "
+        f"{_summary(manifest.counts)}, {len(manifest.files):,} documents; "
+        f"schema {manifest.schema_revision}"
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--database-url",
+    default=None,
+    help="The database to restore into (default DATABASE_URL); created if missing.",
+)
+@click.option("--force", is_flag=True, help="Replace the target database even if it holds data.")
+def restore(path: Path, database_url: str | None, force: bool) -> None:
+    """Restore a backup made by `asset-registry backup` into an empty (or new) database and the
+    document folder, then migrate it if it is older than this version."""
+    from registry.restore import RestoreRefused
+    from registry.restore import restore_backup
+    from registry.stored_files import document_root
+
+    url = database_url or Settings.from_env().database_url
+    try:
+        result = restore_backup(path, url, document_root(), force=force)
+    except RestoreRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+    manifest = result.manifest
+    migrated = f"; schema migrated to {result.migrated_to}" if result.migrated_to else ""
+    click.echo(
+        f"restored the backup of {manifest.created_at} into {result.database}: "
+        f"{_summary(manifest.counts)}, {result.files_written:,} documents{migrated}"
+    )
