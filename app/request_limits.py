@@ -1,0 +1,228 @@
+"""How long a request's SQL may run and how many requests one user may have running (issue 15,
+finding 7: one viewer with 16 parallel `/kpi` requests held every server thread).
+
+- **Statement timeout by request class.** Every request is put in a class by its path and
+  method (`request_class`): vector tiles, API reads, pages, writes, reports (KPIs, exports) and
+  imports. Each class has its own `statement_timeout` (`REGISTRY_STATEMENT_TIMEOUT_<CLASS>`, in
+  seconds, `0` for none), set on a pooled connection when it is checked out for that request,
+  and only when it differs from what the connection already has, so the hot path (tiles on the
+  read pool) pays no extra round trip. A statement cancelled by it answers 503 (app/faults.py).
+- **Requests in flight per user.** A signed-in user (by user id), or an anonymous visitor (by
+  client address), may have `REGISTRY_USER_CONCURRENCY` (default 4) requests running; the next
+  one answers 429 with `Retry-After` at once instead of taking another server thread. `/healthz`,
+  static files and vector tiles are exempt: a map view asks for a dozen tiles at once, and tiles
+  are bounded by their own short timeout. The count is per server process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+import psycopg
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
+from sqlalchemy import Engine
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import sessionmaker
+from werkzeug.wsgi import ClosingIterator
+
+from app.problems import problem
+from app.problems import wants_problem_json
+
+#: Seconds a statement of each request class may run, unless a REGISTRY_STATEMENT_TIMEOUT_*
+#: setting says otherwise. A dense z12 tile of the 100,000-parcel bench city takes 0.03 s; its
+#: whole KPI set 14 s (of which the longest statement ~6 s); an import of 94,000 parcels ~7 s.
+DEFAULT_TIMEOUTS = {
+    "tile": 5.0,
+    "read": 10.0,
+    "page": 20.0,
+    "write": 30.0,
+    "report": 120.0,
+    "import": 900.0,
+}
+DEFAULT_USER_CONCURRENCY = 4
+#: Paths of reports: the KPI desk and map, every export, the milestone page, calendar feed.
+_REPORT_PREFIXES = (
+    "/kpi",
+    "/portfolio/export",
+    "/leases/gasb87",
+    "/leases/critical-dates.ics",
+    "/milestone",
+)
+_IMPORT_PREFIXES = (
+    "/imports/new",
+    "/imports/prepare/",
+    "/admin/city/districts",
+    "/admin/city/boundary",
+    "/admin/city/departments/import",
+)
+_READ_PREFIXES = ("/api/", "/ogc")
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Requests never counted against a user's limit.
+EXEMPT_ENDPOINTS = frozenset({"health.healthz", "static", "tiles.parcel_tile_view"})
+
+_timeout_ms: ContextVar[int | None] = ContextVar("registry_statement_timeout_ms", default=None)
+_INFO_KEY = "registry_statement_timeout_ms"
+
+
+def request_class(path: str, method: str) -> str:
+    """The class of a request, which decides its statement timeout."""
+    if path.startswith("/tiles/"):
+        return "tile"
+    if path.startswith(_IMPORT_PREFIXES) and method in _UNSAFE:
+        return "import"
+    if path.startswith(_REPORT_PREFIXES) and method not in _UNSAFE:
+        return "report"
+    if method in _UNSAFE:
+        return "write"
+    if path.startswith(_READ_PREFIXES):
+        return "read"
+    return "page"
+
+
+def statement_timeouts(config: Mapping[str, Any]) -> dict[str, int]:
+    """Milliseconds by request class from REGISTRY_STATEMENT_TIMEOUT_<CLASS> (seconds; 0 = no
+    limit), read from the app's config (tests) or else the environment."""
+    timeouts = {}
+    for name, default in DEFAULT_TIMEOUTS.items():
+        key = f"REGISTRY_STATEMENT_TIMEOUT_{name.upper()}"
+        value = config.get(key, os.environ.get(key))
+        seconds = default if value in (None, "") else float(value)
+        if seconds < 0:
+            raise ValueError(f"{key} must be 0 (no limit) or a number of seconds")
+        timeouts[name] = round(seconds * 1000)
+    return timeouts
+
+
+def _set_statement_timeout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """On checkout: give the connection this request's statement timeout (or the server's
+    default outside a request), skipping the round trip when it has it already."""
+    wanted = _timeout_ms.get()
+    if record.info.get(_INFO_KEY) == wanted:
+        return
+    value = "DEFAULT" if wanted is None else str(int(wanted))
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {value}")
+        if not dbapi_connection.autocommit:
+            # committed on its own, so the request's rolled-back transaction can't undo it
+            dbapi_connection.commit()
+    except psycopg.OperationalError as error:
+        # a connection the server dropped: the pool discards it and checks out another
+        raise DisconnectionError(str(error)) from error
+    record.info[_INFO_KEY] = wanted
+
+
+def _engines(app: Flask) -> Iterable[Engine]:
+    for value in app.extensions.values():
+        if isinstance(value, Engine):
+            yield value
+        elif isinstance(value, sessionmaker) and isinstance(value.kw.get("bind"), Engine):
+            yield value.kw["bind"]
+
+
+class StatementTimeoutMiddleware:
+    """Outermost WSGI layer: the request's class decides the statement timeout of every
+    connection it checks out, in Flask or before it (public tiles)."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], timeouts: dict[str, int]):
+        self.wsgi_app, self.timeouts = wsgi_app, timeouts
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        kind = request_class(environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET"))
+        environ["registry.request_class"] = kind
+        _timeout_ms.set(self.timeouts[kind] or None)
+        try:
+            result = self.wsgi_app(environ, start_response)
+        except BaseException:
+            _timeout_ms.set(None)
+            raise
+        # a streamed body may still query: the timeout ends when the body is closed
+        return ClosingIterator(result, [_end_of_request])
+
+
+def _end_of_request() -> None:
+    _timeout_ms.set(None)
+
+
+class InFlight:
+    """Requests running per key (a user id or a client address), under one lock."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._running: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def enter(self, key: tuple[str, str]) -> bool:
+        with self._lock:
+            if self._running[key] >= self.limit:
+                return False
+            self._running[key] += 1
+            return True
+
+    def leave(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._running[key] -= 1
+            if self._running[key] <= 0:
+                del self._running[key]
+
+
+def _who() -> tuple[str, str]:
+    user = g.get("current_user")
+    if user is not None:
+        return ("user", str(user.id))
+    return ("address", request.remote_addr or "unknown")
+
+
+def _enter() -> Response | None:
+    if request.endpoint in EXEMPT_ENDPOINTS or request.endpoint is None:
+        return None
+    in_flight: InFlight = current_app.extensions["registry_in_flight"]
+    key = _who()
+    if in_flight.enter(key):
+        g.in_flight_key = key
+        return None
+    detail = (
+        f"You already have {in_flight.limit} requests running; wait for one to finish, "
+        "then try again."
+    )
+    if wants_problem_json():
+        response = problem(429, "Too many requests at once", detail)
+    else:
+        response = Response(detail, status=429, mimetype="text/plain")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+def _leave(_exc: BaseException | None) -> None:
+    key = g.pop("in_flight_key", None)
+    if key is not None:
+        current_app.extensions["registry_in_flight"].leave(key)
+
+
+def init_app(app: Flask) -> None:
+    """Call after `auth.init_app` (the limit needs the signed-in user) and after every WSGI
+    middleware (the timeout layer goes outermost)."""
+    timeouts = statement_timeouts(app.config)
+    for engine in _engines(app):
+        if not event.contains(engine, "checkout", _set_statement_timeout):
+            event.listen(engine, "checkout", _set_statement_timeout)
+    value = app.config.get("REGISTRY_USER_CONCURRENCY", os.environ.get("REGISTRY_USER_CONCURRENCY"))
+    limit = DEFAULT_USER_CONCURRENCY if value in (None, "") else int(value)
+    if limit < 1:
+        raise ValueError("REGISTRY_USER_CONCURRENCY must be 1 or more")
+    app.extensions["registry_in_flight"] = InFlight(limit)
+    app.before_request(_enter)
+    app.teardown_request(_leave)
+    app.wsgi_app = StatementTimeoutMiddleware(app.wsgi_app, timeouts)  # type: ignore[method-assign]
