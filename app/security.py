@@ -151,15 +151,27 @@ def content_security_policy(basemap_url: str, nonce: str | None = None) -> str:
     )
 
 
+#: On every answer, the ones made outside Flask too (public tiles, /metrics).
+BASELINE_HEADERS = (
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
+#: The headers of an answer that is not a page (a tile, the metrics): it may load nothing.
+NON_DOCUMENT_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    *BASELINE_HEADERS,
+)
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     settings = current_app.config["REGISTRY_SETTINGS"]
     headers.setdefault(
         "Content-Security-Policy", content_security_policy(settings.basemap_url, g.get("csp_nonce"))
     )
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    for name, value in BASELINE_HEADERS:
+        headers.setdefault(name, value)
     signed_in = g.get("current_user") is not None
     public_cache = "public" in (headers.get("Cache-Control") or "")
     if request.endpoint not in KEEP_CACHING and (signed_in or not public_cache):

@@ -43,7 +43,29 @@ def test_an_unchanged_tile_is_revalidated_with_304(
         f"/tiles/parcels/14/{x}/{y}.mvt", headers={"If-None-Match": first.headers["ETag"]}
     )
     assert again.status_code == 304
-    assert first.headers["Cache-Control"] == "no-cache"
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+
+
+def test_a_public_tile_carries_the_security_headers_and_may_be_kept_by_a_shared_cache(
+    sample_client: FlaskClient, a_parcel: dict[str, object]
+) -> None:
+    """Public tiles are answered before Flask (PublicTileMiddleware), so they missed the
+    headers every Flask answer gets (issue 15, item 6)."""
+    x, y = tile_of(float(a_parcel["lon"]), float(a_parcel["lat"]), 15)  # type: ignore[arg-type]
+    for response in (
+        sample_client.get(f"/tiles/parcels/15/{x}/{y}.mvt"),
+        sample_client.get("/tiles/parcels/25/0/0.mvt"),  # the 404 of an impossible address
+    ):
+        headers = response.headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+    cache = sample_client.get(f"/tiles/parcels/15/{x}/{y}.mvt").headers["Cache-Control"]
+    # a proxy keeps it a minute (nginx honours s-maxage); a browser revalidates every time
+    assert cache == "public, max-age=0, s-maxage=60"
 
 
 def test_a_tile_far_from_the_city_is_empty(sample_client: FlaskClient) -> None:
@@ -70,5 +92,8 @@ def test_a_private_map_serves_tiles_to_signed_in_users_only(
     anonymous = app.test_client().get("/tiles/parcels/14/2800/6540.mvt")
     assert anonymous.status_code in {302, 401}
     reader = auth.signed_in_client(app, "viewer", email="tile-reader@city.example")
-    assert reader.get("/tiles/parcels/14/2800/6540.mvt").status_code == 200
+    tile = reader.get("/tiles/parcels/14/2800/6540.mvt")
+    assert tile.status_code == 200
+    # a tile only signed-in users may read is never kept by a shared cache
+    assert tile.headers["Cache-Control"] == "private, no-cache"
     database.dispose(app)

@@ -20,29 +20,48 @@ from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import require_login
-from app.database import read_engine
+from app.database import reads_from_replica
+from app.database import run_read
+from app.database import run_wsgi_read
+from app.request_log import ROUTE_KEY
+from app.security import NON_DOCUMENT_HEADERS
+from app.security import setting
 from geo.tiles import MVT_MEDIA_TYPE
 from geo.tiles import TileOutOfRange
 from geo.tiles import check_tile_address
 from geo.tiles import parcel_tile_with_retry
 from geo.tiles import tile_etag
 
-bp = Blueprint("tiles", __name__)
+bp = reads_from_replica(Blueprint("tiles", __name__))
 
-# revalidate every time: an edited parcel must show at once; an unchanged tile costs a bodiless 304
-CACHE_CONTROL = "no-cache"
+#: The route of a tile, as logs and metrics name it (the middleware's requests too).
+TILE_ROUTE = "/tiles/parcels/<int:z>/<int:x>/<int:y>.mvt"
+# a signed-in user's tile: revalidated every time (an edited parcel must show at once; an unchanged
+# tile costs a bodiless 304), and never kept by a shared cache
+PRIVATE_CACHE_CONTROL = "private, no-cache"
+# an impossible tile address stays impossible
+NOT_FOUND_CACHE_CONTROL = "public, max-age=86400"
 
 
-@bp.get("/tiles/parcels/<int:z>/<int:x>/<int:y>.mvt")
+def public_cache_control(shared_seconds: int) -> str:
+    """A public tile: browsers revalidate every time (max-age=0, an ETag makes that a 304) while
+    a shared cache (the nginx of deploy/) may answer from its copy for `shared_seconds`, which
+    is how stale an anonymous visitor's map may be. 0 keeps no copy anywhere unrevalidated."""
+    if shared_seconds <= 0:
+        return "public, no-cache"
+    return f"public, max-age=0, s-maxage={shared_seconds}"
+
+
+@bp.get(TILE_ROUTE)
 @require_login
 def parcel_tile_view(z: int, x: int, y: int) -> BaseResponse:
     try:
-        data = parcel_tile_with_retry(read_engine(), z, x, y)
+        data = run_read(lambda engine: parcel_tile_with_retry(engine, z, x, y))
     except TileOutOfRange as error:
         abort(404, description=str(error))
     response = Response(data, mimetype=MVT_MEDIA_TYPE)
     response.set_etag(tile_etag(data))
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
     return response.make_conditional(request)
 
 
@@ -51,19 +70,25 @@ StartResponse = Callable[..., Any]
 
 
 class PublicTileMiddleware:
-    """Serve public parcel tiles straight from WSGI; everything else goes on to Flask."""
+    """Serve public parcel tiles straight from WSGI; everything else goes on to Flask.
+
+    Its answers carry by themselves what Flask's hooks add to the others: the security headers
+    (`NON_DOCUMENT_HEADERS`) and the route for the request log and metrics."""
 
     def __init__(
         self, flask_app: Flask, wsgi_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
     ) -> None:
         self.flask_app = flask_app
         self.wsgi_app = wsgi_app
+        seconds = setting(flask_app, "REGISTRY_PUBLIC_TILE_CACHE_SECONDS")
+        self.cache_control = public_cache_control(int(seconds) if seconds not in (None, "") else 60)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = _TILE_PATH.match(environ.get("PATH_INFO", ""))
         method = environ.get("REQUEST_METHOD")
         if match is None or method not in {"GET", "HEAD"}:
             return self.wsgi_app(environ, start_response)
+        environ[ROUTE_KEY] = TILE_ROUTE
         z, x, y = (int(part) for part in match.groups())
         try:
             check_tile_address(z, x, y)
@@ -71,16 +96,23 @@ class PublicTileMiddleware:
             body = str(error).encode()
             start_response(
                 "404 Not Found",
-                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Cache-Control", NOT_FOUND_CACHE_CONTROL),
+                    *NON_DOCUMENT_HEADERS,
+                ],
             )
             return [body]
-        engine = self.flask_app.extensions["registry_read_engine"]
-        data = parcel_tile_with_retry(engine, z, x, y)
+        data = run_wsgi_read(
+            self.flask_app, environ, lambda engine: parcel_tile_with_retry(engine, z, x, y)
+        )
         etag = f'"{tile_etag(data)}"'
         headers = [
             ("Content-Type", MVT_MEDIA_TYPE),
             ("ETag", etag),
-            ("Cache-Control", CACHE_CONTROL),
+            ("Cache-Control", self.cache_control),
+            *NON_DOCUMENT_HEADERS,
         ]
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 Not Modified", headers)
