@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,7 +151,7 @@ def stream_items(
     head: Callable[[int | None], str],
     tail: Callable[[PageEnd], str],
     count: bool,
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """The page as text pieces: `head(number_matched)`, the features, then `tail(end)`.
 
     One REPEATABLE READ transaction on a connection of `engine`, so the count and the features

@@ -1,0 +1,19 @@
+"""OGC API – Features under `/ogc` (CONTRACT: Parts 1–4): a thin web adapter over
+`registry.features`.
+
+Modules: `formats` (JSON or HTML, links, errors), `params` (the query parameters of items),
+`resources` (landing page, conformance, the OpenAPI document, collections, queryables), `items`
+(features, read side) and `openapi` (the document, built by one function that Part 4's module
+extends). Part 4 (create, replace, update, delete) registers its routes on this same blueprint
+from `transactions`. Every read goes through `app.database.read_engine()`, so it lands on the
+read replica when one is configured.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+
+from app.blueprints.ogc import items  # noqa: E402,F401  (routes register on bp)
+from app.blueprints.ogc import resources  # noqa: E402,F401
