@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from urllib.parse import urlencode
 from collections.abc import Generator
 from itertools import chain
+from urllib.parse import urlencode
 
 from flask import Response
 from flask import render_template
