@@ -28,6 +28,8 @@ def _database_url() -> str:
         "city": "cli.city.profile.city",
         "departments": "cli.city.departments.departments",
         "districts": "cli.city.districts.districts",
+        "leases": "cli.leases.notices.leases",
+        "notify": "cli.leases.notices.notify",
     },
 )
 def cli() -> None:

@@ -381,3 +381,34 @@ def test_bad_filters_are_refused(
     app_with_leases: Flask, viewer_client: SignedInClient, query: str
 ) -> None:
     assert viewer_client.get(f"/leases/critical-dates?{query}").status_code == 400
+
+
+def test_a_change_of_rate_in_the_window_is_a_rent_step(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Escalations and scheduled steps are critical dates; the end of free rent is not (it abates
+    the rent, the rate stays), nor is a step after the lease has ended."""
+    with unit_of_work(session_factory, "tests") as session:
+        add_leases(
+            session,
+            [
+                lease("ESC-1", "2024-03-01", 36, escalation_pct="3"),
+                lease(
+                    "STEP-2",
+                    "2024-06-01",
+                    24,
+                    payments=[
+                        {"periods": 12, "amount": "900.00"},
+                        {"periods": 12, "amount": "1250.50"},
+                    ],
+                    free_periods=3,
+                ),
+                lease("SHORT-1", "2024-05-01", 12, escalation_pct="3"),  # ends before its step
+            ],
+        )
+    with session_factory() as session:
+        steps = [i for i in critical_dates(session, AS_OF) if i.kind == "rent_step"]
+    assert [(i.lease_number, i.date.isoformat(), i.detail, i.label) for i in steps] == [
+        ("ESC-1", "2025-03-01", "Rent changes from 1,000.00 to 1,030.00 a month", "Rent changes"),
+        ("STEP-2", "2025-06-01", "Rent changes from 900.00 to 1,250.50 a month", "Rent changes"),
+    ]

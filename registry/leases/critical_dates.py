@@ -14,6 +14,9 @@ recorded modifications and terminations count here as they do there.
   no option deadlines.
 - A holdover is a lease in force at the as-of date past its end (so still `occupied`), whatever
   the window: LSE-1's holdovers.
+- A rent step is the first day of a payment period whose rate differs from the period before it
+  (an escalation, a scheduled step, a recorded payment change), from the same rent stream as the
+  KPIs. The end of free rent is not one: free periods abate the rent, they do not change its rate.
 
 `annual_rent` is the lease's annual rent at the as-of date (`ANNUAL_RENT_CTE`: the gross
 payment of the period holding it, non-lease component included as billed, times payments per
@@ -40,15 +43,21 @@ from registry.leases.rent_sql import without_jit
 EXPIRING = "expiring"
 OPTION_NOTICE = "option_notice"
 HOLDOVER = "holdover"
-KIND_LABELS = {EXPIRING: "Term ends", OPTION_NOTICE: "Option notice due", HOLDOVER: "Holdover"}
+RENT_STEP = "rent_step"
+KIND_LABELS = {
+    EXPIRING: "Term ends",
+    OPTION_NOTICE: "Option notice due",
+    HOLDOVER: "Holdover",
+    RENT_STEP: "Rent changes",
+}
 DEFAULT_WINDOW_MONTHS = 12
 MAX_WINDOW_MONTHS = 120
 
 _CRITICAL_DATES_SQL = text(f"""
 WITH {CURRENT_TERMS_CTES},
 base AS (
-    SELECT l.lease_number, l.counterparty, l.direction, l.commencement_date, l.options,
-           l.terminated_on, l.updated_at, t.ends AS end_date, t.in_force,
+    SELECT l.id AS lease_id, l.lease_number, l.counterparty, l.direction, l.commencement_date,
+           l.options, l.terminated_on, l.updated_at, t.ends AS end_date, t.in_force,
            LEAST(t.ends, l.terminated_on) AS effective_end, a.rent AS annual_rent,
            p.parcel_id, d.code AS department_code, d.name AS department_name
     FROM leases l
@@ -95,6 +104,19 @@ notices AS (
     FROM options o
     GROUP BY 1, 2
 ),
+rent_steps AS (
+    SELECT r.lease_id, r.period_start AS due_date,
+           'Rent changes from ' || to_char(r.previous_rate, 'FM999,999,999,990.00') || ' to '
+           || to_char(r.rate, 'FM999,999,999,990.00')
+           || CASE r.months WHEN 12 THEN ' a year' WHEN 3 THEN ' a quarter' ELSE ' a month' END
+           AS detail
+    FROM (
+        SELECT lease_id, period_start, months, rate,
+               lag(rate) OVER (PARTITION BY lease_id ORDER BY period_start) AS previous_rate
+        FROM rent_period
+    ) r
+    WHERE r.previous_rate IS NOT NULL AND r.rate <> r.previous_rate
+),
 items AS (
     SELECT b.*, 'expiring' AS kind, b.effective_end AS due_date, NULL::text AS detail
     FROM base b, window_bounds w
@@ -109,8 +131,15 @@ items AS (
     SELECT b.*, 'holdover', b.effective_end, NULL
     FROM base b, window_bounds w
     WHERE b.in_force AND b.end_date < w.first_day
+    UNION ALL
+    SELECT b.*, 'rent_step', r.due_date, r.detail
+    FROM base b
+    JOIN rent_steps r USING (lease_id)
+    CROSS JOIN window_bounds w
+    WHERE r.due_date BETWEEN w.first_day AND w.last_day
+      AND (b.effective_end IS NULL OR r.due_date <= b.effective_end)
 )
-SELECT i.lease_number, i.counterparty, i.direction, i.parcel_id, i.department_code,
+SELECT i.lease_id, i.lease_number, i.counterparty, i.direction, i.parcel_id, i.department_code,
        i.department_name, i.kind, i.due_date, i.due_date - CAST(:as_of AS date) AS days,
        i.annual_rent, i.detail, i.updated_at
 FROM items i
@@ -134,6 +163,7 @@ class CriticalDate:
     annual_rent: Decimal | None
     detail: str | None
     updated_at: dt.datetime
+    lease_id: int = 0  # the lease's row, for records kept about the item (notices)
 
     @property
     def label(self) -> str:
@@ -176,6 +206,7 @@ def critical_dates(
             annual_rent=None if row.annual_rent is None else Decimal(row.annual_rent),
             detail=row.detail,
             updated_at=row.updated_at,
+            lease_id=row.lease_id,
         )
         for row in rows
     ]

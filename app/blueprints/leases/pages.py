@@ -15,8 +15,10 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from app.auth import current_user
 from app.auth import reading_roles
 from app.auth import require_role
+from app.blueprints.leases.notices import MANAGING_ROLES
 from app.charts import line_chart_svg
 from app.city import fiscal_year_start_month
 from app.database import db_session
@@ -28,6 +30,8 @@ from registry.leases.accounting import LeaseTermsError
 from registry.leases.accounting import fiscal_year_balances
 from registry.leases.accounting import lease_history
 from registry.leases.accounting import maturity_table
+from registry.leases.notices import notices_of
+from registry.leases.notices import responsibles
 from registry.leases.queries import LeaseQuery
 from registry.leases.queries import count_leases
 from registry.leases.queries import list_leases
@@ -161,10 +165,14 @@ def lease_page(lease_number: str) -> str:
         )
     except LeaseTermsError as error:  # stored terms the engine refuses: show, do not crash
         lease, accounting = lease_as_dict(db_session(), lease_number), {"error": str(error)}
+    user = current_user()
     return render_template(
         "lease.html",
         lease=lease,
         accounting=accounting,
+        responsibles=responsibles(db_session(), lease_number),
+        notices=notices_of(db_session(), lease_number),
+        can_manage_notices=user is not None and user.role in MANAGING_ROLES,
         today=dt.date.today(),
         direction_labels=DIRECTION_LABELS,
         portfolio_labels=PORTFOLIO_LABELS,
