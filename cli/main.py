@@ -28,6 +28,8 @@ def _database_url() -> str:
         "city": "cli.city.profile.city",
         "departments": "cli.city.departments.departments",
         "districts": "cli.city.districts.districts",
+        "backup": "cli.backup.backup",
+        "restore": "cli.backup.restore",
         "leases": "cli.leases.notices.leases",
         "notify": "cli.leases.notices.notify",
     },
@@ -105,15 +107,71 @@ def sample_load(n_parcels: int | None) -> None:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web app with a production WSGI server (waitress)."""
-    from waitress import serve as waitress_serve
-
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads serving requests (the database pool holds 20 connections).",
+)
+@click.option(
+    "--connection-limit",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Open connections kept; more wait in the backlog.",
+)
+@click.option("--backlog", default=1024, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--channel-timeout",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds an idle keep-alive connection is kept.",
+)
+@click.option(
+    "--max-queue",
+    default=400,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="Requests waiting for a thread beyond which new ones answer 503 (0: no limit).",
+)
+@click.option(
+    "--trusted-proxy",
+    default=None,
+    help="Address of a reverse proxy whose X-Forwarded-For/-Proto are believed.",
+)
+def serve(
+    host: str,
+    port: int,
+    threads: int,
+    connection_limit: int,
+    backlog: int,
+    channel_timeout: int,
+    max_queue: int,
+    trusted_proxy: str | None,
+) -> None:
+    """Serve the web app with a production WSGI server (waitress; see README, Serving)."""
     from app import create_app
+    from app.request_log import configure_logging
+    from app.serving import ServerOptions
+    from app.serving import make_server
 
+    try:
+        configure_logging()  # one JSON line per request unless REGISTRY_LOG_FORMAT=text
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    options = ServerOptions(threads, connection_limit, backlog, channel_timeout, max_queue)
+    proxy: dict[str, object] = {}
+    if trusted_proxy:
+        proxy = {
+            "trusted_proxy": trusted_proxy,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+            "clear_untrusted_proxy_headers": True,
+        }
+    server = make_server(create_app(), host, port, options, **proxy)
     click.echo(f"City Asset Registry on http://{host}:{port}")
-    waitress_serve(create_app(), host=host, port=port, threads=threads, ident="asset-registry")
+    server.run()
 
 
 def main() -> None:

@@ -99,8 +99,8 @@ def restore_backup(
 
 
 def _check_revision(database_url: str, revision: str) -> str:
-    """This version's newest revision; refused when the backup's schema is one it does not know
-    (made by a newer version: its tables would not be understood)."""
+    """This version's newest revision; the archive is refused when its schema is one this version
+    does not know (made by a newer version: its tables would not be understood)."""
     scripts = ScriptDirectory.from_config(database_admin.alembic_config(database_url))
     try:
         known = scripts.get_revision(revision)
@@ -108,7 +108,7 @@ def _check_revision(database_url: str, revision: str) -> str:
         known = None
     head = scripts.get_current_head() or ""
     if known is None:
-        raise RestoreRefused(
+        raise ArchiveRefused(
             f"the backup's schema (revision {revision}) is newer than this version of the "
             f"registry knows (up to {head}): restore it with the version that made it"
         )

@@ -153,7 +153,10 @@ def open_stored_file(root: Path, sha256: str) -> BinaryIO:
 
 
 def listed_files(connection: Connection | Session) -> list[StoredFileInfo]:
-    """Every file the database lists, in the caller's snapshot (a backup's)."""
+    """Every file the database lists, in the caller's snapshot (a backup's); none in a database
+    whose schema predates the store (migration 0015)."""
+    if connection.execute(text("SELECT to_regclass('stored_files')")).scalar() is None:
+        return []
     rows = connection.execute(
         text("SELECT sha256, size_bytes, media_type FROM stored_files ORDER BY sha256")
     )

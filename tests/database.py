@@ -80,7 +80,12 @@ def make_template(suffix: str) -> str:
 
 
 def clone(template_url: str) -> str:
-    name = f"{_prefix()}_{uuid.uuid4().hex[:10]}"
-    url = url_for_database(name)
+    url = unused_database_url()
     database_admin.create_database(url, template=make_url(template_url).database)
     return url
+
+
+def unused_database_url() -> str:
+    """The URL of a database of this test run that does not exist yet (a restore's target), named
+    like the clones so that an abandoned one is dropped with them."""
+    return url_for_database(f"{_prefix()}_{uuid.uuid4().hex[:10]}")
