@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("registry.parcels", "registry.leases", "registry.users"),
     ("registry.operations",),
     ("registry.kpis",),
-    ("registry.milestones", "registry.portfolio"),
+    ("registry.milestones", "registry.portfolio", "registry.open_data"),
     ("registry.imports",),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
