@@ -12,4 +12,7 @@ cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css
 cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js "$vendor/leaflet.vectorgrid/"
 cp node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js \
    node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css "$vendor/leaflet-geoman/"
+# axe-core: the accessibility checker the browser tests run in each page (tests only)
+mkdir -p "$vendor/axe-core"
+cp node_modules/axe-core/axe.min.js "$vendor/axe-core/"
 cp package-lock.json "$vendor/.installed-from-lock"
