@@ -137,3 +137,58 @@ def export_gasb87(fiscal_year: int, export_format: str, output: Path) -> None:
             else ""
         )
     )
+
+
+@export.command("journal")
+@click.option(
+    "--fy",
+    "fiscal_year",
+    required=True,
+    type=click.IntRange(1901, 2199),
+    help="Fiscal year, named by the calendar year it ends in.",
+)
+@click.option(
+    "--month",
+    type=click.IntRange(1, 12),
+    default=None,
+    help="Fiscal period (1 = the fiscal year's first month); default: every month of the year.",
+)
+@format_option("csv", "xlsx")
+@output_option
+def export_journal(fiscal_year: int, month: int | None, export_format: str, output: Path) -> None:
+    """GASB 87 journal entries for the general ledger (lessee: liability, right-to-use asset,
+    interest, amortization; lessor: receivable, deferred inflow, interest, lease revenue), with
+    the account codes of REGISTRY_JOURNAL_ACCOUNTS. The XLSX adds a trial balance and, for a
+    whole year, the tie-out to the GASB 87 report."""
+    from registry.city.profile import city_profile
+    from registry.leases.gasb87.journal import journal_csv
+    from registry.leases.gasb87.journal import journal_entries
+    from registry.leases.gasb87.journal import journal_workbook
+    from registry.leases.gasb87.journal import parse_accounts
+    from registry.leases.gasb87.journal import tie_out
+    from registry.leases.gasb87.report import gasb87_report
+
+    try:
+        accounts = parse_accounts(os.environ.get("REGISTRY_JOURNAL_ACCOUNTS"))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    with read_session() as session:
+        start_month = city_profile(session, Settings.from_env()).fiscal_year_start_month
+        journal = journal_entries(session, fiscal_year, start_month, month=month, accounts=accounts)
+        ties = (
+            tie_out(journal, gasb87_report(session, fiscal_year, start_month))
+            if month is None
+            else []
+        )
+    if export_format == "csv":
+        write_output(output, journal_csv(journal))
+    else:
+        write_output(output, journal_workbook(journal, ties))
+    entries = len({line.entry for line in journal.lines})
+    click.echo(
+        f"FY{fiscal_year}{f' period {month}' if month else ''} ({journal.start} to {journal.end}): "
+        f"{entries} entries, {len(journal.lines)} lines -> {output}"
+    )
+    for what, ours, report in ties:
+        if ours != report:
+            click.echo(f"warning: {what}: journal {ours:,.2f}, report {report:,.2f}", err=True)

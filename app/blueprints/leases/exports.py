@@ -1,0 +1,105 @@
+"""Finance's exports page (`/exports`) and the GASB 87 journal entries download.
+
+The page gathers every export finance takes to the general ledger, the auditors or council: the
+portfolio summary as of a date, the GASB 87 report and the journal entries of any fiscal year,
+and the reform KPI set; each form is a plain GET to the download itself, so a link can be saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import request
+
+from app.auth import exporting_roles
+from app.auth import require_role
+from app.city import fiscal_year_start_month
+from app.database import db_session
+from registry.fiscal_years import fiscal_year_of
+from registry.kpis.export import KPI_EXPORT_FORMATS
+from registry.leases.gasb87.journal import fiscal_months
+from registry.leases.gasb87.journal import journal_csv
+from registry.leases.gasb87.journal import journal_entries
+from registry.leases.gasb87.journal import journal_workbook
+from registry.leases.gasb87.journal import parse_accounts
+from registry.leases.gasb87.journal import tie_out
+from registry.leases.gasb87.report import gasb87_report
+from registry.portfolio.export import PORTFOLIO_FORMATS
+
+bp = Blueprint("exports", __name__)
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Fiscal years offered in the pickers: the current one and this many before it.
+YEARS_BACK = 10
+
+
+@bp.get("/exports")
+@require_role(*exporting_roles)
+def exports_page() -> str:
+    start_month = fiscal_year_start_month()
+    current = fiscal_year_of(dt.date.today(), start_month)
+    return render_template(
+        "exports.html",
+        today=dt.date.today(),
+        fiscal_years=list(range(current + 1, current - YEARS_BACK - 1, -1)),
+        current_fiscal_year=current,
+        months=[
+            (period, first.strftime("%B %Y"))
+            for period, first, _last in fiscal_months(current, start_month)
+        ],
+        portfolio_formats=PORTFOLIO_FORMATS,
+        kpi_formats=KPI_EXPORT_FORMATS,
+    )
+
+
+@bp.get("/leases/gasb87/journal")
+@require_role(*exporting_roles)
+def journal_export() -> Response:
+    """`?fy=2026[&month=1..12]&format=csv|xlsx`: month is the fiscal period (1 = the fiscal
+    year's first month); without it, the whole year, month by month."""
+    start_month = fiscal_year_start_month()
+    fiscal_year = _fiscal_year(request.args.get("fy"), start_month)
+    month = _month(request.args.get("month"))
+    export_format = request.args.get("format", "csv")
+    if export_format not in ("csv", "xlsx"):
+        abort(400, description="format must be csv or xlsx.")
+    try:
+        accounts = parse_accounts(os.environ.get("REGISTRY_JOURNAL_ACCOUNTS"))
+    except ValueError:
+        abort(500, description="The journal's account codes are misconfigured: ask the admin.")
+    session = db_session()
+    journal = journal_entries(session, fiscal_year, start_month, month=month, accounts=accounts)
+    name = f"journal-FY{fiscal_year}" + (f"-P{month:02d}" if month else "")
+    if export_format == "csv":
+        return _download(journal_csv(journal).encode(), "text/csv", f"{name}.csv")
+    ties = [] if month else tie_out(journal, gasb87_report(session, fiscal_year, start_month))
+    return _download(journal_workbook(journal, ties), XLSX_MEDIA_TYPE, f"{name}.xlsx")
+
+
+def _fiscal_year(value: str | None, start_month: int) -> int:
+    if not value:
+        return fiscal_year_of(dt.date.today(), start_month)
+    digits = value.strip().upper().removeprefix("FY")
+    if not (digits.isdigit() and len(digits) == 4 and 1900 < int(digits) < 2200):
+        abort(400, description="fy must be a fiscal year such as 2026 or FY2026.")
+    return int(digits)
+
+
+def _month(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not (value.isdigit() and 1 <= int(value) <= 12):
+        abort(400, description="month must be a fiscal period from 1 to 12.")
+    return int(value)
+
+
+def _download(content: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
