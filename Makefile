@@ -45,11 +45,18 @@ run: database assets
 	$(WITH_ENV) $(BIN)/asset-registry serve --host $(HOST) --port $(PORT)
 
 test: system venv assets
-	scripts/apt-ensure.sh chromium gdal-bin
+	scripts/apt-ensure.sh chromium gdal-bin nginx
 	$(WITH_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected"; status=0; fi; exit $$status
 
-bench: database assets
+# the load test's Locust lives in a venv of its own, never in the app's
+LOAD_VENV := .bench-venv-locust
+$(LOAD_VENV)/.installed: bench/requirements-load.txt
+	$(PYTHON) -m venv $(LOAD_VENV) || (scripts/apt-ensure.sh python3-venv && $(PYTHON) -m venv $(LOAD_VENV))
+	$(LOAD_VENV)/bin/pip install --quiet -r bench/requirements-load.txt
+	touch $@
+
+bench: database assets $(LOAD_VENV)/.installed
 	scripts/apt-ensure.sh gdal-bin
 	$(WITH_ENV) $(BIN)/python -m bench
 

@@ -1,7 +1,8 @@
 """`make bench`: tiles vs raw ST_AsMVT, the map page's weight, parcel import vs ogr2ogr, and the
 whole KPI set and portfolio XLSX export.
 
-`python -m bench --only tiles|import|kpis` runs one part; `--million` adds the 1,000,000-parcel
+`python -m bench --only tiles|import|kpis|load` runs one part (`load`: Locust, the day's mix at
+50 and 200 users, `--load-seconds` each); `--million` adds the 1,000,000-parcel
 import with its peak memory (several minutes); `--only kpis --parcels 0` is a quick smoke run on
 the shipped sample (printed, not saved).
 """
@@ -12,6 +13,7 @@ import argparse
 import time
 
 from bench import kpis
+from bench import load
 from bench import page_weight
 from bench import parcel_import
 from bench import tiles
@@ -46,8 +48,13 @@ def main() -> None:
         default=100_000,
         help="size of the large city (kpis: 0 = the shipped sample, a smoke run)",
     )
-    parser.add_argument("--only", choices=("tiles", "import", "kpis"), help="run one part only")
+    parser.add_argument(
+        "--only", choices=("tiles", "import", "kpis", "load"), help="run one part only"
+    )
     parser.add_argument("--million", action="store_true", help="also import 1,000,000 parcels")
+    parser.add_argument(
+        "--load-seconds", type=int, default=40, help="length of each load-test level"
+    )
     args = parser.parse_args()
     print(f"City Asset Registry benchmarks, {time.strftime('%Y-%m-%d')}, {machine()}")
     if args.only in (None, "tiles"):
@@ -63,6 +70,11 @@ def main() -> None:
         print("\n".join(report.lines))
         if args.parcels:
             report.save()
+    if args.only in (None, "load"):
+        report = load.run(args.load_seconds)
+        print("load test, the day's mix (Locust):")
+        print("\n".join(report.lines))
+        report.save()
 
 
 if __name__ == "__main__":

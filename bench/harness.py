@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,15 +75,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served_app(url: str) -> Iterator[str]:
-    """The app under its production server (waitress), in a process of its own."""
+def served_app(
+    url: str, serve_options: Sequence[str] = (), log: Path | None = None
+) -> Iterator[str]:
+    """The app under its production server (waitress), in a process of its own; `serve_options`
+    go to `asset-registry serve` (e.g. `--threads 16`); its stderr to `log` when given."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), *serve_options],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("ab") if log else subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

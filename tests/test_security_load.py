@@ -35,6 +35,7 @@ from app.serving import ServerOptions
 from app.serving import make_server
 from tests.auth_fixtures import LoginHelper
 from tests.auth_fixtures import bearer
+from tests.live_apps import sample_app
 
 LOCK_KEY = 15_007
 #: the test-only routes: a request that waits for the test's lock, one that sleeps, one that
@@ -404,3 +405,25 @@ def test_database_gone_answers_503_everywhere_and_recovers_by_itself(
     finally:
         database.dispose(app)
         forwarder.cut()
+
+
+def test_the_page_of_a_parcel_imported_as_verified_with_no_verifier_answers(
+    template_url: str, auth: LoginHelper
+) -> None:
+    """Found by the load test (a 500 under the day's mix): an import can bring a parcel in as
+    verified with no verifier or time recorded; its page says so instead of failing."""
+    with sample_app(template_url) as app:
+        engine = create_engine(app.config["DATABASE_URL"])
+        with engine.begin() as connection:
+            parcel_id = connection.execute(
+                text(
+                    "UPDATE parcels SET verified_by = NULL, verified_at = NULL "
+                    "WHERE parcel_id = (SELECT min(parcel_id) FROM parcels "
+                    "WHERE digitization_status = 'verified') RETURNING parcel_id"
+                )
+            ).scalar_one()
+        engine.dispose()
+        viewer = bearer(auth.token(app, "reader@city.example", "viewer"))
+        page = app.test_client().get(f"/parcels/{parcel_id}", headers=viewer)
+        assert page.status_code == 200
+        assert "Verified (as imported)." in page.get_data(as_text=True)
