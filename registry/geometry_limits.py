@@ -104,3 +104,20 @@ def frame_size_problems(
         if problem is not None:
             found.append((key, problem))
     return found
+
+
+#: A page draws at most this many corners of a shape; one with more (stored before the limits,
+#: or under a higher one) is simplified for display only.
+DISPLAY_MAX_VERTICES = 5_000
+
+
+def display_shape_sql(shape: str) -> str:
+    """SQL: `shape` (a geometry column or alias, evaluated more than once) as a page draws it.
+    Over DISPLAY_MAX_VERTICES corners it is simplified to a 2000th of its extent (half a pixel
+    on the largest map a page shows), so that a huge shape cannot make a page of megabytes;
+    smaller shapes are drawn exactly."""
+    return (
+        f"CASE WHEN ST_NPoints({shape}) > {DISPLAY_MAX_VERTICES} THEN "
+        f"ST_SimplifyPreserveTopology({shape}, greatest(ST_XMax({shape}) - ST_XMin({shape}), "
+        f"ST_YMax({shape}) - ST_YMin({shape})) / 2000.0) ELSE {shape} END"
+    )

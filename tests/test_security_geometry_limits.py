@@ -18,6 +18,7 @@ import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 from shapely.geometry import MultiPolygon
 from shapely.geometry import Polygon
 from shapely.geometry import box
@@ -30,7 +31,9 @@ from tests.parcel_fixtures import create
 from tests.parcel_fixtures import new_parcel
 from tests.parcel_fixtures import square
 from tests.parcel_fixtures import state
+from tests.sql import execute
 from tests.sql import query
+from tests.tiles import tile_of
 
 LON, LAT = -118.25, 34.05
 LIMIT = Settings().max_vertices
@@ -231,3 +234,56 @@ def test_an_import_refuses_a_million_corner_feature_and_loads_the_others(
         f"has {PARTS + 1:,} separate parts; the limit is {PARTS:,}"
     )
     assert "row 2" in result.output and "1,000,001 corners" in result.output
+
+
+# --- a huge shape stored before the limits: drawn simplified ------------------------------------
+
+HUGE_CORNERS = 50_001
+
+
+@pytest.fixture
+def huge(app: Flask, editor: SignedInClient) -> str:
+    """PARCEL with a 50,001-corner circle, as an import before the limits would have kept it
+    (written by SQL: no path of the registry takes it any more)."""
+    create(editor, PARCEL)
+    execute(
+        app.config["DATABASE_URL"],
+        "UPDATE parcels SET geom = ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
+        "0.0004, 12500)), version = version + 1 WHERE parcel_id = :id",
+        lon=LON,
+        lat=LAT,
+        id=PARCEL,
+    )
+    corners = query(
+        app.config["DATABASE_URL"],
+        "SELECT ST_NPoints(geom) FROM parcels WHERE parcel_id = :id",
+        id=PARCEL,
+    )[0][0]
+    assert corners == HUGE_CORNERS
+    return PARCEL
+
+
+def test_the_public_page_of_a_huge_parcel_draws_it_simplified(app: Flask, huge: str) -> None:
+    page = app.test_client().get(f"/parcels/{huge}")
+    assert page.status_code == 200
+    assert len(page.data) < 100_000  # 2 MB with the shape as stored
+    assert 'class="parcel-map shape-map"' in page.get_data(as_text=True)
+
+
+def test_the_history_on_the_page_draws_a_huge_shape_simplified_and_the_api_keeps_it_exact(
+    editor: SignedInClient, huge: str
+) -> None:
+    page = editor.get(f"/parcels/{huge}")
+    assert page.status_code == 200
+    assert len(page.data) < 200_000  # the shape as stored, and in its history: 4 MB
+    history = editor.get(f"/api/parcels/{huge}/history").get_json()["history"]
+    assert len(history[-1]["after"]["geometry"]["coordinates"][0][0]) == HUGE_CORNERS
+
+
+def test_a_tile_of_a_huge_parcel_stays_small(client: FlaskClient, huge: str) -> None:
+    """Tiles were already bounded: ST_AsMVTGeom snaps every shape to the tile's 4096 grid."""
+    for zoom in (12, 16):
+        x, y = tile_of(LON, LAT, zoom)
+        tile = client.get(f"/tiles/parcels/{zoom}/{x}/{y}.mvt")
+        assert tile.status_code == 200
+        assert 0 < len(tile.data) < 50_000

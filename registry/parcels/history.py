@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
+from registry.geometry_limits import display_shape_sql
 from registry.parcels.records import ParcelChange
 from registry.parcels.records import update_parcel
 from registry.parcels.validation import EDITABLE_PROPERTIES
@@ -59,8 +60,19 @@ def _department_codes(session: Session) -> dict[int, str]:
 # The audit trail keys events by the parcel id of the time; a parcel whose id was changed has
 # earlier events under its former ids. Follow the renames back and keep only this row's events
 # (by its internal id), not those of another parcel that had one of its ids before or since.
+def _drawn(state: str) -> str:
+    """SQL: the audited row `state` with its shape as a page draws it (geometry_limits): one of
+    more than ~5,000 corners (over 200 kB of GeoJSON) simplified, the others as they are."""
+    shape = f"ST_GeomFromGeoJSON({state} ->> 'geom')"
+    return (
+        f"CASE WHEN octet_length(({state} -> 'geom')::text) > 200000 THEN {state} || "
+        f"jsonb_build_object('geom', (SELECT ST_AsGeoJSON({display_shape_sql('g')}, 7)::jsonb "
+        f"FROM (SELECT {shape} AS g) AS stored)) ELSE {state} END"
+    )
+
+
 _HISTORY_SQL = text(
-    """
+    f"""
     WITH RECURSIVE target AS (SELECT id FROM parcels WHERE parcel_id = :id),
     keys(key) AS (
         SELECT CAST(:id AS text)
@@ -69,7 +81,10 @@ _HISTORY_SQL = text(
          WHERE e.table_name = 'parcels' AND e.action = 'UPDATE'
            AND e.before ->> 'parcel_id' <> e.row_key
     )
-    SELECT e.id, e.occurred_at, e.actor, e.action, e.before, e.after FROM audit_events e
+    SELECT e.id, e.occurred_at, e.actor, e.action,
+           CASE WHEN :display THEN {_drawn("e.before")} ELSE e.before END AS before,
+           CASE WHEN :display THEN {_drawn("e.after")} ELSE e.after END AS after
+      FROM audit_events e
      WHERE e.table_name = 'parcels' AND e.row_key IN (SELECT key FROM keys)
        AND (NOT EXISTS (SELECT 1 FROM target)
             OR (coalesce(e.after, e.before) ->> 'id')::bigint = (SELECT id FROM target))
@@ -78,9 +93,12 @@ _HISTORY_SQL = text(
 )
 
 
-def parcel_history(session: Session, parcel_id: str) -> list[HistoryEntry]:
-    """Every change to the parcel, oldest first: who, when, which fields old → new, the shapes."""
-    rows = session.execute(_HISTORY_SQL, {"id": parcel_id}).all()
+def parcel_history(
+    session: Session, parcel_id: str, for_display: bool = False
+) -> list[HistoryEntry]:
+    """Every change to the parcel, oldest first: who, when, which fields old → new, the shapes
+    (`for_display`: a huge shape simplified, as a page draws it; else exactly as audited)."""
+    rows = session.execute(_HISTORY_SQL, {"id": parcel_id, "display": for_display}).all()
     if (
         not rows
         and not session.execute(

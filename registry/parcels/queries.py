@@ -10,22 +10,25 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
+from registry.geometry_limits import display_shape_sql
 
 
 @dataclass(frozen=True)
 class ParcelRecord:
     attributes: dict[str, Any]
-    geometry: dict[str, Any] | None  # GeoJSON in EPSG:4326
+    geometry: dict[str, Any] | None  # GeoJSON in EPSG:4326, simplified if huge (for display)
     buildings: list[dict[str, Any]]
 
 
+# The page's shape is drawn, not edited: a huge one is simplified (geometry_limits).
 _PARCEL_SQL = text(
-    """
+    f"""
     SELECT p.parcel_id, p.address, p.council_district, p.use, p.asset_type, p.legal_interest,
            p.status, d.code AS department_code, d.name AS department, p.acquisition_date,
            p.acquisition_cost, p.disposition_date, p.disposition_proceeds,
            p.digitization_status, p.land_area_sq_ft, p.version, p.created_at, p.updated_at,
-           p.retired_at, ST_AsGeoJSON(ST_Transform(p.geom, 4326), 7) AS geometry
+           p.retired_at,
+           ST_AsGeoJSON(ST_Transform({display_shape_sql("p.geom")}, 4326), 7) AS geometry
       FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
      WHERE p.parcel_id = :parcel_id
     """

@@ -43,7 +43,7 @@ def parcel_page(parcel_id: str) -> str | Response:
         return redirect(url_for("auth.login", next=request.path))
     try:
         record = get_parcel_record(db_session(), parcel_id)
-        history = parcel_history(db_session(), parcel_id) if user else []
+        history = parcel_history(db_session(), parcel_id, for_display=True) if user else []
         leases = leases_on_parcel(db_session(), parcel_id) if user else []  # never public
         verification = verification_state(db_session(), parcel_id) if user else None
         operations = parcel_operations(db_session(), parcel_id) if user else {}  # not public
