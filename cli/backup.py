@@ -1,5 +1,6 @@
 """`asset-registry backup PATH` and `asset-registry restore PATH`: the database and the stored
-documents (`REGISTRY_DOCUMENT_DIR`) in one archive, consistent with each other.
+documents (`REGISTRY_DOCUMENT_DIR`) in one archive, consistent with each other; `asset-registry
+documents check`: every document the database lists is in the folder, whole.
 
 Exit codes: 0 done, 1 refused (an archive damaged or foreign, a target not empty, PATH taken, a
 failing pg_dump/pg_restore: nothing is left half-made), 2 usage error.
@@ -74,3 +75,38 @@ def restore(path: Path, database_url: str | None, force: bool) -> None:
         f"restored the backup of {manifest.created_at} into {result.database}: "
         f"{_summary(manifest.counts)}, {result.files_written:,} documents{migrated}"
     )
+
+
+@click.group("documents")
+def documents() -> None:
+    """The stored documents (REGISTRY_DOCUMENT_DIR)."""
+
+
+@documents.command("check")
+def documents_check() -> None:
+    """Check that every document the database lists is in the document folder, whole (exit 1
+    naming each one missing or damaged). Run it after a point-in-time recovery."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from registry.db import normalise_database_url
+    from registry.stored_files import check_store
+    from registry.stored_files import document_root
+
+    engine = create_engine(
+        normalise_database_url(Settings.from_env().database_url), poolclass=NullPool
+    )
+    try:
+        with engine.connect() as connection:
+            check = check_store(connection, document_root())
+    finally:
+        engine.dispose()
+    for info, problem in check.problems:
+        click.echo(
+            f"document {info.sha256} ({info.media_type}, {info.size_bytes:,} bytes) {problem}"
+        )
+    if check.problems:
+        raise click.ClickException(
+            f"{len(check.problems):,} of {check.listed:,} documents are missing or damaged"
+        )
+    click.echo(f"all {check.listed:,} documents present and whole")

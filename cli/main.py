@@ -30,6 +30,7 @@ def _database_url() -> str:
         "districts": "cli.city.districts.districts",
         "backup": "cli.backup.backup",
         "restore": "cli.backup.restore",
+        "documents": "cli.backup.documents",
         "leases": "cli.leases.notices.leases",
         "notify": "cli.leases.notices.notify",
     },

@@ -185,3 +185,29 @@ def remove_stored_file(engine: Engine, root: Path, sha256: str, actor: str) -> b
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": BACKUP_LOCK})
             connection.commit()
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    listed: int
+    problems: list[tuple[StoredFileInfo, str]]
+
+
+def check_store(connection: Connection | Session, root: Path) -> StoreCheck:
+    """Every listed file that is missing from `root` or whose bytes no longer match its SHA-256,
+    with what is wrong. Run after a point-in-time recovery (the database may list files stored
+    after the last backup) or from monitoring: a backup of a damaged store fails."""
+    listed = listed_files(connection)
+    problems = []
+    for info in listed:
+        path = file_path(root, info.sha256)
+        if not path.is_file():
+            problems.append((info, "is missing"))
+            continue
+        digest = hashlib.sha256()
+        with path.open("rb") as source:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != info.sha256:
+            problems.append((info, "does not match its SHA-256"))
+    return StoreCheck(len(listed), problems)

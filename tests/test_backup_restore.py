@@ -163,6 +163,11 @@ def test_the_restore_drill_finds_the_portfolio_its_history_and_the_documents_as_
         engine.dispose()
     file_path(registry.documents, registry.lease_document).unlink()
     assert registry_state(registry.url, registry.documents) != registry.at_backup
+    lost = run("documents", "check", url=registry.url, documents=registry.documents)
+    assert lost.exit_code == 1
+    assert f"document {registry.lease_document} (application/pdf, 10,292 bytes) is missing" in (
+        lost.output
+    )
 
     documents = tmp_path / "restored-documents"
     result = run("restore", str(registry.archive), url=new_database_url, documents=documents)
@@ -177,6 +182,8 @@ def test_the_restore_drill_finds_the_portfolio_its_history_and_the_documents_as_
         new_database_url, "SELECT parcel_id, use, status, version FROM parcels ORDER BY 1"
     ) == [(EDITED, "City Hall annex", "in_use", 3), (RETIRED, "City Hall", "in_use", 1)]
     assert scalar(new_database_url, "SELECT lease_number FROM leases") == "L-2021-001"
+    checked = run("documents", "check", url=new_database_url, documents=documents)
+    assert checked.exit_code == 0 and "all 2 documents present and whole" in checked.output
 
 
 def test_a_restored_backup_is_served_with_its_history(
