@@ -92,7 +92,7 @@ def outcome(app: Flask, second: Future[Any]) -> str:
 
 
 @pytest.fixture
-def second_editor(city: Flask) -> Callable[[str, str, Any], Future[Any]]:
+def second_editor(city: Flask) -> Iterator[Callable[..., Future[Any]]]:
     """`send(method, path, json)`: the request of another editor, in a thread of its own."""
     ((_, token),) = editor_tokens(city, 1)
     pool = ThreadPoolExecutor(1)
@@ -103,7 +103,7 @@ def second_editor(city: Flask) -> Callable[[str, str, Any], Future[Any]]:
             client.open, path, method=method, json=body, headers={**bearer(token), **headers}
         )
 
-    yield send  # type: ignore[misc]
+    yield send
     pool.shutdown(wait=True)
 
 
