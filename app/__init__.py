@@ -34,11 +34,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import auth
     from app import database
+    from app import faults
+    from app import observability
     from app import problems
+    from app import request_limits
     from app import security
     from app.blueprints import auth as auth_views
     from app.blueprints import health
     from app.blueprints import map_view
+    from app.blueprints import openapi
     from app.blueprints.city import pages as city_pages
     from app.blueprints.imports import pages as import_pages
     from app.blueprints.kpis import dashboard as kpi_dashboard
@@ -49,6 +53,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints.leases import pages as lease_pages
     from app.blueprints.leases import reports as lease_reports
     from app.blueprints.milestones import pages as milestone_pages
+    from app.blueprints.ogc import bp as ogc_bp
+    from app.blueprints.ogc import transactions as ogc_transactions
+    from app.blueprints.open_data import catalog as open_data_catalog
+    from app.blueprints.open_data import pages as open_data_pages
     from app.blueprints.operations import api as operations_api
     from app.blueprints.operations import pages as operations_pages
     from app.blueprints.parcels import api as parcel_api
@@ -81,8 +89,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         kpi_export.bp,
         milestone_pages.bp,
         city_pages.bp,
+        ogc_bp,
+        open_data_pages.bp,
+        open_data_catalog.bp,
+        openapi.bp,
+        ogc_transactions.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_SETTINGS"].public_map:
         app.wsgi_app = tiles.PublicTileMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
+    # last: they wrap every middleware above and run after the user is known
+    faults.init_app(app)
+    request_limits.init_app(app)
+    observability.init_app(app)  # outermost: it logs and measures every request, tiles too
     return app

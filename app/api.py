@@ -61,6 +61,8 @@ class Resource:
     show: Callable[[Session, Any], Record]  # the record by its key (raises NotFound)
     endpoint: str  # the view that reads one record, for `Location`
     key: str  # that view's URL parameter
+    # the record's URL by its key, where one URL parameter is not enough (an OGC item's)
+    location: Callable[[Any], str] | None = None
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -232,7 +234,11 @@ def audited_write(
         key = operation(session)
         response = resource.show(session, key).response(status)
     if status == 201:
-        response.headers["Location"] = url_for(resource.endpoint, **{resource.key: key})
+        response.headers["Location"] = (
+            resource.location(key)
+            if resource.location is not None
+            else url_for(resource.endpoint, **{resource.key: key})
+        )
     return response
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from registry.errors import NotFound
 from registry.errors import version_conflict
 from registry.parcels.shape_locks import lock_shape_write
+from registry.parcels.validation import EDITABLE_PROPERTIES
 from registry.parcels.validation import READ_ONLY_PROPERTIES
 from registry.parcels.validation import FieldProblem
 from registry.parcels.validation import ParcelInvalid
@@ -237,6 +238,34 @@ def update_parcel(
             session, str(values.get("parcel_id") or parcel_id), {"digitization_status": becomes}
         )
     return new_version
+
+
+def replace_parcel(
+    session: Session,
+    parcel_id: str,
+    expected_version: int,
+    change: ParcelChange,
+    settings: Settings,
+) -> int:
+    """Replace the parcel's record as a whole (OGC API – Features Part 4 `PUT`): every editable
+    field the change does not give is cleared, so a required one left out is a problem, and the
+    shape must be given (null for none). Same checks, versioned write and audit as an edit;
+    the id stays (a replacement naming another id is refused). The new version."""
+    given = change.properties.get("parcel_id")
+    problems = []
+    if given is not None and str(given).strip() != parcel_id:
+        problems.append(
+            FieldProblem("parcel_id", f"must be {parcel_id}, the id of the parcel replaced")
+        )
+    if change.geometry is _UNSET:
+        problems.append(FieldProblem("geometry", "is required (null for a parcel with no shape)"))
+    if problems:
+        raise ParcelInvalid(problems)
+    properties: dict[str, Any] = dict.fromkeys(EDITABLE_PROPERTIES - {"parcel_id"})
+    properties.update((k, v) for k, v in change.properties.items() if k != "parcel_id")
+    return update_parcel(
+        session, parcel_id, expected_version, ParcelChange(properties, change.geometry), settings
+    )
 
 
 def _confirmations(change: ParcelChange) -> tuple[ParcelChange, set[str], list[FieldProblem]]:
