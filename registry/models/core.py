@@ -161,6 +161,8 @@ class Parcel(VersionedMixin, Base):
     # shape or a key attribute changes afterwards.
     verified_by: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # when the record first reached `digitized` (set by the database, or given: see 0016)
+    digitized_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Fields whose value the source marked as uncertain (`GSD?`), awaiting a person's
     # confirmation: no verification until it is empty (migration 0011).
     needs_confirmation: Mapped[list[str]] = mapped_column(
