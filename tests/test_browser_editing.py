@@ -206,3 +206,42 @@ def test_an_editor_cuts_a_hole_in_a_parcel(
     )
     assert rings == 2  # the outer ring and the hole
     context.close()
+
+
+def test_an_editor_saving_a_shape_over_the_corner_limit_is_told_at_the_shape_field(
+    browser: Browser, server: LiveServer, editing_app: Flask
+) -> None:
+    """Issue 15, finding 4: a traced outline of 20,001 corners (the limit is 20,000) is refused
+    with the count and the limit next to the shape; the parcel keeps its shape and version."""
+    parcel_id = _a_parcel(editing_app, "Main")
+    ((shape, version),) = _query(
+        editing_app,
+        "SELECT ST_AsText(geom), version FROM parcels WHERE parcel_id = :id",
+        id=parcel_id,
+    )
+    context, page = _signed_in(browser, server, "eve@city.example")
+    _find(page, parcel_id)
+    page.evaluate(
+        """(corners) => {
+             const state = RegistryMap.editor.state, c = state.editLayer.getBounds().getCenter();
+             const ring = [];  // Leaflet closes the ring: corners - 1 distinct points
+             for (let k = 0; k < corners - 1; k++) {
+               const a = 2 * Math.PI * k / (corners - 1);
+               ring.push([c.lat + 0.0003 * Math.sin(a), c.lng + 0.0003 * Math.cos(a)]);
+             }
+             state.editLayer.clearLayers();
+             state.editLayer.addLayer(L.polygon(ring));
+             state.geometryDirty = true;
+           }""",
+        20_001,
+    )
+    page.click("#save-parcel")
+    expect(page.locator('.field[data-field="geometry"] .field-error')).to_contain_text(
+        "has 20,001 corners; the limit is 20,000", timeout=10_000
+    )
+    assert _query(
+        editing_app,
+        "SELECT ST_AsText(geom), version FROM parcels WHERE parcel_id = :id",
+        id=parcel_id,
+    ) == [(shape, version)]
+    context.close()
