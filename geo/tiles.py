@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 
 from psycopg import OperationalError
+from psycopg.errors import QueryCanceled
 from sqlalchemy import Connection
 from sqlalchemy import Engine
+
+from registry.statement_rows import add_rows
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 TILE_EXTENT = 4096
@@ -67,10 +70,13 @@ def parcel_tile_with_retry(engine: Engine, z: int, x: int, y: int) -> bytes:
             cursor = connection.cursor()
             try:
                 cursor.execute(PARCEL_TILE_SQL, params)
+                add_rows(cursor.rowcount)  # a raw cursor: engine events do not count it
                 row = cursor.fetchone()
             finally:
                 cursor.close()
             return bytes(row[0]) if row and row[0] else b""
+        except QueryCanceled:
+            raise  # the statement timeout: a retry would take as long again
         except OperationalError:
             connection.invalidate()
             if attempt == 2:

@@ -22,6 +22,8 @@ from sqlalchemy.exc import DataError as RefusedValue  # noqa: F401 (re-exported:
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from registry.statement_rows import count_rows_of
+
 if TYPE_CHECKING:  # pandas only for the COPY helpers' callers, which have it loaded already
     import pandas as pd
 
@@ -45,7 +47,9 @@ def create_registry_engine(url: str, **kwargs: object) -> Engine:
         "pool_use_lifo": True,
     }
     options.update(kwargs)
-    return create_engine(normalise_database_url(url), **options)
+    engine = create_engine(normalise_database_url(url), **options)
+    count_rows_of(engine)  # a request's log line says how many rows it fetched or changed
+    return engine
 
 
 def create_read_engine(url: str, **kwargs: object) -> Engine:
@@ -55,12 +59,14 @@ def create_read_engine(url: str, **kwargs: object) -> Engine:
     them costs more than a tile query takes (a z13 tile: 44 ms parallel vs 11 ms serial, measured
     on the benchmark city); no pre-ping, since a dropped connection is retried by the caller.
     """
+    connect_args = {"options": "-c max_parallel_workers_per_gather=0"}
+    connect_args.update(kwargs.pop("connect_args", None) or {})  # type: ignore[call-overload]
     options: dict[str, object] = {
         "isolation_level": "AUTOCOMMIT",
         "pool_reset_on_return": None,  # autocommit: there is no transaction to roll back
         "pool_pre_ping": False,
         "pool_recycle": 600,
-        "connect_args": {"options": "-c max_parallel_workers_per_gather=0"},
+        "connect_args": connect_args,
     }
     options.update(kwargs)
     return create_registry_engine(url, **options)
