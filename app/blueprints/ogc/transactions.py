@@ -14,7 +14,11 @@ their write methods answer 405 with `Allow`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
 
 from flask import Blueprint
 from flask import Response
@@ -22,8 +26,11 @@ from flask import current_app
 from flask import request
 from flask import url_for
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import api
+from app.auth import bearer_unauthorized
+from app.auth import current_user
 from app.auth import editing_roles
 from app.auth import require_role
 from app.blueprints.parcels.api import PARCEL
@@ -37,6 +44,8 @@ from registry.parcels.records import retire_parcel
 from registry.parcels.records import update_parcel
 from registry.settings import Settings
 
+P = ParamSpec("P")
+R = TypeVar("R")
 bp = Blueprint("ogc_transactions", __name__, url_prefix="/ogc")
 
 WRITABLE = "parcels"
@@ -57,6 +66,20 @@ def _item_url(parcel_id: str) -> str:
 
 
 ITEM = api.Resource(PARCEL.name, PARCEL.show, PARCEL.endpoint, PARCEL.key, _item_url)
+
+
+def editors_only(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
+    """Editors and admins (403 for other roles). Anonymous: a 401 with the Bearer challenge
+    whatever the client accepts: a GIS client writing features has no sign-in page to follow."""
+    guarded = require_role(*editing_roles)(view)
+
+    @functools.wraps(view)
+    def check(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
+        if current_user() is None:
+            return bearer_unauthorized(False, "Send Authorization: Bearer <token> of an editor.")
+        return guarded(*args, **kwargs)
+
+    return check
 
 
 def _settings() -> Settings:
@@ -91,7 +114,7 @@ def _feature(*media_types: str) -> ParcelChange:
 
 
 @bp.post("/collections/<collection_id>/items")
-@require_role(*editing_roles)
+@editors_only
 def create(collection_id: str) -> Response:
     refused = _not_writable(collection_id)
     if refused is not None:
@@ -112,14 +135,14 @@ def _edit(feature_id: str, write: Any, *media_types: str) -> Response:
 
 
 @bp.put("/collections/<collection_id>/items/<path:feature_id>")
-@require_role(*editing_roles)
+@editors_only
 def replace(collection_id: str, feature_id: str) -> Response:
     """The whole record: fields left out are cleared (`registry.parcels.records.replace_parcel`)."""
     return _not_writable(collection_id) or _edit(feature_id, replace_parcel, *_JSON_TYPES)
 
 
 @bp.patch("/collections/<collection_id>/items/<path:feature_id>")
-@require_role(*editing_roles)
+@editors_only
 def update(collection_id: str, feature_id: str) -> Response:
     """RFC 7396 merge patch of the Feature: members sent replace, `null` clears, others stay;
     the same document the parcel API's PATCH takes."""
@@ -128,7 +151,7 @@ def update(collection_id: str, feature_id: str) -> Response:
 
 
 @bp.delete("/collections/<collection_id>/items/<path:feature_id>")
-@require_role(*editing_roles)
+@editors_only
 def delete(collection_id: str, feature_id: str) -> Response:
     """Retire the parcel (its history kept), as the parcel API's DELETE."""
     return _not_writable(collection_id) or api.audited_delete(
