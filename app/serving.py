@@ -15,9 +15,14 @@ request that waits (32,330 lines in 30 s of load). `RegistryDispatcher` changes 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +42,7 @@ class ServerOptions:
     """`asset-registry serve`'s tuning, defaults measured on the bench (README, Serving)."""
 
     threads: int = 8
+    workers: int = 1
     connection_limit: int = 500
     backlog: int = 1024
     channel_timeout: int = 60
@@ -118,16 +124,18 @@ class RegistryDispatcher(ThreadedTaskDispatcher):
         return bool(super().shutdown(cancel_pending, timeout))
 
 
-def make_server(app: Any, host: str, port: int, options: ServerOptions, **extra: Any) -> Any:
+def make_server(
+    app: Any, host: str | None, port: int | None, options: ServerOptions, **extra: Any
+) -> Any:
     """A waitress server for `app` (call `.run()`), tuned by `options`; `extra` goes to waitress
-    as is (e.g. `trusted_proxy`)."""
+    as is (e.g. `trusted_proxy`, or `sockets` already listening instead of host and port)."""
     dispatcher = RegistryDispatcher(options.max_queue)
     dispatcher.set_thread_count(options.threads)
+    address = {} if "sockets" in extra else {"host": host, "port": port}
     return create_server(
         app,
         _dispatcher=dispatcher,
-        host=host,
-        port=port,
+        **address,
         threads=options.threads,
         connection_limit=options.connection_limit,
         backlog=options.backlog,
@@ -137,3 +145,39 @@ def make_server(app: Any, host: str, port: int, options: ServerOptions, **extra:
         ident="asset-registry",
         **extra,
     )
+
+
+def serve(
+    make_app: Callable[[], Any], host: str, port: int, options: ServerOptions, **extra: Any
+) -> None:
+    """Serve until stopped. With `options.workers` > 1, the listening socket is opened once and
+    that many processes (forked, each with its own app, pool and threads) accept from it: the
+    app's Python runs under one interpreter lock per process, so one process uses one core at
+    most. SIGTERM or SIGINT to this process stops them all."""
+    if options.workers <= 1:
+        make_server(make_app(), host, port, options, **extra).run()
+        return
+    listener = socket.create_server((host, port), backlog=options.backlog)
+    children = []
+    for _ in range(options.workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own app, engines and threads, on the shared socket
+            code = 0
+            try:
+                make_server(make_app(), None, None, options, sockets=[listener], **extra).run()
+            except BaseException:
+                log.exception("worker stopped")
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    listener.close()
+
+    def stop(_signum: int, _frame: Any) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for pid in children:
+        os.waitpid(pid, 0)

@@ -116,6 +116,13 @@ def sample_load(n_parcels: int | None) -> None:
     help="Threads serving requests (the database pool holds 20 connections).",
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes, each with --threads threads (one core each at most).",
+)
+@click.option(
     "--connection-limit",
     default=500,
     show_default=True,
@@ -146,6 +153,7 @@ def serve(
     host: str,
     port: int,
     threads: int,
+    workers: int,
     connection_limit: int,
     backlog: int,
     channel_timeout: int,
@@ -156,13 +164,13 @@ def serve(
     from app import create_app
     from app.request_log import configure_logging
     from app.serving import ServerOptions
-    from app.serving import make_server
+    from app.serving import serve as serve_app
 
     try:
         configure_logging()  # one JSON line per request unless REGISTRY_LOG_FORMAT=text
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    options = ServerOptions(threads, connection_limit, backlog, channel_timeout, max_queue)
+    options = ServerOptions(threads, workers, connection_limit, backlog, channel_timeout, max_queue)
     proxy: dict[str, object] = {}
     if trusted_proxy:
         proxy = {
@@ -170,9 +178,8 @@ def serve(
             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
             "clear_untrusted_proxy_headers": True,
         }
-    server = make_server(create_app(), host, port, options, **proxy)
     click.echo(f"City Asset Registry on http://{host}:{port}")
-    server.run()
+    serve_app(create_app, host, port, options, **proxy)
 
 
 def main() -> None:
