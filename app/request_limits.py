@@ -72,12 +72,17 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Requests never counted against a user's limit.
 EXEMPT_ENDPOINTS = frozenset({"health.healthz", "static", "tiles.parcel_tile_view"})
 
+#: The health check's one-row query runs under whatever timeout its connection has: setting one
+#: would cost it two more round trips, each a wait for the interpreter lock under load.
+ANY_TIMEOUT = -1
 _timeout_ms: ContextVar[int | None] = ContextVar("registry_statement_timeout_ms", default=None)
 _INFO_KEY = "registry_statement_timeout_ms"
 
 
 def request_class(path: str, method: str) -> str:
     """The class of a request, which decides its statement timeout."""
+    if path == "/healthz":
+        return "health"
     if path.startswith("/tiles/"):
         return "tile"
     if path.startswith(_IMPORT_PREFIXES) and method in _UNSAFE:
@@ -109,7 +114,7 @@ def _set_statement_timeout(dbapi_connection: Any, record: Any, _proxy: Any) -> N
     """On checkout: give the connection this request's statement timeout (or the server's
     default outside a request), skipping the round trip when it has it already."""
     wanted = _timeout_ms.get()
-    if record.info.get(_INFO_KEY) == wanted:
+    if wanted == ANY_TIMEOUT or record.info.get(_INFO_KEY) == wanted:
         return
     value = "DEFAULT" if wanted is None else str(int(wanted))
     try:
@@ -142,7 +147,7 @@ class StatementTimeoutMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         kind = request_class(environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET"))
         environ["registry.request_class"] = kind
-        _timeout_ms.set(self.timeouts[kind] or None)
+        _timeout_ms.set(ANY_TIMEOUT if kind == "health" else self.timeouts[kind] or None)
         try:
             result = self.wsgi_app(environ, start_response)
         except BaseException:

@@ -236,7 +236,9 @@ def _was(previous: dict[str, Any], level: str, route: str) -> str:
     return f"  (was {old['p50']:.0f}/{old['p95']:.0f}/{old['p99']:.0f})"
 
 
-def run(seconds: int = 40, serve_options: tuple[str, ...] = ()) -> Report:
+def run(
+    seconds: int = 40, serve_options: tuple[str, ...] = (), levels: tuple[int, ...] = LEVELS
+) -> Report:
     if not LOCUST.exists():
         raise SystemExit(f"{LOCUST} is missing: `make bench` makes it from requirements-load.txt")
     previous = _previous()
@@ -251,7 +253,7 @@ def run(seconds: int = 40, serve_options: tuple[str, ...] = ()) -> Report:
         data.write_text(json.dumps(_mix_data(url)))
         options = ("--trusted-proxy", "127.0.0.1", *serve_options)
         with served_app(url, options, SERVER_LOG) as base:
-            for users in LEVELS:
+            for users in levels:
                 importer = _run_import(url, _import_file(out))
                 started = time.perf_counter()
                 with HealthProbe(base) as probe:
