@@ -42,8 +42,10 @@ def _load_chunk(session: Session, chunk: Portfolio, result: SampleLoadResult) ->
     result.buildings.add(upsert_buildings(session, chunk.buildings))
 
 
-# The sample's "verified" records were verified by a records clerk over the year before the
-# registry went live; the dates are spread by parcel id, so reloading gives the same ones.
+# The sample's records were digitized over two years from October 2024, and its "verified" ones
+# verified by a records clerk over the year before the registry went live, each at least a week
+# after its digitization: the milestone's burn-up draws the programme as it happened. The dates
+# are spread by parcel id, so reloading gives the same ones.
 _SAMPLE_VERIFIER = "records.verifier@lacity.example"
 _SAMPLE_MILESTONES = (
     ("Half of the portfolio verified", "50", "2026-12-31"),
@@ -59,6 +61,16 @@ def _record_sample_verifications(session: Session) -> None:
             "WHERE digitization_status = 'verified' AND verified_by IS NULL"
         ),
         {"verifier": _SAMPLE_VERIFIER},
+    )
+    # only records this load digitized (the database stamped them now): reloading changes none
+    session.execute(
+        text(
+            "UPDATE parcels SET digitized_at = least("
+            "timestamptz '2024-10-01 09:00+00' "
+            "+ (abs(hashtext(parcel_id || '/digitized')) % 700) * interval '1 day', "
+            "coalesce(verified_at - interval '7 days', 'infinity')) "
+            "WHERE digitized_at = now()"
+        )
     )
 
 

@@ -4,6 +4,7 @@ the DIG-6 forecast worked out by hand, and the work queue of open findings (DIG-
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from registry.milestones.progress import burn_up
 from registry.milestones.progress import forecast
 from registry.milestones.progress import verified_pace
 from registry.models import Lease
+from tests.auth_fixtures import LoginHelper
 from tests.auth_fixtures import SignedInClient
 from tests.builders import department
 from tests.builders import parcel
@@ -380,8 +382,64 @@ def test_progress_by_department_and_findings_linking_to_the_parcel(
 ) -> None:
     page = admin.get("/milestone").get_data(as_text=True)
     departments = page[page.index('class="listing departments"') :]
-    assert '<td>GSD</td><td class="num">3</td>' in departments and "33.33 %" in departments
+    assert '<td>General Services <span class="code">(GSD)</span></td><td class="num">3</td>' in (
+        departments
+    )
+    assert "33.33 %" in departments
     findings = page[page.index('class="listing findings"') :]
     assert '<a href="/parcels/M-3">M-3</a>' in findings and "use is missing" in findings
     assert "Open data-quality findings (DIG-5): 1" in page
     assert "No open findings." in admin.get("/milestone?district=9").get_data(as_text=True)
+
+
+def test_a_verification_keyed_in_later_with_an_earlier_date_is_the_state_now(
+    db_session: Session,
+) -> None:
+    """What the sample loader (and any import that verifies after inserting) records: the
+    parcel first entered unverified, then its verification keyed in with last year's date. It
+    is verified now and was verified at the pace's start: no gain, and never a negative pace."""
+    db_session.add(parcel("K-1", geometry=square(-118.30)))
+    db_session.flush()
+    _event(db_session, "K-1", dt.datetime(2026, 2, 10, 9, tzinfo=UTC), "attributed")
+    _event(
+        db_session,
+        "K-1",
+        dt.datetime(2026, 2, 11, 9, tzinfo=UTC),
+        "verified",
+        verified_at=dt.datetime(2025, 12, 1, 9, tzinfo=UTC),
+    )
+    assert verified_pace(db_session, dt.date(2026, 3, 1)) == 0
+    # and when the keyed-in date falls inside the window, it is a gain
+    assert verified_pace(db_session, dt.date(2026, 1, 20)) == D(1) / 8
+
+
+def test_a_falling_count_of_verified_parcels_is_said_with_the_same_pace() -> None:
+    falling = forecast(D(50), dt.date(2026, 6, 1), 10, 100, D(-2), dt.date(2026, 1, 1))
+    assert falling.forecast_date is None and falling.pace_per_week == D(-2)
+    assert "verified parcels fell by 16" in (falling.reason or "")
+
+
+def test_the_sample_programme_is_drawn_as_it_happened_with_one_pace_and_its_forecast(
+    sample_app: Flask, auth: LoginHelper
+) -> None:
+    """The sample's records were digitized over two years and verified over the year before
+    go-live: the burn-up rises week by week (no jump on the day the sample was loaded), the
+    pace is positive, and the page says the same pace its forecast is made from."""
+    with sample_app.app_context(), session_factory()() as session:
+        weeks = burn_up(session, TODAY)
+        pace = verified_pace(session, TODAY)
+    assert weeks[0].week < dt.date(2024, 10, 7) and weeks[0].digitized < 50
+    rises = sum(1 for a, b in itertools.pairwise(weeks) if b.digitized > a.digitized)
+    assert rises > 52
+    assert max(b.digitized - a.digitized for a, b in itertools.pairwise(weeks)) < 100
+    assert pace > 0
+    admin = auth.signed_in_client(sample_app, "admin", "milestone-admin@city.example")
+    html = admin.get("/milestone").get_data(as_text=True)
+    assert f"{pace:,.1f} parcels verified a week" in html
+    assert "no pace" not in html and "fell by" not in html
+    assert "DIG-6 forecast:" in html and ("days behind" in html or "days ahead" in html)
+    assert 'data-series="Target date 2026-12-31"' in html  # the target date marked
+    assert "General Services" in html  # departments by name, not only by code
+    # deleting asks first: the button that deletes is behind "Delete…"
+    assert "<summary>Delete…</summary>" in html
+    assert "Yes, delete “Half of the portfolio verified”" in html

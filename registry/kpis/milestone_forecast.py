@@ -1,12 +1,14 @@
 """DIG-6: when DIG-2 (records verified) reaches the latest milestone's target at the recent pace.
 
-The milestone is the one with the latest target date. The pace is how many parcels became
-verified over the 8 weeks up to the as-of date, read from the audit trail (set-based, one query
-with GROUPING SETS): a parcel's state on a day is that of its latest audited version dated on or
-before it, where a version that is verified is dated by the `verified_at` it carries (a
-verification keyed in later still counts from when it was done) and any other version (a new
-parcel, a verification withdrawn) by when it was recorded. Only the audit events that create a
-parcel or change `digitization_status` / `verified_at` are read.
+The milestone is the one with the latest target date. The pace is how many parcels became verified
+over the 8 weeks up to the as-of date, read from the audit trail (set-based, one query with GROUPING
+SETS): a parcel's state on a day is that of the version *recorded last* among its audited versions
+dated on or before it, where a version that is verified is dated by the `verified_at` it carries (a
+verification keyed in later still counts from when it was done) and any other version (a new parcel,
+a verification withdrawn) by when it was recorded. Recorded last, not dated last: a verification
+keyed in today with last year's date is the parcel's state now, although a version recorded before
+it (the record as first entered, unverified) carries a later date. Only the audit events that create
+a parcel or change `digitization_status` / `verified_at` are read.
 
 This is the one DIG-6 rule: the /milestone page (`registry.milestones.progress`) takes its pace
 (`verified_gain`) and its forecast (`forecast_at_pace`) from here too, for the milestone the
@@ -75,9 +77,9 @@ def _sql(dims: dict[str, str] | None = None) -> str:
                 OR e.changed_fields && ARRAY['digitization_status', 'verified_at'])
     ), state AS (
         SELECT parcel_pk,
-               (array_agg(verified ORDER BY dated DESC, event_id DESC)
+               (array_agg(verified ORDER BY event_id DESC)
                     FILTER (WHERE dated <= :as_of))[1] AS now,
-               (array_agg(verified ORDER BY dated DESC, event_id DESC)
+               (array_agg(verified ORDER BY event_id DESC)
                     FILTER (WHERE dated <= :pace_start))[1] AS before
           FROM version GROUP BY parcel_pk
     ), facts AS (
@@ -125,7 +127,17 @@ def forecast_at_pace(
         return MilestoneForecast(
             target, verified, pace, as_of, (target_date - as_of).days, "target already reached"
         )
-    if gained <= 0:
+    if gained < 0:
+        return MilestoneForecast(
+            target,
+            verified,
+            pace,
+            None,
+            None,
+            f"verified parcels fell by {-gained:,} in the {PACE_DAYS} days to {as_of} "
+            "(verifications withdrawn faster than made): not reached at this pace",
+        )
+    if gained == 0:
         return MilestoneForecast(
             target,
             verified,

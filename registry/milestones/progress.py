@@ -1,9 +1,9 @@
 """Progress towards a digitization milestone: the burn-up, the recent pace and DIG-6.
 
 The burn-up is read from the audit trail, set-based: for each parcel in the registry, the
-first audited moment its record reached `digitized` (or beyond) and `verified` (dated by the
-`verified_at` the version carries, when it does: a verification keyed in later counts from
-when it was done), counted per week and summed. "Reaching" counts a parcel once even if a
+first audited moment its record reached `digitized` (or beyond) and `verified`, each dated by
+the `digitized_at` / `verified_at` the version carries when it does (work keyed in later counts
+from when it was done), counted per week and summed. "Reaching" counts a parcel once even if a
 later edit revoked its verification, so the lines never fall; the current level is DIG-2
 from the KPI engine.
 
@@ -36,7 +36,8 @@ DIGITIZED_OR_BEYOND = ("digitized", "attributed", "verified")
 _REACHED_CTE = f"""
     reached AS (
         SELECT a.row_key AS parcel_id,
-               min(a.occurred_at) FILTER (WHERE a.after->>'digitization_status'
+               min(coalesce(CAST(a.after->>'digitized_at' AS timestamptz), a.occurred_at))
+                   FILTER (WHERE a.after->>'digitization_status'
                    IN ({", ".join(f"'{status}'" for status in DIGITIZED_OR_BEYOND)}))
                    AS digitized_at,
                min(coalesce(CAST(a.after->>'verified_at' AS timestamptz), a.occurred_at))

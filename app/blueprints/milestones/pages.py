@@ -63,12 +63,14 @@ def _row(values: list[KpiValue], kpi_id: str, breakdown: str = "city") -> list[K
     return [v for v in values if v.kpi_id == kpi_id and v.breakdown == breakdown]
 
 
-def _departments(values: list[KpiValue]) -> list[dict[str, Any]]:
-    """Progress by department from DIG-1 and DIG-2's department rows (their numerators)."""
+def _departments(values: list[KpiValue], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Progress by department from DIG-1 and DIG-2's department rows (their numerators), by
+    the department's name (`names`: code -> name) as people know it."""
     digitized = {v.breakdown_value: v for v in _row(values, "DIG-1", "department")}
     return [
         {
             "department": v.breakdown_value,
+            "name": names.get(str(v.breakdown_value), v.breakdown_value),
             "parcels": v.denominator,
             "digitized": digitized[v.breakdown_value].numerator
             if v.breakdown_value in digitized
@@ -94,6 +96,11 @@ def _burn_up_chart(
         start = weeks[0].week if weeks else today
         series[f"Target: {milestone.name}"] = [
             (min(start, milestone.target_date), outlook.target_parcels),
+            (milestone.target_date, outlook.target_parcels),
+        ]
+        # the target date itself, as a vertical rule from the axis to the target
+        series[f"Target date {milestone.target_date.isoformat()}"] = [
+            (milestone.target_date, 0),
             (milestone.target_date, outlook.target_parcels),
         ]
         if outlook.forecast_date is not None:
@@ -124,7 +131,7 @@ def milestone_page() -> str:
     # only the digitization family: the page needs DIG-1 and DIG-2, not the costs of the year
     values = digitization_kpis(session, Period.resolve(None, today, start_month))
     city = _row(values, "DIG-2")[0]
-    pace = verified_pace(session, today)
+    pace = verified_pace(session, today)  # the one pace: the forecast below is made from it
     outlook = None
     if milestone is not None:
         outlook = forecast(
@@ -136,7 +143,8 @@ def milestone_page() -> str:
             today,
         )
     weeks = burn_up(session, today)
-    codes = {code for code, _ in department_choices(session)}
+    names = dict(department_choices(session))
+    codes = set(names)
     department = request.args.get("department") if request.args.get("department") in codes else None
     district = _int_arg("district")
     return render_template(
@@ -149,7 +157,8 @@ def milestone_page() -> str:
         pace_weeks=PACE_WEEKS,
         today=today,
         chart=_burn_up_chart(weeks, milestone, outlook, today),
-        departments=_departments(values),
+        departments=_departments(values, names),
+        department_names=names,
         findings=open_findings(session, department, district),
         department=department,
         district=district,
