@@ -6,8 +6,8 @@ by Flask, by `PublicTileMiddleware` before Flask, or `/metrics` itself. For each
   back as `X-Request-Id` and carried by every log record made while it is served;
 - counts the database rows its statements fetched or changed (`registry.statement_rows`);
 - when the last byte is sent (the body's `close()`, which every WSGI server calls), logs one
-  line (`asset_registry.request`: id, user, method, route template, status, duration, rows,
-  bytes, client address) and records the request in the Prometheus metrics.
+  line (`asset_registry.request`: id, user, method, route template, status, duration, rows and
+  statements, bytes, client address) and records the request in the Prometheus metrics.
 
 Flask tells it the route template and the user through the environ (`ROUTE_KEY`, `USER_KEY`),
 set when the request is torn down, which Flask does on errors too.
@@ -38,6 +38,7 @@ from app.request_log import leave_request
 from app.request_log import request_id_for
 from app.security import NON_DOCUMENT_HEADERS
 from app.security import setting
+from registry.statement_rows import RowCount
 from registry.statement_rows import start_counting
 from registry.statement_rows import stop_counting
 
@@ -96,7 +97,7 @@ class RequestObserver:
         def finish(length: int, broken: bool) -> None:
             try:
                 status = sent.get("status", 500)
-                self._record(environ, request_id, status, started, rows.rows, length)
+                self._record(environ, request_id, status, started, rows, length)
                 if broken:
                     log.warning("the answer broke off after %d bytes", length)
             finally:
@@ -115,7 +116,8 @@ class RequestObserver:
         except Exception:
             log.exception("unhandled error")
             try:
-                body = _internal_error(observed_start_response)
+                # exc_info only when headers were given already (PEP 3333: replace or re-raise)
+                body = _internal_error(observed_start_response, "status" in sent)
             except Exception:
                 finish(0, broken=True)
                 raise
@@ -127,7 +129,7 @@ class RequestObserver:
         request_id: str,
         status: int,
         started: float,
-        rows: int,
+        counted: RowCount,
         length: int,
     ) -> None:
         seconds = time.perf_counter() - started
@@ -139,7 +141,8 @@ class RequestObserver:
             "route": route,
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
-            "rows": rows,
+            "rows": counted.rows,
+            "statements": counted.statements,
             "bytes": length,
             "user": email,
             "user_id": user_id,
@@ -155,14 +158,14 @@ class RequestObserver:
             route,
             status,
             seconds * 1000,
-            rows,
+            counted.rows,
             email,
             extra={"request": fields, "request_id": request_id},
         )
-        self.metrics.observe(route, method, status, seconds, rows)
+        self.metrics.observe(route, method, status, seconds, counted.rows)
 
 
-def _internal_error(start_response: StartResponse) -> list[bytes]:
+def _internal_error(start_response: StartResponse, headers_given: bool) -> list[bytes]:
     body = b"Internal Server Error: the error was logged with this answer's X-Request-Id.\n"
     start_response(
         "500 Internal Server Error",
@@ -172,7 +175,7 @@ def _internal_error(start_response: StartResponse) -> list[bytes]:
             ("Cache-Control", "no-store"),
             *NON_DOCUMENT_HEADERS,
         ],
-        sys.exc_info(),
+        sys.exc_info() if headers_given else None,
     )
     return [body]
 

@@ -16,7 +16,8 @@ from sqlalchemy import event
 
 
 class RowCount:
-    """Rows fetched or changed so far; `statements` counts the statements that reported."""
+    """Statements run and rows fetched or changed so far (many statements for few rows is a
+    query in a loop)."""
 
     __slots__ = ("rows", "statements")
 
@@ -38,16 +39,20 @@ def start_counting() -> tuple[RowCount, Any]:
 
 
 def stop_counting(token: Any) -> None:
-    _CURRENT.reset(token)
+    try:
+        _CURRENT.reset(token)
+    except ValueError:  # ended on another thread than it started on: stop counting there
+        _CURRENT.set(None)
 
 
 def add_rows(rowcount: int) -> None:
-    """Add a statement's rows to the current count (-1, "unknown", adds nothing). For code that
-    runs statements on a raw DB-API cursor, which engine events do not see."""
+    """Count one statement and its rows (-1, "not known", adds none) in the current count. For
+    code that runs statements on a raw DB-API cursor, which engine events do not see."""
     count = _CURRENT.get()
-    if count is not None and rowcount >= 0:
-        count.rows += rowcount
+    if count is not None:
         count.statements += 1
+        if rowcount > 0:
+            count.rows += rowcount
 
 
 def _after_cursor_execute(

@@ -52,6 +52,7 @@ REQUEST_FIELDS = {
     "status",
     "duration_ms",
     "rows",
+    "statements",
     "bytes",
     "user",
     "user_id",
@@ -222,10 +223,14 @@ def test_each_line_says_who_asked_and_how(served_log: dict[str, Any]) -> None:
     assert _line_for(served_log, "page")["remote_addr"] == "127.0.0.1"
 
 
-def test_rows_count_what_the_database_returned(served_log: dict[str, Any]) -> None:
-    assert _line_for(served_log, "api")["rows"] >= 5  # five parcels, the token check
-    assert _line_for(served_log, "tile")["rows"] == 1  # one MVT row from a raw cursor
-    assert _line_for(served_log, "missing")["rows"] == 0
+def test_rows_and_statements_count_what_the_database_did(served_log: dict[str, Any]) -> None:
+    api = _line_for(served_log, "api")
+    assert api["rows"] >= 5  # five parcels, the token's user
+    assert api["statements"] >= 2  # the token check, the parcels
+    tile = _line_for(served_log, "tile")
+    assert (tile["rows"], tile["statements"]) == (1, 1)  # one MVT row from a raw cursor
+    missing = _line_for(served_log, "missing")
+    assert (missing["rows"], missing["statements"]) == (0, 0)
 
 
 def test_the_request_id_is_kept_when_well_formed_and_always_sent_back(
