@@ -149,10 +149,6 @@ def import_parcels(
         departments = _stage_file(
             session, path, options, mapping, rules, extract, source_srid, report, settings
         )
-        if info.has_geometry and not options.dry_run:
-            # from the checks against the registry to the commit: no single edit's shape may
-            # slip between them (shape_locks); reading and staging the file took none
-            lock_whole_city(session)
         checks.check_unmapped(session, mapping)
         if extract is not None:
             checks.check_unjoined(session, extract)
@@ -160,6 +156,10 @@ def import_parcels(
         checks.check_duplicates(session)
         checks.check_departments(session, departments)
         if info.has_geometry:
+            if not options.dry_run:
+                # from the overlap checks to the commit, no single edit's shape may slip in
+                # (shape_locks); reading, staging and checking each shape alone took no lock
+                lock_whole_city(session)
             checks.check_overlaps(session)
         checks.mark_rejected_rows(session)
         invalid, repaired, warnings, found = session.execute(
