@@ -38,7 +38,7 @@ _WKT_DEPTH = {
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<string>'(?:[^']|'')*')
+  | (?P<string>'(?:[^']|'')*'?)
   | (?P<quoted>"(?:[^"]|"")*")
   | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_:.]*)
@@ -66,7 +66,8 @@ def _tokens(source: str) -> list[_Token]:
         if match is None:
             raise FilterError(f"unexpected character {source[at]!r}", at + 1)
         kind = match.lastgroup or ""
-        if kind == "string" and source[match.end() - 1] != "'":
+        closed = match.end() - match.start() > 1 and source[match.end() - 1] == "'"
+        if kind == "string" and not closed:
             raise FilterError("a quoted text is not closed", at + 1)
         if kind != "space":
             tokens.append(_Token(kind, match.group(), at + 1))

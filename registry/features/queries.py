@@ -168,23 +168,25 @@ def stream_items(
         with streaming.begin():
             matched = _count(streaming, query) if count else None
             result = streaming.execute(text(statement), params)
-            rows = result.fetchmany(CHUNK_ROWS)
-            yield head(matched)
-            returned, last_id, has_more = 0, None, False
-            while rows:
-                pieces = []
-                for feature_id, feature in rows:
-                    if returned == query.limit:
-                        has_more = True
-                        break
-                    pieces.append(feature)
-                    returned, last_id = returned + 1, feature_id
-                if pieces:
-                    yield ("," if returned > len(pieces) else "") + ",".join(pieces)
-                if has_more:
-                    break
+            try:
                 rows = result.fetchmany(CHUNK_ROWS)
-            result.close()
+                yield head(matched)
+                returned, last_id, has_more = 0, None, False
+                while rows:
+                    pieces = []
+                    for feature_id, feature in rows:
+                        if returned == query.limit:
+                            has_more = True
+                            break
+                        pieces.append(feature)
+                        returned, last_id = returned + 1, feature_id
+                    if pieces:
+                        yield ("," if returned > len(pieces) else "") + ",".join(pieces)
+                    if has_more:
+                        break
+                    rows = result.fetchmany(CHUNK_ROWS)
+            finally:  # also when the client goes away mid-page (GeneratorExit)
+                result.close()
     next_after = last_id if has_more and not query.sortby else None
     next_offset = query.offset + returned if has_more and query.sortby else None
     yield tail(PageEnd(returned, next_after, next_offset))
