@@ -26,6 +26,7 @@ from app.charts import line_chart_svg
 from app.city import council_districts
 from app.city import fiscal_year_start_month
 from app.database import db_session
+from app.database import reads_from_replica
 from app.kpi_links import records_url
 from app.security import nonced
 from geo.districts import district_areas
@@ -44,7 +45,7 @@ from registry.kpis.trends import family_of
 from registry.kpis.trends import kpi_trends
 from registry.vocabulary import ASSET_TYPES
 
-bp = Blueprint("kpi_dashboard", __name__)
+bp = reads_from_replica(Blueprint("kpi_dashboard", __name__))
 
 FISCAL_YEARS_SHOWN = 4  # the current fiscal year and the three before it
 DEFAULT_MAP_KPI = "DIG-2"

@@ -16,6 +16,7 @@ from app.auth import exporting_roles
 from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
+from app.database import reads_from_replica
 from registry.kpis import Period
 from registry.kpis import compute_kpis
 from registry.kpis.export import KPI_EXPORT_FORMATS
@@ -25,7 +26,7 @@ from registry.portfolio.export import MEDIA_TYPES as PORTFOLIO_MEDIA_TYPES
 from registry.portfolio.export import PORTFOLIO_FORMATS
 from registry.portfolio.export import portfolio_export
 
-bp = Blueprint("kpi_export", __name__)
+bp = reads_from_replica(Blueprint("kpi_export", __name__))
 
 
 @bp.get("/kpi/export")

@@ -27,6 +27,7 @@ from app.auth import reading_roles
 from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
+from app.database import reads_from_replica
 from app.database import session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
@@ -176,6 +177,7 @@ def _lease_url(item: CriticalDate) -> str:
 
 @bp.get("/leases/gasb87/export")
 @require_role(*exporting_roles)
+@reads_from_replica
 def gasb87_export() -> Response:
     """`?fy=2026` (or FY2026; default: the current fiscal year) and `format=xlsx|csv`."""
     start_month = _start_month()

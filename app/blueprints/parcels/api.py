@@ -17,6 +17,7 @@ from app.auth import current_user
 from app.auth import editing_roles
 from app.auth import require_role
 from app.database import db_session
+from app.database import reads_from_replica
 from app.problems import ProblemError
 from registry.fields import FieldProblem
 from registry.parcels.features import MAX_PAGE_SIZE
@@ -107,6 +108,7 @@ def _parse_query() -> ParcelQuery:
 
 
 @bp.get("")
+@reads_from_replica
 def list_parcels() -> Response:
     query = _parse_query()
     page = list_parcel_features(db_session(), query, public=_public_view())
