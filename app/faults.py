@@ -32,6 +32,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.problems import problem
 from app.problems import wants_problem_json
+from app.security import NON_DOCUMENT_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class FaultMiddleware:
                     ("Content-Length", str(len(body))),
                     ("Retry-After", str(kind.retry_after)),
                     ("Cache-Control", "no-store"),
+                    *NON_DOCUMENT_HEADERS,
                 ],
             )
             return [body]

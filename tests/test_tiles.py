@@ -97,3 +97,21 @@ def test_a_private_map_serves_tiles_to_signed_in_users_only(
     # a tile only signed-in users may read is never kept by a shared cache
     assert tile.headers["Cache-Control"] == "private, no-cache"
     database.dispose(app)
+
+
+def test_a_public_tile_the_database_cannot_serve_is_a_503_with_the_security_headers() -> None:
+    """Answered before Flask like the tile itself (app.faults.FaultMiddleware), so it must carry
+    the headers by itself too."""
+    from app import create_app
+    from app import database
+
+    nowhere = "postgresql+psycopg://postgres@127.0.0.1:9/no_such_database"
+    app = create_app({"TESTING": True, "DATABASE_URL": nowhere, "SECRET_KEY": "t"})
+    try:
+        answer = app.test_client().get("/tiles/parcels/14/2800/6540.mvt", buffered=True)
+    finally:
+        database.dispose(app)
+    assert answer.status_code == 503
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+    assert answer.headers["Cache-Control"] == "no-store"
