@@ -1,8 +1,9 @@
 """`make bench`: tiles vs raw ST_AsMVT, the map page's weight, parcel import vs ogr2ogr, and the
 whole KPI set and portfolio XLSX export.
 
-`python -m bench --only tiles|import|kpis|load` runs one part (`load`: Locust, the day's mix at
-50 and 200 users, `--load-seconds` each); `--million` adds the 1,000,000-parcel
+`python -m bench --only tiles|import|kpis|load|fuzz` runs one part (`load`: Locust, the day's
+mix at 50 and 200 users, `--load-seconds` each; `fuzz`: schemathesis against the JSON API's
+OpenAPI document, `--fuzz-examples` per operation); `--million` adds the 1,000,000-parcel
 import with its peak memory (several minutes); `--only kpis --parcels 0` is a quick smoke run on
 the shipped sample (printed, not saved).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from bench import api_fuzz
 from bench import kpis
 from bench import load
 from bench import page_weight
@@ -49,7 +51,13 @@ def main() -> None:
         help="size of the large city (kpis: 0 = the shipped sample, a smoke run)",
     )
     parser.add_argument(
-        "--only", choices=("tiles", "import", "kpis", "load"), help="run one part only"
+        "--only", choices=("tiles", "import", "kpis", "load", "fuzz"), help="run one part only"
+    )
+    parser.add_argument(
+        "--fuzz-examples",
+        type=int,
+        default=api_fuzz.DEFAULT_EXAMPLES,
+        help="schemathesis examples per operation and mode",
     )
     parser.add_argument("--million", action="store_true", help="also import 1,000,000 parcels")
     parser.add_argument(
@@ -73,6 +81,11 @@ def main() -> None:
     if args.only in (None, "load"):
         report = load.run(args.load_seconds)
         print("load test, the day's mix (Locust):")
+        print("\n".join(report.lines))
+        report.save()
+    if args.only in (None, "fuzz"):
+        report = api_fuzz.run(args.fuzz_examples)
+        print("schemathesis against /api/openapi.json:")
         print("\n".join(report.lines))
         report.save()
 

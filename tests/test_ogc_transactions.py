@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from owslib.ogcapi.features import Features
 
 from tests.auth_fixtures import LoginHelper
 from tests.auth_fixtures import bearer
+from tests.conftest import LiveServer
 from tests.parcel_fixtures import LON
 from tests.parcel_fixtures import PROBLEM
 from tests.parcel_fixtures import add_departments
@@ -163,3 +165,27 @@ def test_a_body_of_another_media_type_is_refused_415(editor: FlaskClient) -> Non
     response = editor.post(ITEMS, data="parcel_id=1", content_type="text/plain")
     assert response.status_code == 415
     assert response.mimetype == PROBLEM
+
+
+def test_owslib_creates_replaces_and_deletes_a_parcel_over_http(editor: FlaskClient) -> None:
+    """A real OGC API client (OWSLib's Features) against the app served on a port."""
+    app = editor.application
+    token = editor.environ_base["HTTP_AUTHORIZATION"]
+    with LiveServer(app) as server:
+        features = Features(f"{server.url}/ogc", json_="{}")
+        # a dict of this instance's own: OWSLib's constructor would update its module default
+        features.headers = {**features.headers, "Authorization": token}
+        assert features.collection_item_create("parcels", new_parcel(PARCEL_ID))
+        assert features.response_headers["ETag"] == '"v1"'
+        features.headers["If-Match"] = '"v1"'
+        replacement = new_parcel(PARCEL_ID, address="2 Client Street")
+        assert features.collection_item_update("parcels", PARCEL_ID, replacement)
+        features.headers["If-Match"] = features.response_headers["ETag"]
+        assert features.collection_item_delete("parcels", PARCEL_ID)
+        features.headers["If-Match"] = '"v1"'
+        with pytest.raises(RuntimeError, match="changed by someone else"):
+            features.collection_item_delete("parcels", PARCEL_ID)
+    history = _history(editor, PARCEL_ID)
+    assert [entry["action"] for entry in history] == ["INSERT", "UPDATE", "UPDATE"]
+    assert {entry["actor"] for entry in history} == {"gis.editor@city.example"}
+    assert _changed(history[1]) == {"address": "2 Client Street"}

@@ -9,7 +9,8 @@ transaction crediting the caller). So an edit made through a GIS client is check
 recorded exactly as one made on the map, and shows in `/api/parcels/{id}/history`.
 
 Editors and admins write (401 anonymous, 403 other roles). Other collections are read-only:
-their write methods answer 405 with `Allow`.
+their write methods answer 405 with `Allow`. The conformance classes and the operations in
+`/ogc/api` are declared with the read side's (`resources.CONFORMANCE`, `openapi.WRITABLE`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.auth import bearer_unauthorized
 from app.auth import current_user
 from app.auth import editing_roles
 from app.auth import require_role
+from app.blueprints.ogc.openapi import WRITABLE
 from app.blueprints.parcels.api import PARCEL
 from app.problems import ProblemError
 from app.problems import problem
@@ -48,20 +50,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 bp = Blueprint("ogc_transactions", __name__, url_prefix="/ogc")
 
-WRITABLE = "parcels"
+PARCELS = "parcels"  # the collection whose items are registry.parcels records
 MERGE_PATCH = "application/merge-patch+json"
 _JSON_TYPES = ("application/json", "application/geo+json")
-#: The Part 4 conformance classes these routes implement (for `/ogc/conformance`).
-CONFORMANCE_CLASSES = (
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
-)
 
 
 def _item_url(parcel_id: str) -> str:
     return url_for(
-        "ogc_transactions.replace", collection_id=WRITABLE, feature_id=parcel_id, _external=True
+        "ogc_transactions.replace", collection_id=PARCELS, feature_id=parcel_id, _external=True
     )
 
 
@@ -88,14 +84,14 @@ def _settings() -> Settings:
 
 def _not_writable(collection_id: str) -> Response | None:
     """404 for no such collection, 405 (with `Allow`) for one that is read-only."""
-    if collection_id == WRITABLE:
+    if collection_id in WRITABLE:
         return None
     if collection_id not in COLLECTIONS:
         return problem(404, "Collection not found", f"There is no collection {collection_id}.")
     response = problem(
         405,
         "Method not allowed",
-        f"The collection {collection_id} is read-only; only {WRITABLE} is edited here.",
+        f"The collection {collection_id} is read-only; only {', '.join(WRITABLE)} is edited here.",
     )
     response.headers["Allow"] = "GET, HEAD"
     return response
