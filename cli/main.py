@@ -110,10 +110,10 @@ def sample_load(n_parcels: int | None) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--threads",
-    default=8,
+    default=16,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Threads serving requests (the database pool holds 20 connections).",
+    help="Threads per process (each may hold one of the pool's 20 connections).",
 )
 @click.option(
     "--workers",
