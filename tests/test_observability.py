@@ -451,3 +451,29 @@ def test_without_a_token_metrics_are_for_this_host_only(app: Flask) -> None:
     post = app.test_client().post("/metrics", buffered=True)
     assert post.status_code == 405
 
+
+@pytest.mark.xdist_group("read_replica")  # the worker that builds the replica's clusters
+def test_metrics_report_the_replicas_lag_and_pools(replicated_database: Any) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": replicated_database.url,
+            "DATABASE_READ_URL": replicated_database.read_url,
+            "SECRET_KEY": "test",
+        }
+    )
+    try:
+        replicated_database.replica_caught_up()
+        answer = app.test_client().get("/metrics", buffered=True)
+    finally:
+        database.dispose(app)
+    assert answer.status_code == 200
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.get_data(as_text=True))
+        for sample in family.samples
+    }
+    lag = samples[("asset_registry_db_replica_lag_seconds", ())]
+    assert 0 <= lag <= 30
+    for engine in ("primary", "read", "replica", "replica_read"):
+        assert ("asset_registry_db_pool_size", (("engine", engine),)) in samples
