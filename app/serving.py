@@ -41,7 +41,7 @@ LOG_EVERY_SECONDS = 60.0
 class ServerOptions:
     """`asset-registry serve`'s tuning, defaults measured on the bench (README, Serving)."""
 
-    threads: int = 16
+    threads: int = 8
     workers: int = 1
     connection_limit: int = 500
     backlog: int = 1024

@@ -110,7 +110,7 @@ def sample_load(n_parcels: int | None) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--threads",
-    default=16,
+    default=8,
     show_default=True,
     type=click.IntRange(1, 256),
     help="Threads per process (each may hold one of the pool's 20 connections).",
