@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 WITH_ENV := scripts/with-env.sh
 HOST ?= 127.0.0.1
 PORT ?= 5000
-PYTEST_ARGS ?= -n auto
+# loadgroup: the tests of one xdist_group run on one worker (the replica tests share their clusters)
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: help run test bench system database assets venv lint clean
 

@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from typing import Any
 from typing import TypeVar
 
-import psycopg
 from flask import Blueprint
 from flask import Flask
 from flask import Response
@@ -59,16 +58,17 @@ from flask import request
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 from werkzeug.http import parse_cookie
 
 from registry.db import create_read_engine
 from registry.db import create_registry_engine
+from registry.replication import DATABASE_ERRORS
 from registry.replication import REPLICA_CONNECT_TIMEOUT_SECONDS
+from registry.replication import REPLICA_GONE
 from registry.replication import ReplicaMonitor
+from registry.replication import replica_failure
 from registry.replication import wal_position_after_commits
 
 _EXTENSION = "registry"
@@ -320,7 +320,7 @@ def _open_session() -> Session:
         try:
             session.connection()  # check out (and pre-ping) now, while falling back is easy
             return session
-        except SQLAlchemyError:
+        except DATABASE_ERRORS:
             session.close()
             replica.monitor.failed()
             setattr(g, _READS_FROM, PRIMARY)
@@ -333,12 +333,12 @@ def _run_read(app: Flask, use_replica: bool, work: Callable[[Engine], T]) -> T:
         return work(app.extensions[_READ_ENGINE])
     try:
         return work(replica.read_engine)
-    except (DBAPIError, psycopg.Error) as error:
-        original = getattr(error, "orig", None) or error
-        if isinstance(original, psycopg.errors.QueryCanceled):
-            raise  # a statement timeout: the primary would time out as well
-        if not isinstance(original, psycopg.errors.SerializationFailure):
-            replica.monitor.failed()  # gone; a recovery conflict is not, so it stays in use
+    except DATABASE_ERRORS as error:
+        failure = replica_failure(error)
+        if failure is None:
+            raise
+        if failure == REPLICA_GONE:
+            replica.monitor.failed()
         if has_request_context():
             setattr(g, _READS_FROM, PRIMARY)
         return work(app.extensions[_READ_ENGINE])
@@ -351,7 +351,7 @@ def _mark_write(response: Response) -> Response:
         return response
     try:
         lsn = wal_position_after_commits(engine())
-    except SQLAlchemyError:
+    except DATABASE_ERRORS:
         return response  # the primary is gone: there was no write to wait for
     now = time.time()
     response.set_cookie(

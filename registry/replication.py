@@ -25,6 +25,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import psycopg
 from sqlalchemy import Engine
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,6 +35,27 @@ log = logging.getLogger(__name__)
 #: Seconds to wait for a replica's TCP connection: a replica host that is down must not hold a
 #: request for libpq's default of forever.
 REPLICA_CONNECT_TIMEOUT_SECONDS = 2
+
+#: What reading from a database may raise, through SQLAlchemy or on a raw psycopg connection.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, psycopg.Error)
+REPLICA_GONE = "gone"
+RECOVERY_CONFLICT = "conflict"
+
+
+def replica_failure(error: BaseException) -> str | None:
+    """Why a read on the replica failed, when the primary could answer it instead:
+    `REPLICA_GONE` (no connection: open the breaker), `RECOVERY_CONFLICT` (the standby cancelled
+    the query to apply WAL: the replica stays in use), or None (a statement timeout or a bad
+    statement would fail on the primary as well)."""
+    original = getattr(error, "orig", None) or error
+    if isinstance(original, psycopg.errors.QueryCanceled):
+        return None
+    if isinstance(original, psycopg.errors.SerializationFailure):
+        return RECOVERY_CONFLICT
+    if isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
+        return REPLICA_GONE
+    return None
+
 
 _REPLICA_STATUS_SQL = text(
     """

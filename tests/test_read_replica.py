@@ -149,6 +149,13 @@ def tile_address(client: FlaskClient, parcel: dict[str, Any], **kwargs: Any) -> 
     return str(found["properties"]["address"])
 
 
+def ogc_address(client: FlaskClient, parcel_id: str, **kwargs: Any) -> tuple[str, str | None]:
+    """The parcel's address as the OGC API gives it, and where the request read from."""
+    response, source = read(client, f"/ogc/collections/parcels/items/{parcel_id}", **kwargs)
+    assert response.status_code == 200, response.get_data(True)
+    return str(response.get_json()["properties"]["address"]), source
+
+
 def set_address(client: FlaskClient, parcel_id: str, address: str, **kwargs: Any) -> None:
     """Change the parcel's address through the API, as an editor (or an editor's script)."""
     current = client.get(f"/api/parcels/{parcel_id}", **kwargs)
@@ -169,7 +176,7 @@ def served_by_replica(client: FlaskClient, path: str = "/api/parcels?limit=1") -
     return read(client, path)[1] == database.REPLICA
 
 
-def test_tiles_searches_kpis_and_exports_are_read_from_the_replica(
+def test_tiles_searches_kpis_exports_and_the_ogc_api_are_read_from_the_replica(
     app: Flask, users: dict[str, SignedInClient]
 ) -> None:
     anonymous, finance = app.test_client(), users["finance"]
@@ -178,6 +185,7 @@ def test_tiles_searches_kpis_and_exports_are_read_from_the_replica(
     for client, path in [
         (anonymous, "/api/parcels?limit=5"),
         (anonymous, "/api/parcels?q=Main"),
+        (anonymous, "/ogc/collections/parcels/items?limit=5"),
         (finance, "/kpi"),
         (finance, "/kpi/export?format=json"),
         (finance, "/portfolio/export?format=csv"),
@@ -214,10 +222,12 @@ def test_an_editor_reads_their_own_write_while_the_replica_is_paused_and_others_
         found, source = search(editor, address)
         assert (found, source) == ({parcel_id}, database.PRIMARY)
         assert tile_address(editor, a_parcel) == address  # the map's refreshed tile shows it
+        assert ogc_address(editor, parcel_id) == (address, database.PRIMARY)
 
         found, source = search(anonymous, address)
         assert (found, source) == (set(), database.REPLICA)  # a moment behind, as expected
         assert tile_address(anonymous, a_parcel) == before
+        assert ogc_address(anonymous, parcel_id) == (before, database.REPLICA)
 
     sample_on_primary.replica_caught_up()
     # once the replica has replayed the write, the editor's reads go back to it
