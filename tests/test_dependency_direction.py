@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("registry.models",),
     ("registry.city",),
     ("registry.parcels", "registry.leases", "registry.users"),
-    ("registry.operations",),
+    ("registry.operations", "registry.features"),
     ("registry.kpis",),
     ("registry.milestones", "registry.portfolio", "registry.open_data"),
     ("registry.imports",),

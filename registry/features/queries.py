@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from registry.errors import NotFound
 from registry.features.collections import Collection
@@ -34,6 +35,11 @@ DEFAULT_LIMIT = 100
 MAX_OFFSET = 1_000_000
 #: rows fetched from the cursor (and features written) at a time
 CHUNK_ROWS = 500
+
+
+class QueryRefused(ValueError):
+    """The database refused the page's statement (a filter's geometry it cannot use, a value out
+    of range); the message is the database's first line, which names no server path."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +172,13 @@ def stream_items(
             isolation_level="REPEATABLE READ", stream_results=True, max_row_buffer=CHUNK_ROWS
         )
         with streaming.begin():
-            matched = _count(streaming, query) if count else None
-            result = streaming.execute(text(statement), params)
             try:
+                matched = _count(streaming, query) if count else None
+                result = streaming.execute(text(statement), params)
                 rows = result.fetchmany(CHUNK_ROWS)
+            except DBAPIError as error:
+                raise QueryRefused(str(error.orig).splitlines()[0][:200]) from None
+            try:
                 yield head(matched)
                 returned, last_id, has_more = 0, None, False
                 while rows:

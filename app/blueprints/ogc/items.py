@@ -13,7 +13,6 @@ from flask import Response
 from flask import render_template
 from flask import request
 from flask import url_for
-from sqlalchemy.exc import DBAPIError
 
 from app import api
 from app.blueprints.ogc import bp
@@ -35,6 +34,7 @@ from registry.errors import NotFound
 from registry.features.collections import Property
 from registry.features.queries import ItemsQuery
 from registry.features.queries import PageEnd
+from registry.features.queries import QueryRefused
 from registry.features.queries import one_feature
 from registry.features.queries import stream_items
 from registry.fields import FieldProblem
@@ -104,14 +104,14 @@ def _first_piece(body: Generator[str, None, None]) -> str:
     """Run the query before answering, so that what the database refuses is a 400."""
     try:
         return next(body)
-    except DBAPIError as error:
+    except QueryRefused as error:
         body.close()
         raise ProblemError(
             400,
             "Bad query",
             "The database could not apply this filter: a geometry in it may be invalid, or a "
             "value out of range.",
-            [{"field": "filter", "message": str(error.orig).splitlines()[0][:200]}],
+            [{"field": "filter", "message": str(error)}],
         ) from None
 
 
