@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from registry.city.departments import DepartmentMatch
 from registry.city.profile import CityProfile
-from registry.geometry_limits import size_condition_sql
 from registry.geometry_limits import size_message_sql
 from registry.imports.parcels.join import AttributeExtract
 from registry.imports.parcels.mapping import EXPECTED_FIELDS
@@ -88,7 +87,11 @@ def check_geometry(
             "'is missing: the record is stored as a paper record, without a shape'",
             severity="warning",
         )
-    too_large = f"GeometryType(r.geom) IN {_POLYGONAL} AND {size_condition_sql('r.geom', settings)}"
+    # A non-empty polygon that staging left unvalidated (`valid` NULL) is over the size limits:
+    # its corners were counted once, as it was written, and are counted again only in the message.
+    too_large = (
+        f"r.valid IS NULL AND GeometryType(r.geom) IN {_POLYGONAL} AND NOT ST_IsEmpty(r.geom)"
+    )
     _report(session, too_large, size_message_sql("r.geom", settings))
     _report(session, "r.geom IS NOT NULL AND ST_IsEmpty(r.geom)", "'is empty'")
     point = "r.geom IS NOT NULL AND NOT ST_IsEmpty(r.geom) AND GeometryType(r.geom) = 'POINT'"
@@ -112,8 +115,7 @@ def check_geometry(
             "UPDATE import_rows SET geom = NULL, "
             "ok = ok AND GeometryType(geom) = 'POINT' AND NOT ST_IsEmpty(geom) "
             "WHERE geom IS NOT NULL "
-            f"AND (ST_IsEmpty(geom) OR GeometryType(geom) NOT IN {_POLYGONAL} "
-            f"OR {size_condition_sql('geom', settings)})"
+            f"AND (ST_IsEmpty(geom) OR GeometryType(geom) NOT IN {_POLYGONAL} OR valid IS NULL)"
         )
     )
     if repair:
