@@ -4,6 +4,7 @@ import mapbox_vector_tile
 import pytest
 from flask.testing import FlaskClient
 
+from tests.auth_fixtures import LoginHelper
 from tests.sql import query
 from tests.tiles import tile_of
 
@@ -82,7 +83,7 @@ def test_a_tile_address_outside_the_pyramid_is_404(sample_client: FlaskClient, p
 def test_a_private_map_serves_tiles_to_signed_in_users_only(
     sample_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
-    auth,  # type: ignore[no-untyped-def]
+    auth: LoginHelper,
 ) -> None:
     from app import create_app
     from app import database
