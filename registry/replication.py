@@ -5,9 +5,13 @@ decide whether a read may go there, and both are asked of the standby in one che
 (`replica_status`), at most once a second per process (`ReplicaMonitor`):
 
 - **Its lag in seconds.** While the standby has replayed everything it received from a connected
-  primary, it is current (lag 0). Otherwise its data is as old as the last transaction it replayed
-  (`now() - pg_last_xact_replay_timestamp()`): replay paused or slow, or the primary out of reach
-  (no WAL receiver), which is why an idle but disconnected standby counts as lagging too.
+  primary, it is current (lag 0); so it is while its replay waits for more WAL to arrive (what
+  it received may end in a record the primary has not flushed in full, which is never a
+  commit; seeing that wait takes `pg_read_all_stats` on the standby, else such an idle stretch
+  counts as lag, erring towards the primary). Otherwise its data is as old as the last
+  transaction it replayed (`now() - pg_last_xact_replay_timestamp()`): replay paused or slow,
+  or the primary out of reach (no WAL receiver), which is why an idle but disconnected standby
+  counts as lagging too.
 - **How far it has replayed** (`pg_last_wal_replay_lsn`), compared with the primary's WAL position
   taken right after a user's write (`wal_position_after_commits`): at or past it, the standby
   shows that write.
@@ -62,8 +66,11 @@ _REPLICA_STATUS_SQL = text(
     SELECT pg_is_in_recovery() AS in_recovery,
            COALESCE(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0)::bigint AS replay_lsn,
            CASE
-             WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
-                  AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver)
+             WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver)
+                  AND (pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
+                       OR EXISTS (SELECT 1 FROM pg_stat_activity
+                                  WHERE backend_type = 'startup'
+                                    AND wait_event = 'RecoveryWalStream'))
              THEN 0.0
              ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
            END AS lag_seconds
