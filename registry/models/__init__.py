@@ -25,6 +25,7 @@ from registry.models.leases import Lease
 from registry.models.leases import LeaseModification
 from registry.models.leases import LeaseNotice
 from registry.models.leases import LeaseResponsible
+from registry.models.operations import FindingReview
 from registry.models.operations import KpiSnapshot
 from registry.models.operations import Milestone
 from registry.models.operations import Occupancy
@@ -40,6 +41,7 @@ __all__ = [
     "CouncilDistrict",
     "Department",
     "DepartmentAlias",
+    "FindingReview",
     "ImportBatch",
     "ImportProblem",
     "IncrementalBorrowingRate",

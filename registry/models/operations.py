@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import CHAR
 from sqlalchemy import BigInteger
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Date
@@ -113,3 +114,28 @@ class KpiSnapshot(Base):
     denominator: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     unit: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class FindingReview(VersionedMixin, Base):
+    """What people decided about one data-quality finding (see migration 0017): assigned to
+    someone, or closed with a note. The finding itself is computed, named by `finding_key`."""
+
+    __tablename__ = "finding_reviews"
+    __table_args__ = (
+        CheckConstraint(
+            "closed_at IS NULL OR nullif(btrim(close_note), '') IS NOT NULL", name="close_note"
+        ),
+        unique_index("finding_reviews", "finding_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    finding_key: Mapped[str] = mapped_column(CHAR(32))
+    kind: Mapped[str] = mapped_column(Text)
+    parcel_id: Mapped[str | None] = mapped_column(Text)
+    lease_number: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    assigned_to: Mapped[str | None] = mapped_column(String(320))
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(Text)
+    close_note: Mapped[str | None] = mapped_column(Text)
