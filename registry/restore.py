@@ -14,6 +14,7 @@ The order is what makes a refusal or a failure harmless:
 
 from __future__ import annotations
 
+import re
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ SELECT EXISTS (
     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                     AND d.objid = c.oid AND d.deptype = 'e'))"""
+
+
+_EXTENSION_COMMENT = re.compile(r"\d+; \d+ \d+ COMMENT - EXTENSION ")
+_OWNER_ONLY = re.compile(r"\d+; \d+ \d+ (COMMENT - EXTENSION |TABLE DATA public spatial_ref_sys )")
 
 
 class RestoreRefused(Exception):
@@ -133,30 +138,53 @@ def _restore_files(manifest: Manifest, tar: tarfile.TarFile, document_root: Path
 
 def _pg_restore(database_url: str, dump: Path) -> None:
     """One transaction, stopping at the first error; owners and grants are left to the target
-    (the restoring role owns what it creates), so a backup restores on another server too."""
+    (the restoring role owns what it creates), so a backup restores on another server too, and
+    by a role that owns its database but not PostGIS (see `_restorable`)."""
     engine = create_engine(normalise_database_url(database_url), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             major = server_major(connection)
+            owns_postgis = bool(
+                connection.execute(
+                    text("SELECT has_table_privilege('spatial_ref_sys', 'INSERT')")
+                ).scalar()
+            )
     finally:
         engine.dispose()
     conninfo, env = libpq_target(database_url)
+    pg_restore = client_tool("pg_restore", major)
+    listing = dump.with_suffix(".list")
     try:
+        contents = run_tool([pg_restore, "--list", str(dump)], env)
+        listing.write_text(_restorable(contents, owns_postgis))
         run_tool(
             [
-                client_tool("pg_restore", major),
+                pg_restore,
                 "--single-transaction",
                 "--exit-on-error",
                 "--no-owner",
                 "--no-privileges",
+                f"--use-list={listing}",
                 f"--dbname={conninfo}",
                 str(dump),
             ],
             env,
         )
     except ClientToolFailed as failed:
-        message = str(failed).replace(str(dump), "the dump")
+        message = str(failed).replace(str(dump), "the dump").replace(str(listing), "its list")
         raise RestoreRefused(f"the database was not restored: {message}") from failed
+
+
+def _restorable(contents: str, owns_postgis: bool) -> str:
+    """The dump's table of contents less what only PostGIS's owner may do: `COMMENT ON
+    EXTENSION` always (the extension exists already: `create_database` made it, or a DBA did for
+    the app's role), and the rows of `spatial_ref_sys` (only SRIDs added by hand are dumped)
+    when the restoring role may not write that table. The extension itself stays (IF NOT
+    EXISTS)."""
+    owner_only = _EXTENSION_COMMENT if owns_postgis else _OWNER_ONLY
+    return "".join(
+        line for line in contents.splitlines(keepends=True) if not owner_only.match(line)
+    )
 
 
 def _check_counts(database_url: str, manifest: Manifest) -> None:

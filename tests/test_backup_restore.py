@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from click.testing import CliRunner
 from click.testing import Result
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from app import create_app
@@ -40,6 +42,7 @@ from registry.stored_files import remove_stored_file
 from registry.stored_files import store_file
 from tests.database import clone
 from tests.database import unused_database_url
+from tests.database import url_for_database
 from tests.lease_fixtures import worked_example
 from tests.parcel_fixtures import LAT
 from tests.parcel_fixtures import LON
@@ -51,6 +54,7 @@ from tests.parcel_fixtures import etag
 from tests.parcel_fixtures import patch
 from tests.parcel_fixtures import square
 from tests.parcel_fixtures import token_client
+from tests.sql import execute
 from tests.sql import query
 from tests.sql import scalar
 
@@ -313,6 +317,33 @@ def test_a_database_that_holds_data_is_replaced_only_with_force(
 
     assert forced.exit_code == 0, forced.output
     assert registry_state(registry.url, tmp_path) == registry.at_backup
+
+
+def test_a_role_that_owns_its_database_but_not_postgis_restores_a_backup(
+    registry: Registry, new_database_url: str, tmp_path: Path
+) -> None:
+    """As a DBA sets it up: PostGIS created by a superuser in a database the app's role owns.
+    Only the extension's owner may comment on it or write spatial_ref_sys, which the dump has."""
+    role, maintenance = f"registry_test_owner_{os.getpid()}", url_for_database("postgres")
+    target = make_url(new_database_url)
+    execute(maintenance, f"CREATE ROLE {role} LOGIN PASSWORD 'restore-drill-only'")
+    try:
+        database_admin.create_database(new_database_url)  # PostGIS made by the superuser
+        execute(maintenance, f'ALTER DATABASE "{target.database}" OWNER TO {role}')
+        as_owner = target.set(username=role, password="restore-drill-only")
+
+        result = run(
+            "restore",
+            str(registry.archive),
+            url=as_owner.render_as_string(hide_password=False),
+            documents=tmp_path,
+        )
+    finally:
+        database_admin.drop_database(new_database_url)
+        execute(maintenance, f"DROP ROLE {role}")
+
+    assert result.exit_code == 0, result.output
+    assert "2 parcels" in result.output
 
 
 def test_a_backup_older_than_the_schema_is_migrated_on_restore(
