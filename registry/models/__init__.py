@@ -22,6 +22,7 @@ from registry.models.imports import ImportBatch
 from registry.models.imports import ImportProblem
 from registry.models.leases import IncrementalBorrowingRate
 from registry.models.leases import Lease
+from registry.models.leases import LeaseDocument
 from registry.models.leases import LeaseModification
 from registry.models.leases import LeaseNotice
 from registry.models.leases import LeaseResponsible
@@ -47,6 +48,7 @@ __all__ = [
     "IncrementalBorrowingRate",
     "KpiSnapshot",
     "Lease",
+    "LeaseDocument",
     "LeaseModification",
     "LeaseNotice",
     "LeaseResponsible",

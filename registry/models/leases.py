@@ -168,6 +168,30 @@ class LeaseModification(VersionedMixin, Base):
     lease: Mapped[Lease] = relationship(back_populates="modifications")
 
 
+class LeaseDocument(Base):
+    """A file attached to a lease (the signed lease, an amendment): the stored file by its
+    SHA-256 (`registry.stored_files`), the name it was uploaded under, its kind, who and when.
+    See `registry.leases.documents`."""
+
+    __tablename__ = "lease_documents"
+    __table_args__ = (
+        CheckConstraint("kind IN ('signed_lease', 'amendment', 'other')", name="kind"),
+        CheckConstraint("char_length(file_name) BETWEEN 1 AND 255", name="file_name"),
+        Index("ix_lease_documents_lease_id", "lease_id"),
+        Index("ix_lease_documents_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lease_id: Mapped[int] = mapped_column(ForeignKey("leases.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(CHAR(64), ForeignKey("stored_files.sha256"))
+    file_name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+    uploaded_by: Mapped[str] = mapped_column(Text)
+
+
 class IncrementalBorrowingRate(VersionedMixin, Base):
     """The city's incremental borrowing rates, dated and by term, for leases with no stated or
     implicit rate: the rate in force at commencement for the shortest bucket covering the term."""
