@@ -4,9 +4,8 @@ finding 7: one viewer with 16 parallel `/kpi` requests held every server thread)
 - **Statement timeout by request class.** Every request is put in a class by its path and
   method (`request_class`): vector tiles, API reads, pages, writes, reports (KPIs, exports) and
   imports. Each class has its own `statement_timeout` (`REGISTRY_STATEMENT_TIMEOUT_<CLASS>`, in
-  seconds, `0` for none), set on a pooled connection when it is checked out for that request,
-  and only when it differs from what the connection already has, so the hot path (tiles on the
-  read pool) pays no extra round trip. A statement cancelled by it answers 503 (app/faults.py).
+  seconds, `0` for none), set on each pooled connection the request checks out
+  (registry/statement_timeouts.py). A statement cancelled by it answers 503 (app/faults.py).
 - **Requests in flight per user.** A signed-in user (by user id), or an anonymous visitor (by
   client address), may have `REGISTRY_USER_CONCURRENCY` (default 4) requests running; the next
   one answers 429 with `Retry-After` at once instead of taking another server thread. `/healthz`,
@@ -22,23 +21,22 @@ from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any
 
-import psycopg
 from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
 from sqlalchemy import Engine
-from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import sessionmaker
 from werkzeug.wsgi import ClosingIterator
 
 from app.problems import problem
 from app.problems import wants_problem_json
+from registry.statement_timeouts import ANY_TIMEOUT
+from registry.statement_timeouts import apply_statement_timeouts
+from registry.statement_timeouts import want_statement_timeout
 
 #: Seconds a statement of each request class may run, unless a REGISTRY_STATEMENT_TIMEOUT_*
 #: setting says otherwise. A dense z12 tile of the 100,000-parcel bench city takes 0.03 s; its
@@ -72,12 +70,6 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Requests never counted against a user's limit.
 EXEMPT_ENDPOINTS = frozenset({"health.healthz", "static", "tiles.parcel_tile_view"})
 
-#: The health check's one-row query runs under whatever timeout its connection has: setting one
-#: would cost it two more round trips, each a wait for the interpreter lock under load.
-ANY_TIMEOUT = -1
-_timeout_ms: ContextVar[int | None] = ContextVar("registry_statement_timeout_ms", default=None)
-_INFO_KEY = "registry_statement_timeout_ms"
-
 
 def request_class(path: str, method: str) -> str:
     """The class of a request, which decides its statement timeout."""
@@ -110,25 +102,6 @@ def statement_timeouts(config: Mapping[str, Any]) -> dict[str, int]:
     return timeouts
 
 
-def _set_statement_timeout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """On checkout: give the connection this request's statement timeout (or the server's
-    default outside a request), skipping the round trip when it has it already."""
-    wanted = _timeout_ms.get()
-    if wanted == ANY_TIMEOUT or record.info.get(_INFO_KEY) == wanted:
-        return
-    value = "DEFAULT" if wanted is None else str(int(wanted))
-    try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {value}")
-        if not dbapi_connection.autocommit:
-            # committed on its own, so the request's rolled-back transaction can't undo it
-            dbapi_connection.commit()
-    except psycopg.OperationalError as error:
-        # a connection the server dropped: the pool discards it and checks out another
-        raise DisconnectionError(str(error)) from error
-    record.info[_INFO_KEY] = wanted
-
-
 def _engines(app: Flask) -> Iterable[Engine]:
     for value in app.extensions.values():
         if isinstance(value, Engine):
@@ -147,18 +120,19 @@ class StatementTimeoutMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         kind = request_class(environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET"))
         environ["registry.request_class"] = kind
-        _timeout_ms.set(ANY_TIMEOUT if kind == "health" else self.timeouts[kind] or None)
+        # the health check's one-row query runs under any: a SET would cost it two round trips
+        want_statement_timeout(ANY_TIMEOUT if kind == "health" else self.timeouts[kind] or None)
         try:
             result = self.wsgi_app(environ, start_response)
         except BaseException:
-            _timeout_ms.set(None)
+            want_statement_timeout(None)
             raise
         # a streamed body may still query: the timeout ends when the body is closed
         return ClosingIterator(result, [_end_of_request])
 
 
 def _end_of_request() -> None:
-    _timeout_ms.set(None)
+    want_statement_timeout(None)
 
 
 class InFlight:
@@ -221,8 +195,7 @@ def init_app(app: Flask) -> None:
     middleware (the timeout layer goes outermost)."""
     timeouts = statement_timeouts(app.config)
     for engine in _engines(app):
-        if not event.contains(engine, "checkout", _set_statement_timeout):
-            event.listen(engine, "checkout", _set_statement_timeout)
+        apply_statement_timeouts(engine)
     value = app.config.get("REGISTRY_USER_CONCURRENCY", os.environ.get("REGISTRY_USER_CONCURRENCY"))
     limit = DEFAULT_USER_CONCURRENCY if value in (None, "") else int(value)
     if limit < 1:

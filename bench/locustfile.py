@@ -1,10 +1,11 @@
 """The day's mix for Locust (run by bench/load.py in its own venv; imports nothing of the app).
 
-Who is on the registry on a working day, by weight: the public on the map (vector tiles around a
-parcel, the map page, a search; 1-4 s between views), staff reading (searches, parcel and lease
-records as API and pages; 2-6 s between), two managers on the KPI desk (10-30 s between), and editors changing parcels with `If-Match`, some of them on
-an out-of-date version (a 412 is the right answer there, counted as success; 3-10 s between edits). One health probe
-asks `/healthz` four times a second throughout. The bench itself runs one import meanwhile.
+Who is on the registry on a working day, by weight: the public on the map (vector tiles around
+a parcel, the map page, a search; 1-4 s between views), staff reading (searches, parcel and
+lease records as API and pages; 2-6 s between), two managers on the KPI desk (10-30 s between),
+and editors changing parcels with `If-Match`, some of them on an out-of-date version (a 412 is
+the right answer there, counted as success; 3-10 s between edits). One health probe asks
+`/healthz` four times a second throughout. The bench itself runs one import meanwhile.
 
 `BENCH_LOAD_DATA` names a JSON file with the tokens, parcel ids, lease numbers and tiles to use.
 """
@@ -86,7 +87,6 @@ class Staff(HttpUser):
     @task(2)
     def lease_page(self) -> None:
         self.client.get(f"/leases/{random.choice(DATA['leases'])}", name="lease page")
-
 
 
 class Manager(HttpUser):
