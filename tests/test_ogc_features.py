@@ -19,6 +19,11 @@ from sqlalchemy import text
 from app.database import session_factory
 from tests.auth_fixtures import LoginHelper
 from tests.auth_fixtures import bearer
+from tests.parcel_fixtures import add_departments
+from tests.parcel_fixtures import create
+from tests.parcel_fixtures import etag
+from tests.parcel_fixtures import square
+from tests.parcel_fixtures import token_client
 
 ITEMS = "/ogc/collections/parcels/items"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -493,3 +498,18 @@ def test_the_items_page_in_html_is_a_table_with_a_map(sample_client: FlaskClient
     page = sample_client.get(ITEMS + "?limit=5&f=html").get_data(as_text=True)
     assert 'id="ogc-map"' in page and '<th scope="col">Parcel id</th>' in page
     assert page.count("<tr>") == 6
+
+
+def test_a_retired_parcel_is_in_no_collection_for_anyone(app: Flask, client: FlaskClient) -> None:
+    add_departments(app)
+    editor = token_client(app)
+    create(editor, "5555-012-034")
+    create(editor, "5555-012-035", square(-118.2489))
+    retired = editor.delete(
+        "/api/parcels/5555-012-035", headers={"If-Match": etag(editor, "5555-012-035")}
+    )
+    assert retired.status_code == 204
+    for reader in (client, editor):
+        assert _ids(_json(reader, ITEMS)) == ["5555-012-034"]
+        assert reader.get(f"{ITEMS}/5555-012-035").status_code == 404
+        assert not _ids(_json(reader, "/ogc/collections/buildings/items"))
