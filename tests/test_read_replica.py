@@ -109,7 +109,9 @@ def replica_streaming(sample_on_primary: ReplicatedDatabase) -> Iterator[None]:
 
 @contextmanager
 def replay_paused(clusters: ReplicatedDatabase) -> Iterator[None]:
-    """The replica keeps receiving WAL but applies none of it, so it lags more and more."""
+    """The replica keeps receiving WAL but applies none of it, so it lags more and more, from
+    now on: its last transaction replayed is the one `replica_caught_up` commits."""
+    clusters.replica_caught_up()
     clusters.replica.execute("SELECT pg_wal_replay_pause()")
     try:
         yield
@@ -260,8 +262,6 @@ def test_beyond_the_lag_limit_reads_go_to_the_primary(
     a_parcel: dict[str, Any],
 ) -> None:
     lenient, strict = app.test_client(), strict_app.test_client()
-    set_address(users["editor"], a_parcel["parcel_id"], new_address())
-    sample_on_primary.replica_caught_up()  # the lag is counted from the last transaction replayed
     address = new_address()
     with replay_paused(sample_on_primary):
         set_address(users["editor"], a_parcel["parcel_id"], address)
