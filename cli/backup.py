@@ -8,11 +8,29 @@ failing pg_dump/pg_restore: nothing is left half-made), 2 usage error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from registry.settings import Settings
+
+
+@contextmanager
+def _database_errors(outcome: str) -> Iterator[None]:
+    """A database that cannot be reached or refuses is one line naming why, not a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise click.ClickException(f"{outcome}: the database refused: {reason}") from error
+
+
+def _documents(count: int) -> str:
+    return f"{count:,} document" if count == 1 else f"{count:,} documents"
 
 
 def _megabytes(size: int) -> str:
@@ -37,14 +55,16 @@ def backup(path: Path, force: bool) -> None:
     from registry.stored_files import StoredFileDamaged
     from registry.stored_files import document_root
 
+    url = Settings.from_env().database_url
     try:
-        result = create_backup(Settings.from_env().database_url, document_root(), path, force=force)
+        with _database_errors("no backup was written"):
+            result = create_backup(url, document_root(), path, force=force)
     except (BackupRefused, ClientToolFailed, StoredFileDamaged) as refused:
         raise click.ClickException(f"no backup was written: {refused}") from refused
     manifest = result.manifest
     click.echo(
         f"backup written to {path.name} ({_megabytes(result.size_bytes)}): "
-        f"{_summary(manifest.counts)}, {len(manifest.files):,} documents; "
+        f"{_summary(manifest.counts)}, {_documents(len(manifest.files))}; "
         f"schema {manifest.schema_revision}"
     )
 
@@ -66,14 +86,15 @@ def restore(path: Path, database_url: str | None, force: bool) -> None:
 
     url = database_url or Settings.from_env().database_url
     try:
-        result = restore_backup(path, url, document_root(), force=force)
+        with _database_errors("the backup was not restored"):
+            result = restore_backup(path, url, document_root(), force=force)
     except RestoreRefused as refused:
         raise click.ClickException(str(refused)) from refused
     manifest = result.manifest
     migrated = f"; schema migrated to {result.migrated_to}" if result.migrated_to else ""
     click.echo(
         f"restored the backup of {manifest.created_at} into {result.database}: "
-        f"{_summary(manifest.counts)}, {result.files_written:,} documents{migrated}"
+        f"{_summary(manifest.counts)}, {_documents(result.files_written)}{migrated}"
     )
 
 
@@ -97,7 +118,7 @@ def documents_check() -> None:
         normalise_database_url(Settings.from_env().database_url), poolclass=NullPool
     )
     try:
-        with engine.connect() as connection:
+        with _database_errors("nothing was checked"), engine.connect() as connection:
             check = check_store(connection, document_root())
     finally:
         engine.dispose()
@@ -107,6 +128,6 @@ def documents_check() -> None:
         )
     if check.problems:
         raise click.ClickException(
-            f"{len(check.problems):,} of {check.listed:,} documents are missing or damaged"
+            f"{len(check.problems):,} of {_documents(check.listed)} missing or damaged"
         )
-    click.echo(f"all {check.listed:,} documents present and whole")
+    click.echo(f"{_documents(check.listed)} listed, all present and whole")
