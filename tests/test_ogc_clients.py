@@ -60,6 +60,22 @@ def test_ogrinfo_lists_the_collections_and_counts_the_parcels(sample_server: Liv
     assert "Multi Polygon" in summary
 
 
+def test_ogrinfo_where_is_answered_by_the_server(
+    sample_app: Flask, sample_server: LiveServer
+) -> None:
+    surplus = sum(1 for row in _database_parcels(sample_app).values() if row[4] == "surplus")
+    summary = _run(
+        "ogrinfo",
+        "-ro",
+        "-so",
+        "-where",
+        "status = 'surplus'",
+        f"OAPIF:{sample_server.url}/ogc",
+        "parcels",
+    )
+    assert f"Feature Count: {surplus}" in summary
+
+
 def test_ogr2ogr_copies_every_parcel_with_the_databases_attributes(
     sample_app: Flask, sample_server: LiveServer, tmp_path: Path
 ) -> None:

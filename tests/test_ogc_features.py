@@ -471,6 +471,8 @@ def test_datetime_filters_on_the_acquisition_date_for_staff_and_is_refused_elsew
 def test_an_unknown_parameter_is_refused(sample_client: FlaskClient) -> None:
     problem = _json(sample_client, f"{ITEMS}?colour=red", 400)
     assert problem["errors"][0]["field"] == "colour"
+    across = _json(sample_client, f"{ITEMS}?bbox=179,0,-179,1", 400)  # across the antimeridian
+    assert across["errors"][0]["field"] == "bbox"
 
 
 # -- one feature -------------------------------------------------------------------------------
@@ -490,6 +492,8 @@ def test_one_feature_has_an_etag_and_answers_304_when_unchanged(
         sample_client.get(f"{ITEMS}/{feature_id}", headers={"If-None-Match": etag}).status_code
         == 304
     )
+    hidden = sample_client.get(f"{ITEMS}/{feature_id}?properties=acquisition_cost")
+    assert hidden.status_code == 400  # not a public field
     missing = sample_client.get(f"{ITEMS}/no-such-parcel")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
 

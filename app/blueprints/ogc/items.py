@@ -23,10 +23,8 @@ from app.blueprints.ogc.formats import link
 from app.blueprints.ogc.formats import public_view
 from app.blueprints.ogc.formats import reading
 from app.blueprints.ogc.formats import wants_html
-from app.blueprints.ogc.params import ITEM_PARAMETERS
+from app.blueprints.ogc.params import item_options
 from app.blueprints.ogc.params import items_query
-from app.blueprints.ogc.params import output_crs
-from app.blueprints.ogc.params import unknown_parameters
 from app.blueprints.ogc.resources import find_collection
 from app.database import read_engine
 from app.problems import ProblemError
@@ -37,7 +35,6 @@ from registry.features.queries import PageEnd
 from registry.features.queries import QueryRefused
 from registry.features.queries import one_feature
 from registry.features.queries import stream_items
-from registry.fields import FieldProblem
 
 
 def _timestamp() -> str:
@@ -157,19 +154,8 @@ def _items_page(query: ItemsQuery, urls: _ItemsUrls) -> Response:
 def item(collection_id: str, feature_id: str) -> Response:
     collection = find_collection(collection_id)
     public = public_view()
-    errors: list[FieldProblem] = []
-    unknown_parameters(ITEM_PARAMETERS, errors)
     with reading() as connection:
-        offered = crs_offer(connection)
-        crs = output_crs(offered, errors)
-        properties = None
-        if request.args.get("properties") is not None:
-            properties = tuple(
-                p
-                for name in request.args["properties"].split(",")
-                if (p := collection.property(name.strip(), public)) is not None
-            )
-        api.bad_query(errors)
+        crs, properties = item_options(collection, public, crs_offer(connection))
         try:
             found = one_feature(connection, collection, feature_id, public, crs, properties)
         except NotFound:

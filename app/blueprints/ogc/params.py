@@ -25,6 +25,7 @@ from registry.features.queries import MAX_LIMIT
 from registry.features.queries import MAX_OFFSET
 from registry.features.queries import ItemsQuery
 from registry.fields import FieldProblem
+from registry.fields import whole_number
 
 ITEMS_PARAMETERS = frozenset(
     {
@@ -79,11 +80,15 @@ def _bbox(errors: list[FieldProblem]) -> tuple[float, float, float, float] | Non
             parts = parts[:2] + parts[3:5]
         if len(parts) != 4 or not all(math.isfinite(part) for part in parts):
             raise ValueError
-        if parts[1] > parts[3]:
+        if parts[0] > parts[2] or parts[1] > parts[3]:
             raise ValueError
     except ValueError:
         errors.append(
-            FieldProblem("bbox", "must be four numbers: lower left x,y then upper right x,y")
+            FieldProblem(
+                "bbox",
+                "must be four numbers: lower left x,y then upper right x,y (a box across the "
+                "antimeridian is not supported)",
+            )
         )
         return None
     return (parts[0], parts[1], parts[2], parts[3])
@@ -161,6 +166,18 @@ def _period(
     return period
 
 
+def item_options(
+    collection: Collection, public: bool, offered: tuple[Crs, ...]
+) -> tuple[Crs, tuple[Property, ...] | None]:
+    """One feature's `crs` and `properties`, or a 400 naming the parameter at fault."""
+    errors: list[FieldProblem] = []
+    unknown_parameters(ITEM_PARAMETERS, errors)
+    crs = output_crs(offered, errors)
+    properties = _properties(collection, public, errors)
+    api.bad_query(errors)
+    return crs, properties
+
+
 def items_query(collection: Collection, public: bool, offered: tuple[Crs, ...]) -> ItemsQuery:
     """The request's items query, or a 400 listing every parameter at fault."""
     errors: list[FieldProblem] = []
@@ -170,7 +187,7 @@ def items_query(collection: Collection, public: bool, offered: tuple[Crs, ...]) 
     filter_crs = _crs("filter-crs", offered, errors)
     limit = api.page_limit(errors, DEFAULT_LIMIT, MAX_LIMIT)
     offset_text = request.args.get("offset") or "0"
-    if not offset_text.isdigit() or int(offset_text) > MAX_OFFSET:
+    if whole_number(offset_text) is None or int(offset_text) > MAX_OFFSET:
         errors.append(FieldProblem("offset", f"must be a whole number up to {MAX_OFFSET:,}"))
         offset_text = "0"
     compiled = None
