@@ -55,7 +55,7 @@ from flask import current_app
 from flask import g
 from flask import has_request_context
 from flask import request
-from itsdangerous import BadSignature
+from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -241,7 +241,7 @@ class _WriteMarks:
         if cookie:
             try:
                 mark = self.signer.loads(cookie)
-            except BadSignature:
+            except BadData:  # forged, another key, or malformed
                 mark = None
             if isinstance(mark, list) and len(mark) == 2 and self._fresh(tuple(mark), now):
                 lsn = int(mark[0])

@@ -198,6 +198,18 @@ def test_tiles_searches_kpis_exports_and_the_ogc_api_are_read_from_the_replica(
         assert source == database.REPLICA, path
 
 
+def test_a_forged_write_mark_is_ignored(app: Flask) -> None:
+    """The mark is signed: a made-up one neither breaks a read nor pins it to the primary."""
+    from itsdangerous import URLSafeSerializer
+
+    other_key = URLSafeSerializer("not the app's key", salt="registry.last-write")
+    for forged in ("garbage", other_key.dumps([2**62, time.time()])):
+        client = app.test_client()
+        client.set_cookie(database.WRITE_MARK_COOKIE, forged)
+        response, source = read(client, "/api/parcels?limit=1")
+        assert (response.status_code, source) == (200, database.REPLICA), forged
+
+
 def test_pages_one_edits_from_are_read_from_the_primary(
     app: Flask, users: dict[str, SignedInClient], a_parcel: dict[str, Any]
 ) -> None:
