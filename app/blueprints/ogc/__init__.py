@@ -5,9 +5,10 @@ Modules: `formats` (JSON or HTML, links, errors), `params` (the query parameters
 `resources` (landing page, conformance, the OpenAPI document, collections, queryables), `items`
 (features, read side) and `openapi` (the document, built by one function, which describes
 Part 4's writes on parcels too). Part 4 (create, replace, update, delete) is `transactions`, a
-blueprint of its own under the same prefix. Every read goes through `app.database.read_engine()`, and the blueprint is
-declared `reads_from_replica`, so its GET and HEAD requests read from the replica when one is
-configured (and from the primary for a caller whose own write it has not replayed yet).
+blueprint of its own under the same prefix. Every read goes through
+`app.database.read_engine()`, and the blueprint is declared `reads_from_replica`, so its GET and
+HEAD requests read from the replica when one is configured (and from the primary for a caller
+whose own write it has not replayed yet).
 """
 
 from __future__ import annotations
