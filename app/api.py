@@ -35,6 +35,7 @@ from registry.fields import FieldProblem
 from registry.fields import JsonFloat
 from registry.fields import RecordInvalid
 from registry.fields import loads_json
+from registry.fields import whole_number
 
 JSON = "application/json"
 
@@ -139,11 +140,11 @@ def bad_query(errors: list[FieldProblem]) -> None:
 
 def page_limit(errors: list[FieldProblem], default: int, maximum: int) -> int:
     """The `limit` parameter: empty means not given; out of 1..maximum is an error."""
-    limit = request.args.get("limit") or str(default)
-    if not limit.isdigit() or not 1 <= int(limit) <= maximum:
+    limit = whole_number(request.args.get("limit") or str(default))
+    if limit is None or not 1 <= limit <= maximum:
         errors.append(FieldProblem("limit", f"must be a whole number from 1 to {maximum}"))
         return default
-    return int(limit)
+    return limit
 
 
 def etag_for(version: int) -> str:

@@ -17,6 +17,7 @@ from pyogrio.raw import read
 from geo.safe_open import UnsafeSource
 from geo.safe_open import check_driver
 from geo.safe_open import gdal_source
+from registry.fields import whole_number
 
 
 class PolygonFileError(ValueError):
@@ -56,7 +57,7 @@ def _srid(crs: str | None, srs: str | None, shown: str) -> int:
             f"{shown}: the file names no coordinate reference system: give one (e.g. EPSG:4326)"
         )
     code = given.strip().upper().removeprefix("EPSG:")
-    if not code.isdigit():
+    if whole_number(code) is None:
         raise PolygonFileError(
             f"{shown}: its coordinate reference system has no EPSG code: give one (e.g. EPSG:2229)"
         )

@@ -146,6 +146,15 @@ def to_int(
     return value
 
 
+def whole_number(text: str) -> int | None:
+    """`text` as a whole number when it is ASCII digits only ("12"), else None.
+
+    Use it, never `text.isdigit()` then `int(text)`: `isdigit` is also true of "²" and other
+    superscripts, which `int` refuses (a query such as `?limit=²` was a server error).
+    """
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def to_date(problems: Problems, name: str, value: Any) -> dt.date | None:
     """An ISO date (YYYY-MM-DD); free text such as "Lease in process" is refused, not guessed."""
     if value is None or (isinstance(value, str) and not value.strip()):

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from registry.fields import whole_number
 from registry.kpis.costs import cost_kpis
 from registry.kpis.definitions import KPI_DEFINITIONS
 from registry.kpis.digitization import digitization_kpis
@@ -36,7 +37,7 @@ _BREAKDOWN_ORDER = {name: index for index, name in enumerate((*BREAKDOWNS, "buil
 def _sort_key(value: KpiValue) -> tuple[int, int, int, str]:
     text = value.breakdown_value or ""
     # council districts are numbers: 2 before 10
-    number = int(text) if text.isdigit() else 0
+    number = whole_number(text) or 0
     return (_KPI_ORDER[value.kpi_id], _BREAKDOWN_ORDER[value.breakdown], number, text)
 
 

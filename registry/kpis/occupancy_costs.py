@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_bounds
 from registry.kpis.common_sql import BUILDING_DIMS_SQL
 from registry.kpis.common_sql import DIMS
@@ -79,7 +80,7 @@ def baseline_fiscal_year(session: Session) -> int | None:
     no costs at all). Read at each call, so a changed setting needs no restart."""
     setting = os.environ.get(BASELINE_SETTING, "").strip().upper().removeprefix("FY")
     if setting:
-        if not setting.isdigit():
+        if whole_number(setting) is None:
             raise ValueError(f"{BASELINE_SETTING} must name a fiscal year such as FY2024")
         return int(setting)
     earliest = session.execute(text("SELECT min(fiscal_year) FROM om_costs")).scalar()

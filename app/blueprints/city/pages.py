@@ -43,6 +43,7 @@ from registry.city.districts import list_districts
 from registry.city.districts import replace_districts
 from registry.db import unit_of_work
 from registry.fields import RecordInvalid
+from registry.fields import whole_number
 
 bp = Blueprint("city_admin", __name__, url_prefix="/admin/city")
 
@@ -104,7 +105,7 @@ def _number(name: str) -> float | None:
 def save_profile() -> Response:
     box = tuple(_number(side) for side in ("west", "south", "east", "north"))
     month = _field("fiscal_year_start_month")
-    if None in box or not month.isdigit():
+    if None in box or whole_number(month) is None:
         flash(
             "Not saved: the extent needs four numbers and the fiscal year a month (1-12).", "error"
         )

@@ -33,6 +33,7 @@ from geo.districts import district_areas
 from geo.kpi_choropleth import build_kpi_choropleth
 from geo.map_builder import render_map_page
 from registry.city.departments import department_choices
+from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_bounds
 from registry.fiscal_years import fiscal_year_of
 from registry.kpis import DEFINITIONS_BY_ID
@@ -107,7 +108,8 @@ def _filters(today: dt.date, departments: Sequence[Sequence[str]]) -> DashboardF
     args = request.args
     years = _fiscal_years(today)
     wanted = args.get("fy", "").upper().removeprefix("FY")
-    fiscal_year = int(wanted) if wanted.isdigit() and int(wanted) in years else years[0]
+    year = whole_number(wanted)
+    fiscal_year = year if year in years else years[0]
     codes = {code for code, _ in departments}
     map_kpi = args.get("map_kpi", "")
     return DashboardFilters(

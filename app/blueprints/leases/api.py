@@ -22,6 +22,7 @@ from app.auth import require_role
 from app.database import db_session
 from app.problems import ProblemError
 from registry.fields import FieldProblem
+from registry.fields import whole_number
 from registry.leases.queries import MAX_PAGE_SIZE
 from registry.leases.queries import LeaseQuery
 from registry.leases.queries import leased_parcels_geojson
@@ -53,7 +54,8 @@ def _query() -> LeaseQuery:
         if args.get(name) and args[name] not in allowed:
             errors.append(FieldProblem(name, f"must be one of: {', '.join(allowed)}"))
     expiring = args.get("expiring") or None
-    if expiring is not None and not (expiring.isdigit() and int(expiring) <= 36_500):
+    days = whole_number(expiring) if expiring is not None else None
+    if expiring is not None and not (days is not None and days <= 36_500):
         errors.append(FieldProblem("expiring", "must be a number of days (0 to 36500)"))
     limit = api.page_limit(errors, 100, MAX_PAGE_SIZE)
     if args.get("format") not in (None, "", "json", "geojson"):
@@ -64,7 +66,7 @@ def _query() -> LeaseQuery:
         portfolio=args.get("portfolio") or None,
         department=args.get("department") or None,
         parcel_id=args.get("parcel_id") or None,
-        expiring_days=int(expiring) if expiring is not None else None,
+        expiring_days=days,
         limit=limit,
         cursor=args.get("cursor") or None,
     )

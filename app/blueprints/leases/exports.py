@@ -20,6 +20,7 @@ from app.auth import exporting_roles
 from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
+from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_of
 from registry.kpis.export import KPI_EXPORT_FORMATS
 from registry.leases.gasb87.journal import fiscal_months
@@ -85,17 +86,19 @@ def _fiscal_year(value: str | None, start_month: int) -> int:
     if not value:
         return fiscal_year_of(dt.date.today(), start_month)
     digits = value.strip().upper().removeprefix("FY")
-    if not (digits.isdigit() and len(digits) == 4 and 1900 < int(digits) < 2200):
+    year = whole_number(digits)
+    if year is None or not 1900 < year < 2200:
         abort(400, description="fy must be a fiscal year such as 2026 or FY2026.")
-    return int(digits)
+    return year
 
 
 def _month(value: str | None) -> int | None:
     if not value:
         return None
-    if not (value.isdigit() and 1 <= int(value) <= 12):
+    month = whole_number(value)
+    if month is None or not 1 <= month <= 12:
         abort(400, description="month must be a fiscal period from 1 to 12.")
-    return int(value)
+    return month
 
 
 def _download(content: bytes, mimetype: str, filename: str) -> Response:

@@ -25,6 +25,7 @@ from app.database import db_session
 from registry.city.departments import department_choices
 from registry.errors import NotFound
 from registry.errors import NotMeasured
+from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_of
 from registry.leases.accounting import LeaseTermsError
 from registry.leases.accounting import fiscal_year_balances
@@ -72,7 +73,8 @@ def _filters() -> tuple[LeaseQuery, dict[str, str]]:
     direction = args.get("direction") if args.get("direction") in LEASE_DIRECTIONS else None
     portfolio = args.get("portfolio") if args.get("portfolio") in LEASE_PORTFOLIOS else None
     expiring = args.get("expiring", "")
-    days = int(expiring) if expiring.isdigit() and int(expiring) <= 36_500 else None
+    days = whole_number(expiring)
+    days = days if days is not None and days <= 36_500 else None
     query = LeaseQuery(
         direction=direction,
         portfolio=portfolio,
@@ -116,8 +118,9 @@ def lease_list() -> str:
 def _fiscal_year(start_month: int) -> int:
     """The reporting fiscal year: `?fy=` or the year containing today."""
     wanted = request.args.get("fy", "")
-    if wanted.isdigit() and 1900 < int(wanted) < 2200:
-        return int(wanted)
+    year = whole_number(wanted)
+    if year is not None and 1900 < year < 2200:
+        return year
     return fiscal_year_of(dt.date.today(), start_month)
 
 

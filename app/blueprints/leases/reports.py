@@ -31,6 +31,7 @@ from app.database import reads_from_replica
 from app.database import session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
+from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_of
 from registry.leases.calendar import critical_dates_ics
 from registry.leases.critical_dates import DEFAULT_WINDOW_MONTHS
@@ -79,14 +80,14 @@ def _filters() -> _Filters:
         as_of = dt.date.fromisoformat(args["as_of"]) if args.get("as_of") else dt.date.today()
     except ValueError:
         abort(400, description="as_of must be a date (YYYY-MM-DD).")
-    months_text = args.get("months") or str(DEFAULT_WINDOW_MONTHS)
-    if not months_text.isdigit() or not 1 <= int(months_text) <= MAX_WINDOW_MONTHS:
+    months = whole_number(args.get("months") or str(DEFAULT_WINDOW_MONTHS))
+    if months is None or not 1 <= months <= MAX_WINDOW_MONTHS:
         abort(400, description=f"months must be a whole number from 1 to {MAX_WINDOW_MONTHS}.")
     direction = args.get("direction") or None
     if direction is not None and direction not in LEASE_DIRECTIONS:
         abort(400, description="direction must be 'in' or 'out'.")
     department = (args.get("department") or "").strip() or None
-    return _Filters(as_of, int(months_text), direction, department)
+    return _Filters(as_of, months, direction, department)
 
 
 def _items(filters: _Filters) -> list[CriticalDate]:
@@ -200,6 +201,7 @@ def _fiscal_year(value: str | None, start_month: int) -> int:
     if not value:
         return fiscal_year_of(dt.date.today(), start_month)
     digits = value.strip().upper().removeprefix("FY")
-    if not (digits.isdigit() and len(digits) == 4 and 1900 < int(digits) < 2200):
+    year = whole_number(digits)
+    if year is None or not 1900 < year < 2200:
         abort(400, description="fy must be a fiscal year such as 2026 or FY2026.")
-    return int(digits)
+    return year

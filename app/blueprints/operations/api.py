@@ -24,6 +24,7 @@ from app.auth import reading_roles
 from app.auth import require_role
 from app.database import db_session
 from registry.fields import FieldProblem
+from registry.fields import whole_number
 from registry.operations import queries
 from registry.operations import records
 
@@ -66,14 +67,15 @@ COSTS = _Kind(
 def _query() -> queries.OperationsQuery:
     args, errors = request.args, []
     year = args.get("fiscal_year", "").strip().upper().removeprefix("FY") or None
-    if year is not None and not (year.isdigit() and 1901 <= int(year) <= 2199):
+    number = whole_number(year) if year is not None else None
+    if year is not None and not (number is not None and 1901 <= number <= 2199):
         errors.append(FieldProblem("fiscal_year", "must be a fiscal year such as 2026"))
     limit = api.page_limit(errors, 1000, MAX_LIMIT)
     api.bad_query(errors)
     return queries.OperationsQuery(
         parcel_id=args.get("parcel_id") or None,
         building_id=args.get("building_id") or None,
-        fiscal_year=int(year) if year else None,
+        fiscal_year=number,
         limit=limit,
         fiscal_year_start_month=current_app.config["REGISTRY_SETTINGS"].fiscal_year_start_month,
     )
