@@ -43,8 +43,9 @@ from tests.auth_fixtures import LoginHelper
 from tests.live_apps import sample_app
 
 EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "5"))
+DOCUMENT = api_document()
 EXPORT_EXAMPLES = max(1, EXAMPLES // 3)  # a whole workbook per call: fewer, same checks
-SCHEMA = schemathesis.openapi.from_dict(api_document())
+SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
 # data the document forbids exists only where an operation takes some
 REFUSABLE = [
@@ -81,8 +82,13 @@ class FuzzedApp:
     def __init__(self, app: Flask, editor: str, finance: str) -> None:
         self.app, self.editor, self.finance = app, editor, finance
         self.client = app.test_client()
+        examples = {str(value) for value in _example_keys(DOCUMENT).values()}
         self.keys = {
-            name: [str(row[key]) for row in self._get(path).get_json()[member]]
+            name: [
+                str(row[key])
+                for row in self._get(path).get_json()[member]
+                if str(row[key]) not in examples  # kept as the document's examples say
+            ]
             for name, (path, member, key) in _LISTS.items()
         }
 
@@ -135,6 +141,36 @@ def fuzzed(template_url: str) -> Iterator[FuzzedApp]:
             json.dump({label: dict(counts) for label, counts in COUNTS.items()}, file, indent=1)
 
 
+def _example_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """The path parameters the document gives examples of (records of the sample)."""
+    return {
+        parameter["name"]: parameter["example"]
+        for item in document["paths"].values()
+        for parameter in item.get("parameters", ())
+        if "example" in parameter
+    }
+
+
+def _send_examples(fuzzed: FuzzedApp, operation: Any, counts: collections.Counter[str]) -> None:
+    """The document's example body of `operation`, sent once: it must be accepted (2xx)."""
+    spec = DOCUMENT["paths"][operation.path][operation.method.lower()]
+    content = spec.get("requestBody", {}).get("content", {})
+    examples = [(media, body["example"]) for media, body in content.items() if "example" in body]
+    for media_type, example in examples[:1]:
+        keys = _example_keys(DOCUMENT)
+        names = [parameter.name for parameter in operation.path_parameters]
+        case = operation.Case(
+            body=example,
+            media_type=media_type,
+            path_parameters={name: keys[name] for name in names},
+        )
+        response = case.call_and_validate(
+            headers=fuzzed.headers(operation.path), excluded_checks=POSITIVE_EXCLUDED
+        )
+        assert 200 <= response.status_code < 300, (operation.label, response.text)
+        counts[str(response.status_code)] += 1
+
+
 def _strategy(fuzzed: FuzzedApp, operation: Any, mode: GenerationMode) -> Any:
     """Positive cases half on records that exist (so writes reach the validators), half on
     generated keys; negative cases as generated."""
@@ -154,6 +190,9 @@ def _run(fuzzed: FuzzedApp, operation: Any, mode: GenerationMode) -> None:
         if mode is GenerationMode.POSITIVE
         else {"checks": NEGATIVE_CHECKS}
     )
+
+    if mode is GenerationMode.POSITIVE:
+        _send_examples(fuzzed, operation, counts)
 
     @settings(
         max_examples=EXPORT_EXAMPLES if operation.path in EXPORTS else EXAMPLES,

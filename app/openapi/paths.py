@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.openapi.examples import EXAMPLES
 from app.openapi.schemas import Schema
 from app.openapi.schemas import choice
 from app.openapi.schemas import ref
@@ -106,9 +107,13 @@ def operation(
     if parameters:
         spec["parameters"] = list(parameters)
     if body is not None:
+        example = EXAMPLES.get(body["$ref"].rsplit("/", 1)[-1]) if "$ref" in body else None
+        media: dict[str, Any] = {"schema": body}
+        if example is not None and not operation_id.startswith("change"):
+            media["example"] = example  # a create's body; a change sends only what changes
         spec["requestBody"] = {
             "required": True,
-            "content": {media_type: {"schema": body} for media_type in body_types},
+            "content": {media_type: media for media_type in body_types},
         }
     answers = {str(status): response for status, response in responses.items()}
     answers.update({str(status): problem(status) for status in sorted({400, 401, *problems})})
@@ -118,14 +123,19 @@ def operation(
     return spec
 
 
-def path_parameter(name: str, schema: Schema, description: str) -> dict[str, Any]:
-    return {
+def path_parameter(
+    name: str, schema: Schema, description: str, example: Any = None
+) -> dict[str, Any]:
+    parameter = {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
         "schema": schema,
     }
+    if example is not None:
+        parameter["example"] = example
+    return parameter
 
 
 def query(name: str, schema: Schema, description: str = "") -> dict[str, Any]:
@@ -143,8 +153,8 @@ IF_MATCH = {
     "schema": {"type": "string", "maxLength": 100},
 }
 _KEY_TEXT: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
-PARCEL_ID = path_parameter("parcel_id", _KEY_TEXT, "The parcel's id, e.g. 2001-016-025")
-LEASE_NUMBER = path_parameter("lease_number", _KEY_TEXT, "The lease number")
+PARCEL_ID = path_parameter("parcel_id", _KEY_TEXT, "The parcel's id", "2001-016-025")
+LEASE_NUMBER = path_parameter("lease_number", _KEY_TEXT, "The lease number", "LI-2012-0078")
 RECORD_ID = path_parameter("record_id", {"type": "integer", "minimum": 1}, "The record's id")
 _LIMIT = "Features per page"
 READ = (401, 404)
