@@ -24,7 +24,9 @@ PUBLIC_FIELDS = ["parcel_id", "address", "department", "use", "status"]
 QGIS_PYTHON = "/usr/bin/python3"
 
 
-def _run(*command: str, env: dict[str, str] | None = None, timeout: int = 300) -> str:
+def _run(
+    *command: str, env: dict[str, str] | None = None, timeout: int = 300, stderr: bool = False
+) -> str:
     done = subprocess.run(
         command,
         capture_output=True,
@@ -34,7 +36,7 @@ def _run(*command: str, env: dict[str, str] | None = None, timeout: int = 300) -
         check=False,
     )
     assert done.returncode == 0, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
-    return done.stdout
+    return done.stdout + (done.stderr if stderr else "")
 
 
 def _database_parcels(app: Flask) -> dict[str, tuple[str | None, ...]]:
@@ -72,8 +74,11 @@ def test_ogrinfo_where_is_answered_by_the_server(
         "status = 'surplus'",
         f"OAPIF:{sample_server.url}/ogc",
         "parcels",
+        env={"CPL_DEBUG": "ON"},
+        stderr=True,
     )
     assert f"Feature Count: {surplus}" in summary
+    assert "&status=surplus" in summary  # GDAL asked the server, which filtered
 
 
 def test_ogr2ogr_copies_every_parcel_with_the_databases_attributes(

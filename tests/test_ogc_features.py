@@ -253,6 +253,22 @@ def test_sortby_orders_and_pages_by_offset(sample_client: FlaskClient) -> None:
     assert len(by_address) == 3
 
 
+def test_a_property_as_a_query_parameter_filters_on_equality(
+    sample_client: FlaskClient, staff: dict[str, str]
+) -> None:
+    by_parameter = _ids(_json(sample_client, ITEMS + "?status=surplus&limit=1000"))
+    by_filter = _ids(_json(sample_client, ITEMS + "?filter=status='surplus'&limit=1000"))
+    assert by_parameter and by_parameter == by_filter
+    both = _ids(_json(sample_client, ITEMS + "?status=surplus&filter=status='in_use'&limit=1000"))
+    assert both == []
+    assert _json(sample_client, ITEMS + "?council_district=4", 400)["errors"][0]["field"] == (
+        "council_district"
+    )  # not a public field: not a parameter for the public
+    district = _json(sample_client, ITEMS + "?council_district=4&limit=1", headers=staff)
+    assert district["numberMatched"] > 0
+    assert _json(sample_client, ITEMS + "?council_district=four", 400, headers=staff)
+
+
 def test_properties_chooses_the_fields(sample_client: FlaskClient) -> None:
     page = _json(sample_client, ITEMS + "?properties=status,address&limit=3")
     assert all(set(f["properties"]) == {"status", "address"} for f in page["features"])

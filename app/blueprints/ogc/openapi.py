@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.features.collections import BOOLEAN
 from registry.features.collections import COLLECTIONS
+from registry.features.collections import DATE
+from registry.features.collections import DATETIME
+from registry.features.collections import INTEGER
+from registry.features.collections import NUMBER
+from registry.features.collections import Collection
 from registry.features.cql2 import FILTER_LANGUAGES
 from registry.features.crs import Crs
 from registry.features.queries import DEFAULT_LIMIT
@@ -204,6 +210,22 @@ def _write_operations() -> dict[str, Any]:
     return paths
 
 
+def _property_parameters(collection: Collection) -> list[dict[str, Any]]:
+    """`?name=value`: features whose property equals the value (queryables as parameters)."""
+    found = []
+    for prop in collection.properties:
+        schema: dict[str, Any] = {"type": "string"}
+        if prop.type in (INTEGER, NUMBER, BOOLEAN):
+            schema = {"type": prop.type}
+        elif prop.type in (DATE, DATETIME):
+            schema = {"type": "string", "format": prop.type}
+        note = "" if prop.public else " (signed-in callers only)"
+        found.append(
+            _parameter(prop.name, "query", schema, f"{prop.title} equals this value{note}")
+        )
+    return found
+
+
 def openapi_document(base_url: str, offered: tuple[Crs, ...]) -> dict[str, Any]:
     """The whole document; `base_url` is `/ogc`'s absolute URL."""
     items_parameters = [
@@ -251,6 +273,24 @@ def openapi_document(base_url: str, offered: tuple[Crs, ...]) -> dict[str, Any]:
                                        {"$ref": "#/components/schemas/Feature"}),
                           "404": {"$ref": "#/components/responses/Problem"}}}},
     }  # fmt: skip
+    for collection in COLLECTIONS.values():
+        # each collection's own items path, naming its properties as query parameters (GDAL
+        # reads the collection's path first and filters on the parameters it finds there)
+        paths[f"/collections/{collection.id}/items"] = {
+            "get": {
+                **read,
+                "operationId": f"items_{collection.id.replace('-', '_')}",
+                "summary": f"{collection.title}, a page at a time",
+                "parameters": items_parameters[1:] + _property_parameters(collection),
+                "responses": {
+                    **_responses(
+                        "a page of features",
+                        "application/geo+json",
+                        {"$ref": "#/components/schemas/FeatureCollection"},
+                    )
+                },
+            }
+        }
     for path, operations in _write_operations().items():
         paths.setdefault(path, {}).update(operations)
     return {

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import Any
 
 from flask import request
 
 from app import api
+from registry.features.collections import BOOLEAN
+from registry.features.collections import INTEGER
+from registry.features.collections import NUMBER
 from registry.features.collections import Collection
 from registry.features.collections import Property
 from registry.features.cql2 import CQL2_TEXT
@@ -48,9 +54,11 @@ ITEM_PARAMETERS = frozenset({"f", "crs", "properties"})
 _MAX_PARAMETER = 100_000
 
 
-def unknown_parameters(allowed: frozenset[str], errors: list[FieldProblem]) -> None:
+def unknown_parameters(
+    allowed: frozenset[str], errors: list[FieldProblem], also: frozenset[str] = frozenset()
+) -> None:
     for name, value in request.args.items(multi=True):
-        if name not in allowed:
+        if name not in allowed and name not in also:
             errors.append(FieldProblem(name[:60], "is not a parameter of this resource"))
         elif "\x00" in value:
             errors.append(FieldProblem(name, "must not contain NUL characters"))
@@ -178,10 +186,25 @@ def item_options(
     return crs, properties
 
 
+def _equals(prop: Property, value: str) -> dict[str, Any]:
+    """`?name=value` as the CQL2 condition name = value, the value read as the property's type
+    (a value that is not of it is reported by the compiler, naming the property)."""
+    typed: Any = value
+    if prop.type in (INTEGER, NUMBER):
+        try:
+            typed = Decimal(value)
+        except InvalidOperation:
+            typed = value
+    elif prop.type == BOOLEAN and value.lower() in ("true", "false"):
+        typed = value.lower() == "true"
+    return {"op": "=", "args": [{"property": prop.name}, typed]}
+
+
 def items_query(collection: Collection, public: bool, offered: tuple[Crs, ...]) -> ItemsQuery:
     """The request's items query, or a 400 listing every parameter at fault."""
     errors: list[FieldProblem] = []
-    unknown_parameters(ITEMS_PARAMETERS, errors)
+    names = frozenset(p.name for p in collection.visible(public))
+    unknown_parameters(ITEMS_PARAMETERS, errors, also=names)
     crs = output_crs(offered, errors)
     bbox_crs = _crs("bbox-crs", offered, errors)
     filter_crs = _crs("filter-crs", offered, errors)
@@ -190,17 +213,27 @@ def items_query(collection: Collection, public: bool, offered: tuple[Crs, ...]) 
     if whole_number(offset_text) is None or int(offset_text) > MAX_OFFSET:
         errors.append(FieldProblem("offset", f"must be a whole number up to {MAX_OFFSET:,}"))
         offset_text = "0"
-    compiled = None
+    conditions = [
+        _equals(prop, request.args[prop.name])
+        for prop in collection.visible(public)
+        if prop.name in request.args
+    ]
     if request.args.get("filter"):
         language = request.args.get("filter-lang") or CQL2_TEXT
         if language not in FILTER_LANGUAGES:
             errors.append(FieldProblem("filter-lang", f"must be {' or '.join(FILTER_LANGUAGES)}"))
         else:
             try:
-                node = parse_filter(request.args["filter"], language)
-                compiled = compile_filter(node, collection, public, filter_crs)
+                conditions.append(parse_filter(request.args["filter"], language))
             except FilterError as error:
                 errors.append(FieldProblem("filter", str(error)))
+    compiled = None
+    if conditions:
+        node = conditions[0] if len(conditions) == 1 else {"op": "and", "args": conditions}
+        try:
+            compiled = compile_filter(node, collection, public, filter_crs)
+        except FilterError as error:
+            errors.append(FieldProblem("filter", str(error)))
     sortby = _sortby(collection, public, errors)
     query = ItemsQuery(
         collection=collection,

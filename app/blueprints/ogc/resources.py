@@ -38,6 +38,7 @@ CONFORMANCE: tuple[str, ...] = (
     _FEATURES.format(1, "oas30"),
     _FEATURES.format(2, "crs"),
     _FEATURES.format(3, "queryables"),
+    _FEATURES.format(3, "queryables-query-parameters"),
     _FEATURES.format(3, "filter"),
     _FEATURES.format(3, "features-filter"),
     _CQL2.format("cql2-text"),
