@@ -48,7 +48,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints.kpis import dashboard as kpi_dashboard
     from app.blueprints.kpis import export as kpi_export
     from app.blueprints.leases import api as lease_api
+    from app.blueprints.leases import documents as lease_documents
     from app.blueprints.leases import exports as lease_exports
+    from app.blueprints.leases import forms as lease_forms
     from app.blueprints.leases import notices as lease_notices
     from app.blueprints.leases import pages as lease_pages
     from app.blueprints.leases import reports as lease_reports
@@ -57,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints.ogc import transactions as ogc_transactions
     from app.blueprints.open_data import catalog as open_data_catalog
     from app.blueprints.open_data import pages as open_data_pages
+    from app.blueprints.open_data import tiles as open_data_tiles
     from app.blueprints.operations import api as operations_api
     from app.blueprints.operations import pages as operations_pages
     from app.blueprints.parcels import api as parcel_api
@@ -83,6 +86,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         lease_reports.bp,
         lease_exports.bp,
         lease_notices.bp,
+        lease_forms.bp,
+        lease_documents.bp,
         operations_api.occupancy_bp,
         operations_api.costs_bp,
         kpi_dashboard.bp,
@@ -98,6 +103,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if app.config["REGISTRY_SETTINGS"].public_map:
         app.wsgi_app = tiles.PublicTileMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
+        app.wsgi_app = open_data_tiles.FilteredTileMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]
     # last: they wrap every middleware above and run after the user is known
     faults.init_app(app)
     request_limits.init_app(app)

@@ -309,7 +309,7 @@ def test_the_filtered_tiles_hold_only_the_filtered_parcels(
     x, y = tile_of(row["lon"], row["lat"], 10)
     everyone = mapbox_vector_tile.decode(anonymous.get(f"/tiles/parcels/10/{x}/{y}.mvt").data)
     filtered = mapbox_vector_tile.decode(
-        anonymous.get(f"/open/tiles/10/{x}/{y}.mvt?status=surplus").data
+        anonymous.get(f"/tiles/open/10/{x}/{y}.mvt?status=surplus").data
     )
     statuses = {f["properties"]["status"] for f in filtered["parcels"]["features"]}
     assert statuses == {"surplus"}
@@ -451,7 +451,7 @@ def test_nothing_of_the_open_data_exists_when_the_city_does_not_publish(
             "/open/dictionary.json",
             "/open/download/parcels.csv",
             "/open/download/parcels.gpkg",
-            "/open/tiles/10/175/408.mvt",
+            "/tiles/open/10/175/408.mvt",
             "/data.json",
         ):
             assert anonymous.get(url).status_code == 404, url

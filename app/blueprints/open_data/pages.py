@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint
 from flask import Response
@@ -22,17 +23,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.assets import map_assets
 from app.blueprints.open_data import only_when_published
+from app.blueprints.open_data.tiles import TILE_PATH
 from app.city import current_city
 from app.database import db_session
 from app.database import engine
-from app.database import read_engine
 from geo.extent import extent_bounds
 from geo.extent import portfolio_bounds
 from geo.map_builder import PARCEL_LAYER_MIN_ZOOM
 from geo.map_builder import status_legend
-from geo.tiles import MVT_MEDIA_TYPE
-from geo.tiles import TileOutOfRange
-from geo.tiles import tile_etag
 from registry.city.districts import district_numbers
 from registry.errors import NotFound
 from registry.fields import RecordInvalid
@@ -53,7 +51,6 @@ from registry.open_data.queries import parse_filter
 from registry.open_data.queries import parse_table_request
 from registry.open_data.queries import public_parcel
 from registry.open_data.queries import table_page
-from registry.open_data.tiles import filtered_tile
 from registry.vocabulary import STATUS_LABELS
 
 bp = Blueprint("open_data", __name__)
@@ -86,8 +83,9 @@ def _map_options(flt: OpenDataFilter) -> dict[str, Any]:
         tile_url = url_for("tiles.parcel_tile_view", z=0, x=0, y=0)
         tile_url = tile_url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
     else:
-        tile_url = url_for("open_data.tile", z=0, x=0, y=0, **flt.as_args())
-        tile_url = tile_url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
+        tile_url = f"{request.script_root}{TILE_PATH}/{{z}}/{{x}}/{{y}}.mvt?" + urlencode(
+            flt.as_args()
+        )
     city_bounds = extent_bounds(current_city().extent)
     bounds = (
         portfolio_bounds(db_session().connection(), city_bounds)
@@ -210,17 +208,3 @@ def download(fmt: str) -> BaseResponse:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return response
-
-
-@bp.get("/open/tiles/<int:z>/<int:x>/<int:y>.mvt")
-def tile(z: int, x: int, y: int) -> BaseResponse:
-    flt = _filter()
-    try:
-        with read_engine().connect() as connection:
-            data = filtered_tile(connection, flt, z, x, y)
-    except TileOutOfRange as error:
-        abort(404, description=str(error))
-    response = Response(data, mimetype=MVT_MEDIA_TYPE)
-    response.set_etag(tile_etag(data))
-    response.headers["Cache-Control"] = "public, no-cache"
-    return response.make_conditional(request)

@@ -14,7 +14,11 @@
     }
     map.fitBounds(options.bounds, { padding: [12, 12], maxZoom: 18 });
     if (map.getZoom() < options.minZoom) { map.setZoom(options.minZoom); }
-    RegistryMap.parcelLayer(map, options);
+    var layer = RegistryMap.parcelLayer(map, options);
+    // "loaded" once every tile in view is drawn (the table and the map can then be compared)
+    element.dataset.tiles = "loading";
+    layer.on("loading", function () { element.dataset.tiles = "loading"; });
+    layer.on("load", function () { element.dataset.tiles = "loaded"; });
   }
 
   if (document.readyState === "loading") {
