@@ -149,7 +149,8 @@ def open_stored_file(root: Path, sha256: str) -> BinaryIO:
     try:
         return file_path(root, sha256).open("rb")
     except FileNotFoundError as missing:
-        raise StoredFileDamaged(sha256, "is missing from the document folder") from missing
+        reason = "is missing from the document folder (REGISTRY_DOCUMENT_DIR)"
+        raise StoredFileDamaged(sha256, reason) from missing
 
 
 def listed_files(connection: Connection | Session) -> list[StoredFileInfo]:
