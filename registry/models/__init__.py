@@ -20,6 +20,8 @@ from registry.models.core import VersionedMixin
 from registry.models.files import StoredFile
 from registry.models.imports import ImportBatch
 from registry.models.imports import ImportProblem
+from registry.models.lease_schedules import LeaseMeasurement
+from registry.models.lease_schedules import LeaseScheduleRow
 from registry.models.leases import IncrementalBorrowingRate
 from registry.models.leases import Lease
 from registry.models.leases import LeaseDocument
@@ -49,9 +51,11 @@ __all__ = [
     "KpiSnapshot",
     "Lease",
     "LeaseDocument",
+    "LeaseMeasurement",
     "LeaseModification",
     "LeaseNotice",
     "LeaseResponsible",
+    "LeaseScheduleRow",
     "LoginThrottle",
     "Milestone",
     "Money",
