@@ -25,6 +25,7 @@ from cli.lazy_group import LazyGroup
 from registry.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,13 +68,13 @@ def output_option(function: F) -> F:
 
 @contextmanager
 def read_session() -> Iterator[Session]:
-    """A read-only session on DATABASE_URL (exports change nothing, so nothing to audit)."""
+    """A read-only session (exports change nothing, so nothing to audit): on the read replica
+    (`DATABASE_READ_URL`) when it has replayed everything committed on the primary before the
+    export began, so the file is as current as if read from the primary; else on DATABASE_URL."""
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import sessionmaker
 
-    from registry.db import create_registry_engine
-
-    engine = create_registry_engine(Settings.from_env().database_url, pool_size=1)
+    engine = _export_engine(Settings.from_env())
     try:
         with sessionmaker(engine)() as session:
             yield session
@@ -81,6 +82,29 @@ def read_session() -> Iterator[Session]:
         raise click.ClickException(f"cannot read the database: {error.orig}") from error
     finally:
         engine.dispose()
+
+
+def _export_engine(settings: Settings) -> Engine:
+    from registry.db import create_registry_engine
+    from registry.replication import DATABASE_ERRORS
+    from registry.replication import REPLICA_CONNECT_TIMEOUT_SECONDS
+    from registry.replication import replica_has_caught_up
+
+    primary = create_registry_engine(settings.database_url, pool_size=1)
+    if not settings.database_read_url:
+        return primary
+    replica = create_registry_engine(
+        settings.database_read_url,
+        pool_size=1,
+        connect_args={"connect_timeout": REPLICA_CONNECT_TIMEOUT_SECONDS},
+    )
+    try:
+        current = replica_has_caught_up(primary, replica)
+    except DATABASE_ERRORS:
+        current = False  # the primary does not answer: reading it says so in the usual words
+    chosen, other = (replica, primary) if current else (primary, replica)
+    other.dispose()
+    return chosen
 
 
 def write_output(path: Path, content: str | bytes) -> None:

@@ -114,6 +114,27 @@ def wal_position_after_commits(engine: Engine) -> int:
     return int(value)
 
 
+def replica_has_caught_up(primary: Engine, replica: Engine, wait_seconds: float = 2.0) -> bool:
+    """Has `replica`, a standby, replayed every transaction committed on `primary` before this
+    call? It is given up to `wait_seconds` to do so. For work that has no write mark to go by (an
+    export from the command line, which must be as current as a read of the primary) and can
+    afford one statement on each server first."""
+    position = wal_position_after_commits(primary)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            status = replica_status(replica)
+        except DATABASE_ERRORS:
+            return False
+        if not status.in_recovery:
+            return False
+        if status.replay_lsn >= position:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
 @dataclass(frozen=True)
 class ReplicaState:
     """The monitor's last word on the replica. `reachable` is False when it did not answer (or

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import mapbox_vector_tile
@@ -330,3 +331,46 @@ def test_without_a_read_url_every_read_goes_to_the_primary(
             assert database.replica_lag_seconds() is None
     finally:
         database.dispose(app)
+
+
+def test_a_command_line_export_reads_the_replica_once_it_has_replayed_every_commit(
+    users: dict[str, SignedInClient],
+    sample_on_primary: ReplicatedDatabase,
+    a_parcel: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """A script has no write mark: the export reads the replica only when it has replayed all
+    that was committed before the export began, so the file is as current as the primary's."""
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    env = {"DATABASE_URL": sample_on_primary.url, "DATABASE_READ_URL": sample_on_primary.read_url}
+
+    def export() -> str:
+        target = tmp_path / f"{uuid.uuid4().hex}.csv"
+        args = ["export", "portfolio", "-f", "csv", "-o", str(target)]
+        result = CliRunner().invoke(cli, args, env=env)
+        assert result.exit_code == 0, result.output
+        return target.read_text()
+
+    def parcel_scans_on_the_replica() -> int:
+        return int(
+            sample_on_primary.replica.execute(
+                "SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables"
+                " WHERE relname = 'parcels'",
+                database=sample_on_primary.database,
+            )
+        )
+
+    address = new_address()
+    with replay_paused(sample_on_primary):
+        set_address(users["editor"], a_parcel["parcel_id"], address)
+        scans = parcel_scans_on_the_replica()
+        assert address in export()  # from the primary: the replica has not replayed the edit
+        time.sleep(0.5)
+        assert parcel_scans_on_the_replica() == scans
+
+    scans = parcel_scans_on_the_replica()
+    assert address in export()
+    wait_until(lambda: parcel_scans_on_the_replica() > scans, 5, "the export's scans counted")
