@@ -56,6 +56,7 @@ ROUTES = (
     "lease page",
     "KPI desk",
     "edit (PATCH)",
+    "edit: conflict (412)",
     "/healthz",
 )
 
