@@ -16,7 +16,7 @@ PYTEST_ARGS ?= -n auto --dist loadgroup
 help:
 	@echo "make run    install what is missing, migrate, load the sample, serve http://$(HOST):$(PORT)"
 	@echo "make test   set up what the tests need and run them"
-	@echo "make bench  benchmarks (bench/README.md)"
+	@echo "make bench  benchmarks (BENCH_ARGS='--only load --load-seconds 20': the load test alone, short)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || (scripts/apt-ensure.sh python3-venv && $(PYTHON) -m venv $(VENV))
@@ -59,7 +59,7 @@ $(LOAD_VENV)/.installed: bench/requirements-load.txt
 
 bench: database assets $(LOAD_VENV)/.installed
 	scripts/apt-ensure.sh gdal-bin
-	$(WITH_ENV) $(BIN)/python -m bench
+	$(WITH_ENV) $(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -10,7 +10,11 @@ Everything runs against the real PostGIS and, where threads matter, the real pro
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -429,3 +434,49 @@ def test_the_page_of_a_parcel_imported_as_verified_with_no_verifier_answers(
         page = app.test_client().get(f"/parcels/{parcel_id}", headers=viewer)
         assert page.status_code == 200
         assert "Verified (as imported)." in page.get_data(as_text=True)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_serve_with_workers_runs_that_many_processes_and_stops_them_all(fresh_database_url: str) -> None:
+    """`asset-registry serve --workers 2`: two processes accept on one socket; SIGTERM to the
+    command stops both."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": fresh_database_url, "SECRET_KEY": "test"}
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+        _until(
+            lambda: _served_or_none(f"http://127.0.0.1:{port}/healthz") == 200, "the server answers"
+        )
+        workers = _children(server.pid)
+        assert len(workers) == 2
+        assert {_get(f"http://127.0.0.1:{port}/healthz").status for _ in range(10)} == {200}
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+        _until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), "workers gone")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _served_or_none(url: str) -> int | None:
+    try:
+        return _get(url, timeout=2).status
+    except OSError:
+        return None
