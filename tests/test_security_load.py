@@ -450,7 +450,9 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_serve_with_workers_runs_that_many_processes_and_stops_them_all(fresh_database_url: str) -> None:
+def test_serve_with_workers_runs_that_many_processes_and_stops_them_all(
+    fresh_database_url: str,
+) -> None:
     """`asset-registry serve --workers 2`: two processes accept on one socket; SIGTERM to the
     command stops both."""
     with socket.socket() as probe:
