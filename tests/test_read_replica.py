@@ -21,6 +21,7 @@ import mapbox_vector_tile
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from werkzeug.test import TestResponse
 
@@ -197,6 +198,22 @@ def test_tiles_searches_kpis_exports_and_the_ogc_api_are_read_from_the_replica(
         response, source = read(client, path)
         assert response.status_code == 200, (path, response.status_code)
         assert source == database.REPLICA, path
+
+
+def test_the_connections_a_replica_route_reads_on_are_the_standbys(
+    app: Flask, a_parcel: dict[str, Any]
+) -> None:
+    def in_recovery(path: str) -> tuple[bool, bool]:
+        """pg_is_in_recovery() on the request's session and on its read engine."""
+        with app.test_request_context(path):
+            on_session = database.db_session().execute(text("SELECT pg_is_in_recovery()"))
+            with database.read_engine().connect() as connection:
+                on_engine = connection.execute(text("SELECT pg_is_in_recovery()"))
+                return bool(on_session.scalar_one()), bool(on_engine.scalar_one())
+
+    assert in_recovery("/api/parcels?q=Main") == (True, True)
+    assert in_recovery("/tiles/parcels/15/5000/12000.mvt") == (True, True)
+    assert in_recovery(f"/api/parcels/{a_parcel['parcel_id']}") == (False, False)
 
 
 def test_a_forged_write_mark_is_ignored(app: Flask) -> None:
