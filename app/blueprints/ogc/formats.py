@@ -7,6 +7,7 @@ browser's does): GIS clients often send no `Accept` at all.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,10 +73,22 @@ def reading() -> Iterator[Connection]:
         yield connection
 
 
-def crs_offer(connection: Connection) -> tuple[Crs, ...]:
+#: how long the CRS offer is kept per app: it changes only when the city's extent does, and
+#: reading the profile on every page would be two more statements per request
+CRS_OFFER_SECONDS = 60.0
+_CRS_OFFER = "ogc_crs_offer"
+
+
+def crs_offer() -> tuple[Crs, ...]:
     """The CRSs offered: they include the city's local one, found from its extent."""
-    with Session(bind=connection) as session:
-        return supported_crs(city_profile(session, settings()).extent)
+    cached = current_app.extensions.get(_CRS_OFFER)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < CRS_OFFER_SECONDS:
+        return cached[1]
+    with reading() as connection, Session(bind=connection) as session:
+        offer = supported_crs(city_profile(session, settings()).extent)
+    current_app.extensions[_CRS_OFFER] = (now, offer)
+    return offer
 
 
 def link(rel: str, href: str, type_: str, title: str = "") -> dict[str, str]:

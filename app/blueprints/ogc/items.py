@@ -58,9 +58,7 @@ class _ItemsUrls:
 def items(collection_id: str) -> Response:
     collection = find_collection(collection_id)
     public = public_view()
-    with reading() as connection:
-        offered = crs_offer(connection)
-    query = items_query(collection, public, offered)
+    query = items_query(collection, public, crs_offer())
     first_page = not request.args.get("cursor") and not request.args.get("offset")
     urls = _ItemsUrls(collection.id)
     if wants_html():
@@ -154,8 +152,8 @@ def _items_page(query: ItemsQuery, urls: _ItemsUrls) -> Response:
 def item(collection_id: str, feature_id: str) -> Response:
     collection = find_collection(collection_id)
     public = public_view()
+    crs, properties = item_options(collection, public, crs_offer())
     with reading() as connection:
-        crs, properties = item_options(collection, public, crs_offer(connection))
         try:
             found = one_feature(connection, collection, feature_id, public, crs, properties)
         except NotFound:

@@ -102,8 +102,7 @@ def conformance() -> Response:
 @bp.get("/api")
 def api() -> Response:
     public_view()
-    with reading() as connection:
-        offered = crs_offer(connection)
+    offered = crs_offer()
     document = openapi_document(url_for("ogc.landing", _external=True).rstrip("/"), offered)
     return respond(document, "api.html", OPENAPI)
 
@@ -145,8 +144,8 @@ def _collection_body(
 @bp.get("/collections")
 def collections() -> Response:
     public_view()
+    offered = crs_offer()
     with reading() as connection:
-        offered = crs_offer(connection)
         listed = [_collection_body(c, offered, connection) for c in COLLECTIONS.values()]
     body = {
         "links": self_links("ogc.collections"),
@@ -161,7 +160,7 @@ def collection(collection_id: str) -> Response:
     found = find_collection(collection_id)
     public_view()
     with reading() as connection:
-        body = _collection_body(found, crs_offer(connection), connection)
+        body = _collection_body(found, crs_offer(), connection)
     return respond(body, "collection.html")
 
 
