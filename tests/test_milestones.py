@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -443,3 +444,58 @@ def test_the_sample_programme_is_drawn_as_it_happened_with_one_pace_and_its_fore
     # deleting asks first: the button that deletes is behind "Delete…"
     assert "<summary>Delete…</summary>" in html
     assert "Yes, delete “Half of the portfolio verified”" in html
+
+
+def test_a_finding_is_assigned_then_closed_with_a_note_and_leaves_dig5(
+    portfolio_app: Flask, admin: SignedInClient, signed_in: Callable[..., SignedInClient]
+) -> None:
+    """M-3 has no use: one finding. An editor assigns it to herself, closes it saying why; it
+    leaves the queue and DIG-5, both audited; reopened, it counts again. A viewer cannot."""
+    editor = signed_in("editor", "eve@city.example")
+    page = editor.get("/milestone").get_data(as_text=True)
+    assert "Open data-quality findings (DIG-5): 1" in page
+    key = re.search(r"/milestone/findings/([0-9a-f]{32})/assign", page)
+    assert key is not None
+    finding = key.group(1)
+    editor.post(f"/milestone/findings/{finding}/assign", data={"assignee": "me"})
+    mine = editor.get("/milestone?assigned=me").get_data(as_text=True)
+    assert "Open data-quality findings (DIG-5): 1" in mine and "eve@city.example" in mine
+    assert "(DIG-5): 0" in editor.get("/milestone?assigned=nobody").get_data(as_text=True)
+
+    refused = editor.post(
+        f"/milestone/findings/{finding}/close", data={"note": "  "}, follow_redirects=True
+    )
+    assert "Say why the finding is closed" in refused.get_data(as_text=True)
+    closed = editor.post(
+        f"/milestone/findings/{finding}/close",
+        data={"note": "Vacant lot held for the library: no use by design"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Open data-quality findings (DIG-5): 0" in closed
+    assert "Vacant lot held for the library: no use by design" in closed  # the closed list
+    with portfolio_app.app_context(), session_factory()() as session:
+        values = digitization_kpis(session, Period.resolve(None, TODAY))
+        dig5 = {(v.breakdown, v.breakdown_value): v.value for v in values if v.kpi_id == "DIG-5"}
+        trail = session.execute(
+            text(
+                "SELECT actor, action FROM audit_events WHERE table_name = 'finding_reviews' "
+                "ORDER BY id"
+            )
+        ).all()
+    assert dig5[("city", None)] == 0 and dig5[("department", "GSD")] == 0
+    assert [tuple(row) for row in trail] == [
+        ("eve@city.example", "INSERT"),
+        ("eve@city.example", "UPDATE"),
+        ("eve@city.example", "UPDATE"),
+    ]
+    editor.post(f"/milestone/findings/{finding}/reopen")
+    assert "(DIG-5): 1" in editor.get("/milestone").get_data(as_text=True)
+    viewer = signed_in("viewer", "vic@city.example")
+    assert (
+        viewer.post(f"/milestone/findings/{finding}/close", data={"note": "x"}).status_code == 403
+    )
+    assert "Assign to me" not in viewer.get("/milestone").get_data(as_text=True)
+    gone = editor.post(
+        "/milestone/findings/" + "0" * 32 + "/close", data={"note": "x"}, follow_redirects=True
+    )
+    assert "Not changed: " in gone.get_data(as_text=True)

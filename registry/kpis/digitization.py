@@ -10,12 +10,14 @@ overlap is a finding on each of the two parcels (unless an editor accepted it wi
 A lease recorded incomplete counts one missing required field per term it lacks, per value it
 took from a source that doubted it (not established until confirmed) and for the parcel its point
 lies in none of (not linked), as the work queue (`registry.milestones.findings`) lists them.
+Findings people closed with a note (`finding_reviews`) are not open: they are left out.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import DIMS
@@ -23,6 +25,7 @@ from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
 from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
+from registry.kpis.findings_sql import FINDINGS_CTES
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -96,13 +99,55 @@ def _sql() -> str:
     """
 
 
+def _closed_sql() -> str:
+    """Findings closed with a note that still stand, per breakdown (a finding's dimensions
+    are its record's, as in `_sql`: a lease's department first, else its parcel's)."""
+    select, grouping = grouping_select(DIMS)
+    return f"""
+    WITH {FINDINGS_CTES}, facts AS (
+        SELECT {LEASE_DIMS_SQL}
+          FROM finding f
+          JOIN finding_reviews r ON r.finding_key = f.finding_key AND r.closed_at IS NOT NULL
+          LEFT JOIN leases l ON l.id = f.lease_pk
+          LEFT JOIN parcels p ON p.id = f.parcel_pk
+          LEFT JOIN departments d ON d.id = p.department_id
+          LEFT JOIN departments ld ON ld.id = l.department_id
+    )
+    SELECT {select}, count(*) AS closed FROM facts GROUP BY {grouping}
+    """
+
+
+def _closed_findings(session: Session, period: Period) -> dict[tuple[str, Any], int]:
+    """What DIG-5 leaves out, by (breakdown, value): findings people closed with a note. The
+    findings are computed only when some were closed (most registries: none, no cost)."""
+    if not session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM finding_reviews WHERE closed_at IS NOT NULL)")
+    ).scalar():
+        return {}
+    return {
+        (row["breakdown"], row["breakdown_value"]): int(row["closed"])
+        for row in grouped_rows(session, _closed_sql(), period)
+    }
+
+
 def digitization_kpis(session: Session, period: Period) -> list[KpiValue]:
-    """DIG-1..DIG-5 for the city and each breakdown value."""
+    """DIG-1..DIG-5 for the city and each breakdown value; DIG-5 counts the open findings,
+    leaving out those closed with a note (`registry.milestones.findings`)."""
     rows = grouped_rows(session, _sql(), period)
     if not rows:
         reason = "no parcels or leases in the registry"
         return [
             nothing(kpi, period, reason) for kpi in ("DIG-1", "DIG-2", "DIG-3", "DIG-4", "DIG-5")
+        ]
+    closed = _closed_findings(session, period)
+    if closed:
+        rows = [
+            {
+                **row,
+                "findings": row["findings"]
+                - closed.get((row["breakdown"], row["breakdown_value"]), 0),
+            }
+            for row in rows
         ]
     out: list[KpiValue] = []
     for build in _BUILDERS:

@@ -5,6 +5,7 @@ and the work queue of open data-quality findings (DIG-5)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +17,13 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name
 from app.auth import admin_roles
+from app.auth import current_user
+from app.auth import editing_roles
 from app.auth import require_login
 from app.auth import require_role
 from app.charts import line_chart_svg
@@ -28,11 +32,16 @@ from app.database import db_session
 from app.database import session_factory
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
+from registry.errors import NotFound
 from registry.fields import RecordInvalid
 from registry.kpis import KpiValue
 from registry.kpis import Period
 from registry.kpis.digitization import digitization_kpis
+from registry.milestones.findings import assign_finding
+from registry.milestones.findings import close_finding
+from registry.milestones.findings import closed_findings
 from registry.milestones.findings import open_findings
+from registry.milestones.findings import reopen_finding
 from registry.milestones.progress import PACE_WEEKS
 from registry.milestones.progress import BurnUpWeek
 from registry.milestones.progress import MilestoneForecast
@@ -147,6 +156,13 @@ def milestone_page() -> str:
     codes = set(names)
     department = request.args.get("department") if request.args.get("department") in codes else None
     district = _int_arg("district")
+    assigned = request.args.get("assigned")
+    user = current_user()
+    assigned_to = None
+    if assigned == "me" and user is not None:
+        assigned_to = user.email.lower()
+    elif assigned == "nobody":
+        assigned_to = ""
     return render_template(
         "milestone.html",
         milestones=milestones,
@@ -159,7 +175,9 @@ def milestone_page() -> str:
         chart=_burn_up_chart(weeks, milestone, outlook, today),
         departments=_departments(values, names),
         department_names=names,
-        findings=open_findings(session, department, district),
+        findings=open_findings(session, department, district, assigned_to=assigned_to),
+        closed=closed_findings(session, limit=50),
+        assigned=assigned if assigned in ("me", "nobody") else None,
         department=department,
         district=district,
     )
@@ -210,3 +228,54 @@ def remove_milestone(milestone_id: int) -> Response:
         abort(404)
     flash("Deleted the milestone.")
     return redirect(url_for("milestones.milestone_page") + "#milestones")
+
+
+def _back_to_findings() -> Response:
+    return redirect(url_for("milestones.milestone_page") + "#findings")
+
+
+def _finding_change(work: Callable[[Session], None], done: str) -> Response:
+    """Run `work` in a unit of work named after the user; flash `done` or why not."""
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            work(session)
+    except NotFound as missing:
+        flash(f"Not changed: {missing}.", "error")
+    except RecordInvalid as invalid:
+        flash("Not changed: " + "; ".join(p.message for p in invalid.problems), "error")
+    else:
+        flash(done)
+    return _back_to_findings()
+
+
+@bp.post("/milestone/findings/<finding_key>/assign")
+@require_role(*editing_roles)
+def assign(finding_key: str) -> Response:
+    user = current_user()
+    assert user is not None
+    wanted = request.form.get("assignee", "").strip()
+    assignee = user.email if wanted == "me" else wanted
+    return _finding_change(
+        lambda session: assign_finding(session, finding_key, assignee),
+        f"Assigned to {assignee.lower()}." if assignee else "Unassigned.",
+    )
+
+
+@bp.post("/milestone/findings/<finding_key>/close")
+@require_role(*editing_roles)
+def close(finding_key: str) -> Response:
+    return _finding_change(
+        lambda session: close_finding(
+            session, finding_key, request.form.get("note", ""), actor_name()
+        ),
+        "Closed the finding; it no longer counts in DIG-5.",
+    )
+
+
+@bp.post("/milestone/findings/<finding_key>/reopen")
+@require_role(*editing_roles)
+def reopen(finding_key: str) -> Response:
+    return _finding_change(
+        lambda session: reopen_finding(session, finding_key),
+        "Reopened the finding.",
+    )

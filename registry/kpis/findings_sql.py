@@ -1,0 +1,98 @@
+"""The data-quality findings behind DIG-5, one row each, in SQL: the work queue of the milestone
+page (`registry.milestones.findings`) lists them, and DIG-5 leaves out the ones people closed.
+
+`FINDINGS_CTES` (for a WITH clause) ends in `finding`: kind, parcel (`parcel_pk`, `parcel_id`),
+lease (`lease_pk`, `lease_number`), detail, department code, council district and `finding_key`,
+the MD5 of kind, parcel id, lease number and detail that names a finding in `finding_reviews`:
+when the records change so that a finding reads differently (an overlap grows, another field
+goes missing), it is another finding, open again.
+
+The rules are DIG-5's (registry/kpis/digitization.py counts them per record in the same way):
+each missing required field, an invalid shape, an overlap with another parcel over the
+tolerance (a finding on both parcels, unless an editor accepted it), a duplicate parcel id, a
+lease that ends before it starts; and of a lease recorded incomplete, each term it lacks (with
+the source's text for it), each value it took from a source that doubted it (to confirm), and
+the point that placed it in no parcel.
+"""
+
+from __future__ import annotations
+
+from registry.parcels.validation import OVERLAP_TOLERANCE_SQ_M
+from registry.parcels.verification import MISSING_FIELDS_SQL
+from registry.spatial import as_geography
+
+FINDINGS_CTES = f"""
+    parcel AS (
+        SELECT p.id, p.parcel_id, p.geom, p.overlap_accepted_reason, d.code AS department,
+               p.council_district, {MISSING_FIELDS_SQL} AS missing
+          FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
+         WHERE p.retired_at IS NULL
+    ), overlap AS (
+        SELECT a.id AS a_id, b.id AS b_id, a.parcel_id AS a_parcel, b.parcel_id AS b_parcel,
+               ST_Area({as_geography("ST_Intersection(a.geom, b.geom)")}) AS area
+          FROM parcels a JOIN parcels b  -- the table, with its GiST index (not the CTE)
+            ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+         WHERE a.overlap_accepted_reason IS NULL AND b.overlap_accepted_reason IS NULL
+           AND a.retired_at IS NULL AND b.retired_at IS NULL
+    ), raw_finding AS (
+        SELECT 'missing field' AS kind, id AS parcel_pk, parcel_id,
+               CAST(NULL AS bigint) AS lease_pk, CAST(NULL AS text) AS lease_number,
+               field || ' is missing' AS detail, department, council_district
+          FROM parcel, unnest(missing) AS field
+        UNION ALL
+        SELECT 'invalid geometry', id, parcel_id, NULL, NULL, ST_IsValidReason(geom),
+               department, council_district
+          FROM parcel WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)
+        UNION ALL
+        SELECT 'overlap', parcel.id, parcel.parcel_id, NULL, NULL,
+               'overlaps ' || CASE WHEN parcel.id = o.a_id THEN o.b_parcel ELSE o.a_parcel END
+               || ' by ' || round(CAST(o.area AS numeric), 1) || ' m²',
+               parcel.department, parcel.council_district
+          FROM overlap o JOIN parcel ON parcel.id IN (o.a_id, o.b_id)
+         WHERE o.area > {OVERLAP_TOLERANCE_SQ_M}
+        UNION ALL
+        SELECT 'duplicate parcel id', id, parcel_id, NULL, NULL,
+               count(*) OVER (PARTITION BY parcel_id) || ' records share this id', department,
+               council_district
+          FROM parcel
+        UNION ALL
+        SELECT 'lease ends before it starts', p.id, p.parcel_id, l.id, l.lease_number,
+               'lease ' || l.lease_number || ' starts ' || l.commencement_date || ', ends '
+               || least(l.end_date, coalesce(l.terminated_on, l.end_date)),
+               coalesce(ld.code, d.code), p.council_district
+          FROM leases l LEFT JOIN parcels p ON p.id = l.parcel_id
+          LEFT JOIN departments d ON d.id = p.department_id
+          LEFT JOIN departments ld ON ld.id = l.department_id
+         WHERE l.end_date < l.commencement_date OR l.terminated_on < l.commencement_date
+        UNION ALL
+        SELECT 'incomplete lease', p.id, p.parcel_id, l.id, l.lease_number,
+               'lease ' || l.lease_number || ': ' || field || ' is missing'
+               || coalesce(' (the source says ' || quote_literal(l.source_notes ->> field) || ')',
+                           ''),
+               coalesce(ld.code, d.code), p.council_district
+          FROM leases l CROSS JOIN LATERAL unnest(l.missing) AS field
+          LEFT JOIN parcels p ON p.id = l.parcel_id
+          LEFT JOIN departments d ON d.id = p.department_id
+          LEFT JOIN departments ld ON ld.id = l.department_id
+        UNION ALL
+        SELECT 'lease value to confirm', p.id, p.parcel_id, l.id, l.lease_number,
+               'lease ' || l.lease_number || ': ' || field
+               || ' was doubted in the source; confirm it', coalesce(ld.code, d.code),
+               p.council_district
+          FROM leases l CROSS JOIN LATERAL unnest(l.needs_confirmation) AS field
+          LEFT JOIN parcels p ON p.id = l.parcel_id
+          LEFT JOIN departments d ON d.id = p.department_id
+          LEFT JOIN departments ld ON ld.id = l.department_id
+        UNION ALL
+        SELECT 'lease not linked', NULL, NULL, l.id, l.lease_number,
+               'lease ' || l.lease_number || ': its point lies in no parcel of the registry',
+               ld.code, NULL
+          FROM leases l LEFT JOIN departments ld ON ld.id = l.department_id
+         WHERE l.location IS NOT NULL AND l.parcel_id IS NULL
+    ), finding AS (
+        SELECT raw_finding.*,
+               md5(concat_ws('|', kind, coalesce(parcel_id, ''), coalesce(lease_number, ''),
+                             detail)) AS finding_key
+          FROM raw_finding
+         WHERE kind <> 'duplicate parcel id' OR detail NOT LIKE '1 %'
+    )"""
