@@ -63,6 +63,7 @@ from tests.sql import scalar
 
 EDITED, RETIRED = "5555-012-034", "5555-012-035"
 SIGNED_LEASE = b"%PDF-1.4\n% the signed lease L-2021-001, page 1 of 1\n" + bytes(range(256)) * 40
+SIGNED_LEASE_NAME = "Bail signé L-2021-001.pdf"
 AMENDMENT = b"%PDF-1.4\n% amendment 1 to L-2021-001\n"
 
 
@@ -119,7 +120,8 @@ class Registry:
 
 
 def _fill(app: Flask, editor: TokenClient, documents: Path) -> str:
-    """Two parcels (one edited twice), a lease, and two stored documents; the lease's SHA-256."""
+    """Two parcels (one edited twice), a lease with its signed copy attached, and a document no
+    record keeps yet; the signed lease's SHA-256."""
     add_departments(app)
     create(editor, EDITED)
     create(editor, RETIRED, square(LON + 0.001, LAT), address="202 N Spring St")
@@ -130,6 +132,14 @@ def _fill(app: Flask, editor: TokenClient, documents: Path) -> str:
     assert lease.status_code == 201, lease.get_json()
     with app.app_context(), unit_of_work(session_factory(), "editor@city.example") as session:
         signed = store_file(session, documents, io.BytesIO(SIGNED_LEASE), "application/pdf")
+        session.execute(
+            text(
+                "INSERT INTO lease_documents (lease_id, sha256, file_name, kind, uploaded_by)"
+                " SELECT id, :sha256, :name, 'signed_lease', 'editor@city.example' FROM leases"
+                " WHERE lease_number = 'L-2021-001'"
+            ),
+            {"sha256": signed.sha256, "name": SIGNED_LEASE_NAME},
+        )
         store_file(session, documents, io.BytesIO(AMENDMENT), "application/pdf")
     return signed.sha256
 
@@ -191,6 +201,11 @@ def test_the_restore_drill_brings_back_the_portfolio_its_history_and_documents_a
         new_database_url, "SELECT parcel_id, use, status, version FROM parcels ORDER BY 1"
     ) == [(EDITED, "City Hall annex", "in_use", 3), (RETIRED, "City Hall", "in_use", 1)]
     assert scalar(new_database_url, "SELECT lease_number FROM leases") == "L-2021-001"
+    assert query(
+        new_database_url,
+        "SELECT l.lease_number, d.kind, d.file_name, d.sha256 FROM lease_documents d"
+        " JOIN leases l ON l.id = d.lease_id",
+    ) == [("L-2021-001", "signed_lease", SIGNED_LEASE_NAME, sha256(SIGNED_LEASE))]
     checked = run("documents", "check", url=new_database_url, documents=documents)
     assert checked.exit_code == 0 and "2 documents listed, all present and whole" in checked.output
     assert_served_as_backed_up(new_database_url)
