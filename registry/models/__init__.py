@@ -28,6 +28,7 @@ from registry.models.leases import LeaseDocument
 from registry.models.leases import LeaseModification
 from registry.models.leases import LeaseNotice
 from registry.models.leases import LeaseResponsible
+from registry.models.operations import ExportJob
 from registry.models.operations import FindingReview
 from registry.models.operations import KpiSnapshot
 from registry.models.operations import Milestone
@@ -44,6 +45,7 @@ __all__ = [
     "CouncilDistrict",
     "Department",
     "DepartmentAlias",
+    "ExportJob",
     "FindingReview",
     "ImportBatch",
     "ImportProblem",
