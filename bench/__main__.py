@@ -1,9 +1,10 @@
 """`make bench`: tiles vs raw ST_AsMVT, the map page's weight, parcel import vs ogr2ogr, and the
 whole KPI set and portfolio XLSX export.
 
-`python -m bench --only tiles|import|kpis|load|fuzz` runs one part (`load`: Locust, the day's
+`python -m bench --only tiles|import|kpis|load|fuzz|ogc` runs one part (`load`: Locust, the day's
 mix at 50 and 200 users, `--load-seconds` each; `fuzz`: schemathesis against the JSON API's
-OpenAPI document, `--fuzz-examples` per operation); `--million` adds the 1,000,000-parcel
+OpenAPI document, `--fuzz-examples` per operation; `ogc`: OGC API items by bbox against
+pygeoapi and the raw SQL, bench/ogc.py); `--million` adds the 1,000,000-parcel
 import with its peak memory (several minutes); `--only kpis --parcels 0` is a quick smoke run on
 the shipped sample (printed, not saved).
 """
@@ -16,6 +17,7 @@ import time
 from bench import api_fuzz
 from bench import kpis
 from bench import load
+from bench import ogc
 from bench import page_weight
 from bench import parcel_import
 from bench import tiles
@@ -51,7 +53,9 @@ def main() -> None:
         help="size of the large city (kpis: 0 = the shipped sample, a smoke run)",
     )
     parser.add_argument(
-        "--only", choices=("tiles", "import", "kpis", "load", "fuzz"), help="run one part only"
+        "--only",
+        choices=("tiles", "import", "kpis", "load", "fuzz", "ogc"),
+        help="run one part only",
     )
     parser.add_argument(
         "--fuzz-examples",
@@ -81,6 +85,11 @@ def main() -> None:
     if args.only in (None, "load"):
         report = load.run(args.load_seconds)
         print("load test, the day's mix (Locust):")
+        print("\n".join(report.lines))
+        report.save()
+    if args.only in (None, "ogc"):
+        report = ogc.run(args.parcels)
+        print("OGC API items by bbox (ours vs pygeoapi, both under gunicorn; vs the raw SQL):")
         print("\n".join(report.lines))
         report.save()
     if args.only in (None, "fuzz"):
