@@ -239,6 +239,8 @@ def test_limit_goes_up_to_10000_and_no_further(sample_client: FlaskClient) -> No
     problem = _json(sample_client, ITEMS + "?limit=10001", 400)
     assert problem["errors"][0]["field"] == "limit"
     assert len(_ids(_json(sample_client, ITEMS))) == 100  # the default
+    head = sample_client.head(ITEMS + "?limit=10000")  # run, and closed unread
+    assert head.status_code == 200 and head.get_data() == b""
 
 
 def test_sortby_orders_and_pages_by_offset(sample_client: FlaskClient) -> None:
