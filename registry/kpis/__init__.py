@@ -9,6 +9,7 @@ from registry.kpis.definitions import KpiDefinition
 from registry.kpis.engine import compute_kpis
 from registry.kpis.values import BREAKDOWNS
 from registry.kpis.values import EXPORT_COLUMNS
+from registry.kpis.values import KpiFilters
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 
@@ -20,6 +21,7 @@ __all__ = [
     "KPI_DEFINITIONS",
     "KPI_SET_VERSION",
     "KpiDefinition",
+    "KpiFilters",
     "KpiValue",
     "Period",
     "compute_kpis",

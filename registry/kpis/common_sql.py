@@ -12,6 +12,14 @@ DIMS = {
     "asset_type": "dim_asset_type",
 }
 
+# The subset a caller asked for (`KpiFilters`: `:f_department`, `:f_district`, `:f_asset_type`,
+# NULL = all), applied to a family's facts before they are grouped: a WHERE condition on the
+# dimension columns, so one query serves the whole city and any combination of dimensions.
+FILTER_SQL = """(
+    (CAST(:f_department AS text) IS NULL OR dim_department = CAST(:f_department AS text))
+    AND (CAST(:f_district AS text) IS NULL OR dim_district = CAST(:f_district AS text))
+    AND (CAST(:f_asset_type AS text) IS NULL OR dim_asset_type = CAST(:f_asset_type AS text)))"""
+
 # A parcel's breakdown: its owning department's code, its council district, its asset type.
 PARCEL_DIMS_SQL = f"""
     coalesce(d.code, '{NONE_LABEL}') AS dim_department,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import BUILDING_DIMS_SQL
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
 from registry.kpis.common_sql import PARCEL_OWNED_SQL
 from registry.kpis.values import KpiValue
@@ -56,7 +57,7 @@ def _sql() -> str:
     )
     SELECT {select}, sum(om_cost) AS om_cost, sum(om_gsf) AS om_gsf,
            sum(repair_needs) AS repair_needs, sum(replacement_value) AS replacement_value
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 

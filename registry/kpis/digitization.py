@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
@@ -95,7 +96,7 @@ def _sql() -> str:
            sum(parcels) AS parcels, sum(with_geometry) AS with_geometry,
            sum(verified) AS verified, sum(fields_filled) AS fields_filled,
            sum(leases) AS leases, sum(abstracted) AS abstracted, sum(findings) AS findings
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 
@@ -113,7 +114,7 @@ def _closed_sql() -> str:
           LEFT JOIN departments d ON d.id = p.department_id
           LEFT JOIN departments ld ON ld.id = l.department_id
     )
-    SELECT {select}, count(*) AS closed FROM facts GROUP BY {grouping}
+    SELECT {select}, count(*) AS closed FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 

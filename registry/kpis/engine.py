@@ -17,6 +17,7 @@ from registry.kpis.occupancy_costs import occupancy_cost_kpis
 from registry.kpis.revenue import revenue_kpis
 from registry.kpis.utilization import utilization_kpis
 from registry.kpis.values import BREAKDOWNS
+from registry.kpis.values import KpiFilters
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.leases.rent_sql import without_jit
@@ -42,11 +43,16 @@ def _sort_key(value: KpiValue) -> tuple[int, int, int, str]:
 
 
 def compute_kpis(
-    session: Session, period: str | None, as_of: date, fiscal_year_start_month: int = 7
+    session: Session,
+    period: str | None,
+    as_of: date,
+    fiscal_year_start_month: int = 7,
+    filters: KpiFilters | None = None,
 ) -> list[KpiValue]:
     """The KPI values of fiscal year `period` (e.g. "FY2026"; default: the fiscal year holding
-    `as_of`), stock KPIs measured at `as_of`. Read-only: nothing is written."""
-    resolved = Period.resolve(period, as_of, fiscal_year_start_month)
+    `as_of`), stock KPIs measured at `as_of`, over the subset `filters` selects (default: the
+    whole portfolio; then the city row is the subset's). Read-only: nothing is written."""
+    resolved = Period.resolve(period, as_of, fiscal_year_start_month, filters)
     without_jit(session)
     values = [value for family in FAMILIES for value in family(session, resolved)]
     return sorted(values, key=_sort_key)

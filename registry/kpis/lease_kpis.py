@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.values import BREAKDOWNS
@@ -67,7 +68,7 @@ def _lse1_sql() -> str:
     )
     SELECT {select}, count(*) FILTER (WHERE expiring) AS expiring,
            count(*) FILTER (WHERE NOT expiring) AS holdovers, sum(rent) AS rent
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 
@@ -105,8 +106,9 @@ def _with_unmeasured(note: str, row: Any, unmeasured: list[UnmeasuredLease]) -> 
 
 
 _DIMS_OF_LEASES = f"""
-    SELECT l.id, {LEASE_DIMS_SQL} FROM {LEASE_JOINS_SQL}
-     WHERE l.terminated_on IS NULL OR l.terminated_on > :end
+    SELECT * FROM (SELECT l.id, {LEASE_DIMS_SQL} FROM {LEASE_JOINS_SQL}
+                    WHERE l.terminated_on IS NULL OR l.terminated_on > :end) AS lease_dims
+     WHERE {FILTER_SQL}
 """
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
 from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
 from registry.kpis.values import KpiValue
@@ -91,7 +92,7 @@ def _sql(dims: dict[str, str] | None = None) -> str:
     )
     SELECT {select}, count(*) AS parcels, sum(verified_now) AS verified_now,
            sum(verified_before) AS verified_before
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 

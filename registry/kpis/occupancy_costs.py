@@ -25,6 +25,7 @@ from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_bounds
 from registry.kpis.common_sql import BUILDING_DIMS_SQL
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.costs import OM_CATEGORIES
@@ -71,7 +72,7 @@ def _sql() -> str:
     )
     SELECT {select}, sum(om) AS om, sum(om_base) AS om_base, sum(rent) AS rent,
            sum(rent_base) AS rent_base, sum(area_rent) AS area_rent, sum(area) AS area
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 

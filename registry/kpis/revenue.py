@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
@@ -60,7 +61,7 @@ def _sql() -> str:
     )
     SELECT {select}, sum(rent) AS rent, sum(in_force) AS in_force, sum(nominal) AS nominal,
            sum(disposed) AS disposed, sum(proceeds) AS proceeds, count(*) AS records
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 

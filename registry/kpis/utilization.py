@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import BUILDING_DIMS_SQL
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.common_sql import OCCUPANCY_CURRENT_SQL
@@ -94,16 +95,16 @@ def _grouped_sql() -> str:
            sum(underused) AS underused, sum(occupied_usf) AS occupied_usf,
            sum(headcount) AS headcount, sum(leased_in) AS leased_in,
            sum(owned_gsf_in_use) AS owned_gsf_in_use
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
     )
 
 
 _PER_BUILDING_SQL = (
     _FACTS
-    + """
+    + f"""
     SELECT 'building' AS breakdown, building_key AS breakdown_value, usf, headcount
-      FROM building WHERE is_office ORDER BY building_key
+      FROM building WHERE is_office AND {FILTER_SQL} ORDER BY building_key
 """
 )
 

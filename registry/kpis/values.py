@@ -49,17 +49,50 @@ EXPORT_COLUMNS = tuple(field.name for field in fields(KpiValue))
 
 
 @dataclass(frozen=True)
+class KpiFilters:
+    """A subset of the portfolio to compute the KPI set over: any combination of one
+    department (code), one council district and one asset type; empty means all. The families
+    apply it to their facts (`common_sql.FILTER_SQL`), so every breakdown row, the city row
+    included, is over that subset only; `NONE_LABEL` selects records without the dimension."""
+
+    department: str | None = None
+    council_district: str | None = None
+    asset_type: str | None = None
+
+    def params(self) -> dict[str, str | None]:
+        return {
+            "f_department": self.department or None,
+            "f_district": self.council_district or None,
+            "f_asset_type": self.asset_type or None,
+        }
+
+    def is_empty(self) -> bool:
+        return not (self.department or self.council_district or self.asset_type)
+
+
+NO_FILTERS = KpiFilters()
+
+
+@dataclass(frozen=True)
 class Period:
-    """A fiscal year (`FY2026`) and the as-of date stock KPIs are measured at."""
+    """A fiscal year (`FY2026`), the as-of date stock KPIs are measured at, and the subset
+    of the portfolio measured (`filters`, default all of it)."""
 
     label: str
     fiscal_year: int
     start: date
     end: date
     as_of: date
+    filters: KpiFilters = NO_FILTERS
 
     @classmethod
-    def resolve(cls, period: str | None, as_of: date, start_month: int = 7) -> Period:
+    def resolve(
+        cls,
+        period: str | None,
+        as_of: date,
+        start_month: int = 7,
+        filters: KpiFilters | None = None,
+    ) -> Period:
         """`period` names a fiscal year; without one, the fiscal year containing `as_of`."""
         if period is None:
             year = fiscal_year_of(as_of, start_month)
@@ -69,10 +102,16 @@ class Period:
                 raise ValueError(f"period {period!r}: expected a fiscal year such as FY2026")
             year = int(match.group(1))
         start, end = fiscal_year_bounds(year, start_month)
-        return cls(f"FY{year}", year, start, end, as_of)
+        return cls(f"FY{year}", year, start, end, as_of, filters or NO_FILTERS)
 
     def params(self) -> dict[str, Any]:
-        return {"as_of": self.as_of, "fy": self.fiscal_year, "start": self.start, "end": self.end}
+        return {
+            "as_of": self.as_of,
+            "fy": self.fiscal_year,
+            "start": self.start,
+            "end": self.end,
+            **self.filters.params(),
+        }
 
 
 def grouping_select(dims: Mapping[str, str]) -> tuple[str, str]:
