@@ -13,6 +13,8 @@ import click
 from registry.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.orm import Session
 
     from registry.kpis import KpiValue
@@ -55,29 +57,81 @@ def kpi() -> None:
 
 @kpi.command("snapshot")
 @as_of_option
-def kpi_snapshot(as_of: dt.datetime | None) -> None:
+@click.option(
+    "--if-month-end",
+    is_flag=True,
+    help="Take it only when the as-of date is a fiscal month end (for a daily timer).",
+)
+def kpi_snapshot(as_of: dt.datetime | None, if_month_end: bool) -> None:
     """Store the KPI values at the as-of date for the trend charts. Snapshots are never
-    rewritten: if one exists for that date, nothing is stored (exit 0, says so)."""
-    from sqlalchemy.exc import OperationalError
-    from sqlalchemy.orm import sessionmaker
-
-    from registry.db import create_registry_engine
-    from registry.db import unit_of_work
-    from registry.kpis.export import store_snapshot
+    rewritten: if one exists for that date, nothing is stored (exit 0, says so). With
+    `--if-month-end`, any other day is a no-op (exit 0), so a daily timer keeps one point per
+    fiscal month end and a day missed while the machine was down is taken by `kpi backfill`
+    (DIG-1..3) or by hand with `--as-of`."""
+    from registry.kpis.snapshots import is_month_end
 
     day = as_of_date(as_of)
-    engine = create_registry_engine(Settings.from_env().database_url, pool_size=1)
-    try:
-        with unit_of_work(sessionmaker(engine), SNAPSHOT_ACTOR) as session:
-            values = kpi_values(session, None, day)
-            stored = store_snapshot(session, values, day)
-    except OperationalError as error:
-        raise click.ClickException(f"cannot reach the database: {error.orig}") from error
-    finally:
-        engine.dispose()
+    if if_month_end and not is_month_end(day):
+        click.echo(f"{day} is not a fiscal month end: no KPI snapshot taken")
+        return
+    _in_unit_of_work(lambda session: _store(session, day))
+
+
+def _store(session: Session, day: dt.date) -> None:
+    from registry.kpis.export import store_snapshot
+
+    stored = store_snapshot(session, kpi_values(session, None, day), day)
     if stored is None:
         click.echo(
             f"a KPI snapshot as of {day} exists already: skipped (snapshots are never rewritten)"
         )
     else:
         click.echo(f"KPI snapshot as of {day}: {stored} values stored")
+
+
+def _in_unit_of_work(work: Callable[[Session], None]) -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import sessionmaker
+
+    from registry.db import create_registry_engine
+    from registry.db import unit_of_work
+
+    engine = create_registry_engine(Settings.from_env().database_url, pool_size=1)
+    try:
+        with unit_of_work(sessionmaker(engine), SNAPSHOT_ACTOR) as session:
+            work(session)
+    except OperationalError as error:
+        raise click.ClickException(f"cannot reach the database: {error.orig}") from error
+    finally:
+        engine.dispose()
+
+
+@kpi.command("backfill")
+@click.option(
+    "--months",
+    type=click.IntRange(1, 120),
+    default=12,
+    show_default=True,
+    help="How many past month ends to fill.",
+)
+@as_of_option
+def kpi_backfill(months: int, as_of: dt.datetime | None) -> None:
+    """Fill the trend of DIG-1, DIG-2 and DIG-3 at past month ends from the audit trail, where
+    no snapshot was taken. Only these three: every input of theirs is a parcel's own fields,
+    and the audit trail keeps each version of each parcel. The other KPIs read buildings,
+    occupancy, costs, lease terms and findings whose past the trail cannot rebuild as one
+    consistent portfolio, so their history starts with the first snapshot."""
+
+    def fill(session: Session) -> None:
+        from registry.city.profile import city_profile
+        from registry.kpis.snapshots import backfill_snapshots
+
+        start_month = city_profile(session, Settings.from_env()).fiscal_year_start_month
+        stored = backfill_snapshots(session, as_of_date(as_of), months, start_month)
+        for day, rows in stored.items():
+            click.echo(f"{day}: {rows} values of DIG-1..DIG-3 back-filled")
+        click.echo(
+            f"back-filled {len(stored)} month ends (month ends with a snapshot are kept as taken)"
+        )
+
+    _in_unit_of_work(fill)

@@ -199,3 +199,5 @@ def _dig5(period: Period, row: Any) -> KpiValue | None:
 
 
 _BUILDERS = (_dig1, _dig2, _dig3, _dig4, _dig5)
+# DIG-1..3 from a row of parcel sums alone (`registry.kpis.snapshots` back-fills them)
+PARCEL_BUILDERS = (_dig1, _dig2, _dig3)
