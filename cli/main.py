@@ -67,6 +67,14 @@ def db_upgrade(revision: str) -> None:
 
     database_admin.upgrade(_database_url(), revision)
     click.echo(f"schema at {revision}")
+    if revision == "head":  # the stored lease schedules a new revision may call for
+        from cli.city.common import city_session
+        from registry.leases.records import store_stale_schedules
+
+        with city_session() as session:
+            stored = store_stale_schedules(session)
+        if stored:
+            click.echo(f"{stored} lease schedule{'' if stored == 1 else 's'} stored")
 
 
 @cli.group()

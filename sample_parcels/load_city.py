@@ -25,6 +25,7 @@ from sqlalchemy import insert
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.leases.records import store_stale_schedules
 from registry.leases.validation import clean_lease
 from registry.models.leases import Lease
 from registry.parcels.bulk_load import UpsertCounts
@@ -74,6 +75,7 @@ def load_city_leases(
     for group in groups.values():
         session.execute(insert(Lease), group)
     inserted = sum(len(group) for group in groups.values())
+    store_stale_schedules(session)  # the bulk insert bypassed create_lease, which stores them
     return UpsertCounts(inserted, 0, len(rows) - inserted)
 
 

@@ -14,7 +14,18 @@ from cli.city.common import city_session
 
 @click.group()
 def leases() -> None:
-    """Leases: the people responsible for their critical dates."""
+    """Leases: the people responsible for their critical dates; their stored schedules."""
+
+
+@leases.command("remeasure")
+def remeasure() -> None:
+    """Store the GASB 87 schedules of every lease whose stored ones are missing or stale (after
+    a bulk load or a restore; `db upgrade` runs it too). Each lease write stores its own."""
+    from registry.leases.records import store_stale_schedules
+
+    with city_session() as session:
+        stored = store_stale_schedules(session)
+    click.echo(f"{stored} lease{'' if stored == 1 else 's'} remeasured")
 
 
 @leases.group("responsible")

@@ -7,12 +7,15 @@ second measure (the parcel count) rides in the note, LSE-1's value, numerator is
 its second measure, the annual rent of those leases (the rate at the as-of date), is in the note
 with the split between expiring and holdover.
 
-LSE-2 needs the GASB 87 engine, whose schedules only exist in Python: the balances of every lease
-at the period end come from `balances_at` on each lease's schedule (modifications followed), and
-are summed per breakdown value here. Four balances share one KPI, so each breakdown value gets one
-row per balance kind, named at the start of the note ("lease liability (lessee)", ...): the
-breakdown value stays the department, district or asset type it is everywhere else. Leases
-terminated by the period end are derecognized and left out.
+LSE-2 sums the GASB 87 balances of every lease at the period end in SQL, over the schedules the
+engine computed and `registry.leases.stored_schedules` keeps (`STORED_BALANCES_CTE` reads them as
+`balances_at` does, modifications followed); a lease whose stored schedules are missing or stale
+(written around `registry.leases.records`, not yet `leases remeasure`d) is computed with the
+engine here instead, so the figures never depend on whether the store is up to date.
+Four balances share one KPI, so each breakdown value gets one row per balance kind, named at the
+start of the note ("lease liability (lessee)", ...): the breakdown value stays the department,
+district or asset type it is everywhere else. Leases terminated by the period end are
+derecognized and left out.
 
 Both leave out the leases recorded incomplete (not measured: no rent, no schedule), and the city
 rows say how many and which ("not measured, left out: 3 leases (…)"); when no lease is measured
@@ -46,6 +49,8 @@ from registry.leases.queries import unmeasured_leases
 from registry.leases.queries import unmeasured_note
 from registry.leases.records import leases_with_schedules
 from registry.leases.rent_sql import CURRENT_TERMS_CTES
+from registry.leases.stored_schedules import STORED_BALANCES_CTE
+from registry.leases.stored_schedules import stale_lease_ids
 
 EXPIRY_WINDOW_MONTHS = 12
 BALANCE_KINDS = (
@@ -122,7 +127,10 @@ def _lse2(session: Session, period: Period, unmeasured: list[UnmeasuredLease]) -
         return [nothing("LSE-2", period, f"a lease's terms cannot be measured: {error}")]
     if not totals:
         return [nothing("LSE-2", period, f"no leases in force at {period.end.isoformat()}")]
-    keys = dict.fromkeys((breakdown, value) for breakdown, value, _ in totals)
+    keys = sorted(
+        {(breakdown, value) for breakdown, value, _ in totals},
+        key=lambda key: (BREAKDOWNS.index(key[0]), key[1] or ""),
+    )
     return [
         make_value(
             "LSE-2",
@@ -141,10 +149,54 @@ def _lse2(session: Session, period: Period, unmeasured: list[UnmeasuredLease]) -
     ]
 
 
-def _balances(session: Session, period: Period) -> dict[tuple[str, str | None, str], Decimal]:
+def _stored_sql() -> str:
+    select, grouping = grouping_select(DIMS)
+    return f"""
+    WITH {STORED_BALANCES_CTE}, facts AS (
+        SELECT {LEASE_DIMS_SQL}, b.direction, b.balance, b.carrying
+          FROM {LEASE_JOINS_SQL} JOIN stored_balances b ON b.lease_id = l.id
+         WHERE (l.terminated_on IS NULL OR l.terminated_on > :end) AND l.measured
+           AND l.id <> ALL(:stale)
+    )
+    SELECT {select},
+           count(*) FILTER (WHERE direction = 'in') AS lessee_leases,
+           sum(balance) FILTER (WHERE direction = 'in') AS liability,
+           sum(carrying) FILTER (WHERE direction = 'in') AS asset,
+           count(*) FILTER (WHERE direction = 'out') AS lessor_leases,
+           sum(balance) FILTER (WHERE direction = 'out') AS receivable,
+           sum(carrying) FILTER (WHERE direction = 'out') AS deferred_inflow
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
+    """
+
+
+Totals = dict[tuple[str, str | None, str], Decimal]
+
+
+def _balances(session: Session, period: Period) -> Totals:
+    """Each balance kind summed per (breakdown, value), for the breakdown values holding a
+    lease of its direction: the stored schedules in SQL, the stale leases' with the engine."""
+    stale = stale_lease_ids(session)
+    totals: Totals = defaultdict(Decimal)
+    params = {"balances_on": period.end, "stale": stale}
+    for row in grouped_rows(session, _stored_sql(), period, params):
+        key = (row["breakdown"], row["breakdown_value"])
+        if row["lessee_leases"]:
+            totals[(*key, BALANCE_KINDS[0][1])] += row["liability"]
+            totals[(*key, BALANCE_KINDS[1][1])] += row["asset"]
+        if row["lessor_leases"]:
+            totals[(*key, BALANCE_KINDS[2][1])] += row["receivable"]
+            totals[(*key, BALANCE_KINDS[3][1])] += row["deferred_inflow"]
+    if stale:
+        _add_engine_balances(session, period, stale, totals)
+    return totals
+
+
+def _add_engine_balances(
+    session: Session, period: Period, lease_ids: list[int], totals: Totals
+) -> None:
+    """The balances of `lease_ids` from the engine (`balances_at` on each schedule), added."""
     dims = {row.id: row for row in session.execute(text(_DIMS_OF_LEASES), period.params())}
-    totals: dict[tuple[str, str | None, str], Decimal] = defaultdict(Decimal)
-    for lease, schedule in leases_with_schedules(session):
+    for lease, schedule in leases_with_schedules(session, lease_ids=lease_ids):
         if lease["id"] not in dims or lease["commencement_date"] > period.end.isoformat():
             continue
         balances = balances_at(schedule, period.end)
@@ -161,7 +213,6 @@ def _balances(session: Session, period: Period) -> dict[tuple[str, str | None, s
         for breakdown, value in _breakdown_values(dims[lease["id"]]):
             for kind, amount in amounts.items():
                 totals[(breakdown, value, kind)] += amount
-    return totals
 
 
 def _breakdown_values(row: Any) -> list[tuple[str, str | None]]:

@@ -8,6 +8,10 @@ caller's transaction (`registry.db.unit_of_work`), audited by the database's tri
 A lease recorded incomplete (`measured` false) has no schedule: reading or modifying one raises
 `NotMeasured` naming what is missing, and `leases_with_schedules` leaves such leases out (reports
 name them from `queries.unmeasured_leases`).
+
+Every write also stores the lease's GASB 87 schedules (`stored_schedules`) in the same transaction,
+so reports sum rows in SQL; `store_stale_schedules` brings a database written by other paths (the
+generated city, an upgrade) up to date.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +36,7 @@ from registry.leases.accounting import LeaseHistory
 from registry.leases.accounting import LeaseModification
 from registry.leases.accounting import LeaseSchedule
 from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import LeaseTermsError
 from registry.leases.accounting import implicit_rate
 from registry.leases.accounting import lease_schedule
 from registry.leases.accounting.money import add_months
@@ -42,6 +48,11 @@ from registry.leases.remeasurement import apply_modifications
 from registry.leases.remeasurement import clean_modification
 from registry.leases.remeasurement import modification_history
 from registry.leases.remeasurement import modification_order
+from registry.leases.stored_schedules import ComputedLease
+from registry.leases.stored_schedules import delete_schedules
+from registry.leases.stored_schedules import record_keys
+from registry.leases.stored_schedules import stale_lease_ids
+from registry.leases.stored_schedules import write_schedules
 from registry.leases.validation import LEASE_FIELDS
 from registry.leases.validation import clean_lease
 from registry.leases.validation import terms_from_values
@@ -62,6 +73,8 @@ __all__ = [
     "lease_schedule_of",
     "lease_terms",
     "leases_with_schedules",
+    "store_schedules",
+    "store_stale_schedules",
     "update_lease",
 ]
 
@@ -97,7 +110,10 @@ def create_lease(session: Session, data: Mapping[str, Any], *, as_found: bool = 
     values = clean_lease(session, data, as_found=as_found)
     columns = ", ".join(values)
     placeholders = ", ".join(_column_sql(name) for name in values)
-    _write(session, f"INSERT INTO leases ({columns}) VALUES ({placeholders}) RETURNING id", values)
+    lease_id = _write(
+        session, f"INSERT INTO leases ({columns}) VALUES ({placeholders}) RETURNING id", values
+    )
+    store_schedules(session, [int(lease_id)])
     return str(values["lease_number"])
 
 
@@ -127,6 +143,8 @@ def update_lease(
         "lease",
     )
     _check_modifications_still_apply(session, str(values["lease_number"]))
+    if version != expected_version:
+        store_schedules(session, [int(current["id"])])
     return version
 
 
@@ -267,12 +285,20 @@ def lease_history_of(session: Session, lease_number: str) -> LeaseHistory:
 
 
 def leases_with_schedules(
-    session: Session, *, direction: str | None = None, fund_type: str | None = None
+    session: Session,
+    *,
+    direction: str | None = None,
+    fund_type: str | None = None,
+    lease_ids: Sequence[int] | None = None,
 ) -> Iterator[tuple[dict[str, Any], LeaseSchedule | LeaseModification]]:
-    """Every measured lease (optionally of one direction / fund type) with its schedule, for
-    reports: two set-based reads (leases, modifications), one schedule computed per lease.
-    Leases recorded incomplete are left out (`queries.unmeasured_leases` names them)."""
-    where, params = ["l.measured"], {}
+    """Every measured lease (optionally of one direction / fund type, or among `lease_ids`)
+    with its schedule, for reports: two set-based reads (leases, modifications), one schedule
+    computed per lease. Leases recorded incomplete are left out (`queries.unmeasured_leases`
+    names them)."""
+    where, params = ["l.measured"], dict[str, Any]()
+    if lease_ids is not None:
+        where.append("l.id = ANY(:lease_ids)")
+        params["lease_ids"] = list(lease_ids)
     if direction is not None:
         where.append("l.direction = :direction")
         params["direction"] = direction
@@ -331,6 +357,7 @@ def add_modification(
             "reason": reason or None,
         },
     ).scalar_one()
+    store_schedules(session, [int(row["id"])])
     return int(new_id)
 
 
@@ -358,3 +385,45 @@ def _check_modifications_still_apply(session: Session, lease_number: str) -> Non
                 for name, message in error.errors
             ]
         ) from error
+
+
+def _computed_leases(session: Session, lease_ids: list[int]) -> Iterator[ComputedLease]:
+    """The engine's schedules of the measured leases among `lease_ids`; one whose recorded terms
+    the engine refuses (written around the lease rules) is left out, so readers, finding it
+    stale, compute it themselves and report why it cannot be measured."""
+    keys = record_keys(session, lease_ids)
+    rows = (
+        session.execute(text(f"{LEASE_SELECT} WHERE l.id = ANY(:ids)"), {"ids": list(keys)})
+        .mappings()
+        .all()
+    )
+    mods = _modifications_of(session, [row["id"] for row in rows])
+    for row in rows:
+        try:
+            schedule = _schedule(row, mods.get(row["id"], []))
+        except (LeaseTermsError, ModificationInvalid):
+            continue
+        yield ComputedLease(row["id"], *keys[row["id"]], schedule)
+
+
+def store_schedules(session: Session, lease_ids: Sequence[int]) -> int:
+    """Store (replace) the GASB 87 schedules of `lease_ids` as the engine computes them from
+    their records now, in the caller's transaction; a lease not measured keeps none. How many
+    leases were stored."""
+    ids = list(lease_ids)
+    delete_schedules(session, ids)
+    return write_schedules(session, _computed_leases(session, ids))
+
+
+#: Leases measured per batch when a whole database is brought up to date (memory, not speed).
+STORE_BATCH = 500
+
+
+def store_stale_schedules(session: Session) -> int:
+    """Store the schedules of every lease whose stored ones are missing or stale (see
+    `stored_schedules`): after a bulk load or `db upgrade`. How many leases were stored."""
+    stale = stale_lease_ids(session)
+    return sum(
+        store_schedules(session, stale[start : start + STORE_BATCH])
+        for start in range(0, len(stale), STORE_BATCH)
+    )
