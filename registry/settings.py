@@ -77,6 +77,7 @@ class Settings:
     basemap_url: str = OSM_TILES
     basemap_attribution: str = OSM_ATTRIBUTION
     public_map: bool = True
+    public_kpis: bool = False  # REGISTRY_PUBLIC_KPIS: the read-only KPI page /kpi/public
     city_extent: tuple[float, float, float, float] = DEFAULT_CITY_EXTENT
     parcel_id_pattern: str = DEFAULT_PARCEL_ID_PATTERN
     council_districts: int = 15
@@ -108,6 +109,7 @@ class Settings:
             basemap_url=env.get("REGISTRY_BASEMAP_URL", OSM_TILES),
             basemap_attribution=env.get("REGISTRY_BASEMAP_ATTRIBUTION", OSM_ATTRIBUTION),
             public_map=_flag(env.get("REGISTRY_PUBLIC_MAP"), True),
+            public_kpis=_flag(env.get("REGISTRY_PUBLIC_KPIS"), False),
             city_extent=_extent(env.get("REGISTRY_CITY_EXTENT")),
             parcel_id_pattern=env.get("REGISTRY_PARCEL_ID_PATTERN") or DEFAULT_PARCEL_ID_PATTERN,
             council_districts=int(env.get("REGISTRY_COUNCIL_DISTRICTS", "15")),
