@@ -58,6 +58,13 @@ class ProblemError(Exception):
 
 
 def wants_problem_json() -> bool:
+    """The API's callers, and GIS clients of `/ogc` (which send no `Accept` or a JSON one; a
+    browser there, preferring HTML, gets the HTML error page)."""
+    if request.path.startswith("/ogc"):
+        accept = request.accept_mimetypes
+        return request.args.get("f") != "html" and not (
+            accept.quality("text/html") > accept.quality("application/json")
+        )
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 

@@ -151,6 +151,10 @@ def test_an_unknown_collection_is_a_404_problem(sample_client: FlaskClient) -> N
     response = sample_client.get("/ogc/collections/users/items")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert "parcels" in json.loads(response.get_data())["detail"]
+    nowhere = sample_client.get("/ogc/collections/parcels/elsewhere")
+    assert nowhere.status_code == 404 and nowhere.mimetype == "application/problem+json"
+    in_a_browser = sample_client.get("/ogc/nowhere", headers={"Accept": BROWSER_ACCEPT})
+    assert in_a_browser.status_code == 404 and in_a_browser.mimetype == "text/html"
 
 
 # -- who sees what ---------------------------------------------------------------------------
