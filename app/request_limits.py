@@ -50,10 +50,12 @@ DEFAULT_TIMEOUTS = {
     "import": 900.0,
 }
 DEFAULT_USER_CONCURRENCY = 4
-#: Paths of reports: the KPI desk and map, every export, the milestone page, calendar feed.
+#: Paths of reports: the KPI desk and map, every export and download, the milestone page, the
+#: calendar feed.
 _REPORT_PREFIXES = (
     "/kpi",
     "/portfolio/export",
+    "/open/download/",
     "/leases/gasb87",
     "/leases/critical-dates.ics",
     "/milestone",

@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app import database
 from app.database import db_session
+from app.request_limits import request_class
 from app.serving import ServerOptions
 from app.serving import make_server
 from tests.auth_fixtures import LoginHelper
@@ -270,6 +271,28 @@ def timeout_app(fresh_database_url: str) -> Iterator[Flask]:
     app = _test_app(fresh_database_url, REGISTRY_STATEMENT_TIMEOUT_REPORT="0.2", TEST_SLEEP="0.5")
     yield app
     database.dispose(app)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kind"),
+    [
+        ("GET", "/tiles/parcels/14/2805/6540.mvt", "tile"),
+        ("GET", "/api/parcels", "read"),
+        ("GET", "/ogc/collections/parcels/items", "read"),
+        ("GET", "/parcels/2001-016-025", "page"),
+        ("PATCH", "/api/parcels/2001-016-025", "write"),
+        ("GET", "/kpi", "report"),
+        ("GET", "/kpi/export", "report"),
+        ("GET", "/portfolio/export", "report"),
+        ("GET", "/leases/gasb87/export", "report"),
+        ("GET", "/open/download/parcels.gpkg", "report"),
+        ("POST", "/imports/new", "import"),
+        ("GET", "/imports/new", "page"),
+        ("GET", "/healthz", "health"),
+    ],
+)
+def test_each_request_is_classed_by_path_and_method(method: str, path: str, kind: str) -> None:
+    assert request_class(path, method) == kind
 
 
 @pytest.mark.parametrize(
