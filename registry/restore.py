@@ -78,13 +78,13 @@ def restore_backup(
     try:
         with read_verified(path) as (manifest, tar):
             head = _check_revision(database_url, manifest.schema_revision)
-            exists = database_admin.database_exists(database_url)
-            if exists and not force and not _is_empty(database_url):
+            occupied = database_admin.database_exists(database_url) and not _is_empty(database_url)
+            if occupied and not force:
                 raise RestoreRefused(
                     f"the database {name} is not empty (--force replaces it with the backup)"
                 )
             written = _restore_files(manifest, tar, document_root)
-            if exists and force:
+            if occupied:
                 database_admin.drop_database(database_url)
             database_admin.create_database(database_url)
             with tempfile.TemporaryDirectory(prefix="registry-restore-") as work:
