@@ -83,6 +83,9 @@ class Settings:
     council_districts: int = 15
     max_vertices: int = DEFAULT_MAX_VERTICES  # corners of one parcel or building shape
     max_parts: int = DEFAULT_MAX_PARTS  # polygons of one multi-polygon
+    # REGISTRY_LOCAL_SRID: the city's projected CRS for GIS (e.g. 2229, California zone 5);
+    # None: the UTM zone of the city's extent (registry.features.crs)
+    local_srid: int | None = None
     overrides: frozenset[str] = frozenset()
 
     def overriding(self, **values: Any) -> Settings:
@@ -115,5 +118,8 @@ class Settings:
             council_districts=int(env.get("REGISTRY_COUNCIL_DISTRICTS", "15")),
             max_vertices=_positive(env, "REGISTRY_MAX_VERTICES", DEFAULT_MAX_VERTICES),
             max_parts=_positive(env, "REGISTRY_MAX_PARTS", DEFAULT_MAX_PARTS),
+            local_srid=(
+                _positive(env, "REGISTRY_LOCAL_SRID", 1) if env.get("REGISTRY_LOCAL_SRID") else None
+            ),
             overrides=frozenset(field for name, field in CITY_OVERRIDES.items() if env.get(name)),
         )

@@ -17,6 +17,7 @@ from pyproj import Transformer
 from sqlalchemy import text
 
 from app.database import session_factory
+from registry.settings import Settings
 from tests.auth_fixtures import LoginHelper
 from tests.auth_fixtures import bearer
 from tests.parcel_fixtures import add_departments
@@ -303,6 +304,26 @@ def test_a_known_corner_comes_out_in_web_mercator_and_in_the_local_crs(
     assert abs(x - expected[0]) < tolerance and abs(y - expected[1]) < tolerance
 
 
+@pytest.fixture
+def state_plane(sample_app: Flask) -> Iterator[None]:
+    settings = sample_app.config["REGISTRY_SETTINGS"]
+    sample_app.config["REGISTRY_SETTINGS"] = dataclasses.replace(settings, local_srid=2229)
+    yield
+    sample_app.config["REGISTRY_SETTINGS"] = settings
+
+
+@pytest.mark.usefixtures("state_plane")
+def test_a_city_that_names_its_projected_crs_gets_it_instead_of_utm(
+    sample_client: FlaskClient,
+) -> None:
+    offered = _json(sample_client, "/ogc/collections/parcels")["crs"]
+    assert offered[-1] == "http://www.opengis.net/def/crs/EPSG/0/2229"
+    lon, lat = _first_corner(_json(sample_client, ITEMS + "?limit=1"))
+    x, y = _first_corner(_json(sample_client, f"{ITEMS}?limit=1&crs=EPSG:2229"))
+    expected = Transformer.from_crs("OGC:CRS84", "EPSG:2229", always_xy=True).transform(lon, lat)
+    assert abs(x - expected[0]) < 0.05 and abs(y - expected[1]) < 0.05  # US survey feet
+
+
 def test_epsg_4326_puts_latitude_first_in_output_and_in_bbox(sample_client: FlaskClient) -> None:
     lon, lat = _first_corner(_json(sample_client, ITEMS + "?limit=1"))
     flipped = _json(sample_client, f"{ITEMS}?limit=1&crs=EPSG:4326")
@@ -539,3 +560,10 @@ def test_a_retired_parcel_is_in_no_collection_for_anyone(app: Flask, client: Fla
         assert _ids(_json(reader, ITEMS)) == ["5555-012-034"]
         assert reader.get(f"{ITEMS}/5555-012-035").status_code == 404
         assert not _ids(_json(reader, "/ogc/collections/buildings/items"))
+
+
+def test_registry_local_srid_is_read_from_the_environment() -> None:
+    assert Settings.from_env({"REGISTRY_LOCAL_SRID": "2229"}).local_srid == 2229
+    assert Settings.from_env({}).local_srid is None
+    with pytest.raises(ValueError, match="REGISTRY_LOCAL_SRID"):
+        Settings.from_env({"REGISTRY_LOCAL_SRID": "-5"})

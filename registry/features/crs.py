@@ -50,9 +50,12 @@ def local_srid(extent: tuple[float, float, float, float]) -> int:
     return (32600 if latitude >= 0 else 32700) + zone
 
 
-def supported_crs(extent: tuple[float, float, float, float]) -> tuple[Crs, ...]:
-    """Every CRS the API answers in, the default first."""
-    local = local_srid(extent)
+def supported_crs(
+    extent: tuple[float, float, float, float], local: int | None = None
+) -> tuple[Crs, ...]:
+    """Every CRS the API answers in, the default first; `local` is the city's projected CRS
+    when it names one (`REGISTRY_LOCAL_SRID`), else the UTM zone of its extent."""
+    local = local or local_srid(extent)
     return (
         Crs(CRS84, 4326),
         Crs(epsg_uri(4326), 4326, lat_first=True),

@@ -82,12 +82,12 @@ _CRS_OFFER = "ogc_crs_offer"
 def crs_offer() -> tuple[Crs, ...]:
     """The CRSs offered: they include the city's local one, found from its extent."""
     cached = current_app.extensions.get(_CRS_OFFER)
-    now = time.monotonic()
-    if cached is not None and now - cached[0] < CRS_OFFER_SECONDS:
-        return cached[1]
+    now, local = time.monotonic(), settings().local_srid
+    if cached is not None and now - cached[0] < CRS_OFFER_SECONDS and cached[1] == local:
+        return cached[2]
     with reading() as connection, Session(bind=connection) as session:
-        offer = supported_crs(city_profile(session, settings()).extent)
-    current_app.extensions[_CRS_OFFER] = (now, offer)
+        offer = supported_crs(city_profile(session, settings()).extent, local)
+    current_app.extensions[_CRS_OFFER] = (now, local, offer)
     return offer
 
 
