@@ -21,6 +21,7 @@ from registry.models.files import StoredFile
 from registry.models.imports import ImportBatch
 from registry.models.imports import ImportProblem
 from registry.models.lease_schedules import LeaseMeasurement
+from registry.models.lease_schedules import LeaseRentPeriod
 from registry.models.lease_schedules import LeaseScheduleRow
 from registry.models.leases import IncrementalBorrowingRate
 from registry.models.leases import Lease
@@ -56,6 +57,7 @@ __all__ = [
     "LeaseMeasurement",
     "LeaseModification",
     "LeaseNotice",
+    "LeaseRentPeriod",
     "LeaseResponsible",
     "LeaseScheduleRow",
     "LoginThrottle",

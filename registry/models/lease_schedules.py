@@ -24,6 +24,7 @@ from sqlalchemy import Boolean
 from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import ForeignKeyConstraint
+from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import Numeric
 from sqlalchemy import SmallInteger
@@ -88,3 +89,21 @@ class LeaseScheduleRow(Base):
     interest_from: Mapped[dt.date] = mapped_column(Date)
     recognition_from: Mapped[dt.date] = mapped_column(Date)
     recognition_to: Mapped[dt.date] = mapped_column(Date)
+
+
+class LeaseRentPeriod(Base):
+    """One payment period of a lease's rent stream (`registry.leases.rent_sql`), as stored for
+    the leases whose schedules are stored: its first day, frequency, due date, rate and rent.
+    No key: a lease's periods are replaced together."""
+
+    __tablename__ = "lease_rent_periods"
+    __table_args__ = (Index("ix_lease_rent_periods_lease_id", "lease_id"),)
+    __mapper_args__ = {"primary_key": ["lease_id", "period_start", "due"]}
+
+    lease_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leases.id", ondelete="CASCADE"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    frequency: Mapped[str] = mapped_column(Text)
+    months: Mapped[int] = mapped_column(Integer)
+    due: Mapped[dt.date] = mapped_column(Date)
+    rate: Mapped[Decimal] = mapped_column(Exact)
+    rent: Mapped[Decimal] = mapped_column(Exact)
