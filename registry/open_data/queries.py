@@ -267,34 +267,35 @@ MAX_CHOICES = 500
 
 
 def filter_choices(session: Session, districts: tuple[int, ...]) -> FilterChoices:
-    """The filters' choices in one pass over the public parcels; `districts` are the city's
-    (every one is offered, with 0 where no public parcel lies)."""
+    """The filters' choices in one scan of the public parcels (GROUPING SETS); `districts` are
+    the city's (every one is offered, with 0 where no public parcel lies)."""
     rows = session.execute(
         text(
-            "SELECT kind, value, n FROM ("
-            f" SELECT 'department' AS kind, d.name AS value, count(*) AS n FROM {PUBLIC_FROM}"
-            f"  WHERE {LIVE} AND d.name IS NOT NULL GROUP BY d.name"
-            " UNION ALL"
-            f" SELECT 'use', p.use, count(*) FROM parcels p WHERE {LIVE} AND p.use IS NOT NULL"
-            "  GROUP BY p.use"
-            " UNION ALL"
-            f" SELECT 'status', p.status, count(*) FROM parcels p WHERE {LIVE} GROUP BY p.status"
-            " UNION ALL"
-            f" SELECT 'district', p.council_district::text, count(*) FROM parcels p WHERE {LIVE}"
-            "  AND p.council_district IS NOT NULL GROUP BY p.council_district"
-            ") choices ORDER BY kind, value"
+            "SELECT d.name AS department, p.use, p.status, p.council_district AS district,"
+            " GROUPING(d.name) AS no_department, GROUPING(p.use) AS no_use,"
+            " GROUPING(p.status) AS no_status, count(*) AS n"
+            f" FROM {PUBLIC_FROM} WHERE {LIVE}"
+            " GROUP BY GROUPING SETS ((d.name), (p.use), (p.status), (p.council_district))"
         )
     ).all()
-    by_kind: dict[str, dict[str, int]] = {}
+    departments: dict[str, int] = {}
+    uses: dict[str, int] = {}
+    statuses: dict[str, int] = {}
+    district_counts: dict[int, int] = {}
     for row in rows:
-        by_kind.setdefault(row.kind, {})[row.value] = int(row.n)
-    district_counts = {int(k): n for k, n in by_kind.get("district", {}).items()}
-    statuses = by_kind.get("status", {})
+        if not row.no_department:
+            if row.department is not None:
+                departments[row.department] = int(row.n)
+        elif not row.no_use:
+            if row.use is not None:
+                uses[row.use] = int(row.n)
+        elif not row.no_status:
+            statuses[row.status] = int(row.n)
+        elif row.district is not None:
+            district_counts[int(row.district)] = int(row.n)
     return FilterChoices(
-        departments=sorted(by_kind.get("department", {}).items(), key=lambda i: i[0].lower())[
-            :MAX_CHOICES
-        ],
-        uses=sorted(by_kind.get("use", {}).items(), key=lambda i: i[0].lower())[:MAX_CHOICES],
+        departments=sorted(departments.items(), key=lambda i: i[0].lower())[:MAX_CHOICES],
+        uses=sorted(uses.items(), key=lambda i: i[0].lower())[:MAX_CHOICES],
         statuses=[(s, statuses.get(s, 0)) for s in PARCEL_STATUSES],
         districts=[
             (d, district_counts.get(d, 0)) for d in sorted(set(districts) | set(district_counts))
@@ -353,12 +354,13 @@ def public_parcel_count(connection: Connection | Session) -> int:
 
 def last_public_change(session: Session) -> dt.datetime | None:
     """When the public dataset last changed, from the audit trail: the newest change to a parcel
-    or a department (a renamed department renames it in every row). The audit ids only grow, so
-    this reads the newest events first and stops at the first that counts."""
+    or a department (a renamed department renames it in every row). The newest event's id comes
+    from the (table_name, row_key, id) index alone; other tables' events (costs, buildings…) are
+    never read."""
     value = session.execute(
         text(
-            "SELECT occurred_at FROM audit_events WHERE table_name IN ('parcels', 'departments')"
-            " ORDER BY id DESC LIMIT 1"
+            "SELECT occurred_at FROM audit_events WHERE id = (SELECT max(id) FROM audit_events"
+            " WHERE table_name IN ('parcels', 'departments'))"
         )
     ).scalar_one_or_none()
     return value if isinstance(value, dt.datetime) else None
