@@ -247,41 +247,40 @@ def pygeoapi_config(url: str, folder: Path, port: int) -> tuple[Path, Path]:
     return config_path, openapi_path
 
 
+def _gunicorn_options(port: int) -> list[str]:
+    return ["--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--log-level", "error"]
+
+
 @contextmanager
 def gunicorn(command: list[str], env: dict[str, str], port: int, probe: str) -> Iterator[str]:
-    """A gunicorn server (WORKERS sync workers) until the block ends; its base URL."""
-    process = subprocess.Popen(
-        [
-            *command,
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "error",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = _get(base + probe)
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                errors = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"{command[0]} did not start: {errors[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    """A gunicorn server (WORKERS sync workers) until the block ends; its base URL. Its output
+    goes to a file (a pipe nobody reads would fill and stall the workers' request logs)."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*command, *_gunicorn_options(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    status, _ = _get(base + probe)
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    output = log.read().decode(errors="replace")
+                    raise RuntimeError(f"{command[0]} did not start: {output[-2000:]}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def _get(url: str) -> tuple[int, bytes]:
