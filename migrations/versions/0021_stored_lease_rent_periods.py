@@ -10,7 +10,8 @@ stored (`lease_measurements`, 0019), written with them by `registry.leases.recor
 families and the portfolio export read rows instead of expanding every lease's payment steps on
 each query. Derived data: not audited, deleted with its lease; a lease whose stored schedules are
 stale is still expanded by the query itself, so a database not yet filled (`db upgrade`,
-`asset-registry leases remeasure`) gives the same figures.
+`asset-registry leases remeasure`) gives the same figures. The schedules stored before this
+revision are forgotten (they had no rent stream) and stored again with it by `db upgrade`.
 """
 
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ def upgrade() -> None:
                                 ondelete='CASCADE'),
     )
     op.create_index('ix_lease_rent_periods_lease_id', 'lease_rent_periods', ['lease_id'])
+    # stored schedules without their rent stream: all stale, stored again by `db upgrade`
+    op.execute('DELETE FROM lease_measurements')
 
 
 def downgrade() -> None:
