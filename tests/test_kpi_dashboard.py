@@ -26,6 +26,7 @@ from registry.db import unit_of_work
 from registry.kpis import KPI_DEFINITIONS
 from registry.kpis import KpiValue
 from registry.kpis import compute_kpis
+from registry.kpis.units import format_kpi_value
 from registry.models import KpiSnapshot
 from tests.auth_fixtures import SignedInClient
 from tests.builders import department
@@ -94,6 +95,11 @@ def _engine_values(app: Flask) -> list[KpiValue]:
         return compute_kpis(session, None, TODAY)
 
 
+def _shown(value: str, unit: str = "%") -> str:
+    """A tile's figure: the raw value kept in data-value, formatted by unit for people."""
+    return f'data-value="{value}">{format_kpi_value(Decimal(value), unit)}</span>'
+
+
 def _tile(page: str, kpi_id: str) -> str:
     start = page.index(f'id="tile-{kpi_id}"')
     return page[start : page.index("</article>", start)]
@@ -110,7 +116,7 @@ def test_a_tile_per_kpi_with_the_engines_city_values(
     for kpi_id, value in city.items():
         tile = _tile(page, kpi_id)
         if value.value is not None:
-            assert f'<span class="kpi-value">{value.value:,}</span>' in tile, kpi_id
+            assert _shown(str(value.value), value.unit) in tile, kpi_id
         elif value.note:
             assert "no value" in tile and escape(value.note) in tile, kpi_id
 
@@ -138,27 +144,33 @@ def test_filters_select_the_breakdown_row_shown(
     viewer: SignedInClient, query: str, expected: str
 ) -> None:
     tile = _tile(viewer.get(f"/kpi?{query}").get_data(as_text=True), "DIG-2")
-    assert f'<span class="kpi-value">{expected}</span>' in tile
+    assert _shown(expected) in tile
 
 
-def test_a_second_dimension_is_named_as_not_applied(viewer: SignedInClient) -> None:
+def test_two_dimensions_are_applied_together(viewer: SignedInClient) -> None:
     page = viewer.get("/kpi?department=GSD&district=2").get_data(as_text=True)
-    assert "not applied: council district" in page
-    assert '<span class="kpi-value">50.00</span>' in _tile(page, "DIG-2")
+    assert 'showing <span id="kpi-selection">department GSD, council district 2' in page
+    assert "no parcels" in _tile(page, "DIG-2")  # GSD has none in district 2
+    page = viewer.get("/kpi?department=GSD&district=1").get_data(as_text=True)
+    assert _shown("50.00") in _tile(page, "DIG-2")
 
 
 def test_unknown_filter_values_are_ignored(viewer: SignedInClient) -> None:
     response = viewer.get("/kpi?fy=FY1999&department=NOPE&district=99&map_kpi=XYZ-1")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert '<span class="kpi-value">33.33</span>' in _tile(page, "DIG-2")
+    assert _shown("33.33") in _tile(page, "DIG-2")
     assert "DIG-2 Records verified by council district" in page
 
 
 def test_trends_come_from_snapshots_or_say_there_are_none(
     portfolio_app: Flask, viewer: SignedInClient
 ) -> None:
-    assert "No snapshots yet" in _tile(viewer.get("/kpi").get_data(as_text=True), "DIG-1")
+    # the first visit of a day stores the day's snapshot: DIG-1 has a point, DIG-6 (no
+    # milestone, no value) has none
+    page = viewer.get("/kpi").get_data(as_text=True)
+    assert "No snapshots yet" in _tile(page, "DIG-6")
+    assert "No snapshots yet" not in _tile(page, "DIG-1")
     with portfolio_app.app_context(), unit_of_work(session_factory(), "tests") as session:
         for days, value in ((60, "40"), (30, "55"), (0, "66.67")):
             session.add(
@@ -196,7 +208,7 @@ def test_the_district_table_lists_the_mapped_kpi_per_district(viewer: SignedInCl
     page = viewer.get("/kpi?map_kpi=DIG-2").get_data(as_text=True)
     table = page[page.index('class="listing district-values"') :]
     assert "<tr><td>1</td>" in table and "<tr><td>2</td>" in table
-    assert "50.00 %" in table
+    assert "50.0 %" in table
 
 
 def test_district_areas_are_hulls_of_each_districts_parcels(
@@ -246,8 +258,9 @@ def test_the_choropleth_colours_districts_by_value_and_greys_the_empty_ones() ->
 def test_a_past_fiscal_year_is_measured_at_its_last_day(viewer: SignedInClient) -> None:
     current = TODAY.year + 1 if TODAY.month >= 7 else TODAY.year
     page = viewer.get(f"/kpi?fy=FY{current - 1}").get_data(as_text=True)
-    assert f"FY{current - 1}, stock measured as of {current - 1}-06-30" in page
+    measured = f'FY{current - 1}, stock measured as of <span id="kpi-as-of">{current - 1}-06-30'
+    assert measured in page
     # the city's DIG-2 then: P1 was verified in January 2025, so only if that is before
     verified_by_then = dt.date(2025, 1, 10) <= dt.date(current - 1, 6, 30)
     expected = "33.33" if verified_by_then else "0.00"
-    assert f'<span class="kpi-value">{expected}</span>' in _tile(page, "DIG-2")
+    assert _shown(expected) in _tile(page, "DIG-2")

@@ -1,8 +1,13 @@
-"""The reform KPI dashboard `/kpi`: a tile per KPI of the set, a chart per family, and a
-choropleth of one KPI by council district (`/kpi/map`, shown in a frame).
+"""The reform KPI desk `/kpi`: a tile per KPI of the set, a chart per family, and a choropleth
+of one KPI by council district (`/kpi/map`, shown in a frame); `/kpi/values`, the same selection
+as JSON for the page's script; `/kpi/snapshot`, an admin's snapshot; `/kpi/public`, the
+read-only page for anyone when the city publishes its KPIs (`REGISTRY_PUBLIC_KPIS`).
 
-Every number comes from `compute_kpis` and every trend from `kpi_snapshots`; charts are server
-made SVG and the map loads Leaflet from the app's static files, so the page works offline.
+The whole city, or one department, council district or asset type, is read from the stored
+snapshot of the day (`registry.kpis.snapshots`): the page opens without recomputing the set.
+With no snapshot for today yet, the set is computed once and stored, so the next visitor (and
+the trend line) has it. A combination of dimensions is computed for that subset alone
+(`KpiFilters`); so is "recompute", which shows the records as they stand this minute.
 """
 
 from __future__ import annotations
@@ -15,41 +20,63 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import jsonify
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.assets import map_assets
+from app.auth import actor_name
+from app.auth import current_user
 from app.auth import require_login
+from app.auth import require_role
 from app.charts import line_chart_svg
 from app.city import council_districts
 from app.city import fiscal_year_start_month
 from app.database import db_session
 from app.database import reads_from_replica
+from app.database import session_factory
 from app.kpi_links import records_url
 from app.security import nonced
 from geo.districts import district_areas
 from geo.kpi_choropleth import build_kpi_choropleth
 from geo.map_builder import render_map_page
 from registry.city.departments import department_choices
+from registry.db import unit_of_work
 from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_bounds
 from registry.fiscal_years import fiscal_year_of
 from registry.kpis import DEFINITIONS_BY_ID
 from registry.kpis import KPI_DEFINITIONS
+from registry.kpis import KpiFilters
 from registry.kpis import KpiValue
 from registry.kpis import compute_kpis
+from registry.kpis.export import store_snapshot
+from registry.kpis.snapshots import stored_snapshot
+from registry.kpis.snapshots import take_snapshot
 from registry.kpis.trends import FAMILIES
 from registry.kpis.trends import TrendPoint
 from registry.kpis.trends import family_of
 from registry.kpis.trends import kpi_trends
+from registry.kpis.units import format_kpi_value
+from registry.kpis.units import format_quantity
+from registry.kpis.units import unit_kind
 from registry.vocabulary import ASSET_TYPES
 
 bp = reads_from_replica(Blueprint("kpi_dashboard", __name__))
 
 FISCAL_YEARS_SHOWN = 4  # the current fiscal year and the three before it
 DEFAULT_MAP_KPI = "DIG-2"
+# Lease-level detail the public page leaves out: per-building rows and the notes, which may
+# name a lease or its rent; the KPI values, numerators and denominators are aggregates.
+PUBLIC_BREAKDOWNS = ("city", "department", "council_district", "asset_type")
 
 
 @dataclass(frozen=True)
@@ -61,27 +88,31 @@ class DashboardFilters:
     district: str
     asset_type: str
     map_kpi: str
+    recompute: bool = False
+
+    def dimensions(self) -> list[tuple[str, str, str]]:
+        """The dimensions set: (breakdown name, label, value)."""
+        named = (
+            ("department", "department", self.department),
+            ("council_district", "council district", self.district),
+            ("asset_type", "asset type", self.asset_type),
+        )
+        return [(name, label, value) for name, label, value in named if value]
 
     def breakdown(self) -> tuple[str, str | None]:
-        """The breakdown row the tiles show. The engine breaks down one dimension at a time,
-        so the first filter set wins (department, then district, then asset type)."""
-        for name, value in (
-            ("department", self.department),
-            ("council_district", self.district),
-            ("asset_type", self.asset_type),
-        ):
-            if value:
-                return name, value
-        return "city", None
+        """The breakdown row the tiles show: the city row of the whole set, of one dimension's
+        value, or (two or more dimensions) of the subset computed for them."""
+        dims = self.dimensions()
+        return (dims[0][0], dims[0][2]) if len(dims) == 1 else ("city", None)
 
-    def ignored(self) -> list[str]:
-        """Filters that are set but not applied (a second dimension)."""
-        labels = (
-            ("department", self.department),
-            ("council district", self.district),
-            ("asset type", self.asset_type),
-        )
-        return [label for label, value in labels if value][1:]
+    def kpi_filters(self) -> KpiFilters:
+        return KpiFilters(self.department or None, self.district or None, self.asset_type or None)
+
+    def label(self) -> str:
+        dims = self.dimensions()
+        if not dims:
+            return "the whole city"
+        return ", ".join(f"{label} {value.replace('_', ' ')}" for _, label, value in dims)
 
     def query(self, **changes: str) -> dict[str, str]:
         args = {
@@ -93,6 +124,19 @@ class DashboardFilters:
             **changes,
         }
         return {key: value for key, value in args.items() if value}
+
+
+@dataclass(frozen=True)
+class DeskValues:
+    """What the tiles show and where it came from (a stored snapshot, or computed now)."""
+
+    values: list[KpiValue]
+    as_of: dt.date
+    breakdown: str
+    breakdown_value: str | None
+    source: str  # "snapshot" or "computed"
+    taken_at: dt.datetime | None
+    trends_kept: bool  # trends exist for the whole city and single dimensions only
 
 
 def _start_month() -> int:
@@ -118,6 +162,7 @@ def _filters(today: dt.date, departments: Sequence[Sequence[str]]) -> DashboardF
         district=args.get("district", "") if args.get("district") in council_districts() else "",
         asset_type=args.get("asset_type", "") if args.get("asset_type") in ASSET_TYPES else "",
         map_kpi=map_kpi if map_kpi in DEFINITIONS_BY_ID else DEFAULT_MAP_KPI,
+        recompute=args.get("recompute") == "1",
     )
 
 
@@ -126,10 +171,37 @@ def _as_of(fiscal_year: int, today: dt.date) -> dt.date:
     return min(today, fiscal_year_bounds(fiscal_year, _start_month())[1])
 
 
+def desk_values(
+    filters: DashboardFilters, today: dt.date, allow_compute: bool = True
+) -> DeskValues:
+    """The values for `filters`: the stored snapshot of the as-of date when there is one (the
+    whole city and single dimensions), else computed — and, for today, stored as the day's
+    snapshot so the next visit reads it. `allow_compute` False (the public page) never
+    computes a combination of dimensions, which would be a full computation per request."""
+    session = db_session()
+    as_of = _as_of(filters.fiscal_year, today)
+    period = f"FY{filters.fiscal_year}"
+    breakdown, breakdown_value = filters.breakdown()
+    combined = len(filters.dimensions()) > 1
+    if not combined and not filters.recompute:
+        snapshot = stored_snapshot(session, as_of, period)
+        if snapshot is not None:
+            return DeskValues(
+                snapshot.values, as_of, breakdown, breakdown_value, "snapshot",
+                snapshot.taken_at, True,
+            )  # fmt: skip
+    if combined and not allow_compute:
+        abort(404)
+    kpi_filters = filters.kpi_filters() if combined else None
+    values = compute_kpis(session, period, as_of, _start_month(), kpi_filters)
+    if not combined and not filters.recompute and as_of == today:
+        with unit_of_work(session_factory(), actor_name()) as primary:
+            store_snapshot(primary, values, as_of)
+    return DeskValues(values, as_of, breakdown, breakdown_value, "computed", None, not combined)
+
+
 def _number_format(unit: str) -> Any:
-    if unit.startswith("$") and "/" not in unit:
-        return lambda value: f"${value:,.0f}"
-    return lambda value: f"{value:,.4g}"
+    return lambda value: format_kpi_value(Decimal(str(value)), unit)
 
 
 def _trend_chart(
@@ -140,32 +212,52 @@ def _trend_chart(
     )
 
 
+def tile_data(value: KpiValue | None, definition: Any, url: str | None) -> dict[str, Any]:
+    """One tile as data: what the template renders and `/kpi/values` sends, formatted once
+    (`registry.kpis.units`); the raw value and its unit kind ride along for the script."""
+    shown = value is not None and value.value is not None
+    return {
+        "id": definition.id,
+        "name": definition.name,
+        "unit": definition.unit,
+        "kind": unit_kind(definition.unit),
+        "computed": value is not None,
+        "value": None if not shown else str(value.value),  # type: ignore[union-attr]
+        "formatted": format_kpi_value(value.value, definition.unit) if shown else "no value",  # type: ignore[union-attr]
+        "numerator": format_quantity(value.numerator) if value is not None else "",
+        "denominator": format_quantity(value.denominator) if value is not None else "",
+        "target": format_kpi_value(value.target, definition.unit)
+        if value is not None and value.target is not None
+        else "",
+        "status": value.status if value is not None else None,
+        "note": value.note if value is not None else None,
+        "url": url,
+    }
+
+
 def _tiles(
-    values: list[KpiValue],
-    breakdown: str,
-    breakdown_value: str | None,
-    trends: dict[str, list[TrendPoint]],
+    desk: DeskValues, trends: dict[str, list[TrendPoint]], public: bool = False
 ) -> dict[str, list[dict[str, Any]]]:
     """The tiles of each family, one per KPI of the set (even one the engine has no row for)."""
     shown: dict[str, KpiValue] = {}
-    for value in values:
-        if (value.breakdown, value.breakdown_value) == (breakdown, breakdown_value):
+    for value in desk.values:
+        if (value.breakdown, value.breakdown_value) == (desk.breakdown, desk.breakdown_value):
             shown.setdefault(value.kpi_id, value)
     families: dict[str, list[dict[str, Any]]] = {name: [] for name in FAMILIES.values()}
     for definition in KPI_DEFINITIONS:
         trend = trends.get(definition.id, [])
-        families.setdefault(family_of(definition.id), []).append(
-            {
-                "definition": definition,
-                "value": shown.get(definition.id),
-                "url": records_url(definition.id, breakdown, breakdown_value),
-                "trend": _trend_chart(
-                    f"{definition.id} trend", {definition.id: trend}, definition.unit, 300, 110
-                )
-                if trend
-                else None,
-            }
+        url = None if public else records_url(definition.id, desk.breakdown, desk.breakdown_value)
+        tile = tile_data(shown.get(definition.id), definition, url)
+        if public:
+            tile["note"] = None
+        tile["trend"] = (
+            _trend_chart(
+                f"{definition.id} trend", {definition.id: trend}, definition.unit, 300, 110
+            )
+            if trend
+            else None
         )
+        families.setdefault(family_of(definition.id), []).append(tile)
     return families
 
 
@@ -181,42 +273,148 @@ def _family_charts(trends: dict[str, list[TrendPoint]]) -> dict[str, Markup]:
     return charts
 
 
+def _trends(desk: DeskValues) -> dict[str, list[TrendPoint]]:
+    if not desk.trends_kept:
+        return {}
+    return kpi_trends(db_session(), desk.breakdown, desk.breakdown_value)
+
+
+def _context(filters: DashboardFilters, today: dt.date, public: bool = False) -> dict[str, Any]:
+    """What the desk and the public page render, and `/kpi/values` sends."""
+    desk = desk_values(filters, today, allow_compute=not public)
+    trends = _trends(desk)
+    return {
+        "desk": desk,
+        "filters": filters,
+        "as_of": desk.as_of,
+        "families": _tiles(desk, trends, public),
+        "family_charts": _family_charts(trends),
+        "selection": filters.label(),
+    }
+
+
+def _choices(today: dt.date) -> dict[str, Any]:
+    return {
+        "fiscal_years": _fiscal_years(today),
+        "districts": council_districts(),
+        "asset_types": ASSET_TYPES,
+        "definitions": KPI_DEFINITIONS,
+    }
+
+
 @bp.get("/kpi")
 @require_login
 def dashboard() -> str:
     session, today = db_session(), dt.date.today()
     departments = department_choices(session)
     filters = _filters(today, departments)
-    as_of = _as_of(filters.fiscal_year, today)
-    values = compute_kpis(session, f"FY{filters.fiscal_year}", as_of, _start_month())
-    breakdown, breakdown_value = filters.breakdown()
-    trends = kpi_trends(session, breakdown, breakdown_value)
-    map_definition = DEFINITIONS_BY_ID[filters.map_kpi]
+    context = _context(filters, today)
+    desk: DeskValues = context["desk"]
     by_district = [
         value
-        for value in values
+        for value in desk.values
         if value.kpi_id == filters.map_kpi and value.breakdown == "council_district"
     ]
+    user = current_user()
     return render_template(
         "kpi_dashboard.html",
-        filters=filters,
-        as_of=as_of,
-        fiscal_years=_fiscal_years(today),
+        **context,
+        **_choices(today),
         departments=departments,
-        districts=council_districts(),
-        asset_types=ASSET_TYPES,
-        breakdown=breakdown,
-        breakdown_value=breakdown_value,
-        families=_tiles(values, breakdown, breakdown_value, trends),
-        family_charts=_family_charts(trends),
-        definitions=KPI_DEFINITIONS,
-        map_definition=map_definition,
+        map_definition=DEFINITIONS_BY_ID[filters.map_kpi],
         by_district=by_district,
         records_url=records_url,
+        may_snapshot=user is not None and user.role == "admin",
+        recompute_url=url_for("kpi_dashboard.dashboard")
+        + "?"
+        + urlencode({**filters.query(), "recompute": "1"}),
         map_url=url_for("kpi_dashboard.district_map") + "?" + urlencode(filters.query()),
         # inline (srcdoc), so the KPIs are computed once per page, not again for the frame
-        map_document=_choropleth_page(values, filters.map_kpi),
+        map_document=_choropleth_page(desk.values, filters.map_kpi),
     )
+
+
+def _json(context: dict[str, Any]) -> Response:
+    desk: DeskValues = context["desk"]
+    tiles = [tile for tiles in context["families"].values() for tile in tiles]
+    return jsonify(
+        {
+            "selection": context["selection"],
+            "query": context["filters"].query(),
+            "fiscal_year": f"FY{context['filters'].fiscal_year}",
+            "as_of": desk.as_of.isoformat(),
+            "source": desk.source,
+            "taken_at": desk.taken_at.isoformat() if desk.taken_at else None,
+            "trends_kept": desk.trends_kept,
+            "tiles": [{**tile, "trend": str(tile["trend"] or "")} for tile in tiles],
+            "family_charts": {name: str(svg) for name, svg in context["family_charts"].items()},
+        }
+    )
+
+
+@bp.get("/kpi/values")
+@require_login
+def values_json() -> Response:
+    """The desk's tiles and charts for the query string's selection, for the page's script
+    (`static/js/kpi_desk.js`): filtering updates the page in place."""
+    today = dt.date.today()
+    filters = _filters(today, department_choices(db_session()))
+    return _json(_context(filters, today))
+
+
+@bp.post("/kpi/snapshot")
+@require_role("admin")
+def snapshot_now() -> BaseResponse:
+    """Take the KPI set's snapshot now (an admin's button): computed from the records as they
+    stand, appended as today's latest snapshot, audited under the admin's name."""
+    today = dt.date.today()
+    with unit_of_work(session_factory(), actor_name()) as session:
+        period = f"FY{fiscal_year_of(today, _start_month())}"
+        values = compute_kpis(session, period, today, _start_month())
+        stored = take_snapshot(session, values, today, "taken from the KPI desk")
+    flash(f"KPI snapshot as of {today.isoformat()} taken: {stored:,} values stored.")
+    return redirect(url_for("kpi_dashboard.dashboard"))
+
+
+def _only_when_published() -> None:
+    if not current_app.config["REGISTRY_SETTINGS"].public_kpis:
+        abort(404)
+
+
+@bp.get("/kpi/public")
+def public_page() -> str:
+    """The KPI set for anyone, read-only, when the city publishes it: the whole city or one
+    department, district or asset type, from the day's snapshot. No records links, no notes,
+    no per-building rows: the aggregates the KPI set defines, nothing about a single lease."""
+    _only_when_published()
+    session, today = db_session(), dt.date.today()
+    departments = department_choices(session)
+    full = _filters(today, departments)
+    dims = full.dimensions()
+    filters = DashboardFilters(
+        fiscal_year=full.fiscal_year,
+        department=full.department if dims and dims[0][0] == "department" else "",
+        district=full.district if dims and dims[0][0] == "council_district" else "",
+        asset_type=full.asset_type if dims and dims[0][0] == "asset_type" else "",
+        map_kpi=DEFAULT_MAP_KPI,
+    )
+    return render_template(
+        "kpi_public.html",
+        **_context(filters, today, public=True),
+        **_choices(today),
+        departments=departments,
+    )
+
+
+@bp.get("/kpi/public/values")
+def public_values_json() -> Response:
+    """`/kpi/public` as JSON (one dimension at a time, from the snapshot)."""
+    _only_when_published()
+    today = dt.date.today()
+    filters = _filters(today, department_choices(db_session()))
+    if len(filters.dimensions()) > 1 or filters.recompute:
+        abort(404)
+    return _json(_context(filters, today, public=True))
 
 
 def district_values(values: list[KpiValue], kpi_id: str) -> dict[str, Decimal | None]:
@@ -251,8 +449,18 @@ def _choropleth_page(values: list[KpiValue], kpi_id: str) -> str:
 @require_login
 def district_map() -> str:
     """The choropleth alone, as a page of its own (full screen, or to link to)."""
-    session, today = db_session(), dt.date.today()
-    filters = _filters(today, department_choices(session))
-    as_of = _as_of(filters.fiscal_year, today)
-    values = compute_kpis(session, f"FY{filters.fiscal_year}", as_of, _start_month())
-    return _choropleth_page(values, filters.map_kpi)
+    today = dt.date.today()
+    filters = _filters(today, department_choices(db_session()))
+    return _choropleth_page(desk_values(filters, today).values, filters.map_kpi)
+
+
+@bp.app_template_filter("kpi_value")
+def kpi_value_filter(value: Decimal | None, unit: str) -> str:
+    """`{{ value|kpi_value(unit) }}`: a KPI value as `registry.kpis.units` formats it."""
+    return format_kpi_value(value, unit)
+
+
+@bp.app_template_filter("kpi_quantity")
+def kpi_quantity_filter(value: Decimal | None) -> str:
+    """`{{ value|kpi_quantity }}`: a numerator, denominator or target."""
+    return format_quantity(value)
