@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import auth
     from app import database
+    from app import export_runner
     from app import faults
     from app import observability
     from app import problems
@@ -66,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints.parcels import verification
 
     database.init_app(app)
+    export_runner.init_app(app)
     problems.init_app(app)
     security.init_app(app)  # before auth: its CSRF check reads the body
     auth.init_app(app)

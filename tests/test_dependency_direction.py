@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("registry.operations", "registry.features"),
     ("registry.kpis",),
     ("registry.milestones", "registry.portfolio", "registry.open_data"),
-    ("registry.imports",),
+    ("registry.imports", "registry.exports"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 FIRST_PARTY = ("registry", "geo", "app", "cli", "sample_parcels", "bench", "migrations", "tests")

@@ -13,13 +13,30 @@ import os
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
+from flask import url_for
+from werkzeug.wrappers import Response as BaseResponse
 
+from app import export_runner
+from app.auth import actor_name
+from app.auth import current_user
 from app.auth import exporting_roles
 from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
+from app.database import session_factory
+from registry.db import unit_of_work
+from registry.exports.jobs import KIND_LABELS
+from registry.exports.jobs import JobView
+from registry.exports.jobs import export_folder
+from registry.exports.jobs import job_view
+from registry.exports.jobs import recent_jobs
+from registry.exports.jobs import request_job
+from registry.fields import RecordInvalid
 from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_of
 from registry.kpis.export import KPI_EXPORT_FORMATS
@@ -55,7 +72,62 @@ def exports_page() -> str:
         ],
         portfolio_formats=PORTFOLIO_FORMATS,
         kpi_formats=KPI_EXPORT_FORMATS,
+        kinds=KIND_LABELS,
+        jobs=recent_jobs(db_session(), _requester()),
     )
+
+
+def _requester() -> str:
+    user = current_user()
+    assert user is not None  # require_role let the request in
+    return user.email
+
+
+@bp.post("/exports/jobs")
+@require_role(*exporting_roles)
+def request_export() -> BaseResponse:
+    """Prepare an export in the background; its page shows the progress and the file."""
+    try:
+        with unit_of_work(session_factory(), actor_name()) as session:
+            job_id = request_job(session, request.form.get("kind", ""), request.form, _requester())
+    except RecordInvalid as invalid:
+        flash("Not started: " + "; ".join(p.message for p in invalid.problems), "error")
+        return redirect(url_for("exports.exports_page") + "#background")
+    export_runner.submit(job_id)
+    return redirect(url_for("exports.export_job", job_id=job_id))
+
+
+def _own_job(job_id: int) -> JobView:
+    user = current_user()
+    assert user is not None
+    view = job_view(db_session(), job_id, None if user.is_admin else user.email)
+    if view is None:
+        abort(404, description="There is no such export of yours.")
+    return view
+
+
+@bp.get("/exports/jobs/<int:job_id>")
+@require_role(*exporting_roles)
+def export_job(job_id: int) -> str:
+    return render_template("export_job.html", job=_own_job(job_id))
+
+
+@bp.get("/exports/jobs/<int:job_id>/file")
+@require_role(*exporting_roles)
+def export_job_file(job_id: int) -> BaseResponse:
+    job = _own_job(job_id)
+    if job.status != "done" or not job.result_file:
+        abort(
+            404, description="This export has no file (not ready, failed, or removed after a day)."
+        )
+    path = export_folder() / job.result_file
+    if not path.is_file():
+        abort(404, description="This export's file was removed after a day: ask for it again.")
+    response = send_file(
+        path, mimetype=job.media_type, as_attachment=True, download_name=job.file_name
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/leases/gasb87/journal")
