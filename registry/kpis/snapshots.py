@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert
@@ -76,11 +77,17 @@ def stored_snapshot(
     return StoredSnapshot(as_of, max(row.taken_at for row in rows), values)
 
 
+def _cents(value: Decimal | None) -> Decimal | None:
+    """A stored value (4 places in the table) as the engine gives it (2, `make_value`)."""
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
 def _value(row: Any, as_of: dt.date) -> KpiValue:
     definition = DEFINITIONS_BY_ID[row.kpi_id]
+    value = _cents(row.value)
     target = DEFAULT_TARGETS.get(row.kpi_id)
     if row.kpi_id == "DIG-6":
-        target = target if row.value is None else type(row.value)(0)
+        target = target if value is None else Decimal(0)
     return KpiValue(
         kpi_id=row.kpi_id,
         kpi_name=definition.name,
@@ -88,12 +95,12 @@ def _value(row: Any, as_of: dt.date) -> KpiValue:
         as_of=as_of,
         breakdown=row.breakdown,
         breakdown_value=row.breakdown_value,
-        value=row.value,
+        value=value,
         unit=row.unit,
         numerator=row.numerator,
         denominator=row.denominator,
         target=target,
-        status=status_of(row.kpi_id, row.value, target),
+        status=status_of(row.kpi_id, value, target),
         note=row.note,
     )
 
@@ -164,7 +171,7 @@ def _parcels_then_sql() -> str:
         SELECT DISTINCT ON (e.row_key) e.action, e.after
           FROM audit_events e
          WHERE e.table_name = 'parcels' AND CAST(e.occurred_at AS date) <= :as_of
-         ORDER BY e.row_key, e.id DESC
+         ORDER BY e.row_key, e.occurred_at DESC, e.id DESC
     ), facts AS (
         SELECT {PARCEL_DIMS_SQL},
                (jsonb_typeof(v.after -> 'geom') = 'object')::int AS with_geometry,
