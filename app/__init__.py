@@ -49,7 +49,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints.kpis import dashboard as kpi_dashboard
     from app.blueprints.kpis import export as kpi_export
     from app.blueprints.leases import api as lease_api
+    from app.blueprints.leases import documents as lease_documents
     from app.blueprints.leases import exports as lease_exports
+    from app.blueprints.leases import forms as lease_forms
     from app.blueprints.leases import notices as lease_notices
     from app.blueprints.leases import pages as lease_pages
     from app.blueprints.leases import reports as lease_reports
@@ -86,6 +88,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         lease_reports.bp,
         lease_exports.bp,
         lease_notices.bp,
+        lease_forms.bp,
+        lease_documents.bp,
         operations_api.occupancy_bp,
         operations_api.costs_bp,
         kpi_dashboard.bp,

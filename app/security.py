@@ -44,6 +44,7 @@ UPLOAD_ENDPOINTS = frozenset(
         "city_admin.import_districts",
         "city_admin.import_boundary",
         "city_admin.import_departments",
+        "lease_documents.attach",  # REGISTRY_MAX_DOCUMENT_MB is checked by the view
     }
 )
 

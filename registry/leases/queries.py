@@ -15,6 +15,7 @@ from registry.fields import decimal_str
 from registry.fields import money_text
 from registry.leases.rent_sql import LEASE_TERM_CTE
 from registry.leases.validation import LEASE_FIELDS
+from registry.search_text import contains_pattern
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
@@ -109,6 +110,25 @@ class LeaseQuery:
     today: dt.date | None = None
     limit: int = DEFAULT_PAGE_SIZE
     cursor: str | None = None  # the last lease_number of the previous page
+    search: str | None = None  # part of the lease number, counterparty or premises
+    sort: str = "lease"  # a key of `LEASE_SORTS`
+    descending: bool = False
+    offset: int = 0  # pages of a sort other than the lease number's (bounded: MAX_OFFSET)
+
+
+#: The list's sort keys and their SQL (NULLs last either way; ties in lease-number order).
+LEASE_SORTS: Mapping[str, str] = {
+    "lease": "l.lease_number",
+    "direction": "l.direction",
+    "portfolio": "l.portfolio",
+    "counterparty": "lower(l.counterparty)",
+    "department": "d.code",
+    "premises": "lower(l.premises)",
+    "commencement": "l.commencement_date",
+    "ends": "t.ends",
+}
+#: The deepest page a sorted list reaches by OFFSET: far more leases than any city keeps.
+MAX_OFFSET = 100_000
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,12 @@ def _where(query: LeaseQuery) -> tuple[str, dict[str, Any]]:
     if query.parcel_id:
         clauses.append("p.parcel_id = :parcel_id")
         params["parcel_id"] = query.parcel_id
+    if query.search and query.search.strip():
+        clauses.append(
+            "(l.lease_number ILIKE :search OR l.counterparty ILIKE :search"
+            " OR l.premises ILIKE :search)"
+        )
+        params["search"] = contains_pattern(query.search)
     today = query.today or dt.date.today()
     params["as_of"] = today  # the current end comes from the one model (rent_sql.LEASE_TERM_CTE)
     if query.expiring_days is not None:
@@ -141,16 +167,27 @@ def _where(query: LeaseQuery) -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
+def _order_by(query: LeaseQuery) -> str:
+    way = "DESC" if query.descending else "ASC"
+    column = LEASE_SORTS.get(query.sort, LEASE_SORTS["lease"])
+    return f"{column} {way} NULLS LAST, l.lease_number {way}"
+
+
 def list_leases(session: Session, query: LeaseQuery) -> LeasePage:
-    """One page in lease-number order; the next page starts after `next_cursor`."""
+    """One page in lease-number order (or `sort`); in lease-number order the next page starts
+    after `next_cursor` (a keyset), in another order at `offset` (at most `MAX_OFFSET`)."""
     where, params = _where(query)
-    if query.cursor:
+    keyset = query.sort == "lease" and not query.descending
+    if query.cursor and keyset:
         where += " AND l.lease_number > :cursor"
         params["cursor"] = query.cursor
     rows = (
         session.execute(
-            text(f"{_WITH_TERM} {LEASE_SELECT} WHERE {where} ORDER BY l.lease_number LIMIT :limit"),
-            {**params, "limit": query.limit + 1},
+            text(
+                f"{_WITH_TERM} {LEASE_SELECT} LEFT JOIN lease_term t ON t.lease_id = l.id "
+                f"WHERE {where} ORDER BY {_order_by(query)} LIMIT :limit OFFSET :offset"
+            ),
+            {**params, "limit": query.limit + 1, "offset": min(max(query.offset, 0), MAX_OFFSET)},
         )
         .mappings()
         .all()
@@ -160,19 +197,19 @@ def list_leases(session: Session, query: LeaseQuery) -> LeasePage:
     return LeasePage(leases, leases[-1]["lease_number"] if more else None)
 
 
-def count_leases(session: Session, query: LeaseQuery) -> int:
-    """How many leases match (for the list page's heading, not per API page)."""
+def matching_lease_ids(session: Session, query: LeaseQuery) -> list[int]:
+    """The ids of every lease the filters select (not one page): what the list's totals sum."""
     where, params = _where(query)
-    return int(
-        session.execute(
+    return [
+        int(lease_id)
+        for lease_id in session.execute(
             text(
-                f"{_WITH_TERM} SELECT count(*) FROM leases l LEFT JOIN parcels p ON p.id = "
-                "l.parcel_id "
-                f"LEFT JOIN departments d ON d.id = l.department_id WHERE {where}"
+                f"{_WITH_TERM} SELECT l.id FROM leases l LEFT JOIN parcels p ON p.id = "
+                f"l.parcel_id LEFT JOIN departments d ON d.id = l.department_id WHERE {where}"
             ),
             params,
-        ).scalar_one()
-    )
+        ).scalars()
+    ]
 
 
 def leased_parcels_geojson(session: Session, query: LeaseQuery) -> str:

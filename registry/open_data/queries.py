@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from registry.errors import NotFound
 from registry.fields import FieldProblem
 from registry.fields import RecordInvalid
+from registry.search_text import escape_like
 from registry.settings import STORAGE_SRID
 from registry.vocabulary import PARCEL_STATUSES
 
@@ -45,10 +46,6 @@ SORTS: Mapping[str, str] = {
 }
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 @dataclass(frozen=True)
 class OpenDataFilter:
     """What a visitor asked for: `q` is a parcel-id prefix or part of an address (as the map's
@@ -70,8 +67,8 @@ class OpenDataFilter:
         params: dict[str, Any] = {}
         if self.q:
             conditions.append("(p.parcel_id ILIKE :q_prefix OR p.address ILIKE :q_anywhere)")
-            params["q_prefix"] = _escape_like(self.q) + "%"
-            params["q_anywhere"] = "%" + _escape_like(self.q) + "%"
+            params["q_prefix"] = escape_like(self.q) + "%"
+            params["q_anywhere"] = "%" + escape_like(self.q) + "%"
         if self.department:
             conditions.append("lower(d.name) = lower(:department)")
             params["department"] = self.department

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.errors import NotFound
+from registry.search_text import escape_like
 from registry.settings import STORAGE_SRID
 
 MAX_PAGE_SIZE = 10_000
@@ -85,10 +86,6 @@ class ParcelPage:
     next_cursor: str | None
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_parcel_features(session: Session, query: ParcelQuery, public: bool = False) -> ParcelPage:
     """One page of parcels in parcel-id order (keyset pagination: stable under edits, no OFFSET)."""
     conditions: list[str] = ["true"]
@@ -105,8 +102,8 @@ def list_parcel_features(session: Session, query: ParcelQuery, public: bool = Fa
         params.update(zip(("xmin", "ymin", "xmax", "ymax"), query.bbox, strict=True))
     if query.q:
         conditions.append("(p.parcel_id ILIKE :q_prefix OR p.address ILIKE :q_anywhere)")
-        params["q_prefix"] = _escape_like(query.q.strip()) + "%"
-        params["q_anywhere"] = "%" + _escape_like(query.q.strip()) + "%"
+        params["q_prefix"] = escape_like(query.q.strip()) + "%"
+        params["q_anywhere"] = "%" + escape_like(query.q.strip()) + "%"
     if query.statuses:
         conditions.append("p.status = ANY(:statuses)")
         params["statuses"] = list(query.statuses)

@@ -1,4 +1,5 @@
-"""Lease pages: the list with filters, and one lease with its GASB 87 schedule and chart.
+"""Lease pages: the list (search, filters, sort, totals of what the filters select), and one
+lease with its GASB 87 schedule and chart, its documents and notices.
 
 Signed-in users only (every role reads lease financials; anonymous visitors never do).
 """
@@ -31,15 +32,21 @@ from registry.leases.accounting import LeaseTermsError
 from registry.leases.accounting import fiscal_year_balances
 from registry.leases.accounting import lease_history
 from registry.leases.accounting import maturity_table
+from registry.leases.documents import DOCUMENT_KINDS
+from registry.leases.documents import lease_documents
+from registry.leases.list_totals import current_rents
+from registry.leases.list_totals import list_totals
 from registry.leases.notices import notices_of
 from registry.leases.notices import responsibles
+from registry.leases.queries import LEASE_SORTS
+from registry.leases.queries import MAX_OFFSET
 from registry.leases.queries import LeaseQuery
-from registry.leases.queries import count_leases
 from registry.leases.queries import list_leases
 from registry.leases.records import lease_as_dict
 from registry.leases.records import lease_modifications
 from registry.leases.schedule_output import balance_series
 from registry.leases.schedule_output import measured_rows
+from registry.search_text import MAX_SEARCH_LENGTH
 from registry.vocabulary import LEASE_DIRECTIONS
 from registry.vocabulary import LEASE_PORTFOLIOS
 
@@ -68,13 +75,20 @@ def percent(value: Decimal | str | None) -> str:
 
 
 def _filters() -> tuple[LeaseQuery, dict[str, str]]:
-    """The list's filters from the query string; unknown values are ignored, not errors."""
+    """The list's filters, search and sort from the query string; unknown values are ignored,
+    not errors. The search is cut to `MAX_SEARCH_LENGTH` characters; a sorted list pages by
+    `page` (bounded by `MAX_OFFSET`), the lease-number order by its keyset `after`."""
     args = request.args
     direction = args.get("direction") if args.get("direction") in LEASE_DIRECTIONS else None
     portfolio = args.get("portfolio") if args.get("portfolio") in LEASE_PORTFOLIOS else None
     expiring = args.get("expiring", "")
     days = whole_number(expiring)
     days = days if days is not None and days <= 36_500 else None
+    search = args.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    sort = args.get("sort", "lease") if args.get("sort") in LEASE_SORTS else "lease"
+    descending = args.get("order") == "desc"
+    page = whole_number(args.get("page", "")) or 1
+    page = max(1, min(page, MAX_OFFSET // PAGE_SIZE))
     query = LeaseQuery(
         direction=direction,
         portfolio=portfolio,
@@ -82,37 +96,82 @@ def _filters() -> tuple[LeaseQuery, dict[str, str]]:
         expiring_days=days,
         limit=PAGE_SIZE,
         cursor=args.get("after") or None,
+        search=search or None,
+        sort=sort,
+        descending=descending,
+        offset=0 if sort == "lease" and not descending else (page - 1) * PAGE_SIZE,
     )
     shown = {
+        "q": search,
         "direction": direction or "",
         "portfolio": portfolio or "",
         "department": args.get("department") or "",
         "expiring": "" if days is None else str(days),
+        "sort": "" if sort == "lease" else sort,
+        "order": "desc" if descending else "",
     }
     return query, shown
+
+
+def _as_of() -> dt.date:
+    """The list's as-of date (`?as_of=`, default today) for its rents and balances."""
+    try:
+        return dt.date.fromisoformat(request.args.get("as_of", "")[:10])
+    except ValueError:
+        return dt.date.today()
 
 
 @bp.get("/leases")
 @require_role(*reading_roles)
 def lease_list() -> str:
     query, shown = _filters()
+    as_of = _as_of()
     page = list_leases(db_session(), query)
     active: dict[str, Any] = {key: value for key, value in shown.items() if value}
-    next_url = (
-        url_for("leases.lease_list", **active, after=page.next_cursor) if page.next_cursor else None
-    )
+    if as_of != dt.date.today():
+        active["as_of"] = as_of.isoformat()
+    keyset = query.sort == "lease" and not query.descending
+    page_number = query.offset // PAGE_SIZE + 1
+    if not page.next_cursor:
+        next_url = None
+    elif keyset:
+        next_url = url_for("leases.lease_list", **active, after=page.next_cursor)
+    else:
+        next_url = url_for("leases.lease_list", **active, page=page_number + 1)
+    user = current_user()
     return render_template(
         "leases.html",
         leases=page.leases,
+        rents=current_rents(db_session(), [lease["id"] for lease in page.leases], as_of),
+        totals=list_totals(db_session(), query, as_of),
         filters=shown,
+        as_of=as_of,
+        sort_urls=_sort_urls(active, query),
         next_url=next_url,
-        first_url=url_for("leases.lease_list", **active) if query.cursor else None,
-        total=count_leases(db_session(), query),
+        first_url=url_for("leases.lease_list", **active)
+        if query.cursor or page_number > 1
+        else None,
         departments=department_choices(db_session()),
         direction_labels=DIRECTION_LABELS,
         portfolio_labels=PORTFOLIO_LABELS,
         today=dt.date.today(),
+        can_manage=user is not None and user.role in MANAGING_ROLES,
     )
+
+
+def _sort_urls(active: dict[str, Any], query: LeaseQuery) -> dict[str, tuple[str, str]]:
+    """Each sortable column's link (the other order when it is the sort) and its aria-sort."""
+    urls = {}
+    base = {key: value for key, value in active.items() if key not in ("sort", "order")}
+    for key in LEASE_SORTS:
+        current = query.sort == key
+        descending = current and not query.descending
+        args = {**base, **({"sort": key} if key != "lease" else {})}
+        if descending:
+            args["order"] = "desc"
+        state = ("descending" if query.descending else "ascending") if current else "none"
+        urls[key] = (url_for("leases.lease_list", **args), state)
+    return urls
 
 
 def _fiscal_year(start_month: int) -> int:
@@ -175,6 +234,8 @@ def lease_page(lease_number: str) -> str:
         accounting=accounting,
         responsibles=responsibles(db_session(), lease_number),
         notices=notices_of(db_session(), lease_number),
+        documents=lease_documents(db_session(), lease_number),
+        document_kinds=DOCUMENT_KINDS,
         can_manage_notices=user is not None and user.role in MANAGING_ROLES,
         today=dt.date.today(),
         direction_labels=DIRECTION_LABELS,
