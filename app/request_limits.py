@@ -6,9 +6,11 @@ finding 7: one viewer with 16 parallel `/kpi` requests held every server thread)
   imports. Each class has its own `statement_timeout` (`REGISTRY_STATEMENT_TIMEOUT_<CLASS>`, in
   seconds, `0` for none), set on each pooled connection the request checks out
   (registry/statement_timeouts.py). A statement cancelled by it answers 503 (app/faults.py).
-- **Requests in flight per user.** A signed-in user (by user id), or an anonymous visitor (by
-  client address), may have `REGISTRY_USER_CONCURRENCY` (default 4) requests running; the next
-  one answers 429 with `Retry-After` at once instead of taking another server thread. `/healthz`,
+- **Requests in flight per user.** A signed-in user (by user id) may have
+  `REGISTRY_USER_CONCURRENCY` (default 4) requests running, an anonymous client address
+  `REGISTRY_ADDRESS_CONCURRENCY` (default 16: one address is often a whole office or library
+  behind one router, whose staff sign in at nine together); the next one answers 429 with
+  `Retry-After` at once instead of taking another server thread. `/healthz`,
   static files and vector tiles are exempt: a map view asks for a dozen tiles at once, and tiles
   are bounded by their own short timeout. The count is per server process.
 """
@@ -50,6 +52,7 @@ DEFAULT_TIMEOUTS = {
     "import": 900.0,
 }
 DEFAULT_USER_CONCURRENCY = 4
+DEFAULT_ADDRESS_CONCURRENCY = 16
 #: Paths of reports: the KPI desk and map, every export and download, the milestone page, the
 #: calendar feed.
 _REPORT_PREFIXES = (
@@ -140,14 +143,18 @@ def _end_of_request() -> None:
 class InFlight:
     """Requests running per key (a user id or a client address), under one lock."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, address_limit: int = DEFAULT_ADDRESS_CONCURRENCY) -> None:
         self.limit = limit
+        self.address_limit = address_limit
         self._running: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
+    def limit_of(self, key: tuple[str, str]) -> int:
+        return self.address_limit if key[0] == "address" else self.limit
+
     def enter(self, key: tuple[str, str]) -> bool:
         with self._lock:
-            if self._running[key] >= self.limit:
+            if self._running[key] >= self.limit_of(key):
                 return False
             self._running[key] += 1
             return True
@@ -175,7 +182,7 @@ def _enter() -> Response | None:
         g.in_flight_key = key
         return None
     detail = (
-        f"You already have {in_flight.limit} requests running; wait for one to finish, "
+        f"You already have {in_flight.limit_of(key)} requests running; wait for one to finish, "
         "then try again."
     )
     if wants_problem_json():
@@ -198,11 +205,17 @@ def init_app(app: Flask) -> None:
     timeouts = statement_timeouts(app.config)
     for engine in _engines(app):
         apply_statement_timeouts(engine)
-    value = app.config.get("REGISTRY_USER_CONCURRENCY", os.environ.get("REGISTRY_USER_CONCURRENCY"))
-    limit = DEFAULT_USER_CONCURRENCY if value in (None, "") else int(value)
-    if limit < 1:
-        raise ValueError("REGISTRY_USER_CONCURRENCY must be 1 or more")
-    app.extensions["registry_in_flight"] = InFlight(limit)
+    limit = _limit(app, "REGISTRY_USER_CONCURRENCY", DEFAULT_USER_CONCURRENCY)
+    address_limit = _limit(app, "REGISTRY_ADDRESS_CONCURRENCY", DEFAULT_ADDRESS_CONCURRENCY)
+    app.extensions["registry_in_flight"] = InFlight(limit, address_limit)
     app.before_request(_enter)
     app.teardown_request(_leave)
     app.wsgi_app = StatementTimeoutMiddleware(app.wsgi_app, timeouts)  # type: ignore[method-assign]
+
+
+def _limit(app: Flask, name: str, default: int) -> int:
+    value = app.config.get(name, os.environ.get(name))
+    limit = default if value in (None, "") else int(value)
+    if limit < 1:
+        raise ValueError(f"{name} must be 1 or more")
+    return limit

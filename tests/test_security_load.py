@@ -505,3 +505,24 @@ def _served_or_none(url: str) -> int | None:
         return _get(url, timeout=2).status
     except OSError:
         return None
+
+
+def test_an_office_behind_one_address_gets_more_room_than_one_user(
+    flood_app: Flask, fresh_database_url: str
+) -> None:
+    """Anonymous requests are counted by client address, and one address is often a whole
+    office behind its router (eight people signing in at nine): it may have 16 running
+    (REGISTRY_ADDRESS_CONCURRENCY), not a signed-in user's 4; the 17th waits its turn as a 429."""
+    with (
+        _served(flood_app, ServerOptions(threads=20)) as base,
+        _lock_held(fresh_database_url) as held,
+    ):
+        flood = _Flood(base + WAIT_PATH, {"Accept": "application/json"}, 18)
+        try:
+            _until(lambda: flood.count(429) == 2, "2 of 18 anonymous requests refused")
+            _until(lambda: _waiting_on_lock(held) == 16, "16 requests running in the database")
+        finally:
+            held.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            held.commit()
+        flood.join()
+    assert flood.count(200) == 16
