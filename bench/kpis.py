@@ -1,26 +1,48 @@
 """The whole reform KPI set and finance's portfolio XLSX on a large city: how long a dashboard
 refresh, a `kpi snapshot` and an export take at 100,000 parcels (with the buildings, leases and
 costs the sample generator makes for them). Median of 3 runs each, after one warm-up, so the
-figures are the steady state, not the first cold read from disk."""
+figures are the steady state, not the first cold read from disk.
+
+Each figure is also given as a ratio to the README's previous one (`PREVIOUS`, measured before
+the GASB 87 schedules and rent streams were stored), and the same run times the peer LSE-2 kept
+for reference: every lease's balances from the engine's schedules rebuilt in Python, as LSE-2
+was computed before, against the stored rows summed in SQL. `/kpi`'s first view is timed on the
+served app (waitress), signed in with a viewer's API token: the first request and the median of
+3 more."""
 
 from __future__ import annotations
 
 import datetime as dt
+import urllib.request
+from collections import defaultdict
+from decimal import Decimal
 from functools import partial
 
+from sqlalchemy import Engine
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from bench.harness import Report
 from bench.harness import prepare_database
+from bench.harness import served_app
 from bench.harness import time_call
 from registry.db import create_registry_engine
+from registry.db import unit_of_work
 from registry.kpis import compute_kpis
 from registry.kpis.engine import FAMILIES
+from registry.kpis.lease_kpis import _add_engine_balances
+from registry.kpis.lease_kpis import _balances
 from registry.kpis.values import Period
 from registry.portfolio.export import portfolio_export
+from registry.users.records import create_user
+from registry.users.records import find_user
+from registry.users.records import issue_token
 
 REPEATS = 3
+#: The README's figures before this work (2026-11-25, same machine, other work running).
+PREVIOUS = {"kpi_set_seconds": 14.37, "portfolio_xlsx_seconds": 22.61}
+#: Done-when of issue 13: whole set, /kpi first view, portfolio XLSX.
+GOALS = {"kpi_set_seconds": 2.0, "kpi_first_view_seconds": 1.0, "portfolio_xlsx_seconds": 5.0}
 _COUNTS = """
 SELECT (SELECT count(*) FROM parcels), (SELECT count(*) FROM buildings),
        (SELECT count(*) FROM leases), (SELECT count(*) FROM om_costs),
@@ -47,6 +69,15 @@ def run(parcels: int | None) -> Report:
                 family.__name__: time_call(partial(family, session, period), REPEATS)
                 for family in FAMILIES
             }
+            lease_ids = list(
+                session.execute(text("SELECT id FROM leases WHERE measured")).scalars()
+            )
+            lse2_stored = time_call(lambda: _balances(session, period), REPEATS)
+            lse2_engine = time_call(
+                lambda: _add_engine_balances(session, period, lease_ids, defaultdict(Decimal)), 1
+            )
+            session.rollback()
+        first_view, later_views = _kpi_first_view(url, engine)
     finally:
         engine.dispose()
     city = (
@@ -60,6 +91,17 @@ def run(parcels: int | None) -> Report:
         *(f"    {name}: {seconds:.2f} s" for name, seconds in families.items()),
         f"  portfolio XLSX export ({len(workbook) / 1e6:.1f} MB): {xlsx_seconds:.2f} s "
         f"(median of {REPEATS})",
+        f"  /kpi first view (served, signed in): first request {first_view:.2f} s, "
+        f"then median {later_views:.2f} s",
+        f"  LSE-2 balances: stored rows in SQL {lse2_stored:.2f} s; peer, every schedule "
+        f"rebuilt by the engine {lse2_engine:.2f} s (ratio {lse2_engine / lse2_stored:.1f})",
+        *_against_previous(
+            {
+                "kpi_set_seconds": kpi_seconds,
+                "kpi_first_view_seconds": first_view,
+                "portfolio_xlsx_seconds": xlsx_seconds,
+            }
+        ),
     ]
     figures = {
         "database": label,
@@ -72,7 +114,47 @@ def run(parcels: int | None) -> Report:
         "kpi_set_seconds": round(kpi_seconds, 3),
         "portfolio_xlsx_seconds": round(xlsx_seconds, 3),
         "portfolio_xlsx_bytes": len(workbook),
+        "kpi_first_view_seconds": round(first_view, 3),
+        "kpi_later_view_seconds": round(later_views, 3),
+        "lse2_stored_seconds": round(lse2_stored, 3),
+        "lse2_engine_peer_seconds": round(lse2_engine, 3),
+        "previous": PREVIOUS,
         "repeats": REPEATS,
         "family_seconds": {name: round(seconds, 3) for name, seconds in families.items()},
     }
     return Report("kpis" if parcels else "kpis-sample", lines, figures)
+
+
+def _against_previous(figures: dict[str, float]) -> list[str]:
+    """Each figure against the README's previous one (as a ratio) and the issue's goal."""
+    lines = []
+    for name, seconds in figures.items():
+        previous = PREVIOUS.get(name)
+        before = (
+            f"README before {previous:.2f} s, {previous / seconds:.1f}× faster; "
+            if previous
+            else ""
+        )
+        met = "met" if seconds <= GOALS[name] else "not met"
+        lines.append(f"    {name}: {seconds:.2f} s ({before}goal ≤ {GOALS[name]:.0f} s {met})")
+    return lines
+
+
+def _kpi_first_view(url: str, engine: Engine) -> tuple[float, float]:
+    """Seconds of `/kpi` on the served app for a signed-in viewer: the first request after the
+    server starts, and the median of `REPEATS` more."""
+    with unit_of_work(sessionmaker(engine, expire_on_commit=False), "bench") as session:
+        email = "bench-kpi-viewer@city.example"
+        user = find_user(session, email) or create_user(session, email, "viewer")
+        token = issue_token(session, user)
+    with served_app(url) as base:
+        request = urllib.request.Request(
+            base + "/kpi", headers={"Authorization": f"Bearer {token}"}
+        )
+
+        def view() -> None:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                response.read()
+
+        first = time_call(view, 1)
+        return first, time_call(view, REPEATS)

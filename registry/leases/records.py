@@ -44,6 +44,7 @@ from registry.leases.queries import LEASE_SELECT
 from registry.leases.queries import lease_row_to_dict
 from registry.leases.remeasurement import ModificationInvalid
 from registry.leases.remeasurement import RecordedModification
+from registry.leases.rent_sql import STORE_RENT_PERIODS_SQL
 from registry.leases.remeasurement import apply_modifications
 from registry.leases.remeasurement import clean_modification
 from registry.leases.remeasurement import modification_history
@@ -412,7 +413,9 @@ def store_schedules(session: Session, lease_ids: Sequence[int]) -> int:
     leases were stored."""
     ids = list(lease_ids)
     delete_schedules(session, ids)
-    return write_schedules(session, _computed_leases(session, ids))
+    stored = write_schedules(session, _computed_leases(session, ids))
+    session.execute(text(STORE_RENT_PERIODS_SQL), {"rent_leases": ids})
+    return stored
 
 
 #: Leases measured per batch when a whole database is brought up to date (memory, not speed).

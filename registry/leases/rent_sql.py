@@ -48,6 +48,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.leases.stored_schedules import STALE_LEASES_SQL
+
 _MONTHS = "CASE {0} WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END"
 
 
@@ -114,7 +116,11 @@ def _term_end_events(measured_only: bool) -> str:
 # after a date inside a period, the next period), `ends` (the day after the term's last day), the
 # grid `anchor` and `regular` (periods have always been whole, stepped from commencement).
 _SEGMENT_MONTHS = _MONTHS.format("frequency")
-_SEGMENT_CTES = f"""
+
+
+def _segment_ctes(leases: str) -> str:
+    """The segments of the measured leases `leases` (a condition on `l`) selects."""
+    return f"""
     segment_end AS ({_term_end_events(measured_only=True)}
     ), lease_segment AS (
         SELECT l.id AS lease_id, CAST(0 AS bigint) AS seq, l.commencement_date AS starts,
@@ -123,7 +129,7 @@ _SEGMENT_CTES = f"""
                l.free_periods AS free,
                CAST(l.payment_frequency AS text) AS frequency,
                CAST(l.payment_timing AS text) AS timing
-          FROM leases l WHERE l.measured
+          FROM leases l WHERE l.measured AND {leases}
     ), first_segment AS (
         SELECT s.*, {_default_anchor("s.starts", "s.ends", _SEGMENT_MONTHS)} AS anchor,
                {_is_whole_term("s.starts", "s.ends", _SEGMENT_MONTHS)} AS regular
@@ -143,7 +149,7 @@ _SEGMENT_CTES = f"""
                  ORDER BY e.effective DESC, e.seq DESC LIMIT 1) AS ends,
                row_number() OVER (PARTITION BY m.lease_id ORDER BY m.effective_date, m.id) AS n
           FROM lease_modifications m JOIN leases l ON l.id = m.lease_id
-         WHERE m.terms ? 'payments' AND l.measured
+         WHERE m.terms ? 'payments' AND l.measured AND {leases}
     ), segment AS (
         SELECT f.*, CAST(0 AS bigint) AS n FROM first_segment f
         UNION ALL
@@ -170,9 +176,11 @@ _SEGMENT_CTES = f"""
 """
 
 
-# Starts with `RECURSIVE` (the segments are chained): put it first, right after `WITH`.
-RENT_STREAM_CTES = f"""RECURSIVE
-    {_SEGMENT_CTES}, bounded AS (
+def _computed_stream_ctes(leases: str) -> str:
+    """The rent stream expanded from the records of the leases `leases` selects, as
+    `computed_rent_period` (needs `WITH RECURSIVE`)."""
+    return f"""
+    {_segment_ctes(leases)}, bounded AS (
         SELECT segment.*, {_SEGMENT_MONTHS} AS months,
                lead(starts) OVER (PARTITION BY lease_id ORDER BY starts, seq) AS until,
                {_grid_index("anchor", _SEGMENT_MONTHS, "first_start")} AS k0
@@ -198,7 +206,7 @@ RENT_STREAM_CTES = f"""RECURSIVE
                       {_add_months("step.anchor", "(step.k0 + step.before + k + 1) * step.months")}
                       AS full_end
          ) AS x
-    ), rent_period AS (
+    ), computed_rent_period AS (
         SELECT g.lease_id, g.frequency, g.months, g.period_start, y.due, y.rate,
                CASE WHEN g.idx < g.free THEN 0
                     WHEN g.period_start <> g.full_start OR g.period_end <> g.full_end
@@ -218,9 +226,34 @@ RENT_STREAM_CTES = f"""RECURSIVE
          WHERE (g.until IS NULL OR y.due < g.until
                 OR (g.timing = 'arrears' AND g.period_start < g.until))
            AND (l.terminated_on IS NULL OR y.due <= l.terminated_on)
+    )
+"""
+
+
+# Starts with `RECURSIVE` (the segments are chained): put it first, right after `WITH`. The
+# stream of a lease whose schedules are stored is read from `lease_rent_periods` (written with
+# them, from `STORE_RENT_PERIODS_SQL`: the same expansion); only the stale leases' is expanded
+# here, so the figures are the same whether the store is up to date or not.
+RENT_STREAM_CTES = f"""RECURSIVE
+    stale_lease AS ({STALE_LEASES_SQL}),
+    {_computed_stream_ctes("l.id IN (SELECT lease_id FROM stale_lease)")},
+    rent_period AS (
+        SELECT lease_id, frequency, months, period_start, due, rate, rent
+          FROM lease_rent_periods
+         WHERE lease_id NOT IN (SELECT lease_id FROM stale_lease)
+        UNION ALL
+        SELECT lease_id, frequency, months, period_start, due, rate, rent
+          FROM computed_rent_period
     ), rent_due AS (
         SELECT lease_id, due, rent FROM rent_period
     )
+"""
+
+#: The rent stream of the leases `:rent_leases` (ids) into `lease_rent_periods`.
+STORE_RENT_PERIODS_SQL = f"""
+    WITH RECURSIVE {_computed_stream_ctes("l.id = ANY(:rent_leases)")}
+    INSERT INTO lease_rent_periods (lease_id, frequency, months, period_start, due, rate, rent)
+    SELECT lease_id, frequency, months, period_start, due, rate, rent FROM computed_rent_period
 """
 
 # Needs RENT_STREAM_CTES before it. One row per lease: `rent` (0 for a measured lease with no

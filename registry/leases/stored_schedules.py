@@ -115,9 +115,10 @@ def record_keys(session: Session, lease_ids: list[int]) -> dict[int, tuple[int, 
 def delete_schedules(session: Session, lease_ids: list[int]) -> None:
     """Forget the stored schedules of `lease_ids` (their rows go by cascade)."""
     if lease_ids:
-        session.execute(
-            text("DELETE FROM lease_measurements WHERE lease_id = ANY(:ids)"), {"ids": lease_ids}
-        )
+        for table in ("lease_measurements", "lease_rent_periods"):
+            session.execute(
+                text(f"DELETE FROM {table} WHERE lease_id = ANY(:ids)"), {"ids": lease_ids}
+            )
 
 
 def write_schedules(session: Session, computed: Iterable[ComputedLease]) -> int:
