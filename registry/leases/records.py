@@ -44,11 +44,11 @@ from registry.leases.queries import LEASE_SELECT
 from registry.leases.queries import lease_row_to_dict
 from registry.leases.remeasurement import ModificationInvalid
 from registry.leases.remeasurement import RecordedModification
-from registry.leases.rent_sql import STORE_RENT_PERIODS_SQL
 from registry.leases.remeasurement import apply_modifications
 from registry.leases.remeasurement import clean_modification
 from registry.leases.remeasurement import modification_history
 from registry.leases.remeasurement import modification_order
+from registry.leases.rent_sql import STORE_RENT_PERIODS_SQL
 from registry.leases.stored_schedules import ComputedLease
 from registry.leases.stored_schedules import delete_schedules
 from registry.leases.stored_schedules import record_keys
