@@ -33,6 +33,7 @@ from registry.kpis.engine import FAMILIES
 from registry.kpis.lease_kpis import _add_engine_balances
 from registry.kpis.lease_kpis import _balances
 from registry.kpis.values import Period
+from registry.leases.records import store_stale_schedules
 from registry.portfolio.export import portfolio_export
 from registry.users.records import create_user
 from registry.users.records import find_user
@@ -55,6 +56,11 @@ def run(parcels: int | None) -> Report:
     url = prepare_database(parcels)
     label = f"{parcels:,} parcels" if parcels else "sample"
     engine = create_registry_engine(url, pool_size=1)
+    with unit_of_work(sessionmaker(engine), "bench") as session:
+        # a city generated before the schedules were stored: what `db upgrade` does
+        remeasured = store_stale_schedules(session)
+    if remeasured:
+        print(f"  stored the schedules of {remeasured:,} leases")
     as_of = dt.date.today()
     try:
         with sessionmaker(engine)() as session:
