@@ -288,7 +288,10 @@ def _context(filters: DashboardFilters, today: dt.date, public: bool = False) ->
         "filters": filters,
         "as_of": desk.as_of,
         "families": _tiles(desk, trends, public),
-        "family_charts": _family_charts(trends),
+        # a combination keeps no trend: no empty chart for it either
+        "family_charts": _family_charts(trends)
+        if desk.trends_kept
+        else {family: Markup("") for family in FAMILIES.values()},
         "selection": filters.label(),
     }
 
