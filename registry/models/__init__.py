@@ -29,6 +29,7 @@ from registry.models.leases import LeaseDocument
 from registry.models.leases import LeaseModification
 from registry.models.leases import LeaseNotice
 from registry.models.leases import LeaseResponsible
+from registry.models.lineage import ParcelLineage
 from registry.models.operations import ExportJob
 from registry.models.operations import FindingReview
 from registry.models.operations import KpiSnapshot
@@ -67,6 +68,7 @@ __all__ = [
     "OmCost",
     "Parcel",
     "ParcelIdFormat",
+    "ParcelLineage",
     "StoredFile",
     "User",
     "UserSession",
