@@ -29,6 +29,7 @@ from registry.leases.records import lease_as_dict
 from registry.leases.records import lease_schedule_of
 from registry.leases.records import store_stale_schedules
 from registry.leases.records import update_lease
+from registry.leases.rent_sql import _computed_stream_ctes
 from registry.leases.stored_schedules import stale_lease_ids
 from tests.lease_fixtures import lessor_example
 from tests.lease_fixtures import seed_places
@@ -197,3 +198,19 @@ def test_lse2_values_are_unchanged_with_stale_leases(sample_session: Session) ->
         assert lease_kpis(sample_session, period) == stored
     finally:
         sample_session.rollback()
+
+
+def test_every_sample_lease_rent_stream_is_stored_as_expanded(sample_session: Session) -> None:
+    """`lease_rent_periods` holds exactly what `rent_sql` expands from the records."""
+    columns = "lease_id, frequency, months, period_start, due, rate, rent"
+    expanded = sample_session.execute(
+        text(
+            f"WITH RECURSIVE {_computed_stream_ctes('true')} "
+            f"SELECT {columns} FROM computed_rent_period ORDER BY lease_id, period_start, due"
+        )
+    ).all()
+    stored = sample_session.execute(
+        text(f"SELECT {columns} FROM lease_rent_periods ORDER BY lease_id, period_start, due")
+    ).all()
+    assert len(expanded) > 100
+    assert stored == expanded
