@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Any
 
 from flask import Blueprint
@@ -31,6 +33,8 @@ from registry.parcels.records import ParcelChange
 from registry.parcels.records import create_parcel
 from registry.parcels.records import retire_parcel
 from registry.parcels.records import update_parcel
+from registry.parcels.split_merge import merge_parcels
+from registry.parcels.split_merge import split_parcel
 from registry.parcels.validation import propose_repair
 from registry.settings import Settings
 from registry.vocabulary import PARCEL_STATUSES
@@ -210,3 +214,67 @@ def repair_proposal() -> Response:
             ],
         ) from error
     return api.json_response(proposal)
+
+
+def _features_response(session: Session, parcel_ids: list[str], status: int = 200) -> Response:
+    """A FeatureCollection of the parcels written, each with its `version` (its ETag's)."""
+    features = [json.loads(parcel_feature(session, key).geojson) for key in parcel_ids]
+    return Response(
+        json.dumps({"type": "FeatureCollection", "features": features}),
+        status=status,
+        mimetype=GEOJSON,
+    )
+
+
+@bp.post("/<parcel_id>/split")
+@require_role(*editing_roles)
+def split(parcel_id: str) -> Response:
+    """Body: `{"line": <GeoJSON LineString>, "parcel_ids": [ids of the pieces, west to east]}`;
+    `If-Match`: the parcel's ETag. The pieces, created; the parcel retired; one audited change."""
+    expected = api.expected_version(PARCEL.name)
+    body = api.json_body(doubles=("line",))  # coordinates as binary doubles, as a shape's
+    if not isinstance(body, dict):
+        raise ProblemError(400, "Bad request", "The body must be a JSON object.")
+    line = body.get("line")
+    with api.audited_transaction(PARCEL) as session:
+        ids = split_parcel(session, parcel_id, expected, line, body.get("parcel_ids"), _settings())
+        response = _features_response(session, ids, 201)
+    return response
+
+
+@bp.post("/merge")
+@require_role(*editing_roles)
+def merge() -> Response:
+    """Body: `{"parcels": {id: ETag, ...}, "keep": id, "parcel_id": optional new id}`;
+    `If-Match`: the kept parcel's ETag. The merged parcel; the others retired; one change."""
+    expected = api.expected_version(PARCEL.name)
+    body = api.json_object_body()
+    given, keep, new_id = body.get("parcels"), body.get("keep"), body.get("parcel_id")
+    problems = []
+    versions: dict[str, int] = {}
+    if not isinstance(given, dict) or not given:
+        problems.append(FieldProblem("parcels", "must map each parcel id to its ETag"))
+    else:
+        for key, tag in given.items():
+            match = re.fullmatch(r'\s*(?:W/)?"v(\d+)"\s*', tag) if isinstance(tag, str) else None
+            if match is None:
+                problems.append(FieldProblem("parcels", f"give the ETag of parcel {key}"))
+            else:
+                versions[str(key)] = int(match.group(1))
+    if not isinstance(keep, str) or not keep:
+        problems.append(FieldProblem("keep", "name the parcel whose record is kept"))
+    if new_id is not None and (not isinstance(new_id, str) or not new_id.strip()):
+        problems.append(FieldProblem("parcel_id", "must be the new parcel's id, or left out"))
+    if problems:
+        raise ProblemError(
+            422, "The merge is not valid", "", [problem.as_dict() for problem in problems]
+        )
+    assert isinstance(keep, str)
+    if keep in versions:
+        versions[keep] = expected
+    with api.audited_transaction(PARCEL) as session:
+        merged = merge_parcels(
+            session, versions, keep, _settings(), new_id.strip() if new_id else None
+        )
+        response = _features_response(session, [merged])
+    return response
