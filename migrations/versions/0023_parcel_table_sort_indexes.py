@@ -20,11 +20,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _INDEXES = {
-    "ix_parcels_table_address": "(coalesce(address, ''::text)), parcel_id",
-    "ix_parcels_table_district": "(coalesce(council_district, (0)::smallint)), parcel_id",
-    "ix_parcels_table_use": "(coalesce(use, ''::text)), parcel_id",
+    "ix_parcels_table_address": "(coalesce(address, '')), parcel_id",
+    "ix_parcels_table_district": "(coalesce(council_district, 0)), parcel_id",
+    "ix_parcels_table_use": "(coalesce(use, '')), parcel_id",
     "ix_parcels_table_status": "status, parcel_id",
-    "ix_parcels_table_area": "(coalesce(land_area_sq_ft, (-1)::numeric)), parcel_id",
+    "ix_parcels_table_area": "(coalesce(land_area_sq_ft, -1)), parcel_id",
     "ix_parcels_table_updated": "updated_at, parcel_id",
 }
 
