@@ -567,3 +567,23 @@ def test_registry_local_srid_is_read_from_the_environment() -> None:
     assert Settings.from_env({}).local_srid is None
     with pytest.raises(ValueError, match="REGISTRY_LOCAL_SRID"):
         Settings.from_env({"REGISTRY_LOCAL_SRID": "-5"})
+
+
+def test_the_part_4_operations_declare_every_answer_they_give(
+    sample_client: FlaskClient,
+) -> None:
+    """A client generated from /ogc/api must know a write's 201 carries Location and ETag, and
+    that an unreadable (400), oversized (413) or non-GeoJSON (415) body, or the database gone
+    (503), are answered as problems; the document stays valid OpenAPI 3.0."""
+    from openapi_spec_validator import validate
+
+    document = _json(sample_client, "/ogc/api")
+    validate(document)
+    create = document["paths"]["/collections/parcels/items"]["post"]["responses"]
+    assert {"Location", "ETag"} <= set(create["201"]["headers"])
+    one = document["paths"]["/collections/parcels/items/{featureId}"]
+    for method in ("post", "put", "patch"):
+        operation = create if method == "post" else one[method]["responses"]
+        assert {"400", "413", "415", "503"} <= set(operation), method
+    assert "ETag" in one["put"]["responses"]["200"]["headers"]
+    assert "503" in one["delete"]["responses"]

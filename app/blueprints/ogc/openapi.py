@@ -136,6 +136,15 @@ def _write_operations() -> dict[str, Any]:
         "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Feature"}}},
     }
     written = {"$ref": "#/components/responses/Problem"}
+    # what every write may also answer: an unreadable body (400), one over the size limit
+    # (413), one that is not GeoJSON or merge-patch JSON (415), the database gone or busy (503)
+    refused = {status: written for status in ("400", "413", "415", "503")}
+    versioned = {
+        "ETag": {
+            "description": "the version written, for the next If-Match",
+            "schema": {"type": "string"},
+        },
+    }
     paths: dict[str, Any] = {}
     for collection_id in WRITABLE:
         paths[f"/collections/{collection_id}/items"] = {
@@ -145,10 +154,20 @@ def _write_operations() -> dict[str, Any]:
                 "summary": f"Add a feature to {collection_id}",
                 "requestBody": feature_body,
                 "responses": {
-                    "201": {"description": "created; Location and ETag name it"},
+                    "201": {
+                        "description": "created",
+                        "headers": {
+                            **versioned,
+                            "Location": {
+                                "description": "the new feature's item URL",
+                                "schema": {"type": "string", "format": "uri"},
+                            },
+                        },
+                    },
                     "401": written,
                     "403": written,
                     "422": written,
+                    **refused,
                 },
             }
         }
@@ -161,13 +180,14 @@ def _write_operations() -> dict[str, Any]:
                 "parameters": [_ref("If-Match")],
                 "requestBody": feature_body,
                 "responses": {
-                    "200": {"description": "replaced"},
+                    "200": {"description": "replaced", "headers": versioned},
                     "401": written,
                     "403": written,
                     "404": written,
                     "412": written,
                     "422": written,
                     "428": written,
+                    **refused,
                 },
             },
             "patch": {
@@ -183,13 +203,14 @@ def _write_operations() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "200": {"description": "updated"},
+                    "200": {"description": "updated", "headers": versioned},
                     "401": written,
                     "403": written,
                     "404": written,
                     "412": written,
                     "422": written,
                     "428": written,
+                    **refused,
                 },
             },
             "delete": {
@@ -204,6 +225,7 @@ def _write_operations() -> dict[str, Any]:
                     "404": written,
                     "412": written,
                     "428": written,
+                    "503": written,
                 },
             },
         }
