@@ -291,6 +291,31 @@ def _parcel_paths() -> dict[str, dict[str, Any]]:
                 parameters=(IF_MATCH,),
             ),
         },
+        "/api/parcels/{parcel_id}/split": {
+            "parameters": [PARCEL_ID],
+            "post": operation(
+                "splitParcel",
+                "Cut the parcel by a line into pieces with the ids given (west to east); the "
+                "parcel is retired, the lineage kept: one audited change",
+                "parcels",
+                {200: ok("The new parcels", ref("ParcelFeatureCollection"), GEOJSON)},
+                WRITE,
+                parameters=(IF_MATCH,),
+                body=ref("SplitRequest"),
+            ),
+        },
+        "/api/parcels/merge": {
+            "post": operation(
+                "mergeParcels",
+                "Merge touching parcels into the kept one (or a new id); the others are "
+                "retired, the lineage kept: one audited change. If-Match: the kept parcel's",
+                "parcels",
+                {200: ok("The merged parcel", ref("ParcelFeatureCollection"), GEOJSON)},
+                WRITE,
+                parameters=(IF_MATCH,),
+                body=ref("MergeRequest"),
+            ),
+        },
         "/api/parcels/repair-proposal": {
             "post": operation(
                 "proposeRepair",

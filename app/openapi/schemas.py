@@ -370,6 +370,25 @@ def schemas() -> dict[str, Schema]:
             },
             ("parcel_id", "history"),
         ),
+        "SplitRequest": _object(
+            {
+                "line": {"type": "object", "description": "A GeoJSON LineString across the parcel"},
+                "parcel_ids": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+            },
+            ("line", "parcel_ids"),
+        ),
+        "MergeRequest": _object(
+            {
+                "parcels": {
+                    "type": "object",
+                    "description": "Each parcel id merged → its ETag",
+                    "additionalProperties": {"type": "string"},
+                },
+                "keep": {"type": "string", "description": "The parcel whose record is kept"},
+                "parcel_id": {"type": "string", "description": "A new id for the merged parcel"},
+            },
+            ("parcels", "keep"),
+        ),
         "RepairRequest": _object({"geometry": ref("Geometry")}, ("geometry",)),
         "RepairProposal": _object(
             {

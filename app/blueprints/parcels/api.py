@@ -238,7 +238,7 @@ def split(parcel_id: str) -> Response:
     line = body.get("line")
     with api.audited_transaction(PARCEL) as session:
         ids = split_parcel(session, parcel_id, expected, line, body.get("parcel_ids"), _settings())
-        response = _features_response(session, ids, 201)
+        response = _features_response(session, ids)
     return response
 
 
