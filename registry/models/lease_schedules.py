@@ -97,7 +97,9 @@ class LeaseRentPeriod(Base):
     No key: a lease's periods are replaced together."""
 
     __tablename__ = "lease_rent_periods"
-    __table_args__ = (Index("ix_lease_rent_periods_lease_id", "lease_id"),)
+    __table_args__ = (
+        Index("ix_lease_rent_periods_lease_id_period_start", "lease_id", "period_start"),
+    )
     __mapper_args__ = {"primary_key": ["lease_id", "period_start", "due"]}
 
     lease_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leases.id", ondelete="CASCADE"))
