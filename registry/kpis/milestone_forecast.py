@@ -76,7 +76,7 @@ def _sql(dims: dict[str, str] | None = None) -> str:
          WHERE e.table_name = 'parcels' AND e.after IS NOT NULL
            AND (e.action = 'INSERT'
                 OR e.changed_fields && ARRAY['digitization_status', 'verified_at'])
-    ), state AS (
+    ), state AS MATERIALIZED (  -- once, not per parcel of a filtered selection
         SELECT parcel_pk,
                (array_agg(verified ORDER BY event_id DESC)
                     FILTER (WHERE dated <= :as_of))[1] AS now,

@@ -67,11 +67,11 @@ def stored_snapshot(
     session: Session, as_of: dt.date, period_label: str | None = None
 ) -> StoredSnapshot | None:
     """The snapshot of `as_of` (for fiscal year `period_label`, when given), each row as it
-    was last taken; None when there is none. Back-filled rows (DIG-1..3 only) are not a full
-    snapshot: a date holding nothing else is None, so the set is computed rather than shown
-    with most of it missing."""
+    was last taken; None unless it holds the city row of every KPI of the set (the engine
+    always gives one): back-filled dates (DIG-1..3 only) and partial rows are not a snapshot
+    to show, so the set is computed rather than shown with most of it missing."""
     rows = session.execute(text(_LATEST_SQL), {"as_of": as_of, "period": period_label}).all()
-    if not rows or all(row.note == BACKFILL_NOTE for row in rows):
+    if not {row.kpi_id for row in rows if row.breakdown == "city"} >= DEFINITIONS_BY_ID.keys():
         return None
     values = [_value(row, as_of) for row in rows if row.kpi_id in DEFINITIONS_BY_ID]
     return StoredSnapshot(as_of, max(row.taken_at for row in rows), values)
