@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser
+from playwright.sync_api import FilePayload
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -135,10 +136,8 @@ def _record_a_payment_change(page: Page) -> None:
 
 
 def _attach_the_signed_lease(page: Page) -> None:
-    page.set_input_files(
-        "#document-file",
-        files=[{"name": "Bail signé.pdf", "mimeType": "application/pdf", "buffer": PDF}],
-    )
+    signed: FilePayload = {"name": "Bail signé.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    page.set_input_files("#document-file", files=[signed])
     page.select_option("#document-kind", "signed_lease")
     page.get_by_role("button", name="Attach").click()
     expect(page.locator("tr.document-row")).to_contain_text("Bail signé.pdf")
