@@ -6,6 +6,7 @@ machines) may have no internet, so every map built here links only the asset URL
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -128,4 +129,11 @@ def render_map_page(
         root.html.add_child(folium.Element(header_html), name="page_header", index=0)
     if body_html:
         root.html.add_child(folium.Element(body_html), name="page_body")
-    return root.render()
+    # Folium's viewport meta forbids pinch-zoom (maximum-scale=1, user-scalable=no: WCAG 1.4.4)
+    # and its <html> names no language: the page gets the app's own.
+    page = _FOLIUM_VIEWPORT.sub(VIEWPORT, root.render(), count=1)
+    return page.replace("<html>", '<html lang="en">', 1)
+
+
+_FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
