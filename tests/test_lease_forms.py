@@ -248,6 +248,8 @@ def test_an_extension_by_months_added_moves_the_end(app: Flask, finance: SignedI
         "end_date": "2025-03-31",
         "payments": [{"periods": 24, "amount": "31000.00"}],
     }
+    row = re.search(r'data-lease-number="L-2021-001">.*?</tr>', _html(finance.get("/leases")), re.S)
+    assert row and "<td>2025-03-31" in row.group(0)  # the list shows the end in force
 
 
 @pytest.mark.usefixtures("leases")

@@ -48,16 +48,17 @@ class LeaseListTotals:
 
 @dataclass(frozen=True)
 class CurrentRent:
-    """A lease's annual rent at the as-of date (None: not measured) and whether it is in force
-    then (a lease not in force has no rent to total)."""
+    """A lease's annual rent at the as-of date (None: not measured), whether it is in force
+    then (a lease not in force has no rent to total), and its end after modifications."""
 
     annual_rent: Decimal | None
     in_force: bool
+    ends: dt.date | None
 
 
 _RENTS = f"""
     WITH {CURRENT_TERMS_CTES}
-    SELECT l.id, l.direction, l.measured, a.rent, t.in_force
+    SELECT l.id, l.direction, l.measured, a.rent, t.in_force, t.ends
       FROM leases l
       JOIN annual_rent a ON a.lease_id = l.id
       JOIN lease_term t ON t.lease_id = l.id
@@ -72,7 +73,9 @@ def current_rents(session: Session, lease_ids: list[int], as_of: dt.date) -> dic
     without_jit(session)
     rows = session.execute(text(_RENTS), {"ids": lease_ids, "as_of": as_of})
     return {
-        row.id: CurrentRent(None if row.rent is None else Decimal(row.rent), bool(row.in_force))
+        row.id: CurrentRent(
+            None if row.rent is None else Decimal(row.rent), bool(row.in_force), row.ends
+        )
         for row in rows
     }
 
