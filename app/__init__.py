@@ -65,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.blueprints.operations import pages as operations_pages
     from app.blueprints.parcels import api as parcel_api
     from app.blueprints.parcels import pages as parcel_pages
+    from app.blueprints.parcels import table as parcel_table
     from app.blueprints.parcels import tiles
     from app.blueprints.parcels import verification
 
@@ -79,6 +80,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         health.bp,
         auth_views.bp,
         parcel_pages.bp,
+        parcel_table.bp,
         parcel_api.bp,
         operations_pages.bp,
         verification.bp,

@@ -43,7 +43,12 @@ def records_url(kpi_id: str, breakdown: str = "city", breakdown_value: str | Non
         )
         return url + "#findings"
     if kpi_id in {"UTL-1", "UTL-4"}:
-        return _url("parcel_api.list_parcels", status="no_current_use", department=department)
+        return _url(
+            "parcel_table.parcel_table",
+            status="no_current_use",
+            department=department,
+            district=district,
+        )
     if kpi_id in {"UTL-5", "CST-2"}:
         return _url("leases.lease_list", direction="in", department=department)
     if prefix == "REV":

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint
 from flask import Flask
@@ -31,6 +32,9 @@ from geo.tiles import TileOutOfRange
 from geo.tiles import check_tile_address
 from geo.tiles import parcel_tile_with_retry
 from geo.tiles import tile_etag
+from registry.parcels.filters import FilterInvalid
+from registry.parcels.filters import ParcelFilter
+from registry.parcels.tiles import filtered_parcel_tile
 
 bp = reads_from_replica(Blueprint("tiles", __name__))
 
@@ -55,14 +59,28 @@ def public_cache_control(shared_seconds: int) -> str:
 @bp.get(TILE_ROUTE)
 @require_login
 def parcel_tile_view(z: int, x: int, y: int) -> BaseResponse:
+    """The tile, narrowed by the parcel table's filter when the query string carries one
+    (`registry.parcels.filters`: staff may use every filter)."""
     try:
-        data = run_read(lambda engine: parcel_tile_with_retry(engine, z, x, y))
+        flt = ParcelFilter.from_args(request.args)
+    except FilterInvalid as invalid:
+        abort(400, description=str(invalid))
+    try:
+        if flt.is_empty:
+            data = run_read(lambda engine: parcel_tile_with_retry(engine, z, x, y))
+        else:
+            data = run_read(lambda engine: _filtered(engine, flt, z, x, y))
     except TileOutOfRange as error:
         abort(404, description=str(error))
     response = Response(data, mimetype=MVT_MEDIA_TYPE)
     response.set_etag(tile_etag(data))
     response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
     return response.make_conditional(request)
+
+
+def _filtered(engine: Any, flt: ParcelFilter, z: int, x: int, y: int) -> bytes:
+    with engine.connect() as connection:
+        return filtered_parcel_tile(connection, flt, z, x, y)
 
 
 _TILE_PATH = re.compile(r"^/tiles/parcels/(\d{1,2})/(\d{1,9})/(\d{1,9})\.mvt$")
@@ -73,7 +91,11 @@ class PublicTileMiddleware:
     """Serve public parcel tiles straight from WSGI; everything else goes on to Flask.
 
     Its answers carry by themselves what Flask's hooks add to the others: the security headers
-    (`NON_DOCUMENT_HEADERS`) and the route for the request log and metrics."""
+    (`NON_DOCUMENT_HEADERS`) and the route for the request log and metrics.
+
+    A tile filtered by public fields only (`PUBLIC_PARAMETERS`) is answered here too, cached
+    publicly like the others (a shared cache keys on the whole URL, query string included); a
+    filter by any other field goes on to Flask, which asks for a sign-in."""
 
     def __init__(
         self, flask_app: Flask, wsgi_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -88,6 +110,15 @@ class PublicTileMiddleware:
         method = environ.get("REQUEST_METHOD")
         if match is None or method not in {"GET", "HEAD"}:
             return self.wsgi_app(environ, start_response)
+        query = environ.get("QUERY_STRING", "")
+        flt = ParcelFilter()
+        if query:
+            try:
+                flt = ParcelFilter.from_args(dict(parse_qsl(query[:20_000])))
+            except FilterInvalid:
+                return self.wsgi_app(environ, start_response)  # Flask says what is wrong
+            if not flt.is_public():
+                return self.wsgi_app(environ, start_response)
         environ[ROUTE_KEY] = TILE_ROUTE
         z, x, y = (int(part) for part in match.groups())
         try:
@@ -104,9 +135,14 @@ class PublicTileMiddleware:
                 ],
             )
             return [body]
-        data = run_wsgi_read(
-            self.flask_app, environ, lambda engine: parcel_tile_with_retry(engine, z, x, y)
-        )
+        if flt.is_empty:
+            data = run_wsgi_read(
+                self.flask_app, environ, lambda engine: parcel_tile_with_retry(engine, z, x, y)
+            )
+        else:
+            data = run_wsgi_read(
+                self.flask_app, environ, lambda engine: _filtered(engine, flt, z, x, y)
+            )
         etag = f'"{tile_etag(data)}"'
         headers = [
             ("Content-Type", MVT_MEDIA_TYPE),
