@@ -172,3 +172,11 @@ def restore_parcel_version(
         settings,
         retired_at=dt.datetime.fromisoformat(retired) if retired else None,
     )
+
+
+def change_made(session: Session, event_id: int) -> tuple[dt.datetime, str]:
+    """When and by whom an audited change was made: how a restore names the version restored."""
+    row = session.execute(
+        text("SELECT occurred_at, actor FROM audit_events WHERE id = :id"), {"id": event_id}
+    ).one()
+    return row.occurred_at, row.actor

@@ -309,7 +309,7 @@ def overlap_problem(overlaps: list[dict[str, Any]]) -> FieldProblem:
     return FieldProblem(
         "geometry",
         f"overlaps {ids} by more than {OVERLAP_TOLERANCE_SQ_M:g} m²; correct the shape, or accept "
-        "the overlap with a reason (overlap_accepted_reason) if it is real",
+        "the overlap by giving an Overlap reason if it is real",
         {"overlaps": overlaps},
     )
 

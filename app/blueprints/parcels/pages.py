@@ -24,9 +24,15 @@ from registry.errors import NotFound
 from registry.errors import VersionConflict
 from registry.fields import RecordInvalid
 from registry.leases.queries import leases_on_parcel
+from registry.parcels.history import change_made
 from registry.parcels.history import parcel_history
 from registry.parcels.history import restore_parcel_version
+from registry.parcels.labels import FIELD_LABELS
+from registry.parcels.labels import FORM_FIELDS
+from registry.parcels.labels import field_label
+from registry.parcels.labels import problems_sentence
 from registry.parcels.queries import get_parcel_record
+from registry.parcels.split_merge import parcel_lineage
 from registry.parcels.verification import verification_state
 from registry.vocabulary import STATUS_LABELS
 
@@ -34,6 +40,18 @@ bp = Blueprint("parcels", __name__)
 
 # What the city publishes about a parcel to anonymous visitors (CONTRACT).
 PUBLIC_FIELDS = frozenset({"parcel_id", "address", "department", "use", "status"})
+
+
+@bp.app_template_filter("field_label")
+def _field_label(name: str) -> str:
+    """`{{ change.field|field_label }}`: a field in the form's words (registry.parcels.labels)."""
+    return field_label(name)
+
+
+@bp.app_context_processor
+def _parcel_form() -> dict[str, object]:
+    """The editor's panel and the history share the form's fields and labels."""
+    return {"parcel_form_fields": FORM_FIELDS, "parcel_field_labels": FIELD_LABELS}
 
 
 @bp.get("/parcels/<parcel_id>")
@@ -47,6 +65,7 @@ def parcel_page(parcel_id: str) -> str | Response:
         leases = leases_on_parcel(db_session(), parcel_id) if user else []  # never public
         verification = verification_state(db_session(), parcel_id) if user else None
         operations = parcel_operations(db_session(), parcel_id) if user else {}  # not public
+        lineage = parcel_lineage(db_session(), parcel_id) if user else []
     except NotFound:
         abort(404, description=f"There is no parcel {parcel_id} in the registry.")
     return render_template(
@@ -60,6 +79,7 @@ def parcel_page(parcel_id: str) -> str | Response:
         verification=verification,
         user_email=user.email if user else None,
         operations=operations,
+        lineage=lineage,
     )
 
 
@@ -75,7 +95,11 @@ def restore_version(parcel_id: str) -> Response:
     try:
         with unit_of_work(session_factory(), actor_name()) as session:
             version = restore_parcel_version(session, parcel_id, event_id, expected, settings)
-        flash(f"Restored the version of change {event_id}: the parcel is now at version {version}.")
+            made_at, made_by = change_made(session, event_id)
+        flash(
+            f"Restored from {made_at.strftime('%Y-%m-%d %H:%M')} by {made_by}: "
+            f"the parcel is now at version {version}."
+        )
     except VersionConflict as conflict:
         flash(
             f"Not restored: {conflict.changed_by or 'someone'} changed the parcel meanwhile "
@@ -83,7 +107,10 @@ def restore_version(parcel_id: str) -> Response:
             "error",
         )
     except RecordInvalid as invalid:
-        flash(f"Not restored: that version is no longer valid: {invalid}", "error")
+        flash(
+            f"Not restored: that version is no longer valid: {problems_sentence(invalid.problems)}",
+            "error",
+        )
     except NotFound:
         abort(404)
     return redirect(url_for("parcels.parcel_page", parcel_id=parcel_id) + "#history")
