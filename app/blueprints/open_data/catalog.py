@@ -37,11 +37,6 @@ _SETTINGS = (
 )
 
 
-def _ogc_url(path: str) -> str:
-    """An absolute URL of the OGC API (its own blueprint serves it under /ogc)."""
-    return url_for("map_view.portfolio_map", _external=True).rstrip("/") + path
-
-
 @bp.get("/data.json")
 def data_json() -> Response:
     settings = CatalogSettings.from_env({name: setting(current_app, name) for name in _SETTINGS})
@@ -53,8 +48,8 @@ def data_json() -> Response:
         downloads={
             fmt: url_for("open_data.download", fmt=fmt, _external=True) for fmt in DOWNLOAD_FORMATS
         },
-        ogc_landing=_ogc_url("/ogc"),
-        ogc_openapi=_ogc_url("/ogc/api"),
+        ogc_landing=url_for("ogc.landing", _external=True),
+        ogc_openapi=url_for("ogc.api", _external=True),
     )
     city = current_city()
     modified = last_public_change(db_session()) or dt.datetime.now(dt.UTC)
