@@ -344,3 +344,12 @@ def test_the_public_page_shows_aggregates_one_dimension_at_a_time(desk_app: Flas
     assert all(tile["url"] is None and tile["note"] is None for tile in tiles.values())
     assert anonymous.get("/kpi/public/values?department=GSD&district=1").status_code == 404
     assert anonymous.get("/kpi/public/values?recompute=1").status_code == 404
+
+
+def test_the_public_page_never_computes_a_past_year_on_request(desk_app: Flask) -> None:
+    _publish(desk_app, True)
+    current = TODAY.year + 1 if TODAY.month >= 7 else TODAY.year
+    html = desk_app.test_client().get(f"/kpi/public?fy=FY{current - 1}").get_data(as_text=True)
+    assert f"No KPI snapshot was taken for FY{current - 1}" in html
+    assert "Not computed yet for this selection." in html
+    assert _snapshot_rows(desk_app) == 0

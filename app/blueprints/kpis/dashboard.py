@@ -134,7 +134,7 @@ class DeskValues:
     as_of: dt.date
     breakdown: str
     breakdown_value: str | None
-    source: str  # "snapshot" or "computed"
+    source: str  # "snapshot", "computed" or "none" (public page: a past year not snapshotted)
     taken_at: dt.datetime | None
     trends_kept: bool  # trends exist for the whole city and single dimensions only
 
@@ -176,8 +176,8 @@ def desk_values(
 ) -> DeskValues:
     """The values for `filters`: the stored snapshot of the as-of date when there is one (the
     whole city and single dimensions), else computed — and, for today, stored as the day's
-    snapshot so the next visit reads it. `allow_compute` False (the public page) never
-    computes a combination of dimensions, which would be a full computation per request."""
+    snapshot so the next visit reads it. `allow_compute` False (the public page) computes at
+    most once a day: never a combination of dimensions, nor a past year not snapshotted."""
     session = db_session()
     as_of = _as_of(filters.fiscal_year, today)
     period = f"FY{filters.fiscal_year}"
@@ -192,6 +192,10 @@ def desk_values(
             )  # fmt: skip
     if combined and not allow_compute:
         abort(404)
+    if not allow_compute and as_of != today:
+        # a past year with no snapshot: computing it would not be stored, so every anonymous
+        # request would recompute the set; the public page shows what was published instead
+        return DeskValues([], as_of, breakdown, breakdown_value, "none", None, True)
     kpi_filters = filters.kpi_filters() if combined else None
     values = compute_kpis(session, period, as_of, _start_month(), kpi_filters)
     if not combined and not filters.recompute and as_of == today:
