@@ -259,16 +259,33 @@ STORE_RENT_PERIODS_SQL = f"""
 # Needs RENT_STREAM_CTES before it. One row per lease: `rent` (0 for a measured lease with no
 # payment periods, e.g. terminated before its first; NULL for one not measured) and the
 # `payment_frequency` of that period.
+# A stored lease's period is found by two index probes on (lease_id, period_start), the stale
+# leases' among their expanded periods: sorting every period of every lease was most of LSE-1.
 ANNUAL_RENT_CTE = """
     annual_rent AS (
         SELECT l.id AS lease_id, CASE WHEN l.measured THEN coalesce(r.rent, 0) END AS rent,
                coalesce(r.frequency, l.payment_frequency) AS payment_frequency
           FROM leases l LEFT JOIN (
-              SELECT DISTINCT ON (lease_id) lease_id, frequency, 12 / months * rate AS rent
-                FROM rent_period
-               ORDER BY lease_id, (period_start <= :as_of) DESC,
-                        CASE WHEN period_start <= :as_of THEN period_start END DESC,
-                        period_start
+              (SELECT DISTINCT ON (lease_id) lease_id, frequency, 12 / months * rate AS rent
+                 FROM computed_rent_period
+                ORDER BY lease_id, (period_start <= :as_of) DESC,
+                         CASE WHEN period_start <= :as_of THEN period_start END DESC,
+                         period_start)
+              UNION ALL
+              SELECT s.lease_id, x.frequency, 12 / x.months * x.rate
+                FROM lease_measurements s CROSS JOIN LATERAL (
+                    SELECT c.frequency, c.months, c.rate FROM (
+                        (SELECT p.frequency, p.months, p.rate, 0 AS pick
+                           FROM lease_rent_periods p
+                          WHERE p.lease_id = s.lease_id AND p.period_start <= :as_of
+                          ORDER BY p.period_start DESC LIMIT 1)
+                        UNION ALL
+                        (SELECT p.frequency, p.months, p.rate, 1 AS pick
+                           FROM lease_rent_periods p WHERE p.lease_id = s.lease_id
+                          ORDER BY p.period_start LIMIT 1)
+                    ) c ORDER BY c.pick LIMIT 1
+                ) x
+               WHERE s.measurement = 0 AND s.lease_id NOT IN (SELECT lease_id FROM stale_lease)
           ) r ON r.lease_id = l.id
     )
 """
