@@ -120,6 +120,9 @@ def test_a_reform_user_filters_by_department_and_district_without_a_reload(
         shown = page.locator(f"#tile-{kpi_id} .kpi-value").inner_text()
         assert shown == expected[kpi_id], kpi_id
     assert page.locator("#kpi-trend-note").is_visible()  # no trend kept for a combination
+    frame = page.locator("iframe.kpi-map")
+    assert f"department={department}" in (frame.get_attribute("src") or "")
+    assert page.locator("#district-values-stale").is_visible()
 
 
 def test_the_browser_formats_values_as_the_server_does(page: Page, server: LiveServer) -> None:

@@ -100,6 +100,35 @@
     if (note) note.hidden = data.trends_kept;
   }
 
+  // the district map follows the selection (its own page, in the frame); the district table
+  // is the page's own rendering, so it says it is stale and links to the full page instead
+  function followMap(query) {
+    const frame = document.querySelector("iframe.kpi-map");
+    if (!frame) return;
+    const mapKpi = document.querySelector('#district-map select[name="map_kpi"]');
+    const mapQuery = new URLSearchParams(query);
+    if (mapKpi) mapQuery.set("map_kpi", mapKpi.value);
+    const mapUrl = frame.dataset.mapUrl + "?" + mapQuery;
+    frame.removeAttribute("srcdoc");
+    frame.src = mapUrl;
+    const link = document.getElementById("kpi-map-link");
+    if (link) link.href = mapUrl;
+    const stale = document.getElementById("district-values-stale");
+    if (stale) {
+      stale.hidden = false;
+      stale.querySelector("a").href = location.pathname + "?" + mapQuery + "#district-map";
+    }
+    const mapForm = mapKpi && mapKpi.form;
+    if (mapForm) {  // "Map it" keeps the selection
+      for (const hidden of mapForm.querySelectorAll('input[type="hidden"]')) hidden.remove();
+      for (const [name, value] of query.entries()) {
+        const input = document.createElement("input");
+        Object.assign(input, { type: "hidden", name: name, value: value });
+        mapForm.prepend(input);
+      }
+    }
+  }
+
   function start() {
     const form = document.getElementById("kpi-filters");
     if (!form || !window.fetch) return;
@@ -122,6 +151,7 @@
         }
         update(await response.json());
         history.replaceState(null, "", location.pathname + "?" + query);
+        followMap(query);
       } catch (error) {
         if (error.name !== "AbortError") form.submit();
       } finally {
