@@ -14,6 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -90,7 +91,7 @@ def _snapshot_rows(app: Flask) -> int:
         return int(session.scalar(select(func.count()).select_from(KpiSnapshot)) or 0)
 
 
-def _tiles(response: object) -> dict[str, dict[str, object]]:
+def _tiles(response: object) -> dict[str, dict[str, Any]]:
     data = json.loads(response.get_data(as_text=True))  # type: ignore[attr-defined]
     return {tile["id"]: tile for tile in data["tiles"]}
 
