@@ -128,12 +128,17 @@ def nonced(document: str) -> str:
     return _INLINE_SCRIPT.sub(f'<script nonce="{csp_nonce()}"', document)
 
 
-def content_security_policy(basemap_url: str, nonce: str | None = None) -> str:
+def content_security_policy(
+    basemap_url: str, nonce: str | None = None, local_basemap_url: str = ""
+) -> str:
+    """The policy of a page; images may come from the configured base map and the local one
+    (REGISTRY_LOCAL_BASEMAP_URL, an intranet tile server) besides the app itself."""
     images = ["'self'", "data:", "blob:"]
-    origin = urlsplit(basemap_url.replace("{s}", "a"))
-    if origin.scheme in ("http", "https") and origin.netloc:
-        host = origin.netloc.replace("a.", "*.", 1) if "{s}" in basemap_url else origin.netloc
-        images.append(f"{origin.scheme}://{host}")
+    for url in (basemap_url, local_basemap_url):
+        origin = urlsplit(url.replace("{s}", "a"))
+        if origin.scheme in ("http", "https") and origin.netloc:
+            host = origin.netloc.replace("a.", "*.", 1) if "{s}" in url else origin.netloc
+            images.append(f"{origin.scheme}://{host}")
     scripts = f"script-src 'self' 'nonce-{nonce}'" if nonce else "script-src 'self'"
     return "; ".join(
         [
@@ -169,7 +174,12 @@ def _security_headers(response: Response) -> Response:
     headers = response.headers
     settings = current_app.config["REGISTRY_SETTINGS"]
     headers.setdefault(
-        "Content-Security-Policy", content_security_policy(settings.basemap_url, g.get("csp_nonce"))
+        "Content-Security-Policy",
+        content_security_policy(
+            settings.basemap_url,
+            g.get("csp_nonce"),
+            setting(current_app, "REGISTRY_LOCAL_BASEMAP_URL") or "",
+        ),
     )
     for name, value in BASELINE_HEADERS:
         headers.setdefault(name, value)

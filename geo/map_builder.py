@@ -24,6 +24,9 @@ from registry.vocabulary import STATUS_LABELS
 
 # Parcels below this zoom would be sub-pixel slivers: the layer starts where they can be read.
 PARCEL_LAYER_MIN_ZOOM = 10
+# The map's own floor. Without it Leaflet takes the highest `minZoom` of its layers (the parcel
+# layer's 10) and the map cannot be zoomed out past the start; districts stay drawn below 10.
+MAP_MIN_ZOOM = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class ParcelMapSpec:
     bounds: tuple[tuple[float, float], tuple[float, float]]
     basemap_url: str = ""
     basemap_attribution: str = ""
+    # an intranet tile server (REGISTRY_LOCAL_BASEMAP_URL); "" offers the districts as a light base
+    local_basemap_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -82,21 +87,50 @@ def status_legend() -> list[dict[str, str]]:
     ]
 
 
+def basemap_choices(spec: ParcelMapSpec) -> list[dict[str, str]]:
+    """The base maps the switcher offers, in order; the first is shown unless the page's URL
+    names another. Never a CDN: "none", the configured one, and a local one."""
+    choices = []
+    if spec.basemap_url:
+        choices.append(
+            {
+                "id": "configured",
+                "label": "Base map",
+                "url": spec.basemap_url,
+                "attribution": spec.basemap_attribution,
+            }
+        )
+    if spec.local_basemap_url:
+        choices.append(
+            {
+                "id": "local",
+                "label": "Local base map",
+                "url": spec.local_basemap_url,
+                "attribution": "",
+            }
+        )
+    else:
+        choices.append({"id": "local", "label": "Districts (light)", "url": "", "attribution": ""})
+    choices.append({"id": "none", "label": "No base map", "url": "", "attribution": ""})
+    return choices
+
+
 def build_parcel_map(spec: ParcelMapSpec) -> folium.Map:
+    """The portfolio map. Base maps are added by the page's script (parcel_map.js), so that
+    the layer switcher and the page's URL choose among them."""
     assets = spec.assets
     parcel_map = folium.Map(location=None, tiles=None, control_scale=True, zoom_control=True)
     parcel_map.default_js = [("leaflet", assets.leaflet_js)]
     parcel_map.default_css = [("leaflet_css", assets.leaflet_css)]
-    if spec.basemap_url:
-        folium.TileLayer(
-            spec.basemap_url, attr=spec.basemap_attribution, name="Base map", max_zoom=19
-        ).add_to(parcel_map)
     ParcelTileLayer(
         {
             "tileUrl": spec.tile_url,
             "parcelPageUrl": spec.parcel_page_url,
             "statuses": status_legend(),
             "minZoom": PARCEL_LAYER_MIN_ZOOM,
+            "mapMinZoom": MAP_MIN_ZOOM,
+            "basemaps": basemap_choices(spec),
+            "bounds": [list(spec.bounds[0]), list(spec.bounds[1])],
             **spec.extra,
         },
         js=[
@@ -106,7 +140,7 @@ def build_parcel_map(spec: ParcelMapSpec) -> folium.Map:
         ],
         css=[("registry_map_css", assets.registry_map_css), *assets.extra_css],
     ).add_to(parcel_map)
-    parcel_map.fit_bounds([list(spec.bounds[0]), list(spec.bounds[1])])
+    # no fit_bounds here: the script fits `bounds` unless the page's URL holds a view
     return parcel_map
 
 

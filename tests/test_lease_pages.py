@@ -194,7 +194,9 @@ def test_the_lease_page_and_map_overlay_work_offline(
         expect(page.locator("table.remeasurements")).to_be_visible()
         page.goto(f"{sample_server.url}/")
         expect(page.locator(".leaflet-control-layers")).to_contain_text("Leased parcels")
-        page.locator(".leaflet-control-layers input[type=checkbox]").check()
+        page.locator(".leaflet-control-layers label", has_text="Leased parcels").locator(
+            "input"
+        ).check()
         expect(page.locator("path.leased-parcel").first).to_be_attached(timeout=10_000)
         context.close()
     assert errors == []

@@ -34,7 +34,10 @@
     fetch(options.leasesUrl, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data) { overlay.addData(data); } });
-    L.control.layers(null, { "Leased parcels": overlay }, { collapsed: false }).addTo(map);
     window.RegistryMap.leases = overlay;
+    // the portfolio map's layer switcher (map_tools.js) lists it with its legend; elsewhere its own
+    if (!options.filterFields) {
+      L.control.layers(null, { "Leased parcels": overlay }, { collapsed: false }).addTo(map);
+    }
   });
 })();
