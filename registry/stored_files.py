@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.db import set_actor
+from registry.folders import registry_folder
 
 #: Advisory lock key shared by backups (shared) and file removals (exclusive): "REGB".
 BACKUP_LOCK = 0x52454742
@@ -64,12 +65,7 @@ def document_root(env: Mapping[str, str] | None = None) -> Path:
     """The document folder: `REGISTRY_DOCUMENT_DIR`, or else the user's data folder
     (`$XDG_DATA_HOME`, ~/.local/share) — kept data, never inside the code nor beside uploads,
     which are removed after a while."""
-    env = os.environ if env is None else env
-    configured = env.get("REGISTRY_DOCUMENT_DIR")
-    if configured:
-        return Path(configured)
-    data = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "asset-registry" / "documents"
+    return registry_folder("REGISTRY_DOCUMENT_DIR", "data", "documents", env)
 
 
 def file_path(root: Path, sha256: str) -> Path:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import sessionmaker
 
 from registry.fields import FieldProblem
 from registry.fields import RecordInvalid
+from registry.folders import registry_folder
 
 Progress = Callable[[float, str], None]
 #: (file bytes, file name, media type) from a session, the job's parameters and a progress hook.
@@ -51,12 +52,7 @@ KIND_LABELS = {
 
 def export_folder(env: Mapping[str, str] | None = None) -> Path:
     """`REGISTRY_EXPORT_DIR`, else the user's state folder: files kept a day, never in the code."""
-    env = os.environ if env is None else env
-    configured = env.get("REGISTRY_EXPORT_DIR")
-    if configured:
-        return Path(configured)
-    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "asset-registry" / "exports"
+    return registry_folder("REGISTRY_EXPORT_DIR", "state", "exports", env)
 
 
 def _keep_hours(env: Mapping[str, str] | None = None) -> float:

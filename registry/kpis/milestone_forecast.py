@@ -128,25 +128,14 @@ def forecast_at_pace(
         return MilestoneForecast(
             target, verified, pace, as_of, (target_date - as_of).days, "target already reached"
         )
-    if gained < 0:
-        return MilestoneForecast(
-            target,
-            verified,
-            pace,
-            None,
-            None,
+    if gained <= 0:
+        reason = (
             f"verified parcels fell by {-gained:,} in the {PACE_DAYS} days to {as_of} "
-            "(verifications withdrawn faster than made): not reached at this pace",
+            "(verifications withdrawn faster than made): not reached at this pace"
+            if gained < 0
+            else f"no parcels verified in the {PACE_DAYS} days to {as_of}: no pace"
         )
-    if gained == 0:
-        return MilestoneForecast(
-            target,
-            verified,
-            pace,
-            None,
-            None,
-            f"no parcels verified in the {PACE_DAYS} days to {as_of}: no pace",
-        )
+        return MilestoneForecast(target, verified, pace, None, None, reason)
     forecast = as_of + dt.timedelta(days=math.ceil(remaining * PACE_DAYS / Decimal(gained)))
     return MilestoneForecast(target, verified, pace, forecast, (target_date - forecast).days)
 

@@ -20,6 +20,8 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from registry.folders import registry_folder
+
 _META = "upload.json"
 
 
@@ -49,8 +51,7 @@ def upload_root() -> Path:
     configured = _setting("UPLOAD_FOLDER") or _setting("REGISTRY_UPLOAD_DIR")
     if configured:
         return Path(configured)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "asset-registry" / "uploads"
+    return registry_folder("REGISTRY_UPLOAD_DIR", "state", "uploads")
 
 
 def stored_name(original: str) -> str:

@@ -17,6 +17,7 @@ from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
 from app.database import reads_from_replica
+from app.downloads import attachment
 from registry.kpis import Period
 from registry.kpis import compute_kpis
 from registry.kpis.export import KPI_EXPORT_FORMATS
@@ -41,7 +42,7 @@ def kpi_export_view() -> Response:
     except ValueError:
         abort(400, description="period must be a fiscal year such as FY2026.")
     values = compute_kpis(db_session(), period, as_of, start_month)
-    return _download(
+    return attachment(
         kpi_export(values, export_format),
         MEDIA_TYPES[export_format],
         f"kpis-{label}-{as_of.isoformat()}.{export_format}",
@@ -54,7 +55,7 @@ def portfolio_export_view() -> Response:
     export_format = _format(PORTFOLIO_FORMATS)
     as_of = _as_of()
     content = portfolio_export(db_session(), export_format, as_of, _start_month())
-    return _download(
+    return attachment(
         content,
         PORTFOLIO_MEDIA_TYPES[export_format],
         f"portfolio-{as_of.isoformat()}.{export_format}",
@@ -79,10 +80,3 @@ def _as_of() -> dt.date:
 
 def _start_month() -> int:
     return fiscal_year_start_month()
-
-
-def _download(content: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -29,6 +29,8 @@ from app.auth import require_role
 from app.city import fiscal_year_start_month
 from app.database import db_session
 from app.database import session_factory
+from app.downloads import attachment
+from app.downloads import fiscal_year_arg
 from registry.db import unit_of_work
 from registry.exports.jobs import KIND_LABELS
 from registry.exports.jobs import JobView
@@ -136,7 +138,7 @@ def journal_export() -> Response:
     """`?fy=2026[&month=1..12]&format=csv|xlsx`: month is the fiscal period (1 = the fiscal
     year's first month); without it, the whole year, month by month."""
     start_month = fiscal_year_start_month()
-    fiscal_year = _fiscal_year(request.args.get("fy"), start_month)
+    fiscal_year = fiscal_year_arg(request.args.get("fy"), start_month)
     month = _month(request.args.get("month"))
     export_format = request.args.get("format", "csv")
     if export_format not in ("csv", "xlsx"):
@@ -149,19 +151,9 @@ def journal_export() -> Response:
     journal = journal_entries(session, fiscal_year, start_month, month=month, accounts=accounts)
     name = f"journal-FY{fiscal_year}" + (f"-P{month:02d}" if month else "")
     if export_format == "csv":
-        return _download(journal_csv(journal).encode(), "text/csv", f"{name}.csv")
+        return attachment(journal_csv(journal).encode(), "text/csv", f"{name}.csv")
     ties = [] if month else tie_out(journal, gasb87_report(session, fiscal_year, start_month))
-    return _download(journal_workbook(journal, ties), XLSX_MEDIA_TYPE, f"{name}.xlsx")
-
-
-def _fiscal_year(value: str | None, start_month: int) -> int:
-    if not value:
-        return fiscal_year_of(dt.date.today(), start_month)
-    digits = value.strip().upper().removeprefix("FY")
-    year = whole_number(digits)
-    if year is None or not 1900 < year < 2200:
-        abort(400, description="fy must be a fiscal year such as 2026 or FY2026.")
-    return year
+    return attachment(journal_workbook(journal, ties), XLSX_MEDIA_TYPE, f"{name}.xlsx")
 
 
 def _month(value: str | None) -> int | None:
@@ -171,10 +163,3 @@ def _month(value: str | None) -> int | None:
     if month is None or not 1 <= month <= 12:
         abort(400, description="month must be a fiscal period from 1 to 12.")
     return month
-
-
-def _download(content: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -29,6 +29,8 @@ from app.city import fiscal_year_start_month
 from app.database import db_session
 from app.database import reads_from_replica
 from app.database import session_factory
+from app.downloads import attachment
+from app.downloads import fiscal_year_arg
 from registry.city.departments import department_choices
 from registry.db import unit_of_work
 from registry.fields import whole_number
@@ -100,20 +102,13 @@ def _items(filters: _Filters) -> list[CriticalDate]:
     )
 
 
-def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/leases/critical-dates")
 @require_role(*reading_roles)
 def critical_dates_page() -> str | Response:
     filters = _filters()
     items = _items(filters)
     if request.args.get("format") == "csv":
-        return _download(
+        return attachment(
             critical_dates_csv(items), "text/csv", f"lease-critical-dates-{filters.as_of}.csv"
         )
     user = current_user()
@@ -182,26 +177,16 @@ def _lease_url(item: CriticalDate) -> str:
 def gasb87_export() -> Response:
     """`?fy=2026` (or FY2026; default: the current fiscal year) and `format=xlsx|csv`."""
     start_month = _start_month()
-    fiscal_year = _fiscal_year(request.args.get("fy"), start_month)
+    fiscal_year = fiscal_year_arg(request.args.get("fy"), start_month)
     export_format = request.args.get("format", "xlsx")
     if export_format not in ("xlsx", "csv"):
         abort(400, description="format must be xlsx or csv.")
     report = gasb87_report(db_session(), fiscal_year, start_month)
     name = f"gasb87-FY{fiscal_year}.{export_format}"
     if export_format == "csv":
-        return _download(gasb87_csv(report), "text/csv", name)
-    return _download(gasb87_workbook(report), XLSX_MEDIA_TYPE, name)
+        return attachment(gasb87_csv(report), "text/csv", name)
+    return attachment(gasb87_workbook(report), XLSX_MEDIA_TYPE, name)
 
 
 def _start_month() -> int:
     return fiscal_year_start_month()
-
-
-def _fiscal_year(value: str | None, start_month: int) -> int:
-    if not value:
-        return fiscal_year_of(dt.date.today(), start_month)
-    digits = value.strip().upper().removeprefix("FY")
-    year = whole_number(digits)
-    if year is None or not 1900 < year < 2200:
-        abort(400, description="fy must be a fiscal year such as 2026 or FY2026.")
-    return year
