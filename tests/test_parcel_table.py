@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import zipfile
 from typing import Any
@@ -88,12 +89,12 @@ def table_app(app: Flask) -> Flask:
 
 @pytest.fixture
 def viewer(table_app: Flask, signed_in: Any) -> SignedInClient:
-    return signed_in("viewer")  # type: ignore[no-any-return]
+    return signed_in("viewer")
 
 
 @pytest.fixture
 def editor(table_app: Flask, signed_in: Any) -> SignedInClient:
-    return signed_in("editor", "ana@city.example")  # type: ignore[no-any-return]
+    return signed_in("editor", "ana@city.example")
 
 
 def listed(client: SignedInClient, url: str) -> list[str]:
@@ -177,9 +178,9 @@ def test_area_filter_is_in_square_metres(table_app: Flask) -> None:
 def test_a_filter_the_registry_cannot_read_is_refused_in_words(args: dict[str, str]) -> None:
     with pytest.raises(FilterInvalid) as refused:
         ParcelFilter.from_args(args)
-    assert "f_" not in str(refused.value) and "must" in str(refused.value) or "most" in str(
-        refused.value
-    ) or "long" in str(refused.value)
+    message = str(refused.value)  # the form's words: no parameter or SQL names
+    assert message[0].isupper() and message.endswith(".")
+    assert "f_" not in message and "_" not in message.split(" ")[0]
 
 
 def test_a_bad_filter_on_the_page_is_a_400_naming_the_field(viewer: SignedInClient) -> None:
@@ -259,10 +260,12 @@ def test_kpi_drill_down_lands_on_the_table_with_its_filter(table_app: Flask) -> 
 
 @pytest.fixture
 def finance(table_app: Flask, signed_in: Any) -> SignedInClient:
-    return signed_in("finance")  # type: ignore[no-any-return]
+    return signed_in("finance")
 
 
-def test_export_csv_is_the_filter_and_formula_safe(table_app: Flask, finance: SignedInClient) -> None:
+def test_export_csv_is_the_filter_and_formula_safe(
+    table_app: Flask, finance: SignedInClient
+) -> None:
     with table_app.app_context(), unit_of_work(session_factory(), SETUP_ACTOR) as session:
         session.execute(
             text("UPDATE parcels SET address = '=HYPERLINK(1)' WHERE parcel_id = :id"),
@@ -348,7 +351,7 @@ def test_bulk_edit_of_50_parcels_writes_one_audited_change_each(
     events = rows(
         table_app,
         "SELECT row_key, actor, changed_fields FROM audit_events "
-        "WHERE table_name = 'parcels' AND action = 'update' ORDER BY id",
+        "WHERE table_name = 'parcels' AND action = 'UPDATE' ORDER BY id",
     )
     assert sorted(e["row_key"] for e in events) == sorted(chosen)  # one event per parcel
     assert {e["actor"] for e in events} == {"ana@city.example"}
@@ -432,7 +435,14 @@ def _tile_ids(data: bytes) -> set[str]:
     return {f["properties"]["parcel_id"] for f in layer["features"]}
 
 
-TILE = "/tiles/parcels/14/2806/6539.mvt"  # holds the seeded grid (downtown Los Angeles)
+def _tile_of(lon: float, lat: float, zoom: int) -> str:
+    n = 2**zoom
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return f"/tiles/parcels/{zoom}/{x}/{y}.mvt"
+
+
+TILE = _tile_of(LON + 0.01, LAT + 0.01, 13)  # holds (most of) the seeded grid
 
 
 def test_tiles_filtered_by_the_same_filter_hold_only_matching_parcels(
@@ -443,7 +453,7 @@ def test_tiles_filtered_by_the_same_filter_hold_only_matching_parcels(
     surplus = _tile_ids(viewer.get(f"{TILE}?status=surplus&district=2").data)
     expected = ids_where(table_app, "p.status = 'surplus' AND p.council_district = 2")
     assert surplus and surplus == expected & everything
-    chosen = {parcel_id(0), parcel_id(1)}
+    chosen = set(sorted(everything)[:2])
     assert _tile_ids(viewer.get(f"{TILE}?ids={','.join(sorted(chosen))}").data) == chosen
 
 
@@ -477,16 +487,6 @@ def test_public_tiles_filter_by_public_fields_only(fresh_database_url: str) -> N
         assert refused.status_code in (302, 401)
     finally:
         database.dispose(public)
-
-
-def test_tile_address_for_the_grid_is_right() -> None:
-    # the fixture's tile: where (LON, LAT) falls at zoom 14
-    import math
-
-    n = 2**14
-    x = int((LON + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(LAT))) / math.pi) / 2 * n)
-    assert TILE == f"/tiles/parcels/14/{x}/{y}.mvt"
 
 
 def test_xlsx_is_a_zip_workbook(finance: SignedInClient) -> None:
