@@ -4,7 +4,8 @@ whole KPI set and portfolio XLSX export.
 `python -m bench --only tiles|import|kpis|load|fuzz|ogc` runs one part (`load`: Locust, the day's
 mix at 50 and 200 users, `--load-seconds` each; `fuzz`: schemathesis against the JSON API's
 OpenAPI document, `--fuzz-examples` per operation; `ogc`: OGC API items by bbox against
-pygeoapi and the raw SQL, bench/ogc.py); `--million` adds the 1,000,000-parcel
+pygeoapi and the raw SQL, bench/ogc.py; `table`: the parcel table's filter/sort/page requests,
+bench/parcel_table.py); `--million` adds the 1,000,000-parcel
 import with its peak memory (several minutes); `--only kpis --parcels 0` is a quick smoke run on
 the shipped sample (printed, not saved).
 """
@@ -20,6 +21,7 @@ from bench import load
 from bench import ogc
 from bench import page_weight
 from bench import parcel_import
+from bench import parcel_table
 from bench import tiles
 from bench.harness import machine
 from bench.harness import prepare_database
@@ -54,7 +56,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("tiles", "import", "kpis", "load", "fuzz", "ogc"),
+        choices=("tiles", "import", "kpis", "load", "fuzz", "ogc", "table"),
         help="run one part only",
     )
     parser.add_argument(
@@ -82,6 +84,11 @@ def main() -> None:
         print("\n".join(report.lines))
         if args.parcels:
             report.save()
+    if args.only in (None, "table") and args.parcels:
+        report = parcel_table.run(prepare_database(args.parcels), args.parcels)
+        print(f"parcel table /parcels at {args.parcels:,} parcels (target < 300 ms):")
+        print("\n".join(report.lines))
+        report.save()
     if args.only in (None, "load"):
         report = load.run(args.load_seconds)
         print("load test, the day's mix (Locust):")
