@@ -133,6 +133,13 @@ def line_chart_svg(
             f'stroke="{colour}" stroke-width="2"{dash_attr} points="{path}">'
             f"<title>{escape(name)}</title></polyline>"
         )
+        if len(values) == 1:  # a line of one point draws nothing: mark the point (a first snapshot)
+            x, y = values[0]
+            parts.append(
+                f'<circle class="point" data-series="{escape(name)}" cx="{sx(x)}" '
+                f'cy="{sy(y)}" r="4" fill="{colour}"><title>{escape(name)}: '
+                f"{escape(y_format(y))}</title></circle>"
+            )
         legend_x = left + 8 + index * 190
         parts.append(
             f'<line x1="{legend_x}" x2="{legend_x + 22}" y1="12" y2="12" '

@@ -354,3 +354,12 @@ def test_the_public_page_never_computes_a_past_year_on_request(desk_app: Flask) 
     assert f"No KPI snapshot was taken for FY{current - 1}" in html
     assert "Not computed yet for this selection." in html
     assert _snapshot_rows(desk_app) == 0
+
+
+def test_the_first_snapshot_of_a_trend_is_drawn_as_a_point(viewer: SignedInClient) -> None:
+    page = viewer.get("/kpi").get_data(as_text=True)  # stores the day's (first) snapshot
+    page = viewer.get("/kpi").get_data(as_text=True)
+    tile = page[page.index('id="tile-DIG-1"') :]
+    tile = tile[: tile.index("</article>")]
+    assert '<circle class="point" data-series="DIG-1"' in tile
+    assert "DIG-1: 75.0 %</title>" in tile
