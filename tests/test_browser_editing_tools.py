@@ -21,6 +21,7 @@ from tests.auth_fixtures import TEST_PASSWORD
 from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
+from tests.sql import execute
 from tests.sql import query
 
 pytestmark = pytest.mark.browser
@@ -234,10 +235,10 @@ def test_saving_a_verified_parcel_asks_before_revoking_its_verification(
     ground = Ground(editing_app, 2)
     context, page = _signed_in(browser, server)
     _create(page, "7100-003-001", ground.square())
-    query(
+    execute(
         editing_app.config["DATABASE_URL"],
         "UPDATE parcels SET digitization_status = 'verified', verified_by = 'eve@city.example', "
-        "verified_at = now() WHERE parcel_id = '7100-003-001' RETURNING version",
+        "verified_at = now() WHERE parcel_id = '7100-003-001'",
     )
     ((version,),) = _query(
         editing_app, "SELECT version FROM parcels WHERE parcel_id = '7100-003-001'"

@@ -204,6 +204,17 @@
     }
     map.on("moveend", loadNeighbours);
 
+    /* Geoman's vertex handles are role=button: each gets a name a screen reader can say. */
+    function nameHandles(root) {
+      root.querySelectorAll(".marker-icon:not([aria-label])").forEach(function (handle) {
+        handle.setAttribute("aria-label", handle.classList.contains("marker-icon-middle")
+          ? "Add a corner here: drag it" : "Corner of the shape: drag it to move");
+      });
+    }
+    var markerPane = map.getPane("markerPane");
+    new MutationObserver(function () { nameHandles(markerPane); })
+      .observe(markerPane, { childList: true });
+
     function clearErrors() {
       form.querySelectorAll(".field").forEach(function (field) {
         field.classList.remove("invalid");
