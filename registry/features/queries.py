@@ -162,18 +162,24 @@ def stream_items(
 ) -> Generator[str, None, None]:
     """The page as text pieces: `head(number_matched)`, the features, then `tail(end)`.
 
-    One REPEATABLE READ transaction on a connection of `engine`, so the count and the features
-    agree; rows come from a server-side cursor `CHUNK_ROWS` at a time. The first piece is made
-    only after the first rows are fetched, so a caller that takes it before answering turns a
-    database error (a filter the database refuses) into an error answer, not a cut-off body.
-    The connection goes back to the pool when the generator ends or is closed (client gone).
+    A page under `STREAM_FROM_LIMIT` features (nearly every request of a map or a GIS client)
+    is ONE statement in autocommit, the count a scalar subquery of it, so the count and the
+    features agree without a transaction and the request costs one round trip, as the bare query
+    does (the BEGIN, count, cursor and COMMIT round trips cost a small page more than its SQL).
+    A larger page is one REPEATABLE READ transaction (the count, then the rows) read from a
+    server-side cursor `CHUNK_ROWS` at a time, so memory stays flat whatever `limit`. Either
+    way the first piece is made only after the first rows are fetched, so a caller that takes
+    it before answering turns a database error (a filter the database refuses) into an error
+    answer, not a cut-off body. The connection goes back to the pool when the generator ends or
+    is closed (client gone).
     """
+    if query.limit < STREAM_FROM_LIMIT:
+        yield from _small_page(engine, query, head, tail, count)
+        return
     statement, params = items_sql(query)
     with engine.connect() as connection:
         streaming = connection.execution_options(
-            isolation_level="REPEATABLE READ",
-            stream_results=query.limit >= STREAM_FROM_LIMIT,
-            max_row_buffer=CHUNK_ROWS,
+            isolation_level="REPEATABLE READ", stream_results=True, max_row_buffer=CHUNK_ROWS
         )
         with streaming.begin():
             try:
@@ -184,25 +190,70 @@ def stream_items(
                 raise QueryRefused(str(error.orig).splitlines()[0][:200]) from None
             try:
                 yield head(matched)
-                returned, last_id, has_more = 0, None, False
+                page = _Page(query)
                 while rows:
-                    pieces = []
-                    for feature_id, feature in rows:
-                        if returned == query.limit:
-                            has_more = True
-                            break
-                        pieces.append(feature)
-                        returned, last_id = returned + 1, feature_id
-                    if pieces:
-                        yield ("," if returned > len(pieces) else "") + ",".join(pieces)
-                    if has_more:
+                    yield from page.pieces(rows)
+                    if page.has_more:
                         break
                     rows = result.fetchmany(CHUNK_ROWS)
             finally:  # also when the client goes away mid-page (GeneratorExit)
                 result.close()
-    next_after = last_id if has_more and not query.sortby else None
-    next_offset = query.offset + returned if has_more and query.sortby else None
-    yield tail(PageEnd(returned, next_after, next_offset))
+    yield tail(page.end())
+
+
+def _small_page(
+    engine: Engine,
+    query: ItemsQuery,
+    head: Callable[[int | None], str],
+    tail: Callable[[PageEnd], str],
+    count: bool,
+) -> Generator[str, None, None]:
+    statement, params = items_sql(query)
+    if count:
+        counted, count_params = count_sql(query)
+        assert all(params.get(name) == value for name, value in count_params.items())
+        # the count rides on every row (an uncorrelated subquery: computed once)
+        statement = statement.replace("SELECT ", f"SELECT ({counted}) AS matched, ", 1)
+    with engine.connect() as connection:
+        try:
+            rows = connection.execute(text(statement), params).all()
+            matched = None
+            if count:
+                # an empty page (an offset past the end) carries no count: ask for it
+                matched = int(rows[0][0]) if rows else _count(connection, query)
+        except DBAPIError as error:
+            raise QueryRefused(str(error.orig).splitlines()[0][:200]) from None
+    yield head(matched)
+    page = _Page(query)
+    yield from page.pieces([row[1:] if count else row for row in rows])
+    yield tail(page.end())
+
+
+class _Page:
+    """Features of a page as they are read: which was the last, and whether more follow."""
+
+    def __init__(self, query: ItemsQuery) -> None:
+        self.query = query
+        self.returned = 0
+        self.last_id: Any = None
+        self.has_more = False
+
+    def pieces(self, rows: Any) -> Generator[str, None, None]:
+        pieces = []
+        for feature_id, feature in rows:
+            if self.returned == self.query.limit:
+                self.has_more = True
+                break
+            pieces.append(feature)
+            self.returned, self.last_id = self.returned + 1, feature_id
+        if pieces:
+            yield ("," if self.returned > len(pieces) else "") + ",".join(pieces)
+
+    def end(self) -> PageEnd:
+        query, more = self.query, self.has_more
+        next_after = self.last_id if more and not query.sortby else None
+        next_offset = query.offset + self.returned if more and query.sortby else None
+        return PageEnd(self.returned, next_after, next_offset)
 
 
 def _count(connection: Connection, query: ItemsQuery) -> int:
