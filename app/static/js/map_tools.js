@@ -12,7 +12,7 @@
   function control(position, className, html) {
     var made = L.control({ position: position });
     made.onAdd = function () {
-      var div = L.DomUtil.create("div", className + " leaflet-bar map-tool");
+      var div = L.DomUtil.create("div", className + " map-tool");
       div.innerHTML = html;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
@@ -197,18 +197,18 @@
 
   /* ---- measuring --------------------------------------------------------------------- */
 
-  var EARTH_RADIUS = 6378137; // metres, as Leaflet's distanceTo
 
   /* The area of a polygon on the sphere (the formula of Chamberlain & Duquette, as Leaflet.draw's
    * geodesicArea), in square metres. */
   function geodesicArea(latlngs) {
     var area = 0, n = latlngs.length, rad = Math.PI / 180;
+    var radius = L.CRS.Earth.R; // the sphere of Leaflet's distanceTo, so lengths and areas agree
     if (n < 3) { return 0; }
     for (var i = 0; i < n; i++) {
       var p1 = latlngs[i], p2 = latlngs[(i + 1) % n];
       area += (p2.lng - p1.lng) * rad * (2 + Math.sin(p1.lat * rad) + Math.sin(p2.lat * rad));
     }
-    return Math.abs(area * EARTH_RADIUS * EARTH_RADIUS / 2);
+    return Math.abs(area * radius * radius / 2);
   }
 
   function pathLength(latlngs) {
