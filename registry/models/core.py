@@ -127,6 +127,25 @@ class Parcel(VersionedMixin, Base):
         Index("ix_parcels_geom_3857", "geom_3857", postgresql_using="gist"),
         Index("ix_parcels_department_id", "department_id"),
         Index("ix_parcels_status", "status"),
+        # the parcel table's sorts (registry.parcels.table, migration 0023) and search (0025)
+        Index("ix_parcels_table_address", text("coalesce(address, '')"), "parcel_id"),
+        Index("ix_parcels_table_district", text("coalesce(council_district, 0)"), "parcel_id"),
+        Index("ix_parcels_table_use", text("coalesce(use, '')"), "parcel_id"),
+        Index("ix_parcels_table_status", "status", "parcel_id"),
+        Index("ix_parcels_table_area", text("coalesce(land_area_sq_ft, -1)"), "parcel_id"),
+        Index("ix_parcels_table_updated", "updated_at", "parcel_id"),
+        Index(
+            "ix_parcels_address_trgm",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_parcels_parcel_id_trgm",
+            "parcel_id",
+            postgresql_using="gin",
+            postgresql_ops={"parcel_id": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
