@@ -38,8 +38,11 @@
   /* ---- layers ------------------------------------------------------------------------ */
 
   function districtsLayers(map, options) {
+    // the light base lies under the tiles (tilePane is at z-index 200), not over the parcels
+    map.createPane("registryBase").style.zIndex = 150;
     var base = L.geoJSON(null, {
       interactive: false,
+      pane: "registryBase",
       style: { color: "#8a8f96", weight: 1, fillColor: "#eef0f2", fillOpacity: 1, className: "district-base" }
     });
     var overlay = L.geoJSON(null, {
