@@ -328,6 +328,9 @@ def test_the_editor_on_a_phone_is_a_bottom_sheet_without_sideways_scrolling(
     assert panel is not None
     assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 390
     assert panel["y"] < 844 and panel["y"] > 844 * 0.3  # a sheet from the bottom, map above
+    expect(page.locator("#panel-title")).to_be_in_viewport()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-editor.png"))
     save = page.locator("#save-parcel")
     save.scroll_into_view_if_needed()
     box = save.bounding_box()
@@ -341,13 +344,11 @@ def test_the_editor_on_a_phone_is_a_bottom_sheet_without_sideways_scrolling(
     menu = page.locator("#menu-button")
     expect(menu).to_be_visible()
     expect(page.locator("nav[aria-label=Main]")).to_be_hidden()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "phone-editor.png"))
     menu.click()
     expect(menu).to_have_attribute("aria-expanded", "true")
     expect(page.locator("nav[aria-label=Main]")).to_be_visible()
     for path in ("/parcels/7100-005-001", "/leases", "/milestone"):
-        page.goto(server.url + path)
+        page.goto(server.url + path, wait_until="domcontentloaded", timeout=60_000)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     context.close()
 
