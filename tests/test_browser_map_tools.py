@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import Route
 from playwright.sync_api import expect
 from pyproj import Geod
 
+from tests.auth_fixtures import TEST_PASSWORD
+from tests.auth_fixtures import make_user
 from tests.browser import chromium
 from tests.conftest import LiveServer
 
@@ -404,3 +407,30 @@ def test_a_clear_message_when_the_maps_scripts_do_not_load(
 def test_the_message_is_hidden_once_the_map_starts(page: Page, sample_server: LiveServer) -> None:
     _open_map(page, sample_server.url + "/")
     expect(page.locator("#map-script-failure")).to_be_hidden()
+
+
+def test_signed_in_staff_switch_on_leased_parcels_with_their_legend(
+    browser: Browser, sample_app: Flask, sample_server: LiveServer
+) -> None:
+    make_user(sample_app, "map-tools-lease-viewer@city.example", "viewer")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{sample_server.url}/login?next=/")
+        page.fill("#email", "map-tools-lease-viewer@city.example")
+        page.fill("#password", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("html[data-map-tools=ready]")).to_be_attached(timeout=20_000)
+        # staff filter by every field of the table
+        expect(page.locator("#map-filter-area_min")).to_be_attached()
+        legend = page.locator(".registry-legend")
+        expect(legend).not_to_contain_text("City is tenant")
+        page.locator(".leaflet-control-layers label", has_text="Leased parcels").locator(
+            "input"
+        ).check()
+        expect(page.locator("path.leased-parcel").first).to_be_attached(timeout=10_000)
+        expect(legend).to_contain_text("City is tenant")
+        expect(legend).to_contain_text("City is landlord")
+        assert "leases" in _query(page)["layers"].split(",")
+    finally:
+        context.close()
