@@ -432,5 +432,28 @@ def test_signed_in_staff_switch_on_leased_parcels_with_their_legend(
         expect(legend).to_contain_text("City is tenant")
         expect(legend).to_contain_text("City is landlord")
         assert "leases" in _query(page)["layers"].split(",")
+
+        # a filter the tiles refuse is said, in the filter's words, not shown as an empty map
+        page.goto(f"{sample_server.url}/?area_min=-5")
+        error = page.locator(".filter-error")
+        expect(error).to_be_visible(timeout=10_000)
+        expect(error).to_contain_text("Area from (m²) must be a number of square metres")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("status=bogus", "Status has no choice “bogus”."),
+        ("district=3", "Sign in to filter by district."),
+    ],
+)
+def test_a_filter_the_map_cannot_use_is_said_beside_the_filter(
+    page: Page, sample_server: LiveServer, query: str, message: str
+) -> None:
+    page.goto(f"{sample_server.url}/?{query}")
+    expect(page.locator("html[data-map-tools=ready]")).to_be_attached(timeout=20_000)
+    error = page.locator(".filter-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text(message)

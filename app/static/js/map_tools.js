@@ -158,6 +158,7 @@
       '<div class="actions"><button type="submit">Apply</button>' +
       '<button type="button" class="filter-clear">Clear</button></div>' +
       '<a class="filter-table-link" href="#">Show these parcels in the table</a>' +
+      '<p class="filter-error" role="alert" hidden></p>' +
       '</form></details>';
     control("topleft", "map-filter-control", html).addTo(map);
     var form = document.querySelector(".map-filter-form");
@@ -174,7 +175,50 @@
         return (labels[pair[0]] || pair[0]) + " " + pair[1];
       }).join("; ");
     }
+    /* Say when the tiles refuse the filter (a value out of range, a field the public may not
+     * use) instead of showing an empty map: the tile answers in the filter's words. */
+    function check(params) {
+      var error = form.querySelector(".filter-error");
+      error.hidden = true;
+      var offered = {};
+      options.filterFields.forEach(function (field) { offered[field.name] = field; });
+      var problems = [];
+      params.forEach(function (value, name) {
+        var field = offered[name];
+        if (!field) {
+          if (name !== "ids") { problems.push("Sign in to filter by " + name.replace("_", " ") + "."); }
+        } else if (field.choices && !field.choices.some(function (c) { return String(c[0]).toLowerCase() === value.toLowerCase(); })) {
+          problems.push(field.label + " has no choice “" + value + "”.");
+        }
+      });
+      if (problems.length) {
+        error.textContent = problems.join(" ");
+        error.hidden = false;
+        document.querySelector(".map-filter").open = true;
+        return;
+      }
+      if (!params.toString()) { return; }
+      var probe = window.RegistryMap.filteredTileUrl(options, params)
+        .replace("{z}", "24").replace("{x}", "0").replace("{y}", "0");
+      fetch(probe, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
+        if (response.ok || response.status === 304) { return; }
+        if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+          error.textContent = "Sign in to filter by these fields.";
+        } else {
+          return response.text().then(function (body) {
+            var parsed = new DOMParser().parseFromString(body, "text/html").querySelector("p");
+            error.textContent = "The map cannot use this filter: " +
+              (parsed ? parsed.textContent : "the server refused it");
+            error.hidden = false;
+            document.querySelector(".map-filter").open = true;
+          });
+        }
+        error.hidden = false;
+        document.querySelector(".map-filter").open = true;
+      });
+    }
     function apply(params) {
+      check(params);
       state.filterQuery = params.toString();
       window.RegistryMap.parcels.setUrl(window.RegistryMap.filteredTileUrl(options, params));
       show(params);
@@ -196,6 +240,7 @@
       apply(new URLSearchParams());
     });
     show(current);
+    check(current);
   }
 
   /* ---- measuring --------------------------------------------------------------------- */
