@@ -457,3 +457,21 @@ def test_a_filter_the_map_cannot_use_is_said_beside_the_filter(
     error = page.locator(".filter-error")
     expect(error).to_be_visible()
     expect(error).to_have_text(message)
+
+
+def test_axe_finds_no_critical_or_serious_violation_in_the_map_tools(
+    page: Page, sample_server: LiveServer
+) -> None:
+    _open_map(page, sample_server.url + "/?status=in_use&layers=parcels,districts")
+    page.locator(".map-filter summary").click()  # the filter's fields shown
+    page.locator(".measure-distance").click()  # a readout shown
+    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+    result = page.evaluate(
+        "async () => await axe.run(document, {include: [['.leaflet-control-container']]})"
+    )
+    serious = [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
+    assert serious == []
