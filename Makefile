@@ -46,7 +46,7 @@ run: database assets
 	$(WITH_ENV) $(BIN)/asset-registry serve --host $(HOST) --port $(PORT)
 
 test: system venv assets
-	scripts/apt-ensure.sh chromium gdal-bin nginx python3-qgis postgresql-client-15
+	scripts/apt-ensure.sh chromium gdal-bin nginx python3-qgis postgresql-client-15 poppler-utils
 	$(WITH_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no tests collected"; status=0; fi; exit $$status
 
