@@ -138,6 +138,9 @@
       // SVG, not canvas: VectorGrid 1.3's canvas click handler calls an API Leaflet 1.9 removed.
       rendererFactory: L.svg.tile,
       interactive: true,
+      // a tile the server refuses to an anonymous visitor (a staff-only filter) is a redirect to
+      // the sign-in page: not followed, it is an empty tile instead of HTML read as a tile
+      fetchOptions: { credentials: "same-origin", redirect: "manual" },
       minZoom: options.minZoom,
       maxZoom: 22,
       getFeatureId: function (feature) { return feature.properties.parcel_id; },
