@@ -9,6 +9,7 @@ step with the parcels as they are edited.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -48,6 +49,16 @@ _POLYGONS_SQL = """
 """
 
 
+# What the hulls depend on: the parcels in a district, their shapes, retirements (every change
+# moves `updated_at` and `version`, an insert or delete the count) and which database this is.
+_PARCELS_STAMP_SQL = """
+    SELECT current_database(), count(*), max(updated_at), sum(version) FROM parcels
+"""
+#: The derived districts of the last parcels stamp seen: hulling every parcel of a 100,000-parcel
+#: city takes seconds (most of `/kpi`'s first view), the stamp a few milliseconds.
+_hull_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 def district_areas(session: Session) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (WGS 84) with one feature per council district; properties
     `council_district` (as text, like KPI breakdown values) and `parcels`. The districts are the
@@ -55,7 +66,18 @@ def district_areas(session: Session) -> dict[str, Any]:
     area is their hull (a district whose parcels are collinear or a single point is buffered a
     little so that it still has an area to colour)."""
     has_polygons = session.execute(text("SELECT EXISTS (SELECT 1 FROM council_districts)"))
-    sql = _POLYGONS_SQL if has_polygons.scalar() else _DISTRICTS_SQL
+    if has_polygons.scalar():
+        return _collection(session, _POLYGONS_SQL)
+    stamp = tuple(session.execute(text(_PARCELS_STAMP_SQL)).one())
+    found = _hull_cache.get(stamp)
+    if found is None:
+        found = _collection(session, _DISTRICTS_SQL)
+        _hull_cache.clear()
+        _hull_cache[stamp] = found
+    return copy.deepcopy(found)  # callers may change what they get
+
+
+def _collection(session: Session, sql: str) -> dict[str, Any]:
     rows = session.execute(text(sql)).mappings()
     features = [
         {
