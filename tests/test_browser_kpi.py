@@ -21,6 +21,10 @@ from sqlalchemy import text
 
 from app.database import session_factory
 from registry.db import unit_of_work
+from registry.kpis import Period
+from registry.kpis.digitization import digitization_kpis
+from registry.milestones.progress import forecast
+from registry.milestones.progress import verified_pace
 from registry.models import KpiSnapshot
 from registry.models import Milestone
 from tests.auth_fixtures import TEST_PASSWORD
@@ -142,7 +146,9 @@ def test_the_dashboard_draws_its_charts_and_choropleth_offline(
     assert offline.errors == []
 
 
-def test_the_milestone_page_draws_its_burn_up_offline(offline: Offline, server: LiveServer) -> None:
+def test_the_milestone_page_draws_its_burn_up_offline(
+    offline: Offline, server: LiveServer, kpi_app: Flask
+) -> None:
     page = offline.page
     page.goto(server.url + "/milestone")
     chart = page.locator("figure.burn-up svg.chart")
@@ -151,8 +157,27 @@ def test_the_milestone_page_draws_its_burn_up_offline(offline: Offline, server: 
         chart.locator("polyline.series").nth(i).get_attribute("data-series")
         for i in range(chart.locator("polyline.series").count())
     }
-    assert {"Digitized", "Verified", "Target: Half verified"} <= series
-    expect(page.locator("#dig-6")).to_contain_text("DIG-6 forecast")
+    target_date = (TODAY + dt.timedelta(days=180)).isoformat()
+    assert {"Digitized", "Verified", "Target: Half verified", f"Target date {target_date}"} <= (
+        series
+    )
+    # one pace: the page says the pace its forecast is made from, and the forecast's date is
+    # the one that pace gives (the sample's programme verified parcels in the last 8 weeks)
+    with kpi_app.app_context(), session_factory()() as session:
+        pace = verified_pace(session, TODAY)
+        city = next(
+            v
+            for v in digitization_kpis(session, Period.resolve(None, TODAY))
+            if v.kpi_id == "DIG-2" and v.breakdown == "city"
+        )
+    outlook = forecast(
+        Decimal(50), TODAY + dt.timedelta(days=180), int(city.numerator or 0),
+        int(city.denominator or 0), pace, TODAY,
+    )  # fmt: skip
+    assert pace > 0 and outlook.forecast_date is not None
+    expect(page.locator("#forecast")).to_contain_text(f"{pace:,.1f} parcels verified a week")
+    expect(page.locator("#dig-6 .forecast-date")).to_have_text(outlook.forecast_date.isoformat())
+    expect(page.locator("#dig-6")).not_to_contain_text("no pace")
     expect(page.locator("table.findings a[href^='/parcels/']").first).to_be_visible()
     assert offline.blocked == []
     assert offline.errors == []
