@@ -347,7 +347,7 @@ def test_the_editor_on_a_phone_is_a_bottom_sheet_without_sideways_scrolling(
     menu.click()
     expect(menu).to_have_attribute("aria-expanded", "true")
     expect(page.locator("nav[aria-label=Main]")).to_be_visible()
-    for path in ("/parcels/7100-005-001", "/leases", "/milestone"):
+    for path in ("/parcels/7100-005-001", "/leases", "/milestone", "/kpi", "/parcels"):
         page.goto(server.url + path, wait_until="domcontentloaded", timeout=60_000)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     context.close()
