@@ -163,8 +163,8 @@ def test_an_editor_draws_the_shape_of_a_paper_record_and_it_becomes_digitized(
     page.goto(f"{server.url}/parcels/{PAPER_ID}")
     latest = page.locator(".history-entry").first
     expect(latest).to_contain_text("Changed by ed@city.example")
-    expect(latest.locator("tr", has_text="digitization_status")).to_contain_text("paper")
-    expect(latest.locator("tr", has_text="digitization_status")).to_contain_text("digitized")
+    expect(latest.locator("tr", has_text="Digitization")).to_contain_text("paper")
+    expect(latest.locator("tr", has_text="Digitization")).to_contain_text("digitized")
     expect(latest.locator("tr", has_text="shape")).to_contain_text("drawn")
     expect(page.get_by_role("button", name="Draw its shape")).to_have_count(0)
     context.close()
