@@ -49,6 +49,7 @@ from registry.leases.remeasurement import clean_modification
 from registry.leases.remeasurement import modification_history
 from registry.leases.remeasurement import modification_order
 from registry.leases.rent_sql import STORE_RENT_PERIODS_SQL
+from registry.leases.rent_sql import without_jit
 from registry.leases.stored_schedules import ComputedLease
 from registry.leases.stored_schedules import delete_schedules
 from registry.leases.stored_schedules import record_keys
@@ -414,6 +415,9 @@ def store_schedules(session: Session, lease_ids: Sequence[int]) -> int:
     ids = list(lease_ids)
     delete_schedules(session, ids)
     stored = write_schedules(session, _computed_leases(session, ids))
+    # JIT compiled this statement for every lease written (0.15 s, against 6 ms to run it): an
+    # import of 73 leases spent 11 of its 12 s there
+    without_jit(session)
     session.execute(text(STORE_RENT_PERIODS_SQL), {"rent_leases": ids})
     return stored
 
