@@ -78,7 +78,7 @@ def kpi_snapshot(as_of: dt.datetime | None, if_month_end: bool) -> None:
 
 
 def _store(session: Session, day: dt.date) -> None:
-    from registry.kpis.export import store_snapshot
+    from registry.kpis.snapshots import store_snapshot
 
     stored = store_snapshot(session, kpi_values(session, None, day), day)
     if stored is None:

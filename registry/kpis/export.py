@@ -1,5 +1,5 @@
-"""The reform KPI set as files for finance and auditors (CSV, XLSX, JSON), and as stored
-snapshots for the trend charts: the same `compute_kpis` rows, written out or appended.
+"""The reform KPI set as files for finance and auditors (CSV, XLSX, JSON): the `compute_kpis`
+rows written out (snapshots for the trend charts are `registry.kpis.snapshots`).
 
 Every format carries exactly the KPI set's columns (`EXPORT_COLUMNS`), one row per KPI ×
 breakdown value, in `compute_kpis` order, so the three files and the dashboard agree row for row.
@@ -25,17 +25,12 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import insert
-from sqlalchemy import select
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from registry.cells import spreadsheet_safe
 from registry.kpis import EXPORT_COLUMNS
 from registry.kpis import KPI_DEFINITIONS
 from registry.kpis import KPI_SET_VERSION
 from registry.kpis import KpiValue
-from registry.models import KpiSnapshot
 
 KPI_EXPORT_FORMATS = ("csv", "xlsx", "json")
 MEDIA_TYPES = {
@@ -178,38 +173,3 @@ def _header(sheet: Worksheet, names: Sequence[str]) -> None:
 def _widths(sheet: Worksheet, widths: Sequence[int]) -> None:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def store_snapshot(session: Session, values: Sequence[KpiValue], as_of: dt.date) -> int | None:
-    """Append `values` (taken at `as_of`) to kpi_snapshots; the number of rows stored, or None
-    when a snapshot for that as-of date exists already.
-
-    A second snapshot of one date is skipped rather than added, so a trend line has one point per
-    date and a re-run (a retried cron job) is harmless; rows are never rewritten (the table's
-    trigger refuses it anyway). A transaction-scoped advisory lock makes the check-then-insert
-    safe against two runs at once. The caller commits.
-    """
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('kpi_snapshots'))"))
-    taken = session.execute(
-        select(KpiSnapshot.id).where(KpiSnapshot.as_of == as_of).limit(1)
-    ).first()
-    if taken is not None:
-        return None
-    rows = [
-        {
-            "as_of": as_of,
-            "period": value.period,
-            "kpi_id": value.kpi_id,
-            "breakdown": value.breakdown,
-            "breakdown_value": value.breakdown_value,
-            "value": value.value,
-            "numerator": value.numerator,
-            "denominator": value.denominator,
-            "unit": value.unit,
-            "note": value.note,
-        }
-        for value in values
-    ]
-    if rows:
-        session.execute(insert(KpiSnapshot), rows)
-    return len(rows)

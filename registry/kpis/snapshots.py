@@ -225,3 +225,24 @@ def backfill_snapshots(
             session.execute(insert(KpiSnapshot), rows)
             stored[month_end] = len(rows)
     return stored
+
+
+def store_snapshot(session: Session, values: Sequence[KpiValue], as_of: dt.date) -> int | None:
+    """Append `values` (taken at `as_of`) to kpi_snapshots; the number of rows stored, or None
+    when a snapshot for that as-of date exists already.
+
+    A second snapshot of one date is skipped rather than added, so a trend line has one point per
+    date and a re-run (a retried cron job) is harmless; rows are never rewritten (the table's
+    trigger refuses it anyway). A transaction-scoped advisory lock makes the check-then-insert
+    safe against two runs at once. The caller commits.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('kpi_snapshots'))"))
+    taken = session.execute(
+        text("SELECT 1 FROM kpi_snapshots WHERE as_of = :as_of LIMIT 1"), {"as_of": as_of}
+    ).first()
+    if taken is not None:
+        return None
+    rows = _rows(values, as_of)
+    if rows:
+        session.execute(insert(KpiSnapshot), rows)
+    return len(rows)

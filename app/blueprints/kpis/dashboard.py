@@ -58,7 +58,7 @@ from registry.kpis import KPI_DEFINITIONS
 from registry.kpis import KpiFilters
 from registry.kpis import KpiValue
 from registry.kpis import compute_kpis
-from registry.kpis.export import store_snapshot
+from registry.kpis.snapshots import store_snapshot
 from registry.kpis.snapshots import stored_snapshot
 from registry.kpis.snapshots import take_snapshot
 from registry.kpis.trends import FAMILIES

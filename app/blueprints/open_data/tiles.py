@@ -17,14 +17,13 @@ from flask import Flask
 
 from app.blueprints.parcels.tiles import NOT_FOUND_CACHE_CONTROL
 from app.blueprints.parcels.tiles import public_cache_control
+from app.blueprints.parcels.tiles import tile_answer
 from app.database import run_wsgi_read
 from app.request_log import ROUTE_KEY
 from app.security import NON_DOCUMENT_HEADERS
 from app.security import setting
-from geo.tiles import MVT_MEDIA_TYPE
 from geo.tiles import TileOutOfRange
 from geo.tiles import check_tile_address
-from geo.tiles import tile_etag
 from registry.open_data.queries import OpenDataFilter
 from registry.open_data.queries import parse_filter
 from registry.open_data.tiles import filtered_tile
@@ -101,16 +100,4 @@ class FilteredTileMiddleware:
                 return filtered_tile(connection, flt, z, x, y)
 
         data = run_wsgi_read(self.flask_app, environ, tile)
-        etag = f'"{tile_etag(data)}"'
-        headers = [
-            ("Content-Type", MVT_MEDIA_TYPE),
-            ("ETag", etag),
-            ("Cache-Control", self.cache_control),
-            *NON_DOCUMENT_HEADERS,
-        ]
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            start_response("304 Not Modified", headers)
-            return []
-        headers.append(("Content-Length", str(len(data))))
-        start_response("200 OK", headers)
-        return [] if method == "HEAD" else [data]
+        return tile_answer(environ, start_response, data, self.cache_control, method)

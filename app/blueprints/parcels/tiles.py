@@ -143,16 +143,29 @@ class PublicTileMiddleware:
             data = run_wsgi_read(
                 self.flask_app, environ, lambda engine: _filtered(engine, flt, z, x, y)
             )
-        etag = f'"{tile_etag(data)}"'
-        headers = [
-            ("Content-Type", MVT_MEDIA_TYPE),
-            ("ETag", etag),
-            ("Cache-Control", self.cache_control),
-            *NON_DOCUMENT_HEADERS,
-        ]
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            start_response("304 Not Modified", headers)
-            return []
-        headers.append(("Content-Length", str(len(data))))
-        start_response("200 OK", headers)
-        return [] if method == "HEAD" else [data]
+        return tile_answer(environ, start_response, data, self.cache_control, method)
+
+
+def tile_answer(
+    environ: dict[str, Any],
+    start_response: StartResponse,
+    data: bytes,
+    cache_control: str,
+    method: str,
+) -> Iterable[bytes]:
+    """A vector tile answered before Flask (public tiles, the open-data page's filtered ones):
+    its ETag (304 when the client has it), the caching given, and the headers every answer of
+    the app carries; no body for HEAD."""
+    etag = f'"{tile_etag(data)}"'
+    headers = [
+        ("Content-Type", MVT_MEDIA_TYPE),
+        ("ETag", etag),
+        ("Cache-Control", cache_control),
+        *NON_DOCUMENT_HEADERS,
+    ]
+    if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+        start_response("304 Not Modified", headers)
+        return []
+    headers.append(("Content-Length", str(len(data))))
+    start_response("200 OK", headers)
+    return [] if method == "HEAD" else [data]
