@@ -1,4 +1,8 @@
-"""Playwright driving Debian's Chromium (no browser download is possible on these machines)."""
+"""Playwright driving Debian's Chromium (no browser download is possible on these machines).
+
+A pytest plugin too (tests/conftest.py): `browser`, one Chromium per test module, and `page`, a
+fresh 1280×900 page that fails its test on any JavaScript error. A module needing another
+viewport or a signed-in context makes its own from `browser`."""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from playwright.sync_api import Browser
+from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("REGISTRY_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -32,3 +38,20 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"

@@ -23,7 +23,12 @@ from registry.db import create_registry_engine
 from tests.database import clone
 from tests.database import make_template
 
-pytest_plugins = ["tests.auth_fixtures", "tests.import_fixtures", "tests.pg_clusters"]
+pytest_plugins = [
+    "tests.auth_fixtures",
+    "tests.browser",
+    "tests.import_fixtures",
+    "tests.pg_clusters",
+]
 
 
 @pytest.fixture(scope="session")

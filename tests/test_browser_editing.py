@@ -11,7 +11,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.auth_fixtures import TEST_PASSWORD
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
 from tests.sql import query
@@ -35,12 +34,6 @@ def editing_app(template_url: str) -> Iterator[Flask]:
 def server(editing_app: Flask) -> Iterator[LiveServer]:
     with LiveServer(editing_app) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def _signed_in(browser: Browser, server: LiveServer, email: str) -> tuple[BrowserContext, Page]:

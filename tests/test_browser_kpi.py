@@ -28,7 +28,6 @@ from registry.milestones.progress import verified_pace
 from registry.models import KpiSnapshot
 from registry.models import Milestone
 from tests.auth_fixtures import TEST_PASSWORD
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
 
@@ -67,12 +66,6 @@ def kpi_app(template_url: str) -> Iterator[Flask]:
 def server(kpi_app: Flask) -> Iterator[LiveServer]:
     with LiveServer(kpi_app) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 class Offline:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from sqlalchemy import text
 
@@ -22,7 +21,6 @@ from registry.kpis import KpiFilters
 from registry.kpis import compute_kpis
 from registry.kpis.units import format_kpi_value
 from tests.auth_fixtures import TEST_PASSWORD
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
 
@@ -44,23 +42,6 @@ def desk_app(template_url: str) -> Iterator[Flask]:
 def server(desk_app: Flask) -> Iterator[LiveServer]:
     with LiveServer(desk_app) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def _sign_in(page: Page, server: LiveServer) -> None:

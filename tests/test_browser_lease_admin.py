@@ -25,7 +25,6 @@ from playwright.sync_api import expect
 
 from registry.leases.gasb87.journal import DEFAULT_ACCOUNTS
 from tests.auth_fixtures import TEST_PASSWORD
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
 from tests.sql import query
@@ -49,12 +48,6 @@ def finance_app(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 def server(finance_app: Flask) -> Iterator[LiveServer]:
     with LiveServer(finance_app) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

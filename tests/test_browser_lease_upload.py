@@ -32,7 +32,6 @@ from registry.city.departments import import_departments
 from registry.db import create_registry_engine
 from registry.db import unit_of_work
 from tests.auth_fixtures import TEST_PASSWORD
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
 from tests.sql import query
@@ -55,12 +54,6 @@ def editing_app(template_url: str) -> Iterator[Flask]:
 def server(editing_app: Flask) -> Iterator[LiveServer]:
     with LiveServer(editing_app) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def _rows(app: Flask, sql: str, **params: object) -> list[tuple[Any, ...]]:

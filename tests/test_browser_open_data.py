@@ -13,7 +13,6 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.sql import query as _query
 
@@ -24,12 +23,6 @@ AXE = "/static/vendor/axe-core/axe.min.js"
 
 def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in _query(url, sql, **params)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def _page(browser: Browser, width: int, height: int) -> Iterator[Page]:

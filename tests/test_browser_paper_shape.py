@@ -19,7 +19,6 @@ from registry.db import unit_of_work
 from registry.parcels.records import ParcelChange
 from registry.parcels.records import create_parcel
 from tests.auth_fixtures import TEST_PASSWORD
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
 from tests.sql import query
@@ -43,12 +42,6 @@ def editing_app(template_url: str) -> Iterator[Flask]:
 def server(editing_app: Flask) -> Iterator[LiveServer]:
     with LiveServer(editing_app) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def _rows(app: Flask, sql: str, **params: object) -> list[tuple[Any, ...]]:

@@ -17,7 +17,6 @@ from playwright.sync_api import expect
 
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.auth_fixtures import make_user
-from tests.browser import chromium
 from tests.conftest import LiveServer
 from tests.parcel_fixtures import rows
 from tests.test_parcel_table import seed_parcels
@@ -35,12 +34,6 @@ def server(app: Flask) -> Iterator[LiveServer]:
     make_user(app, EDITOR, "editor", TEST_PASSWORD)
     with LiveServer(app) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
