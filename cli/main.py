@@ -168,7 +168,7 @@ def serve(
     max_queue: int,
     trusted_proxy: str | None,
 ) -> None:
-    """Serve the web app with a production WSGI server (waitress; see README, Serving)."""
+    """Serve the web app with a production WSGI server (waitress; docs/operations.md)."""
     from app import create_app
     from app.request_log import configure_logging
     from app.serving import ServerOptions

@@ -316,32 +316,27 @@ class JobView:
         return self.status in ("done", "failed", "abandoned")
 
 
-def job_view(session: Session, job_id: int, requested_by: str | None) -> JobView | None:
-    """Job `job_id` as its requester sees it (`requested_by` None: any requester, for admins)."""
-    row = session.execute(
-        text(
-            "SELECT id, kind, parameters, status, progress, message, requested_by, requested_at, "
-            "finished_at, file_name, media_type, result_file, started_at FROM export_jobs "
-            "WHERE id = :id AND (CAST(:by AS text) IS NULL OR requested_by = :by)"
-        ),
-        {"id": job_id, "by": requested_by},
-    ).one_or_none()
-    if row is None:
-        return None
-    status = row.status
-    if status == "running" and row.started_at < dt.datetime.now(dt.UTC) - ABANDONED_AFTER:
-        status = "abandoned"
-    message = row.message
-    if status == "abandoned":
-        message = "The export stopped (the server was restarted): ask for it again."
+_JOB_COLUMNS = (
+    "id, kind, parameters, status, progress, message, requested_by, requested_at, finished_at, "
+    "file_name, media_type, result_file, started_at"
+)
+
+
+def _view(row: Any) -> JobView:
+    """A job row as its page shows it: one still `running` past `ABANDONED_AFTER` is abandoned."""
+    abandoned = (
+        row.status == "running" and row.started_at < dt.datetime.now(dt.UTC) - ABANDONED_AFTER
+    )
     return JobView(
         row.id,
         row.kind,
         KIND_LABELS.get(row.kind, row.kind),
         dict(row.parameters),
-        status,
+        "abandoned" if abandoned else row.status,
         Decimal(row.progress),
-        message,
+        "The export stopped (the server was restarted): ask for it again."
+        if abandoned
+        else row.message,
         row.requested_by,
         row.requested_at,
         row.finished_at,
@@ -351,12 +346,25 @@ def job_view(session: Session, job_id: int, requested_by: str | None) -> JobView
     )
 
 
-def recent_jobs(session: Session, requested_by: str, limit: int = 10) -> list[JobView]:
-    ids = session.execute(
+def job_view(session: Session, job_id: int, requested_by: str | None) -> JobView | None:
+    """Job `job_id` as its requester sees it (`requested_by` None: any requester, for admins)."""
+    row = session.execute(
         text(
-            "SELECT id FROM export_jobs WHERE requested_by = :by "
+            f"SELECT {_JOB_COLUMNS} FROM export_jobs "
+            "WHERE id = :id AND (CAST(:by AS text) IS NULL OR requested_by = :by)"
+        ),
+        {"id": job_id, "by": requested_by},
+    ).one_or_none()
+    return None if row is None else _view(row)
+
+
+def recent_jobs(session: Session, requested_by: str, limit: int = 10) -> list[JobView]:
+    """The requester's latest jobs, newest first, in one query."""
+    rows = session.execute(
+        text(
+            f"SELECT {_JOB_COLUMNS} FROM export_jobs WHERE requested_by = :by "
             "ORDER BY requested_at DESC LIMIT :limit"
         ),
         {"by": requested_by, "limit": limit},
-    ).scalars()
-    return [view for job_id in ids if (view := job_view(session, job_id, requested_by))]
+    )
+    return [_view(row) for row in rows]

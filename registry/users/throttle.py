@@ -9,7 +9,7 @@ by failing on purpose. A success from an address clears that address's count; co
 `forget_after` are dropped.
 
 Behind a reverse proxy, the client address is only right if the app is told which header to trust
-(werkzeug's ProxyFix); otherwise every client shares the proxy's address.
+(`asset-registry serve --trusted-proxy`); otherwise every client shares the proxy's address.
 """
 
 from __future__ import annotations
