@@ -106,8 +106,10 @@ def _waiting_on_lock(connection: Connection) -> int:
     return int(
         connection.execute(
             text(
+                # this test's database only: tests on other workers wait on the same key
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                "AND objid = :key"
+                "AND objid = :key "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"key": LOCK_KEY},
         ).scalar()
