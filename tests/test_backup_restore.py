@@ -478,7 +478,12 @@ def test_a_document_is_not_removed_while_a_backup_copies_the_files(
 
 def _wait_for_a_waiting_advisory_lock(url: str) -> None:
     for _ in range(600):
-        if scalar(url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+        # in this test's database only: other workers' tests wait on advisory locks too
+        if scalar(
+            url,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        ):
             return
         threading.Event().wait(0.05)
     raise AssertionError("the removal never waited for the backup's lock")
