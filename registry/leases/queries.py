@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.fields import FieldProblem
 from registry.fields import decimal_str
 from registry.fields import money_text
 from registry.leases.rent_sql import LEASE_TERM_CTE
 from registry.leases.validation import LEASE_FIELDS
+from registry.search_text import MAX_SEARCH_LENGTH
 from registry.search_text import contains_pattern
 
 MAX_PAGE_SIZE = 1000
@@ -115,6 +117,11 @@ class LeaseQuery:
     descending: bool = False
     offset: int = 0  # pages of a sort other than the lease number's (bounded: MAX_OFFSET)
 
+    @property
+    def keyset(self) -> bool:
+        """Whether the list pages by `cursor` (ascending lease numbers), not by `offset`."""
+        return self.sort == "lease" and not self.descending
+
 
 #: The list's sort keys and their SQL (NULLs last either way; ties in lease-number order).
 LEASE_SORTS: Mapping[str, str] = {
@@ -129,6 +136,39 @@ LEASE_SORTS: Mapping[str, str] = {
 }
 #: The deepest page a sorted list reaches by OFFSET: far more leases than any city keeps.
 MAX_OFFSET = 100_000
+#: The ways a list is ordered (`order`): ascending unless "desc".
+LIST_ORDERS = ("asc", "desc")
+
+
+@dataclass(frozen=True)
+class LeaseListOrder:
+    """What a lease list searches for (`q`) and how it sorts (`sort`, `order`)."""
+
+    search: str | None = None
+    sort: str = "lease"
+    descending: bool = False
+
+
+def lease_list_order(args: Mapping[str, str]) -> tuple[LeaseListOrder, list[FieldProblem]]:
+    """`q`, `sort` and `order` of the lease list (the page's and the API's, one reading).
+
+    Each value at fault is named in the problems and replaced by what the list does without
+    it: a search too long is cut to `MAX_SEARCH_LENGTH`, an unknown sort is the lease
+    number's, an unknown order ascending. The page shows that (it ignores the problems); the API
+    refuses the request with them."""
+    problems = []
+    search = (args.get("q") or "").strip()
+    if len(search) > MAX_SEARCH_LENGTH:
+        problems.append(FieldProblem("q", f"must be at most {MAX_SEARCH_LENGTH} characters"))
+        search = search[:MAX_SEARCH_LENGTH]
+    sort = args.get("sort") or "lease"
+    if sort not in LEASE_SORTS:
+        problems.append(FieldProblem("sort", f"must be one of: {', '.join(LEASE_SORTS)}"))
+        sort = "lease"
+    order = args.get("order") or "asc"
+    if order not in LIST_ORDERS:
+        problems.append(FieldProblem("order", "must be asc or desc"))
+    return LeaseListOrder(search or None, sort, order == "desc"), problems
 
 
 @dataclass(frozen=True)
@@ -177,8 +217,7 @@ def list_leases(session: Session, query: LeaseQuery) -> LeasePage:
     """One page in lease-number order (or `sort`); in lease-number order the next page starts
     after `next_cursor` (a keyset), in another order at `offset` (at most `MAX_OFFSET`)."""
     where, params = _where(query)
-    keyset = query.sort == "lease" and not query.descending
-    if query.cursor and keyset:
+    if query.cursor and query.keyset:
         where += " AND l.lease_number > :cursor"
         params["cursor"] = query.cursor
     rows = (

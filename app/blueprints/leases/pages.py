@@ -6,6 +6,7 @@ Signed-in users only (every role reads lease financials; anonymous visitors neve
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -41,12 +42,12 @@ from registry.leases.notices import responsibles
 from registry.leases.queries import LEASE_SORTS
 from registry.leases.queries import MAX_OFFSET
 from registry.leases.queries import LeaseQuery
+from registry.leases.queries import lease_list_order
 from registry.leases.queries import list_leases
 from registry.leases.records import lease_as_dict
 from registry.leases.records import lease_modifications
 from registry.leases.schedule_output import balance_series
 from registry.leases.schedule_output import measured_rows
-from registry.search_text import MAX_SEARCH_LENGTH
 from registry.vocabulary import LEASE_DIRECTIONS
 from registry.vocabulary import LEASE_PORTFOLIOS
 
@@ -76,17 +77,16 @@ def percent(value: Decimal | str | None) -> str:
 
 def _filters() -> tuple[LeaseQuery, dict[str, str]]:
     """The list's filters, search and sort from the query string; unknown values are ignored,
-    not errors. The search is cut to `MAX_SEARCH_LENGTH` characters; a sorted list pages by
-    `page` (bounded by `MAX_OFFSET`), the lease-number order by its keyset `after`."""
+    not errors (`lease_list_order` says how each is read, for this page and the API). A sorted
+    list pages by `page` (bounded by `MAX_OFFSET`), the lease-number order by its keyset
+    `after`."""
     args = request.args
     direction = args.get("direction") if args.get("direction") in LEASE_DIRECTIONS else None
     portfolio = args.get("portfolio") if args.get("portfolio") in LEASE_PORTFOLIOS else None
     expiring = args.get("expiring", "")
     days = whole_number(expiring)
     days = days if days is not None and days <= 36_500 else None
-    search = args.get("q", "").strip()[:MAX_SEARCH_LENGTH]
-    sort = args.get("sort", "lease") if args.get("sort") in LEASE_SORTS else "lease"
-    descending = args.get("order") == "desc"
+    order, _ignored = lease_list_order(args)
     page = whole_number(args.get("page", "")) or 1
     page = max(1, min(page, MAX_OFFSET // PAGE_SIZE))
     query = LeaseQuery(
@@ -96,19 +96,20 @@ def _filters() -> tuple[LeaseQuery, dict[str, str]]:
         expiring_days=days,
         limit=PAGE_SIZE,
         cursor=args.get("after") or None,
-        search=search or None,
-        sort=sort,
-        descending=descending,
-        offset=0 if sort == "lease" and not descending else (page - 1) * PAGE_SIZE,
+        search=order.search,
+        sort=order.sort,
+        descending=order.descending,
     )
+    if not query.keyset:
+        query = dataclasses.replace(query, offset=(page - 1) * PAGE_SIZE)
     shown = {
-        "q": search,
+        "q": order.search or "",
         "direction": direction or "",
         "portfolio": portfolio or "",
         "department": args.get("department") or "",
         "expiring": "" if days is None else str(days),
-        "sort": "" if sort == "lease" else sort,
-        "order": "desc" if descending else "",
+        "sort": "" if order.sort == "lease" else order.sort,
+        "order": "desc" if order.descending else "",
     }
     return query, shown
 
@@ -130,11 +131,10 @@ def lease_list() -> str:
     active: dict[str, Any] = {key: value for key, value in shown.items() if value}
     if as_of != dt.date.today():
         active["as_of"] = as_of.isoformat()
-    keyset = query.sort == "lease" and not query.descending
     page_number = query.offset // PAGE_SIZE + 1
     if not page.next_cursor:
         next_url = None
-    elif keyset:
+    elif query.keyset:
         next_url = url_for("leases.lease_list", **active, after=page.next_cursor)
     else:
         next_url = url_for("leases.lease_list", **active, page=page_number + 1)
