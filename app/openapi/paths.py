@@ -18,10 +18,13 @@ from app.openapi.schemas import ref
 from geo.tiles import MAX_ZOOM
 from registry.kpis.export import KPI_EXPORT_FORMATS
 from registry.kpis.export import MEDIA_TYPES as KPI_MEDIA_TYPES
+from registry.leases.queries import LEASE_SORTS
+from registry.leases.queries import LIST_ORDERS
 from registry.leases.queries import MAX_PAGE_SIZE as MAX_LEASES
 from registry.parcels.features import MAX_PAGE_SIZE as MAX_PARCELS
 from registry.portfolio.export import MEDIA_TYPES as PORTFOLIO_MEDIA_TYPES
 from registry.portfolio.export import PORTFOLIO_FORMATS
+from registry.search_text import MAX_SEARCH_LENGTH
 from registry.vocabulary import LEASE_DIRECTIONS
 from registry.vocabulary import LEASE_PORTFOLIOS
 
@@ -335,7 +338,8 @@ def _lease_paths() -> dict[str, dict[str, Any]]:
     )
     paths["/api/leases"]["get"] = operation(
         "listLeases",
-        "Leases in lease-number order, a keyset `next` link; format=geojson: leased parcels",
+        "Leases found by q, in lease-number order or by sort and order, with a `next` link; "
+        "format=geojson: leased parcels",
         "leases",
         {
             200: {
@@ -353,8 +357,26 @@ def _lease_paths() -> dict[str, dict[str, Any]]:
             query("department", {"type": "string"}),
             query("parcel_id", {"type": "string"}),
             query("expiring", {"type": "integer", "minimum": 0, "maximum": 36_500}, "Days"),
+            query(
+                "q",
+                {"type": "string", "maxLength": MAX_SEARCH_LENGTH},
+                "Part of the lease number, counterparty or premises (any case; % and _ are "
+                "characters sought, not wildcards)",
+            ),
+            query(
+                "sort",
+                choice(tuple(LEASE_SORTS)),
+                "The column the list is sorted by (default: lease, the lease number); ties in "
+                "lease-number order, empty values last",
+            ),
+            query("order", choice(LIST_ORDERS), "asc (the default) or desc"),
             query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LEASES}),
-            query("cursor", {"type": "string"}),
+            query(
+                "cursor",
+                {"type": "string"},
+                "Where the page starts: take it from the `next` link, which keeps the query; a "
+                "cursor of one sort and order is refused in another",
+            ),
             query("format", choice(("json", "geojson"))),
         ),
     )

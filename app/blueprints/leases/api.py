@@ -8,6 +8,9 @@ says so, because it was already a binary float on the sender's side.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+
 from flask import Blueprint
 from flask import Response
 from flask import request
@@ -23,8 +26,10 @@ from app.database import db_session
 from app.problems import ProblemError
 from registry.fields import FieldProblem
 from registry.fields import whole_number
+from registry.leases.queries import MAX_OFFSET
 from registry.leases.queries import MAX_PAGE_SIZE
 from registry.leases.queries import LeaseQuery
+from registry.leases.queries import lease_list_order
 from registry.leases.queries import leased_parcels_geojson
 from registry.leases.queries import list_leases
 from registry.leases.records import add_modification
@@ -60,22 +65,65 @@ def _query() -> LeaseQuery:
     limit = api.page_limit(errors, 100, MAX_PAGE_SIZE)
     if args.get("format") not in (None, "", "json", "geojson"):
         errors.append(FieldProblem("format", "must be json or geojson"))
-    api.bad_query(errors)
-    return LeaseQuery(
+    order, problems = lease_list_order(args)
+    errors += problems
+    query = LeaseQuery(
         direction=args.get("direction") or None,
         portfolio=args.get("portfolio") or None,
         department=args.get("department") or None,
         parcel_id=args.get("parcel_id") or None,
         expiring_days=days,
         limit=limit,
-        cursor=args.get("cursor") or None,
+        search=order.search,
+        sort=order.sort,
+        descending=order.descending,
     )
+    cursor = args.get("cursor") or None
+    if cursor is not None and query.keyset:
+        query = dataclasses.replace(query, cursor=cursor)
+    elif cursor is not None and not problems:
+        query = dataclasses.replace(query, offset=_cursor_offset(cursor, query, errors))
+    api.bad_query(errors)
+    return query
+
+
+def _offset_cursor(query: LeaseQuery, offset: int) -> str:
+    """The `cursor` of a sorted list's page starting at `offset`: opaque to clients (they
+    follow `next`), bound to its sort and order so that it is not read in another."""
+    way = "desc" if query.descending else "asc"
+    return base64.urlsafe_b64encode(f"{query.sort}.{way}.{offset}".encode()).decode()
+
+
+def _cursor_offset(cursor: str, query: LeaseQuery, errors: list[FieldProblem]) -> int:
+    """The offset `_offset_cursor` put in `cursor`; a problem when it is not one of its
+    cursors for this sort and order, or lies deeper than a sorted list reads."""
+    try:
+        sort, way, offset_text = base64.urlsafe_b64decode(cursor).decode().split(".")
+    except ValueError:  # not base64, not text, not three parts
+        sort, way, offset_text = "", "", ""
+    offset = whole_number(offset_text)
+    if (sort, way == "desc") != (query.sort, query.descending) or offset is None:
+        errors.append(
+            FieldProblem("cursor", "is not a cursor of this sort and order: follow the next link")
+        )
+        return 0
+    if offset > MAX_OFFSET:
+        errors.append(
+            FieldProblem(
+                "cursor",
+                f"a sorted list reads at most {MAX_OFFSET:,} leases; the lease-number order "
+                "(no sort) reads every one",
+            )
+        )
+        return 0
+    return offset
 
 
 @bp.get("")
 @require_role(*reading_roles)
 def list_all() -> Response:
-    """Leases in lease-number order with a keyset `next` link; `format=geojson`: the leased
+    """Leases in lease-number order with a keyset `next` link, or found by `q` and sorted by
+    `sort` and `order` (a `next` link of an offset cursor); `format=geojson`: the leased
     parcels as points (one per parcel, its leases listed) for the map."""
     query = _query()
     if request.args.get("format") == "geojson":
@@ -85,7 +133,12 @@ def list_all() -> Response:
     page = list_leases(db_session(), query)
     links = [{"rel": "self", "href": request.url, "type": api.JSON}]
     if page.next_cursor:
-        args = {**request.args.to_dict(), "cursor": page.next_cursor}
+        cursor = (
+            page.next_cursor
+            if query.keyset
+            else _offset_cursor(query, query.offset + len(page.leases))
+        )
+        args = {**request.args.to_dict(), "cursor": cursor}
         links.append(
             {
                 "rel": "next",
