@@ -1,0 +1,142 @@
+"""The payment steps of a modification worked out from the schedule in force (no database here).
+
+A modification that moves the end of a lease (an extension, a termination) must give the payments
+of the new term (`remeasurement.remeasurement_terms` refuses to guess them). Finance nearly always
+means "the payments as they are, cut at the new end" or "as they are, then the added months at the
+last amount", and typing those steps by hand invites a miscount. `remaining_payment_steps` works
+them out so that the engine reads them exactly as if finance had typed them:
+
+- the steps count payment periods from the effective date on the grid of the schedule in force
+  (its `anchor`, which a modification keeps), up to the new end, a partial last period counted as
+  one (the engine prorates it);
+- an effective date inside a payment period leaves that period's payment as it was billed (the
+  engine carries it: none left if paid in advance, all of it at the period's end if in arrears),
+  so the steps describe the periods after it, as the engine expects given payments to;
+- each period before the old end carries what it was billed in full (escalation and free rent
+  already applied, as the engine carries unchanged payments); each period after it, the last
+  period's amount (a `PaymentStep` at that amount for the added months).
+
+A payment change gives new steps; the same function gives the remaining ones as a starting point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from registry.fiscal_years import ONE_DAY
+from registry.leases.accounting import LeaseModification
+from registry.leases.accounting import LeaseSchedule
+from registry.leases.accounting import LeaseTerms
+from registry.leases.accounting import LeaseTermsError
+from registry.leases.accounting import PaymentStep
+from registry.leases.accounting import payment_stream
+from registry.leases.accounting.periods import payment_periods
+from registry.leases.remeasurement import RecordedModification
+
+
+class PaymentsNotDerived(LeaseTermsError):
+    """No payment steps can be worked out; `errors` name `effective_date` or `end_date`."""
+
+
+@dataclass(frozen=True)
+class CurrentPeriod:
+    """The payment period an effective date falls inside: its payment stays as it was billed."""
+
+    start: dt.date
+    last_day: dt.date
+    billed: Decimal
+
+
+@dataclass(frozen=True)
+class DerivedPayments:
+    """The steps from the effective date (or the period after the one it falls inside) to the
+    new end; `added_periods` of them lie after the old end, at the last period's amount."""
+
+    steps: tuple[PaymentStep, ...]
+    current_period: CurrentPeriod | None
+    added_periods: int
+
+    def as_terms(self) -> list[dict[str, Any]]:
+        """The steps as a modification's `terms.payments` (the API's JSON form)."""
+        return steps_as_terms(self.steps)
+
+
+def steps_as_terms(steps: Sequence[PaymentStep]) -> list[dict[str, Any]]:
+    """`[{"periods": n, "amount": "1000.00"}]`, as the API and `lease_modifications` store them."""
+    return [{"periods": step.periods, "amount": f"{step.amount:.2f}"} for step in steps]
+
+
+def terms_in_force(
+    base: LeaseSchedule,
+    applied: Sequence[tuple[RecordedModification, LeaseModification]],
+    effective: dt.date,
+) -> LeaseTerms:
+    """The terms a modification effective on `effective` is applied to: those of the last
+    modification on or before that date (a new one is applied after those of its date, see
+    `remeasurement.modification_order`), or the lease's own."""
+    terms = base.terms
+    for recorded, result in applied:
+        if recorded.effective_date <= effective:
+            terms = result.remeasured.terms
+    return terms
+
+
+def remaining_payment_steps(
+    in_force: LeaseTerms, effective: dt.date, last_day: dt.date | None = None
+) -> DerivedPayments:
+    """The payment steps from `effective` to `last_day` (inclusive; the current end when
+    `None`) worked out from `in_force` (see the module docstring). Raises `PaymentsNotDerived`
+    when the dates leave nothing to work out, in words for finance."""
+    if not in_force.commencement_date < effective < in_force.term_end:
+        raise PaymentsNotDerived(
+            [
+                (
+                    "effective_date",
+                    f"{effective} must fall after the commencement date "
+                    f"{in_force.commencement_date} and before the term ends "
+                    f"({in_force.last_day} is its last day)",
+                )
+            ]
+        )
+    end = (last_day if last_day is not None else in_force.last_day) + ONE_DAY
+    if end <= effective:
+        raise PaymentsNotDerived(
+            [("end_date", f"must be on or after the effective date {effective}")]
+        )
+    stream = payment_stream(in_force)
+    billed = {
+        period.full_start: payment.billed_in_full
+        for period, payment in zip(in_force.periods, stream, strict=True)
+    }
+    new = payment_periods(effective, end, in_force.months_per_period, in_force.anchor)
+    current = None
+    if new[0].start != new[0].full_start:
+        first = new[0]
+        kept = next(p for p in stream if p.period_start <= effective < p.period_end)
+        current = CurrentPeriod(first.full_start, first.full_end - ONE_DAY, kept.billed_in_full)
+        new = new[1:]
+    if not new:
+        assert current is not None
+        raise PaymentsNotDerived(
+            [
+                (
+                    "end_date",
+                    f"falls in the payment period the effective date is in ({current.start} "
+                    f"to {current.last_day}), whose payment stays as it was billed: no "
+                    "payment period is left after it, so make the modification effective "
+                    "on that period's first day",
+                )
+            ]
+        )
+    last = stream[-1].billed_in_full
+    amounts = [billed.get(period.full_start, last) for period in new]
+    steps = tuple(
+        PaymentStep(len(list(group)), amount) for amount, group in itertools.groupby(amounts)
+    )
+    added = sum(1 for period in new if period.full_start not in billed)
+    return DerivedPayments(steps, current, added)
