@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from typing import TypeVar
 
@@ -48,11 +49,18 @@ from registry.errors import VersionConflict
 from registry.fields import FieldProblem
 from registry.fields import Problems
 from registry.fields import RecordInvalid
+from registry.fields import to_date
 from registry.fields import to_int
+from registry.leases.accounting import LeaseTermsError
 from registry.leases.accounting.money import add_months
+from registry.leases.modification_payments import DerivedPayments
+from registry.leases.modification_payments import PaymentsNotDerived
+from registry.leases.modification_payments import remaining_payment_steps
+from registry.leases.modification_payments import terms_in_force
 from registry.leases.records import add_modification
 from registry.leases.records import create_lease
 from registry.leases.records import lease_as_dict
+from registry.leases.records import lease_modifications
 from registry.leases.records import update_lease
 
 bp = Blueprint("lease_forms", __name__)
@@ -152,6 +160,15 @@ def _version(value: str | None) -> int | None:
 
 
 # -- modifications -----------------------------------------------------------------------------
+#
+# An extension or a termination whose payment rows are left blank records the payments worked
+# out from the schedule in force (`registry.leases.modification_payments`); "Work out the
+# payments" shows them in the rows without recording anything, and fills blank rows only, so
+# typed rows always win. Rows still as the last work-out filled them count as worked out: if the
+# dates changed since, they are worked out again and shown before anything is recorded.
+
+WORK_OUT = "work_out"
+DERIVED_KINDS = ("extension", "termination")
 
 
 def _modification_form() -> dict[str, Any]:
@@ -164,6 +181,7 @@ def _modification_form() -> dict[str, Any]:
         termination_date=form.get("termination_date", "").strip(),
         escalation_pct=form.get("escalation_pct", "").strip(),
         payments=rows_of(form, "payments", ("periods", "amount")),
+        worked_out=form.get("worked_out", "").strip(),
     )
     return values
 
@@ -189,10 +207,11 @@ def _extension_end(lease: dict[str, Any], values: dict[str, Any], problems: Prob
 
 
 def _terms(
-    lease: dict[str, Any], values: dict[str, Any], problems: Problems
+    lease: dict[str, Any], values: dict[str, Any], problems: Problems, *, work_out: bool = False
 ) -> tuple[dict[str, Any], list[int]]:
-    """The modification's changed terms. A new end (an extension or a termination) needs the
-    payments of the new term, unless only the timing changes (the engine says which)."""
+    """The modification's changed terms. A new end (an extension or a termination) without
+    payment steps gets those worked out (`_with_derived_payments`); a payment change needs its
+    steps, unless they are being worked out as a starting point."""
     kind = values["kind"]
     steps, rows = steps_from_rows(values["payments"])
     terms: dict[str, Any] = {"payments": steps} if steps else {}
@@ -207,9 +226,44 @@ def _terms(
             terms["end_date"] = values["termination_date"]
         else:
             problems.add("termination_date", "is required")
-    elif not steps:
+    elif not steps and not work_out:
         problems.add("payments", "give at least one payment step (periods and amount)")
     return terms, rows
+
+
+def _rows_key(rows: list[dict[str, str]]) -> str:
+    """The filled rows as one string ("12x1000.00 6x1100.00"), to tell rows left as the last
+    work-out filled them from rows finance typed."""
+    return " ".join(
+        f"{row['periods']}x{row['amount']}" for row in rows if row["periods"] or row["amount"]
+    )
+
+
+def _steps_rows(derived: DerivedPayments) -> list[dict[str, str]]:
+    return [{"periods": str(s["periods"]), "amount": s["amount"]} for s in derived.as_terms()]
+
+
+def _derive(
+    lease_number: str, terms: dict[str, Any], values: dict[str, Any], problems: Problems
+) -> DerivedPayments | None:
+    """The payment steps worked out from the schedule in force on the effective date, to the
+    new end (the current end for a payment change); None, with `problems`, if they cannot be."""
+    effective = to_date(problems, "effective_date", values["effective_date"])
+    last_day = to_date(problems, "end_date", terms.get("end_date"))
+    if effective is None or problems:
+        return None
+    try:
+        base, applied = lease_modifications(db_session(), lease_number)
+        in_force = terms_in_force(base, applied, effective)
+        return remaining_payment_steps(in_force, effective, last_day)
+    except PaymentsNotDerived as error:
+        for name, message in error.errors:
+            problems.add(name, message)
+    except NotMeasured as error:
+        problems.add("kind", str(error))
+    except LeaseTermsError as error:  # recorded terms the engine refuses: say so, save nothing
+        problems.add("kind", f"the lease's schedule cannot be worked out: {error}")
+    return None
 
 
 def _record(
@@ -247,45 +301,22 @@ def _problems_of_modification(
     return shown_problems(moved, {"payments": rows}, MODIFICATION_LABELS)
 
 
-@bp.route("/leases/<lease_number>/modifications/new", methods=["GET", "POST"])
-@require_role(*MANAGING_ROLES)
-def new_modification(lease_number: str) -> Response | tuple[str, int]:
-    lease = _current(lease_number)
-    values: dict[str, Any] = {"kind": "extension", "payments": []}
-    problems: list[ShownProblem] = []
-    if request.method == "POST":
-        values = _modification_form()
-        kind = values["kind"]
-        found = Problems()
-        if kind not in MODIFICATION_KINDS:
-            found.add("kind", "choose extension, termination or payment change")
-            terms, rows = dict[str, Any](), list[int]()
-        else:
-            terms, rows = _terms(lease, values, found)
-        if not values["effective_date"]:
-            found.add("effective_date", "is required")
-        if not found:
-            try:
-                _audited(_record(lease_number, kind, terms, values))
-            except RecordInvalid as invalid:
-                found.extend(invalid.problems)
-            except NotMeasured as error:
-                found.add("kind", str(error))
-            except VersionConflict as conflict:  # a termination met another save
-                found.add(
-                    "kind",
-                    f"{conflict.changed_by or 'someone'} saved the lease meanwhile; try again",
-                )
-            else:
-                flash(
-                    f"{MODIFICATION_KINDS[kind]} of lease {lease_number} from "
-                    f"{values['effective_date']} is recorded; the lease is remeasured.",
-                    "lease-saved",
-                )
-                return redirect(
-                    url_for("leases.lease_page", lease_number=lease_number) + "#modifications"
-                )
-        problems = _problems_of_modification(list(found), kind, values, rows)
+@dataclass(frozen=True)
+class _WorkedOut:
+    """What the form says about payments it worked out: the steps, and whether the rows show
+    them (`filled`), keep what finance typed, or were worked out again for changed dates."""
+
+    derived: DerivedPayments
+    filled: bool
+    again: bool = False
+
+
+def _render_modification(
+    lease: dict[str, Any],
+    values: dict[str, Any],
+    problems: list[ShownProblem],
+    worked: _WorkedOut | None = None,
+) -> tuple[str, int]:
     payments = [*values["payments"], *({"periods": "", "amount": ""} for _ in range(3))]
     html = render_template(
         "lease_modification_form.html",
@@ -296,5 +327,91 @@ def new_modification(lease_number: str) -> Response | tuple[str, int]:
         problems=problems,
         by_input=problems_by_input(problems),
         labels=MODIFICATION_LABELS,
+        worked=worked,
     )
     return html, 422 if problems else 200
+
+
+def _work_out(
+    lease: dict[str, Any], values: dict[str, Any], found: Problems, terms: dict[str, Any]
+) -> _WorkedOut | None:
+    """Fill blank rows (or rows still as the last work-out left them) with the worked-out
+    steps; typed rows stay."""
+    derived = _derive(lease["lease_number"], terms, values, found)
+    if derived is None:
+        return None
+    untouched = _rows_key(values["payments"]) in ("", values["worked_out"])
+    if untouched:
+        values["payments"] = _steps_rows(derived)
+    values["worked_out"] = _rows_key(_steps_rows(derived))
+    return _WorkedOut(derived, filled=untouched)
+
+
+def _with_derived_payments(
+    lease_number: str, terms: dict[str, Any], values: dict[str, Any], found: Problems
+) -> _WorkedOut | None:
+    """Put the worked-out steps in the terms of an extension or a termination whose rows are
+    blank, or as the last work-out filled them (rows finance typed are recorded as typed).
+    Rows worked out for other dates are not recorded: the new ones are returned, to be shown."""
+    typed = _rows_key(values["payments"])
+    if typed not in ("", values["worked_out"]):
+        return None
+    derived = _derive(lease_number, terms, values, found)
+    if derived is None:
+        return None
+    values["payments"] = _steps_rows(derived)
+    values["worked_out"] = _rows_key(values["payments"])
+    if typed and typed != values["worked_out"]:
+        return _WorkedOut(derived, filled=True, again=True)
+    terms["payments"] = derived.as_terms()
+    return None
+
+
+@bp.route("/leases/<lease_number>/modifications/new", methods=["GET", "POST"])
+@require_role(*MANAGING_ROLES)
+def new_modification(lease_number: str) -> Response | tuple[str, int]:
+    lease = _current(lease_number)
+    if request.method == "GET":
+        return _render_modification(lease, {"kind": "extension", "payments": []}, [])
+    values = _modification_form()
+    kind = values["kind"]
+    work_out = request.form.get("action") == WORK_OUT
+    found = Problems()
+    if kind not in MODIFICATION_KINDS:
+        found.add("kind", "choose extension, termination or payment change")
+        terms, rows = dict[str, Any](), list[int]()
+    else:
+        terms, rows = _terms(lease, values, found, work_out=work_out)
+    if not values["effective_date"]:
+        found.add("effective_date", "is required")
+    worked: _WorkedOut | None = None
+    if not found and work_out:
+        worked = _work_out(lease, values, found, terms)
+    elif not found and kind in DERIVED_KINDS:
+        worked = _with_derived_payments(lease_number, terms, values, found)
+        if worked is not None:  # the dates changed since the rows were worked out
+            return _render_modification(lease, values, [], worked)
+        rows = rows or list(range(len(values["payments"])))
+    if not found and not work_out:
+        try:
+            _audited(_record(lease_number, kind, terms, values))
+        except RecordInvalid as invalid:
+            found.extend(invalid.problems)
+        except NotMeasured as error:
+            found.add("kind", str(error))
+        except VersionConflict as conflict:  # a termination met another save
+            found.add(
+                "kind",
+                f"{conflict.changed_by or 'someone'} saved the lease meanwhile; try again",
+            )
+        else:
+            flash(
+                f"{MODIFICATION_KINDS[kind]} of lease {lease_number} from "
+                f"{values['effective_date']} is recorded; the lease is remeasured.",
+                "lease-saved",
+            )
+            return redirect(
+                url_for("leases.lease_page", lease_number=lease_number) + "#modifications"
+            )
+    problems = _problems_of_modification(list(found), kind, values, rows)
+    return _render_modification(lease, values, problems, worked)
