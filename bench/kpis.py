@@ -19,9 +19,11 @@ import urllib.request
 from collections import defaultdict
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from bench.harness import Report
@@ -30,11 +32,17 @@ from bench.harness import served_app
 from bench.harness import time_call
 from registry.db import create_registry_engine
 from registry.db import unit_of_work
+from registry.fiscal_years import fiscal_year_of
 from registry.kpis import compute_kpis
 from registry.kpis.engine import FAMILIES
 from registry.kpis.lease_kpis import _add_engine_balances
 from registry.kpis.lease_kpis import _balances
 from registry.kpis.values import Period
+from registry.leases.gasb87.journal import journal_entries
+from registry.leases.gasb87.journal import journal_workbook
+from registry.leases.gasb87.journal import tie_out
+from registry.leases.gasb87.report import gasb87_report
+from registry.leases.gasb87.workbook import gasb87_workbook
 from registry.leases.records import store_stale_schedules
 from registry.portfolio.export import portfolio_export
 from registry.users.records import create_user
@@ -85,6 +93,7 @@ def run(parcels: int | None) -> Report:
                 lambda: _add_engine_balances(session, period, lease_ids, defaultdict(Decimal)), 1
             )
             session.rollback()
+            gasb = _gasb87_exports(session, as_of)
         first_view, later_views = _kpi_first_view(url, engine)
     finally:
         engine.dispose()
@@ -105,6 +114,14 @@ def run(parcels: int | None) -> Report:
         "snapshot gets it)",
         f"  LSE-2 balances: stored rows in SQL {lse2_stored:.2f} s; peer, every schedule "
         f"rebuilt by the engine {lse2_engine:.2f} s (ratio {lse2_engine / lse2_stored:.1f})",
+        f"  GASB 87 report XLSX FY{gasb['fiscal_year']} ({gasb['report_leases']:,} leases): "
+        f"stored rows in SQL {gasb['report_stored']:.2f} s (median of {REPEATS}); peer, every "
+        f"schedule rebuilt by the engine {gasb['report_engine']:.2f} s "
+        f"(ratio {gasb['report_engine'] / gasb['report_stored']:.1f})",
+        f"  journal entries FY{gasb['fiscal_year']}, 12 months XLSX with tie-out "
+        f"({gasb['journal_lines']:,} lines): stored rows in SQL {gasb['journal_stored']:.2f} s; "
+        f"peer, the engine {gasb['journal_engine']:.2f} s "
+        f"(ratio {gasb['journal_engine'] / gasb['journal_stored']:.1f})",
         *_against_previous(
             {
                 "kpi_set_seconds": kpi_seconds,
@@ -128,11 +145,46 @@ def run(parcels: int | None) -> Report:
         "kpi_later_view_seconds": round(later_views, 3),
         "lse2_stored_seconds": round(lse2_stored, 3),
         "lse2_engine_peer_seconds": round(lse2_engine, 3),
+        "gasb87": {k: round(v, 3) if isinstance(v, float) else v for k, v in gasb.items()},
         "previous": PREVIOUS,
         "repeats": REPEATS,
         "family_seconds": {name: round(seconds, 3) for name, seconds in families.items()},
     }
     return Report("kpis" if parcels else "kpis-sample", lines, figures)
+
+
+def _gasb87_exports(session: Session, as_of: dt.date) -> dict[str, Any]:
+    """Seconds of finance's two year-end files, the GASB 87 report and the year's journal (with
+    its tie-out to the report), as XLSX: from the stored schedules (what the app does), and
+    once with every stored schedule gone in a rolled-back savepoint, so that the engine
+    rebuilds every lease's schedule in Python (what the exports did before)."""
+    fiscal_year = fiscal_year_of(as_of) - 1  # the year finance closes
+    start_month = 7
+
+    def report() -> bytes:
+        return gasb87_workbook(gasb87_report(session, fiscal_year, start_month))
+
+    def journal() -> bytes:
+        entries = journal_entries(session, fiscal_year, start_month)
+        ties = tie_out(entries, gasb87_report(session, fiscal_year, start_month))
+        return journal_workbook(entries, ties)
+
+    figures: dict[str, Any] = {
+        "fiscal_year": fiscal_year,
+        "report_leases": len(gasb87_report(session, fiscal_year, start_month).leases),
+        "journal_lines": len(journal_entries(session, fiscal_year, start_month).lines),
+        "report_stored": time_call(report, REPEATS),
+        "journal_stored": time_call(journal, REPEATS),
+    }
+    savepoint = session.begin_nested()
+    try:
+        session.execute(text("DELETE FROM lease_measurements"))  # every lease stale
+        figures["report_engine"] = time_call(report, 1)
+        figures["journal_engine"] = time_call(journal, 1)
+    finally:
+        savepoint.rollback()
+    session.rollback()
+    return figures
 
 
 def _against_previous(figures: dict[str, float]) -> list[str]:

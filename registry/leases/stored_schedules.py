@@ -31,6 +31,7 @@ from registry.db import copy_frame_binary
 from registry.leases.accounting import LeaseModification
 from registry.leases.accounting import LeaseSchedule
 from registry.leases.accounting import lease_history
+from registry.leases.accounting.maturity import bucket_index_sql
 
 #: Each measured lease's version and its modifications' "id:version" list, as stored.
 CURRENT_KEYS_CTE = """
@@ -70,6 +71,7 @@ _MEASUREMENT_TYPES = {
     "discount_rate": "numeric",
     "initial_measurement": "numeric",
     "opening_recognizable": "numeric",
+    "last_day": "date",
 }
 _ROW_TYPES = {
     "lease_id": "int8",
@@ -157,6 +159,7 @@ def _measurements(lease: ComputedLease) -> Iterable[dict[str, Any]]:
             "discount_rate": schedule.discount_rate,
             "initial_measurement": schedule.initial_measurement,
             "opening_recognizable": schedule.opening_recognizable,
+            "last_day": schedule.terms.last_day,
         }
 
 
@@ -208,4 +211,86 @@ STORED_BALANCES_CTE = """
            AND (m.in_force_until IS NULL OR m.in_force_until > :balances_on)
          GROUP BY m.lease_id, m.measurement
     )
+"""
+
+
+def _prorated(amount: str, start: str, end: str, day: str) -> str:
+    """`money.prorate` in SQL: the part of `amount` accruing evenly over [start, end) that has
+    accrued by the end of `day`, the stub multiplied before dividing and rounded half away from
+    zero to the cent as ROUND_HALF_UP does. A quotient of whole cents by a day count is never
+    within numeric's 16 significant digits of a half cent without being one, so the rounding
+    is the engine's exactly."""
+    return f"""CASE WHEN {end} <= {day} + 1 THEN {amount}
+                    WHEN {day} + 1 <= {start} THEN 0
+                    ELSE round({amount} * ({day} + 1 - {start}) / ({end} - {start}), 2) END"""
+
+
+#: Each stored lease (among `:state_leases`) at the end of each of `:state_days` (a date[]), as
+#: `LeaseHistory.state` gives it: balance, accrued interest and carrying amount from the
+#: measurement in force that day; interest, straight-line recognition, payments and principal
+#: summed over every measurement up to then, each measurement a modification superseded counted
+#: as `LeaseModification.state_before` does (accruals to the day before the modification,
+#: payments through its `paid_through`). A lease not commenced by a day has no row for it.
+STORED_STATES_SQL = f"""
+    WITH day AS (SELECT DISTINCT unnest(CAST(:state_days AS date[])) AS day),
+    measured AS (
+        SELECT m.lease_id, m.measurement, d.day, m.initial_measurement, m.opening_recognizable,
+               coalesce(m.in_force_until <= d.day, false) AS superseded,
+               CASE WHEN m.in_force_until <= d.day THEN m.in_force_until - 1 ELSE d.day END
+                   AS accrued_to,
+               CASE WHEN m.in_force_until <= d.day THEN m.paid_through ELSE d.day END
+                   AS settled_by
+          FROM lease_measurements m JOIN day d ON m.commencement_date <= d.day
+         WHERE m.lease_id = ANY(:state_leases)
+    ), by_measurement AS (
+        SELECT s.lease_id, s.day, s.superseded,
+               min(s.initial_measurement) AS initial_measurement,
+               min(s.opening_recognizable) AS opening_recognizable,
+               coalesce(sum({
+    _prorated("r.interest", "r.interest_from", "r.due_date", "s.accrued_to")
+}), 0) AS interest,
+               coalesce(sum({
+    _prorated("r.recognized", "r.recognition_from", "r.recognition_to", "s.accrued_to")
+}), 0) AS recognized,
+               coalesce(sum(r.payment) FILTER (WHERE r.due_date <= s.settled_by), 0) AS payments,
+               coalesce(sum(r.principal) FILTER (WHERE r.due_date <= s.settled_by), 0)
+                   AS principal,
+               coalesce(sum(r.interest) FILTER (WHERE r.due_date <= s.settled_by), 0)
+                   AS paid_interest
+          FROM measured s
+          LEFT JOIN lease_schedule_rows r
+            ON r.lease_id = s.lease_id AND r.measurement = s.measurement
+           AND (r.interest_from <= s.accrued_to OR r.recognition_from <= s.accrued_to
+                OR r.due_date <= s.settled_by)  -- the rows that count by then
+         GROUP BY s.lease_id, s.measurement, s.day, s.superseded
+    )
+    SELECT lease_id, day,
+           sum(initial_measurement - principal) FILTER (WHERE NOT superseded) AS balance,
+           sum(interest - paid_interest) FILTER (WHERE NOT superseded) AS accrued_interest,
+           sum(opening_recognizable - recognized) FILTER (WHERE NOT superseded) AS carrying,
+           sum(interest) AS interest, sum(recognized) AS recognized,
+           sum(payments) AS payments, sum(principal) AS principal
+      FROM by_measurement GROUP BY lease_id, day
+"""
+
+#: Principal and interest of each stored lease (among `:maturity_leases`) falling due after
+#: `:year_end`, the end of fiscal year `:fiscal_year`, by maturity bucket (`maturity_table`):
+#: from the measurement in force at the year end, nothing when it has not commenced by then.
+STORED_MATURITY_SQL = f"""
+    WITH in_force AS (
+        SELECT DISTINCT ON (lease_id) lease_id, measurement, commencement_date
+          FROM lease_measurements
+         WHERE lease_id = ANY(:maturity_leases)
+           AND (measurement = 0 OR commencement_date <= :year_end)
+         ORDER BY lease_id, measurement DESC
+    )
+    SELECT f.lease_id,
+           {
+    bucket_index_sql("r.due_date", "CAST(:fiscal_year AS int)", "CAST(:start_month AS int)")
+} AS bucket,
+           sum(r.principal) AS principal, sum(r.interest) AS interest
+      FROM in_force f
+      JOIN lease_schedule_rows r ON r.lease_id = f.lease_id AND r.measurement = f.measurement
+     WHERE f.commencement_date <= :year_end AND r.due_date > :year_end
+     GROUP BY 1, 2
 """

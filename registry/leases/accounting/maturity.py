@@ -8,6 +8,7 @@ principal column totals the liability / receivable at the reporting date.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -126,7 +127,7 @@ def maturity_table(
         index = _bucket_index(years_after)
         principal[index] = principal.get(index, ZERO) + row.principal
         interest[index] = interest.get(index, ZERO) + row.interest
-    return _table(fiscal_year, principal, interest)
+    return maturity_table_of(fiscal_year, principal, interest)
 
 
 def combined_maturity_table(tables: Iterable[MaturityTable], fiscal_year: int) -> MaturityTable:
@@ -140,13 +141,28 @@ def combined_maturity_table(tables: Iterable[MaturityTable], fiscal_year: int) -
         for index, bucket in enumerate(table.buckets):
             principal[index] = principal.get(index, ZERO) + bucket.principal
             interest[index] = interest.get(index, ZERO) + bucket.interest
-    return _table(fiscal_year, principal, interest)
+    return maturity_table_of(fiscal_year, principal, interest)
 
 
-def _table(
-    fiscal_year: int, principal: dict[int, Decimal], interest: dict[int, Decimal]
+def bucket_index_sql(due_date: str, fiscal_year: str, start_month: str) -> str:
+    """`_bucket_index` of the fiscal year holding `due_date` in SQL (`fiscal_year_of`: a year
+    is named by the calendar year it ends in), for the stored schedules' maturities."""
+    due_year = (
+        f"(CAST(extract(year FROM {due_date}) AS int) + CASE WHEN {start_month} <> 1 "
+        f"AND extract(month FROM {due_date}) >= {start_month} THEN 1 ELSE 0 END)"
+    )
+    after = f"({due_year} - {fiscal_year})"
+    return (
+        f"CASE WHEN {after} <= {SINGLE_YEARS} THEN {after} - 1 "
+        f"ELSE {SINGLE_YEARS} + ({after} - {SINGLE_YEARS} - 1) / {BUCKET_YEARS} END"
+    )
+
+
+def maturity_table_of(
+    fiscal_year: int, principal: Mapping[int, Decimal], interest: Mapping[int, Decimal]
 ) -> MaturityTable:
-    """The table of the amounts due by bucket index, every single year listed."""
+    """The table of the amounts due by bucket index (`_bucket_index`), every single year
+    listed: from one lease's rows, several tables' buckets, or stored rows summed in SQL."""
     count = max([SINGLE_YEARS - 1, *principal.keys()]) + 1
     buckets = []
     for index in range(count):

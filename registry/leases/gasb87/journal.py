@@ -1,10 +1,11 @@
 """GASB 87 journal entries for the general ledger: a fiscal year, month by month, or one month.
 
 Every amount is a *difference of two states* of the engine (`LeaseHistory.state` at the end of
-the day before the period and at its last day), the very figures the GASB 87 report of the year
-is made of. So the months of a year add up, to the cent, to the report's interest, amortization
-or lease revenue, payments and balance movements, whatever the rounding inside the schedule, and
-each lease's entries balance by construction (each entry is debits = credits).
+the day before the period and at its last day, read from the stored schedules in SQL by
+`registry.leases.gasb87.figures`), the very figures the GASB 87 report of the year is made of.
+So the months of a year add up, to the cent, to the report's interest, amortization or lease
+revenue, payments and balance movements, whatever the rounding inside the schedule, and each
+lease's entries balance by construction (each entry is debits = credits).
 
 Per lease and month (a lessee, city leases in / a lessor, city leases out):
 - Commencement: Dr right-to-use asset / Cr lease liability, the difference (prepaid rent, initial
@@ -42,13 +43,12 @@ from sqlalchemy.orm import Session
 from registry.cells import spreadsheet_safe
 from registry.fiscal_years import ONE_DAY
 from registry.fiscal_years import fiscal_year_bounds
-from registry.leases.accounting import LeaseHistory
-from registry.leases.accounting import lease_history
 from registry.leases.accounting.balances import LeaseState
 from registry.leases.accounting.money import ZERO
 from registry.leases.accounting.money import money_str
+from registry.leases.gasb87.figures import LeaseFigures
+from registry.leases.gasb87.figures import lease_figures
 from registry.leases.gasb87.report import Gasb87Report
-from registry.leases.records import leases_with_schedules
 
 #: account key -> (default code, name). Codes follow no chart in particular: set the city's.
 DEFAULT_ACCOUNTS: dict[str, tuple[str, str]] = {
@@ -162,14 +162,15 @@ def journal_entries(
             raise ValueError("month must be a fiscal period from 1 to 12")
         periods = [periods[month - 1]]
     lines: list[JournalLine] = []
-    for record, source in leases_with_schedules(session):
-        history = lease_history(source)
+    days = [periods[0][1] - ONE_DAY, *(last for _period, _first, last in periods)]
+    for figures in lease_figures(session, days):
+        record = figures.record
         for period, first, last in periods:
-            if history.commencement_date > last:
+            if figures.commencement_date > last:
                 continue
             lease = _LeaseContext(
                 str(record["lease_number"]),
-                history.direction,
+                figures.direction,
                 str(record.get("fund_type") or "governmental"),
                 record.get("department_code"),
                 fiscal_year,
@@ -177,7 +178,7 @@ def journal_entries(
                 last,
                 accounts,
             )
-            lines += lease.lines(history, first, last)
+            lines += lease.lines(figures, first, last)
     lines.sort(key=lambda line: (line.date, line.lease_number, line.entry))
     return Journal(
         fiscal_year,
@@ -199,14 +200,14 @@ class _LeaseContext:
     date: dt.date
     accounts: Mapping[str, tuple[str, str]]
 
-    def lines(self, history: LeaseHistory, first: dt.date, last: dt.date) -> list[JournalLine]:
-        before, after = history.state(first - ONE_DAY), history.state(last)
-        commenced = first <= history.commencement_date <= last
+    def lines(self, figures: LeaseFigures, first: dt.date, last: dt.date) -> list[JournalLine]:
+        before, after = figures.state(first - ONE_DAY), figures.state(last)
+        commenced = first <= figures.commencement_date <= last
         entries: list[list[tuple[str, Decimal, str]]] = []
-        if history.base.short_term and history.latest.short_term:
+        if figures.base.short_term and figures.latest.short_term:
             entries.append(self._short_term(after.payments - before.payments))
         else:
-            entries += self._measured(history, before, after, commenced)
+            entries += self._measured(figures, before, after, commenced)
         out: list[JournalLine] = []
         number = 0
         for entry in entries:
@@ -251,11 +252,11 @@ class _LeaseContext:
         ]
 
     def _measured(
-        self, history: LeaseHistory, before: LeaseState, after: LeaseState, commenced: bool
+        self, figures: LeaseFigures, before: LeaseState, after: LeaseState, commenced: bool
     ) -> list[list[tuple[str, Decimal, str]]]:
         lessee = self.direction == "in"
-        initial = history.base.initial_measurement if commenced else ZERO
-        opening = history.base.opening_recognizable if commenced else ZERO
+        initial = figures.base.initial_measurement if commenced else ZERO
+        opening = figures.base.opening_recognizable if commenced else ZERO
         interest = after.interest - before.interest
         payments = after.payments - before.payments
         principal = after.principal - before.principal

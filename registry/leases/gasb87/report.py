@@ -1,11 +1,13 @@
 """The GASB 87 report of one fiscal year: every lease, totals by direction and fund type, and the
 maturity tables the notes need.
 
-Every figure comes from the engine (`registry.leases.accounting`) applied to each lease's schedule,
-and every total is a `Decimal` sum of the per-lease figures shown, so the report re-foots to the
-cent and agrees with each lease's own schedule. A lease modified more than once is followed
-through its whole measurement history (the engine's `LeaseHistory`, the one implementation the
-lease page uses too), so a year reaching back before its latest remeasurement is still right.
+Every figure is the engine's (`registry.leases.accounting`): each lease's running totals at the
+day before the year and at its end, read from the schedules the engine computed and the
+database keeps (`registry.leases.gasb87.figures`: summed in SQL, a stale lease computed by the
+engine), and every total is a `Decimal` sum of the per-lease figures shown, so the report
+re-foots to the cent and agrees with each lease's own schedule. A lease modified more than once
+is followed through its whole measurement history (as the engine's `LeaseHistory.state`), so a
+year reaching back before its latest remeasurement is still right.
 A lease recorded incomplete (not measured) is left out of every figure and named in
 `not_measured`, with what it lacks. Renderings: `registry.leases.gasb87.columns` (the columns,
 and the CSV) and `registry.leases.gasb87.workbook` (XLSX).
@@ -20,23 +22,20 @@ from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import fields
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from registry.fiscal_years import ONE_DAY
 from registry.fiscal_years import fiscal_year_bounds
-from registry.leases.accounting import LeaseHistory
 from registry.leases.accounting import MaturityBucket
 from registry.leases.accounting import MaturityTable
 from registry.leases.accounting import combined_maturity_table
-from registry.leases.accounting import lease_history
-from registry.leases.accounting import maturity_table
 from registry.leases.accounting.balances import LeaseState
 from registry.leases.accounting.money import ZERO
+from registry.leases.gasb87.figures import LeaseFigures
+from registry.leases.gasb87.figures import lease_figures
 from registry.leases.queries import UnmeasuredLease
 from registry.leases.queries import unmeasured_leases
-from registry.leases.records import leases_with_schedules
 from registry.vocabulary import FUND_TYPES
 from registry.vocabulary import LEASE_DIRECTIONS
 
@@ -138,9 +137,15 @@ def gasb87_report(
     start, end = fiscal_year_bounds(fiscal_year, fiscal_year_start_month)
     leases: list[LeaseYear] = []
     tables: dict[tuple[str, str], list[MaturityTable]] = {}
-    for record, source in leases_with_schedules(session, direction=direction, fund_type=fund_type):
-        history = lease_history(source)  # a modification carries the ones before it
-        found = _lease_year(record, history, fiscal_year, fiscal_year_start_month)
+    for figures in lease_figures(
+        session,
+        (start - ONE_DAY, end),
+        direction=direction,
+        fund_type=fund_type,
+        maturity_year=fiscal_year,
+        start_month=fiscal_year_start_month,
+    ):
+        found = _lease_year(figures, start, end)
         if found is None:
             continue
         lease, table = found
@@ -169,30 +174,30 @@ def _groups() -> list[tuple[str, str]]:
 
 
 def _lease_year(
-    record: Mapping[str, Any], history: LeaseHistory, fiscal_year: int, start_month: int
+    figures: LeaseFigures, start: dt.date, end: dt.date
 ) -> tuple[LeaseYear, MaturityTable] | None:
     """The lease's figures for the year and its maturity table, or None when it has not
     commenced by the year end or was settled before the year began."""
-    start, end = fiscal_year_bounds(fiscal_year, start_month)
-    if history.commencement_date > end:
+    if figures.commencement_date > end:
         return None
-    opening = history.state(start - ONE_DAY)
-    closing = history.state(end)
+    opening = figures.state(start - ONE_DAY)
+    closing = figures.state(end)
     if _settled(opening) and _settled(closing) and closing == opening:
         return None
-    table = maturity_table(history, fiscal_year, start_month)
-    in_force = history.in_force(end)
-    terms = in_force.terms
+    table = figures.maturity
+    assert table is not None  # asked for with the figures
+    in_force = figures.in_force(end)
+    record = figures.record
     payments = closing.payments - opening.payments
     lease = LeaseYear(
         lease_number=str(record["lease_number"]),
         counterparty=str(record.get("counterparty") or ""),
-        direction=history.base.direction,
+        direction=figures.direction,
         fund_type=str(record.get("fund_type") or "governmental"),
         portfolio=record.get("portfolio"),
         department=record.get("department_code"),
-        commencement_date=history.base.terms.commencement_date,
-        end_date=terms.last_day,
+        commencement_date=figures.commencement_date,
+        end_date=in_force.last_day,
         short_term=in_force.short_term,
         discount_rate=in_force.discount_rate,
         amounts=YearAmounts(

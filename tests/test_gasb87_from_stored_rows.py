@@ -1,0 +1,147 @@
+"""The GASB 87 report and the journal read the stored schedules in SQL
+(`registry.leases.gasb87.figures`) and give, to the cent and field by field, what the engine
+gives rebuilding every schedule in Python: for every sample lease over every fiscal year of its
+life, for leases modified twice each way (lessee in advance, lessor quarterly in arrears), and
+with some leases stale (computed by the engine) beside stored ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from registry.db import create_registry_engine
+from registry.fiscal_years import fiscal_year_of
+from registry.leases.gasb87 import figures
+from registry.leases.gasb87.journal import journal_entries
+from registry.leases.gasb87.report import gasb87_report
+from registry.leases.stored_schedules import stale_lease_ids
+from tests.test_gasb87_export import modified_twice_each_way  # noqa: F401 (a fixture)
+
+T = TypeVar("T")
+
+
+def from_engine(session: Session, build: Callable[[], T]) -> T:
+    """`build()` with every stored schedule gone, so every lease is stale and computed by the
+    engine from its records; the stored rows come back afterwards."""
+    savepoint = session.begin_nested()
+    try:
+        session.execute(text("DELETE FROM lease_measurements"))
+        assert stale_lease_ids(session), "every measured lease is stale now"
+        return build()
+    finally:
+        savepoint.rollback()
+
+
+def count_sql_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many leases each report read from stored rows (proof the SQL path ran)."""
+    seen: list[int] = []
+    stored = figures._stored
+
+    def counting(*args: object, **kwargs: object) -> Iterator[figures.LeaseFigures]:
+        found = list(stored(*args, **kwargs))  # type: ignore[arg-type]
+        seen.append(len(found))
+        return iter(found)
+
+    monkeypatch.setattr(figures, "_stored", counting)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def sample_session(sample_database_url: str) -> Iterator[Session]:
+    engine = create_registry_engine(sample_database_url, pool_size=1)
+    with sessionmaker(engine)() as session:
+        yield session
+        session.rollback()
+    engine.dispose()
+
+
+def _sample_years(session: Session) -> range:
+    first, last = session.execute(
+        text("SELECT min(commencement_date), max(end_date) FROM leases WHERE measured")
+    ).one()
+    return range(fiscal_year_of(first) - 1, fiscal_year_of(last) + 2)
+
+
+def test_every_fiscal_year_of_the_sample_equals_the_engine(
+    sample_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = sample_session
+    assert stale_lease_ids(session) == []
+    years = _sample_years(session)
+    reads = count_sql_reads(monkeypatch)
+    stored = [gasb87_report(session, year) for year in years]
+    assert min(reads) > 100, "the reports read the stored rows"
+    engine = from_engine(session, lambda: [gasb87_report(session, year) for year in years])
+    assert len(years) > 10
+    for ours, theirs in zip(stored, engine, strict=True):
+        assert ours == theirs, f"FY{ours.fiscal_year}"
+    assert any(report.leases for report in stored)
+
+
+def test_a_year_of_the_sample_with_a_modification_journals_as_the_engine(
+    sample_session: Session,
+) -> None:
+    session = sample_session
+    modified = session.execute(
+        text("SELECT min(commencement_date) FROM lease_measurements WHERE measurement > 0")
+    ).scalar_one()
+    year = fiscal_year_of(modified)
+    ours = journal_entries(session, year)
+    theirs = from_engine(session, lambda: journal_entries(session, year))
+    assert ours.lines and ours == theirs
+    assert any(line.account == "remeasurement_gain_loss" for line in ours.lines) or any(
+        "remeasurement" in line.memo for line in ours.lines
+    )
+
+
+def test_leases_modified_twice_each_way_equal_the_engine_in_every_year_and_month(
+    modified_twice_each_way: Session,  # noqa: F811 (the imported fixture)
+) -> None:
+    session = modified_twice_each_way
+    for year in range(2019, 2027):
+        ours = gasb87_report(session, year), journal_entries(session, year)
+        theirs = from_engine(
+            session,
+            lambda year=year: (gasb87_report(session, year), journal_entries(session, year)),
+        )
+        assert ours == theirs, f"FY{year}"
+    one_month = journal_entries(session, 2021, month=9)  # March 2021: MOD2's second modification
+    assert one_month == from_engine(session, lambda: journal_entries(session, 2021, month=9))
+    assert one_month.lines
+
+
+def test_a_stale_lease_beside_stored_ones_is_computed_by_the_engine(
+    sample_session: Session,
+) -> None:
+    """A lease written around the records (its stored schedule no longer matches: a new
+    discount rate) is computed by the engine from its records while the others are read from
+    SQL: the report is what the engine gives for all of them, not the stale stored figures."""
+    session = sample_session
+    year = fiscal_year_of(dt.date.today())
+    before = gasb87_report(session, year)
+    savepoint = session.begin_nested()
+    try:
+        session.execute(
+            text(
+                "UPDATE leases SET discount_rate = discount_rate + 0.01 WHERE id IN "
+                "(SELECT lease_id FROM lease_measurements WHERE measurement > 0 LIMIT 1)"
+                " OR id = (SELECT min(l.id) FROM leases l JOIN lease_measurements m"
+                "          ON m.lease_id = l.id WHERE NOT m.short_term AND l.measured"
+                "          AND l.direction = 'in')"
+            )
+        )
+        assert len(stale_lease_ids(session)) == 2
+        mixed = gasb87_report(session, year)
+        all_engine = from_engine(session, lambda: gasb87_report(session, year))
+    finally:
+        savepoint.rollback()
+    assert mixed == all_engine
+    assert mixed != before, "the stale leases were computed from their records"
+    assert gasb87_report(session, year) == before
