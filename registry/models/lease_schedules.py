@@ -61,6 +61,8 @@ class LeaseMeasurement(Base):
     initial_measurement: Mapped[Decimal] = mapped_column(Exact)
     #: Right-to-use asset (lessee) or deferred inflow (lessor) at the measurement.
     opening_recognizable: Mapped[Decimal] = mapped_column(Exact)
+    #: The last day of the measurement's term (the GASB 87 report's end date).
+    last_day: Mapped[dt.date] = mapped_column(Date)
 
 
 class LeaseScheduleRow(Base):
