@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser
+from playwright.sync_api import expect
 
 from app.database import session_factory
 from registry.db import unit_of_work
@@ -30,7 +32,10 @@ from registry.leases.records import lease_as_dict
 from registry.leases.records import lease_modifications
 from registry.leases.remeasurement import RecordedModification
 from registry.leases.remeasurement import remeasurement_terms
+from tests.auth_fixtures import TEST_PASSWORD
 from tests.auth_fixtures import SignedInClient
+from tests.auth_fixtures import make_user
+from tests.conftest import LiveServer
 from tests.lease_fixtures import seed_places
 from tests.lease_fixtures import worked_example
 from tests.lease_terms_builders import cell_site
@@ -131,8 +136,15 @@ def _as(derived: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "lease",
-    [stepped(), stepped(escalation_pct=D("3"), free_periods=2), cell_site()],
-    ids=["stepped", "escalated with free rent", "quarterly in arrears"],
+    [
+        stepped(),
+        stepped(escalation_pct=D("3"), free_periods=2),
+        cell_site(),
+        stepped(
+            commencement_date=dt.date(2024, 1, 15), term_months=0, end_date=dt.date(2025, 12, 31)
+        ),
+    ],
+    ids=["stepped", "escalated with free rent", "quarterly in arrears", "partial first period"],
 )
 @pytest.mark.parametrize("day", [1, 15])
 def test_with_the_end_unchanged_the_steps_are_those_the_engine_carries(
@@ -340,6 +352,20 @@ def test_a_termination_between_payment_dates_records_the_steps_after_its_period(
 
 
 @pytest.mark.usefixtures("lease")
+def test_an_extension_after_a_payment_change_carries_the_changed_payments(
+    app: Flask, finance: SignedInClient
+) -> None:
+    change = {"kind": "payment_change", "effective_date": "2024-07-01", "action": "record",
+              "payments-0-periods": "18", "payments-0-amount": "900.00"}  # fmt: skip
+    assert finance.post(FORM, data=change).status_code == 302
+    extension = {"kind": "extension", "effective_date": "2025-01-01", "added_months": "6",
+                 "action": "record"}  # fmt: skip
+    assert finance.post(FORM, data=extension).status_code == 302, "blank rows: worked out"
+    second = _lease(app)["modifications"][1]["terms"]
+    assert second == {"end_date": "2026-06-30", "payments": [{"periods": 18, "amount": "900.00"}]}
+
+
+@pytest.mark.usefixtures("lease")
 def test_a_payment_change_starts_from_the_remaining_steps(
     app: Flask, finance: SignedInClient
 ) -> None:
@@ -375,3 +401,46 @@ def test_the_form_is_refused_to_a_viewer(app: Flask, viewer_client: FlaskClient)
     assert response.status_code == 403
     with app.app_context(), session_factory()() as session:
         assert lease_modifications(session, "L-2021-001")[1] == []
+
+
+# -- in a browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("lease")
+def test_the_form_works_the_payments_out_as_the_dates_change(app: Flask, browser: Browser) -> None:
+    make_user(app, "fay@city.example", "finance")
+    with LiveServer(app) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(server.url + "/login")
+        page.fill("#email", "fay@city.example")
+        page.fill("#password", TEST_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(server.url + FORM)
+        page.get_by_label("Extension").check()
+        page.fill("#effective_date", "2024-07-01")
+        page.fill("#added_months", "12")
+        page.locator("#added_months").blur()
+        expect(page.locator("#payments-1-periods")).to_have_value("24")
+        expect(page.locator("#payments-0-amount")).to_have_value("1000.00")
+        expect(page.locator("#worked-out")).to_contain_text("nothing is recorded yet")
+        page.fill("#added_months", "24")  # the rows are still as worked out: worked out again
+        page.locator("#added_months").blur()
+        expect(page.locator("#payments-1-periods")).to_have_value("36")
+        page.fill("#payments-1-amount", "1150.00")  # typed: kept from now on
+        page.fill("#reason", "renewal at a new rent")
+        page.locator("#reason").blur()
+        expect(page.locator("#payments-1-amount")).to_have_value("1150.00")
+        page.get_by_role("button", name="Record the modification").click()
+        page.wait_for_url(f"**/leases/{NUMBER}#modifications")
+        context.close()
+        assert errors == []
+    [modification] = _lease(app)["modifications"]
+    assert modification["terms"]["payments"] == [
+        {"periods": 6, "amount": "1000.00"},
+        {"periods": 36, "amount": "1150.00"},
+    ]
