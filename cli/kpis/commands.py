@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sqlalchemy.orm import Session
+    from sqlalchemy.orm import sessionmaker
 
     from registry.kpis import KpiValue
 
@@ -55,6 +56,15 @@ def kpi() -> None:
     """The reform KPI set (values, snapshots)."""
 
 
+watch_days_option = click.option(
+    "--watch-days",
+    type=click.IntRange(1, 3660),
+    default=90,
+    show_default=True,
+    help="Combinations of dimensions viewed on the KPI desk within this many days are kept too.",
+)
+
+
 @kpi.command("snapshot")
 @as_of_option
 @click.option(
@@ -62,12 +72,15 @@ def kpi() -> None:
     is_flag=True,
     help="Take it only when the as-of date is a fiscal month end (for a daily timer).",
 )
-def kpi_snapshot(as_of: dt.datetime | None, if_month_end: bool) -> None:
+@watch_days_option
+def kpi_snapshot(as_of: dt.datetime | None, if_month_end: bool, watch_days: int) -> None:
     """Store the KPI values at the as-of date for the trend charts. Snapshots are never
     rewritten: if one exists for that date, nothing is stored (exit 0, says so). With
     `--if-month-end`, any other day is a no-op (exit 0), so a daily timer keeps one point per
     fiscal month end and a day missed while the machine was down is taken by `kpi backfill`
-    (DIG-1..3) or by hand with `--as-of`."""
+    (DIG-1..3) or by hand with `--as-of`. Each combination of dimensions viewed on the KPI desk
+    in the last `--watch-days` days is stored too, and its DIG-1..3 of the last 12 month ends
+    back-filled from the audit trail where it has none (`registry.kpis.combinations`)."""
     from registry.kpis.snapshots import is_month_end
 
     day = as_of_date(as_of)
@@ -75,6 +88,36 @@ def kpi_snapshot(as_of: dt.datetime | None, if_month_end: bool) -> None:
         click.echo(f"{day} is not a fiscal month end: no KPI snapshot taken")
         return
     _in_unit_of_work(lambda session: _store(session, day))
+    _with_sessions(lambda factory: _store_combinations(factory, day, watch_days))
+
+
+def _store_combinations(factory: sessionmaker[Session], day: dt.date, watch_days: int) -> None:
+    from registry.kpis.combinations import backfill_watched_combinations
+    from registry.kpis.combinations import snapshot_watched_combinations
+
+    start_month = _start_month(factory)
+    stored = snapshot_watched_combinations(factory, SNAPSHOT_ACTOR, day, start_month, watch_days)
+    for key, rows in stored.items():
+        click.echo(
+            f"combination {key}: " + ("exists already" if rows is None else f"{rows} values")
+        )
+    filled = backfill_watched_combinations(
+        factory, SNAPSHOT_ACTOR, day, 12, start_month, watch_days
+    )
+    _echo_combinations_filled(filled)
+
+
+def _echo_combinations_filled(filled: dict[str, dict[dt.date, int]]) -> None:
+    for key, days in filled.items():
+        if days:
+            click.echo(f"combination {key}: {len(days)} month ends of DIG-1..DIG-3 back-filled")
+
+
+def _start_month(factory: sessionmaker[Session]) -> int:
+    from registry.city.profile import city_profile
+
+    with factory() as session:
+        return city_profile(session, Settings.from_env()).fiscal_year_start_month
 
 
 def _store(session: Session, day: dt.date) -> None:
@@ -90,16 +133,25 @@ def _store(session: Session, day: dt.date) -> None:
 
 
 def _in_unit_of_work(work: Callable[[Session], None]) -> None:
+    from registry.db import unit_of_work
+
+    def one_transaction(factory: sessionmaker[Session]) -> None:
+        with unit_of_work(factory, SNAPSHOT_ACTOR) as session:
+            work(session)
+
+    _with_sessions(one_transaction)
+
+
+def _with_sessions(work: Callable[[sessionmaker[Session]], None]) -> None:
+    """`work` with sessions on the database (it commits what it writes)."""
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import sessionmaker
 
     from registry.db import create_registry_engine
-    from registry.db import unit_of_work
 
     engine = create_registry_engine(Settings.from_env().database_url, pool_size=1)
     try:
-        with unit_of_work(sessionmaker(engine), SNAPSHOT_ACTOR) as session:
-            work(session)
+        work(sessionmaker(engine))
     except OperationalError as error:
         raise click.ClickException(f"cannot reach the database: {error.orig}") from error
     finally:
@@ -115,12 +167,14 @@ def _in_unit_of_work(work: Callable[[Session], None]) -> None:
     help="How many past month ends to fill.",
 )
 @as_of_option
-def kpi_backfill(months: int, as_of: dt.datetime | None) -> None:
+@watch_days_option
+def kpi_backfill(months: int, as_of: dt.datetime | None, watch_days: int) -> None:
     """Fill the trend of DIG-1, DIG-2 and DIG-3 at past month ends from the audit trail, where
-    no snapshot was taken. Only these three: every input of theirs is a parcel's own fields,
-    and the audit trail keeps each version of each parcel. The other KPIs read buildings,
-    occupancy, costs, lease terms and findings whose past the trail cannot rebuild as one
-    consistent portfolio, so their history starts with the first snapshot."""
+    no snapshot was taken: the city's, then each combination of dimensions viewed on the KPI
+    desk in the last `--watch-days` days. Only these three: every input of theirs is a parcel's
+    own fields, and the audit trail keeps each version of each parcel. The other KPIs read
+    buildings, occupancy, costs, lease terms and findings whose past the trail cannot rebuild
+    as one consistent portfolio, so their history starts with the first snapshot."""
 
     def fill(session: Session) -> None:
         from registry.city.profile import city_profile
@@ -135,3 +189,14 @@ def kpi_backfill(months: int, as_of: dt.datetime | None) -> None:
         )
 
     _in_unit_of_work(fill)
+
+    def fill_combinations(factory: sessionmaker[Session]) -> None:
+        from registry.kpis.combinations import backfill_watched_combinations
+
+        start_month, day = _start_month(factory), as_of_date(as_of)
+        filled = backfill_watched_combinations(
+            factory, SNAPSHOT_ACTOR, day, months, start_month, watch_days
+        )
+        _echo_combinations_filled(filled)
+
+    _with_sessions(fill_combinations)

@@ -5,6 +5,16 @@ trail for the KPIs whose past the trail can tell.
 
 Snapshots are append-only (`kpi_snapshots`): a snapshot retaken for a date is a newer row, and
 every reader takes the latest taken for each date (`registry.kpis.trends` does the same).
+
+Two kinds of series share the table. The **city snapshot** holds the city row and every
+breakdown row (one dimension at a time) of the whole set. A **combination** of two or three
+dimensions (department GSD and district 1) is a subset computed on its own: its rows are that
+subset's city rows, stored under `breakdown = 'combination'` and `breakdown_value` its
+`combination_key` ("department=GSD&council_district=1"). A combination is kept from the first
+day someone views it (`store_snapshot` with its filters), at each month end while it is
+watched (`registry.kpis.combinations`), and back-filled
+for DIG-1..3 from the audit trail like the city (`backfill_snapshots` with its filters). Each
+kind's "is there a snapshot of this date" reads its own rows only, so one never hides the other.
 """
 
 from __future__ import annotations
@@ -16,18 +26,22 @@ from dataclasses import dataclass
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
 
 from sqlalchemy import insert
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.kpis.common_sql import DIMS
+from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
 from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
 from registry.kpis.definitions import DEFAULT_TARGETS
 from registry.kpis.definitions import DEFINITIONS_BY_ID
 from registry.kpis.digitization import PARCEL_BUILDERS
 from registry.kpis.digitization import REQUIRED_FIELD_COUNT
+from registry.kpis.values import KpiFilters
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -44,14 +58,42 @@ BACKFILLED_KPIS = ("DIG-1", "DIG-2", "DIG-3")
 BACKFILL_NOTE = "back-filled from the audit trail"
 MAX_BACKFILL_MONTHS = 120
 
-_LATEST_SQL = """
+#: The `breakdown` of a combination's rows; `breakdown_value` is its `combination_key`.
+COMBINATION = "combination"
+#: Why a combination's first view of a day stored its values (the audit event's `why`, which
+#: `registry.kpis.combinations.watched_combinations` reads).
+VIEWED = "first view of the day of a combination"
+# A combination's dimensions, in the order its key names them (`KpiFilters`' fields).
+_COMBINATION_DIMS = ("department", "council_district", "asset_type")
+
+_LATEST_SQL = f"""
     SELECT DISTINCT ON (kpi_id, breakdown, breakdown_value)
            kpi_id, period, breakdown, breakdown_value, value, unit, numerator, denominator,
            note, taken_at
       FROM kpi_snapshots
      WHERE as_of = :as_of AND (CAST(:period AS text) IS NULL OR period = :period)
+       AND breakdown <> '{COMBINATION}'
      ORDER BY kpi_id, breakdown, breakdown_value, taken_at DESC, id DESC
 """
+# The rows of one series: the city snapshot's (`:key` NULL) or one combination's.
+_SERIES_SQL = f"""(CASE WHEN CAST(:key AS text) IS NULL THEN breakdown <> '{COMBINATION}'
+     ELSE breakdown = '{COMBINATION}' AND breakdown_value = CAST(:key AS text) END)"""
+
+
+def combination_key(filters: KpiFilters | None) -> str | None:
+    """The key a combination's rows are stored under ("department=GSD&council_district=1",
+    dimensions in a fixed order, values URL-encoded so that any code reads back exactly);
+    None for no filters or one dimension, whose trends are rows of the city snapshot."""
+    if filters is None:
+        return None
+    pairs = [(name, getattr(filters, name)) for name in _COMBINATION_DIMS if getattr(filters, name)]
+    return urlencode(pairs) if len(pairs) > 1 else None
+
+
+def combination_filters(key: str) -> KpiFilters:
+    """The filters `combination_key` made `key` from."""
+    named = dict(parse_qsl(key, keep_blank_values=False))
+    return KpiFilters(**{name: named.get(name) for name in _COMBINATION_DIMS})
 
 
 @dataclass(frozen=True)
@@ -131,18 +173,27 @@ def take_snapshot(session: Session, values: Sequence[KpiValue], as_of: dt.date, 
     rows = _rows(values, as_of)
     if rows:
         session.execute(insert(KpiSnapshot), rows)
+    _audit(session, as_of, len(rows), why)
+    return len(rows)
+
+
+def _audit(session: Session, as_of: dt.date, rows: int, why: str, key: str | None = None) -> None:
+    """The audit event of a snapshot written by hand or by a view (`row_key` the date, which
+    `watched_combinations` reads by range); `combination` names a combination's series."""
     actor = session.execute(text("SELECT current_setting('registry.actor', true)")).scalar()
+    after: dict[str, Any] = {"as_of": as_of.isoformat(), "rows": rows, "why": why}
+    if key is not None:
+        after["combination"] = key
     session.add(
         AuditEvent(
             actor=actor or "unknown",
             table_name="kpi_snapshots",
             row_key=as_of.isoformat(),
             action="INSERT",
-            after={"as_of": as_of.isoformat(), "rows": len(rows), "why": why},
+            after=after,
         )
     )
     session.flush()
-    return len(rows)
 
 
 def is_month_end(day: dt.date) -> bool:
@@ -186,12 +237,13 @@ def _parcels_then_sql() -> str:
     )
     SELECT {select}, count(*) AS parcels, sum(with_geometry) AS with_geometry,
            sum(verified) AS verified, sum(fields_filled) AS fields_filled
-      FROM facts GROUP BY {grouping}
+      FROM facts WHERE {FILTER_SQL} GROUP BY {grouping}
     """
 
 
 def parcel_kpis_then(session: Session, period: Period) -> list[KpiValue]:
-    """DIG-1..3 at `period.as_of` as the audit trail tells them (see `BACKFILLED_KPIS`)."""
+    """DIG-1..3 at `period.as_of` as the audit trail tells them (see `BACKFILLED_KPIS`), over
+    the subset `period.filters` selects (the city row is the subset's, as in `compute_kpis`)."""
     rows = grouped_rows(session, _parcels_then_sql(), period)
     out: list[KpiValue] = []
     for build in PARCEL_BUILDERS:
@@ -206,43 +258,106 @@ def _with_note(note: str | None) -> str:
     return BACKFILL_NOTE if not note else f"{BACKFILL_NOTE}; {note}"
 
 
+def as_combination(values: Sequence[KpiValue], key: str) -> list[KpiValue]:
+    """A subset's values as its combination's rows: the subset's city rows, relabelled. The
+    breakdowns inside the subset are not kept: the desk shows the subset as a whole."""
+    return [
+        replace(value, breakdown=COMBINATION, breakdown_value=key)
+        for value in values
+        if value.breakdown == "city"
+    ]
+
+
+def _series_rows(
+    values: Sequence[KpiValue], as_of: dt.date, key: str | None
+) -> list[dict[str, Any]]:
+    return _rows(values if key is None else as_combination(values, key), as_of)
+
+
+def _lock(session: Session, key: str | None) -> None:
+    """Serialize check-then-insert on one series (the city's, or one combination's), until the
+    transaction ends: two combinations, or a combination and the city, never wait on each other."""
+    if key is None:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('kpi_snapshots'))"))
+    else:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('kpi_snapshots'), hashtext(:key))"),
+            {"key": key},
+        )
+
+
+def _dates_taken(session: Session, key: str | None) -> set[dt.date]:
+    sql = f"SELECT DISTINCT as_of FROM kpi_snapshots WHERE {_SERIES_SQL}"
+    return set(session.execute(text(sql), {"key": key}).scalars().all())
+
+
+def snapshot_taken(session: Session, as_of: dt.date, key: str | None) -> bool:
+    """Whether the series (the city snapshot's, `key` None, or a combination's) has `as_of`."""
+    sql = f"SELECT 1 FROM kpi_snapshots WHERE as_of = :as_of AND {_SERIES_SQL} LIMIT 1"
+    return session.execute(text(sql), {"as_of": as_of, "key": key}).first() is not None
+
+
 def backfill_snapshots(
-    session: Session, today: dt.date, months: int, fiscal_year_start_month: int = 7
+    session: Session,
+    today: dt.date,
+    months: int,
+    fiscal_year_start_month: int = 7,
+    filters: KpiFilters | None = None,
 ) -> dict[dt.date, int]:
     """Snapshot rows of DIG-1..3 at each of the last `months` month ends that has no snapshot
     yet, reconstructed from the audit trail; month end → rows stored (dates skipped are not
-    listed). A date already snapshotted keeps what was measured then."""
+    listed). A date already snapshotted keeps what was measured then. With `filters` naming a
+    combination, the same for that combination's series (its own dates, its subset's rows);
+    one dimension's history is part of the city snapshot's, so such `filters` are ignored.
+
+    The month ends are read back before the series is locked, so a view storing its point
+    waits only for the inserts, not for the audit trail's reading."""
     months = max(0, min(months, MAX_BACKFILL_MONTHS))
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('kpi_snapshots'))"))
-    taken = set(session.execute(text("SELECT DISTINCT as_of FROM kpi_snapshots")).scalars().all())
-    stored: dict[dt.date, int] = {}
+    key = combination_key(filters)
+    taken = _dates_taken(session, key)
+    computed: dict[dt.date, list[dict[str, Any]]] = {}
     for month_end in month_ends_before(today, months):
         if month_end in taken:
             continue
-        period = Period.resolve(None, month_end, fiscal_year_start_month)
-        rows = _rows(parcel_kpis_then(session, period), month_end)
-        if rows:
+        period = Period.resolve(
+            None, month_end, fiscal_year_start_month, filters if key is not None else None
+        )
+        computed[month_end] = _series_rows(parcel_kpis_then(session, period), month_end, key)
+    _lock(session, key)
+    taken = _dates_taken(session, key)
+    stored: dict[dt.date, int] = {}
+    for month_end, rows in computed.items():
+        if rows and month_end not in taken:
             session.execute(insert(KpiSnapshot), rows)
             stored[month_end] = len(rows)
     return stored
 
 
-def store_snapshot(session: Session, values: Sequence[KpiValue], as_of: dt.date) -> int | None:
+def store_snapshot(
+    session: Session,
+    values: Sequence[KpiValue],
+    as_of: dt.date,
+    filters: KpiFilters | None = None,
+    why: str | None = None,
+) -> int | None:
     """Append `values` (taken at `as_of`) to kpi_snapshots; the number of rows stored, or None
-    when a snapshot for that as-of date exists already.
+    when a snapshot for that as-of date exists already. With `filters` naming a combination,
+    `values` are `compute_kpis` over that subset and are stored as the combination's rows (see
+    the module's docstring), skipped when the combination has its own for that date.
 
     A second snapshot of one date is skipped rather than added, so a trend line has one point per
-    date and a re-run (a retried cron job) is harmless; rows are never rewritten (the table's
-    trigger refuses it anyway). A transaction-scoped advisory lock makes the check-then-insert
-    safe against two runs at once. The caller commits.
+    date and a re-run (a retried cron job, a second view the same day) is harmless; rows are never
+    rewritten (the table's trigger refuses it anyway). A transaction-scoped advisory lock on the
+    series makes the check-then-insert safe against two runs at once. `why`, when given, is
+    recorded in the audit trail with the rows stored. The caller commits.
     """
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('kpi_snapshots'))"))
-    taken = session.execute(
-        text("SELECT 1 FROM kpi_snapshots WHERE as_of = :as_of LIMIT 1"), {"as_of": as_of}
-    ).first()
-    if taken is not None:
+    key = combination_key(filters)
+    _lock(session, key)
+    if snapshot_taken(session, as_of, key):
         return None
-    rows = _rows(values, as_of)
+    rows = _series_rows(values, as_of, key)
     if rows:
         session.execute(insert(KpiSnapshot), rows)
+    if why is not None:
+        _audit(session, as_of, len(rows), why, key)
     return len(rows)
