@@ -1,6 +1,7 @@
 """The KPI desk in Debian's Chromium, as the reform team uses it: a finance user filters by
 department and district together and the tiles change in place (a marker set on `window`
-survives: no page reload), and match what the server computes for that subset; the browser's
+survives: no page reload), and match what the server computes for that subset, with the
+combination's trend starting at this first view (and saying so); the browser's
 formatter agrees with the server's; axe-core finds no critical or serious accessibility
 violation on /kpi and on the public page."""
 
@@ -100,7 +101,17 @@ def test_a_reform_user_filters_by_department_and_district_without_a_reload(
     for kpi_id in ("DIG-1", "DIG-2", "DIG-3", "UTL-1"):
         shown = page.locator(f"#tile-{kpi_id} .kpi-value").inner_text()
         assert shown == expected[kpi_id], kpi_id
-    assert page.locator("#kpi-trend-note").is_visible()  # no trend kept for a combination
+    # the combination's trend starts with this first view, and the page says so
+    today = dt.date.today().isoformat()
+    note = page.locator("#kpi-trend-note")
+    assert note.is_visible() and f"start on {today}, the day it was first viewed" in (
+        note.inner_text()
+    )
+    trend = page.locator("#tile-DIG-1 .kpi-trend svg .point")
+    assert trend.count() == 1  # one point so far, drawn as a marked point
+    origin = page.locator("#tile-DIG-1 .kpi-trend-origin").inner_text()
+    assert f"first viewed on {today}" in origin
+    assert page.locator("#family-digitization .family-chart svg polyline.series").count() >= 1
     frame = page.locator("iframe.kpi-map")
     assert f"department={department}" in (frame.get_attribute("src") or "")
     assert page.locator("#district-values-stale").is_visible()

@@ -7,7 +7,13 @@ The whole city, or one department, council district or asset type, is read from 
 snapshot of the day (`registry.kpis.snapshots`): the page opens without recomputing the set.
 With no snapshot for today yet, the set is computed once and stored, so the next visitor (and
 the trend line) has it. A combination of dimensions is computed for that subset alone
-(`KpiFilters`); so is "recompute", which shows the records as they stand this minute.
+(`KpiFilters`); so is "recompute", which shows the records as they stand this minute. The first
+view of a day of a combination stores its values as that combination's point of the day, so its
+trend grows from the first time anyone looks at it (`registry.kpis.combinations` keeps it at
+month ends and back-fills DIG-1..3); the page says where each trend starts and why.
+
+The route may read from a replica: a day's point is written on the primary, and a failure there
+is logged and skipped, never shown to the reader (the values are on the page either way).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from app.auth import actor_name
 from app.auth import current_user
 from app.auth import require_login
 from app.auth import require_role
+from app.blueprints.kpis.trend_notes import trend_notes
 from app.charts import line_chart_svg
 from app.city import council_districts
 from app.city import fiscal_year_start_month
@@ -58,22 +65,29 @@ from registry.kpis import KPI_DEFINITIONS
 from registry.kpis import KpiFilters
 from registry.kpis import KpiValue
 from registry.kpis import compute_kpis
+from registry.kpis.snapshots import COMBINATION
+from registry.kpis.snapshots import VIEWED
+from registry.kpis.snapshots import combination_key
 from registry.kpis.snapshots import store_snapshot
 from registry.kpis.snapshots import stored_snapshot
 from registry.kpis.snapshots import take_snapshot
 from registry.kpis.trends import FAMILIES
+from registry.kpis.trends import SeriesStart
 from registry.kpis.trends import TrendPoint
 from registry.kpis.trends import family_of
 from registry.kpis.trends import kpi_trends
+from registry.kpis.trends import series_start
 from registry.kpis.units import format_kpi_value
 from registry.kpis.units import format_quantity
 from registry.kpis.units import unit_kind
+from registry.replication import DATABASE_ERRORS
 from registry.vocabulary import ASSET_TYPES
 
 bp = reads_from_replica(Blueprint("kpi_dashboard", __name__))
 
 FISCAL_YEARS_SHOWN = 4  # the current fiscal year and the three before it
 DEFAULT_MAP_KPI = "DIG-2"
+CENT = Decimal("0.01")
 # Lease-level detail the public page leaves out: per-building rows and the notes, which may
 # name a lease or its rent; the KPI values, numerators and denominators are aggregates.
 PUBLIC_BREAKDOWNS = ("city", "department", "council_district", "asset_type")
@@ -136,7 +150,12 @@ class DeskValues:
     breakdown_value: str | None
     source: str  # "snapshot", "computed" or "none" (public page: a past year not snapshotted)
     taken_at: dt.datetime | None
-    trends_kept: bool  # trends exist for the whole city and single dimensions only
+    # the snapshot rows its trend reads: the tiles' row, or (breakdown "combination", its key)
+    series: tuple[str, str | None]
+    stored_now: bool = False  # this request stored the series' point of `as_of`
+
+    def is_combination(self) -> bool:
+        return self.series[0] == COMBINATION
 
 
 def _start_month() -> int:
@@ -183,25 +202,43 @@ def desk_values(
     period = f"FY{filters.fiscal_year}"
     breakdown, breakdown_value = filters.breakdown()
     combined = len(filters.dimensions()) > 1
+    kpi_filters = filters.kpi_filters() if combined else None
+    key = combination_key(kpi_filters)
+    series = (COMBINATION, key) if key is not None else (breakdown, breakdown_value)
     if not combined and not filters.recompute:
         snapshot = stored_snapshot(session, as_of, period)
         if snapshot is not None:
             return DeskValues(
                 snapshot.values, as_of, breakdown, breakdown_value, "snapshot",
-                snapshot.taken_at, True,
+                snapshot.taken_at, series,
             )  # fmt: skip
     if combined and not allow_compute:
         abort(404)
     if not allow_compute and as_of != today:
         # a past year with no snapshot: computing it would not be stored, so every anonymous
         # request would recompute the set; the public page shows what was published instead
-        return DeskValues([], as_of, breakdown, breakdown_value, "none", None, True)
-    kpi_filters = filters.kpi_filters() if combined else None
+        return DeskValues([], as_of, breakdown, breakdown_value, "none", None, series)
     values = compute_kpis(session, period, as_of, _start_month(), kpi_filters)
-    if not combined and not filters.recompute and as_of == today:
+    # a combination is always computed: its first view of the day is its point of the day
+    stored = as_of == today and (combined or not filters.recompute)
+    stored = stored and _store_on_primary(values, as_of, kpi_filters)
+    return DeskValues(
+        values, as_of, breakdown, breakdown_value, "computed", None, series, stored
+    )  # fmt: skip
+
+
+def _store_on_primary(values: list[KpiValue], as_of: dt.date, filters: KpiFilters | None) -> bool:
+    """Store the day's point of the series (`store_snapshot`; a combination's view audited as
+    `VIEWED`) on the primary, whatever this request reads from; True when stored now. A
+    failure (the primary unreachable or read-only) is logged and skipped: a view never fails
+    because its point could not be kept."""
+    try:
         with unit_of_work(session_factory(), actor_name()) as primary:
-            store_snapshot(primary, values, as_of)
-    return DeskValues(values, as_of, breakdown, breakdown_value, "computed", None, not combined)
+            why = VIEWED if filters is not None else None
+            return store_snapshot(primary, values, as_of, filters, why) is not None
+    except DATABASE_ERRORS:
+        current_app.logger.warning("KPI snapshot of %s not stored", as_of, exc_info=True)
+        return False
 
 
 def _number_format(unit: str) -> Any:
@@ -240,7 +277,10 @@ def tile_data(value: KpiValue | None, definition: Any, url: str | None) -> dict[
 
 
 def _tiles(
-    desk: DeskValues, trends: dict[str, list[TrendPoint]], public: bool = False
+    desk: DeskValues,
+    trends: dict[str, list[TrendPoint]],
+    public: bool = False,
+    origins: dict[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The tiles of each family, one per KPI of the set (even one the engine has no row for)."""
     shown: dict[str, KpiValue] = {}
@@ -254,6 +294,11 @@ def _tiles(
         tile = tile_data(shown.get(definition.id), definition, url)
         if public:
             tile["note"] = None
+        tile["trend_origin"] = (origins or {}).get(definition.id)
+        # as the engine gives values (2 places; the table keeps 4)
+        tile["trend_points"] = [
+            [day.isoformat(), str(value.quantize(CENT))] for day, value in trend
+        ]
         tile["trend"] = (
             _trend_chart(
                 f"{definition.id} trend", {definition.id: trend}, definition.unit, 300, 110
@@ -278,25 +323,40 @@ def _family_charts(trends: dict[str, list[TrendPoint]]) -> dict[str, Markup]:
 
 
 def _trends(desk: DeskValues) -> dict[str, list[TrendPoint]]:
-    if not desk.trends_kept:
-        return {}
-    return kpi_trends(db_session(), desk.breakdown, desk.breakdown_value)
+    """The series' trends. A point this request just stored on the primary may not have
+    reached the replica it reads from yet: it is added from the values stored."""
+    trends = kpi_trends(db_session(), *desk.series)
+    if desk.stored_now:
+        for value in desk.values:
+            if (value.breakdown, value.breakdown_value) != (desk.breakdown, desk.breakdown_value):
+                continue
+            points = trends.setdefault(value.kpi_id, [])
+            if value.value is not None and desk.as_of not in {day for day, _ in points}:
+                points.append((desk.as_of, value.value))
+                points.sort()
+    return {kpi_id: points for kpi_id, points in trends.items() if points}
+
+
+def _series_start(desk: DeskValues) -> SeriesStart:
+    start = series_start(db_session(), *desk.series)
+    if desk.stored_now and (start.measured is None or start.measured > desk.as_of):
+        return SeriesStart(desk.as_of, start.back_filled)  # stored now, not yet on the replica
+    return start
 
 
 def _context(filters: DashboardFilters, today: dt.date, public: bool = False) -> dict[str, Any]:
     """What the desk and the public page render, and `/kpi/values` sends."""
     desk = desk_values(filters, today, allow_compute=not public)
     trends = _trends(desk)
+    notes = trend_notes(trends, _series_start(desk)) if desk.is_combination() else None
     return {
         "desk": desk,
         "filters": filters,
         "as_of": desk.as_of,
-        "families": _tiles(desk, trends, public),
-        # a combination keeps no trend: no empty chart for it either
-        "family_charts": _family_charts(trends)
-        if desk.trends_kept
-        else {family: Markup("") for family in FAMILIES.values()},
+        "families": _tiles(desk, trends, public, notes.per_kpi if notes else None),
+        "family_charts": _family_charts(trends),
         "selection": filters.label(),
+        "trend_note": notes.selection if notes else None,
     }
 
 
@@ -352,7 +412,9 @@ def _json(context: dict[str, Any]) -> Response:
             "as_of": desk.as_of.isoformat(),
             "source": desk.source,
             "taken_at": desk.taken_at.isoformat() if desk.taken_at else None,
-            "trends_kept": desk.trends_kept,
+            # every selection keeps a trend now (a combination from its first view)
+            "trends_kept": True,
+            "trend_note": context["trend_note"],
             "tiles": [{**tile, "trend": str(tile["trend"] or "")} for tile in tiles],
             "family_charts": {name: str(svg) for name, svg in context["family_charts"].items()},
         }

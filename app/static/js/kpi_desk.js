@@ -83,6 +83,9 @@
       const trend = article.querySelector(".kpi-trend");
       // the trend is server-made SVG (app/charts.py), the app's own markup
       trend.innerHTML = tile.trend || '<p class="kpi-empty no-snapshots">No snapshots yet.</p>';
+      // where a combination's trend starts and why nothing earlier (empty otherwise)
+      const origin = article.querySelector(".kpi-trend-origin");
+      if (origin) origin.textContent = tile.trend_origin || "";
     }
     for (const [family, svg] of Object.entries(data.family_charts)) {
       const chart = document.querySelector("#family-" + family.toLowerCase() + " .family-chart");
@@ -97,7 +100,10 @@
         : "Computed from the records now.";
     }
     const note = document.getElementById("kpi-trend-note");
-    if (note) note.hidden = data.trends_kept;
+    if (note) {
+      note.textContent = data.trend_note || "";
+      note.hidden = !data.trend_note;
+    }
   }
 
   // the district map follows the selection (its own page, in the frame); the district table
