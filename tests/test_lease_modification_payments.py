@@ -24,6 +24,7 @@ from registry.leases.accounting import LeaseTerms
 from registry.leases.accounting import PaymentStep
 from registry.leases.accounting import lease_schedule
 from registry.leases.accounting import modify_lease
+from registry.leases.modification_payments import DerivedPayments
 from registry.leases.modification_payments import PaymentsNotDerived
 from registry.leases.modification_payments import remaining_payment_steps
 from registry.leases.modification_payments import terms_in_force
@@ -64,6 +65,14 @@ def _steps(*pairs: tuple[int, str]) -> tuple[PaymentStep, ...]:
 
 def _engine_terms(terms: LeaseTerms, effective: dt.date, changes: dict[str, Any]) -> LeaseTerms:
     return remeasurement_terms(lease_schedule(terms), effective, changes)
+
+
+def _a_year_later(day: dt.date) -> dt.date:
+    return day.replace(year=day.year + 1)
+
+
+def _as(derived: DerivedPayments) -> dict[str, Any]:
+    return {"payments": derived.as_terms()}
 
 
 # -- the derivation ----------------------------------------------------------------------------
@@ -116,7 +125,7 @@ def test_an_effective_date_between_payment_dates_leaves_its_period_as_billed(
     current: tuple[dt.date, dt.date],
     steps: tuple[tuple[int, str], ...],
 ) -> None:
-    end = add_year(lease.last_day)
+    end = _a_year_later(lease.last_day)
     derived = remaining_payment_steps(lease, effective, end)
     assert derived.current_period is not None
     assert (derived.current_period.start, derived.current_period.last_day) == current
@@ -124,14 +133,6 @@ def test_an_effective_date_between_payment_dates_leaves_its_period_as_billed(
     # the engine accepts them: the steps cover the periods after the one the date falls in
     terms = _engine_terms(lease, effective, {"end_date": end.isoformat(), **_as(derived)})
     assert sum(step.periods for step in terms.payments) == 1 + sum(p for p, _ in steps)
-
-
-def add_year(day: dt.date) -> dt.date:
-    return day.replace(year=day.year + 1)
-
-
-def _as(derived: Any) -> dict[str, Any]:
-    return {"payments": derived.as_terms()}
 
 
 @pytest.mark.parametrize(
