@@ -1,9 +1,10 @@
 """Trend lines for combined filters on the KPI desk: the first view of a day of a combination
 (department GSD and district 1) stores that day's values under the combination's key, once;
-`/kpi/values` returns its trend; `kpi backfill` and the month-end `kpi snapshot` read its DIG-1..3
-back from the audit trail before the first view, equal to what the KPI computes over the records
-as they then stood; the page says where each trend starts; the city's and one dimension's trends
-are what they were; a point that cannot be stored is skipped, never an error.
+`/kpi/values` returns its trend; the back-fill right after the first view, `kpi backfill` and the
+month-end `kpi snapshot` read its DIG-1..3 back from the audit trail before the first view, equal
+to what the KPI computes over the records as they then stood; the page says where each trend
+starts; the city's and one dimension's trends are what they were; a point that cannot be stored
+is skipped, never an error.
 
 The portfolio of tests/test_kpi_desk.py: GSD owns P1 (district 1, office, drawn, verified), P2
 (district 1, office, no geometry), P3 (district 2, office, drawn); LAPL owns P4 (district 1,
@@ -26,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.blueprints.kpis.backfill_runner import wait_for_backfills
 from app.database import session_factory
 from cli.main import cli
 from registry.db import unit_of_work
@@ -36,7 +38,9 @@ from registry.kpis.snapshots import BACKFILLED_KPIS
 from registry.kpis.snapshots import VIEWED
 from registry.kpis.snapshots import combination_filters
 from registry.kpis.snapshots import combination_key
+from registry.kpis.snapshots import is_month_end
 from registry.kpis.snapshots import month_ends_before
+from registry.kpis.snapshots import store_snapshot
 from registry.kpis.trends import kpi_trends
 from registry.models import AuditEvent
 from tests.auth_fixtures import SignedInClient
@@ -104,6 +108,13 @@ def _combination_rows(app: Flask) -> list[Any]:
     )
 
 
+def _view(app: Flask, client: SignedInClient, path: str = VIEW) -> dict[str, Any]:
+    """`/kpi/values` of `path`, once the back-fill it may have started has ended."""
+    data = _json(client.get(path))
+    wait_for_backfills(app)
+    return data
+
+
 def _json(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.get_data(as_text=True)
     return dict(json.loads(response.get_data(as_text=True)))
@@ -163,8 +174,8 @@ def test_viewing_a_department_and_district_stores_that_days_values_for_the_combi
     desk_app: Flask, viewer: SignedInClient
 ) -> None:
     assert _combination_rows(desk_app) == []
-    _json(viewer.get(VIEW))
-    rows = _combination_rows(desk_app)
+    _view(desk_app, viewer)
+    rows = [row for row in _combination_rows(desk_app) if row.as_of == TODAY]
     engine = _engine_city_rows(desk_app, TODAY)
     assert {row.kpi_id for row in rows} == set(engine)
     for row in rows:
@@ -184,11 +195,12 @@ def test_viewing_a_department_and_district_stores_that_days_values_for_the_combi
 def test_a_second_view_the_same_day_stores_nothing_more(
     desk_app: Flask, viewer: SignedInClient
 ) -> None:
-    _json(viewer.get(VIEW))
+    _view(desk_app, viewer)
     first = _combination_rows(desk_app)
-    _json(viewer.get(VIEW))
+    _view(desk_app, viewer)
     page = viewer.get("/kpi?department=GSD&district=1")
     assert page.status_code == 200
+    wait_for_backfills(desk_app)
     assert _combination_rows(desk_app) == first
     views = _rows(desk_app, "SELECT count(*) FROM audit_events WHERE table_name = 'kpi_snapshots'")
     assert views[0][0] == 1
@@ -197,31 +209,34 @@ def test_a_second_view_the_same_day_stores_nothing_more(
 def test_the_values_endpoint_returns_the_combinations_trend_points(
     desk_app: Flask, viewer: SignedInClient
 ) -> None:
-    data = _json(viewer.get(VIEW))
+    data = _view(desk_app, viewer)
     dig1 = _tiles(data)["DIG-1"]
     assert dig1["trend_points"] == [[TODAY.isoformat(), "50.00"]]
     assert 'class="point" data-series="DIG-1"' in dig1["trend"]  # a first point, marked
     assert data["family_charts"]["Digitization"]
     assert f"first viewed on {TODAY.isoformat()}" in dig1["trend_origin"]
-    assert "read back from the audit trail at the month end" in dig1["trend_origin"]
     assert "cannot be rebuilt" in _tiles(data)["UTL-1"]["trend_origin"]
     assert f"start on {TODAY.isoformat()}, the day it was first viewed" in data["trend_note"]
-    # an earlier point (a month end the timer kept: it was viewed before) is on the line too
-    earlier = month_ends_before(TODAY, 1)[0]
+    # the parcels were recorded today: the audit trail, read back since, holds none before
+    later = _view(desk_app, viewer)
+    assert "the audit trail holds no parcels of it before" in _tiles(later)["DIG-1"]["trend_origin"]
+    # a point of an earlier day someone viewed it is on the line too
+    earlier = TODAY - dt.timedelta(days=3)
+    earlier -= dt.timedelta(days=1) if is_month_end(earlier) else dt.timedelta(0)
     with desk_app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        from registry.kpis.snapshots import store_snapshot
-
-        store_snapshot(session, compute_kpis(session, None, earlier, filters=GSD_1), earlier, GSD_1)
-    again = _tiles(_json(viewer.get(VIEW)))["DIG-1"]
+        values = compute_kpis(session, None, earlier, filters=GSD_1)
+        assert store_snapshot(session, values, earlier, GSD_1, VIEWED)
+    again = _tiles(_view(desk_app, viewer))["DIG-1"]
     assert [day for day, _ in again["trend_points"]] == [earlier.isoformat(), TODAY.isoformat()]
     page = viewer.get("/kpi?department=GSD&district=1").get_data(as_text=True)
     assert f"first viewed on {earlier.isoformat()}" in page
     assert 'id="kpi-trend-note" hidden' not in page
 
 
-def test_backfill_gives_dig_1_to_3_before_the_first_view_equal_to_the_kpi_then(
-    desk_app: Flask, viewer: SignedInClient
-) -> None:
+def _history(app: Flask) -> tuple[list[dt.date], dict[dt.date, dict[str, Any]]]:
+    """P1 and P2 at the last three month ends in the audit trail (neither drawn; P1 drawn; P1
+    verified), P3 and P4 there all along; the month ends, and what `compute_kpis` gives for
+    the combination at each over the records set back to the trail's versions."""
     oldest, middle, last = month_ends_before(TODAY, 3)
     states = {  # parcel → its version in the audit trail before each month end
         oldest: {"1111-001-001": UNDRAWN, "1111-001-002": UNDRAWN},
@@ -236,14 +251,16 @@ def test_backfill_gives_dig_1_to_3_before_the_first_view_equal_to_the_kpi_then(
     for month_end, versions in states.items():
         for parcel_id, changes in versions.items():
             trail = {k: v for k, v in changes.items() if v != "drawn"}
-            _version(desk_app, parcel_id, month_end - dt.timedelta(days=5), **trail)
+            _version(app, parcel_id, month_end - dt.timedelta(days=5), **trail)
     for other in ("1111-001-003", "1111-001-004"):  # outside the combination, drawn then
-        _version(desk_app, other, oldest - dt.timedelta(days=5))
-    expected = {month_end: _computed_then(desk_app, month_end, states) for month_end in states}
-    _json(viewer.get(VIEW))  # the first view: today's point, and the combination is watched
-    output = _cli(desk_app, "backfill", "--months", "3")
-    assert f"combination {KEY}: 3 month ends of DIG-1..DIG-3 back-filled" in output
-    rows = [row for row in _combination_rows(desk_app) if row.as_of < TODAY]
+        _version(app, other, oldest - dt.timedelta(days=5))
+    return [oldest, middle, last], {day: _computed_then(app, day, states) for day in states}
+
+
+def _assert_back_filled_as_computed_then(
+    app: Flask, month_ends: list[dt.date], expected: dict[dt.date, dict[str, Any]]
+) -> None:
+    rows = [row for row in _combination_rows(app) if row.as_of in month_ends]
     assert {row.kpi_id for row in rows} == set(BACKFILLED_KPIS)
     assert all(row.note.startswith("back-filled from the audit trail") for row in rows)
     for row in rows:
@@ -251,17 +268,50 @@ def test_backfill_gives_dig_1_to_3_before_the_first_view_equal_to_the_kpi_then(
         assert (row.value, row.numerator, row.denominator) == (
             then.value, then.numerator, then.denominator,
         ), (row.as_of, row.kpi_id)  # fmt: skip
+    oldest, middle, last = month_ends
     assert [(r.as_of, r.value) for r in rows if r.kpi_id == "DIG-1"] == [
         (oldest, 0), (middle, 50), (last, 50),
     ]  # fmt: skip
     assert [(r.as_of, r.value) for r in rows if r.kpi_id == "DIG-2"][-1] == (last, 50)
-    dig1 = _tiles(_json(viewer.get(VIEW)))["DIG-1"]
+
+
+def test_the_first_view_back_fills_dig_1_to_3_before_it_equal_to_the_kpi_then(
+    desk_app: Flask, viewer: SignedInClient
+) -> None:
+    month_ends, expected = _history(desk_app)
+    first = _tiles(_json(viewer.get(VIEW)))["DIG-1"]  # today's point; the back-fill starts
+    assert first["trend_points"][-1] == [TODAY.isoformat(), "50.00"]
+    wait_for_backfills(desk_app)
+    _assert_back_filled_as_computed_then(desk_app, month_ends, expected)
+    oldest = month_ends[0]
+    data = _view(desk_app, viewer)
+    dig1, utl1 = _tiles(data)["DIG-1"], _tiles(data)["UTL-1"]
     assert dig1["trend_points"][0] == [oldest.isoformat(), "0.00"]
-    assert len(dig1["trend_points"]) == 4
+    assert dig1["trend_points"][-4:] == [
+        [oldest.isoformat(), "0.00"], [month_ends[1].isoformat(), "50.00"],
+        [month_ends[2].isoformat(), "50.00"], [TODAY.isoformat(), "50.00"],
+    ]  # fmt: skip
     assert dig1["trend_origin"] == (
         f"From {oldest.isoformat()}: back-filled from the audit trail until the first view "
         f"on {TODAY.isoformat()}."
     )
+    assert utl1["trend_points"] == [[TODAY.isoformat(), utl1["value"]]]
+    assert utl1["trend_origin"].startswith(
+        f"No earlier figures for this combination: first viewed on {TODAY.isoformat()}"
+    )
+    assert "back-filled from the audit trail from" in data["trend_note"]
+
+
+def test_kpi_backfill_fills_a_watched_combination_whose_back_fill_was_lost(
+    desk_app: Flask,
+) -> None:
+    month_ends, expected = _history(desk_app)
+    with desk_app.app_context(), unit_of_work(session_factory(), "viewer@city.example") as s:
+        # a view's point, its back-fill lost (the server restarted)
+        assert store_snapshot(s, compute_kpis(s, None, TODAY, filters=GSD_1), TODAY, GSD_1, VIEWED)
+    output = _cli(desk_app, "backfill", "--months", "3")
+    assert f"combination {KEY}: 3 month ends of DIG-1..DIG-3 back-filled" in output
+    _assert_back_filled_as_computed_then(desk_app, month_ends, expected)
     again = _cli(desk_app, "backfill", "--months", "3")
     assert f"combination {KEY}" not in again  # its month ends are taken: nothing to do
 
@@ -301,7 +351,7 @@ def _computed_then(
 def test_the_month_end_snapshot_keeps_the_combinations_viewed_lately(
     desk_app: Flask, viewer: SignedInClient
 ) -> None:
-    _json(viewer.get(VIEW))
+    _view(desk_app, viewer)
     forgotten = "council_district=2&asset_type=office"
     with desk_app.app_context(), unit_of_work(session_factory(), "tests") as session:
         long_ago = TODAY - dt.timedelta(days=200)
@@ -331,7 +381,7 @@ def test_the_month_end_snapshot_keeps_the_combinations_viewed_lately(
 def test_city_and_single_dimension_trends_are_what_they_were(
     desk_app: Flask, viewer: SignedInClient
 ) -> None:
-    _json(viewer.get(VIEW))  # a combination first: it must not pass for the city's snapshot
+    _view(desk_app, viewer)  # a combination first: it must not pass for the city's snapshot
     page = viewer.get("/kpi").get_data(as_text=True)
     assert "Computed from the records now." in page  # the city's snapshot was still taken
     with desk_app.app_context(), session_factory()() as session:
@@ -339,7 +389,7 @@ def test_city_and_single_dimension_trends_are_what_they_were(
         gsd = kpi_trends(session, "department", "GSD")
     assert city["DIG-1"] == [(TODAY, Decimal("75.00"))]  # 3 of 4
     assert gsd["DIG-1"] == [(TODAY, Decimal("66.67"))]  # 2 of 3
-    _json(viewer.get("/kpi/values?department=LAPL&district=1"))  # another combination
+    _view(desk_app, viewer, "/kpi/values?department=LAPL&district=1")  # another combination
     one = _json(viewer.get("/kpi/values?department=GSD"))
     assert one["source"] == "snapshot" and one["trend_note"] is None
     assert _tiles(one)["DIG-1"]["trend_points"] == [[TODAY.isoformat(), "66.67"]]
@@ -349,12 +399,9 @@ def test_city_and_single_dimension_trends_are_what_they_were(
     with desk_app.app_context(), session_factory()() as session:
         assert kpi_trends(session) == city
         assert kpi_trends(session, "department", "GSD") == gsd
-    # the city's back-fill is not blocked by a combination's month end, nor the other way
+    # the combinations' back-filled month ends do not pass for the city's
     last = month_ends_before(TODAY, 1)[0]
-    with desk_app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        from registry.kpis.snapshots import store_snapshot
-
-        store_snapshot(session, compute_kpis(session, None, last, filters=GSD_1), last, GSD_1)
+    assert last in {row.as_of for row in _combination_rows(desk_app)}
     assert "back-filled 1 month ends" in _cli(desk_app, "backfill", "--months", "1")
     assert _rows(
         desk_app,

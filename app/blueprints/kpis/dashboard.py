@@ -10,7 +10,8 @@ the trend line) has it. A combination of dimensions is computed for that subset 
 (`KpiFilters`); so is "recompute", which shows the records as they stand this minute. The first
 view of a day of a combination stores its values as that combination's point of the day, so its
 trend grows from the first time anyone looks at it (`registry.kpis.combinations` keeps it at
-month ends and back-fills DIG-1..3); the page says where each trend starts and why.
+month ends and back-fills DIG-1..3), and its DIG-1..3 are back-filled from the audit trail right
+after, in the background (`backfill_runner`); the page says where each trend starts and why.
 
 The route may read from a replica: a day's point is written on the primary, and a failure there
 is logged and skipped, never shown to the reader (the values are on the page either way).
@@ -43,6 +44,7 @@ from app.auth import actor_name
 from app.auth import current_user
 from app.auth import require_login
 from app.auth import require_role
+from app.blueprints.kpis.backfill_runner import backfill_later
 from app.blueprints.kpis.trend_notes import trend_notes
 from app.charts import line_chart_svg
 from app.city import council_districts
@@ -222,6 +224,8 @@ def desk_values(
     # a combination is always computed: its first view of the day is its point of the day
     stored = as_of == today and (combined or not filters.recompute)
     stored = stored and _store_on_primary(values, as_of, kpi_filters)
+    if stored and kpi_filters is not None:
+        backfill_later(kpi_filters, as_of, _start_month())  # DIG-1..3 before it, in a moment
     return DeskValues(
         values, as_of, breakdown, breakdown_value, "computed", None, series, stored
     )  # fmt: skip

@@ -1,7 +1,8 @@
 """What the KPI desk says about a combination's trends: where each starts and why there is
 nothing earlier, in the reader's words. A combination's figures are kept from the first day
-someone views it; DIG-1..3 before that are back-filled from the audit trail at the month end
-(`registry.kpis.combinations`); the other KPIs' past cannot be rebuilt (docs/kpis.md)."""
+someone views it; DIG-1..3 before that are back-filled from the audit trail just after
+(`backfill_runner`, and at the month end: `registry.kpis.combinations`); the other KPIs' past
+cannot be rebuilt (docs/kpis.md)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def trend_notes(trends: Mapping[str, Sequence[TrendPoint]], start: SeriesStart) 
             f"DIG-1..3 are back-filled from the audit trail from {start.back_filled.isoformat()}"
         )
     else:
-        earlier = "DIG-1..3 before it are read back from the audit trail at the next month end"
+        earlier = "DIG-1..3 before it are being read back from the audit trail"
     selection = (
         f"This combination's trends start on {first}, the day it was first viewed; {earlier}. "
         "The other KPIs' past cannot be rebuilt from the audit trail."
@@ -59,4 +60,4 @@ def _kpi_note(kpi_id: str, trend: Sequence[TrendPoint], start: SeriesStart) -> s
         return f"{missing}; this KPI's past cannot be rebuilt from the audit trail."
     if start.back_filled is not None and start.back_filled < start.measured:
         return f"{missing}; the audit trail holds no parcels of it before."
-    return f"{missing}; earlier month ends are read back from the audit trail at the month end."
+    return f"{missing}; earlier month ends are being read back from the audit trail."
