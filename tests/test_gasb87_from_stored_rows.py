@@ -17,12 +17,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from registry.db import create_registry_engine
+from registry.db import unit_of_work
 from registry.fiscal_years import fiscal_year_of
 from registry.leases.gasb87 import figures
 from registry.leases.gasb87.journal import journal_entries
 from registry.leases.gasb87.report import gasb87_report
 from registry.leases.stored_schedules import stale_lease_ids
+from tests.test_gasb87_export import add_leases
+from tests.test_gasb87_export import lease
 from tests.test_gasb87_export import modified_twice_each_way  # noqa: F401 (a fixture)
+from tests.test_journal_entries import ALL_LEASES
 
 T = TypeVar("T")
 
@@ -145,3 +149,44 @@ def test_a_stale_lease_beside_stored_ones_is_computed_by_the_engine(
     assert mixed == all_engine
     assert mixed != before, "the stale leases were computed from their records"
     assert gasb87_report(session, year) == before
+
+
+MID_MONTH = [
+    *ALL_LEASES,
+    lease(  # quarterly in arrears from mid-month: several month ends inside each window
+        "MID-Q",
+        direction="out",
+        portfolio="receivable",
+        commencement_date="2020-11-17",
+        term_months=45,
+        payment_frequency="quarterly",
+        payment_timing="arrears",
+        payments=[{"periods": 15, "amount": "7777.77"}],
+        discount_rate="0.0437",
+    ),
+]
+
+
+@pytest.fixture
+def mid_month_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with unit_of_work(session_factory, "tests") as session:
+        add_leases(session, MID_MONTH)
+    with session_factory() as session:
+        yield session
+
+
+def test_windows_holding_month_ends_are_prorated_as_the_engine_does(
+    mid_month_session: Session,
+) -> None:
+    """Leases paid annually, quarterly and from the middle of a month: a month end falls inside
+    their interest and straight-line windows, which the stored states pro-rate by day; every
+    month of every year journals as the engine does, and every year reports as it does."""
+    session = mid_month_session
+    for year in range(2019, 2026):
+        ours = gasb87_report(session, year), journal_entries(session, year)
+        theirs = from_engine(
+            session,
+            lambda year=year: (gasb87_report(session, year), journal_entries(session, year)),
+        )
+        assert ours == theirs, f"FY{year}"
+        assert ours[1].unbalanced_entries() == []
