@@ -27,6 +27,7 @@ from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
 from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
 from registry.kpis.findings_sql import FINDINGS_CTES
+from registry.kpis.findings_sql import OVERLAP_PAIRS_CTE
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -34,12 +35,11 @@ from registry.kpis.values import grouping_select
 from registry.kpis.values import make_value
 from registry.kpis.values import nothing
 from registry.kpis.values import ratio
+from registry.parcels.validation import OVERLAP_TOLERANCE_SQ_M
 from registry.parcels.verification import MISSING_FIELDS_SQL
 from registry.parcels.verification import REQUIRED_FOR_ATTRIBUTED
-from registry.spatial import as_geography
 
 REQUIRED_FIELD_COUNT = len(REQUIRED_FOR_ATTRIBUTED)
-OVERLAP_TOLERANCE_SQ_M = 1.0
 
 _LEASE_ABSTRACTED = """(
     nullif(btrim(l.counterparty), '') IS NOT NULL AND l.commencement_date IS NOT NULL
@@ -57,21 +57,22 @@ def _sql() -> str:
     select, grouping = grouping_select(DIMS)
     return f"""
     WITH parcel AS (
-        SELECT p.*, {PARCEL_DIMS_SQL}, cardinality({MISSING_FIELDS_SQL}) AS missing
+        SELECT p.id, p.parcel_id, p.geom, p.digitization_status, p.verified_at,
+               {PARCEL_DIMS_SQL}, cardinality({MISSING_FIELDS_SQL}) AS missing
           FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
          WHERE {PARCEL_IN_REGISTRY_SQL}
-    ), overlap AS (
-        -- on the table, not the CTE: a CTE read twice is materialized and has no GiST index,
-        -- which made this pair search a nested loop over every pair (minutes at 100,000)
-        SELECT a.id AS a_id, b.id AS b_id FROM parcels a JOIN parcels b
-            ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
-         WHERE a.overlap_accepted_reason IS NULL AND b.overlap_accepted_reason IS NULL
+    ), {OVERLAP_PAIRS_CTE}, overlap AS (
+        SELECT pair.a_id, pair.b_id FROM overlap_pair pair
+          JOIN parcels a ON a.id = pair.a_id JOIN parcels b ON b.id = pair.b_id
+         WHERE pair.area > {OVERLAP_TOLERANCE_SQ_M}
+           AND a.overlap_accepted_reason IS NULL AND b.overlap_accepted_reason IS NULL
            AND {_in_registry("a")} AND {_in_registry("b")}
-           AND ST_Area({as_geography("ST_Intersection(a.geom, b.geom)")})
-               > {OVERLAP_TOLERANCE_SQ_M}
     ), overlap_count AS (
         SELECT id, count(*) AS n FROM (SELECT a_id AS id FROM overlap
                                        UNION ALL SELECT b_id FROM overlap) AS o GROUP BY id
+    ), duplicate AS (  -- narrow rows grouped, not the parcel rows sorted for a window
+        SELECT p.parcel_id FROM parcels p WHERE {PARCEL_IN_REGISTRY_SQL}
+         GROUP BY p.parcel_id HAVING count(*) > 1
     ), facts AS (
         SELECT dim_department, dim_district, dim_asset_type, 1 AS parcels,
                (geom IS NOT NULL)::int AS with_geometry,
@@ -81,9 +82,10 @@ def _sql() -> str:
                0 AS leases, 0 AS abstracted,
                missing
                + (parcel.geom IS NOT NULL AND NOT ST_IsValid(parcel.geom))::int
-               + (count(*) OVER (PARTITION BY parcel.parcel_id) > 1)::int
+               + (duplicate.parcel_id IS NOT NULL)::int
                + coalesce(overlap_count.n, 0) AS findings
           FROM parcel LEFT JOIN overlap_count ON overlap_count.id = parcel.id
+          LEFT JOIN duplicate ON duplicate.parcel_id = parcel.parcel_id
         UNION ALL
         SELECT {LEASE_DIMS_SQL}, 0, 0, 0, 0, 1, {_LEASE_ABSTRACTED}::int,
                coalesce((l.end_date < l.commencement_date

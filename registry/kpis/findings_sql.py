@@ -13,6 +13,10 @@ tolerance (a finding on both parcels, unless an editor accepted it), a duplicate
 lease that ends before it starts; and of a lease recorded incomplete, each term it lacks (with
 the source's text for it), each value it took from a source that doubted it (to confirm), and
 the point that placed it in no parcel.
+
+Overlaps are read from `parcel_overlaps`, the pairs kept by the database as shapes change
+(migration 0027), through `OVERLAP_PAIRS_CTE`: the pair search over every parcel was most of
+DIG-5's time.
 """
 
 from __future__ import annotations
@@ -21,17 +25,41 @@ from registry.parcels.validation import OVERLAP_TOLERANCE_SQ_M
 from registry.parcels.verification import MISSING_FIELDS_SQL
 from registry.spatial import as_geography
 
+# `overlap_pair` (for a WITH clause): every pair of parcels (`a_id` < `b_id`, internal ids) whose
+# shapes intersect with an area, with that `area` in m², whatever else the parcels record
+# (retired, overlap accepted: the reader filters). The pairs kept in `parcel_overlaps` of parcels
+# not listed as changed since (`parcel_overlaps_stale`), and the pairs of the listed parcels
+# computed here from their shapes as they stand: exact in any snapshot, on a replica too, even
+# before a writer folds the list in. The area is the one expression the table is filled with.
+OVERLAP_PAIRS_CTE = f"""
+    overlap_pair AS (
+        SELECT o.low_id AS a_id, o.high_id AS b_id, o.area FROM parcel_overlaps o
+         WHERE NOT EXISTS (SELECT 1 FROM parcel_overlaps_stale s WHERE s.parcel_id = o.low_id)
+           AND NOT EXISTS (SELECT 1 FROM parcel_overlaps_stale s WHERE s.parcel_id = o.high_id)
+        UNION ALL
+        SELECT low_id, high_id, area FROM (
+            SELECT low_id, high_id, (  -- by id, however many parcels the planner guesses listed
+                SELECT ST_Area({as_geography("ST_Intersection(a.geom, b.geom)")})
+                  FROM parcels a, parcels b WHERE a.id = low_id AND b.id = high_id
+                   AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)) AS area
+              FROM (SELECT DISTINCT least(c.id, n.id) AS low_id, greatest(c.id, n.id) AS high_id
+                      FROM parcel_overlaps_stale s JOIN parcels c ON c.id = s.parcel_id
+                      JOIN parcels n ON n.geom && c.geom AND n.id <> c.id) AS candidate
+            ) AS fresh
+         WHERE area > 0
+    )"""
+
 FINDINGS_CTES = f"""
-    parcel AS (
+    {OVERLAP_PAIRS_CTE}, parcel AS (
         SELECT p.id, p.parcel_id, p.geom, p.overlap_accepted_reason, d.code AS department,
                p.council_district, {MISSING_FIELDS_SQL} AS missing
           FROM parcels p LEFT JOIN departments d ON d.id = p.department_id
          WHERE p.retired_at IS NULL
     ), overlap AS (
         SELECT a.id AS a_id, b.id AS b_id, a.parcel_id AS a_parcel, b.parcel_id AS b_parcel,
-               ST_Area({as_geography("ST_Intersection(a.geom, b.geom)")}) AS area
-          FROM parcels a JOIN parcels b  -- the table, with its GiST index (not the CTE)
-            ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+               pair.area
+          FROM overlap_pair pair JOIN parcels a ON a.id = pair.a_id
+          JOIN parcels b ON b.id = pair.b_id
          WHERE a.overlap_accepted_reason IS NULL AND b.overlap_accepted_reason IS NULL
            AND a.retired_at IS NULL AND b.retired_at IS NULL
     ), raw_finding AS (

@@ -8,7 +8,9 @@ verification keyed in later still counts from when it was done) and any other ve
 a verification withdrawn) by when it was recorded. Recorded last, not dated last: a verification
 keyed in today with last year's date is the parcel's state now, although a version recorded before
 it (the record as first entered, unverified) carries a later date. Only the audit events that create
-a parcel or change `digitization_status` / `verified_at` are read.
+a parcel or change `digitization_status` / `verified_at` are read, from the narrow rows the
+database keeps of them (`parcel_verification_events`, migration 0027: the parcel, the event's id
+and time, the `verified_at` of a verified version), not from the events' JSON.
 
 This is the one DIG-6 rule: the /milestone page (`registry.milestones.progress`) takes its pace
 (`verified_gain`) and its forecast (`forecast_at_pace`) from here too, for the milestone the
@@ -64,26 +66,17 @@ def _sql(dims: dict[str, str] | None = None) -> str:
     else:
         select, grouping = "'city' AS breakdown, NULL AS breakdown_value", "GROUPING SETS (())"
     return f"""
-    WITH version AS MATERIALIZED (  -- narrow rows: the events' JSON is read once, never sorted
-        SELECT CAST(e.after ->> 'id' AS bigint) AS parcel_pk, e.id AS event_id,
-               (e.after ->> 'digitization_status' = 'verified'
-                AND e.after ->> 'verified_at' IS NOT NULL) AS verified,
-               CASE WHEN e.after ->> 'digitization_status' = 'verified'
-                         AND e.after ->> 'verified_at' IS NOT NULL
-                    THEN CAST(CAST(e.after ->> 'verified_at' AS timestamptz) AS date)
-                    ELSE CAST(e.occurred_at AS date) END AS dated
-          FROM audit_events e
-         WHERE e.table_name = 'parcels' AND e.after IS NOT NULL
-           AND (e.action = 'INSERT'
-                OR e.changed_fields && ARRAY['digitization_status', 'verified_at'])
+    WITH version AS (
+        SELECT parcel_pk, event_id, verified_at IS NOT NULL AS verified,
+               CAST(coalesce(verified_at, occurred_at) AS date) AS dated
+          FROM parcel_verification_events
     ), state AS MATERIALIZED (  -- once, not per parcel of a filtered selection
         -- the latest event's flag by date: max(id × 2 + flag) is the latest id with its flag
         -- in the low bit, a hash aggregate where ordered array_aggs sorted every event
         SELECT parcel_pk,
-               max(event_id * 2 + coalesce(verified, false)::int)
-                   FILTER (WHERE dated <= :as_of) % 2 = 1 AS now,
-               max(event_id * 2 + coalesce(verified, false)::int)
-                   FILTER (WHERE dated <= :pace_start) % 2 = 1 AS before
+               max(event_id * 2 + verified::int) FILTER (WHERE dated <= :as_of) % 2 = 1 AS now,
+               max(event_id * 2 + verified::int) FILTER (WHERE dated <= :pace_start) % 2 = 1
+               AS before
           FROM version GROUP BY parcel_pk
     ), facts AS (
         SELECT {PARCEL_DIMS_SQL}, coalesce(s.now, false)::int AS verified_now,

@@ -20,6 +20,9 @@ from registry.models.core import VersionedMixin
 from registry.models.files import StoredFile
 from registry.models.imports import ImportBatch
 from registry.models.imports import ImportProblem
+from registry.models.kpi_caches import ParcelOverlap
+from registry.models.kpi_caches import ParcelOverlapStale
+from registry.models.kpi_caches import ParcelVerificationEvent
 from registry.models.lease_schedules import LeaseMeasurement
 from registry.models.lease_schedules import LeaseRentPeriod
 from registry.models.lease_schedules import LeaseScheduleRow
@@ -69,6 +72,9 @@ __all__ = [
     "Parcel",
     "ParcelIdFormat",
     "ParcelLineage",
+    "ParcelOverlap",
+    "ParcelOverlapStale",
+    "ParcelVerificationEvent",
     "StoredFile",
     "User",
     "UserSession",
