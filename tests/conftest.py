@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.auth_fixtures",
     "tests.browser",
     "tests.import_fixtures",
+    "tests.kpi_fixtures",
     "tests.pg_clusters",
 ]
 
@@ -49,6 +50,17 @@ def sample_database_url(template_url: str) -> Iterator[str]:
     engine.dispose()
     yield url
     database_admin.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def sample_session(sample_database_url: str) -> Iterator[Session]:
+    """A session on the shared sample database, for a module's tests that only read it (or
+    write in a savepoint they roll back)."""
+    engine = create_registry_engine(sample_database_url, pool_size=1)
+    with sessionmaker(engine)() as session:
+        yield session
+        session.rollback()
+    engine.dispose()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from registry.db import create_registry_engine
 from registry.db import unit_of_work
 from registry.fiscal_years import fiscal_year_of
 from registry.leases.gasb87 import figures
@@ -55,15 +54,6 @@ def count_sql_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(figures, "_stored", counting)
     return seen
-
-
-@pytest.fixture(scope="module")
-def sample_session(sample_database_url: str) -> Iterator[Session]:
-    engine = create_registry_engine(sample_database_url, pool_size=1)
-    with sessionmaker(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
 
 
 def _sample_years(session: Session) -> range:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +24,6 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from app.blueprints.kpis.backfill_runner import wait_for_backfills
 from app.database import session_factory
@@ -44,55 +42,14 @@ from registry.kpis.snapshots import store_snapshot
 from registry.kpis.trends import kpi_trends
 from registry.models import AuditEvent
 from tests.auth_fixtures import SignedInClient
-from tests.builders import department
-from tests.builders import parcel
-from tests.builders import square
+from tests.kpi_fixtures import VERIFIED_AT
 
 TODAY = dt.date.today()
 GSD_1 = KpiFilters(department="GSD", council_district="1")
 KEY = "department=GSD&council_district=1"
 VIEW = "/kpi/values?department=GSD&district=1"
-VERIFIED_AT = dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC)
 # P1 and P2 before anyone drew or verified them (an older version in the audit trail)
 UNDRAWN = {"geom": None, "digitization_status": "paper", "verified_at": None, "verified_by": None}
-
-
-def _portfolio(session: Session) -> None:
-    gsd, lapl = department("GSD", "General Services"), department("LAPL", "Library")
-    common = {"legal_interest": "owned", "status": "in_use", "use": "Office"}
-    session.add_all(
-        [
-            parcel(
-                "1111-001-001", department=gsd, council_district=1, asset_type="office",
-                geometry=square(-118.250), digitization_status="verified",
-                verified_by="second", verified_at=VERIFIED_AT, **common,
-            ),
-            parcel(
-                "1111-001-002", department=gsd, council_district=1, asset_type="office",
-                geometry=None, digitization_status="paper", **common,
-            ),
-            parcel(
-                "1111-001-003", department=gsd, council_district=2, asset_type="office",
-                geometry=square(-118.230), digitization_status="digitized", **common,
-            ),
-            parcel(
-                "1111-001-004", department=lapl, council_district=1, asset_type="library",
-                geometry=square(-118.210), digitization_status="digitized", **common,
-            ),
-        ]
-    )  # fmt: skip
-
-
-@pytest.fixture
-def desk_app(app: Flask) -> Flask:
-    with app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        _portfolio(session)
-    return app
-
-
-@pytest.fixture
-def viewer(desk_app: Flask, signed_in: Callable[..., SignedInClient]) -> SignedInClient:
-    return signed_in("viewer")
 
 
 def _rows(app: Flask, sql: str, **params: object) -> list[Any]:

@@ -22,7 +22,6 @@ from flask import Flask
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from app.database import session_factory
 from cli.main import cli
@@ -35,50 +34,9 @@ from registry.kpis.units import format_kpi_value
 from registry.models import AuditEvent
 from registry.models import KpiSnapshot
 from tests.auth_fixtures import SignedInClient
-from tests.builders import department
 from tests.builders import parcel
-from tests.builders import square
 
 TODAY = dt.date.today()
-VERIFIED_AT = dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC)
-
-
-def _portfolio(session: Session) -> None:
-    gsd, lapl = department("GSD", "General Services"), department("LAPL", "Library")
-    common = {"legal_interest": "owned", "status": "in_use", "use": "Office"}
-    session.add_all(
-        [
-            parcel(
-                "1111-001-001", department=gsd, council_district=1, asset_type="office",
-                geometry=square(-118.250), digitization_status="verified",
-                verified_by="second", verified_at=VERIFIED_AT, **common,
-            ),
-            parcel(
-                "1111-001-002", department=gsd, council_district=1, asset_type="office",
-                geometry=None, digitization_status="paper", **common,
-            ),
-            parcel(
-                "1111-001-003", department=gsd, council_district=2, asset_type="office",
-                geometry=square(-118.230), digitization_status="digitized", **common,
-            ),
-            parcel(
-                "1111-001-004", department=lapl, council_district=1, asset_type="library",
-                geometry=square(-118.210), digitization_status="digitized", **common,
-            ),
-        ]
-    )  # fmt: skip
-
-
-@pytest.fixture
-def desk_app(app: Flask) -> Flask:
-    with app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        _portfolio(session)
-    return app
-
-
-@pytest.fixture
-def viewer(desk_app: Flask, signed_in: Callable[..., SignedInClient]) -> SignedInClient:
-    return signed_in("viewer")
 
 
 def _scalar(app: Flask, sql: str, **params: object) -> int:

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
 
-from registry.db import create_registry_engine
 from registry.kpis.lease_kpis import _add_engine_balances
 from registry.kpis.lease_kpis import _balances
 from registry.kpis.lease_kpis import lease_kpis
@@ -99,15 +95,6 @@ def assert_stored_as_computed(session: Session, lease_number: str) -> None:
     stored = stored_rows(session, lease_number)
     assert stored == engine_rows(session, lease_number)
     assert stored[1], "a measured lease has rows"
-
-
-@pytest.fixture(scope="module")
-def sample_session(sample_database_url: str) -> Iterator[Session]:
-    engine = create_registry_engine(sample_database_url, pool_size=1)
-    with sessionmaker(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
 
 
 def test_every_sample_lease_is_stored_as_the_engine_computes_it(sample_session: Session) -> None:
