@@ -25,6 +25,8 @@ from registry.kpis import Period
 from registry.kpis import compute_kpis
 from registry.kpis.digitization import digitization_kpis
 from registry.kpis.findings_sql import OVERLAP_PAIRS_CTE
+from registry.kpis.findings_sql import PARCEL_IDS_UNIQUE_SQL
+from registry.kpis.findings_sql import STORED_SHAPES_VALID_SQL
 from registry.kpis.milestone_forecast import milestone_forecast_kpis
 from registry.milestones.findings import open_findings
 from registry.spatial import as_geography
@@ -293,3 +295,29 @@ def test_the_migration_fills_both_from_the_records_as_they_stand(
             assert len(_rows(connection, _EVENTS_KEPT)) == 5
     finally:
         engine.dispose()
+
+
+def test_the_schema_lets_dig5_skip_asking_each_shape_and_id(db_session: Session) -> None:
+    """The shortcut is on where it is meant to be: a change of the constraints' wording in a
+    later PostgreSQL would silently turn it off, and this would say so."""
+    checks = f"SELECT {STORED_SHAPES_VALID_SQL}, {PARCEL_IDS_UNIQUE_SQL}"
+    assert tuple(db_session.execute(text(checks)).one()) == (True, True)
+
+
+def test_without_the_constraints_invalid_shapes_and_shared_ids_are_findings(
+    lots: Session,
+) -> None:
+    lots.execute(text("ALTER TABLE parcels DROP CONSTRAINT ck_parcels_geom_valid"))
+    lots.execute(text("ALTER TABLE parcels DROP CONSTRAINT uq_parcels_parcel_id"))
+    bow_tie = "MULTIPOLYGON(((-118 34, -117.999 34.001, -117.999 34, -118 34.001, -118 34)))"
+    lots.execute(
+        text(
+            "INSERT INTO parcels (parcel_id, address, use, department_id, geom) "
+            "SELECT 'P-3', 'Twice', 'Office', department_id, ST_GeomFromText(:wkt, 4326) "
+            "FROM parcels WHERE parcel_id = 'P-1'"
+        ),
+        {"wkt": bow_tie},
+    )
+    kinds = sorted(f.kind for f in open_findings(lots).findings)
+    assert kinds == ["duplicate parcel id"] * 2 + ["invalid geometry"] + ["overlap"] * 2
+    assert _dig5(lots)[("city", None)] == 5

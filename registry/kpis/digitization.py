@@ -28,6 +28,8 @@ from registry.kpis.common_sql import PARCEL_DIMS_SQL
 from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
 from registry.kpis.findings_sql import FINDINGS_CTES
 from registry.kpis.findings_sql import OVERLAP_PAIRS_CTE
+from registry.kpis.findings_sql import PARCEL_IDS_UNIQUE_SQL
+from registry.kpis.findings_sql import STORED_SHAPES_VALID_SQL
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -71,7 +73,8 @@ def _sql() -> str:
         SELECT id, count(*) AS n FROM (SELECT a_id AS id FROM overlap
                                        UNION ALL SELECT b_id FROM overlap) AS o GROUP BY id
     ), duplicate AS (  -- narrow rows grouped, not the parcel rows sorted for a window
-        SELECT p.parcel_id FROM parcels p WHERE {PARCEL_IN_REGISTRY_SQL}
+        SELECT p.parcel_id FROM parcels p
+         WHERE NOT {PARCEL_IDS_UNIQUE_SQL} AND {PARCEL_IN_REGISTRY_SQL}
          GROUP BY p.parcel_id HAVING count(*) > 1
     ), facts AS (
         SELECT dim_department, dim_district, dim_asset_type, 1 AS parcels,
@@ -81,10 +84,12 @@ def _sql() -> str:
                {REQUIRED_FIELD_COUNT} - missing AS fields_filled,
                0 AS leases, 0 AS abstracted,
                missing
-               + (parcel.geom IS NOT NULL AND NOT ST_IsValid(parcel.geom))::int
+               + (parcel.geom IS NOT NULL AND NOT shapes.valid
+                  AND NOT ST_IsValid(parcel.geom))::int
                + (duplicate.parcel_id IS NOT NULL)::int
                + coalesce(overlap_count.n, 0) AS findings
-          FROM parcel LEFT JOIN overlap_count ON overlap_count.id = parcel.id
+          FROM parcel CROSS JOIN (SELECT {STORED_SHAPES_VALID_SQL} AS valid) AS shapes
+          LEFT JOIN overlap_count ON overlap_count.id = parcel.id
           LEFT JOIN duplicate ON duplicate.parcel_id = parcel.parcel_id
         UNION ALL
         SELECT {LEASE_DIMS_SQL}, 0, 0, 0, 0, 1, {_LEASE_ABSTRACTED}::int,
