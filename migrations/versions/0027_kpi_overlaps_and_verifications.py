@@ -11,11 +11,11 @@ tables keep what they read, exactly:
 `parcel_overlaps`: each pair of parcels (lower id, higher id) whose shapes intersect with an
 area, and that area in m² (ST_Area of the geography of ST_Intersection(lower, higher), as the
 readers computed it), whatever the parcels' other fields (retired, overlap accepted: the
-readers filter). A statement that inserts or deletes parcels with a shape, or changes a shape,
-lists those parcels in `parcel_overlaps_stale` (trigger, same transaction). At the end of the
-statement the writer folds the list in: recomputes the pairs of the listed parcels and empties
-it (`registry_fold_parcel_overlaps`), if it can take the fold's lock without waiting and runs
-at READ COMMITTED; otherwise the parcels stay listed for the next writer. Readers
+readers filter). At the end of a statement that inserts or deletes parcels with a shape, or
+changes a shape, a trigger recomputes the pairs of those parcels and of any listed in
+`parcel_overlaps_stale`, emptying the list (`registry_fold_parcel_overlaps`), if it can take the
+fold's lock without waiting and runs at READ COMMITTED; otherwise it lists its parcels there
+for the next writer (same transaction either way). Readers
 (registry/kpis/findings_sql.py) take the stored pairs of parcels not listed and compute the
 pairs of listed parcels afresh, so what they read is exact in any snapshot, also on a replica,
 whoever folds when. A change of shape made with the triggers disabled must list its parcels.
@@ -59,13 +59,14 @@ _PAIRS_OF_CHANGED = f"""
 """
 
 _FUNCTIONS = f"""
-CREATE FUNCTION registry_fold_parcel_overlaps() RETURNS integer LANGUAGE plpgsql
-SET jit = off AS $$
+CREATE FUNCTION registry_fold_parcel_overlaps(also bigint[] DEFAULT '{{}}') RETURNS integer
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     changed bigint[];
 BEGIN
     WITH taken AS (DELETE FROM parcel_overlaps_stale RETURNING parcel_id)
-    SELECT array_agg(DISTINCT parcel_id) INTO changed FROM taken;
+    SELECT array_agg(DISTINCT parcel_id) INTO changed
+      FROM (SELECT parcel_id FROM taken UNION SELECT unnest(also)) AS listed;
     IF changed IS NULL THEN
         RETURN 0;
     END IF;
@@ -76,31 +77,34 @@ BEGIN
     RETURN cardinality(changed);
 END $$;
 
-CREATE FUNCTION registry_list_parcel_overlaps_stale() RETURNS trigger LANGUAGE plpgsql
+CREATE FUNCTION registry_parcel_shapes_changed() RETURNS trigger LANGUAGE plpgsql
 SET jit = off AS $$
+DECLARE
+    changed bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO parcel_overlaps_stale (parcel_id)
-        SELECT id FROM new_rows WHERE geom IS NOT NULL;
+        SELECT array_agg(id) INTO changed FROM new_rows WHERE geom IS NOT NULL;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO parcel_overlaps_stale (parcel_id)
-        SELECT id FROM old_rows WHERE geom IS NOT NULL;
+        SELECT array_agg(id) INTO changed FROM old_rows WHERE geom IS NOT NULL;
     ELSE
-        INSERT INTO parcel_overlaps_stale (parcel_id)
-        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE n.geom IS DISTINCT FROM o.geom;
+        SELECT array_agg(n.id) INTO changed
+          FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.geom IS DISTINCT FROM o.geom;
+    END IF;
+    IF changed IS NULL THEN
+        RETURN NULL;
     END IF;
     -- Fold now unless another transaction is folding (its lock is held to its end) or this one
-    -- reads from a fixed snapshot (it could not see the shapes committed since).
+    -- reads from a fixed snapshot (it would not see the shapes committed since).
     IF current_setting('transaction_isolation') = 'read committed'
-       AND EXISTS (SELECT 1 FROM parcel_overlaps_stale)
        AND pg_try_advisory_xact_lock(hashtext('parcel_overlaps')) THEN
         BEGIN
-            PERFORM registry_fold_parcel_overlaps();
+            PERFORM registry_fold_parcel_overlaps(changed);
+            RETURN NULL;
         EXCEPTION WHEN OTHERS THEN
             RAISE WARNING 'parcel overlaps left to compute on reading: %', SQLERRM;
         END;
     END IF;
+    INSERT INTO parcel_overlaps_stale (parcel_id) SELECT unnest(changed);
     RETURN NULL;
 END $$;
 
@@ -121,12 +125,12 @@ END $$;
 
 _TRIGGERS = """
 CREATE TRIGGER parcels_overlaps_insert AFTER INSERT ON parcels REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_list_parcel_overlaps_stale();
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_parcel_shapes_changed();
 CREATE TRIGGER parcels_overlaps_update AFTER UPDATE ON parcels
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_list_parcel_overlaps_stale();
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_parcel_shapes_changed();
 CREATE TRIGGER parcels_overlaps_delete AFTER DELETE ON parcels REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_list_parcel_overlaps_stale();
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_parcel_shapes_changed();
 CREATE TRIGGER audit_events_parcel_verifications AFTER INSERT ON audit_events
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION registry_list_parcel_verification_events();
@@ -178,6 +182,7 @@ def upgrade() -> None:
     op.execute(_FUNCTIONS)
     op.execute("SET LOCAL jit = off")
     op.execute(_FILL)
+    op.execute("ANALYZE parcel_overlaps, parcel_overlaps_stale, parcel_verification_events")
     op.execute(_TRIGGERS)
 
 
@@ -186,8 +191,8 @@ def downgrade() -> None:
     for event in ("insert", "update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS parcels_overlaps_{event} ON parcels")
     op.execute("DROP FUNCTION IF EXISTS registry_list_parcel_verification_events()")
-    op.execute("DROP FUNCTION IF EXISTS registry_list_parcel_overlaps_stale()")
-    op.execute("DROP FUNCTION IF EXISTS registry_fold_parcel_overlaps()")
+    op.execute("DROP FUNCTION IF EXISTS registry_parcel_shapes_changed()")
+    op.execute("DROP FUNCTION IF EXISTS registry_fold_parcel_overlaps(bigint[])")
     op.drop_table('parcel_verification_events')
     op.drop_index('ix_parcel_overlaps_stale_parcel_id', table_name='parcel_overlaps_stale')
     op.drop_table('parcel_overlaps_stale')
