@@ -48,14 +48,19 @@ _AREA = (
     else f"ST_Area(ST_Transform({_INTERSECTION}, 4326)::geography)"
 )
 
-# The pairs of the parcels in `changed` (ids) with any parcel, each pair once, lower id first.
+# The pairs of the parcels in `changed` (ids) with any parcel, each pair once, lower id first:
+# candidates by bounding box on the GiST index, each measured on the two rows found by id.
 _PAIRS_OF_CHANGED = f"""
-    SELECT a.id AS low_id, b.id AS high_id, {_AREA} AS area
-      FROM (SELECT DISTINCT least(c.id, n.id) AS low_id, greatest(c.id, n.id) AS high_id
-              FROM unnest(changed) AS s(id) JOIN parcels c ON c.id = s.id
-              JOIN parcels n ON n.geom && c.geom AND n.id <> c.id) AS candidate
-      JOIN parcels a ON a.id = candidate.low_id JOIN parcels b ON b.id = candidate.high_id
-     WHERE a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+    WITH candidate AS MATERIALIZED (
+        SELECT DISTINCT least(c.id, n.id) AS low_id, greatest(c.id, n.id) AS high_id
+          FROM unnest(changed) AS s(id) JOIN parcels c ON c.id = s.id
+          JOIN parcels n ON n.geom && c.geom AND n.id <> c.id
+    )
+    SELECT low_id, high_id, (
+        SELECT {_AREA} FROM parcels a, parcels b
+         WHERE a.id = low_id AND b.id = high_id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+    ) AS area
+      FROM candidate
 """
 
 _FUNCTIONS = f"""
@@ -73,7 +78,7 @@ BEGIN
     DELETE FROM parcel_overlaps o USING unnest(changed) AS s(id) WHERE o.low_id = s.id;
     DELETE FROM parcel_overlaps o USING unnest(changed) AS s(id) WHERE o.high_id = s.id;
     INSERT INTO parcel_overlaps (low_id, high_id, area)
-    SELECT low_id, high_id, area FROM ({_PAIRS_OF_CHANGED}) AS pair WHERE area > 0;
+    SELECT low_id, high_id, area FROM ({_PAIRS_OF_CHANGED} OFFSET 0) AS pair WHERE area > 0;
     RETURN cardinality(changed);
 END $$;
 

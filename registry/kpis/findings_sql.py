@@ -63,6 +63,7 @@ OVERLAP_PAIRS_CTE = f"""
               FROM (SELECT DISTINCT least(c.id, n.id) AS low_id, greatest(c.id, n.id) AS high_id
                       FROM parcel_overlaps_stale s JOIN parcels c ON c.id = s.parcel_id
                       JOIN parcels n ON n.geom && c.geom AND n.id <> c.id) AS candidate
+             OFFSET 0  -- each pair measured once, not again for every test of its area
             ) AS fresh
          WHERE area > 0
     )"""
