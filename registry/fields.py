@@ -146,13 +146,21 @@ def to_int(
     return value
 
 
+#: The most digits a number in a query may have (a 64-bit integer's 18 safe ones).
+MAX_WHOLE_NUMBER_DIGITS = 18
+
+
 def whole_number(text: str) -> int | None:
     """`text` as a whole number when it is ASCII digits only ("12"), else None.
 
     Use it, never `text.isdigit()` then `int(text)`: `isdigit` is also true of "²" and other
-    superscripts, which `int` refuses (a query such as `?limit=²` was a server error).
+    superscripts, which `int` refuses (a query such as `?limit=²` was a server error). More
+    than 18 digits is never a count, a page or a year here, and over 4,300 digits `int` refuses
+    the string (`?limit=` and five thousand nines was a server error): None as well.
     """
-    return int(text) if text.isascii() and text.isdigit() else None
+    if len(text) > MAX_WHOLE_NUMBER_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def to_date(problems: Problems, name: str, value: Any) -> dt.date | None:

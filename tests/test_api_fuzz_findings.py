@@ -51,3 +51,32 @@ def test_a_superscript_digit_in_a_page_or_export_parameter_is_never_a_server_err
     admin_client: FlaskClient, url: str, status: int
 ) -> None:
     assert admin_client.get(url).status_code == status
+
+
+THOUSANDS_OF_DIGITS = "9" * 5000  # int() refuses strings over 4,300 digits (ValueError)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/leases?limit={THOUSANDS_OF_DIGITS}",  # found by reading the cursor's code
+        f"/api/parcels?limit={THOUSANDS_OF_DIGITS}",
+        f"/api/occupancy?fiscal_year={THOUSANDS_OF_DIGITS}",
+    ],
+)
+def test_a_number_of_thousands_of_digits_is_a_400_naming_it_not_a_server_error(
+    editor_client: FlaskClient, url: str
+) -> None:
+    response = editor_client.get(url)
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    name = url.split("?")[1].split("=")[0]
+    assert [error["field"] for error in response.get_json()["errors"]] == [name]
+
+
+def test_a_page_number_of_thousands_of_digits_is_never_a_server_error(
+    admin_client: FlaskClient,
+) -> None:
+    assert admin_client.get(f"/leases?page={THOUSANDS_OF_DIGITS}").status_code == 200
+    assert (
+        admin_client.get(f"/leases?sort=counterparty&page={THOUSANDS_OF_DIGITS}").status_code < 500
+    )
