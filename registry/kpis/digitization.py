@@ -11,6 +11,10 @@ A lease recorded incomplete counts one missing required field per term it lacks,
 took from a source that doubted it (not established until confirmed) and for the parcel its point
 lies in none of (not linked), as the work queue (`registry.milestones.findings`) lists them.
 Findings people closed with a note (`finding_reviews`) are not open: they are left out.
+
+The overlapping pairs come from the ones the database keeps (`findings_sql.OVERLAP_PAIRS_CTE`,
+migration 0027), not from a pair search over every parcel; an invalid shape and a shared parcel
+id are not looked for parcel by parcel while the schema rules them out (`findings_sql`).
 """
 
 from __future__ import annotations
