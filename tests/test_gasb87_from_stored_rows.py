@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import TypeVar
 
 import pytest
@@ -21,6 +22,7 @@ from registry.fiscal_years import fiscal_year_of
 from registry.leases.gasb87 import figures
 from registry.leases.gasb87.journal import journal_entries
 from registry.leases.gasb87.report import gasb87_report
+from registry.leases.records import add_modification
 from registry.leases.stored_schedules import stale_lease_ids
 from tests.test_gasb87_export import add_leases
 from tests.test_gasb87_export import lease
@@ -47,10 +49,10 @@ def count_sql_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seen: list[int] = []
     stored = figures._stored
 
-    def counting(*args: object, **kwargs: object) -> Iterator[figures.LeaseFigures]:
-        found = list(stored(*args, **kwargs))  # type: ignore[arg-type]
+    def counting(*args: object, **kwargs: object) -> tuple[list[figures.LeaseFigures], set[int]]:
+        found, changed = stored(*args, **kwargs)  # type: ignore[arg-type]
         seen.append(len(found))
-        return iter(found)
+        return found, changed
 
     monkeypatch.setattr(figures, "_stored", counting)
     return seen
@@ -180,3 +182,45 @@ def test_windows_holding_month_ends_are_prorated_as_the_engine_does(
         )
         assert ours == theirs, f"FY{year}"
         assert ours[1].unbalanced_entries() == []
+
+
+def test_a_lease_remeasured_while_the_report_reads_is_computed_from_its_new_records(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report reads leases, states and maturities in separate statements; a modification
+    committed between them (here: written on the report's connection between two of its
+    statements, which each see it from then on, as READ COMMITTED statements see a commit) must
+    not pair one measurement's fields with another's sums: the lease that moved is computed by
+    the engine from its records as they now stand."""
+    mod2 = lease(
+        "MOD2",
+        commencement_date="2019-07-01",
+        term_months=60,
+        payments=[{"periods": 60, "amount": "4000.00"}],
+        discount_rate="0.04",
+    )
+    with unit_of_work(session_factory, "tests") as session:
+        add_leases(session, [*ALL_LEASES, mod2])
+        add_modification(
+            session, "MOD2", "2020-09-01", {"payments": [{"periods": 46, "amount": "4200.00"}]}
+        )
+    read_maturities = figures._maturities
+
+    def modified_meanwhile(*args: object, **kwargs: object) -> object:
+        with unit_of_work(session_factory, "someone else") as other:
+            add_modification(
+                other,
+                "MOD2",
+                "2021-03-01",
+                {"payments": [{"periods": 40, "amount": "3900.00"}], "discount_rate": "0.05"},
+            )
+        monkeypatch.setattr(figures, "_maturities", read_maturities)
+        return read_maturities(*args, **kwargs)  # type: ignore[arg-type]
+
+    with session_factory() as session:
+        monkeypatch.setattr(figures, "_maturities", modified_meanwhile)
+        during = gasb87_report(session, 2021)
+        after = from_engine(session, lambda: gasb87_report(session, 2021))
+    assert during == after
+    (mod,) = [row for row in during.leases if row.lease_number == "MOD2"]
+    assert mod.discount_rate == Decimal("0.05")

@@ -144,20 +144,6 @@ def combined_maturity_table(tables: Iterable[MaturityTable], fiscal_year: int) -
     return maturity_table_of(fiscal_year, principal, interest)
 
 
-def bucket_index_sql(due_date: str, fiscal_year: str, start_month: str) -> str:
-    """`_bucket_index` of the fiscal year holding `due_date` in SQL (`fiscal_year_of`: a year
-    is named by the calendar year it ends in), for the stored schedules' maturities."""
-    due_year = (
-        f"(CAST(extract(year FROM {due_date}) AS int) + CASE WHEN {start_month} <> 1 "
-        f"AND extract(month FROM {due_date}) >= {start_month} THEN 1 ELSE 0 END)"
-    )
-    after = f"({due_year} - {fiscal_year})"
-    return (
-        f"CASE WHEN {after} <= {SINGLE_YEARS} THEN {after} - 1 "
-        f"ELSE {SINGLE_YEARS} + ({after} - {SINGLE_YEARS} - 1) / {BUCKET_YEARS} END"
-    )
-
-
 def maturity_table_of(
     fiscal_year: int, principal: Mapping[int, Decimal], interest: Mapping[int, Decimal]
 ) -> MaturityTable:

@@ -5,7 +5,7 @@ force at a date and, for the notes, what falls due after the year end. Rebuildin
 schedule in Python for that took about half a minute for a city of 5,000 leases; the engine's
 schedules are stored when a lease is measured or modified (`registry.leases.stored_schedules`),
 so here the states and the maturities are sums over stored rows in SQL
-(`STORED_STATES_SQL`, `STORED_MATURITY_SQL`), a few statements for the whole portfolio.
+(`registry.leases.stored_states`), a few statements for the whole portfolio.
 
 A lease whose stored schedules are missing or stale (written around the records, or a database
 just upgraded) is computed by the engine instead, from its records (`LeaseHistory.state`,
@@ -41,8 +41,8 @@ from registry.leases.accounting.money import ZERO
 from registry.leases.records import leases_with_schedules
 from registry.leases.rent_sql import without_jit
 from registry.leases.stored_schedules import stale_lease_ids
-from registry.leases.stored_schedules import stored_maturity_sql
-from registry.leases.stored_schedules import stored_states_sql
+from registry.leases.stored_states import stored_maturity_sql
+from registry.leases.stored_states import stored_states_sql
 
 #: A lease before its commencement: nothing owed, nothing accrued.
 NOTHING = LeaseState(ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
@@ -113,10 +113,13 @@ def lease_figures(
     recorded incomplete are left out (`queries.unmeasured_leases` names them)."""
     wanted = sorted(set(days))
     stale = stale_lease_ids(session)
-    yield from _stored(session, wanted, stale, direction, fund_type, maturity_year, start_month)
-    if stale:
+    stored, changed = _stored(
+        session, wanted, stale, direction, fund_type, maturity_year, start_month
+    )
+    yield from stored
+    if stale or changed:
         for record, source in leases_with_schedules(
-            session, direction=direction, fund_type=fund_type, lease_ids=stale
+            session, direction=direction, fund_type=fund_type, lease_ids=[*stale, *changed]
         ):
             yield engine_figures(record, lease_history(source), wanted, maturity_year, start_month)
 
@@ -163,12 +166,18 @@ _STORED_LEASES_SQL = f"""
     SELECT l.id, l.lease_number, l.counterparty, l.fund_type, l.portfolio,
            d.code AS department_code, m.direction, m.measurement, m.commencement_date,
            m.short_term, m.discount_rate, m.initial_measurement, m.opening_recognizable,
-           m.last_day
+           m.last_day, m.lease_version, m.modifications_key
       FROM leases l
       JOIN lease_measurements m ON m.lease_id = l.id
       LEFT JOIN departments d ON d.id = l.department_id
      WHERE l.id IN ({_WANTED})
      ORDER BY l.id, m.measurement
+"""
+#: What each stored lease was computed from, to see that no lease was remeasured between the
+#: statements that read it.
+_STAMPS_SQL = f"""
+    SELECT lease_id, lease_version, modifications_key FROM lease_measurements
+     WHERE measurement = 0 AND lease_id IN ({_WANTED})
 """
 
 
@@ -180,7 +189,13 @@ def _stored(
     fund_type: str | None,
     maturity_year: int | None,
     start_month: int,
-) -> Iterator[LeaseFigures]:
+) -> tuple[list[LeaseFigures], set[int]]:
+    """The stored leases' figures, and the leases remeasured while they were read (their
+    figures left out: the caller computes them with the engine).
+
+    Why the check: the leases, their states and their maturities are three statements, each
+    seeing what was committed when it began; a modification committed between them would pair
+    one measurement's fields with another's sums. The stamps read last say which leases moved."""
     records: dict[int, dict[str, Any]] = {}
     measurements: dict[int, list[Measurement]] = defaultdict(list)
     wanted = {"stale": stale, "direction": direction, "fund_type": fund_type}
@@ -198,12 +213,13 @@ def _stored(
             )
         )
     if not records:
-        return
+        return [], set()
     without_jit(session)  # compiling these sums cost more than running them
     # the sums of a few hundred thousand rows by lease and day: in memory, not spilled to disk
     session.execute(text("SET LOCAL work_mem = '64MB'"))
     states: dict[int, dict[dt.date, LeaseState]] = defaultdict(dict)
     found = session.execute(text(stored_states_sql(_WANTED)), {"state_days": days, **wanted})
+    session.execute(text("RESET work_mem"))
     for state in found:
         states[state.lease_id][state.day] = LeaseState(
             balance=state.balance,
@@ -217,8 +233,14 @@ def _stored(
     maturities = (
         {} if maturity_year is None else _maturities(session, wanted, maturity_year, start_month)
     )
-    for lease_id, record in records.items():
-        yield LeaseFigures(
+    stamps = {tuple(row) for row in session.execute(text(_STAMPS_SQL), wanted)}
+    changed = {
+        lease_id
+        for lease_id, record in records.items()
+        if (lease_id, record["lease_version"], record["modifications_key"]) not in stamps
+    }
+    figures = [
+        LeaseFigures(
             record=record,
             direction=record["direction"],
             measurements=tuple(measurements[lease_id]),
@@ -227,6 +249,10 @@ def _stored(
             if maturity_year is None
             else maturities.get(lease_id, maturity_table_of(maturity_year, {}, {})),
         )
+        for lease_id, record in records.items()
+        if lease_id not in changed
+    ]
+    return figures, changed
 
 
 def _maturities(

@@ -185,7 +185,8 @@ def _lease_year(
     if _settled(opening) and _settled(closing) and closing == opening:
         return None
     table = figures.maturity
-    assert table is not None  # asked for with the figures
+    if table is None:
+        raise ValueError("the GASB 87 report reads each lease's maturity with its figures")
     in_force = figures.in_force(end)
     record = figures.record
     payments = closing.payments - opening.payments

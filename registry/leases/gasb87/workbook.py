@@ -80,14 +80,14 @@ def _append(
     cells = []
     for column, value in enumerate(values, start=1):
         cell = Cell(sheet, value=_cell_value(value))
-        if formats and column in formats:
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text such as "=HYPERLINK(…)" stays text, never a formula
+        elif formats and column in formats:
             cell.number_format = formats[column]
         elif isinstance(value, Decimal):
             cell.number_format = MONEY_FORMAT
         elif isinstance(value, dt.date):
             cell.number_format = DATE_FORMAT
-        elif isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text such as "=HYPERLINK(…)" stays text, never a formula
         if bold:
             cell.font = BOLD
         cells.append(cell)
