@@ -15,7 +15,9 @@ readers filter). At the end of a statement that inserts or deletes parcels with 
 changes a shape, a trigger recomputes the pairs of those parcels and of any listed in
 `parcel_overlaps_stale`, emptying the list (`registry_fold_parcel_overlaps`), if it can take the
 fold's lock without waiting and runs at READ COMMITTED; otherwise it lists its parcels there
-for the next writer (same transaction either way). Readers
+for the next writer (same transaction either way). A writer that sets
+`registry.defer_overlap_fold` to `on` lists its parcels and folds them itself afterwards (the
+parcel import that drops the GiST indexes for a big load: `registry.parcels.bulk_indexes`). Readers
 (registry/kpis/findings_sql.py) take the stored pairs of parcels not listed and compute the
 pairs of listed parcels afresh, so what they read is exact in any snapshot, also on a replica,
 whoever folds when. A change of shape made with the triggers disabled must list its parcels.
@@ -98,9 +100,12 @@ BEGIN
     IF changed IS NULL THEN
         RETURN NULL;
     END IF;
-    -- Fold now unless another transaction is folding (its lock is held to its end) or this one
-    -- reads from a fixed snapshot (it would not see the shapes committed since).
+    -- Fold now unless another transaction is folding (its lock is held to its end), this one
+    -- reads from a fixed snapshot (it would not see the shapes committed since), or its writer
+    -- folds later (a bulk import that dropped the spatial indexes: without them each new
+    -- parcel would be compared with every other one).
     IF current_setting('transaction_isolation') = 'read committed'
+       AND coalesce(current_setting('registry.defer_overlap_fold', true), '') <> 'on'
        AND pg_try_advisory_xact_lock(hashtext('parcel_overlaps')) THEN
         BEGIN
             PERFORM registry_fold_parcel_overlaps(changed);

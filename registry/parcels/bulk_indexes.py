@@ -44,3 +44,19 @@ def spatial_indexes_rebuilt(session: Session, table: str) -> Iterator[None]:
     yield
     for _, definition in definitions:
         session.execute(text(definition))
+
+
+@contextmanager
+def parcel_overlaps_folded_after(session: Session) -> Iterator[None]:
+    """Within the block, writes of parcel shapes list their parcels for the overlap pairs
+    (`parcel_overlaps`, migration 0027) instead of folding them in; at its end, the listed
+    parcels are folded in, in the caller's transaction.
+
+    Why: a big import drops the GiST indexes (`spatial_indexes_rebuilt`) and turns nested loops
+    off; folding its parcels in then compares each with every other one (an hour at 94,000
+    parcels). Use it around both, so that the fold runs with the indexes back."""
+    session.execute(text("SET LOCAL registry.defer_overlap_fold = on"))
+    yield
+    session.execute(text("SET LOCAL registry.defer_overlap_fold = off"))
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('parcel_overlaps'))"))
+    session.execute(text("SELECT registry_fold_parcel_overlaps()"))

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.imports.parcels.checks import INSERT_DEFAULTS
+from registry.parcels.bulk_indexes import parcel_overlaps_folded_after
 from registry.parcels.bulk_indexes import spatial_indexes_rebuilt
 from registry.parcels.bulk_indexes import worth_rebuilding
 from registry.parcels.bulk_load import UpsertCounts
@@ -75,11 +76,15 @@ def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> Upse
     if "digitization_status" in mapped:
         digitization = f"coalesce(r.digitization_status, {digitization})"
     insert = new_rows_insert([*inserts, "digitization_status"], [*inserts.values(), digitization])
-    with without_nested_loops(session):
-        if with_geometry and worth_rebuilding(session, "parcels", accepted - updated):
-            with spatial_indexes_rebuilt(session, "parcels"):
-                inserted = _rows_written(session, insert)
-        else:
+    if with_geometry and worth_rebuilding(session, "parcels", accepted - updated):
+        with (
+            parcel_overlaps_folded_after(session),
+            without_nested_loops(session),
+            spatial_indexes_rebuilt(session, "parcels"),
+        ):
+            inserted = _rows_written(session, insert)
+    else:
+        with without_nested_loops(session):
             inserted = _rows_written(session, insert)
     return UpsertCounts(inserted, updated, accepted - inserted - updated)
 
