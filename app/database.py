@@ -77,6 +77,7 @@ _REPLICA = "registry_replica"
 _REPLICA_BLUEPRINTS = "registry_replica_blueprints"
 _REPLICA_VIEW_FLAG = "reads_from_replica"
 _READS_FROM = "registry_reads_from"
+_ON_DISPOSE = "registry_on_dispose"
 
 #: The cookie holding the caller's last write (signed; see "Read your own writes" above).
 WRITE_MARK_COOKIE = "registry_last_write"
@@ -107,8 +108,17 @@ def init_app(app: Flask) -> None:
         app.after_request(_mark_write)
 
 
+def on_dispose(app: Flask, stop: Callable[[], None]) -> None:
+    """Have `dispose` call `stop` first: work of the app's own threads (a background pool)
+    ends before the connections it uses are closed."""
+    app.extensions.setdefault(_ON_DISPOSE, []).append(stop)
+
+
 def dispose(app: Flask) -> None:
-    """Close the app's pooled connections (tests and shutdown)."""
+    """Stop the app's background work (`on_dispose`), then close its pooled connections (tests
+    and shutdown)."""
+    for stop in app.extensions.pop(_ON_DISPOSE, []):
+        stop()
     factory = app.extensions.get(_EXTENSION)
     if factory is not None:
         factory.kw["bind"].dispose()
