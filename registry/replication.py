@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy import Engine
 from sqlalchemy import text
+from sqlalchemy.exc import InternalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,11 @@ REPLICA_CONNECT_TIMEOUT_SECONDS = 2
 
 #: What reading from a database may raise, through SQLAlchemy or on a raw psycopg connection.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, psycopg.Error)
+#: What a write through a session raises when the primary cannot take it now: out of reach
+#: (`OperationalError`) or read-only (`InternalError`: SQLSTATE 25006, a standby or
+#: `default_transaction_read_only`). Anything else (a wrong statement, a broken constraint) is
+#: a bug to surface, not a state to wait out.
+PRIMARY_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InternalError)
 REPLICA_GONE = "gone"
 RECOVERY_CONFLICT = "conflict"
 

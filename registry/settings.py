@@ -37,6 +37,9 @@ DEFAULT_PARCEL_ID_PATTERN = r"^\d{4}-\d{3}-\d{3}$"
 # digitizing accident (a traced raster, a densified survey) that would slow every map and KPI.
 DEFAULT_MAX_VERTICES = 20_000
 DEFAULT_MAX_PARTS = 500
+# Combinations of KPI desk filters kept at each month end (registry.kpis.combinations): each
+# costs a full compute_kpis there, so a sweep of every combination must not make it hours long.
+DEFAULT_KPI_WATCHED_COMBINATIONS = 50
 
 
 def _extent(value: str | None) -> tuple[float, float, float, float]:
@@ -86,6 +89,8 @@ class Settings:
     # REGISTRY_LOCAL_SRID: the city's projected CRS for GIS (e.g. 2229, California zone 5);
     # None: the UTM zone of the city's extent (registry.features.crs)
     local_srid: int | None = None
+    # REGISTRY_KPI_WATCHED_COMBINATIONS: the most viewed combinations a month end keeps
+    kpi_watched_combinations: int = DEFAULT_KPI_WATCHED_COMBINATIONS
     overrides: frozenset[str] = frozenset()
 
     def overriding(self, **values: Any) -> Settings:
@@ -120,6 +125,9 @@ class Settings:
             max_parts=_positive(env, "REGISTRY_MAX_PARTS", DEFAULT_MAX_PARTS),
             local_srid=(
                 _positive(env, "REGISTRY_LOCAL_SRID", 1) if env.get("REGISTRY_LOCAL_SRID") else None
+            ),
+            kpi_watched_combinations=_positive(
+                env, "REGISTRY_KPI_WATCHED_COMBINATIONS", DEFAULT_KPI_WATCHED_COMBINATIONS
             ),
             overrides=frozenset(field for name, field in CITY_OVERRIDES.items() if env.get(name)),
         )

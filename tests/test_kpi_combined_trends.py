@@ -33,12 +33,13 @@ from registry.kpis import KpiFilters
 from registry.kpis import compute_kpis
 from registry.kpis.combinations import watched_combinations
 from registry.kpis.snapshots import BACKFILLED_KPIS
+from registry.kpis.snapshots import VIEW_EVENT
 from registry.kpis.snapshots import VIEWED
 from registry.kpis.snapshots import combination_filters
 from registry.kpis.snapshots import combination_key
 from registry.kpis.snapshots import is_month_end
 from registry.kpis.snapshots import month_ends_before
-from registry.kpis.snapshots import store_snapshot
+from registry.kpis.snapshots import store_view
 from registry.kpis.trends import kpi_trends
 from registry.models import AuditEvent
 from tests.auth_fixtures import SignedInClient
@@ -144,9 +145,10 @@ def test_viewing_a_department_and_district_stores_that_days_values_for_the_combi
         event = session.scalars(
             select(AuditEvent).where(AuditEvent.table_name == "kpi_snapshots")
         ).one()
-        assert watched_combinations(session, TODAY) == [KEY]
+        assert watched_combinations(session, TODAY).keys == [KEY]
     assert event.actor == "viewer@city.example" and event.after is not None
     assert event.after["why"] == VIEWED and event.after["combination"] == KEY
+    assert event.after["event"] == VIEW_EVENT
 
 
 def test_a_second_view_the_same_day_stores_nothing_more(
@@ -182,7 +184,7 @@ def test_the_values_endpoint_returns_the_combinations_trend_points(
     earlier -= dt.timedelta(days=1) if is_month_end(earlier) else dt.timedelta(0)
     with desk_app.app_context(), unit_of_work(session_factory(), "tests") as session:
         values = compute_kpis(session, None, earlier, filters=GSD_1)
-        assert store_snapshot(session, values, earlier, GSD_1, VIEWED)
+        assert store_view(session, values, earlier, GSD_1)
     again = _tiles(_view(desk_app, viewer))["DIG-1"]
     assert [day for day, _ in again["trend_points"]] == [earlier.isoformat(), TODAY.isoformat()]
     page = viewer.get("/kpi?department=GSD&district=1").get_data(as_text=True)
@@ -265,7 +267,7 @@ def test_kpi_backfill_fills_a_watched_combination_whose_back_fill_was_lost(
     month_ends, expected = _history(desk_app)
     with desk_app.app_context(), unit_of_work(session_factory(), "viewer@city.example") as s:
         # a view's point, its back-fill lost (the server restarted)
-        assert store_snapshot(s, compute_kpis(s, None, TODAY, filters=GSD_1), TODAY, GSD_1, VIEWED)
+        assert store_view(s, compute_kpis(s, None, TODAY, filters=GSD_1), TODAY, GSD_1)
     output = _cli(desk_app, "backfill", "--months", "3")
     assert f"combination {KEY}: 3 month ends of DIG-1..DIG-3 back-filled" in output
     _assert_back_filled_as_computed_then(desk_app, month_ends, expected)
@@ -317,7 +319,7 @@ def test_the_month_end_snapshot_keeps_the_combinations_viewed_lately(
                 actor="viewer@city.example", table_name="kpi_snapshots",
                 row_key=long_ago.isoformat(), action="INSERT",
                 after={"as_of": long_ago.isoformat(), "rows": 21, "why": VIEWED,
-                       "combination": forgotten},
+                       "combination": forgotten, "event": VIEW_EVENT},
             )
         )  # fmt: skip
     month_end = month_ends_before(TODAY + dt.timedelta(days=32), 1)[0]  # this month's last day
@@ -374,6 +376,7 @@ def test_a_point_that_cannot_be_stored_is_skipped_and_the_view_still_answers(
         raise OperationalError("INSERT INTO kpi_snapshots", {}, Exception("read-only"))
 
     monkeypatch.setattr("app.blueprints.kpis.dashboard.store_snapshot", read_only)
+    monkeypatch.setattr("app.blueprints.kpis.dashboard.store_view", read_only)
     data = _json(viewer.get(VIEW))
     assert _tiles(data)["DIG-1"]["value"] == "50.00"
     assert _tiles(data)["DIG-1"]["trend_points"] == []

@@ -79,8 +79,10 @@ def kpi_snapshot(as_of: dt.datetime | None, if_month_end: bool, watch_days: int)
     `--if-month-end`, any other day is a no-op (exit 0), so a daily timer keeps one point per
     fiscal month end and a day missed while the machine was down is taken by `kpi backfill`
     (DIG-1..3) or by hand with `--as-of`. Each combination of dimensions viewed on the KPI desk
-    in the last `--watch-days` days is stored too, and its DIG-1..3 of the last 12 month ends
-    back-filled from the audit trail where it has none (`registry.kpis.combinations`)."""
+    in the last `--watch-days` days is stored too (the most viewed
+    REGISTRY_KPI_WATCHED_COMBINATIONS, default 50; the output says how many more were left
+    out), and its DIG-1..3 of the last 12 month ends back-filled from the audit trail where it
+    has none (`registry.kpis.combinations`)."""
     from registry.kpis.snapshots import is_month_end
 
     day = as_of_date(as_of)
@@ -92,19 +94,34 @@ def kpi_snapshot(as_of: dt.datetime | None, if_month_end: bool, watch_days: int)
 
 
 def _store_combinations(factory: sessionmaker[Session], day: dt.date, watch_days: int) -> None:
-    from registry.kpis.combinations import backfill_watched_combinations
-    from registry.kpis.combinations import snapshot_watched_combinations
+    from registry.kpis.combinations import backfill_combinations
+    from registry.kpis.combinations import snapshot_combinations
 
-    start_month = _start_month(factory)
-    stored = snapshot_watched_combinations(factory, SNAPSHOT_ACTOR, day, start_month, watch_days)
+    start_month, keys = _start_month(factory), _watched(factory, day, watch_days)
+    stored = snapshot_combinations(factory, SNAPSHOT_ACTOR, keys, day, start_month)
     for key, rows in stored.items():
         click.echo(
             f"combination {key}: " + ("exists already" if rows is None else f"{rows} values")
         )
-    filled = backfill_watched_combinations(
-        factory, SNAPSHOT_ACTOR, day, 12, start_month, watch_days
-    )
+    filled = backfill_combinations(factory, SNAPSHOT_ACTOR, keys, day, 12, start_month)
     _echo_combinations_filled(filled)
+
+
+def _watched(factory: sessionmaker[Session], day: dt.date, watch_days: int) -> list[str]:
+    """The watched combinations' keys (the most viewed `REGISTRY_KPI_WATCHED_COMBINATIONS`);
+    says how many viewed ones are left out, and how to keep more."""
+    from registry.kpis.combinations import watched_combinations
+
+    limit = Settings.from_env().kpi_watched_combinations
+    with factory() as session:
+        watched = watched_combinations(session, day, watch_days, limit)
+    if watched.left_out:
+        click.echo(
+            f"{watched.left_out} more combinations viewed in the last {watch_days} days left "
+            f"out: only the {limit} viewed on most days are kept "
+            "(REGISTRY_KPI_WATCHED_COMBINATIONS)"
+        )
+    return watched.keys
 
 
 def _echo_combinations_filled(filled: dict[str, dict[dt.date, int]]) -> None:
@@ -171,7 +188,8 @@ def _with_sessions(work: Callable[[sessionmaker[Session]], None]) -> None:
 def kpi_backfill(months: int, as_of: dt.datetime | None, watch_days: int) -> None:
     """Fill the trend of DIG-1, DIG-2 and DIG-3 at past month ends from the audit trail, where
     no snapshot was taken: the city's, then each combination of dimensions viewed on the KPI
-    desk in the last `--watch-days` days. Only these three: every input of theirs is a parcel's
+    desk in the last `--watch-days` days (the most viewed REGISTRY_KPI_WATCHED_COMBINATIONS).
+    Only these three: every input of theirs is a parcel's
     own fields, and the audit trail keeps each version of each parcel. The other KPIs read
     buildings, occupancy, costs, lease terms and findings whose past the trail cannot rebuild
     as one consistent portfolio, so their history starts with the first snapshot."""
@@ -191,12 +209,11 @@ def kpi_backfill(months: int, as_of: dt.datetime | None, watch_days: int) -> Non
     _in_unit_of_work(fill)
 
     def fill_combinations(factory: sessionmaker[Session]) -> None:
-        from registry.kpis.combinations import backfill_watched_combinations
+        from registry.kpis.combinations import backfill_combinations
 
         start_month, day = _start_month(factory), as_of_date(as_of)
-        filled = backfill_watched_combinations(
-            factory, SNAPSHOT_ACTOR, day, months, start_month, watch_days
-        )
+        keys = _watched(factory, day, watch_days)
+        filled = backfill_combinations(factory, SNAPSHOT_ACTOR, keys, day, months, start_month)
         _echo_combinations_filled(filled)
 
     _with_sessions(fill_combinations)

@@ -46,6 +46,7 @@ from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
 from registry.kpis.values import grouping_select
+from registry.kpis.values import nothing
 from registry.kpis.values import status_of
 from registry.models import AuditEvent
 from registry.models import KpiSnapshot
@@ -60,9 +61,12 @@ MAX_BACKFILL_MONTHS = 120
 
 #: The `breakdown` of a combination's rows; `breakdown_value` is its `combination_key`.
 COMBINATION = "combination"
-#: Why a combination's first view of a day stored its values (the audit event's `why`, which
-#: `registry.kpis.combinations.watched_combinations` reads).
+#: Why a combination's first view of a day stored its values: the audit event's `why`, for
+#: people reading the trail; free to reword.
 VIEWED = "first view of the day of a combination"
+#: The audit event's `event` when a view stored a combination's point: the stable key that
+#: `registry.kpis.combinations.watched_combinations` matches (never the prose of `why`).
+VIEW_EVENT = "combination_viewed"
 # A combination's dimensions, in the order its key names them (`KpiFilters`' fields).
 _COMBINATION_DIMS = ("department", "council_district", "asset_type")
 
@@ -177,13 +181,23 @@ def take_snapshot(session: Session, values: Sequence[KpiValue], as_of: dt.date, 
     return len(rows)
 
 
-def _audit(session: Session, as_of: dt.date, rows: int, why: str, key: str | None = None) -> None:
+def _audit(
+    session: Session,
+    as_of: dt.date,
+    rows: int,
+    why: str,
+    key: str | None = None,
+    event: str | None = None,
+) -> None:
     """The audit event of a snapshot written by hand or by a view (`row_key` the date, which
-    `watched_combinations` reads by range); `combination` names a combination's series."""
+    `watched_combinations` reads by range); `combination` names a combination's series, and
+    `event` (`VIEW_EVENT`) marks a view for the code that reads the trail."""
     actor = session.execute(text("SELECT current_setting('registry.actor', true)")).scalar()
     after: dict[str, Any] = {"as_of": as_of.isoformat(), "rows": rows, "why": why}
     if key is not None:
         after["combination"] = key
+    if event is not None:
+        after["event"] = event
     session.add(
         AuditEvent(
             actor=actor or "unknown",
@@ -322,15 +336,26 @@ def backfill_snapshots(
         period = Period.resolve(
             None, month_end, fiscal_year_start_month, filters if key is not None else None
         )
-        computed[month_end] = _series_rows(parcel_kpis_then(session, period), month_end, key)
+        rows = _series_rows(parcel_kpis_then(session, period), month_end, key)
+        computed[month_end] = rows or _series_rows(_nothing_then(period), month_end, key)
     _lock(session, key)
     taken = _dates_taken(session, key)
     stored: dict[dt.date, int] = {}
     for month_end, rows in computed.items():
-        if rows and month_end not in taken:
+        if month_end not in taken:
             session.execute(insert(KpiSnapshot), rows)
             stored[month_end] = len(rows)
     return stored
+
+
+def _nothing_then(period: Period) -> list[KpiValue]:
+    """DIG-1..3's empty city rows, stored where the trail gave no row at all for a month end:
+    the rows mark the month end done, so a later back-fill does not read the trail for it
+    again (the engine's city row is always there today; this keeps the promise if it is not)."""
+    return [
+        replace(value, note=_with_note(value.note))
+        for value in (nothing(kpi_id, period, "no parcels") for kpi_id in BACKFILLED_KPIS)
+    ]
 
 
 def store_snapshot(
@@ -339,6 +364,7 @@ def store_snapshot(
     as_of: dt.date,
     filters: KpiFilters | None = None,
     why: str | None = None,
+    event: str | None = None,
 ) -> int | None:
     """Append `values` (taken at `as_of`) to kpi_snapshots; the number of rows stored, or None
     when a snapshot for that as-of date exists already. With `filters` naming a combination,
@@ -349,7 +375,8 @@ def store_snapshot(
     date and a re-run (a retried cron job, a second view the same day) is harmless; rows are never
     rewritten (the table's trigger refuses it anyway). A transaction-scoped advisory lock on the
     series makes the check-then-insert safe against two runs at once. `why`, when given, is
-    recorded in the audit trail with the rows stored. The caller commits.
+    recorded in the audit trail with the rows stored (and `event`, a key for code to match,
+    see `store_view`). The caller commits.
     """
     key = combination_key(filters)
     _lock(session, key)
@@ -359,5 +386,14 @@ def store_snapshot(
     if rows:
         session.execute(insert(KpiSnapshot), rows)
     if why is not None:
-        _audit(session, as_of, len(rows), why, key)
+        _audit(session, as_of, len(rows), why, key, event)
     return len(rows)
+
+
+def store_view(
+    session: Session, values: Sequence[KpiValue], as_of: dt.date, filters: KpiFilters
+) -> int | None:
+    """A combination's first view of a day: its values stored as its point of `as_of`
+    (`store_snapshot`) and the view audited, `why` VIEWED for people and `event` VIEW_EVENT
+    for `watched_combinations`; None when the combination has its point of that day."""
+    return store_snapshot(session, values, as_of, filters, VIEWED, VIEW_EVENT)

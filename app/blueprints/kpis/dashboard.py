@@ -12,6 +12,8 @@ view of a day of a combination stores its values as that combination's point of 
 trend grows from the first time anyone looks at it (`registry.kpis.combinations` keeps it at
 month ends and back-fills DIG-1..3), and its DIG-1..3 are back-filled from the audit trail right
 after, in the background (`backfill_runner`); the page says where each trend starts and why.
+A combination whose subset holds no parcel is shown but keeps no trend (nothing stored, no
+back-fill), so requests for every possible combination write nothing for the empty ones.
 
 The route may read from a replica: a day's point is written on the primary, and a failure there
 is logged and skipped, never shown to the reader (the values are on the page either way).
@@ -67,10 +69,11 @@ from registry.kpis import KPI_DEFINITIONS
 from registry.kpis import KpiFilters
 from registry.kpis import KpiValue
 from registry.kpis import compute_kpis
+from registry.kpis.combinations import holds_parcels
 from registry.kpis.snapshots import COMBINATION
-from registry.kpis.snapshots import VIEWED
 from registry.kpis.snapshots import combination_key
 from registry.kpis.snapshots import store_snapshot
+from registry.kpis.snapshots import store_view
 from registry.kpis.snapshots import stored_snapshot
 from registry.kpis.snapshots import take_snapshot
 from registry.kpis.trends import FAMILIES
@@ -82,7 +85,7 @@ from registry.kpis.trends import series_start
 from registry.kpis.units import format_kpi_value
 from registry.kpis.units import format_quantity
 from registry.kpis.units import unit_kind
-from registry.replication import DATABASE_ERRORS
+from registry.replication import PRIMARY_UNAVAILABLE
 from registry.vocabulary import ASSET_TYPES
 
 bp = reads_from_replica(Blueprint("kpi_dashboard", __name__))
@@ -223,6 +226,8 @@ def desk_values(
     values = compute_kpis(session, period, as_of, _start_month(), kpi_filters)
     # a combination is always computed: its first view of the day is its point of the day
     stored = as_of == today and (combined or not filters.recompute)
+    # a combination that holds no parcel keeps no trend: a sweep of every one stores nothing
+    stored = stored and (kpi_filters is None or holds_parcels(values))
     stored = stored and _store_on_primary(values, as_of, kpi_filters)
     if stored and kpi_filters is not None:
         backfill_later(kpi_filters, as_of, _start_month())  # DIG-1..3 before it, in a moment
@@ -232,15 +237,16 @@ def desk_values(
 
 
 def _store_on_primary(values: list[KpiValue], as_of: dt.date, filters: KpiFilters | None) -> bool:
-    """Store the day's point of the series (`store_snapshot`; a combination's view audited as
-    `VIEWED`) on the primary, whatever this request reads from; True when stored now. A
-    failure (the primary unreachable or read-only) is logged and skipped: a view never fails
-    because its point could not be kept."""
+    """Store the day's point of the series (`store_snapshot`; a combination's, `store_view`,
+    audited as a view) on the primary, whatever this request reads from; True when stored now.
+    The primary unreachable or read-only (`PRIMARY_UNAVAILABLE`) is logged and skipped: a view
+    never fails because its point could not be kept. Any other error is a bug, and is raised."""
     try:
         with unit_of_work(session_factory(), actor_name()) as primary:
-            why = VIEWED if filters is not None else None
-            return store_snapshot(primary, values, as_of, filters, why) is not None
-    except DATABASE_ERRORS:
+            if filters is None:
+                return store_snapshot(primary, values, as_of) is not None
+            return store_view(primary, values, as_of, filters) is not None
+    except PRIMARY_UNAVAILABLE:
         current_app.logger.warning("KPI snapshot of %s not stored", as_of, exc_info=True)
         return False
 
