@@ -139,6 +139,7 @@ def test_a_combination_holding_no_parcel_keeps_no_trend(
 ) -> None:
     response = viewer.get("/kpi/values?department=LAPL&district=2")
     assert response.status_code == 200
+    assert "it holds no parcels" in response.get_json()["trend_note"]
     assert _rows(desk_app, "SELECT * FROM kpi_snapshots WHERE breakdown = 'combination'") == []
     assert _rows(desk_app, "SELECT * FROM audit_events WHERE table_name = 'kpi_snapshots'") == []
     assert blocked.started == []

@@ -358,7 +358,9 @@ def _context(filters: DashboardFilters, today: dt.date, public: bool = False) ->
     """What the desk and the public page render, and `/kpi/values` sends."""
     desk = desk_values(filters, today, allow_compute=not public)
     trends = _trends(desk)
-    notes = trend_notes(trends, _series_start(desk)) if desk.is_combination() else None
+    notes = None
+    if desk.is_combination():
+        notes = trend_notes(trends, _series_start(desk), holds_parcels(desk.values))
     return {
         "desk": desk,
         "filters": filters,

@@ -19,6 +19,10 @@ NOTHING_KEPT = (
     "No figures are kept for this combination yet: its trend starts on the first day it is "
     "viewed in the current fiscal year."
 )
+NO_PARCELS = (
+    "No figures are kept for this combination: it holds no parcels, so its values are empty and "
+    "no trend is kept for it until it does."
+)
 
 
 @dataclass(frozen=True)
@@ -27,10 +31,14 @@ class TrendNotes:
     per_kpi: dict[str, str]  # KPI id → the note under its trend
 
 
-def trend_notes(trends: Mapping[str, Sequence[TrendPoint]], start: SeriesStart) -> TrendNotes:
-    """The notes of a combination whose series starts at `start`, drawn as `trends`."""
+def trend_notes(
+    trends: Mapping[str, Sequence[TrendPoint]], start: SeriesStart, holds_parcels: bool = True
+) -> TrendNotes:
+    """The notes of a combination whose series starts at `start`, drawn as `trends`;
+    `holds_parcels` False: its subset is empty, and a view keeps nothing of it."""
     if start.measured is None:
-        return TrendNotes(NOTHING_KEPT, {d.id: NOTHING_KEPT for d in KPI_DEFINITIONS})
+        nothing = NOTHING_KEPT if holds_parcels else NO_PARCELS
+        return TrendNotes(nothing, {d.id: nothing for d in KPI_DEFINITIONS})
     first = start.measured.isoformat()
     if start.back_filled is not None and start.back_filled < start.measured:
         earlier = (
