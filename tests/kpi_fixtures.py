@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.database import session_factory
 from registry.db import unit_of_work
+from registry.models import AuditEvent
 from tests.auth_fixtures import SignedInClient
 from tests.builders import department
 from tests.builders import parcel
@@ -57,3 +59,27 @@ def desk_app(app: Flask) -> Flask:
 @pytest.fixture
 def viewer(desk_app: Flask, signed_in: Callable[..., SignedInClient]) -> SignedInClient:
     return signed_in("viewer")
+
+
+def parcel_version(app: Flask, parcel_id: str, when: dt.date, **changes: object) -> None:
+    """An older version of a parcel in the audit trail, as the trigger writes one."""
+    with app.app_context(), unit_of_work(session_factory(), "tests") as session:
+        after = session.execute(
+            text(
+                "SELECT after FROM audit_events WHERE table_name = 'parcels' "
+                "AND action = 'INSERT' AND after ->> 'parcel_id' = :parcel_id "
+                "ORDER BY id LIMIT 1"
+            ),
+            {"parcel_id": parcel_id},
+        ).scalar_one()
+        after = {**after, **changes}
+        session.add(
+            AuditEvent(
+                occurred_at=dt.datetime.combine(when, dt.time(12), tzinfo=dt.UTC),
+                actor="editor@city.example",
+                table_name="parcels",
+                row_key=str(after["id"]),
+                action="INSERT",
+                after=after,
+            )
+        )

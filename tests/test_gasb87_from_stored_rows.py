@@ -44,6 +44,19 @@ def from_engine(session: Session, build: Callable[[], T]) -> T:
         savepoint.rollback()
 
 
+def assert_every_year_as_the_engine(session: Session, years: range) -> None:
+    """The GASB 87 report and the year's journal of each of `years`, from stored rows, equal
+    the engine's field by field, and every journal entry balances."""
+    for year in years:
+        ours = gasb87_report(session, year), journal_entries(session, year)
+        theirs = from_engine(
+            session,
+            lambda year=year: (gasb87_report(session, year), journal_entries(session, year)),
+        )
+        assert ours == theirs, f"FY{year}"
+        assert ours[1].unbalanced_entries() == []
+
+
 def count_sql_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many leases each report read from stored rows (proof the SQL path ran)."""
     seen: list[int] = []
@@ -101,13 +114,7 @@ def test_leases_modified_twice_each_way_equal_the_engine_in_every_year_and_month
     modified_twice_each_way: Session,  # noqa: F811 (the imported fixture)
 ) -> None:
     session = modified_twice_each_way
-    for year in range(2019, 2027):
-        ours = gasb87_report(session, year), journal_entries(session, year)
-        theirs = from_engine(
-            session,
-            lambda year=year: (gasb87_report(session, year), journal_entries(session, year)),
-        )
-        assert ours == theirs, f"FY{year}"
+    assert_every_year_as_the_engine(session, range(2019, 2027))
     one_month = journal_entries(session, 2021, month=9)  # March 2021: MOD2's second modification
     assert one_month == from_engine(session, lambda: journal_entries(session, 2021, month=9))
     assert one_month.lines
@@ -173,15 +180,7 @@ def test_windows_holding_month_ends_are_prorated_as_the_engine_does(
     """Leases paid annually, quarterly and from the middle of a month: a month end falls inside
     their interest and straight-line windows, which the stored states pro-rate by day; every
     month of every year journals as the engine does, and every year reports as it does."""
-    session = mid_month_session
-    for year in range(2019, 2026):
-        ours = gasb87_report(session, year), journal_entries(session, year)
-        theirs = from_engine(
-            session,
-            lambda year=year: (gasb87_report(session, year), journal_entries(session, year)),
-        )
-        assert ours == theirs, f"FY{year}"
-        assert ours[1].unbalanced_entries() == []
+    assert_every_year_as_the_engine(mid_month_session, range(2019, 2026))
 
 
 def test_a_lease_remeasured_while_the_report_reads_is_computed_from_its_new_records(

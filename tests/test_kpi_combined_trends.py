@@ -44,6 +44,7 @@ from registry.kpis.trends import kpi_trends
 from registry.models import AuditEvent
 from tests.auth_fixtures import SignedInClient
 from tests.kpi_fixtures import VERIFIED_AT
+from tests.kpi_fixtures import parcel_version
 
 TODAY = dt.date.today()
 GSD_1 = KpiFilters(department="GSD", council_district="1")
@@ -93,30 +94,6 @@ def _cli(app: Flask, *args: str) -> str:
     result = CliRunner().invoke(cli, ["kpi", *args], env=env)
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def _version(app: Flask, parcel_id: str, when: dt.date, **changes: object) -> None:
-    """An older version of a parcel in the audit trail, as the trigger writes one."""
-    with app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        after = session.execute(
-            text(
-                "SELECT after FROM audit_events WHERE table_name = 'parcels' "
-                "AND action = 'INSERT' AND after ->> 'parcel_id' = :parcel_id "
-                "ORDER BY id LIMIT 1"
-            ),
-            {"parcel_id": parcel_id},
-        ).scalar_one()
-        after = {**after, **changes}
-        session.add(
-            AuditEvent(
-                occurred_at=dt.datetime.combine(when, dt.time(12), tzinfo=dt.UTC),
-                actor="editor@city.example",
-                table_name="parcels",
-                row_key=str(after["id"]),
-                action="INSERT",
-                after=after,
-            )
-        )
 
 
 def test_a_combination_key_names_its_dimensions_and_reads_back() -> None:
@@ -210,9 +187,9 @@ def _history(app: Flask) -> tuple[list[dt.date], dict[dt.date, dict[str, Any]]]:
     for month_end, versions in states.items():
         for parcel_id, changes in versions.items():
             trail = {k: v for k, v in changes.items() if v != "drawn"}
-            _version(app, parcel_id, month_end - dt.timedelta(days=5), **trail)
+            parcel_version(app, parcel_id, month_end - dt.timedelta(days=5), **trail)
     for other in ("1111-001-003", "1111-001-004"):  # outside the combination, drawn then
-        _version(app, other, oldest - dt.timedelta(days=5))
+        parcel_version(app, other, oldest - dt.timedelta(days=5))
     return [oldest, middle, last], {day: _computed_then(app, day, states) for day in states}
 
 

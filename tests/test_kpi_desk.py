@@ -35,6 +35,7 @@ from registry.models import AuditEvent
 from registry.models import KpiSnapshot
 from tests.auth_fixtures import SignedInClient
 from tests.builders import parcel
+from tests.kpi_fixtures import parcel_version
 
 TODAY = dt.date.today()
 
@@ -188,40 +189,16 @@ def test_snapshot_if_month_end_waits_for_the_month_end(desk_app: Flask) -> None:
     assert end.exit_code == 0 and "values stored" in end.output, end.output
 
 
-def _version(app: Flask, parcel_id: str, when: dt.date, **changes: object) -> None:
-    """An older version of a parcel in the audit trail, as the trigger writes one."""
-    with app.app_context(), unit_of_work(session_factory(), "tests") as session:
-        after = session.execute(
-            text(
-                "SELECT after FROM audit_events WHERE table_name = 'parcels' "
-                "AND action = 'INSERT' AND after ->> 'parcel_id' = :parcel_id "
-                "ORDER BY id LIMIT 1"
-            ),
-            {"parcel_id": parcel_id},
-        ).scalar_one()
-        after = {**after, **changes}
-        session.add(
-            AuditEvent(
-                occurred_at=dt.datetime.combine(when, dt.time(12), tzinfo=dt.UTC),
-                actor="editor@city.example",
-                table_name="parcels",
-                row_key=str(after["id"]),
-                action="INSERT",
-                after=after,
-            )
-        )
-
-
 def test_backfill_reads_digitization_at_past_month_ends_from_the_audit_trail(
     desk_app: Flask,
 ) -> None:
     oldest, middle, last = month_ends_before(TODAY, 3)
     before = {"digitization_status": "paper", "verified_at": None, "verified_by": None}
     for parcel_id in ("1111-001-001", "1111-001-002", "1111-001-003", "1111-001-004"):
-        _version(desk_app, parcel_id, oldest - dt.timedelta(days=5), geom=None, **before)
+        parcel_version(desk_app, parcel_id, oldest - dt.timedelta(days=5), geom=None, **before)
     for parcel_id in ("1111-001-001", "1111-001-003"):  # drawn in the middle month
-        _version(desk_app, parcel_id, middle - dt.timedelta(days=5), **before)
-    _version(  # P1 verified in the last month
+        parcel_version(desk_app, parcel_id, middle - dt.timedelta(days=5), **before)
+    parcel_version(  # P1 verified in the last month
         desk_app, "1111-001-001", last - dt.timedelta(days=5),
         digitization_status="verified", verified_at=f"{last.isoformat()}T09:00:00+00:00",
     )  # fmt: skip
