@@ -321,3 +321,37 @@ def test_without_the_constraints_invalid_shapes_and_shared_ids_are_findings(
     kinds = sorted(f.kind for f in open_findings(lots).findings)
     assert kinds == ["duplicate parcel id"] * 2 + ["invalid geometry"] + ["overlap"] * 2
     assert _dig5(lots)[("city", None)] == 5
+
+
+def test_an_update_of_many_parcels_compares_old_and_new_shapes_in_one_pass(
+    db_session: Session,
+) -> None:
+    """The trigger's join of a statement's old and new rows is planned for that statement: the
+    connection's first UPDATE of parcels (one row) no longer fixes a nested loop that compared
+    n² pairs of shapes in every later UPDATE (100,000 parcels: hours)."""
+    db_session.execute(
+        text(
+            "INSERT INTO parcels (parcel_id, geom) SELECT 'N-' || n, "
+            "ST_Multi(ST_MakeEnvelope(-118.2 + n * 0.01, 34.05, -118.2 + n * 0.01 + 0.001, "
+            "34.051, 4326)) FROM generate_series(1, 300) AS n"
+        )
+    )
+    db_session.execute(text("UPDATE parcels SET use = 'Yard' WHERE parcel_id = 'N-1'"))
+    plans: list[str] = []
+    driver = db_session.connection().connection.driver_connection
+    driver.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+    for statement in (
+        "LOAD 'auto_explain'",
+        "SET LOCAL auto_explain.log_min_duration = 0",
+        "SET LOCAL auto_explain.log_nested_statements = on",
+        "SET LOCAL auto_explain.log_level = notice",
+        "SET LOCAL client_min_messages = notice",
+    ):
+        db_session.execute(text(statement))
+    try:
+        db_session.execute(text("UPDATE parcels SET use = 'Office' WHERE parcel_id LIKE 'N-%'"))
+    finally:
+        db_session.execute(text("SET LOCAL auto_explain.log_min_duration = -1"))
+    join = [plan for plan in plans if "JOIN old_rows o ON o.id = n.id" in plan]
+    assert join, plans
+    assert "Hash Join" in join[0] and "Nested Loop" not in join[0], join[0]
