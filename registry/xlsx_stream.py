@@ -33,8 +33,6 @@ _EPOCH = dt.datetime(1899, 12, 30)
 #: Characters XML 1.0 cannot hold (dropped from text).
 _XML_ILLEGAL = r"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _ILLEGAL = re.compile(f"[{_XML_ILLEGAL}]")
-#: Text that needs neither escaping, nor dropped characters, nor preserved outer spaces.
-_PLAIN_TEXT = re.compile(rf"(?:[^\s&<>{_XML_ILLEGAL}][^&<>{_XML_ILLEGAL}]*)?(?<!\s)")
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -87,24 +85,55 @@ def _serial(value: dt.date) -> str:
     return str((value - _EPOCH.date()).days)
 
 
+def _row(row: Sequence[Any], styles: Sequence[int]) -> str:
+    """One `<row>`; `styles` gives each column's style for an int or Decimal. The kinds that
+    fill large sheets (text, None, Decimal, int) are written here, without a call per cell:
+    two million cells at about half a microsecond each; the rest go through `_cell`."""
+    parts = ["<row>"]
+    append = parts.append
+    for value, style in zip(row, styles, strict=False):
+        kind = type(value)
+        if kind is str:
+            # most text needs no escaping, no dropped characters and no preserved spaces:
+            # `isprintable` is false for every character XML cannot hold (and for tabs and
+            # line breaks, which `_text` writes as they are)
+            if (
+                value.isprintable()
+                and "&" not in value
+                and "<" not in value
+                and ">" not in value
+                and not value[:1].isspace()
+                and not value[-1:].isspace()
+            ):
+                append(f'<c t="inlineStr"><is><t>{value}</t></is></c>')
+            else:
+                append(_text(value))
+        elif value is None:
+            append("<c/>")
+        elif kind is Decimal:
+            digits = str(value)  # a third of the time of format(value, "f")
+            if "E" in digits or not digits[-1].isdigit():  # exponent, NaN or infinity
+                append(_cell(value, style))
+            else:
+                append(f'<c s="{style}"><v>{digits}</v></c>')
+        elif kind is int:
+            append(f'<c s="{style}"><v>{value}</v></c>')
+        else:
+            append(_cell(value, style))
+    append("</row>")
+    return "".join(parts)
+
+
 def _cell(value: Any, number_style: int) -> str:
-    """One `<c>`: `number_style` is the style for an int or Decimal in this column. Most text
-    needs no escaping: one regex search says so, and the value goes in as it is."""
+    """One `<c>` of a kind `_row` does not write itself (and a Decimal with an exponent, NaN or
+    infinity: written with all its digits, or empty)."""
     kind = type(value)
-    if kind is str:
-        if _PLAIN_TEXT.fullmatch(value):
-            return f'<c t="inlineStr"><is><t>{value}</t></is></c>'
-        return _text(value)
-    if value is None:
-        return "<c/>"
     if kind is bool:
         return f'<c t="b"><v>{int(value)}</v></c>'
     if kind is Decimal:
         if not value.is_finite():
             return "<c/>"
         return f'<c s="{number_style}"><v>{value:f}</v></c>'
-    if kind is int:
-        return f'<c s="{number_style}"><v>{value}</v></c>'
     if kind is float:
         return f"<c><v>{value!r}</v></c>" if value == value else "<c/>"  # NaN: empty
     if isinstance(value, dt.date):
@@ -139,9 +168,7 @@ def _sheet_xml(sheet: SheetData, style_of: dict[str, int]) -> Iterable[str]:
     for row in sheet.rows:
         if len(styles) < len(row):
             styles += [_PLAIN] * (len(row) - len(styles))
-        batch.append(
-            "<row>" + "".join([_cell(v, s) for v, s in zip(row, styles, strict=False)]) + "</row>"
-        )
+        batch.append(_row(row, styles))
         if len(batch) == 2000:
             yield "".join(batch)
             batch.clear()

@@ -60,3 +60,23 @@ def test_values_read_back_with_their_types_and_formats() -> None:
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["A"].width == 30
     assert [c.value for c in book["About"][1]] == ["As of", "2026-06-30"]
+
+
+def test_text_and_decimals_of_every_shape_read_back_exactly() -> None:
+    """Values the row writer does not write on its fast path (text with tabs, line breaks,
+    outer non-breaking spaces or characters XML cannot hold; Decimals with an exponent, NaN or
+    infinity) read back as they would through the general one."""
+    texts = ["a\tb", "line\nbreak", "\u00a0nbsp\u00a0", "soft\u00adhyphen", "x\ufffey", "ok é 中"]
+    numbers = [Decimal("1E+3"), Decimal("1E-7"), Decimal("-0.00"), Decimal("NaN")]
+    data = xlsx_bytes([SheetData("values", [texts, numbers, [Decimal("Infinity")]])])
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["values"]
+    assert [c.value for c in sheet[1]] == [
+        "a\tb",
+        "line\nbreak",
+        "\u00a0nbsp\u00a0",
+        "soft\u00adhyphen",
+        "xy",
+        "ok é 中",
+    ]
+    assert [c.value for c in sheet[2]][:4] == [1000, 0.0000001, 0, None]
+    assert sheet["A3"].value is None
