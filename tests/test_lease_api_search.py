@@ -258,6 +258,27 @@ def test_a_cursor_not_of_the_sort_is_refused_naming_cursor(
 
 
 @pytest.mark.usefixtures("leases")
+@pytest.mark.parametrize("default_order", ["", "sort=lease&order=asc&"], ids=["implicit", "named"])
+def test_an_offset_cursor_sent_to_the_lease_number_order_is_refused_naming_cursor(
+    viewer_client: FlaskClient, default_order: str
+) -> None:
+    """A sorted list's cursor (here "ends.asc.2", and the lease number's own descending one)
+    was read as a lease number: a wrong page, silently. The keyset's own cursors still page."""
+    first = viewer_client.get("/api/leases?sort=ends&limit=2").get_json()
+    href = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    offset_cursor = href.split("cursor=")[1].split("&")[0]
+    descending = viewer_client.get("/api/leases?order=desc&limit=2").get_json()
+    desc_href = next(link["href"] for link in descending["links"] if link["rel"] == "next")
+    desc_cursor = desc_href.split("cursor=")[1].split("&")[0]
+    for cursor in (offset_cursor, desc_cursor):
+        fields = problem_fields(viewer_client, f"{default_order}cursor={cursor}")
+        assert fields == {
+            "cursor": "is not a cursor of this sort and order: follow the next link"
+        }, cursor
+    assert numbers(viewer_client, f"{default_order}cursor=L-103&limit=2") == ["L-104", "L-105"]
+
+
+@pytest.mark.usefixtures("leases")
 def test_a_cursor_deeper_than_a_sorted_list_reads_is_refused(
     viewer_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

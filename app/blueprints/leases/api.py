@@ -26,6 +26,7 @@ from app.database import db_session
 from app.problems import ProblemError
 from registry.fields import FieldProblem
 from registry.fields import whole_number
+from registry.leases.queries import LEASE_SORTS
 from registry.leases.queries import MAX_OFFSET
 from registry.leases.queries import MAX_PAGE_SIZE
 from registry.leases.queries import LeaseQuery
@@ -80,11 +81,18 @@ def _query() -> LeaseQuery:
     )
     cursor = args.get("cursor") or None
     if cursor is not None and query.keyset:
-        query = dataclasses.replace(query, cursor=cursor)
+        if _offset_cursor_parts(cursor) is None:
+            query = dataclasses.replace(query, cursor=cursor)
+        else:  # a sorted list's cursor would be read as a lease number: a wrong page
+            errors.append(_not_this_sorts_cursor())
     elif cursor is not None and not problems:
         query = dataclasses.replace(query, offset=_cursor_offset(cursor, query, errors))
     api.bad_query(errors)
     return query
+
+
+def _not_this_sorts_cursor() -> FieldProblem:
+    return FieldProblem("cursor", "is not a cursor of this sort and order: follow the next link")
 
 
 def _offset_cursor(query: LeaseQuery, offset: int) -> str:
@@ -94,19 +102,31 @@ def _offset_cursor(query: LeaseQuery, offset: int) -> str:
     return base64.urlsafe_b64encode(f"{query.sort}.{way}.{offset}".encode()).decode()
 
 
-def _cursor_offset(cursor: str, query: LeaseQuery, errors: list[FieldProblem]) -> int:
-    """The offset `_offset_cursor` put in `cursor`; a problem when it is not one of its
-    cursors for this sort and order, or lies deeper than a sorted list reads."""
+def _offset_cursor_parts(cursor: str) -> tuple[str, bool, int] | None:
+    """The sort, whether descending, and the offset `_offset_cursor` put in `cursor`; None when
+    it is not one of its cursors (not base64 of "sort.way.offset" with a known sort).
+
+    The keyset's cursors are lease numbers, which are refused when they read as one of these:
+    this assumes no lease number is the base64 of such a text (that would take a number such
+    as "ZW5kcy5hc2MuMg==", which no city's numbering makes)."""
     try:
         sort, way, offset_text = base64.urlsafe_b64decode(cursor).decode().split(".")
     except ValueError:  # not base64, not text, not three parts
-        sort, way, offset_text = "", "", ""
+        return None
     offset = whole_number(offset_text)
-    if (sort, way == "desc") != (query.sort, query.descending) or offset is None:
-        errors.append(
-            FieldProblem("cursor", "is not a cursor of this sort and order: follow the next link")
-        )
+    if sort not in LEASE_SORTS or offset is None:
+        return None
+    return sort, way == "desc", offset
+
+
+def _cursor_offset(cursor: str, query: LeaseQuery, errors: list[FieldProblem]) -> int:
+    """The offset `_offset_cursor` put in `cursor`; a problem when it is not one of its
+    cursors for this sort and order, or lies deeper than a sorted list reads."""
+    parts = _offset_cursor_parts(cursor)
+    if parts is None or parts[:2] != (query.sort, query.descending):
+        errors.append(_not_this_sorts_cursor())
         return 0
+    offset = parts[2]
     if offset > MAX_OFFSET:
         errors.append(
             FieldProblem(
