@@ -79,7 +79,8 @@ def backup(path: Path, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace the target database even if it holds data.")
 def restore(path: Path, database_url: str | None, force: bool) -> None:
     """Restore a backup made by `asset-registry backup` into an empty (or new) database and the
-    document folder, then migrate it if it is older than this version."""
+    document folder, then migrate it if it is older than this version and ANALYZE it (the
+    planner's statistics are not in a backup)."""
     from registry.restore import RestoreRefused
     from registry.restore import restore_backup
     from registry.stored_files import document_root

@@ -9,7 +9,8 @@ The order is what makes a refusal or a failure harmless:
    so a file no database lists is inert, while the reverse order could leave a restored database
    listing files that never arrived;
 4. pg_restore in one transaction (all or nothing), then each table's row count is compared with
-   the manifest's, and the migrations run when the backup's schema is older than this version's.
+   the manifest's, and the migrations run when the backup's schema is older than this version's;
+5. ANALYZE: a dump holds rows, not the planner's statistics (`database_admin.analyze`).
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def restore_backup(
     if manifest.schema_revision != head:
         database_admin.upgrade(database_url)
         migrated = head
+    _analyze(database_url)
     return RestoreResult(name, manifest, written, migrated)
 
 
@@ -185,6 +187,15 @@ def _restorable(contents: str, owns_postgis: bool) -> str:
     return "".join(
         line for line in contents.splitlines(keepends=True) if not owner_only.match(line)
     )
+
+
+def _analyze(database_url: str) -> None:
+    engine = create_engine(normalise_database_url(database_url), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            database_admin.analyze(connection)
+    finally:
+        engine.dispose()
 
 
 def _check_counts(database_url: str, manifest: Manifest) -> None:

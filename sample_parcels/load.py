@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from registry.database_admin import analyze
 from registry.db import unit_of_work
 from registry.parcels.bulk_load import UpsertCounts
 from registry.parcels.bulk_load import upsert_buildings
@@ -122,11 +123,7 @@ def load_sample(
 
 
 def analyze_loaded_tables(factory: sessionmaker[Session]) -> None:
-    """Give the planner statistics of what was just loaded, without waiting for autovacuum
-    (which a server may have off, and which runs a while later anyway). Why: without them the
-    planner guessed one row for the audit trail and looked each parcel up through the trigram
-    index of parcel ids (5 ms a probe) instead of the unique one: the milestone page's burn-up
-    took 30 s on the 2,400-parcel sample."""
+    """Give the planner statistics of what was just loaded (`database_admin.analyze` says why)."""
     with factory() as session:
-        session.execute(text("ANALYZE"))
+        analyze(session)
         session.commit()

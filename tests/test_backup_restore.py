@@ -211,6 +211,26 @@ def test_the_restore_drill_brings_back_the_portfolio_its_history_and_documents_a
     assert_served_as_backed_up(new_database_url)
 
 
+def test_the_restored_database_has_planner_statistics_without_autovacuum(
+    registry: Registry, new_database_url: str, tmp_path: Path
+) -> None:
+    """pg_restore copies rows, not statistics: on a server with autovacuum off the planner took
+    the audit trail for one row and probed parcels by their trigram index (the milestone page
+    took 30 s on the sample). The restore analyzes what it restored."""
+    result = run("restore", str(registry.archive), url=new_database_url, documents=tmp_path)
+
+    assert result.exit_code == 0, result.output
+    for table in ("parcels", "audit_events", "leases"):
+        columns_with_statistics = scalar(
+            new_database_url, "SELECT count(*) FROM pg_stats WHERE tablename = :t", t=table
+        )
+        assert columns_with_statistics, table
+    assert scalar(
+        new_database_url,
+        "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'parcels'",
+    )
+
+
 def assert_served_as_backed_up(url: str) -> None:
     """The app, started on the restored database, serves the parcel at its third version, its
     history of three changes, and the lease."""
