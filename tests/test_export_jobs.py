@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy.orm import sessionmaker
 
+from app import export_runner
+from app.database import dispose
 from app.database import session_factory as app_session_factory
 from registry.db import unit_of_work
 from registry.exports.jobs import remove_expired_files
@@ -159,3 +162,26 @@ def test_a_job_runs_once_and_one_whose_worker_died_says_so(
     html = finance.get(f"/exports/jobs/{stuck}").get_data(as_text=True)
     assert "The export stopped (the server was restarted): ask for it again." in html
     assert 'http-equiv="refresh"' not in html
+
+
+def _export_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("export_")]
+
+
+def test_the_export_pool_ends_with_the_app(exports_app: Flask, auth: LoginHelper) -> None:
+    """`app.database.dispose` stops the pool (its thread ends, new work is refused) before it
+    closes the connections a job would use (its threads used to outlive every disposed app)."""
+    before = _export_threads()
+    finance = auth.signed_in_client(exports_app, "finance")
+    page_url = finance.post(
+        "/exports/jobs", data={"kind": "kpi", "format": "json", "fy": "2022"}
+    ).headers["Location"]
+    _wait_until_finished(finance, page_url)
+    assert len(_export_threads()) == len(before) + 1  # idle, until the app is disposed
+    job_id = int(page_url.rsplit("/", 1)[1])
+
+    dispose(exports_app)
+
+    assert _export_threads() == before
+    with exports_app.app_context(), pytest.raises(RuntimeError, match="after shutdown"):
+        export_runner.submit(job_id)
