@@ -392,6 +392,76 @@ def test_dates_that_leave_nothing_to_work_out_are_shown_on_their_inputs(
     assert _lease(app)["modifications"] == []
 
 
+# -- the JSON API: the same payments as the form ------------------------------------------------
+
+API = "/api/leases/L-2024-011/modifications"
+TERMINATION = {"kind": "termination", "effective_date": "2025-02-10",
+               "termination_date": "2025-06-15", "reason": "ended early"}  # fmt: skip
+TYPED = {**EXTENSION, "payments-0-periods": "30", "payments-0-amount": "1200.00"}
+
+
+def _stored(app: Flask, number: str) -> list[dict[str, Any]]:
+    """The lease's modifications as stored, without their ids."""
+    return [
+        {name: value for name, value in modification.items() if name != "id"}
+        for modification in _lease(app, number)["modifications"]
+    ]
+
+
+@pytest.mark.usefixtures("lease")
+@pytest.mark.parametrize(
+    ("form", "body"),
+    [
+        (EXTENSION, {"effective_date": "2024-07-01", "reason": "renewal",
+                     "terms": {"end_date": "2026-12-31"}}),
+        (TERMINATION, {"effective_date": "2025-02-10", "reason": "ended early",
+                       "terms": {"end_date": "2025-06-15"}}),
+        (TYPED, {"effective_date": "2024-07-01", "reason": "renewal",
+                 "terms": {"end_date": "2026-12-31",
+                           "payments": [{"periods": 30, "amount": "1200.00"}]}}),
+    ],
+    ids=["extension without payments", "termination without payments", "payments given"],
+)  # fmt: skip
+def test_the_api_records_a_new_end_with_the_payments_the_form_records(
+    app: Flask,
+    signed_in: Callable[..., SignedInClient],
+    form: dict[str, str],
+    body: dict[str, Any],
+) -> None:
+    """An extension or a termination posted without payments gets the worked-out ones (it was
+    refused: "give the payment steps for the new term"); payments given are recorded as given."""
+    editor = signed_in("editor")
+    assert editor.post(FORM, data={**form, "action": "record"}).status_code == 302
+    response = editor.post(API, json=body)
+    assert response.status_code == 201, response.get_json()
+    assert _stored(app, "L-2024-011") == _stored(app, NUMBER)
+    assert len(_stored(app, NUMBER)) == 1
+    recorded_by_form = editor.get(f"/api/leases/{NUMBER}/schedule").get_json()
+    assert response.get_json()["rows"] == recorded_by_form["rows"]
+
+
+@pytest.mark.usefixtures("lease")
+@pytest.mark.parametrize(
+    ("terms", "field", "message"),
+    [
+        ({"end_date": "2025-02-28"}, "terms.end_date", "must be on or after the effective date"),
+        ({"end_date": "2025-03-10"}, "terms.end_date", "falls in the payment period"),
+    ],
+)
+def test_an_api_new_end_that_leaves_no_payments_to_work_out_says_why(
+    app: Flask,
+    signed_in: Callable[..., SignedInClient],
+    terms: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    response = signed_in("editor").post(API, json={"effective_date": "2025-03-05", "terms": terms})
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert error["field"] == field and message in error["message"]
+    assert _stored(app, "L-2024-011") == []
+
+
 def test_the_form_is_refused_to_a_viewer(app: Flask, viewer_client: FlaskClient) -> None:
     with app.app_context(), unit_of_work(session_factory(), "test-setup") as session:
         seed_places(session)

@@ -434,7 +434,15 @@ def schemas() -> dict[str, Schema]:
         "LeaseModification": _object(
             {
                 "effective_date": DATE,
-                "terms": {"type": "object", "description": "The lease fields that change"},
+                "terms": {
+                    "type": "object",
+                    "description": "The lease fields that change. A new end_date without "
+                    "payments (an extension, a termination) gets the payments worked out from "
+                    "the schedule in force, as the lease page's form does: those in force up to "
+                    "the new end, each period added at the last period's amount (not with "
+                    "payment_frequency, payment_timing or term_months, which need payments). "
+                    "Payments given are recorded as given.",
+                },
                 "reason": nullable(text(2000)),
             },
             ("effective_date",),

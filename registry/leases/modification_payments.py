@@ -17,17 +17,24 @@ them out so that the engine reads them exactly as if finance had typed them:
   period's amount (a `PaymentStep` at that amount for the added months).
 
 A payment change gives new steps; the same function gives the remaining ones as a starting point.
+The JSON API records an extension or a termination sent without payments the same way
+(`with_worked_out_payments`): the form and the API store the same modification.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from registry.fields import FieldProblem
+from registry.fields import Problems
+from registry.fields import RecordInvalid
+from registry.fields import to_date
 from registry.fiscal_years import ONE_DAY
 from registry.leases.accounting import LeaseModification
 from registry.leases.accounting import LeaseSchedule
@@ -140,3 +147,49 @@ def remaining_payment_steps(
     )
     added = sum(1 for period in new if period.full_start not in billed)
     return DerivedPayments(steps, current, added)
+
+
+#: Terms with which the payments are not worked out: given already, or on another grid than the
+#: schedule in force (a new frequency or timing), or a term counted in periods, not ended.
+_PAYMENTS_NOT_WORKED_OUT_WITH = ("payments", "payment_frequency", "payment_timing", "term_months")
+
+
+def payments_to_work_out(terms: Any) -> bool:
+    """Whether a modification's `terms` (as the API takes them) move the end (`end_date`)
+    without giving the payments, on the payment grid in force: an extension or a termination,
+    whose payments `with_worked_out_payments` works out as the lease page's form does."""
+    return (
+        isinstance(terms, Mapping)
+        and terms.get("end_date") not in (None, "")
+        and not any(name in terms for name in _PAYMENTS_NOT_WORKED_OUT_WITH)
+    )
+
+
+def with_worked_out_payments(
+    base: LeaseSchedule,
+    applied: Sequence[tuple[RecordedModification, LeaseModification]],
+    effective_date: Any,
+    terms: Mapping[str, Any],
+) -> dict[str, Any]:
+    """`terms` (see `payments_to_work_out`) with the `payments` worked out from the schedule in
+    force on `effective_date` to the new `end_date`, from the lease's `base` schedule and its
+    `applied` modifications (`records.lease_modifications`). Dates that are not dates come back
+    as given: recording the modification names them. Raises `RecordInvalid` naming
+    `effective_date` or `terms.end_date` when the dates leave nothing to work out."""
+    unread = Problems()
+    effective = to_date(unread, "effective_date", effective_date)
+    last_day = to_date(unread, "terms.end_date", terms.get("end_date"))
+    if effective is None or last_day is None:
+        return dict(terms)
+    try:
+        derived = remaining_payment_steps(
+            terms_in_force(base, applied, effective), effective, last_day
+        )
+    except PaymentsNotDerived as error:
+        raise RecordInvalid(
+            [
+                FieldProblem("terms.end_date" if name == "end_date" else name, message)
+                for name, message in error.errors
+            ]
+        ) from error
+    return {**terms, "payments": derived.as_terms()}

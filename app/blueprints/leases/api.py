@@ -26,6 +26,8 @@ from app.database import db_session
 from app.problems import ProblemError
 from registry.fields import FieldProblem
 from registry.fields import whole_number
+from registry.leases.modification_payments import payments_to_work_out
+from registry.leases.modification_payments import with_worked_out_payments
 from registry.leases.queries import LEASE_SORTS
 from registry.leases.queries import MAX_OFFSET
 from registry.leases.queries import MAX_PAGE_SIZE
@@ -200,7 +202,9 @@ def schedule(lease_number: str) -> Response:
 @require_role(*editing_roles)
 def modify(lease_number: str) -> Response:
     """Record a modification: `effective_date`, `terms` (what changes, from then on), `reason`.
-    The lease is remeasured from that date; the earlier measurement stays as booked."""
+    The lease is remeasured from that date; the earlier measurement stays as booked. A new
+    `end_date` without `payments` (an extension, a termination) gets the payments worked out
+    from the schedule in force, as the lease page's form records them."""
     body = api.json_object_body()
     unknown = sorted(set(body) - {"effective_date", "terms", "reason"})
     if unknown:
@@ -215,13 +219,13 @@ def modify(lease_number: str) -> Response:
                 for name in unknown
             ],
         )
+    terms = body.get("terms", {})
     with api.audited_transaction(LEASE) as session:
+        if payments_to_work_out(terms):
+            base, applied = lease_modifications(session, lease_number)
+            terms = with_worked_out_payments(base, applied, body.get("effective_date"), terms)
         add_modification(
-            session,
-            lease_number,
-            body.get("effective_date"),
-            body.get("terms", {}),
-            body.get("reason"),
+            session, lease_number, body.get("effective_date"), terms, body.get("reason")
         )
         base, remeasurements = lease_modifications(session, lease_number)
         document = schedule_document(lease_number, base, remeasurements)
