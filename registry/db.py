@@ -85,6 +85,26 @@ def unit_of_work(factory: sessionmaker[Session], actor: str) -> Iterator[Session
         yield session
 
 
+@contextmanager
+def planner_settings(session: Session, **settings: str) -> Iterator[None]:
+    """Run the statements of the block with these settings (e.g. `enable_nestloop="off"`),
+    then put back what was in force before, the caller's own SET LOCAL included. For the few
+    statements whose plan must not follow the planner's guesses (each caller says why); on an
+    error the rollback undoes the settings with everything else."""
+    previous = {
+        name: session.execute(
+            text("SELECT current_setting(:name), set_config(:name, :value, true)"),
+            {"name": name, "value": value},
+        ).scalar_one()
+        for name, value in settings.items()
+    }
+    yield
+    for name, value in previous.items():
+        session.execute(
+            text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value}
+        )
+
+
 def database_answers(engine: Engine) -> bool:
     try:
         with engine.connect() as connection:

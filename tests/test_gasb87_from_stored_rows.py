@@ -24,6 +24,7 @@ from registry.leases.gasb87.journal import journal_entries
 from registry.leases.gasb87.report import gasb87_report
 from registry.leases.records import add_modification
 from registry.leases.stored_schedules import stale_lease_ids
+from tests.plans import explained
 from tests.test_gasb87_export import add_leases
 from tests.test_gasb87_export import lease
 from tests.test_gasb87_export import modified_twice_each_way  # noqa: F401 (a fixture)
@@ -223,3 +224,22 @@ def test_a_lease_remeasured_while_the_report_reads_is_computed_from_its_new_reco
     assert during == after
     (mod,) = [row for row in during.leases if row.lease_number == "MOD2"]
     assert mod.discount_rate == Decimal("0.05")
+
+
+def test_the_states_of_every_lease_are_joined_without_nested_loops(
+    sample_session: Session,
+) -> None:
+    """The planner cannot see how many schedule rows the asked days select (it guessed 222 of
+    170,000 in a 100,000-parcel city) and joined the pro-rated stubs to the running sums by a
+    nested loop: 10 million comparisons, 4.5 s of the report. The statement is planned without
+    nested loops where another join can be made (a join on a range of days cannot), whatever
+    the statistics say."""
+    session = sample_session
+    session.execute(text("ANALYZE lease_measurements, lease_schedule_rows, leases"))
+    with explained(session) as plans:
+        report = gasb87_report(session, fiscal_year_of(dt.date.today()) - 1)
+    assert report.leases
+    states = [plan for plan in plans if "WITH day_list AS" in plan]
+    assert len(states) == 1
+    assert "Nested Loop Left Join" not in states[0], states[0]
+    assert session.execute(text("SELECT current_setting('enable_nestloop')")).scalar() == "on"

@@ -33,6 +33,7 @@ from registry.spatial import as_geography
 from tests.builders import department
 from tests.builders import parcel
 from tests.builders import square
+from tests.plans import explained
 
 TODAY = dt.date.today()
 LON = -118.2
@@ -337,21 +338,8 @@ def test_an_update_of_many_parcels_compares_old_and_new_shapes_in_one_pass(
         )
     )
     db_session.execute(text("UPDATE parcels SET use = 'Yard' WHERE parcel_id = 'N-1'"))
-    plans: list[str] = []
-    driver = db_session.connection().connection.driver_connection
-    driver.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
-    for statement in (
-        "LOAD 'auto_explain'",
-        "SET LOCAL auto_explain.log_min_duration = 0",
-        "SET LOCAL auto_explain.log_nested_statements = on",
-        "SET LOCAL auto_explain.log_level = notice",
-        "SET LOCAL client_min_messages = notice",
-    ):
-        db_session.execute(text(statement))
-    try:
+    with explained(db_session) as plans:
         db_session.execute(text("UPDATE parcels SET use = 'Office' WHERE parcel_id LIKE 'N-%'"))
-    finally:
-        db_session.execute(text("SET LOCAL auto_explain.log_min_duration = -1"))
     join = [plan for plan in plans if "JOIN old_rows o ON o.id = n.id" in plan]
     assert join, plans
     assert "Hash Join" in join[0] and "Nested Loop" not in join[0], join[0]

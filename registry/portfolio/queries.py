@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.db import planner_settings
 from registry.fiscal_years import fiscal_year_of
 from registry.kpis.common_sql import BUILDING_DIMS_SQL
 from registry.kpis.common_sql import DIMS
@@ -188,10 +189,8 @@ def _leases_table(session: Session, params: dict[str, Any]) -> Table:
     statistics (as autovacuum leaves them), the planner joined the 5,000 leases to the rent
     CTE's few-hundred-row estimate by a nested loop over a materialized union (5,000 × 5,000
     rows: 3.0 s of the workbook at 100,000 parcels); in the written order it is 0.3 s."""
-    session.execute(text("SET LOCAL join_collapse_limit = 1"))
-    table = _table(session, "leases", LEASES_SQL, params)
-    session.execute(text("RESET join_collapse_limit"))  # an error: the rollback undoes it
-    return table
+    with planner_settings(session, join_collapse_limit="1"):
+        return _table(session, "leases", LEASES_SQL, params)
 
 
 def portfolio_tables(session: Session, as_of: dt.date, start_month: int = 7) -> list[Table]:

@@ -18,6 +18,7 @@ from sqlalchemy import TextClause
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.db import planner_settings
 from registry.imports.parcels.checks import INSERT_DEFAULTS
 from registry.parcels.bulk_indexes import parcel_overlaps_folded_after
 from registry.parcels.bulk_indexes import spatial_indexes_rebuilt
@@ -104,13 +105,8 @@ def without_nested_loops(session: Session) -> Iterator[None]:
     a sequential scan per incoming row: a scan of the table the INSERT is growing, n² in all
     (75–150 s for 94,000 parcels). A hash anti join reads `parcels` once, before the first row
     goes in, whatever the statistics say."""
-    previous = session.execute(
-        text(
-            "SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)"
-        )
-    ).scalar_one()
-    yield  # on an error the rollback undoes the setting with everything else
-    session.execute(text("SELECT set_config('enable_nestloop', :value, true)"), {"value": previous})
+    with planner_settings(session, enable_nestloop="off"):
+        yield
 
 
 def _update_changed(session: Session, updates: dict[str, str], digitization_mapped: bool) -> int:

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.db import planner_settings
 from registry.fiscal_years import fiscal_year_bounds
 from registry.leases.accounting import LeaseHistory
 from registry.leases.accounting import LeaseSchedule
@@ -215,11 +216,16 @@ def _stored(
     if not records:
         return [], set()
     without_jit(session)  # compiling these sums cost more than running them
-    # the sums of a few hundred thousand rows by lease and day: in memory, not spilled to disk
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    # The sums of a few hundred thousand rows by lease and day: in memory, not spilled to disk,
+    # and joined by hash. Why no nested loops: the planner cannot see how many schedule rows the
+    # asked days select (it guessed 222 of 170,000 once the tables had statistics) and joined
+    # the pro-rated stubs to the running sums by a nested loop, 10 million comparisons: 4.5 s
+    # of a 100,000-parcel city's report.
     states: dict[int, dict[dt.date, LeaseState]] = defaultdict(dict)
-    found = session.execute(text(stored_states_sql(_WANTED)), {"state_days": days, **wanted})
-    session.execute(text("RESET work_mem"))
+    with planner_settings(session, work_mem="64MB", enable_nestloop="off"):
+        found = session.execute(
+            text(stored_states_sql(_WANTED)), {"state_days": days, **wanted}
+        ).all()
     for state in found:
         states[state.lease_id][state.day] = LeaseState(
             balance=state.balance,
