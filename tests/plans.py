@@ -28,6 +28,7 @@ def explained(session: Session) -> Iterator[list[str]]:
         "SET LOCAL auto_explain.log_min_duration = 0",
         "SET LOCAL auto_explain.log_nested_statements = on",
         "SET LOCAL auto_explain.log_level = notice",
+        "SET LOCAL auto_explain.log_settings = on",  # planner settings a statement changed
         "SET LOCAL client_min_messages = notice",
     ):
         session.execute(text(statement))
