@@ -40,6 +40,9 @@ DEFAULT_MAX_PARTS = 500
 # Combinations of KPI desk filters kept at each month end (registry.kpis.combinations): each
 # costs a full compute_kpis there, so a sweep of every combination must not make it hours long.
 DEFAULT_KPI_WATCHED_COMBINATIONS = 50
+# The KPI set's families computed on this many connections at once, in one snapshot: each is a
+# few statements over the whole portfolio, and PostgreSQL runs a statement on one core.
+DEFAULT_KPI_CONNECTIONS = 2
 
 
 def _extent(value: str | None) -> tuple[float, float, float, float]:
@@ -91,6 +94,9 @@ class Settings:
     local_srid: int | None = None
     # REGISTRY_KPI_WATCHED_COMBINATIONS: the most viewed combinations a month end keeps
     kpi_watched_combinations: int = DEFAULT_KPI_WATCHED_COMBINATIONS
+    # REGISTRY_KPI_CONNECTIONS: database connections computing the KPI set at once
+    # (registry.kpis.engine); 1: one, the caller's
+    kpi_connections: int = DEFAULT_KPI_CONNECTIONS
     overrides: frozenset[str] = frozenset()
 
     def overriding(self, **values: Any) -> Settings:
@@ -129,5 +135,6 @@ class Settings:
             kpi_watched_combinations=_positive(
                 env, "REGISTRY_KPI_WATCHED_COMBINATIONS", DEFAULT_KPI_WATCHED_COMBINATIONS
             ),
+            kpi_connections=_positive(env, "REGISTRY_KPI_CONNECTIONS", DEFAULT_KPI_CONNECTIONS),
             overrides=frozenset(field for name, field in CITY_OVERRIDES.items() if env.get(name)),
         )
