@@ -133,3 +133,20 @@ def test_the_callers_statement_timeout_holds_on_every_connection(
     finally:
         want_statement_timeout(None)
     assert timeouts and set(timeouts) == {"54321ms"}
+
+
+def test_a_pool_with_no_spare_connection_computes_on_the_callers_own(
+    city: Engine, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller holding the pool's last connection does not wait for the pool's timeout: its
+    families run one after another on its own connection."""
+    monkeypatch.setenv("REGISTRY_KPI_CONNECTIONS", "2")
+    seen = _families_run_apart(monkeypatch)
+    small = create_registry_engine(fresh_database_url, pool_size=1, max_overflow=0, pool_timeout=5)
+    try:
+        with sessionmaker(small)() as session:
+            values = compute_kpis(session, None, TODAY)
+    finally:
+        small.dispose()
+    assert seen == []
+    assert _dig1_city(values) == 2

@@ -21,6 +21,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from registry.fields import whole_number
 from registry.kpis.costs import cost_kpis
@@ -83,12 +84,27 @@ def compute_kpis(
     resolved = Period.resolve(period, as_of, fiscal_year_start_month, filters)
     without_jit(session)
     connections = Settings.from_env().kpi_connections
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        connections = min(connections, _spare_connections(bind))
     snapshot = _shared_snapshot(session) if connections > 1 else None
     if snapshot is None:
         values = [value for family in FAMILIES for value in family(session, resolved)]
     else:
         values = _in_snapshot(session.get_bind(), snapshot, resolved, connections)
     return sorted(values, key=_sort_key)
+
+
+def _spare_connections(engine: Engine) -> int:
+    """How many more connections `engine`'s pool hands out now without waiting. Why: a caller
+    holds its own connection while its families take theirs; callers that took every connection
+    would leave their families waiting for the pool's timeout. A family's connection goes back
+    after each family, so families never wait on each other."""
+    pool = engine.pool
+    max_overflow = getattr(pool, "_max_overflow", None)
+    if not isinstance(pool, QueuePool) or max_overflow is None or max_overflow < 0:
+        return len(FAMILIES)  # a new connection each time, or no bound
+    return int(pool.size() + max_overflow - pool.checkedout())
 
 
 def _shared_snapshot(session: Session) -> str | None:
