@@ -50,7 +50,7 @@ def _families_run_apart(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = kpi_engine._family_in_snapshot
 
-    def spy(engine: Engine, snapshot: str, family: Any, period: Any) -> list[KpiValue]:
+    def spy(engine: Engine, snapshot: Any, family: Any, period: Any) -> list[KpiValue]:
         seen.append(family.__name__)
         return original(engine, snapshot, family, period)
 
@@ -119,7 +119,7 @@ def test_the_callers_statement_timeout_holds_on_every_connection(
     original = kpi_engine._family_in_snapshot
 
     def reading_the_timeout(
-        engine: Engine, snapshot: str, family: Any, period: Any
+        engine: Engine, snapshot: Any, family: Any, period: Any
     ) -> list[KpiValue]:
         with engine.connect() as connection:
             timeouts.append(str(connection.execute(text("SHOW statement_timeout")).scalar()))

@@ -106,7 +106,7 @@ def test_a_family_that_fails_stops_the_families_not_yet_started(
     started: list[str] = []
     original = kpi_engine._family_in_snapshot
 
-    def counting(engine: Engine, snapshot: str, family: Any, period: Any) -> list[KpiValue]:
+    def counting(engine: Engine, snapshot: Any, family: Any, period: Any) -> list[KpiValue]:
         started.append(family.__name__)
         return original(engine, snapshot, family, period)
 

@@ -14,8 +14,10 @@ connection: the same values.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
@@ -91,7 +93,7 @@ def compute_kpis(
     if snapshot is None:
         values = [value for family in FAMILIES for value in family(session, resolved)]
     else:
-        values = _in_snapshot(session.get_bind(), snapshot, resolved, connections)
+        values = _in_snapshot(bind, snapshot, resolved, connections)
     return sorted(values, key=_sort_key)
 
 
@@ -107,10 +109,24 @@ def _spare_connections(engine: Engine) -> int:
     return int(pool.size() + max_overflow - pool.checkedout())
 
 
-def _shared_snapshot(session: Session) -> str | None:
-    """The snapshot of the session's transaction, exported for other connections to import;
-    None when they could not see what the session sees (see the module's docstring)."""
-    if not isinstance(session.get_bind(), Engine):
+#: The caller's settings the families' SQL follows (date casts of timestamps follow TimeZone),
+#: given to each connection that computes them.
+_CALLER_SETTINGS = ("TimeZone", "DateStyle", "IntervalStyle", "search_path")
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What the families' connections take from the caller: its snapshot and its settings."""
+
+    snapshot: str
+    settings: dict[str, str]
+
+
+def _shared_snapshot(session: Session) -> _Shared | None:
+    """The snapshot of the session's transaction, exported for other connections to import,
+    with the caller's settings; None when they could not see what the session sees (see the
+    module's docstring) or PostgreSQL exports no snapshot (inside a savepoint)."""
+    if not isinstance(session.get_bind(), Engine) or session.in_nested_transaction():
         return None
     if session.connection().get_isolation_level() == "AUTOCOMMIT":
         return None  # no transaction would keep the exported snapshot
@@ -118,20 +134,35 @@ def _shared_snapshot(session: Session) -> str | None:
     wrote = session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL"))
     if wrote.scalar_one():
         return None
-    return str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    settings = {
+        name: str(session.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar_one())
+        for name in _CALLER_SETTINGS
+    }
+    snapshot = str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    return _Shared(snapshot, settings)
 
 
-def _in_snapshot(bind: object, snapshot: str, period: Period, connections: int) -> list[KpiValue]:
-    """Every family's values, each computed on a connection of `bind`'s pool in `snapshot`.
-    Each task runs in a copy of the caller's context, so the caller's statement timeout
-    (`registry.statement_timeouts`) holds on the connections it checks out."""
+def _in_snapshot(bind: object, shared: _Shared, period: Period, connections: int) -> list[KpiValue]:
+    """Every family's values, each computed on a connection of `bind`'s pool in the caller's
+    snapshot. Each task runs in a copy of the caller's context, so the caller's statement
+    timeout (`registry.statement_timeouts`) holds on the connections it checks out. The first
+    family that fails stops those not yet started, as on one connection."""
     assert isinstance(bind, Engine)
+    failed = threading.Event()
+
+    def compute(family: Callable[[Session, Period], list[KpiValue]]) -> list[KpiValue]:
+        if failed.is_set():
+            return []  # the caller gets the failure from the family that failed
+        try:
+            return _family_in_snapshot(bind, shared, family, period)
+        except BaseException:
+            failed.set()
+            raise
+
     workers = min(connections, len(_SLOWEST_FIRST))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpi_family") as pool:
         futures = [
-            pool.submit(
-                contextvars.copy_context().run, _family_in_snapshot, bind, snapshot, family, period
-            )
+            pool.submit(contextvars.copy_context().run, compute, family)
             for family in _SLOWEST_FIRST
         ]
         return [value for future in futures for value in future.result()]
@@ -139,16 +170,21 @@ def _in_snapshot(bind: object, snapshot: str, period: Period, connections: int) 
 
 def _family_in_snapshot(
     engine: Engine,
-    snapshot: str,
+    shared: _Shared,
     family: Callable[[Session, Period], list[KpiValue]],
     period: Period,
 ) -> list[KpiValue]:
+    snapshot = shared.snapshot
     if not all(character in "0123456789ABCDEF-" for character in snapshot.upper()):
         raise ValueError(f"not a snapshot id: {snapshot!r}")  # inlined below: SET takes no binds
     with engine.connect() as connection:
         connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with connection.begin():
             connection.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            for name, value in shared.settings.items():
+                connection.execute(
+                    text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value}
+                )
             with Session(bind=connection) as session:
                 without_jit(session)
                 return list(family(session, period))
