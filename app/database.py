@@ -281,6 +281,12 @@ class _Replica:
     monitor: ReplicaMonitor
     marks: _WriteMarks
 
+    def engines(self) -> tuple[Engine, ...]:
+        """The replica's engines, for what applies to every engine of the app (statement
+        timeouts: app.request_limits)."""
+        bind = self.sessions.kw.get("bind")
+        return (*((bind,) if isinstance(bind, Engine) else ()), self.read_engine)
+
     @classmethod
     def connect(
         cls, url: str, secret_key: str, max_lag_seconds: float, retry_seconds: float

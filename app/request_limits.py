@@ -113,6 +113,8 @@ def _engines(app: Flask) -> Iterable[Engine]:
             yield value
         elif isinstance(value, sessionmaker) and isinstance(value.kw.get("bind"), Engine):
             yield value.kw["bind"]
+        elif callable(getattr(value, "engines", None)):  # the read replica's (app.database)
+            yield from value.engines()
 
 
 class StatementTimeoutMiddleware:

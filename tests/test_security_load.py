@@ -30,6 +30,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy import create_engine
+from sqlalchemy import event
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -528,3 +529,21 @@ def test_an_office_behind_one_address_gets_more_room_than_one_user(
             held.commit()
         flood.join()
     assert flood.count(200) == 16
+
+
+def test_the_read_replicas_connections_follow_the_request_class_timeouts_too(
+    fresh_database_url: str,
+) -> None:
+    """Requests served from the read replica (DATABASE_READ_URL) run under their class's
+    statement timeout as on the primary: its engines were hidden from the timeout layer."""
+    from app.database import _REPLICA
+    from registry.statement_timeouts import _set_statement_timeout
+
+    app = _test_app(fresh_database_url, DATABASE_READ_URL=fresh_database_url)
+    try:
+        replica = app.extensions[_REPLICA]
+        assert len(replica.engines()) == 2
+        for engine in replica.engines():
+            assert event.contains(engine, "checkout", _set_statement_timeout)
+    finally:
+        database.dispose(app)
