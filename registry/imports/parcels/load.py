@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from registry.db import planner_settings
 from registry.imports.parcels.checks import INSERT_DEFAULTS
 from registry.parcels.bulk_indexes import parcel_overlaps_folded_after
-from registry.parcels.bulk_indexes import spatial_indexes_rebuilt
+from registry.parcels.bulk_indexes import secondary_indexes_rebuilt
 from registry.parcels.bulk_indexes import worth_rebuilding
 from registry.parcels.bulk_load import UpsertCounts
 
@@ -81,7 +81,7 @@ def upsert_rows(session: Session, mapped: set[str], with_geometry: bool) -> Upse
         with (
             parcel_overlaps_folded_after(session),
             without_nested_loops(session),
-            spatial_indexes_rebuilt(session, "parcels"),
+            secondary_indexes_rebuilt(session, "parcels"),
         ):
             inserted = _rows_written(session, insert)
     else:
