@@ -150,3 +150,17 @@ def test_a_pool_with_no_spare_connection_computes_on_the_callers_own(
         small.dispose()
     assert seen == []
     assert _dig1_city(values) == 2
+
+
+def test_a_serializable_caller_computes_on_its_own_connection(
+    city: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads made on other connections would escape a SERIALIZABLE transaction's conflict
+    checks: its families run on its own connection."""
+    monkeypatch.setenv("REGISTRY_KPI_CONNECTIONS", "2")
+    seen = _families_run_apart(monkeypatch)
+    with sessionmaker(city)() as session:
+        session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
+        values = compute_kpis(session, None, TODAY)
+    assert seen == []
+    assert _dig1_city(values) == 2

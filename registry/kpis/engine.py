@@ -6,8 +6,10 @@ read-only transaction that imports the caller's snapshot (`pg_export_snapshot`, 
 parallel jobs do): every family sees the same committed data, as one connection would, while
 PostgreSQL, which runs a statement on one core, works on several families together (the set of a
 100,000-parcel city is seven families of 0.2–0.6 s each). A caller whose transaction has written
-(others cannot see its writes), whose session is bound to a connection rather than an engine,
-or that runs in autocommit, gets the families computed one after the other on its own
+(others cannot see its writes) or is inside a savepoint (PostgreSQL exports no snapshot there),
+whose session is bound to a connection rather than an engine, that runs in autocommit or at
+SERIALIZABLE (reads on other connections would escape its conflict checks), or whose pool has
+fewer than two connections to spare, gets the families computed one after the other on its own
 connection: the same values.
 """
 
@@ -128,8 +130,11 @@ def _shared_snapshot(session: Session) -> _Shared | None:
     module's docstring) or PostgreSQL exports no snapshot (inside a savepoint)."""
     if not isinstance(session.get_bind(), Engine) or session.in_nested_transaction():
         return None
-    if session.connection().get_isolation_level() == "AUTOCOMMIT":
+    level = session.connection().get_isolation_level()
+    if level == "AUTOCOMMIT":
         return None  # no transaction would keep the exported snapshot
+    if level == "SERIALIZABLE":
+        return None  # reads on other connections would escape its conflict checks
     session.flush()
     wrote = session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL"))
     if wrote.scalar_one():
