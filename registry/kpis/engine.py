@@ -136,15 +136,18 @@ def _shared_snapshot(session: Session) -> _Shared | None:
     if level == "SERIALIZABLE":
         return None  # reads on other connections would escape its conflict checks
     session.flush()
-    wrote = session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL"))
-    if wrote.scalar_one():
+    # one round trip: the snapshot only if this transaction has written nothing, and the settings
+    snapshot, values = session.execute(
+        text(
+            "SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL "
+            "THEN pg_export_snapshot() END, "
+            "ARRAY[" + ", ".join(f"current_setting('{name}')" for name in _CALLER_SETTINGS) + "]"
+        )
+    ).one()
+    if snapshot is None:
         return None
-    settings = {
-        name: str(session.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar_one())
-        for name in _CALLER_SETTINGS
-    }
-    snapshot = str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
-    return _Shared(snapshot, settings)
+    settings = dict(zip(_CALLER_SETTINGS, (str(value) for value in values), strict=True))
+    return _Shared(str(snapshot), settings)
 
 
 def _in_snapshot(bind: object, shared: _Shared, period: Period, connections: int) -> list[KpiValue]:
