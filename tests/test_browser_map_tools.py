@@ -17,6 +17,7 @@ from flask import Flask
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import Route
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 from pyproj import Geod
 
@@ -40,9 +41,12 @@ def _query(page: Page) -> dict[str, str]:
 
 
 def _largest_visible_parcel(page: Page) -> int:
-    """The index of the largest parcel drawn well inside the map, so a click lands on it."""
-    index = int(
-        page.evaluate(
+    """The index of the largest parcel drawn well inside the map, so a click lands on it.
+
+    Waits for one: after a filter or a pan the tiles are redrawn, and for a moment the map may
+    hold no parcel (the old tiles removed, the new not yet drawn)."""
+    try:
+        handle = page.wait_for_function(
             """() => {
             const paths = Array.from(document.querySelectorAll('path.parcel'));
             let best = -1, bestArea = 0;
@@ -52,12 +56,13 @@ def _largest_visible_parcel(page: Page) -> int:
                 const area = r.width * r.height;
                 if (inside && area > bestArea) { best = i; bestArea = area; }
             });
-            return best;
-        }"""
+            return best >= 0 ? String(best) : null;
+        }""",
+            timeout=20_000,
         )
-    )
-    assert index >= 0, "no parcel fully inside the map"
-    return index
+    except PlaywrightTimeoutError as error:
+        raise AssertionError("no parcel fully inside the map") from error
+    return int(handle.json_value())
 
 
 def _box(locator: Any) -> dict[str, float]:
@@ -122,6 +127,15 @@ def test_a_shared_url_reopens_the_same_view_filter_layers_and_selection(
     page.locator(".map-filter summary").click()
     page.select_option("#map-filter-status", "in_use")
     page.locator(".map-filter-form button[type=submit]").click()
+    # the filtered tiles replace the others before a parcel is picked to click
+    page.wait_for_function(
+        """() => {
+            const paths = Array.from(document.querySelectorAll('path.parcel'));
+            return paths.length > 0
+                && paths.every(p => p.classList.contains('parcel-status-in_use'));
+        }""",
+        timeout=20_000,
+    )
     page.locator(".leaflet-control-layers label", has_text="Council districts").locator(
         "input"
     ).check()
