@@ -31,10 +31,12 @@ def record_routes(
     delete: Callable[[Session, Any, int], None],
     key_converter: str = "",
     key_after_update: Callable[[Any, dict[str, Any]], Any] | None = None,
+    writing_roles: tuple[str, ...] = editing_roles,
 ) -> None:
     """Add to `bp` the record endpoints every kind shaped like leases has: create (POST ""),
     read, change and delete (GET, PATCH, DELETE "/<key>"), named `create`, `read`, `patch` and
-    `delete`. Every role reads, editors and admins write.
+    `delete`. Every role reads; `writing_roles` (editors and admins unless given) create and
+    change; editors and admins delete.
 
     `create(session, body)` returns the new record's key; `update(session, key,
     expected_version, body)` and `delete(session, key, expected_version)` act on one record.
@@ -65,9 +67,9 @@ def record_routes(
         )
 
     for path, method, endpoint, roles, view in (
-        ("", "POST", "create", editing_roles, create_view),
+        ("", "POST", "create", writing_roles, create_view),
         (rule, "GET", "read", reading_roles, read_view),
-        (rule, "PATCH", "patch", editing_roles, patch_view),
+        (rule, "PATCH", "patch", writing_roles, patch_view),
         (rule, "DELETE", "delete", editing_roles, delete_view),
     ):
         bp.add_url_rule(path, endpoint, require_role(*roles)(view), methods=[method])

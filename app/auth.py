@@ -60,6 +60,9 @@ from registry.vocabulary import USER_ROLES
 reading_roles: tuple[str, ...] = USER_ROLES
 editing_roles: tuple[str, ...] = ("editor", "admin")
 exporting_roles: tuple[str, ...] = ("finance", "admin")
+#: Who administers leases (create, change, modify, documents, notices), in the browser and the
+#: JSON API alike: editors as for every record, finance whose work leases are, and admins.
+lease_managing_roles: tuple[str, ...] = ("editor", "finance", "admin")
 admin_roles: tuple[str, ...] = ("admin",)
 
 ANONYMOUS = "anonymous"

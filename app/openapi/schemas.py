@@ -444,6 +444,14 @@ def schemas() -> dict[str, Schema]:
                     "Payments given are recorded as given.",
                 },
                 "reason": nullable(text(2000)),
+                "kind": {
+                    "type": "string",
+                    "enum": ["extension", "termination", "payment_change"],
+                    "description": "What the modification does, as the lease page's form "
+                    "records it (optional): an extension or a termination needs "
+                    "terms.end_date, a payment change terms.payments; a termination also sets "
+                    "the lease's terminated_on to the new end.",
+                },
             },
             ("effective_date",),
             additionalProperties=False,

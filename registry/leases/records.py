@@ -40,6 +40,8 @@ from registry.leases.accounting import LeaseTermsError
 from registry.leases.accounting import implicit_rate
 from registry.leases.accounting import lease_schedule
 from registry.leases.accounting.money import add_months
+from registry.leases.modification_payments import payments_to_work_out
+from registry.leases.modification_payments import with_worked_out_payments
 from registry.leases.queries import LEASE_SELECT
 from registry.leases.queries import lease_row_to_dict
 from registry.leases.remeasurement import ModificationInvalid
@@ -65,6 +67,7 @@ from registry.settings import STORAGE_SRID
 
 __all__ = [
     "LEASE_FIELDS",
+    "MODIFICATION_KINDS",
     "add_modification",
     "clean_lease",
     "create_lease",
@@ -75,6 +78,7 @@ __all__ = [
     "lease_schedule_of",
     "lease_terms",
     "leases_with_schedules",
+    "record_modification",
     "store_schedules",
     "store_stale_schedules",
     "update_lease",
@@ -361,6 +365,67 @@ def add_modification(
     ).scalar_one()
     store_schedules(session, [int(row["id"])])
     return int(new_id)
+
+
+#: What a modification does, as finance names it: each kind's words in the form and the API.
+MODIFICATION_KINDS = {
+    "extension": "Extension",
+    "termination": "Termination",
+    "payment_change": "Payment change",
+}
+
+
+def _kind_problems(kind: Any, terms: Any) -> list[FieldProblem]:
+    """What a modification of `kind` lacks: a new end for an extension or a termination, the
+    payment steps for a payment change."""
+    if kind not in MODIFICATION_KINDS:
+        return [FieldProblem("kind", "choose extension, termination or payment change")]
+    given = terms if isinstance(terms, Mapping) else {}
+    if kind in ("extension", "termination") and given.get("end_date") in (None, ""):
+        return [
+            FieldProblem("terms.end_date", f"is required for {MODIFICATION_KINDS[kind].lower()}")
+        ]
+    if kind == "payment_change" and not given.get("payments"):
+        return [
+            FieldProblem("terms.payments", "give at least one payment step (periods and amount)")
+        ]
+    return []
+
+
+def record_modification(
+    session: Session,
+    lease_number: str,
+    effective_date: Any,
+    terms: Any,
+    reason: Any = None,
+    *,
+    kind: str | None = None,
+) -> int:
+    """Record a modification as finance means it, from the form or the API; its id.
+
+    The lease row is locked before anything is read, so payments worked out for an extension or
+    a termination sent without them (`with_worked_out_payments`) follow the schedule the
+    modification will remeasure, not one another writer is replacing meanwhile. A `kind` of
+    "termination" also sets the lease's `terminated_on` to the new end, in the same
+    transaction, so its rent and critical dates stop there (a termination recorded by the
+    API did not). Without a `kind` the terms are recorded as they are."""
+    if kind is not None:
+        problems = _kind_problems(kind, terms)
+        if problems:
+            raise RecordInvalid(problems)
+    session.execute(
+        text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"), {"n": lease_number}
+    )
+    if payments_to_work_out(terms):
+        base, applied = lease_modifications(session, lease_number)
+        terms = with_worked_out_payments(base, applied, effective_date, terms)
+    new_id = add_modification(session, lease_number, effective_date, terms, reason)
+    if kind == "termination":
+        current = lease_as_dict(session, lease_number)
+        update_lease(
+            session, lease_number, current["version"], {"terminated_on": terms["end_date"]}
+        )
+    return new_id
 
 
 def _check_modifications_still_apply(session: Session, lease_number: str) -> None:

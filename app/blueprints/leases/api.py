@@ -19,15 +19,13 @@ from sqlalchemy.orm import Session
 
 from app import api
 from app import api_routes
-from app.auth import editing_roles
+from app.auth import lease_managing_roles
 from app.auth import reading_roles
 from app.auth import require_role
 from app.database import db_session
 from app.problems import ProblemError
 from registry.fields import FieldProblem
 from registry.fields import whole_number
-from registry.leases.modification_payments import payments_to_work_out
-from registry.leases.modification_payments import with_worked_out_payments
 from registry.leases.queries import LEASE_SORTS
 from registry.leases.queries import MAX_OFFSET
 from registry.leases.queries import MAX_PAGE_SIZE
@@ -35,11 +33,11 @@ from registry.leases.queries import LeaseQuery
 from registry.leases.queries import lease_list_order
 from registry.leases.queries import leased_parcels_geojson
 from registry.leases.queries import list_leases
-from registry.leases.records import add_modification
 from registry.leases.records import create_lease
 from registry.leases.records import delete_lease
 from registry.leases.records import lease_as_dict
 from registry.leases.records import lease_modifications
+from registry.leases.records import record_modification
 from registry.leases.records import update_lease
 from registry.leases.schedule_output import schedule_csv
 from registry.leases.schedule_output import schedule_document
@@ -178,6 +176,7 @@ api_routes.record_routes(
     update=update_lease,
     delete=delete_lease,
     key_after_update=lambda number, body: str(body.get("lease_number") or number).strip(),
+    writing_roles=lease_managing_roles,
 )
 
 
@@ -199,14 +198,15 @@ def schedule(lease_number: str) -> Response:
 
 
 @bp.post("/<lease_number>/modifications")
-@require_role(*editing_roles)
+@require_role(*lease_managing_roles)
 def modify(lease_number: str) -> Response:
-    """Record a modification: `effective_date`, `terms` (what changes, from then on), `reason`.
-    The lease is remeasured from that date; the earlier measurement stays as booked. A new
-    `end_date` without `payments` (an extension, a termination) gets the payments worked out
-    from the schedule in force, as the lease page's form records them."""
+    """Record a modification: `effective_date`, `terms` (what changes, from then on), `reason`,
+    and optionally `kind` (extension, termination, payment_change), as the lease page's form
+    records them. The lease is remeasured from that date; the earlier measurement stays as
+    booked. A new `end_date` without `payments` (an extension, a termination) gets the payments
+    worked out from the schedule in force; a termination also sets the lease's `terminated_on`."""
     body = api.json_object_body()
-    unknown = sorted(set(body) - {"effective_date", "terms", "reason"})
+    unknown = sorted(set(body) - {"effective_date", "terms", "reason", "kind"})
     if unknown:
         raise ProblemError(
             422,
@@ -214,18 +214,19 @@ def modify(lease_number: str) -> Response:
             "",
             [
                 FieldProblem(
-                    name, "is not a modification field (effective_date, terms, reason)"
+                    name, "is not a modification field (effective_date, terms, reason, kind)"
                 ).as_dict()
                 for name in unknown
             ],
         )
-    terms = body.get("terms", {})
     with api.audited_transaction(LEASE) as session:
-        if payments_to_work_out(terms):
-            base, applied = lease_modifications(session, lease_number)
-            terms = with_worked_out_payments(base, applied, body.get("effective_date"), terms)
-        add_modification(
-            session, lease_number, body.get("effective_date"), terms, body.get("reason")
+        record_modification(
+            session,
+            lease_number,
+            body.get("effective_date"),
+            body.get("terms", {}),
+            body.get("reason"),
+            kind=body.get("kind"),
         )
         base, remeasurements = lease_modifications(session, lease_number)
         document = schedule_document(lease_number, base, remeasurements)

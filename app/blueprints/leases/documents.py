@@ -25,9 +25,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import wrap_file
 
 from app.auth import actor_name
+from app.auth import lease_managing_roles
 from app.auth import reading_roles
 from app.auth import require_role
-from app.blueprints.leases.notices import MANAGING_ROLES
 from app.database import db_session
 from app.database import engine
 from app.database import session_factory
@@ -64,7 +64,7 @@ def _back(lease_number: str) -> BaseResponse:
 
 
 @bp.post("/leases/<lease_number>/documents")
-@require_role(*MANAGING_ROLES)
+@require_role(*lease_managing_roles)
 def attach(lease_number: str) -> BaseResponse:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -120,7 +120,7 @@ def download(lease_number: str, document_id: int) -> Response:
 
 
 @bp.post("/leases/<lease_number>/documents/<int:document_id>/remove")
-@require_role(*MANAGING_ROLES)
+@require_role(*lease_managing_roles)
 def remove(lease_number: str, document_id: int) -> BaseResponse:
     db_session().close()
     try:

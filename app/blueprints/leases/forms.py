@@ -3,7 +3,7 @@
 Every write goes through `registry.leases.records` (the JSON API's functions) in one audited unit
 of work named after the user, so a form is validated exactly as the API is and its problems are
 the API's, shown next to their inputs in the form's words (`form_fields`). Editors, finance and
-admins manage leases (`MANAGING_ROLES`): the issue asks for finance and admins, and editors
+admins manage leases (`lease_managing_roles`): the issue asks for finance and admins, and editors
 already edit leases through the API. Plain HTML forms: nothing needs a script.
 
 An edit carries the version it was opened at; if someone saved the lease since, nothing is
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name
+from app.auth import lease_managing_roles
 from app.auth import require_role
 from app.blueprints.leases.form_fields import LEASE_GROUPS
 from app.blueprints.leases.form_fields import MODIFICATION_LABELS
@@ -38,7 +39,6 @@ from app.blueprints.leases.form_fields import problems_by_input
 from app.blueprints.leases.form_fields import rows_of
 from app.blueprints.leases.form_fields import shown_problems
 from app.blueprints.leases.form_fields import steps_from_rows
-from app.blueprints.leases.notices import MANAGING_ROLES
 from app.database import db_session
 from app.database import session_factory
 from registry.city.departments import department_choices
@@ -57,20 +57,16 @@ from registry.leases.modification_payments import DerivedPayments
 from registry.leases.modification_payments import PaymentsNotDerived
 from registry.leases.modification_payments import remaining_payment_steps
 from registry.leases.modification_payments import terms_in_force
-from registry.leases.records import add_modification
+from registry.leases.records import MODIFICATION_KINDS
 from registry.leases.records import create_lease
 from registry.leases.records import lease_as_dict
 from registry.leases.records import lease_modifications
+from registry.leases.records import record_modification
 from registry.leases.records import update_lease
 
 bp = Blueprint("lease_forms", __name__)
 
 T = TypeVar("T")
-MODIFICATION_KINDS = {
-    "extension": "Extension",
-    "termination": "Termination",
-    "payment_change": "Payment change",
-}
 
 
 def _audited(work: Callable[[Session], T]) -> T:
@@ -112,7 +108,7 @@ def _render_lease_form(
 
 
 @bp.route("/leases/new", methods=["GET", "POST"])
-@require_role(*MANAGING_ROLES)
+@require_role(*lease_managing_roles)
 def new_lease() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _render_lease_form(LeaseForm.from_lease(None), [])
@@ -127,7 +123,7 @@ def new_lease() -> Response | tuple[str, int]:
 
 
 @bp.route("/leases/<lease_number>/edit", methods=["GET", "POST"])
-@require_role(*MANAGING_ROLES)
+@require_role(*lease_managing_roles)
 def edit_lease(lease_number: str) -> Response | tuple[str, int]:
     lease = _current(lease_number)
     if request.method == "GET":
@@ -270,17 +266,14 @@ def _record(
     lease_number: str, kind: str, terms: dict[str, Any], values: dict[str, Any]
 ) -> Callable[[Session], None]:
     def work(session: Session) -> None:
-        add_modification(
-            session, lease_number, values["effective_date"] or None, terms, values["reason"] or None
+        record_modification(
+            session,
+            lease_number,
+            values["effective_date"] or None,
+            terms,
+            values["reason"] or None,
+            kind=kind,
         )
-        if kind == "termination":  # the lease ends: rent and critical dates stop there
-            current = lease_as_dict(session, lease_number)
-            update_lease(
-                session,
-                lease_number,
-                current["version"],
-                {"terminated_on": values["termination_date"]},
-            )
 
     return work
 
@@ -350,8 +343,8 @@ def _work_out(
 def _with_derived_payments(
     lease_number: str, terms: dict[str, Any], values: dict[str, Any], found: Problems
 ) -> _WorkedOut | None:
-    """Put the worked-out steps in the terms of an extension or a termination whose rows are
-    blank, or as the last work-out filled them (rows finance typed are recorded as typed).
+    """Work out the steps of an extension or a termination whose rows are blank, or as the last
+    work-out filled them (rows finance typed are recorded as typed), naming what stops them.
     Rows worked out for other dates are not recorded: the new ones are returned, to be shown."""
     typed = _rows_key(values["payments"])
     if typed not in ("", values["worked_out"]):
@@ -363,12 +356,13 @@ def _with_derived_payments(
     values["worked_out"] = _rows_key(values["payments"])
     if typed and typed != values["worked_out"]:
         return _WorkedOut(derived, filled=True, again=True)
-    terms["payments"] = derived.as_terms()
+    # the terms go without payments: `record_modification` works the same steps out again
+    # under the lease's lock (other steps only if someone modified the lease meanwhile)
     return None
 
 
 @bp.route("/leases/<lease_number>/modifications/new", methods=["GET", "POST"])
-@require_role(*MANAGING_ROLES)
+@require_role(*lease_managing_roles)
 def new_modification(lease_number: str) -> Response | tuple[str, int]:
     lease = _current(lease_number)
     if request.method == "GET":

@@ -19,6 +19,7 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from app.auth import actor_name
+from app.auth import lease_managing_roles
 from app.auth import require_role
 from app.database import db_session
 from app.database import session_factory
@@ -32,16 +33,13 @@ from registry.leases.notices import remove_responsible
 
 bp = Blueprint("lease_notices", __name__)
 
-#: Lease administration: editors keep the register, finance administers the leases.
-MANAGING_ROLES = ("editor", "finance", "admin")
-
 
 def _back(lease_number: str) -> Response:
     return redirect(url_for("leases.lease_page", lease_number=lease_number) + "#responsible")
 
 
 @bp.post("/leases/<lease_number>/responsible")
-@require_role(*MANAGING_ROLES)
+@require_role(*lease_managing_roles)
 def add(lease_number: str) -> Response:
     email = request.form.get("email", "")
     try:
@@ -57,7 +55,7 @@ def add(lease_number: str) -> Response:
 
 
 @bp.post("/leases/<lease_number>/responsible/remove")
-@require_role(*MANAGING_ROLES)
+@require_role(*lease_managing_roles)
 def remove(lease_number: str) -> Response:
     email = request.form.get("email", "")
     try:

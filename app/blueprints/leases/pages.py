@@ -18,9 +18,9 @@ from flask import request
 from flask import url_for
 
 from app.auth import current_user
+from app.auth import lease_managing_roles
 from app.auth import reading_roles
 from app.auth import require_role
-from app.blueprints.leases.notices import MANAGING_ROLES
 from app.charts import line_chart_svg
 from app.city import fiscal_year_start_month
 from app.database import db_session
@@ -155,7 +155,7 @@ def lease_list() -> str:
         direction_labels=DIRECTION_LABELS,
         portfolio_labels=PORTFOLIO_LABELS,
         today=dt.date.today(),
-        can_manage=user is not None and user.role in MANAGING_ROLES,
+        can_manage=user is not None and user.role in lease_managing_roles,
     )
 
 
@@ -236,7 +236,7 @@ def lease_page(lease_number: str) -> str:
         notices=notices_of(db_session(), lease_number),
         documents=lease_documents(db_session(), lease_number),
         document_kinds=DOCUMENT_KINDS,
-        can_manage_notices=user is not None and user.role in MANAGING_ROLES,
+        can_manage_notices=user is not None and user.role in lease_managing_roles,
         today=dt.date.today(),
         direction_labels=DIRECTION_LABELS,
         portfolio_labels=PORTFOLIO_LABELS,

@@ -1,0 +1,134 @@
+"""A modification recorded as finance means it, the same through the form and the JSON API
+(`registry.leases.records.record_modification`): a termination posted to the API ends the lease
+(`terminated_on`) as the form's does; a `kind` needs what that kind changes; and payments worked
+out for an extension are worked out under the lease's lock, from the schedule the modification
+follows even when another writer modified the lease a moment before (real PostGIS, a second
+connection holding the lock)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from app.database import session_factory
+from registry.db import unit_of_work
+from registry.leases.records import add_modification
+from registry.leases.records import lease_as_dict
+from tests.auth_fixtures import SignedInClient
+from tests.sql import scalar
+from tests.test_lease_modification_payments import FORM
+from tests.test_lease_modification_payments import NUMBER
+from tests.test_lease_modification_payments import TERMINATION
+from tests.test_lease_modification_payments import lease  # noqa: F401  (the fixture)
+
+OTHER = "L-2024-011"
+API = f"/api/leases/{OTHER}/modifications"
+
+
+def _lease(app: Flask, number: str) -> dict[str, Any]:
+    with app.app_context(), session_factory()() as session:
+        return lease_as_dict(session, number)
+
+
+@pytest.mark.usefixtures("lease")
+def test_a_termination_posted_to_the_api_ends_the_lease_as_the_form_does(
+    app: Flask, signed_in: Callable[..., SignedInClient]
+) -> None:
+    """It did not: the API recorded the new end, but the lease's `terminated_on` stayed empty,
+    so its rent and critical dates ran on past the termination."""
+    finance = signed_in("finance")
+    assert finance.post(FORM, data={**TERMINATION, "action": "record"}).status_code == 302
+    body = {"kind": "termination", "effective_date": "2025-02-10", "reason": "ended early",
+            "terms": {"end_date": "2025-06-15"}}  # fmt: skip
+    response = finance.post(API, json=body)
+    assert response.status_code == 201, response.get_json()
+    by_form, by_api = _lease(app, NUMBER), _lease(app, OTHER)
+    assert by_form["terminated_on"] == by_api["terminated_on"] == "2025-06-15"
+    strip = [{k: v for k, v in m.items() if k != "id"} for m in by_api["modifications"]]
+    assert strip == [{k: v for k, v in m.items() if k != "id"} for m in by_form["modifications"]]
+    # one audited unit: the modification and the lease's end, credited to the same user
+    changed_by = scalar(
+        app.config["DATABASE_URL"],
+        "SELECT string_agg(DISTINCT actor, ',') FROM audit_events "
+        f"WHERE table_name = 'leases' AND row_key = '{OTHER}' AND action = 'UPDATE' "
+        "AND 'terminated_on' = ANY(changed_fields)",
+    )
+    assert changed_by == "finance@city.example"
+
+
+@pytest.mark.usefixtures("lease")
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"kind": "termination", "effective_date": "2025-02-10", "terms": {}},
+         "terms.end_date", "is required for termination"),
+        ({"kind": "extension", "effective_date": "2025-02-10", "terms": {"escalation_pct": "3"}},
+         "terms.end_date", "is required for extension"),
+        ({"kind": "payment_change", "effective_date": "2025-02-10", "terms": {}},
+         "terms.payments", "give at least one payment step"),
+        ({"kind": "renewal", "effective_date": "2025-02-10", "terms": {"end_date": "2026-12-31"}},
+         "kind", "choose extension, termination or payment change"),
+    ],
+    ids=["termination without an end", "extension without an end",
+         "payment change without payments", "an unknown kind"],
+)  # fmt: skip
+def test_a_kind_of_modification_needs_what_that_kind_changes(
+    app: Flask,
+    signed_in: Callable[..., SignedInClient],
+    body: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    response = signed_in("editor").post(API, json=body)
+    assert response.status_code == 422, response.get_json()
+    [error] = response.get_json()["errors"]
+    assert error["field"] == field and message in error["message"]
+    stored = _lease(app, OTHER)
+    assert stored["modifications"] == [] and stored["terminated_on"] is None
+
+
+def _waiting_for_a_lock(app: Flask) -> bool:
+    return bool(
+        scalar(
+            app.config["DATABASE_URL"],
+            "SELECT count(*) > 0 FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+    )
+
+
+@pytest.mark.usefixtures("lease")
+def test_payments_are_worked_out_from_a_modification_recorded_a_moment_before(
+    app: Flask, signed_in: Callable[..., SignedInClient]
+) -> None:
+    """Another writer holds the lease, recording a payment change (1,250.00 from July 2024);
+    an extension posted meanwhile without payments waits for it and carries 1,250.00. The
+    payments were worked out before the lock was taken, from the rent as it was (1,100.00)."""
+    editor = signed_in("editor")
+    responses: list[Any] = []
+    extension = {"effective_date": "2025-01-01", "terms": {"end_date": "2026-12-31"}}
+    with app.app_context(), unit_of_work(session_factory(), "other-writer") as session:
+        session.execute(
+            text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"), {"n": OTHER}
+        )
+        add_modification(
+            session, OTHER, "2024-07-01", {"payments": [{"periods": 18, "amount": "1250.00"}]}
+        )
+        poster = threading.Thread(target=lambda: responses.append(editor.post(API, json=extension)))
+        poster.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_for_a_lock(app):
+            assert time.monotonic() < deadline, "the API request never waited for the lease"
+            assert poster.is_alive(), "the API request did not wait for the lease"
+            time.sleep(0.05)
+    poster.join(30)
+    [response] = responses
+    assert response.status_code == 201, response.get_json()
+    latest = _lease(app, OTHER)["modifications"][-1]
+    assert latest["terms"]["payments"] == [{"periods": 24, "amount": "1250.00"}]
