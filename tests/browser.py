@@ -2,7 +2,8 @@
 
 A pytest plugin too (tests/conftest.py): `browser`, one Chromium per test module, and `page`, a
 fresh 1280×900 page that fails its test on any JavaScript error. A module needing another
-viewport or a signed-in context makes its own from `browser`."""
+viewport or a signed-in context makes its own from `browser`. And `wait_for_the_map_at_rest`,
+for a test that reads the registry's map after moving or filtering it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,17 @@ import pytest
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
+
+# Leaflet 1.9 says neither whether the map is moving nor whether old tiles are still shown: its
+# own state does (app/static/vendor/leaflet, VectorGrid keeps GridLayer's tile records).
+_MAP_AT_REST = """() => {
+    const map = window.RegistryMap && RegistryMap.map, parcels = RegistryMap.parcels;
+    if (!map || !parcels) { return false; }
+    const moving = (map._panAnim && map._panAnim._inProgress) || map._animatingZoom
+        || Boolean(map._flyToFrame);
+    return !moving && !parcels.isLoading()
+        && Object.values(parcels._tiles).every(tile => tile.current && tile.active);
+}"""
 
 CHROMIUM = os.environ.get("REGISTRY_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium's background services keep dialling out on a closed network.
@@ -55,3 +67,14 @@ def page(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def wait_for_the_map_at_rest(page: Page, timeout: float = 20_000) -> None:
+    """Wait until the registry's map (`RegistryMap`) is still and shows the parcel tiles of its
+    view, every one drawn and the tiles of the view before removed.
+
+    A move, a zoom, a filter or a popup's autopan keeps the map busy for a while: a 250 ms
+    animation, tiles loading one by one, and the old tiles kept until the new ones have faded in.
+    A test that counts the parcels, picks one by its index or reads the centre in that while
+    passes or fails by chance (more often on a loaded machine)."""
+    page.wait_for_function(_MAP_AT_REST, timeout=timeout)

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.browser import wait_for_the_map_at_rest
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -17,6 +18,8 @@ def test_the_map_draws_parcels_and_a_click_opens_the_parcel_popup(
     page.goto(sample_server.url + "/")
     parcels = page.locator("path.parcel")
     expect(parcels.first).to_be_attached(timeout=20_000)
+    # every tile of the view drawn: the first parcel comes with the first tile, not the last
+    wait_for_the_map_at_rest(page)
     assert parcels.count() > 50
     expect(page.locator(".registry-legend")).to_contain_text("No current use")
 

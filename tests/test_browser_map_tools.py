@@ -23,6 +23,7 @@ from pyproj import Geod
 
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.auth_fixtures import make_user
+from tests.browser import wait_for_the_map_at_rest
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -44,7 +45,9 @@ def _largest_visible_parcel(page: Page) -> int:
     """The index of the largest parcel drawn well inside the map, so a click lands on it.
 
     Waits for one: after a filter or a pan the tiles are redrawn, and for a moment the map may
-    hold no parcel (the old tiles removed, the new not yet drawn)."""
+    hold no parcel (the old tiles removed, the new not yet drawn). And first for the map at rest:
+    a tile drawn or pruned after the pick would shift the index to another parcel."""
+    wait_for_the_map_at_rest(page)
     try:
         handle = page.wait_for_function(
             """() => {
@@ -89,8 +92,7 @@ def _zoom_to_a_parcel(page: Page, zoom: int = 17) -> None:
         }""",
         zoom,
     )
-    expect(page.locator("path.parcel").first).to_be_attached(timeout=20_000)
-    page.wait_for_timeout(500)
+    wait_for_the_map_at_rest(page)
 
 
 def test_a_selected_parcel_is_outlined_and_its_popup_opens_beside_it(
@@ -108,8 +110,8 @@ def test_a_selected_parcel_is_outlined_and_its_popup_opens_beside_it(
     assert page.evaluate(
         "() => getComputedStyle(document.querySelector('path.parcel-selected')).strokeWidth"
     ) in ("4px", "4")
-    # beside, not over: the popup covers (almost) none of the parcel
-    page.wait_for_timeout(300)  # autoPan
+    # beside, not over: the popup covers (almost) none of the parcel (once its autopan is over)
+    wait_for_the_map_at_rest(page)
     parcel_box = _box(selected.first)
     assert _overlap(_box(popup), parcel_box) < 0.05 * parcel_box["width"] * parcel_box["height"]
     assert _query(page)["parcel"] == parcel_id
@@ -144,6 +146,8 @@ def test_a_shared_url_reopens_the_same_view_filter_layers_and_selection(
     page.locator("path.parcel").nth(index).click(force=True)
     expect(page.locator(".parcel-popup")).to_be_visible()
     parcel_id = page.locator(".parcel-popup").get_attribute("data-parcel-id")
+    # the popup's autopan moves the centre, and the URL once it ends: both read after it
+    wait_for_the_map_at_rest(page)
     state = _query(page)
     assert state["status"] == "in_use"
     assert state["base"] == "none"
@@ -159,6 +163,7 @@ def test_a_shared_url_reopens_the_same_view_filter_layers_and_selection(
             "data-parcel-id", str(parcel_id), timeout=10_000
         )
         expect(other.locator("path.parcel-selected").first).to_be_attached(timeout=10_000)
+        wait_for_the_map_at_rest(other)  # an autopan of its own would move the centre meanwhile
         reopened = other.evaluate("() => [RegistryMap.map.getZoom(), RegistryMap.map.getCenter()]")
         assert reopened[0] == view[0]
         assert abs(reopened[1]["lat"] - view[1]["lat"]) < 1e-4
@@ -186,13 +191,14 @@ def test_the_filter_reaches_the_tiles_and_only_matching_parcels_are_drawn(
     page: Page, sample_server: LiveServer
 ) -> None:
     _open_map(page, sample_server.url + "/")
+    wait_for_the_map_at_rest(page)  # every tile of the view, not the first few
     everything = page.locator("path.parcel").count()
     page.locator(".map-filter summary").click()
     page.select_option("#map-filter-status", "surplus")
     with page.expect_request(re.compile(r"/tiles/parcels/.*\?status=surplus")):
         page.locator(".map-filter-form button[type=submit]").click()
     expect(page.locator("path.parcel-status-surplus").first).to_be_attached(timeout=20_000)
-    page.wait_for_load_state("networkidle")
+    wait_for_the_map_at_rest(page)
     drawn = page.evaluate(
         "() => Array.from(document.querySelectorAll('path.parcel'))"
         ".map(p => p.getAttribute('class'))"
@@ -228,7 +234,8 @@ def test_the_filter_reaches_the_tiles_and_only_matching_parcels_are_drawn(
         "input"
     ).check()
     expect(page.locator("path.parcel").first).to_be_attached(timeout=20_000)
-    page.wait_for_load_state("networkidle")
+    expect(page.locator("path.district-outline").first).to_be_attached(timeout=10_000)
+    wait_for_the_map_at_rest(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "filtered-map.png"))
 
