@@ -110,12 +110,13 @@ def _edit(page: Page, server: LiveServer, parcel_id: str) -> None:
     expect(page.locator(".marker-icon:not(.marker-icon-middle)").first).to_be_visible()
 
 
-def _wait_for_neighbours(page: Page) -> None:
-    page.wait_for_function(
-        "RegistryMap.editor.state.neighbours && "
-        "RegistryMap.editor.state.neighbours.getLayers().length > 0",
-        timeout=10_000,
-    )
+def _wait_for_neighbour(page: Page, parcel_id: str) -> None:
+    """Wait until this parcel is among the neighbours drawn, the shapes a vertex snaps to.
+
+    Opening a parcel fetches its neighbours twice: for the city-wide view the page starts with
+    (the city's first 500 parcels by id) and for the parcel's own view. Any neighbour
+    drawn may be the first answer, not yet the parcel's."""
+    expect(page.locator(f'[data-neighbour="{parcel_id}"]')).to_be_attached(timeout=10_000)
 
 
 def _pixel(page: Page, lon: float, lat: float) -> tuple[float, float]:
@@ -155,7 +156,7 @@ def test_a_vertex_snaps_to_a_neighbours_corner_and_undo_redo_step_through_it(
     _create(page, "7100-001-001", ground.square())
     _create(page, "7100-001-002", ground.square(east=SIZE + GAP))
     _edit(page, server, "7100-001-001")
-    _wait_for_neighbours(page)
+    _wait_for_neighbour(page, "7100-001-002")
     area_before = page.locator("#area-readout").inner_text()
     assert area_before.startswith("Area: ")
     north_east = (ground.x + SIZE, ground.y + SIZE)
