@@ -69,12 +69,15 @@ def _ids(page: Page) -> list[str]:
 
 
 def test_filter_sort_and_page_the_table(page: Page, server: LiveServer, app: Flask) -> None:
+    """Each step loads a new page: its rows are read once the count shows all of them there
+    (the page before, or the top of the new one, would be read otherwise)."""
+    listed = page.locator("#parcel-table tbody tr")
     page.goto(server.url + "/parcels")
     expect(page.locator("#match-count")).to_contain_text("120 parcels match")
     page.get_by_label("Status").first.select_option("surplus")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#match-count")).to_contain_text("30 parcels match the filter")
-    assert len(_ids(page)) == 30
+    expect(listed).to_have_count(30)
     heading = page.locator("th[scope=col]", has_text="Address")
     heading.get_by_role("link").click()
     expect(heading).to_have_attribute("aria-sort", "ascending")
@@ -82,6 +85,7 @@ def test_filter_sort_and_page_the_table(page: Page, server: LiveServer, app: Fla
     expect(page.locator("th[scope=col]", has_text="Address")).to_have_attribute(
         "aria-sort", "descending"
     )
+    expect(listed).to_have_count(30)
     expected = [
         r["parcel_id"]
         for r in rows(
@@ -93,8 +97,10 @@ def test_filter_sort_and_page_the_table(page: Page, server: LiveServer, app: Fla
     assert _ids(page) == expected
     page.get_by_label("Rows per page").select_option("25")
     page.get_by_role("button", name="Filter").click()
+    expect(listed).to_have_count(25)
     first = _ids(page)
     page.get_by_role("link", name="Next page").click()
+    expect(listed).to_have_count(len(expected) - 25)
     second = _ids(page)
     assert first + second == expected  # paging keeps filter and sort, loses nobody
     # keyboard: the parcels are links in the table, reachable with Tab
