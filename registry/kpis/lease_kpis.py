@@ -35,6 +35,7 @@ from registry.kpis.common_sql import DIMS
 from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
+from registry.kpis.units import format_kpi_value
 from registry.kpis.values import BREAKDOWNS
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
@@ -92,8 +93,10 @@ def lease_kpis(session: Session, period: Period) -> list[KpiValue]:
         if row["breakdown"] != "city" and not count:
             continue
         note = (
-            f"annual rent {row['rent']:.2f}; {row['expiring']} ending within "
-            f"{EXPIRY_WINDOW_MONTHS} months, {row['holdovers']} holdovers"
+            f"annual rent {format_kpi_value(row['rent'], '$')}; "
+            f"{format_kpi_value(row['expiring'], 'count')} ending within "
+            f"{EXPIRY_WINDOW_MONTHS} months, "
+            f"{format_kpi_value(row['holdovers'], 'count')} holdovers"
         )
         out.append(
             make_value(

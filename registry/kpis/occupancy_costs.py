@@ -32,6 +32,7 @@ from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.costs import OM_CATEGORIES
 from registry.kpis.costs import each_row
 from registry.kpis.costs import per_sq_ft
+from registry.kpis.units import format_kpi_value
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -123,7 +124,10 @@ def _cst3(period: Period, row: Any) -> KpiValue | None:
     total = row["om"] + row["rent"]
     if row["breakdown"] != "city" and not total:
         return None
-    note = f"operations + maintenance {row['om']:.2f}, rent paid {row['rent']:.2f}"
+    note = (
+        f"operations + maintenance {format_kpi_value(row['om'], '$')}, "
+        f"rent paid {format_kpi_value(row['rent'], '$')}"
+    )
     if not total:
         return make_value(
             "CST-3",
@@ -143,7 +147,10 @@ def _cst4(period: Period, row: Any, base: int) -> KpiValue | None:
     total = row["om"] + row["rent"]
     if row["breakdown"] != "city" and not base_total:
         return None
-    note = f"baseline FY{base}; CST-3 {total:.2f} against {base_total:.2f}"
+    note = (
+        f"baseline FY{base}; CST-3 {format_kpi_value(total, '$')} "
+        f"against {format_kpi_value(base_total, '$')}"
+    )
     return ratio(
         "CST-4",
         period,

@@ -27,6 +27,7 @@ from registry.kpis.common_sql import FILTER_SQL
 from registry.kpis.common_sql import LEASE_DIMS_SQL
 from registry.kpis.common_sql import LEASE_JOINS_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
+from registry.kpis.units import format_kpi_value
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -95,7 +96,11 @@ def revenue_kpis(session: Session, period: Period) -> list[KpiValue]:
         "disposed",
         "disposed",
         "parcels disposed of",
-        lambda row: f"{row['disposed']} parcels disposed of" if row["disposed"] else None,
+        lambda row: (
+            f"{format_kpi_value(row['disposed'], 'count')} parcels disposed of"
+            if row["disposed"]
+            else None
+        ),
     )
     return out
 

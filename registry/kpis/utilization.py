@@ -26,6 +26,7 @@ from registry.kpis.common_sql import OCCUPANCY_CURRENT_SQL
 from registry.kpis.common_sql import PARCEL_DIMS_SQL
 from registry.kpis.common_sql import PARCEL_IN_REGISTRY_SQL
 from registry.kpis.common_sql import PARCEL_OWNED_SQL
+from registry.kpis.units import format_kpi_value
 from registry.kpis.values import KpiValue
 from registry.kpis.values import Period
 from registry.kpis.values import grouped_rows
@@ -136,7 +137,8 @@ def utilization_kpis(session: Session, period: Period) -> list[KpiValue]:
 class _Ratio:
     """A UTL ratio over the grouped rows: `scale` x `numerator` / the sum of `denominator`
     (columns). A breakdown row is listed when the sum of `shown_by` (default: the denominator)
-    is not zero; the city row always is. `note` is formatted with the row's columns."""
+    is not zero; the city row always is. `note` is formatted with the row's counts, written
+    as a tile writes a count."""
 
     kpi_id: str
     numerator: str
@@ -151,7 +153,9 @@ class _Ratio:
         shown = sum(row[column] for column in self.shown_by or self.denominator)
         if row["breakdown"] != "city" and not shown:
             return None
-        note = self.note.format(**row) if self.note else None
+        counts = {key: format_kpi_value(value, "count") for key, value in row.items()
+                  if isinstance(value, int | Decimal)}  # fmt: skip
+        note = self.note.format(**counts) if self.note else None
         return ratio(
             self.kpi_id,
             period,
