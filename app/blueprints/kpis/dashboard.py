@@ -470,15 +470,7 @@ def public_page() -> str:
     _only_when_published()
     session, today = db_session(), dt.date.today()
     departments = department_choices(session)
-    full = _filters(today, departments)
-    dims = full.dimensions()
-    filters = DashboardFilters(
-        fiscal_year=full.fiscal_year,
-        department=full.department if dims and dims[0][0] == "department" else "",
-        district=full.district if dims and dims[0][0] == "council_district" else "",
-        asset_type=full.asset_type if dims and dims[0][0] == "asset_type" else "",
-        map_kpi=DEFAULT_MAP_KPI,
-    )
+    filters = _public_filters(today, departments)
     return render_template(
         "kpi_public.html",
         **_context(filters, today, public=True),
@@ -492,10 +484,36 @@ def public_values_json() -> Response:
     """`/kpi/public` as JSON (one dimension at a time, from the snapshot)."""
     _only_when_published()
     today = dt.date.today()
-    filters = _filters(today, department_choices(db_session()))
-    if len(filters.dimensions()) > 1 or filters.recompute:
-        abort(404)
+    filters = _public_filters(today, department_choices(db_session()))
     return _json(_context(filters, today, public=True))
+
+
+_PUBLIC_DIMENSIONS = (
+    ("department", "department", "department"),
+    ("district", "district", "council district"),
+    ("asset_type", "asset_type", "asset type"),
+)
+
+
+def _public_filters(today: dt.date, departments: Sequence[Sequence[str]]) -> DashboardFilters:
+    """The public page's selection, the page and its JSON alike: a 404 that says why for a
+    value the registry does not know (the page would otherwise show the whole city as if it
+    were that department), for a combination of dimensions (a computation per anonymous
+    request) and for `recompute`."""
+    filters = _filters(today, departments)
+    for arg, field, label in _PUBLIC_DIMENSIONS:
+        asked = request.args.get(arg, "")
+        if asked and getattr(filters, field) != asked:
+            abort(404, description=f"The registry has no {label} {asked!r}.")
+    if len(filters.dimensions()) > 1:
+        abort(
+            404,
+            description="The public KPI page shows one department, council district or asset "
+            "type at a time, not a combination.",
+        )
+    if filters.recompute:
+        abort(404, description="The public KPI page shows the day's snapshot only.")
+    return filters
 
 
 def district_values(values: list[KpiValue], kpi_id: str) -> dict[str, Decimal | None]:
