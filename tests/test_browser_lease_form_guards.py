@@ -1,0 +1,143 @@
+"""In a real browser (Debian's Chromium), the lease forms guard finance's input: the modification
+form works its payments out once the dates are typed (not on every digit of a year, which
+queued enough requests to get finance's own submit refused), a date the browser cannot read is
+named on its input instead of being sent blank, and removing a document asks first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser
+from playwright.sync_api import FilePayload
+from playwright.sync_api import Page
+from playwright.sync_api import Request
+from playwright.sync_api import expect
+
+from app.database import session_factory
+from registry.db import unit_of_work
+from registry.leases.records import create_lease
+from registry.leases.records import lease_as_dict
+from tests.auth_fixtures import TEST_PASSWORD
+from tests.auth_fixtures import make_user
+from tests.conftest import LiveServer
+from tests.lease_fixtures import seed_places
+from tests.lease_fixtures import worked_example
+from tests.sql import scalar
+
+pytestmark = pytest.mark.browser
+
+FINANCE = "fay@city.example"
+NUMBER = "L-2024-010"
+FORM = f"/leases/{NUMBER}/modifications/new"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+#: A key every 100 ms: the walk typed at 60-150 ms a key.
+KEY_DELAY_MS = 100
+
+
+@pytest.fixture
+def server(app: Flask, tmp_path: Path) -> Iterator[LiveServer]:
+    """A monthly lease from 2024-01-01 for 24 months (12 x 1,000.00, then 12 x 1,100.00)."""
+    app.config["REGISTRY_DOCUMENT_DIR"] = str(tmp_path / "documents")
+    with app.app_context(), unit_of_work(session_factory(), "test-setup") as session:
+        seed_places(session)
+        create_lease(
+            session,
+            worked_example(
+                lease_number=NUMBER,
+                commencement_date="2024-01-01",
+                term_months=24,
+                payments=[
+                    {"periods": 12, "amount": "1000.00"},
+                    {"periods": 12, "amount": "1100.00"},
+                ],
+                discount_rate="0.04",
+            ),
+        )
+    make_user(app, FINANCE, "finance")
+    with LiveServer(app) as live:
+        yield live
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.url + "/login")
+    page.fill("#email", FINANCE)
+    page.fill("#password", TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _type_date(page: Page, selector: str, month_day_year: str) -> None:
+    """Type a date into a date input key by key, as finance does (Chromium moves from month to
+    day to year by itself)."""
+    page.click(selector)
+    page.keyboard.type(month_day_year, delay=KEY_DELAY_MS)
+
+
+def _work_outs(page: Page) -> list[Request]:
+    """The background work-out POSTs the page sends from now on."""
+    sent: list[Request] = []
+
+    def seen(request: Request) -> None:
+        if request.method == "POST" and request.resource_type == "fetch" and FORM in request.url:
+            sent.append(request)
+
+    page.on("request", seen)
+    return sent
+
+
+def _modifications(app: Flask) -> list[dict[str, object]]:
+    with app.app_context(), session_factory()() as session:
+        return list(lease_as_dict(session, NUMBER)["modifications"])
+
+
+# -- defect 14: removing a document asks first ------------------------------------------------
+
+
+def test_removing_a_document_asks_first_as_deleting_a_milestone_does(
+    app: Flask, page: Page, server: LiveServer
+) -> None:
+    page.goto(server.url + f"/leases/{NUMBER}")
+    page.set_input_files(
+        "#document-file", FilePayload(name="signed.pdf", mimeType="application/pdf", buffer=PDF)
+    )
+    page.get_by_role("button", name="Attach").click()
+    expect(page.locator("tr.document-row")).to_have_count(1)
+    page.locator("tr.document-row summary").click()  # "Remove…": nothing is removed yet
+    expect(page.locator("tr.document-row")).to_contain_text("Remove “signed.pdf” from the lease?")
+    assert scalar(app.config["DATABASE_URL"], "SELECT count(*) FROM lease_documents") == 1
+    page.get_by_role("button", name="Yes, remove “signed.pdf”").click()
+    expect(page.get_by_text("signed.pdf is removed from the lease.")).to_be_visible()
+    assert scalar(app.config["DATABASE_URL"], "SELECT count(*) FROM lease_documents") == 0
+
+
+def test_without_scripts_removing_a_document_still_asks_first(
+    browser: Browser, server: LiveServer
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.fill("#email", FINANCE)
+    page.fill("#password", TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(server.url + f"/leases/{NUMBER}")
+    page.set_input_files(
+        "#document-file", FilePayload(name="signed.pdf", mimeType="application/pdf", buffer=PDF)
+    )
+    page.get_by_role("button", name="Attach").click()
+    confirm = page.get_by_role("button", name="Yes, remove “signed.pdf”")
+    expect(confirm).to_be_hidden()
+    page.get_by_text("Remove…").click()
+    confirm.click()
+    expect(page.get_by_text("signed.pdf is removed from the lease.")).to_be_visible()
+    context.close()
