@@ -181,6 +181,41 @@ def test_a_vertex_snaps_to_a_neighbours_corner_and_undo_redo_step_through_it(
     assert errors == []
 
 
+#: Holds back the page's first neighbours answer (the city-wide view's) for 2.5 s, so it comes
+#: after the parcel's own view's; `window.lateNeighboursArrived` says when it has.
+_LATE_CITY_WIDE_NEIGHBOURS = """(() => {
+    const fetchNow = window.fetch;
+    let held = false;
+    window.lateNeighboursArrived = false;
+    window.fetch = function (url, options) {
+        const answer = fetchNow.call(this, url, options);
+        if (held || !String(url).includes("limit=500&bbox=")) { return answer; }
+        held = true;
+        return answer.then(response => new Promise(resolve => setTimeout(() => {
+            resolve(response);
+            setTimeout(() => { window.lateNeighboursArrived = true; }, 500);
+        }, 2500)));
+    };
+})();"""
+
+
+def test_a_late_answer_for_an_earlier_view_does_not_replace_the_neighbours_to_snap_to(
+    browser: Browser, server: LiveServer, editing_app: Flask
+) -> None:
+    """The city-wide neighbours (the first 500 parcels by id) answered after the parcel's own
+    view's replaced them: the neighbour was gone and a corner dragged to it did not snap."""
+    ground = Ground(editing_app, 5)
+    context, page = _signed_in(browser, server)
+    _create(page, "7100-006-001", ground.square())
+    _create(page, "7100-006-002", ground.square(east=SIZE + GAP))
+    page.add_init_script(_LATE_CITY_WIDE_NEIGHBOURS)
+    _edit(page, server, "7100-006-001")
+    _wait_for_neighbour(page, "7100-006-002")
+    page.wait_for_function("() => window.lateNeighboursArrived", timeout=15_000)
+    expect(page.locator('[data-neighbour="7100-006-002"]')).to_be_attached(timeout=2_000)
+    context.close()
+
+
 def test_a_refused_drag_and_a_bow_tie_say_why_on_the_map_and_esc_cancels(
     browser: Browser, server: LiveServer, editing_app: Flask
 ) -> None:

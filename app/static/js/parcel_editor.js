@@ -177,17 +177,20 @@
       setStatus("Redone.");
     }
 
-    /* The neighbours in view, drawn faintly: vertices snap to their corners and edges. */
+    /* The neighbours in view, drawn faintly: vertices snap to their corners and edges. Only the
+       latest view's answer is drawn: an earlier view's arriving late (the city-wide one the page
+       opens on) would replace the neighbours a corner is about to snap to. */
+    var neighboursAsked = 0;
     function loadNeighbours() {
       if (!state.editLayer && !map.pm.globalDrawModeEnabled()) { return; }
-      var b = map.getBounds();
+      var b = map.getBounds(), mine = ++neighboursAsked;
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
         return v.toFixed(6);
       }).join(",");
       request("GET", options.apiUrl + "?limit=500&bbox=" + bbox).then(function (response) {
         return response.ok ? response.json() : null;
       }).then(function (collection) {
-        if (!collection) { return; }
+        if (!collection || mine !== neighboursAsked) { return; }
         if (state.neighbours) { map.removeLayer(state.neighbours); }
         var others = collection.features.filter(function (f) {
           return f.geometry && f.id !== state.parcelId;
