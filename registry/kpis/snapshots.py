@@ -70,14 +70,19 @@ VIEW_EVENT = "combination_viewed"
 # A combination's dimensions, in the order its key names them (`KpiFilters`' fields).
 _COMBINATION_DIMS = ("department", "council_district", "asset_type")
 
+# Every row of the latest snapshot of each (KPI, breakdown value), in the order stored: a KPI
+# with several rows per breakdown value (LSE-2, one per balance kind) keeps them all, its
+# headline first, as the engine gave them (one row of each, the last stored, was all it kept).
 _LATEST_SQL = f"""
-    SELECT DISTINCT ON (kpi_id, breakdown, breakdown_value)
-           kpi_id, period, breakdown, breakdown_value, value, unit, numerator, denominator,
+    SELECT kpi_id, period, breakdown, breakdown_value, value, unit, numerator, denominator,
            note, taken_at
-      FROM kpi_snapshots
-     WHERE as_of = :as_of AND (CAST(:period AS text) IS NULL OR period = :period)
-       AND breakdown <> '{COMBINATION}'
-     ORDER BY kpi_id, breakdown, breakdown_value, taken_at DESC, id DESC
+      FROM (SELECT s.*, max(taken_at) OVER (PARTITION BY kpi_id, breakdown, breakdown_value)
+                        AS latest
+              FROM kpi_snapshots s
+             WHERE as_of = :as_of AND (CAST(:period AS text) IS NULL OR period = :period)
+               AND breakdown <> '{COMBINATION}') AS taken
+     WHERE taken_at = latest
+     ORDER BY kpi_id, breakdown, breakdown_value, id
 """
 # The rows of one series: the city snapshot's (`:key` NULL) or one combination's.
 _SERIES_SQL = f"""(CASE WHEN CAST(:key AS text) IS NULL THEN breakdown <> '{COMBINATION}'

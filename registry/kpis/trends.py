@@ -20,11 +20,13 @@ from registry.kpis.snapshots import BACKFILL_NOTE
 
 TrendPoint = tuple[dt.date, Decimal]
 
+# The latest snapshot of each date, and of a KPI with several rows per breakdown value (LSE-2)
+# its headline: the first row the engine gave, which the snapshot stored first (`id`).
 _TRENDS_SQL = """
     SELECT DISTINCT ON (kpi_id, as_of) kpi_id, as_of, value
       FROM kpi_snapshots
      WHERE breakdown = :breakdown AND breakdown_value IS NOT DISTINCT FROM :breakdown_value
-     ORDER BY kpi_id, as_of, taken_at DESC, id DESC
+     ORDER BY kpi_id, as_of, taken_at DESC, id
 """
 
 _SERIES_START_SQL = """

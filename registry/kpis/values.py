@@ -128,6 +128,14 @@ def grouping_select(dims: Mapping[str, str]) -> tuple[str, str]:
     return select, f"GROUPING SETS ({sets})"
 
 
+def part_name(value: KpiValue) -> str:
+    """What part of its KPI a row measures, for a KPI with several rows per breakdown value
+    (LSE-2: one per balance kind, "lease liability (lessee) at 2027-06-30"): its family names
+    the part at the start of the note, before any "; " that adds detail. Such a KPI's first row
+    is its headline (the engine's order, which snapshots keep): the tile's value and trend."""
+    return (value.note or "").split("; ", 1)[0]
+
+
 def status_of(kpi_id: str, value: Decimal | None, target: Decimal | None) -> str | None:
     """`on target` / `off target` against the target in the KPI's better direction."""
     if value is None or target is None:

@@ -85,6 +85,7 @@ from registry.kpis.trends import series_start
 from registry.kpis.units import format_kpi_value
 from registry.kpis.units import format_quantity
 from registry.kpis.units import unit_kind
+from registry.kpis.values import part_name
 from registry.replication import PRIMARY_UNAVAILABLE
 from registry.vocabulary import ASSET_TYPES
 
@@ -293,15 +294,17 @@ def _tiles(
     origins: dict[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The tiles of each family, one per KPI of the set (even one the engine has no row for)."""
-    shown: dict[str, KpiValue] = {}
+    rows: dict[str, list[KpiValue]] = {}
     for value in desk.values:
         if (value.breakdown, value.breakdown_value) == (desk.breakdown, desk.breakdown_value):
-            shown.setdefault(value.kpi_id, value)
+            rows.setdefault(value.kpi_id, []).append(value)
     families: dict[str, list[dict[str, Any]]] = {name: [] for name in FAMILIES.values()}
     for definition in KPI_DEFINITIONS:
         trend = trends.get(definition.id, [])
         url = None if public else records_url(definition.id, desk.breakdown, desk.breakdown_value)
-        tile = tile_data(shown.get(definition.id), definition, url)
+        kpi_rows = rows.get(definition.id, [])
+        tile = tile_data(kpi_rows[0] if kpi_rows else None, definition, url)
+        tile["parts"] = _parts(kpi_rows, definition.unit)
         if public:
             tile["note"] = None
         tile["trend_origin"] = (origins or {}).get(definition.id)
@@ -318,6 +321,22 @@ def _tiles(
         )
         families.setdefault(family_of(definition.id), []).append(tile)
     return families
+
+
+def _parts(rows: list[KpiValue], unit: str) -> list[dict[str, str | None]]:
+    """A KPI with several rows for the selection (LSE-2: its four balances) lists each, named
+    (`part_name`): the tile's value is the first, the headline, and the reader sees the rest
+    beside it rather than one balance passing for all four. One row: no list."""
+    if len(rows) < 2:
+        return []
+    return [
+        {
+            "name": part_name(row),
+            "value": None if row.value is None else str(row.value),
+            "formatted": format_kpi_value(row.value, unit),
+        }
+        for row in rows
+    ]
 
 
 def _family_charts(trends: dict[str, list[TrendPoint]]) -> dict[str, Markup]:
@@ -517,12 +536,13 @@ def _public_filters(today: dt.date, departments: Sequence[Sequence[str]]) -> Das
 
 
 def district_values(values: list[KpiValue], kpi_id: str) -> dict[str, Decimal | None]:
-    """Council district → the KPI's value there (None where it has no value)."""
-    return {
-        value.breakdown_value or "": value.value
-        for value in values
-        if value.kpi_id == kpi_id and value.breakdown == "council_district"
-    }
+    """Council district → the KPI's value there (None where it has no value); of a KPI with
+    several rows per district (LSE-2), its headline, the first (`part_name`)."""
+    shown: dict[str, Decimal | None] = {}
+    for value in values:
+        if value.kpi_id == kpi_id and value.breakdown == "council_district":
+            shown.setdefault(value.breakdown_value or "", value.value)  # the headline row
+    return shown
 
 
 def _choropleth_page(values: list[KpiValue], kpi_id: str) -> str:

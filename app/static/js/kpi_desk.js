@@ -79,6 +79,16 @@
       if (!article) continue;
       article.querySelector(".kpi-figure").replaceWith(figure(tile));
       article.querySelector(".kpi-meta:not(.kpi-note)").replaceWith(meta(tile));
+      const parts = article.querySelector(".kpi-parts");
+      if (parts) {  // a KPI with several rows (LSE-2's balances), each named
+        parts.replaceChildren(...(tile.parts || []).map((part) => {
+          const item = el("li");
+          item.append(el("span", "kpi-part-name", part.name), " ",
+            el("span", "kpi-part-value", formatKpi(part.value, tile.kind)));
+          return item;
+        }));
+        parts.hidden = !(tile.parts || []).length;
+      }
       article.querySelector(".kpi-note").textContent = tile.note || "";
       const trend = article.querySelector(".kpi-trend");
       // the trend is server-made SVG (app/charts.py), the app's own markup
