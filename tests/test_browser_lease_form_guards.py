@@ -5,6 +5,7 @@ named on its input instead of being sent blank, and removing a document asks fir
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
 def _type_date(page: Page, selector: str, month_day_year: str) -> None:
     """Type a date into a date input key by key, as finance does (Chromium moves from month to
     day to year by itself)."""
-    page.click(selector)
+    page.focus(selector)
     page.keyboard.type(month_day_year, delay=KEY_DELAY_MS)
 
 
@@ -99,6 +100,51 @@ def _work_outs(page: Page) -> list[Request]:
 def _modifications(app: Flask) -> list[dict[str, object]]:
     with app.app_context(), session_factory()() as session:
         return list(lease_as_dict(session, NUMBER)["modifications"])
+
+
+# -- defect 6: a date the browser cannot read -------------------------------------------------
+
+
+def test_a_date_the_browser_cannot_read_is_named_on_its_input_and_nothing_is_sent(
+    app: Flask, page: Page, server: LiveServer
+) -> None:
+    """02/30/2031 shows in the input but its value is empty (validity.badInput): sent, it read
+    as "Term (months): is required (or give end date)" and came back blank."""
+    leases = scalar(app.config["DATABASE_URL"], "SELECT count(*) FROM leases")
+    page.goto(server.url + "/leases/new")
+    page.fill("#lease_number", "L-2031-001")
+    _type_date(page, "#end_date", "02302031")
+    assert page.eval_on_selector("#end_date", "input => input.validity.badInput")
+    posts: list[Request] = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    page.get_by_role("button", name="Record the lease").click()
+    end_date = page.locator("#end_date")
+    expect(end_date).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#end_date-error")).to_have_text("is not a date")
+    expect(end_date).to_have_attribute("aria-describedby", re.compile(r"\bend_date-error\b"))
+    expect(page.locator(".error-summary")).to_contain_text("End date: is not a date")
+    expect(end_date).to_be_focused()
+    assert posts == [] and page.url.endswith("/leases/new")
+    assert page.eval_on_selector("#end_date", "input => input.validity.badInput")  # still typed
+    assert scalar(app.config["DATABASE_URL"], "SELECT count(*) FROM leases") == leases
+    page.fill("#end_date", "2031-02-28")  # corrected: the message goes, the form is sent
+    expect(page.locator("#end_date-error")).to_have_count(0)
+    page.get_by_role("button", name="Record the lease").click()
+    expect(page.locator(".error-summary")).not_to_contain_text("End date: is not a date")
+    expect(page.locator("#end_date")).to_have_value("2031-02-28")
+
+
+def test_the_modification_form_names_a_date_it_cannot_read_too(
+    app: Flask, page: Page, server: LiveServer
+) -> None:
+    page.goto(server.url + FORM)
+    page.check("#kind-termination")
+    _type_date(page, "#effective_date", "07012024")
+    _type_date(page, "#termination_date", "02302025")
+    page.get_by_role("button", name="Record the modification").click()
+    expect(page.locator("#termination_date")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".error-summary")).to_contain_text("Termination date: is not a date")
+    assert page.url.endswith(FORM) and _modifications(app) == []
 
 
 # -- defect 14: removing a document asks first ------------------------------------------------
