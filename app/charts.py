@@ -23,6 +23,19 @@ COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
 
 
+MIN_LEFT = 64  # px left of the plot: room for a short y label ("$40", "75 %")
+LABEL_FONT_PX = 11
+# Widest glyph advance of the axis font at 11 px, as a share of the size: digits, "$" and ","
+# of sans-serif fonts are ~0.55-0.6 em; 0.62 errs wide, so no label is cut at the left edge.
+_GLYPH_EM = 0.62
+
+
+def label_width(label: str) -> int:
+    """Pixels an axis label needs at `LABEL_FONT_PX`, over-estimated: the server cannot measure
+    the browser's font, and a margin a little too wide costs less than a cut-off "$60,000,000"."""
+    return math.ceil(len(label) * LABEL_FONT_PX * _GLYPH_EM)
+
+
 def _x_number(value: XValue) -> float:
     return float(value.toordinal()) if isinstance(value, dt.date) else float(value)
 
@@ -80,7 +93,8 @@ def line_chart_svg(
         for name, values in series.items()
         if values
     }
-    left, right, top, bottom = 64, 16, 28, 34
+    right, top, bottom = 16, 28, 34
+    left = MIN_LEFT  # widened below to the longest y label, once the ticks are known
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} '
@@ -96,6 +110,9 @@ def line_chart_svg(
     x_high = max(xs) if max(xs) > x_low else x_low + 1
     y_ticks = nice_ticks(min(0.0, min(ys)), max(ys) or 1.0)
     y_low, y_high = y_ticks[0], y_ticks[-1]
+    y_labels = [y_format(tick) for tick in y_ticks]
+    left = max(MIN_LEFT, label_width(max(y_labels, key=len)) + 10)
+    plot_w = width - left - right
 
     def sx(x: float) -> float:
         return round(left + (x - x_low) / (x_high - x_low) * plot_w, 1)
@@ -103,11 +120,11 @@ def line_chart_svg(
     def sy(y: float) -> float:
         return round(top + plot_h - (y - y_low) / (y_high - y_low) * plot_h, 1)
 
-    for tick in y_ticks:
+    for tick, label in zip(y_ticks, y_labels, strict=True):
         parts.append(
             f'<line class="grid" x1="{left}" x2="{width - right}" y1="{sy(tick)}" '
             f'y2="{sy(tick)}" stroke="#ddd"/><text x="{left - 6}" y="{sy(tick) + 4}" '
-            f'text-anchor="end" font-size="11">{escape(y_format(tick))}</text>'
+            f'text-anchor="end" font-size="{LABEL_FONT_PX}">{escape(label)}</text>'
         )
     dated = all(isinstance(x, dt.date) for values in series.values() for x, _ in values)
     x_ticks = (
