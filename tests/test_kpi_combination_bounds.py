@@ -254,11 +254,11 @@ def _backfill_twice(app: Flask, filters: KpiFilters, read: list[dt.date]) -> dic
     read.clear()
     with app.app_context(), unit_of_work(session_factory(), "tests") as session:
         assert backfill_snapshots(session, TODAY, 3, filters=filters) == {}
-    assert read == []  # each month end is remembered as done
+    assert read == month_ends_before(TODAY, 3)  # read again (records may place parcels there)
     return stored
 
 
-def test_a_month_end_back_filled_for_an_empty_combination_is_not_read_again(
+def test_a_month_end_back_filled_for_an_empty_combination_stores_its_empty_rows_once(
     desk_app: Flask, trail_reads: list[dt.date]
 ) -> None:
     stored = _backfill_twice(desk_app, EMPTY, trail_reads)
@@ -268,7 +268,7 @@ def test_a_month_end_back_filled_for_an_empty_combination_is_not_read_again(
     assert values == [(None, "back-filled from the audit trail; no parcels")]
 
 
-def test_a_month_end_the_trail_gives_no_row_for_is_marked_done_all_the_same(
+def test_a_month_end_the_trail_gives_no_row_for_is_marked_read_all_the_same(
     desk_app: Flask, trail_reads: list[dt.date], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def nothing_then(session: Session, period: Period) -> list[KpiValue]:

@@ -48,6 +48,7 @@ from registry.kpis.values import grouped_rows
 from registry.kpis.values import grouping_select
 from registry.kpis.values import nothing
 from registry.kpis.values import status_of
+from registry.kpis.work_dates import REACHED_CTE
 from registry.models import AuditEvent
 from registry.models import KpiSnapshot
 from registry.parcels.verification import MISSING_FIELDS_SQL
@@ -232,16 +233,30 @@ def month_ends_before(day: dt.date, months: int) -> list[dt.date]:
 
 
 def _parcels_then_sql() -> str:
-    """DIG-1..3's sums over the parcels as the audit trail says they stood at `:as_of`: each
-    parcel's last version written on or before that day, read back into a parcels row. The
-    trail keeps a geometry as GeoJSON, so it is left out of the row and counted on its own."""
+    """DIG-1..3's sums over the parcels as they stood at `:as_of`. A parcel the audit trail
+    holds a version of by then is that version (its last written on or before the day), read
+    back into a parcels row; the trail keeps a geometry as GeoJSON, so it is left out of the
+    row and counted on its own.
+
+    A parcel the trail holds no row of by then (a city loaded in one day: `sample load`, an
+    import) is placed there by what its record knows, the dated history the milestone's
+    burn-up reads (`work_dates.REACHED_CTE`, one implementation): it counts when it was
+    acquired or digitized by then, with its shape from the day it reached digitized and
+    verified from the day it reached verified. Its other fields are as recorded now: the
+    registry keeps no date for them."""
     select, grouping = grouping_select(DIMS)
     return f"""
     WITH version AS (
-        SELECT DISTINCT ON (e.row_key) e.action, e.after
+        SELECT DISTINCT ON (e.row_key) e.row_key, e.action, e.after
           FROM audit_events e
          WHERE e.table_name = 'parcels' AND CAST(e.occurred_at AS date) <= :as_of
          ORDER BY e.row_key, e.occurred_at DESC, e.id DESC
+    ), {REACHED_CTE}, dated AS (
+        SELECT p.*, CAST(r.digitized_at AS date) <= :as_of AS digitized_then,
+               CAST(r.verified_at AS date) <= :as_of AS verified_then
+          FROM parcels p JOIN reached r ON r.parcel_id = p.parcel_id
+         WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.row_key = p.parcel_id)
+           AND (p.acquisition_date <= :as_of OR CAST(r.digitized_at AS date) <= :as_of)
     ), facts AS (
         SELECT {PARCEL_DIMS_SQL},
                (jsonb_typeof(v.after -> 'geom') = 'object')::int AS with_geometry,
@@ -253,6 +268,13 @@ def _parcels_then_sql() -> str:
           CROSS JOIN LATERAL jsonb_populate_record(NULL::parcels, v.after - 'geom') AS p
           LEFT JOIN departments d ON d.id = p.department_id
          WHERE v.action <> 'DELETE' AND v.after IS NOT NULL AND {PARCEL_IN_REGISTRY_SQL}
+        UNION ALL
+        SELECT {PARCEL_DIMS_SQL},
+               (p.geom IS NOT NULL AND coalesce(p.digitized_then, false))::int,
+               coalesce(p.verified_then, false)::int,
+               {REQUIRED_FIELD_COUNT} - cardinality({MISSING_FIELDS_SQL})
+               + (p.geom IS NOT NULL AND coalesce(p.digitized_then, false))::int
+          FROM dated p LEFT JOIN departments d ON d.id = p.department_id
     )
     SELECT {select}, count(*) AS parcels, sum(with_geometry) AS with_geometry,
            sum(verified) AS verified, sum(fields_filled) AS fields_filled
@@ -305,9 +327,15 @@ def _lock(session: Session, key: str | None) -> None:
         )
 
 
-def _dates_taken(session: Session, key: str | None) -> set[dt.date]:
-    sql = f"SELECT DISTINCT as_of FROM kpi_snapshots WHERE {_SERIES_SQL}"
-    return set(session.execute(text(sql), {"key": key}).scalars().all())
+def _dates_taken(session: Session, key: str | None) -> dict[dt.date, bool]:
+    """The dates the series holds rows of → whether they hold a figure. A date whose rows are
+    only back-filled ones without a value ("no parcels") holds none: a later back-fill may
+    fill it with newer rows, while a snapshot measured then is never replaced."""
+    sql = f"""SELECT as_of, bool_or(value IS NOT NULL OR note NOT LIKE :back_filled
+                                    OR note IS NULL) AS filled
+                FROM kpi_snapshots WHERE {_SERIES_SQL} GROUP BY as_of"""
+    params = {"key": key, "back_filled": BACKFILL_NOTE + "%"}
+    return {as_of: filled for as_of, filled in session.execute(text(sql), params)}
 
 
 def snapshot_taken(session: Session, as_of: dt.date, key: str | None) -> bool:
@@ -323,11 +351,18 @@ def backfill_snapshots(
     fiscal_year_start_month: int = 7,
     filters: KpiFilters | None = None,
 ) -> dict[dt.date, int]:
-    """Snapshot rows of DIG-1..3 at each of the last `months` month ends that has no snapshot
-    yet, reconstructed from the audit trail; month end → rows stored (dates skipped are not
-    listed). A date already snapshotted keeps what was measured then. With `filters` naming a
-    combination, the same for that combination's series (its own dates, its subset's rows);
-    one dimension's history is part of the city snapshot's, so such `filters` are ignored.
+    """Snapshot rows of DIG-1..3 at each of the last `months` month ends that has no figure
+    yet, reconstructed from the audit trail and the parcels' dated work
+    (`parcel_kpis_then`); month end → rows stored (dates skipped are not listed). A date
+    already snapshotted keeps what was measured then. With `filters` naming a combination, the
+    same for that combination's series (its own dates, its subset's rows); one dimension's
+    history is part of the city snapshot's, so such `filters` are ignored.
+
+    A month end the registry knows no parcel of gets empty rows ("no parcels"), which tell
+    the desk the back-fill ran; they do not stand for history: each later back-fill reads that
+    month end again and, once the records place parcels there, appends its figures (readers
+    take the latest rows of a date; rows are never rewritten). An empty month end read empty
+    again stores nothing more.
 
     The month ends are read back before the series is locked, so a view storing its point
     waits only for the inserts, not for the audit trail's reading."""
@@ -336,27 +371,32 @@ def backfill_snapshots(
     taken = _dates_taken(session, key)
     computed: dict[dt.date, list[dict[str, Any]]] = {}
     for month_end in month_ends_before(today, months):
-        if month_end in taken:
+        if taken.get(month_end):
             continue
         period = Period.resolve(
             None, month_end, fiscal_year_start_month, filters if key is not None else None
         )
         rows = _series_rows(parcel_kpis_then(session, period), month_end, key)
-        computed[month_end] = rows or _series_rows(_nothing_then(period), month_end, key)
+        if not any(row["value"] is not None for row in rows):
+            if month_end in taken:
+                continue  # empty before, empty still
+            rows = rows or _series_rows(_nothing_then(period), month_end, key)
+        computed[month_end] = rows
     _lock(session, key)
     taken = _dates_taken(session, key)
     stored: dict[dt.date, int] = {}
     for month_end, rows in computed.items():
-        if month_end not in taken:
+        filled = any(row["value"] is not None for row in rows)
+        if month_end not in taken or (filled and not taken[month_end]):
             session.execute(insert(KpiSnapshot), rows)
             stored[month_end] = len(rows)
     return stored
 
 
 def _nothing_then(period: Period) -> list[KpiValue]:
-    """DIG-1..3's empty city rows, stored where the trail gave no row at all for a month end:
-    the rows mark the month end done, so a later back-fill does not read the trail for it
-    again (the engine's city row is always there today; this keeps the promise if it is not)."""
+    """DIG-1..3's empty city rows, stored where the trail gave no row at all for a month end,
+    so the desk can tell a back-fill that found nothing from one still running (the engine's
+    city row is always there today; this keeps the promise if it is not)."""
     return [
         replace(value, note=_with_note(value.note))
         for value in (nothing(kpi_id, period, "no parcels") for kpi_id in BACKFILLED_KPIS)

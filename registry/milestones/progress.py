@@ -3,9 +3,9 @@
 The burn-up is read from the audit trail, set-based: for each parcel in the registry, the
 first audited moment its record reached `digitized` (or beyond) and `verified`, each dated by
 the `digitized_at` / `verified_at` the version carries when it does (work keyed in later counts
-from when it was done), counted per week and summed. "Reaching" counts a parcel once even if a
-later edit revoked its verification, so the lines never fall; the current level is DIG-2
-from the KPI engine.
+from when it was done; `registry.kpis.work_dates`, which the KPI back-fill reads too), counted
+per week and summed. "Reaching" counts a parcel once even if a later edit revoked its
+verification, so the lines never fall; the current level is DIG-2 from the KPI engine.
 
 DIG-6 (the forecast date, and days ahead (+) or behind (−) the milestone's date) is not computed
 here: the pace and the forecast come from `registry.kpis.milestone_forecast`, the KPI set's one
@@ -28,28 +28,12 @@ from registry.kpis.milestone_forecast import MilestoneForecast
 from registry.kpis.milestone_forecast import forecast_at_pace
 from registry.kpis.milestone_forecast import verified_gain
 from registry.kpis.values import Period
+from registry.kpis.work_dates import REACHED_CTE
 
 __all__ = ["PACE_WEEKS", "BurnUpWeek", "MilestoneForecast", "burn_up", "forecast", "verified_pace"]
 
-DIGITIZED_OR_BEYOND = ("digitized", "attributed", "verified")
-
-_REACHED_CTE = f"""
-    reached AS (
-        SELECT a.row_key AS parcel_id,
-               min(coalesce(CAST(a.after->>'digitized_at' AS timestamptz), a.occurred_at))
-                   FILTER (WHERE a.after->>'digitization_status'
-                   IN ({", ".join(f"'{status}'" for status in DIGITIZED_OR_BEYOND)}))
-                   AS digitized_at,
-               min(coalesce(CAST(a.after->>'verified_at' AS timestamptz), a.occurred_at))
-                   FILTER (WHERE a.after->>'digitization_status' = 'verified') AS verified_at
-          FROM audit_events a JOIN parcels p ON p.parcel_id = a.row_key
-         WHERE a.table_name = 'parcels' AND a.action IN ('INSERT', 'UPDATE')
-           AND (p.retired_at IS NULL OR CAST(p.retired_at AS date) > :as_of)
-         GROUP BY a.row_key
-    )"""
-
 _BURN_UP_SQL = f"""
-    WITH {_REACHED_CTE}, events AS (
+    WITH {REACHED_CTE}, events AS (
         SELECT CAST(date_trunc('week', digitized_at) AS date) AS week, 1 AS digitized,
                0 AS verified
           FROM reached WHERE CAST(digitized_at AS date) <= :as_of
