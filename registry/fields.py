@@ -13,6 +13,7 @@ send a decimal string: the sender already held it as a binary float, so 0.1 + 0.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -163,21 +164,37 @@ def whole_number(text: str) -> int | None:
     return int(text)
 
 
+#: The years a record's date may fall in. A date outside them is a typing slip, not a record: a
+#: year typed short becomes year 26 in a browser's date input ("0026-07-01"), and such a lease
+#: was stored and reported as a holdover since the year 31. Wide enough for a colonial deed and
+#: a ground lease of 99 years signed in two centuries' time.
+FIRST_YEAR, LAST_YEAR = 1600, 2399
+
+
 def to_date(problems: Problems, name: str, value: Any) -> dt.date | None:
-    """An ISO date (YYYY-MM-DD); free text such as "Lease in process" is refused, not guessed."""
+    """An ISO date (YYYY-MM-DD) from `FIRST_YEAR` to `LAST_YEAR`; free text such as "Lease in
+    process" is refused, not guessed."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    day: dt.date | None = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    problems.add(name, f"{value!r} is not a date (YYYY-MM-DD)")
-    return None
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        with contextlib.suppress(ValueError):  # 2031-02-30: not a date, said below
+            day = dt.date.fromisoformat(value.strip())
+    if day is None:
+        problems.add(name, f"{value!r} is not a date (YYYY-MM-DD)")
+        return None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        problems.add(
+            name,
+            f"{day.isoformat()} is not a likely date: its year should be from {FIRST_YEAR} to "
+            f"{LAST_YEAR} (was the year typed in full?)",
+        )
+        return None
+    return day
 
 
 def to_text(problems: Problems, name: str, value: Any, max_length: int = 2000) -> str | None:

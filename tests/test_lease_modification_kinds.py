@@ -132,3 +132,61 @@ def test_payments_are_worked_out_from_a_modification_recorded_a_moment_before(
     assert response.status_code == 201, response.get_json()
     latest = _lease(app, OTHER)["modifications"][-1]
     assert latest["terms"]["payments"] == [{"periods": 24, "amount": "1250.00"}]
+
+
+@pytest.mark.usefixtures("lease")
+def test_an_end_moved_earlier_without_a_kind_ends_the_lease(
+    app: Flask, signed_in: Callable[..., SignedInClient]
+) -> None:
+    """Sent without `kind`, the lease stayed in force: from its new end it was listed as holding
+    over, its rent counted in the list's totals and a holdover notice due."""
+    body = {"effective_date": "2025-02-10", "terms": {"end_date": "2025-06-15"}}
+    response = signed_in("editor").post(API, json=body)
+    assert response.status_code == 201, response.get_json()
+    assert _lease(app, OTHER)["terminated_on"] == "2025-06-15"
+    held_over = scalar(
+        app.config["DATABASE_URL"],
+        "SELECT count(*) FROM leases WHERE lease_number = :n AND terminated_on IS NULL",
+        n=OTHER,
+    )
+    assert held_over == 0
+
+
+@pytest.mark.usefixtures("lease")
+@pytest.mark.parametrize(
+    ("kind", "end", "message"),
+    [
+        ("extension", "2025-06-15", "must be after the current end 2025-12-31"),
+        ("extension", "2025-12-31", "must be after the current end 2025-12-31"),
+        ("termination", "2026-06-30", "must be before the current end 2025-12-31"),
+    ],
+)
+def test_an_extension_moves_the_end_later_and_a_termination_earlier(
+    app: Flask, signed_in: Callable[..., SignedInClient], kind: str, end: str, message: str
+) -> None:
+    body = {"kind": kind, "effective_date": "2025-02-01", "terms": {"end_date": end}}
+    response = signed_in("finance").post(API, json=body)
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert (error["field"], error["message"]) == ("terms.end_date", message)
+    assert _lease(app, OTHER)["modifications"] == []
+
+
+@pytest.mark.usefixtures("lease")
+def test_a_year_typed_short_is_refused_on_its_field(
+    app: Flask, signed_in: Callable[..., SignedInClient]
+) -> None:
+    """A browser's date input makes year 26 of "26": a lease commencing 0026-07-01 was stored
+    and listed as holding over since the year 31."""
+    finance = signed_in("finance")
+    response = finance.patch(
+        f"/api/leases/{OTHER}",
+        json={"commencement_date": "0026-07-01"},
+        headers={"If-Match": '"v1"'},
+    )
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert error["field"] == "commencement_date"
+    assert "0026-07-01 is not a likely date" in error["message"]
+    assert "year typed in full" in error["message"]
+    assert _lease(app, OTHER)["commencement_date"] == "2024-01-01"

@@ -392,6 +392,33 @@ def _kind_problems(kind: Any, terms: Any) -> list[FieldProblem]:
     return []
 
 
+def _new_end(terms: Any) -> dt.date | None:
+    """The end date `terms` give, if they give one that is a date (if not, recording the
+    modification names it)."""
+    value = terms.get("end_date") if isinstance(terms, Mapping) else None
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _kind_against_end(kind: str | None, new_end: dt.date | None, current_end: Any) -> str | None:
+    """The kind a modification is (an end moved earlier is a termination), after checking that
+    an extension moves the end later and a termination earlier."""
+    if new_end is None or not current_end:
+        return kind
+    end = dt.date.fromisoformat(str(current_end))
+    if kind is None and new_end < end:
+        return "termination"
+    if kind == "termination" and new_end >= end:
+        message = f"must be before the current end {end.isoformat()}"
+        raise RecordInvalid([FieldProblem("terms.end_date", message)])
+    if kind == "extension" and new_end <= end:
+        message = f"must be after the current end {end.isoformat()}"
+        raise RecordInvalid([FieldProblem("terms.end_date", message)])
+    return kind
+
+
 def record_modification(
     session: Session,
     lease_number: str,
@@ -405,10 +432,13 @@ def record_modification(
 
     The lease row is locked before anything is read, so payments worked out for an extension or
     a termination sent without them (`with_worked_out_payments`) follow the schedule the
-    modification will remeasure, not one another writer is replacing meanwhile. A `kind` of
-    "termination" also sets the lease's `terminated_on` to the new end, in the same
-    transaction, so its rent and critical dates stop there (a termination recorded by the
-    API did not). Without a `kind` the terms are recorded as they are."""
+    modification will remeasure, not one another writer is replacing meanwhile.
+
+    A termination also sets the lease's `terminated_on` to the new end, in the same transaction,
+    so its rent and critical dates stop there. A modification sent without a `kind` that moves
+    the end earlier is a termination too: left in force, the lease was shown as holding over
+    from its new end, its rent counted and a holdover notice sent. An extension must move the
+    end later, a termination earlier."""
     if kind is not None:
         problems = _kind_problems(kind, terms)
         if problems:
@@ -416,6 +446,8 @@ def record_modification(
     session.execute(
         text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"), {"n": lease_number}
     )
+    current_end = lease_as_dict(session, lease_number)["current_end_date"]
+    kind = _kind_against_end(kind, _new_end(terms), current_end)
     if payments_to_work_out(terms):
         base, applied = lease_modifications(session, lease_number)
         terms = with_worked_out_payments(base, applied, effective_date, terms)
