@@ -247,10 +247,10 @@ def test_breakdowns_only_where_there_are_records(kpis: dict[Key, KpiValue]) -> N
 def test_notes_carry_the_second_measure(kpis: dict[Key, KpiValue]) -> None:
     # annual rent at the as-of date: L2 6,000 × 4 + L3 1 × 1 + L5 5,000 × 12
     assert kpis[("LSE-1", "city", None)].note == (
-        "annual rent 84001.00; 2 ending within 12 months, 1 holdovers"
+        "annual rent $84,001; 2 ending within 12 months, 1 holdovers"
     )
     assert kpis[("CST-4", "city", None)].note == (
-        "baseline FY2024; CST-3 271600.00 against 194000.00"
+        "baseline FY2024; CST-3 $271,600 against $194,000"
     )
     assert kpis[("REV-3", "city", None)].note == "1 parcels disposed of"
 

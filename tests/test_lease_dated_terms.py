@@ -190,7 +190,7 @@ def test_the_portfolio_critical_dates_and_kpis_agree_on_a_dated_end(
             if v.breakdown == "department"
         }
     assert (
-        kpis[("LSE-1", "DT")].note == "annual rent 12000.00; 1 ending within 12 months, 0 holdovers"
+        kpis[("LSE-1", "DT")].note == "annual rent $12,000; 1 ending within 12 months, 0 holdovers"
     )
     assert ("LSE-1", "P2") not in kpis  # ended before, vacated
 

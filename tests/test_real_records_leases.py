@@ -374,7 +374,7 @@ def test_one_measured_lease_counts_and_the_rest_are_named(aliased: Engine) -> No
     lse1 = next(v for v in kpis if v.kpi_id == "LSE-1")
     assert lse1.value == 1 and lse1.note is not None
     assert lse1.note.startswith(
-        "annual rent 12.00; 1 ending within 12 months, 0 holdovers; "
+        "annual rent $12; 1 ending within 12 months, 0 holdovers; "
         "not measured, left out: 112 leases (1, 10, 100"
     )
     assert all("not measured, left out: 112 leases" in (v.note or "") for v in kpis)
