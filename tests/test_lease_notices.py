@@ -6,6 +6,7 @@ later reminders and is audited; and the people responsible, managed on the lease
 from __future__ import annotations
 
 import email
+import email.utils
 import re
 import socket
 from collections.abc import Iterator
@@ -178,6 +179,21 @@ def test_each_due_date_is_told_once_per_lead_time_and_a_second_run_sends_nothing
         " ORDER BY n.lead_days DESC",
     )
     assert [tuple(row) for row in told] == [("EXP-1", 180), ("EXP-1", 90)]
+
+
+def test_a_notice_carries_the_date_and_a_message_id_mail_filters_expect(
+    city: str, mailbox: tuple[MailBox, int]
+) -> None:
+    """RFC 5322 requires `Date`; without it and a `Message-ID` many filters score mail as spam.
+    The notices had neither."""
+    box, _port = mailbox
+    assert notify("--as-of", "2025-01-15").exit_code == 0
+    sent = box.take()
+    assert sent
+    for mail in sent:
+        assert email.utils.parsedate_to_datetime(mail["Date"]).tzinfo is not None
+        assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", mail["Message-ID"])
+    assert len({mail["Message-ID"] for mail in sent}) == len(sent)
 
 
 def test_a_first_run_late_tells_a_date_once_at_its_shortest_lead_time(
