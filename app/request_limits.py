@@ -12,7 +12,10 @@ finding 7: one viewer with 16 parallel `/kpi` requests held every server thread)
   behind one router, whose staff sign in at nine together); the next one answers 429 with
   `Retry-After` at once instead of taking another server thread. `/healthz`,
   static files and vector tiles are exempt: a map view asks for a dozen tiles at once, and tiles
-  are bounded by their own short timeout. The count is per server process.
+  are bounded by their own short timeout. The count is per server process. A browser (asking
+  for HTML) gets the refusal as a page of the site; a refused form POST is on it as hidden
+  inputs with a "Send it again" button, so what was typed is not lost (a file chosen for an
+  upload must be chosen again: its bytes are not echoed back).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
+from flask import render_template
 from flask import request
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
@@ -52,6 +56,8 @@ DEFAULT_TIMEOUTS = {
     "import": 900.0,
 }
 DEFAULT_USER_CONCURRENCY = 4
+TOO_MANY_TITLE = "Too many requests at once"
+RETRY_AFTER_SECONDS = 2
 DEFAULT_ADDRESS_CONCURRENCY = 16
 #: Paths of reports: the KPI desk and map, every export and download, the milestone page, the
 #: calendar feed.
@@ -188,11 +194,28 @@ def _enter() -> Response | None:
         "then try again."
     )
     if wants_problem_json():
-        response = problem(429, "Too many requests at once", detail)
+        response = problem(429, TOO_MANY_TITLE, detail)
+    elif request.accept_mimetypes.accept_html:
+        response = Response(_refusal_page(detail), status=429, mimetype="text/html")
     else:
         response = Response(detail, status=429, mimetype="text/plain")
-    response.headers["Retry-After"] = "2"
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _refusal_page(detail: str) -> str:
+    """The 429 as a page; a refused urlencoded form comes back as hidden inputs to send again
+    (multipart bodies are not read: an upload may be large and its file cannot be echoed)."""
+    resend = None
+    if request.method in _UNSAFE and request.mimetype == "application/x-www-form-urlencoded":
+        resend = list(request.form.items(multi=True))
+    return render_template(
+        "too_many_requests.html",
+        title=TOO_MANY_TITLE,
+        detail=detail,
+        resend=resend,
+        retry_after=RETRY_AFTER_SECONDS,
+    )
 
 
 def _leave(_exc: BaseException | None) -> None:

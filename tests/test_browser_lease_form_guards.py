@@ -102,6 +102,39 @@ def _modifications(app: Flask) -> list[dict[str, object]]:
         return list(lease_as_dict(session, NUMBER)["modifications"])
 
 
+# -- defect 5: the work-out while typing dates ------------------------------------------------
+
+
+def test_typing_two_dates_works_the_payments_out_once_not_per_digit(
+    page: Page, server: LiveServer
+) -> None:
+    page.goto(server.url + FORM)
+    page.check("#kind-termination")
+    sent = _work_outs(page)
+    _type_date(page, "#effective_date", "07012024")
+    _type_date(page, "#termination_date", "06302025")
+    expect(page.locator("#worked-out")).to_contain_text("nothing is recorded yet")
+    expect(page.locator("#payments-0-periods")).to_have_value("6")
+    page.wait_for_timeout(1000)  # a late debounced request would show by now
+    assert 1 <= len(sent) <= 2, [r.post_data for r in sent]
+
+
+def test_recording_right_after_typing_sends_no_work_out_and_records(
+    app: Flask, page: Page, server: LiveServer
+) -> None:
+    """The submit cancels a work-out still waiting, so it never competes with the record."""
+    page.goto(server.url + FORM)
+    page.check("#kind-termination")
+    sent = _work_outs(page)
+    _type_date(page, "#effective_date", "07012024")
+    _type_date(page, "#termination_date", "06302025")
+    page.get_by_role("button", name="Record the modification").click()
+    page.wait_for_url(f"**/leases/{NUMBER}#modifications")
+    assert sent == []
+    [termination] = _modifications(app)
+    assert termination["effective_date"] == "2024-07-01"
+
+
 # -- defect 6: a date the browser cannot read -------------------------------------------------
 
 
