@@ -146,6 +146,18 @@ def test_the_city_names_its_own_account_codes(journal_session: Session) -> None:
         parse_accounts("cash=")
 
 
+def test_one_code_for_two_kinds_of_account_is_refused() -> None:
+    """Cash and the lease liability both on 2310 net every payment away, and the journal no
+    longer ties to the GASB 87 report: it was accepted. Revenue (or expense) accounts may
+    share a code."""
+    with pytest.raises(ValueError, match="cash and lease liability would all post to 2310"):
+        parse_accounts("cash=2310")
+    shared = parse_accounts(
+        "interest_revenue=4600, lease_revenue=4600, short_term_lease_revenue=4600"
+    )
+    assert shared["lease_revenue"][0] == shared["interest_revenue"][0] == "4600"
+
+
 @pytest.fixture
 def journal_app(app: Flask) -> Flask:
     with app.app_context(), unit_of_work(app_session_factory(), "tests") as session:

@@ -90,7 +90,30 @@ def parse_accounts(value: str | None) -> dict[str, tuple[str, str]]:
         if not equals or not code or len(code) > MAX_CODE_LENGTH or not code.isprintable():
             raise ValueError(f"REGISTRY_JOURNAL_ACCOUNTS: give {key} a code, as in {key}=2310")
         accounts[key] = (code, accounts[key][1])
+    _refuse_shared_codes(accounts)
     return accounts
+
+
+#: Accounts that may share one code: a city may post all its lease revenue (or expense) to one
+#: account. Any other shared code posts two different things as one: cash and the liability on
+#: 2310 would net each payment away, and the journal would no longer tie to the GASB 87 report.
+_MAY_SHARE = (
+    frozenset({"interest_revenue", "lease_revenue", "short_term_lease_revenue"}),
+    frozenset({"interest_expense", "amortization_expense", "short_term_lease_expense"}),
+)
+
+
+def _refuse_shared_codes(accounts: Mapping[str, tuple[str, str]]) -> None:
+    by_code: dict[str, list[str]] = {}
+    for key, (code, _name) in accounts.items():
+        by_code.setdefault(code, []).append(key)
+    for code, keys in by_code.items():
+        if len(keys) > 1 and not any(set(keys) <= group for group in _MAY_SHARE):
+            names = " and ".join(accounts[key][1].lower() for key in keys)
+            raise ValueError(
+                f"REGISTRY_JOURNAL_ACCOUNTS: {names} would all post to {code}; give each its "
+                "own code (only revenue accounts, or expense accounts, may share one)"
+            )
 
 
 @dataclass(frozen=True)
