@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -30,6 +31,7 @@ from registry.leases.gasb87.journal import journal_entries
 from registry.leases.gasb87.journal import parse_accounts
 from registry.leases.gasb87.journal import tie_out
 from registry.leases.gasb87.report import gasb87_report
+from registry.leases.records import create_lease
 from tests.auth_fixtures import LoginHelper
 from tests.test_gasb87_export import LEASES
 from tests.test_gasb87_export import add_leases
@@ -202,6 +204,25 @@ def test_finance_downloads_the_journal_from_the_exports_page(
     viewer = auth.signed_in_client(journal_app, "viewer")
     assert viewer.get("/exports").status_code == 403
     assert viewer.get("/leases/gasb87/journal?fy=2021").status_code == 403
+
+
+def test_the_year_pickers_reach_back_to_the_oldest_lease(
+    journal_app: Flask, auth: LoginHelper
+) -> None:
+    """They stopped ten years back (FY2017 in 2026), though the city's leases go back to 1971
+    and the report and journal of any fiscal year are asked for."""
+    with journal_app.app_context(), unit_of_work(app_session_factory(), "tests") as session:
+        create_lease(session, lease("GROUND-1971", commencement_date="1971-07-01",
+                                    term_months=1200,
+                                    payments=[{"periods": 1200, "amount": "100.00"}]))  # fmt: skip
+    html = auth.signed_in_client(journal_app, "finance").get("/exports").get_data(as_text=True)
+    gasb87 = html[
+        html.index('id="gasb87-fy"') : html.index("</select>", html.index('id="gasb87-fy"'))
+    ]
+    years = [int(year) for year in re.findall(r'<option value="(\d{4})"', gasb87)]
+    current = dt.date.today().year
+    assert years[0] >= current and min(years) in (1971, 1972)  # the fiscal year of 1971-07-01
+    assert years == list(range(years[0], min(years) - 1, -1))
 
 
 def test_export_journal_from_the_shell(

@@ -315,6 +315,13 @@ class UnmeasuredLease:
     missing: tuple[str, ...]
 
 
+def first_commencement(session: Session) -> dt.date | None:
+    """The earliest commencement of any lease: the first fiscal year a GASB 87 report or a
+    journal can hold figures for (a city's oldest ground lease may be fifty years old)."""
+    value = session.execute(text("SELECT min(commencement_date) FROM leases")).scalar()
+    return value if isinstance(value, dt.date) else None
+
+
 def unmeasured_leases(
     session: Session,
     *,

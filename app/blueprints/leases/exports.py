@@ -49,12 +49,14 @@ from registry.leases.gasb87.journal import journal_workbook
 from registry.leases.gasb87.journal import parse_accounts
 from registry.leases.gasb87.journal import tie_out
 from registry.leases.gasb87.report import gasb87_report
+from registry.leases.queries import first_commencement
 from registry.portfolio.export import PORTFOLIO_FORMATS
 
 bp = Blueprint("exports", __name__)
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: Fiscal years offered in the pickers: the current one and this many before it.
+#: Fiscal years offered in the pickers: the next, the current one and at least this many before
+#: it, back to the fiscal year of the earliest lease's commencement.
 YEARS_BACK = 10
 
 
@@ -63,10 +65,14 @@ YEARS_BACK = 10
 def exports_page() -> str:
     start_month = fiscal_year_start_month()
     current = fiscal_year_of(dt.date.today(), start_month)
+    first_lease = first_commencement(db_session())
+    first = current - YEARS_BACK
+    if first_lease is not None:
+        first = min(first, fiscal_year_of(first_lease, start_month))
     return render_template(
         "exports.html",
         today=dt.date.today(),
-        fiscal_years=list(range(current + 1, current - YEARS_BACK - 1, -1)),
+        fiscal_years=list(range(current + 1, first - 1, -1)),
         current_fiscal_year=current,
         months=[
             (period, first.strftime("%B %Y"))
