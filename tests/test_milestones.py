@@ -308,7 +308,8 @@ def test_an_admin_adds_a_milestone_and_sees_the_forecast(
     assert "Saved milestone All verified." in page
     # 2 more to verify at 1 per 8 weeks: ceil(2 × 7 × 8) = 112 days, 253 days ahead
     assert (TODAY + dt.timedelta(days=112)).isoformat() in page
-    assert "253 days ahead" in page
+    ahead = f"253 days ahead of the target date {(TODAY + dt.timedelta(days=365)).isoformat()}"
+    assert ahead in _words(page)
     assert 'data-series="Verified"' in page and 'data-series="Target: All verified"' in page
     assert 'data-series="Forecast at recent pace"' in page
     with portfolio_app.app_context(), session_factory()() as session:
@@ -319,6 +320,11 @@ def test_an_admin_adds_a_milestone_and_sees_the_forecast(
             )
         ).scalar_one()
     assert actor == "ada@city.example"
+
+
+def _words(page: str) -> str:
+    """The page's text as read: tags dropped, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
 
 def test_a_milestone_missed_at_this_pace_is_days_behind(admin: SignedInClient) -> None:
@@ -359,6 +365,15 @@ def test_every_problem_with_a_milestone_is_reported(admin: SignedInClient) -> No
     assert "name a milestone named 'Taken' exists already" in page
     page = _add(admin, "", "abc", dt.date(2026, 1, 1)).replace("&#39;", "'")
     assert "name is required" in page and "target_pct_verified must be a percentage" in page
+
+
+def test_a_forecast_far_behind_reads_as_days_behind_the_target_date_with_separators(
+    admin: SignedInClient,
+) -> None:
+    target = TODAY - dt.timedelta(days=1000)  # forecast 112 days from today: 1,112 days late
+    page = _add(admin, "Long missed", "100", target)
+    assert f"1,112 days behind the target date {target.isoformat()}" in _words(page)
+    assert "behind of" not in page and "ahead of" not in page
 
 
 def test_only_admins_keep_milestones_and_a_form_needs_its_csrf_token(
