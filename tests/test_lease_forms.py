@@ -166,6 +166,20 @@ def test_a_message_naming_another_field_names_it_by_its_label(finance: SignedInC
 
 
 @pytest.mark.usefixtures("leases")
+def test_a_discount_rate_typed_in_percent_is_read_as_finance_means_it(
+    app: Flask, finance: SignedInClient
+) -> None:
+    """The escalation beside it is typed in percent; "4.5%" was refused ("not an annual rate
+    such as 0.04") and "4.5" said only "must be at most 0.999999"."""
+    response = finance.post("/leases/new", data=_new_lease_form(discount_rate="4.5%"))
+    assert response.status_code == 302, _html(response)
+    assert _lease(app, "L-2026-050")["discount_rate"] == "0.045"
+    form = _new_lease_form(lease_number="L-2026-051", discount_rate="4.5")
+    html = _html(finance.post("/leases/new", data=form))
+    assert "Discount rate: 4.5 is not a rate below 1: for 4.5 %, give 0.045 or 4.5%" in html
+
+
+@pytest.mark.usefixtures("leases")
 def test_an_edit_saves_only_what_was_changed(app: Flask, finance: SignedInClient) -> None:
     before = _lease(app, "L-2021-001")
     html = _html(finance.get("/leases/L-2021-001/edit"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 from registry.fields import Problems
@@ -15,17 +16,39 @@ from registry.fields import to_money
 
 
 def to_rate(problems: Problems, name: str, value: Any) -> Decimal | None:
-    """An annual fraction in [0, 1): "0.04" is 4 %; six decimals, as the column keeps."""
-    rate = to_decimal(
+    """An annual fraction in [0, 1): "0.04" is 4 %; six decimals, as the column keeps.
+
+    Also as finance types it beside a yearly escalation given in percent: "4.5%" is 0.045. A
+    number from 1 to 100 without the sign is not guessed (4.5 may be a slip for 0.45): the
+    message gives both readings."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        typed = value.strip()[:-1].strip()
+        try:
+            value = f"{Decimal(typed) / 100:f}"
+        except InvalidOperation:
+            problems.add(name, f'{value!r} is not a percentage such as "4.5%"')
+            return None
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = Decimal(0)
+        if 1 <= number < 100:
+            problems.add(
+                name,
+                f"{value} is not a rate below 1: for {number.normalize():f} %, give "
+                f"{number / 100:f} or {number.normalize():f}%",
+            )
+            return None
+    return to_decimal(
         problems,
         name,
         value,
         places=6,
         minimum=Decimal(0),
         maximum=Decimal("0.999999"),
-        what='an annual rate such as "0.04"',
+        what='an annual rate such as "0.04" or "4%"',
     )
-    return rate
 
 
 def to_payment_steps(problems: Problems, name: str, value: Any) -> list[dict[str, Any]] | None:

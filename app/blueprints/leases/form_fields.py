@@ -103,7 +103,9 @@ LEASE_GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     (
         "Measurement",
         (
-            Field("discount_rate", "Discount rate", hint="An annual rate: 0.04 is 4 %"),
+            Field(
+                "discount_rate", "Discount rate", hint="An annual rate: 0.04, or 4% with the sign"
+            ),
             Field("discount_rate_source", "Discount rate source", "select", RATE_SOURCE_CHOICES),
             Field("fair_value", "Fair value"),
             Field("residual_value", "Residual value guarantee"),
