@@ -361,10 +361,20 @@ def test_an_admin_changes_and_deletes_a_milestone(admin: SignedInClient) -> None
 
 def test_every_problem_with_a_milestone_is_reported(admin: SignedInClient) -> None:
     _add(admin, "Taken", "50", TODAY)
-    page = _add(admin, "Taken", "120", dt.date(2026, 1, 1)).replace("&#39;", "'")
-    assert "name a milestone named 'Taken' exists already" in page
-    page = _add(admin, "", "abc", dt.date(2026, 1, 1)).replace("&#39;", "'")
-    assert "name is required" in page and "target_pct_verified must be a percentage" in page
+
+    def refused(name: str, pct: str) -> str:
+        form = {"name": name, "target_pct_verified": pct, "target_date": "2026-01-01"}
+        response = admin.post(
+            "/milestone/milestones", data={"csrf_token": admin.csrf_token, **form}
+        )
+        assert response.status_code == 422
+        return response.get_data(as_text=True).replace("&#39;", "'")
+
+    assert "Name: a milestone named 'Taken' exists already" in refused("Taken", "120")
+    page = refused("", "abc")
+    assert (
+        "Name: is required" in page and "Target % of parcels verified: must be a percentage" in page
+    )
 
 
 def test_a_forecast_far_behind_reads_as_days_behind_the_target_date_with_separators(
@@ -374,6 +384,38 @@ def test_a_forecast_far_behind_reads_as_days_behind_the_target_date_with_separat
     page = _add(admin, "Long missed", "100", target)
     assert f"1,112 days behind the target date {target.isoformat()}" in _words(page)
     assert "behind of" not in page and "ahead of" not in page
+
+
+def _refused(response: object, field: str) -> str:
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    page = response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert field not in page.split('id="milestone-problems"')[1].split("</div>")[0]
+    return page
+
+
+@pytest.mark.parametrize("pct", ["150", "75,5"])
+def test_a_refused_milestone_is_named_by_its_labels_and_keeps_what_was_typed(
+    admin: SignedInClient, pct: str
+) -> None:
+    form = {"csrf_token": admin.csrf_token, "name": "Most of it", "target_date": "2027-06-30"}
+    page = _refused(
+        admin.post("/milestone/milestones", data={**form, "target_pct_verified": pct}),
+        "target_pct_verified",
+    )
+    assert "Target % of parcels verified: must be a percentage from 0 to 100" in page
+    assert 'id="m-name" name="name" value="Most of it"' in page
+    assert f'name="target_pct_verified" value="{pct}"' in page
+    assert 'id="m-date" name="target_date" type="date" value="2027-06-30"' in page
+    _add(admin, "Kept", "50", TODAY + dt.timedelta(days=30))
+    page = _refused(
+        admin.post(
+            "/milestone/milestones/1",
+            data={**form, "name": "Kept, renamed", "target_pct_verified": pct},
+        ),
+        "target_pct_verified",
+    )
+    assert 'name="name" value="Kept, renamed"' in page  # the row's form, as typed
+    assert 'id="m-name" name="name" value=""' in page  # the new-milestone form untouched
 
 
 def test_only_admins_keep_milestones_and_a_form_needs_its_csrf_token(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import astuple
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -130,9 +132,33 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
+#: The milestone form's labels, by field: what a message names instead of the field.
+MILESTONE_LABELS = {
+    "name": "Name",
+    "target_pct_verified": "Target % of parcels verified",
+    "target_date": "Target date",
+}
+
+
+@dataclass(frozen=True)
+class TypedMilestone:
+    """A milestone form sent back with its problems: what was typed, for the form it came
+    from (`milestone_id` None: the new-milestone form), and why it was not saved."""
+
+    milestone_id: int | None
+    name: str
+    target_pct_verified: str
+    target_date: str
+    problems: list[str]
+
+
 @bp.get("/milestone")
 @require_login
 def milestone_page() -> str:
+    return _page()
+
+
+def _page(typed: TypedMilestone | None = None) -> str:
     session, today = db_session(), dt.date.today()
     start_month = fiscal_year_start_month()
     milestones = list_milestones(session)
@@ -180,6 +206,7 @@ def milestone_page() -> str:
         assigned=assigned if assigned in ("me", "nobody") else None,
         department=department,
         district=district,
+        typed=typed,
     )
 
 
@@ -190,31 +217,34 @@ def _form_input() -> MilestoneInput:
     )
 
 
-def _saved(milestone_id: int | None) -> Response:
+def _saved(milestone_id: int | None) -> Response | tuple[str, int]:
+    """Save the form and go to the milestone; when it is refused, the page again (422) with
+    what was typed still in the form and each problem named by the form's label."""
+    typed = _form_input()
     try:
         with unit_of_work(session_factory(), actor_name()) as session:
-            milestone = save_milestone(session, _form_input(), milestone_id)
+            milestone = save_milestone(session, typed, milestone_id)
             saved_id, name = milestone.id, milestone.name
-        flash(f"Saved milestone {name}.")
-        return redirect(url_for("milestones.milestone_page", milestone=saved_id))
     except MilestoneNotFound:
         abort(404)
     except RecordInvalid as invalid:
-        flash(
-            "Not saved: " + "; ".join(f"{p.field} {p.message}" for p in invalid.problems), "error"
-        )
-    return redirect(url_for("milestones.milestone_page") + "#milestones")
+        problems = [
+            f"{MILESTONE_LABELS.get(p.field, p.field)}: {p.message}" for p in invalid.problems
+        ]
+        return _page(TypedMilestone(milestone_id, *astuple(typed), problems)), 422
+    flash(f"Saved milestone {name}.")
+    return redirect(url_for("milestones.milestone_page", milestone=saved_id))
 
 
 @bp.post("/milestone/milestones")
 @require_role(*admin_roles)
-def create_milestone() -> Response:
+def create_milestone() -> Response | tuple[str, int]:
     return _saved(None)
 
 
 @bp.post("/milestone/milestones/<int:milestone_id>")
 @require_role(*admin_roles)
-def update_milestone(milestone_id: int) -> Response:
+def update_milestone(milestone_id: int) -> Response | tuple[str, int]:
     return _saved(milestone_id)
 
 
