@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import astuple
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -231,7 +230,10 @@ def _saved(milestone_id: int | None) -> Response | tuple[str, int]:
         problems = [
             f"{MILESTONE_LABELS.get(p.field, p.field)}: {p.message}" for p in invalid.problems
         ]
-        return _page(TypedMilestone(milestone_id, *astuple(typed), problems)), 422
+        sent = TypedMilestone(
+            milestone_id, typed.name, typed.target_pct_verified, typed.target_date, problems
+        )
+        return _page(sent), 422
     flash(f"Saved milestone {name}.")
     return redirect(url_for("milestones.milestone_page", milestone=saved_id))
 
