@@ -216,7 +216,15 @@ _LEASE_INPUT: dict[str, Schema] = {
     "escalation_pct": nullable(decimal_in('A yearly percent such as "3"', 3, 4)),
     "free_periods": nullable(months(minimum=0)),
     "non_lease_amount": nullable(MONEY_IN),
-    "discount_rate": nullable(decimal_in('A yearly rate such as "0.0325"', 1, 6)),
+    "discount_rate": nullable(
+        {
+            "description": 'A yearly rate such as "0.0325", or in percent with the sign, "3.25%"',
+            "oneOf": [
+                *decimal_in("", 1, 6)["oneOf"],
+                {"type": "string", "pattern": r"^ *[0-9]{1,2}(\.[0-9]{1,4})? *% *$"},
+            ],
+        }
+    ),
     "discount_rate_source": nullable(choice(DISCOUNT_RATE_SOURCES)),
     "fair_value": nullable(MONEY_IN),
     "residual_value": nullable(MONEY_IN),
