@@ -30,10 +30,31 @@ LABEL_FONT_PX = 11
 _GLYPH_EM = 0.62
 
 
-def label_width(label: str) -> int:
-    """Pixels an axis label needs at `LABEL_FONT_PX`, over-estimated: the server cannot measure
-    the browser's font, and a margin a little too wide costs less than a cut-off "$60,000,000"."""
-    return math.ceil(len(label) * LABEL_FONT_PX * _GLYPH_EM)
+def label_width(label: str, font_px: int = LABEL_FONT_PX) -> int:
+    """Pixels a label needs at `font_px`, over-estimated: the server cannot measure the
+    browser's font, and a margin a little too wide costs less than a cut-off "$60,000,000"."""
+    return math.ceil(len(label) * font_px * _GLYPH_EM)
+
+
+LEGEND_FONT_PX = 12
+_LEGEND_ROW_PX = 18
+_LEGEND_SWATCH_PX = 28  # the line sample and the gap before its name
+_LEGEND_GAP_PX = 16
+
+
+def _legend_layout(names: Sequence[str], start: float, end: float) -> list[tuple[float, int]]:
+    """Each legend entry's x and row: side by side, each as wide as its (over-estimated) name,
+    the next row where the line is full, so long names ("Target: Half of the portfolio
+    verified") never run into the next and none is pushed off the chart."""
+    placed: list[tuple[float, int]] = []
+    x, row = start, 0
+    for name in names:
+        entry = _LEGEND_SWATCH_PX + label_width(name, LEGEND_FONT_PX)
+        if x > start and x + entry > end:
+            x, row = start, row + 1
+        placed.append((x, row))
+        x += entry + _LEGEND_GAP_PX
+    return placed
 
 
 def _x_number(value: XValue) -> float:
@@ -113,6 +134,9 @@ def line_chart_svg(
     y_labels = [y_format(tick) for tick in y_ticks]
     left = max(MIN_LEFT, label_width(max(y_labels, key=len)) + 10)
     plot_w = width - left - right
+    legend = _legend_layout(list(points), left + 8, width - right)
+    top += _LEGEND_ROW_PX * legend[-1][1]  # each further legend row moves the plot down
+    plot_h = height - top - bottom
 
     def sx(x: float) -> float:
         return round(left + (x - x_low) / (x_high - x_low) * plot_w, 1)
@@ -157,10 +181,12 @@ def line_chart_svg(
                 f'cy="{sy(y)}" r="4" fill="{colour}"><title>{escape(name)}: '
                 f"{escape(y_format(y))}</title></circle>"
             )
-        legend_x = left + 8 + index * 190
+        legend_x, row = legend[index]
+        line_y = 12 + row * _LEGEND_ROW_PX
         parts.append(
-            f'<line x1="{legend_x}" x2="{legend_x + 22}" y1="12" y2="12" '
-            f'stroke="{colour}" stroke-width="2"{dash_attr}/><text x="{legend_x + 28}" '
-            f'y="16" font-size="12">{escape(name)}</text>'
+            f'<g class="legend-entry" data-series="{escape(name)}"><line x1="{legend_x}" '
+            f'x2="{legend_x + 22}" y1="{line_y}" y2="{line_y}" stroke="{colour}" '
+            f'stroke-width="2"{dash_attr}/><text x="{legend_x + _LEGEND_SWATCH_PX}" '
+            f'y="{line_y + 4}" font-size="{LEGEND_FONT_PX}">{escape(name)}</text></g>'
         )
     return Markup("".join(parts) + "</svg>")
