@@ -44,6 +44,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.assets import map_assets
 from app.auth import actor_name
 from app.auth import current_user
+from app.auth import exporting_roles
 from app.auth import require_login
 from app.auth import require_role
 from app.blueprints.kpis.backfill_runner import backfill_later
@@ -54,7 +55,9 @@ from app.city import fiscal_year_start_month
 from app.database import db_session
 from app.database import reads_from_replica
 from app.database import session_factory
-from app.kpi_links import records_url
+from app.kpi_links import LinkScope
+from app.kpi_links import RecordsLink
+from app.kpi_links import records_link
 from app.security import nonced
 from geo.districts import district_areas
 from geo.kpi_choropleth import build_kpi_choropleth
@@ -70,6 +73,8 @@ from registry.kpis import KpiFilters
 from registry.kpis import KpiValue
 from registry.kpis import compute_kpis
 from registry.kpis.combinations import holds_parcels
+from registry.kpis.counted_parcels import UnderusedRecords
+from registry.kpis.counted_parcels import underused_records
 from registry.kpis.snapshots import COMBINATION
 from registry.kpis.snapshots import combination_key
 from registry.kpis.snapshots import store_snapshot
@@ -264,7 +269,7 @@ def _trend_chart(
     )
 
 
-def tile_data(value: KpiValue | None, definition: Any, url: str | None) -> dict[str, Any]:
+def tile_data(value: KpiValue | None, definition: Any, link: RecordsLink | None) -> dict[str, Any]:
     """One tile as data: what the template renders and `/kpi/values` sends, formatted once
     (`registry.kpis.units`); the raw value and its unit kind ride along for the script."""
     shown = value is not None and value.value is not None
@@ -283,17 +288,20 @@ def tile_data(value: KpiValue | None, definition: Any, url: str | None) -> dict[
         else "",
         "status": value.status if value is not None else None,
         "note": value.note if value is not None else None,
-        "url": url,
+        "url": link.url if link else None,
+        "url_label": link.label if link else None,  # what the link lists, when not plain
     }
 
 
 def _tiles(
     desk: DeskValues,
     trends: dict[str, list[TrendPoint]],
-    public: bool = False,
+    scope: LinkScope | None,
     origins: dict[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The tiles of each family, one per KPI of the set (even one the engine has no row for)."""
+    """The tiles of each family, one per KPI of the set (even one the engine has no row for);
+    `scope` None (the public page): no links to records."""
+    public = scope is None
     rows: dict[str, list[KpiValue]] = {}
     for value in desk.values:
         if (value.breakdown, value.breakdown_value) == (desk.breakdown, desk.breakdown_value):
@@ -301,9 +309,9 @@ def _tiles(
     families: dict[str, list[dict[str, Any]]] = {name: [] for name in FAMILIES.values()}
     for definition in KPI_DEFINITIONS:
         trend = trends.get(definition.id, [])
-        url = None if public else records_url(definition.id, desk.breakdown, desk.breakdown_value)
+        link = None if scope is None else records_link(definition.id, scope)
         kpi_rows = rows.get(definition.id, [])
-        tile = tile_data(kpi_rows[0] if kpi_rows else None, definition, url)
+        tile = tile_data(kpi_rows[0] if kpi_rows else None, definition, link)
         tile["parts"] = _parts(kpi_rows, definition.unit)
         if public:
             tile["note"] = None
@@ -384,11 +392,63 @@ def _context(filters: DashboardFilters, today: dt.date, public: bool = False) ->
         "desk": desk,
         "filters": filters,
         "as_of": desk.as_of,
-        "families": _tiles(desk, trends, public, notes.per_kpi if notes else None),
+        "families": _tiles(
+            desk,
+            trends,
+            None if public else _link_scope(filters, desk),
+            notes.per_kpi if notes else None,
+        ),
         "family_charts": _family_charts(trends),
         "selection": filters.label(),
         "trend_note": notes.selection if notes else None,
     }
+
+
+def _may_export() -> bool:
+    user = current_user()
+    return user is not None and user.role in exporting_roles
+
+
+def _link_scope(filters: DashboardFilters, desk: DeskValues) -> LinkScope:
+    """What the tiles' figures were computed over (every dimension set, not only the row's:
+    walk defect 8), for their links; UTL-4's counted parcels read for it."""
+    kpi_filters = filters.kpi_filters()
+    return LinkScope(
+        department=filters.department or None,
+        district=filters.district or None,
+        asset_type=filters.asset_type or None,
+        as_of=desk.as_of,
+        fiscal_year=filters.fiscal_year,
+        may_export=_may_export(),
+        counted=underused_records(db_session(), desk.as_of, kpi_filters).counted(),
+    )
+
+
+def _district_links(
+    filters: DashboardFilters, desk: DeskValues, rows: list[KpiValue]
+) -> dict[str, RecordsLink | None]:
+    """Council district → the link of the district table's figure. The rows are the subset's
+    for a combination (computed for it) and the whole city's otherwise (the snapshot's district
+    rows), so a link keeps the desk's other filters only for a combination."""
+    combined = len(filters.dimensions()) > 1
+    kept = filters if combined else DashboardFilters(filters.fiscal_year, "", "", "", "")
+    records: UnderusedRecords | None = None
+    if filters.map_kpi == "UTL-4":
+        records = underused_records(db_session(), desk.as_of, kept.kpi_filters())
+    links: dict[str, RecordsLink | None] = {}
+    for value in rows:
+        district = value.breakdown_value or ""
+        scope = LinkScope(
+            department=kept.department or None,
+            district=district,
+            asset_type=kept.asset_type or None,
+            as_of=desk.as_of,
+            fiscal_year=filters.fiscal_year,
+            may_export=_may_export(),
+            counted=records.counted(district) if records is not None else None,
+        )
+        links[district] = records_link(value.kpi_id, scope)
+    return links
 
 
 def _choices(today: dt.date) -> dict[str, Any]:
@@ -421,7 +481,7 @@ def dashboard() -> str:
         departments=departments,
         map_definition=DEFINITIONS_BY_ID[filters.map_kpi],
         by_district=by_district,
-        records_url=records_url,
+        district_links=_district_links(filters, desk, by_district),
         may_snapshot=user is not None and user.role == "admin",
         recompute_url=url_for("kpi_dashboard.dashboard")
         + "?"

@@ -57,6 +57,8 @@
       span.dataset.value = tile.value;
       holder.appendChild(span);
     }
+    // what the link lists, where that is not plainly the figure's records (UTL-4's parcels)
+    if (tile.url && tile.url_label) p.append(" ", el("span", "kpi-link-label", "(" + tile.url_label + ")"));
     return p;
   }
 
