@@ -37,6 +37,7 @@ from app.database import session_factory
 from registry.db import create_registry_engine
 from registry.db import unit_of_work
 from registry.kpis import compute_kpis
+from registry.kpis.units import format_kpi_value
 from registry.leases.accounting import LeaseTerms
 from registry.leases.accounting import lease_history
 from registry.leases.accounting import payment_stream
@@ -184,7 +185,8 @@ def test_the_kpis_read_the_modified_terms(modified_leases: Flask) -> None:
         }
     for number, (rent, _) in EXPECTED.items():  # each ends within LSE-1's 12 months
         assert kpis[("LSE-1", number)].note == (
-            f"annual rent {rent}; 1 ending within 12 months, 0 holdovers"
+            f"annual rent {format_kpi_value(Decimal(rent), '$')}; 1 ending within 12 months, "
+            "0 holdovers"
         ), number
     assert ("LSE-1", "GONE") not in kpis
     assert kpis[("REV-2", "EXT")].denominator == 1  # a lease out in force

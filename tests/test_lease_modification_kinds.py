@@ -190,3 +190,47 @@ def test_a_year_typed_short_is_refused_on_its_field(
     assert "0026-07-01 is not a likely date" in error["message"]
     assert "year typed in full" in error["message"]
     assert _lease(app, OTHER)["commencement_date"] == "2024-01-01"
+
+
+@pytest.mark.usefixtures("lease")
+def test_a_date_outside_the_terms_in_force_names_the_modification_they_began_with(
+    signed_in: Callable[..., SignedInClient],
+) -> None:
+    """The terms in force since a termination began on its date, which the message called
+    "the commencement date 2025-02-10": finance read it as the lease's own (2024-01-01)."""
+    finance = signed_in("finance")
+    assert finance.post(FORM, data={**TERMINATION, "action": "record"}).status_code == 302
+    change = {"kind": "payment_change", "effective_date": "2025-07-01", "reason": "",
+              "payments-0-periods": "1", "payments-0-amount": "900.00",
+              "action": "record"}  # fmt: skip
+    html = finance.post(FORM, data=change).get_data(as_text=True)
+    assert (
+        "Effective date: 2025-07-01 must fall after the modification before it, effective "
+        "2025-02-10, and before the term ends (2025-06-15 is its last day)"
+    ) in html
+    api = finance.post(
+        f"/api/leases/{NUMBER}/modifications",
+        json={
+            "effective_date": "2025-07-01",
+            "terms": {"payments": [{"periods": 1, "amount": "9"}]},
+        },
+    )
+    [error] = api.get_json()["errors"]
+    assert "after the modification before it, effective 2025-02-10," in error["message"]
+
+
+@pytest.mark.usefixtures("lease")
+def test_a_modification_dated_before_a_recorded_one_says_that_one_still_holds(
+    app: Flask, signed_in: Callable[..., SignedInClient]
+) -> None:
+    """An extension dated before a recorded termination was recorded without a word, though
+    the termination, applied again on top of it, still ends the lease."""
+    finance = signed_in("finance")
+    assert finance.post(FORM, data={**TERMINATION, "action": "record"}).status_code == 302
+    extension = {"kind": "extension", "effective_date": "2024-07-01", "end_date": "2026-06-30",
+                 "added_months": "", "reason": "renewal", "action": "record"}  # fmt: skip
+    response = finance.post(FORM, data=extension, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Extension of lease L-2024-010 from 2024-07-01 is recorded" in html
+    assert "It is dated before the modification effective 2025-02-10, applied again on top" in html
+    assert _lease(app, NUMBER)["current_end_date"] == "2025-06-15"

@@ -44,6 +44,7 @@ from registry.leases.accounting import PaymentStep
 from registry.leases.accounting import payment_stream
 from registry.leases.accounting.periods import payment_periods
 from registry.leases.remeasurement import RecordedModification
+from registry.leases.remeasurement import outside_the_term
 
 
 class PaymentsNotDerived(LeaseTermsError):
@@ -93,23 +94,27 @@ def terms_in_force(
     return terms
 
 
+def modified_before(
+    applied: Sequence[tuple[RecordedModification, LeaseModification]], effective: dt.date
+) -> bool:
+    """Whether the terms in force on `effective` are a modification's (`terms_in_force`)."""
+    return any(recorded.effective_date <= effective for recorded, _result in applied)
+
+
 def remaining_payment_steps(
-    in_force: LeaseTerms, effective: dt.date, last_day: dt.date | None = None
+    in_force: LeaseTerms,
+    effective: dt.date,
+    last_day: dt.date | None = None,
+    *,
+    after_modification: bool = False,
 ) -> DerivedPayments:
     """The payment steps from `effective` to `last_day` (inclusive; the current end when
-    `None`) worked out from `in_force` (see the module docstring). Raises `PaymentsNotDerived`
-    when the dates leave nothing to work out, in words for finance."""
-    if not in_force.commencement_date < effective < in_force.term_end:
-        raise PaymentsNotDerived(
-            [
-                (
-                    "effective_date",
-                    f"{effective} must fall after the commencement date "
-                    f"{in_force.commencement_date} and before the term ends "
-                    f"({in_force.last_day} is its last day)",
-                )
-            ]
-        )
+    `None`) worked out from `in_force` (see the module docstring; `after_modification` when
+    they are a modification's). Raises `PaymentsNotDerived` when the dates leave nothing to
+    work out, in words for finance."""
+    outside = outside_the_term(in_force, effective, after_modification=after_modification)
+    if outside:
+        raise PaymentsNotDerived([("effective_date", outside)])
     end = (last_day if last_day is not None else in_force.last_day) + ONE_DAY
     if end <= effective:
         raise PaymentsNotDerived(
@@ -183,7 +188,10 @@ def with_worked_out_payments(
         return dict(terms)
     try:
         derived = remaining_payment_steps(
-            terms_in_force(base, applied, effective), effective, last_day
+            terms_in_force(base, applied, effective),
+            effective,
+            last_day,
+            after_modification=modified_before(applied, effective),
         )
     except PaymentsNotDerived as error:
         raise RecordInvalid(

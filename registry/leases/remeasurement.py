@@ -131,21 +131,37 @@ def clean_modification_terms(problems: Problems, terms: Any) -> dict[str, Any]:
     return {name: value for name, value in clean.items() if value is not None}
 
 
-def _period_index(old: LeaseTerms, stream: Sequence[ScheduledPayment], effective: dt.date) -> int:
+def outside_the_term(
+    in_force: LeaseTerms, effective: dt.date, *, after_modification: bool
+) -> str | None:
+    """Why `effective` cannot start a modification of the terms `in_force`, if it cannot: it
+    must fall inside their term. Terms in force since a modification began on its effective
+    date, which is named as such (it was called "the commencement date", which finance read as
+    the lease's own)."""
+    if in_force.commencement_date < effective < in_force.term_end:
+        return None
+    start = (
+        f"the modification before it, effective {in_force.commencement_date},"
+        if after_modification
+        else f"the commencement date {in_force.commencement_date}"
+    )
+    return (
+        f"{effective} must fall after {start} and before the term ends "
+        f"({in_force.last_day} is its last day)"
+    )
+
+
+def _period_index(
+    old: LeaseTerms,
+    stream: Sequence[ScheduledPayment],
+    effective: dt.date,
+    *,
+    after_modification: bool = False,
+) -> int:
     """The payment period `effective` falls in: on its first day, or inside it."""
-    if not old.commencement_date < effective < old.term_end:
-        raise LeaseTermsError(
-            [
-                (
-                    "effective_date",
-                    (
-                        f"{effective} must fall after the commencement date "
-                        f"{old.commencement_date} and "
-                        f"before the term ends ({old.last_day} is its last day)"
-                    ),
-                )
-            ]
-        )
+    outside = outside_the_term(old, effective, after_modification=after_modification)
+    if outside:
+        raise LeaseTermsError([("effective_date", outside)])
     return next(index for index, p in enumerate(stream) if p.period_end > effective)
 
 
@@ -169,12 +185,17 @@ def _new_end(old: LeaseTerms, effective: dt.date, changes: Mapping[str, Any]) ->
 
 
 def remeasurement_terms(
-    in_force: LeaseSchedule, effective: dt.date, changes: Mapping[str, Any]
+    in_force: LeaseSchedule,
+    effective: dt.date,
+    changes: Mapping[str, Any],
+    *,
+    after_modification: bool = False,
 ) -> LeaseTerms:
-    """The engine's terms for the lease from `effective` on (see the module docstring)."""
+    """The engine's terms for the lease from `effective` on (see the module docstring);
+    `after_modification` when `in_force` is a modification's remeasured schedule."""
     old = in_force.terms
     stream = payment_stream(old)
-    index = _period_index(old, stream, effective)
+    index = _period_index(old, stream, effective, after_modification=after_modification)
     inside = stream[index].period_start != effective
     frequency = changes.get("payment_frequency", old.payment_frequency)
     timing = changes.get("payment_timing", old.payment_timing)
@@ -327,7 +348,12 @@ def apply_modifications(
     for index, recorded in enumerate(ordered):
         in_force = previous if isinstance(previous, LeaseSchedule) else previous.remeasured
         try:
-            terms = remeasurement_terms(in_force, recorded.effective_date, recorded.terms)
+            terms = remeasurement_terms(
+                in_force,
+                recorded.effective_date,
+                recorded.terms,
+                after_modification=isinstance(previous, LeaseModification),
+            )
             result = modify_lease(previous, terms)
         except LeaseTermsError as error:
             raise ModificationInvalid(

@@ -55,6 +55,7 @@ from registry.leases.accounting import LeaseTermsError
 from registry.leases.accounting.money import add_months
 from registry.leases.modification_payments import DerivedPayments
 from registry.leases.modification_payments import PaymentsNotDerived
+from registry.leases.modification_payments import modified_before
 from registry.leases.modification_payments import remaining_payment_steps
 from registry.leases.modification_payments import terms_in_force
 from registry.leases.records import MODIFICATION_KINDS
@@ -251,7 +252,12 @@ def _derive(
     try:
         base, applied = lease_modifications(db_session(), lease_number)
         in_force = terms_in_force(base, applied, effective)
-        return remaining_payment_steps(in_force, effective, last_day)
+        return remaining_payment_steps(
+            in_force,
+            effective,
+            last_day,
+            after_modification=modified_before(applied, effective),
+        )
     except PaymentsNotDerived as error:
         for name, message in error.errors:
             problems.add(name, message)
@@ -361,6 +367,22 @@ def _with_derived_payments(
     return None
 
 
+def _applied_after(lease: dict[str, Any], effective: str) -> str:
+    """What a modification dated before recorded ones should know: those are applied again on
+    top of it, so where they change the same terms (a later termination's end), theirs hold."""
+    later = sorted(
+        m["effective_date"] for m in lease["modifications"] if m["effective_date"] > effective
+    )
+    if not later:
+        return ""
+    dates = ", ".join(later)
+    return (
+        f" It is dated before the modification{'s' if len(later) > 1 else ''} effective {dates}, "
+        "applied again on top of it: where they change the same terms, theirs hold from "
+        "their dates."
+    )
+
+
 @bp.route("/leases/<lease_number>/modifications/new", methods=["GET", "POST"])
 @require_role(*lease_managing_roles)
 def new_modification(lease_number: str) -> Response | tuple[str, int]:
@@ -401,7 +423,8 @@ def new_modification(lease_number: str) -> Response | tuple[str, int]:
         else:
             flash(
                 f"{MODIFICATION_KINDS[kind]} of lease {lease_number} from "
-                f"{values['effective_date']} is recorded; the lease is remeasured.",
+                f"{values['effective_date']} is recorded; the lease is remeasured."
+                + _applied_after(lease, values["effective_date"]),
                 "lease-saved",
             )
             return redirect(
