@@ -193,7 +193,9 @@ def test_who_may_do_what(
     )
     token = auth.token(app, "script@city.example", "editor")
     scripted = client.post(
-        "/api/leases", json={**lessor_example(), "lease_number": "R-2022-009"}, headers=bearer(token)
+        "/api/leases",
+        json={**lessor_example(), "lease_number": "R-2022-009"},
+        headers=bearer(token),
     )
     assert scripted.status_code == 201  # tokens need no CSRF header
     assert client.get("/api/leases/NOPE", headers=bearer(token)).status_code == 404
