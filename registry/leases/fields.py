@@ -24,8 +24,11 @@ def to_rate(problems: Problems, name: str, value: Any) -> Decimal | None:
     if isinstance(value, str) and value.strip().endswith("%"):
         typed = value.strip()[:-1].strip()
         try:
-            value = f"{Decimal(typed) / 100:f}"
-        except InvalidOperation:
+            percent = Decimal(typed)
+            if not percent.is_finite():
+                raise InvalidOperation
+            value = f"{percent / 100:f}"
+        except ArithmeticError:  # not a number, or too large to divide (1e999999999%)
             problems.add(name, f'{value!r} is not a percentage such as "4.5%"')
             return None
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
@@ -33,7 +36,7 @@ def to_rate(problems: Problems, name: str, value: Any) -> Decimal | None:
             number = Decimal(str(value).strip())
         except InvalidOperation:
             number = Decimal(0)
-        if 1 <= number < 100:
+        if number.is_finite() and 1 <= number < 100:  # NaN compared raises InvalidOperation
             problems.add(
                 name,
                 f"{value} is not a rate below 1: for {number.normalize():f} %, give "

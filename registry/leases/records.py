@@ -378,7 +378,7 @@ MODIFICATION_KINDS = {
 def _kind_problems(kind: Any, terms: Any) -> list[FieldProblem]:
     """What a modification of `kind` lacks: a new end for an extension or a termination, the
     payment steps for a payment change."""
-    if kind not in MODIFICATION_KINDS:
+    if not isinstance(kind, str) or kind not in MODIFICATION_KINDS:  # a JSON list: unhashable
         return [FieldProblem("kind", "choose extension, termination or payment change")]
     given = terms if isinstance(terms, Mapping) else {}
     if kind in ("extension", "termination") and given.get("end_date") in (None, ""):
@@ -392,14 +392,32 @@ def _kind_problems(kind: Any, terms: Any) -> list[FieldProblem]:
     return []
 
 
-def _new_end(terms: Any) -> dt.date | None:
-    """The end date `terms` give, if they give one that is a date (if not, recording the
-    modification names it)."""
-    value = terms.get("end_date") if isinstance(terms, Mapping) else None
+def _a_date(value: Any) -> dt.date | None:
+    """`value` as a date if it is one (if not, recording the modification names it)."""
     try:
-        return dt.date.fromisoformat(str(value)) if value else None
+        return dt.date.fromisoformat(str(value).strip()) if value else None
     except ValueError:
         return None
+
+
+def _new_end(terms: Any) -> dt.date | None:
+    """The end date `terms` give, if they give one that is a date."""
+    return _a_date(terms.get("end_date") if isinstance(terms, Mapping) else None)
+
+
+def _end_in_force(lease: Mapping[str, Any], effective: dt.date | None) -> Any:
+    """The lease's end as the terms in force on `effective` have it: its signed end after the
+    modifications effective by then. A later one is applied again on top of the new one, so
+    the end after it (`current_end_date`) is not the end the new one moves."""
+    if effective is None:
+        return lease["current_end_date"]
+    before = [
+        RecordedModification(dt.date.fromisoformat(m["effective_date"]), m["terms"])
+        for m in lease["modifications"]
+        if m["effective_date"] <= effective.isoformat()
+    ]
+    end = _current_end(lease["end_date"] and dt.date.fromisoformat(lease["end_date"]), before)
+    return end and end.isoformat()
 
 
 def _kind_against_end(kind: str | None, new_end: dt.date | None, current_end: Any) -> str | None:
@@ -446,18 +464,45 @@ def record_modification(
     session.execute(
         text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"), {"n": lease_number}
     )
-    current_end = lease_as_dict(session, lease_number)["current_end_date"]
-    kind = _kind_against_end(kind, _new_end(terms), current_end)
+    lease = lease_as_dict(session, lease_number)
+    new_end = _new_end(terms)
+    kind = _kind_against_end(kind, new_end, _end_in_force(lease, _a_date(effective_date)))
     if payments_to_work_out(terms):
         base, applied = lease_modifications(session, lease_number)
         terms = with_worked_out_payments(base, applied, effective_date, terms)
     new_id = add_modification(session, lease_number, effective_date, terms, reason)
     if kind == "termination":
         current = lease_as_dict(session, lease_number)
+        _refuse_undone_termination(lease, current, effective_date, new_end)
         update_lease(
             session, lease_number, current["version"], {"terminated_on": terms["end_date"]}
         )
     return new_id
+
+
+def _refuse_undone_termination(
+    before: Mapping[str, Any], after: Mapping[str, Any], effective: Any, new_end: dt.date | None
+) -> None:
+    """A termination dated before a recorded modification that moves the end again: that one,
+    applied on top, sets the lease's end, so marking the lease terminated on the termination's
+    end would stop its rent and critical dates while its schedule runs on."""
+    if new_end is None or after["current_end_date"] == new_end.isoformat():
+        return
+    day = _a_date(effective)
+    later = [
+        m["effective_date"]
+        for m in before["modifications"]
+        if (day is None or m["effective_date"] > day.isoformat())
+        and ("end_date" in m["terms"] or "term_months" in m["terms"])
+    ]
+    named = f"the modification{'s' if len(later) > 1 else ''} effective {', '.join(later)}"
+    message = (
+        f"the lease would still end {after['current_end_date']}: "
+        f"{named if later else 'a modification recorded before'} set"
+        f"{'' if len(later) > 1 else 's'} the end again on top of it; date the termination "
+        "after it, or change that one"
+    )
+    raise RecordInvalid([FieldProblem("terms.end_date", message)])
 
 
 def _check_modifications_still_apply(session: Session, lease_number: str) -> None:
