@@ -363,7 +363,9 @@ def _with_derived_payments(
     if typed and typed != values["worked_out"]:
         return _WorkedOut(derived, filled=True, again=True)
     # the terms go without payments: `record_modification` works the same steps out again
-    # under the lease's lock (other steps only if someone modified the lease meanwhile)
+    # under the lease's lock (other steps only if someone modified the lease meanwhile); rows
+    # as the last work-out filled them are in the terms (`_terms`) and would be recorded as sent
+    terms.pop("payments", None)
     return None
 
 
