@@ -205,10 +205,13 @@ def _enter() -> Response | None:
 
 def _refusal_page(detail: str) -> str:
     """The 429 as a page; a refused urlencoded form comes back as hidden inputs to send again
-    (multipart bodies are not read: an upload may be large and its file cannot be echoed)."""
+    (multipart bodies are not read: an upload may be large and its file cannot be echoed). A
+    form with a password (the sign-in) is not: the password would be in the page's source."""
     resend = None
     if request.method in _UNSAFE and request.mimetype == "application/x-www-form-urlencoded":
         resend = list(request.form.items(multi=True))
+        if any("password" in name.lower() for name, _value in resend):
+            resend = None
     return render_template(
         "too_many_requests.html",
         title=TOO_MANY_TITLE,
