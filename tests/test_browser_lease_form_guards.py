@@ -15,6 +15,7 @@ from playwright.sync_api import Browser
 from playwright.sync_api import FilePayload
 from playwright.sync_api import Page
 from playwright.sync_api import Request
+from playwright.sync_api import Route
 from playwright.sync_api import expect
 
 from app.database import session_factory
@@ -126,9 +127,35 @@ def test_recording_right_after_typing_sends_no_work_out_and_records(
     page.goto(server.url + FORM)
     page.check("#kind-termination")
     sent = _work_outs(page)
-    _type_date(page, "#effective_date", "07012024")
-    _type_date(page, "#termination_date", "06302025")
-    page.get_by_role("button", name="Record the modification").click()
+    _type_date(page, "#effective_date", "07012024")  # alone: nothing to work out yet
+    # the record is held on its way, so the page lives on past the work-out's 0.4 s: a timer
+    # the submit left pending would send its work-out meanwhile
+    held: list[Route] = []
+    page.route(
+        f"**{FORM}",
+        lambda route: (
+            held.append(route) if route.request.resource_type == "document" else route.continue_()
+        ),
+    )
+    # the last date completed and the record pressed in one task, so the work-out's timer is
+    # pending when the submit comes, however slow the machine
+    page.evaluate(
+        """() => {
+            const input = document.querySelector('#termination_date');
+            input.value = '2025-06-30';
+            input.dispatchEvent(new Event('input', {bubbles: true}));
+            input.dispatchEvent(new Event('change', {bubbles: true}));
+            const buttons = Array.from(document.querySelectorAll('button'));
+            buttons.find(b => b.textContent.trim() === 'Record the modification').click();
+        }"""
+    )
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the record was not sent"
+    page.wait_for_timeout(1_000)  # past the debounce, the record still on its way
+    held[0].continue_()
     page.wait_for_url(f"**/leases/{NUMBER}#modifications")
     assert sent == []
     [termination] = _modifications(app)
