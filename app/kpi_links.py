@@ -67,11 +67,20 @@ def records_link(kpi_id: str, scope: LinkScope) -> RecordsLink | None:
         return None
     department, district = scope.department, scope.district
     prefix = kpi_id.split("-", 1)[0]
+    by_department = not (district or scope.asset_type)  # what the lease pages filter by
     if kpi_id == "DIG-2":
-        return RecordsLink(_url("verification.queue", department=department))
+        return (
+            RecordsLink(_url("verification.queue", department=department))
+            if by_department
+            else None
+        )
     if kpi_id == "DIG-4":
-        return RecordsLink(_url("leases.lease_list", department=department))
+        return (
+            RecordsLink(_url("leases.lease_list", department=department)) if by_department else None
+        )
     if prefix == "DIG":
+        if scope.asset_type:  # the findings are filtered by department and district only
+            return None
         return RecordsLink(
             _url("milestones.milestone_page", "#findings", department=department, district=district)
         )
@@ -87,6 +96,8 @@ def records_link(kpi_id: str, scope: LinkScope) -> RecordsLink | None:
         )
     if kpi_id == "UTL-4":
         return _underused_link(scope)
+    if not by_department and (kpi_id in {"UTL-5", "CST-2", "LSE-1"} or prefix == "REV"):
+        return None  # a list of the department's (or the city's) leases would pass for these
     if kpi_id in {"UTL-5", "CST-2"}:
         return RecordsLink(_url("leases.lease_list", direction="in", department=department))
     if prefix == "REV":

@@ -22,6 +22,7 @@ is logged and skipped, never shown to the reader (the values are on the page eit
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -91,6 +92,7 @@ from registry.kpis.units import format_kpi_value
 from registry.kpis.units import format_quantity
 from registry.kpis.units import unit_kind
 from registry.kpis.values import part_name
+from registry.parcels.filters import MAX_IDS
 from registry.replication import PRIMARY_UNAVAILABLE
 from registry.vocabulary import ASSET_TYPES
 
@@ -409,10 +411,30 @@ def _may_export() -> bool:
     return user is not None and user.role in exporting_roles
 
 
+def _listable(values: Iterable[KpiValue]) -> bool:
+    """Whether UTL-4's counted parcels are worth reading for a link: some figure among `values`
+    counts from 1 to `MAX_IDS` (its parcels are at most as many). A bigger one (7,156 for the
+    whole city at 100,000 parcels) has no link, and reading its parcels on every view of the
+    desk cost a fifth of it; nothing counted has nothing to list."""
+    return any(
+        v.kpi_id == "UTL-4" and v.value is not None and 0 < v.value <= MAX_IDS for v in values
+    )
+
+
 def _link_scope(filters: DashboardFilters, desk: DeskValues) -> LinkScope:
     """What the tiles' figures were computed over (every dimension set, not only the row's:
-    walk defect 8), for their links; UTL-4's counted parcels read for it."""
+    walk defect 8), for their links; UTL-4's counted parcels read for it when listable."""
     kpi_filters = filters.kpi_filters()
+    shown = [
+        v
+        for v in desk.values
+        if (v.breakdown, v.breakdown_value) == (desk.breakdown, desk.breakdown_value)
+    ]
+    counted = (
+        underused_records(db_session(), desk.as_of, kpi_filters).counted()
+        if _listable(shown)
+        else None
+    )
     return LinkScope(
         department=filters.department or None,
         district=filters.district or None,
@@ -420,7 +442,7 @@ def _link_scope(filters: DashboardFilters, desk: DeskValues) -> LinkScope:
         as_of=desk.as_of,
         fiscal_year=filters.fiscal_year,
         may_export=_may_export(),
-        counted=underused_records(db_session(), desk.as_of, kpi_filters).counted(),
+        counted=counted,
     )
 
 
@@ -433,7 +455,7 @@ def _district_links(
     combined = len(filters.dimensions()) > 1
     kept = filters if combined else DashboardFilters(filters.fiscal_year, "", "", "", "")
     records: UnderusedRecords | None = None
-    if filters.map_kpi == "UTL-4":
+    if filters.map_kpi == "UTL-4" and _listable(rows):
         records = underused_records(db_session(), desk.as_of, kept.kpi_filters())
     links: dict[str, RecordsLink | None] = {}
     for value in rows:

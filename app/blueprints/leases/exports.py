@@ -38,6 +38,7 @@ from registry.exports.jobs import export_folder
 from registry.exports.jobs import job_view
 from registry.exports.jobs import recent_jobs
 from registry.exports.jobs import request_job
+from registry.fields import FIRST_YEAR
 from registry.fields import RecordInvalid
 from registry.fields import whole_number
 from registry.fiscal_years import fiscal_year_of
@@ -67,8 +68,8 @@ def exports_page() -> str:
     current = fiscal_year_of(dt.date.today(), start_month)
     first_lease = first_commencement(db_session())
     first = current - YEARS_BACK
-    if first_lease is not None:
-        first = min(first, fiscal_year_of(first_lease, start_month))
+    if first_lease is not None:  # a date stored before dates were bounded lists no 2,000 years
+        first = min(first, max(fiscal_year_of(first_lease, start_month), FIRST_YEAR))
     return render_template(
         "exports.html",
         today=dt.date.today(),
