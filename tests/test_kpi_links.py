@@ -104,18 +104,18 @@ def _page_links(client: SignedInClient, query: str) -> list[str]:
     return [unescape(url) for url in tiles + re.findall(r'<a href="([^"]+)"', table)]
 
 
-@pytest.mark.parametrize("role", ["editor", "viewer", "finance"])
+@pytest.mark.parametrize("role", ["viewer", "finance"])  # an editor reads what a viewer reads
 @pytest.mark.parametrize("query", ["", "department=GSD", COMBINATION])
-@pytest.mark.parametrize("map_kpi", ["UTL-4", "UTL-2"])
 def test_every_records_link_of_the_desk_opens_for_the_readers_role(
-    as_role: Callable[[str], SignedInClient], role: str, query: str, map_kpi: str
+    as_role: Callable[[str], SignedInClient], role: str, query: str
 ) -> None:
     client = as_role(role)
     tiles = _tiles(client, query)
-    urls = [tile["url"] for tile in tiles.values() if tile["url"]]
-    urls += _page_links(client, f"{query}&map_kpi={map_kpi}")
+    urls = {tile["url"] for tile in tiles.values() if tile["url"]}
+    for map_kpi in ("UTL-4", "UTL-2"):
+        urls.update(_page_links(client, f"{query}&map_kpi={map_kpi}"))
     assert urls
-    for url in urls:
+    for url in sorted(urls):
         response = client.get(url, follow_redirects=True)
         assert response.status_code == 200, (url, response.status_code)
 

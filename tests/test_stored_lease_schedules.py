@@ -152,11 +152,13 @@ def test_a_lease_written_around_the_records_is_stale_until_remeasured(
 
 
 def _as_of_dates() -> list[dt.date]:
-    """Month ends, mid-months and the days around them over the sample's lease years."""
+    """Over the sample's lease years: each fiscal year's end and first day and the calendar
+    year's end, and a mid-month and a late day of one month a year, the months taken in turn
+    (each date costs the engine a pass over every lease: 180 dates took 88 s of the suite)."""
     dates = []
-    for year in range(2019, 2031):
-        for month in (1, 3, 6, 7, 9, 12):
-            dates += [dt.date(year, month, 15), dt.date(year, month, 28)]
+    for index, year in enumerate(range(2019, 2031)):
+        month = (1, 3, 7, 9, 12)[index % 5]
+        dates += [dt.date(year, month, 15), dt.date(year, month, 28)]
         dates += [dt.date(year, 6, 30), dt.date(year, 7, 1), dt.date(year, 12, 31)]
     return dates
 
