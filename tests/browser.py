@@ -16,6 +16,8 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
+from tests.auth_fixtures import TEST_PASSWORD
+
 # Leaflet 1.9 says neither whether the map is moving nor whether old tiles are still shown: its
 # own state does (app/static/vendor/leaflet, VectorGrid keeps GridLayer's tile records).
 _MAP_AT_REST = """() => {
@@ -67,6 +69,15 @@ def page(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def sign_in(page: Page, base_url: str, email: str, password: str = TEST_PASSWORD) -> None:
+    """Sign `page` in as `email` through the sign-in form, as a person would."""
+    page.goto(base_url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def wait_for_the_map_at_rest(page: Page, timeout: float = 20_000) -> None:

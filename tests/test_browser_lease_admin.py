@@ -24,7 +24,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from registry.leases.gasb87.journal import DEFAULT_ACCOUNTS
-from tests.auth_fixtures import TEST_PASSWORD
+from tests.browser import sign_in
 from tests.conftest import LiveServer
 from tests.live_apps import sample_app
 from tests.sql import query
@@ -54,11 +54,7 @@ def server(finance_app: Flask) -> Iterator[LiveServer]:
 def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
-    page.goto(server.url + "/login")
-    page.fill("#email", FINANCE)
-    page.fill("#password", TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, server.url, FINANCE)
     yield page
     context.close()
 

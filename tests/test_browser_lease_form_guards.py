@@ -24,6 +24,7 @@ from registry.leases.records import create_lease
 from registry.leases.records import lease_as_dict
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.auth_fixtures import make_user
+from tests.browser import sign_in
 from tests.conftest import LiveServer
 from tests.lease_fixtures import seed_places
 from tests.lease_fixtures import worked_example
@@ -69,11 +70,7 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url + "/login")
-    page.fill("#email", FINANCE)
-    page.fill("#password", TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, server.url, FINANCE)
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"

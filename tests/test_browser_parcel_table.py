@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.auth_fixtures import make_user
+from tests.browser import sign_in
 from tests.conftest import LiveServer
 from tests.parcel_fixtures import rows
 from tests.test_parcel_table import seed_parcels
@@ -42,11 +43,7 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url + "/login")
-    page.fill("#email", EDITOR)
-    page.fill("#password", TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, server.url, EDITOR)
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
