@@ -20,14 +20,13 @@ from playwright.sync_api import expect
 
 from app.database import session_factory
 from registry.db import unit_of_work
-from registry.leases.records import create_lease
 from registry.leases.records import lease_as_dict
 from tests.auth_fixtures import TEST_PASSWORD
 from tests.auth_fixtures import make_user
 from tests.browser import sign_in
 from tests.conftest import LiveServer
+from tests.lease_fixtures import create_stepped_lease
 from tests.lease_fixtures import seed_places
-from tests.lease_fixtures import worked_example
 from tests.sql import scalar
 
 pytestmark = pytest.mark.browser
@@ -46,19 +45,7 @@ def server(app: Flask, tmp_path: Path) -> Iterator[LiveServer]:
     app.config["REGISTRY_DOCUMENT_DIR"] = str(tmp_path / "documents")
     with app.app_context(), unit_of_work(session_factory(), "test-setup") as session:
         seed_places(session)
-        create_lease(
-            session,
-            worked_example(
-                lease_number=NUMBER,
-                commencement_date="2024-01-01",
-                term_months=24,
-                payments=[
-                    {"periods": 12, "amount": "1000.00"},
-                    {"periods": 12, "amount": "1100.00"},
-                ],
-                discount_rate="0.04",
-            ),
-        )
+        create_stepped_lease(session, NUMBER)
     make_user(app, FINANCE, "finance")
     with LiveServer(app) as live:
         yield live

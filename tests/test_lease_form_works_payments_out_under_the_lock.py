@@ -6,21 +6,15 @@ holding the lease."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from app.database import session_factory
-from registry.db import unit_of_work
-from registry.leases.records import add_modification
 from registry.leases.records import lease_as_dict
 from tests.auth_fixtures import SignedInClient
-from tests.sql import scalar
+from tests.lease_fixtures import sent_while_another_writer_changes_the_rent
 from tests.test_lease_modification_payments import lease  # noqa: F401  (the fixture)
 
 NUMBER = "L-2024-011"  # 2024-01-01, 24 months: 12 x 1,000.00, then 12 x 1,100.00
@@ -33,40 +27,14 @@ EXTENSION = {
 }  # fmt: skip
 
 
-def _waiting_for_a_lock(app: Flask) -> bool:
-    return bool(
-        scalar(
-            app.config["DATABASE_URL"],
-            "SELECT count(*) > 0 FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-    )
-
-
 @pytest.mark.usefixtures("lease")
 def test_rows_as_the_work_out_filled_them_follow_a_payment_change_recorded_meanwhile(
     app: Flask, signed_in: Callable[..., SignedInClient]
 ) -> None:
     finance = signed_in("finance")
-    responses: list[Any] = []
-    with app.app_context(), unit_of_work(session_factory(), "other-writer") as session:
-        session.execute(
-            text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"), {"n": NUMBER}
-        )
-        add_modification(
-            session, NUMBER, "2024-07-01", {"payments": [{"periods": 18, "amount": "1250.00"}]}
-        )
-        poster = threading.Thread(
-            target=lambda: responses.append(finance.post(FORM, data=EXTENSION))
-        )
-        poster.start()
-        deadline = time.monotonic() + 30
-        while not _waiting_for_a_lock(app):
-            assert time.monotonic() < deadline, "the form's record never waited for the lease"
-            assert poster.is_alive(), "the form's record did not wait for the lease"
-            time.sleep(0.05)
-    poster.join(30)
-    [response] = responses
+    response = sent_while_another_writer_changes_the_rent(
+        app, NUMBER, lambda: finance.post(FORM, data=EXTENSION)
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context(), session_factory()() as session:
         latest = lease_as_dict(session, NUMBER)["modifications"][-1]

@@ -7,20 +7,16 @@ connection holding the lock)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from app.database import session_factory
-from registry.db import unit_of_work
-from registry.leases.records import add_modification
 from registry.leases.records import lease_as_dict
 from tests.auth_fixtures import SignedInClient
+from tests.lease_fixtures import sent_while_another_writer_changes_the_rent
 from tests.sql import scalar
 from tests.test_lease_modification_payments import FORM
 from tests.test_lease_modification_payments import NUMBER
@@ -93,16 +89,6 @@ def test_a_kind_of_modification_needs_what_that_kind_changes(
     assert stored["modifications"] == [] and stored["terminated_on"] is None
 
 
-def _waiting_for_a_lock(app: Flask) -> bool:
-    return bool(
-        scalar(
-            app.config["DATABASE_URL"],
-            "SELECT count(*) > 0 FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-    )
-
-
 @pytest.mark.usefixtures("lease")
 def test_payments_are_worked_out_from_a_modification_recorded_a_moment_before(
     app: Flask, signed_in: Callable[..., SignedInClient]
@@ -111,24 +97,10 @@ def test_payments_are_worked_out_from_a_modification_recorded_a_moment_before(
     an extension posted meanwhile without payments waits for it and carries 1,250.00. The
     payments were worked out before the lock was taken, from the rent as it was (1,100.00)."""
     editor = signed_in("editor")
-    responses: list[Any] = []
     extension = {"effective_date": "2025-01-01", "terms": {"end_date": "2026-12-31"}}
-    with app.app_context(), unit_of_work(session_factory(), "other-writer") as session:
-        session.execute(
-            text("SELECT 1 FROM leases WHERE lease_number = :n FOR UPDATE"), {"n": OTHER}
-        )
-        add_modification(
-            session, OTHER, "2024-07-01", {"payments": [{"periods": 18, "amount": "1250.00"}]}
-        )
-        poster = threading.Thread(target=lambda: responses.append(editor.post(API, json=extension)))
-        poster.start()
-        deadline = time.monotonic() + 30
-        while not _waiting_for_a_lock(app):
-            assert time.monotonic() < deadline, "the API request never waited for the lease"
-            assert poster.is_alive(), "the API request did not wait for the lease"
-            time.sleep(0.05)
-    poster.join(30)
-    [response] = responses
+    response = sent_while_another_writer_changes_the_rent(
+        app, OTHER, lambda: editor.post(API, json=extension)
+    )
     assert response.status_code == 201, response.get_json()
     latest = _lease(app, OTHER)["modifications"][-1]
     assert latest["terms"]["payments"] == [{"periods": 24, "amount": "1250.00"}]

@@ -37,6 +37,7 @@ from tests.auth_fixtures import TEST_PASSWORD
 from tests.auth_fixtures import SignedInClient
 from tests.auth_fixtures import make_user
 from tests.conftest import LiveServer
+from tests.lease_fixtures import create_stepped_lease
 from tests.lease_fixtures import seed_places
 from tests.lease_fixtures import worked_example
 from tests.lease_terms_builders import cell_site
@@ -210,19 +211,7 @@ def lease(app: Flask) -> None:
     with app.app_context(), unit_of_work(session_factory(), "test-setup") as session:
         seed_places(session)
         for number in (NUMBER, "L-2024-011"):
-            create_lease(
-                session,
-                worked_example(
-                    lease_number=number,
-                    commencement_date="2024-01-01",
-                    term_months=24,
-                    payments=[
-                        {"periods": 12, "amount": "1000.00"},
-                        {"periods": 12, "amount": "1100.00"},
-                    ],
-                    discount_rate="0.04",
-                ),
-            )
+            create_stepped_lease(session, number)
 
 
 @pytest.fixture

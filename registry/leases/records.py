@@ -31,7 +31,9 @@ from registry.errors import NotFound
 from registry.errors import NotMeasured
 from registry.errors import version_conflict
 from registry.fields import FieldProblem
+from registry.fields import Problems
 from registry.fields import RecordInvalid
+from registry.fields import to_date
 from registry.leases.accounting import LeaseHistory
 from registry.leases.accounting import LeaseModification
 from registry.leases.accounting import LeaseSchedule
@@ -394,10 +396,7 @@ def _kind_problems(kind: Any, terms: Any) -> list[FieldProblem]:
 
 def _a_date(value: Any) -> dt.date | None:
     """`value` as a date if it is one (if not, recording the modification names it)."""
-    try:
-        return dt.date.fromisoformat(str(value).strip()) if value else None
-    except ValueError:
-        return None
+    return to_date(Problems(), "", value)
 
 
 def _new_end(terms: Any) -> dt.date | None:
